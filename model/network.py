@@ -1,0 +1,132 @@
+"""The household social network: built with NumPy from a seed, stepped as a sparse matrix.
+
+Each dwelling is tied to its nearest dwellings in the same locality (a ring lattice, which gives
+high local clustering); a share of ties is rewired to a random dwelling of the same force area
+and the same deprivation quintile (long-range ties with homophily: a small world). The graph is
+undirected and unweighted; :class:`HouseholdNetwork` keeps it as a CSR matrix whose rows are
+normalised so that ``shares @ state`` is, for every dwelling, the share of its neighbours in a
+state (one sparse mat-vec for all dwellings).
+
+networkx is used only for small graphs (pictures of a neighbourhood, analysis): see
+:meth:`HouseholdNetwork.neighbourhood_graph`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from model.parameters import NetworkParams
+from model.population import Households
+
+
+class HouseholdNetwork:
+    """Ties between dwellings as a symmetric CSR adjacency matrix.
+
+    Args:
+        adjacency: symmetric 0/1 CSR matrix over dwellings.
+    """
+
+    def __init__(self, adjacency: sp.csr_matrix):
+        self.adjacency = adjacency.astype(np.float32).tocsr()
+        self.adjacency.sort_indices()
+        self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
+
+    @property
+    def n_ties(self) -> int:
+        """Number of undirected ties."""
+        return int(self.adjacency.nnz // 2)
+
+    def edge_hash(self) -> str:
+        """SHA-256 of the edge list (CSR index arrays); the same seed gives the same hash."""
+        digest = hashlib.sha256()
+        digest.update(self.adjacency.indptr.astype(np.int64).tobytes())
+        digest.update(self.adjacency.indices.astype(np.int64).tobytes())
+        return digest.hexdigest()
+
+    def neighbour_shares(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+        """For each dwelling, the share of its occupied neighbours in each state.
+
+        Args:
+            states: (dwellings, k) bool or float matrix of states.
+            occupied: bool per dwelling; vacant neighbours do not count.
+
+        Returns:
+            (dwellings, k) float32 shares in [0, 1] (0 where no neighbour is occupied).
+        """
+        occ = occupied.astype(np.float32)
+        weighted = np.column_stack([states.astype(np.float32) * occ[:, None], occ])
+        sums = self.adjacency @ weighted
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = sums[:, :-1] / sums[:, -1:]
+        return np.nan_to_num(shares, copy=False).astype(np.float32)
+
+    def neighbours(self, dwelling: int) -> np.ndarray:
+        """Dwelling ids tied to ``dwelling``."""
+        a = self.adjacency
+        return a.indices[a.indptr[dwelling]: a.indptr[dwelling + 1]]
+
+    def neighbourhood_graph(self, dwelling: int, radius: int = 2) -> nx.Graph:
+        """A small networkx graph of the dwellings within ``radius`` ties (for pictures)."""
+        nodes = {int(dwelling)}
+        frontier = {int(dwelling)}
+        for _ in range(radius):
+            frontier = {int(n) for d in frontier for n in self.neighbours(d)} - nodes
+            nodes |= frontier
+        ids = np.array(sorted(nodes))
+        sub = self.adjacency[ids][:, ids].tocoo()
+        graph = nx.Graph()
+        graph.add_nodes_from(int(i) for i in ids)
+        graph.add_edges_from((int(ids[r]), int(ids[c])) for r, c in zip(sub.row, sub.col) if r < c)
+        return graph
+
+
+def build_network(households: Households, params: NetworkParams,
+                  rng: np.random.Generator) -> HouseholdNetwork:
+    """Build the seeded household network.
+
+    Args:
+        households: dwellings, numbered by force area and locality.
+        params: ties per household and share of long-range ties.
+        rng: the network stream's generator.
+
+    Returns:
+        The network over all dwellings (vacant ones included: they keep their ties).
+    """
+    n = households.size
+    half = max(1, params.local_ties_per_household // 2)
+    # localities are contiguous ranges of dwelling ids
+    locality = households.locality
+    starts = np.flatnonzero(np.r_[True, locality[1:] != locality[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    start_of = np.repeat(starts, sizes)
+    size_of = np.repeat(sizes, sizes)
+    ids = np.arange(n)
+    sources, targets = [], []
+    for offset in range(1, half + 1):
+        ok = size_of > offset  # a locality needs more than `offset` dwellings
+        src = ids[ok]
+        dst = start_of[ok] + (src - start_of[ok] + offset) % size_of[ok]
+        sources.append(src)
+        targets.append(dst)
+    src = np.concatenate(sources)
+    dst = np.concatenate(targets)
+    # rewire a share of ties to the same force area and deprivation quintile
+    rewire = rng.random(src.size) < params.long_range_tie_share
+    group = households.force_area.astype(np.int64) * 5 + households.deprivation
+    order = np.argsort(group, kind="stable")
+    group_sorted = group[order]
+    g_start = np.searchsorted(group_sorted, group[src[rewire]], side="left")
+    g_end = np.searchsorted(group_sorted, group[src[rewire]], side="right")
+    pick = g_start + (rng.random(rewire.sum()) * (g_end - g_start)).astype(np.int64)
+    dst = dst.copy()
+    dst[rewire] = order[pick]
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    data = np.ones(2 * src.size, dtype=np.float32)
+    adjacency = sp.csr_matrix((data, (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
+    adjacency.data[:] = 1.0  # duplicates summed: back to 0/1
+    return HouseholdNetwork(adjacency)

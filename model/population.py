@@ -1,0 +1,416 @@
+"""The synthetic Welsh population: people and dwellings as a struct of NumPy arrays.
+
+People and households are rows of arrays indexed by integer ids (never Python objects per
+person). A *dwelling* is a household slot: it keeps its place, force area, locality, deprivation
+and network ties for the whole run; a dwelling is occupied while anyone lives in it, and young
+adults leaving home or separating parents move into vacant ones. Dwellings are numbered by force
+area, then locality, so network neighbours sit close in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cache
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import norm
+
+from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
+from model.reference import force_areas, households_per_force_area, wales_reference
+
+NO_MONTH = np.int16(-30000)
+"""Sentinel for "never" in month-stamp arrays."""
+
+ABUSE_BITS = np.uint16(0b111)
+"""Bitmask of the three maltreatment ACE types (verbal, physical, sexual abuse)."""
+
+ACE_BIT = {name: np.uint16(1 << i) for i, name in enumerate(ACE_TYPES)}
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(ACE_TYPES))], dtype=np.int8)
+
+
+def ace_count(aces: np.ndarray) -> np.ndarray:
+    """Number of ACE types in each bitmask."""
+    return _POPCOUNT[aces]
+
+
+@dataclass
+class People:
+    """One row per person slot (alive or not). Ages are in months."""
+
+    alive: np.ndarray
+    age_months: np.ndarray
+    female: np.ndarray
+    household: np.ndarray
+    aces: np.ndarray
+    trusted_adult: np.ndarray
+    looked_after: np.ndarray
+    protection_plan_months_left: np.ndarray
+    last_maltreated_month: np.ndarray
+    arrests: np.ndarray
+    convictions: np.ndarray
+    in_custody: np.ndarray
+    custody_sentences: np.ndarray
+    last_sanction_month: np.ndarray
+    youth_justice_entered: np.ndarray
+    youth_justice_months_left: np.ndarray
+    lives_with_parents: np.ndarray
+    victimisations: np.ndarray
+    last_victim_month: np.ndarray
+    count: int = 0
+
+    @property
+    def capacity(self) -> int:
+        """Number of person slots."""
+        return self.alive.size
+
+    @classmethod
+    def empty(cls, capacity: int) -> People:
+        """Empty slots for ``capacity`` people."""
+        spec = _PEOPLE_SPEC
+        return cls(**{name: np.full(capacity, fill, dtype) for name, (dtype, fill) in spec.items()})
+
+    def grow(self, capacity: int) -> None:
+        """Add empty slots so that ``capacity`` people fit."""
+        if capacity <= self.capacity:
+            return
+        for name, (dtype, fill) in _PEOPLE_SPEC.items():
+            old = getattr(self, name)
+            new = np.full(capacity, fill, dtype)
+            new[: old.size] = old
+            setattr(self, name, new)
+
+
+_PEOPLE_SPEC: dict[str, tuple[type, object]] = {
+    "alive": (np.bool_, False),
+    "age_months": (np.int16, 0),
+    "female": (np.bool_, False),
+    "household": (np.int32, -1),
+    "aces": (np.uint16, 0),
+    "trusted_adult": (np.bool_, False),
+    "looked_after": (np.bool_, False),
+    "protection_plan_months_left": (np.int16, 0),
+    "last_maltreated_month": (np.int16, NO_MONTH),
+    "arrests": (np.int16, 0),
+    "convictions": (np.int16, 0),
+    "in_custody": (np.bool_, False),
+    "custody_sentences": (np.int16, 0),
+    "last_sanction_month": (np.int16, NO_MONTH),
+    "youth_justice_entered": (np.bool_, False),
+    "youth_justice_months_left": (np.int16, 0),
+    "lives_with_parents": (np.bool_, False),
+    "victimisations": (np.int16, 0),
+    "last_victim_month": (np.int16, NO_MONTH),
+}
+
+
+@dataclass
+class Households:
+    """One row per dwelling. Derived member summaries are refreshed each month."""
+
+    force_area: np.ndarray
+    locality: np.ndarray
+    deprivation: np.ndarray
+    occupied: np.ndarray
+    adversity: np.ndarray  # (dwellings, len(ADVERSITY_STATES)) bool
+    early_help_months_left: np.ndarray
+    last_incident_month: np.ndarray
+    n_adults: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    n_children: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    n_young_people: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    max_adult_aces: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    adult_maltreated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
+    adults_in_custody: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    first_adult: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    last_adult: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    @property
+    def size(self) -> int:
+        """Number of dwellings."""
+        return self.force_area.size
+
+
+@dataclass
+class Population:
+    """People, dwellings and the scale that maps them to real Wales."""
+
+    people: People
+    households: Households
+    scale: int
+    n_localities: int
+
+    def summary(self) -> dict[str, float]:
+        """Headline counts of the synthetic population, scaled to real Wales."""
+        p, h = self.people, self.households
+        alive = p.alive
+        age_years = p.age_months // 12
+        return {
+            "persons": float(alive.sum() * self.scale),
+            "households": float(h.occupied.sum() * self.scale),
+            "children_under_18": float((alive & (age_years < 18)).sum() * self.scale),
+            "share_aged_65_plus": float((alive & (age_years >= 65)).sum() / alive.sum()),
+            "mean_household_size": float(alive.sum() / h.occupied.sum()),
+        }
+
+
+def dataclass_arrays(obj: object) -> dict[str, np.ndarray]:
+    """The array fields of a People or Households object, by name."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)
+            if isinstance(getattr(obj, f.name), np.ndarray)}
+
+
+# --- adult ACE histories ---------------------------------------------------------------------
+
+_HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
+_HERMITE_WEIGHTS = _HERMITE_WEIGHTS / _HERMITE_WEIGHTS.sum()
+
+
+@cache
+def adult_ace_thresholds() -> tuple[float, ...]:
+    """Liability thresholds that give each ACE type its Welsh prevalence under the latent model.
+
+    See ``model/data/wales.yaml`` (adult_aces): liability = sqrt(loading) * Z +
+    sqrt(1 - loading) * e, Z a mixture of N(0, 1) and N(class_shift, 1).
+    """
+    ref = wales_reference()["adult_aces"]
+    loading, share, shift = ref["latent_loading"], ref["latent_class_share"], ref["latent_class_shift"]
+    nodes = np.concatenate([_HERMITE_NODES, _HERMITE_NODES + shift])
+    weights = np.concatenate([_HERMITE_WEIGHTS * (1 - share), _HERMITE_WEIGHTS * share])
+
+    def prevalence(threshold: float) -> float:
+        z = (threshold - np.sqrt(loading) * nodes) / np.sqrt(1 - loading)
+        return float((weights * norm.sf(z)).sum())
+
+    return tuple(brentq(lambda t, p=ref["type_prevalence"][name]: prevalence(t) - p, -6.0, 10.0)
+                 for name in ACE_TYPES)
+
+
+def draw_adult_aces(rng: np.random.Generator, deprivation: np.ndarray,
+                    params: PopulationParams) -> np.ndarray:
+    """ACE bitmasks for adults, with the Welsh prevalences and co-occurrence.
+
+    Args:
+        rng: the population stream's generator.
+        deprivation: each adult's deprivation quintile (0 = most deprived).
+        params: population parameters (deprivation gradient of the high-adversity class).
+
+    Returns:
+        uint16 bitmask per adult.
+    """
+    ref = wales_reference()["adult_aces"]
+    loading, share, shift = ref["latent_loading"], ref["latent_class_share"], ref["latent_class_shift"]
+    gradient = np.asarray(params.adult_ace_deprivation_gradient)
+    class_share = np.clip(share * gradient / gradient.mean(), 0, 1)[deprivation]
+    n = deprivation.size
+    z = rng.standard_normal(n) + shift * (rng.random(n) < class_share)
+    liability = np.sqrt(loading) * z[:, None] + np.sqrt(1 - loading) * rng.standard_normal((n, 9))
+    has = liability > np.asarray(adult_ace_thresholds())[None, :]
+    return (has * (1 << np.arange(9))).sum(axis=1).astype(np.uint16)
+
+
+# --- building the population -----------------------------------------------------------------
+
+HOUSEHOLD_TYPES = ("one_person", "couple_no_children", "couple_with_children", "lone_parent",
+                   "multi_adult")
+
+
+def build_population(params: PopulationParams, scale: int, rng: np.random.Generator,
+                     extra_capacity_share: float = 0.3) -> Population:
+    """Synthesise the households and people of the four force areas at 1:``scale``.
+
+    Args:
+        params: population parameters.
+        scale: simulate one household in ``scale`` (1 = whole Wales).
+        rng: the population stream's generator.
+        extra_capacity_share: spare person slots for births, as a share of the start count.
+
+    Returns:
+        The population, dwellings ordered by force area and locality.
+    """
+    households = _build_dwellings(params, scale, rng)
+    occupied_ids = np.flatnonzero(households.occupied)
+    n_occ = occupied_ids.size
+    type_shares = np.array([
+        params.one_person_household_share,
+        1 - params.one_person_household_share - params.couple_with_children_share
+        - params.lone_parent_share - params.multi_adult_household_share,
+        params.couple_with_children_share, params.lone_parent_share,
+        params.multi_adult_household_share,
+    ])
+    if type_shares.min() < 0:
+        raise ValueError("household type shares add up to more than 1")
+    kind = rng.choice(len(HOUSEHOLD_TYPES), size=n_occ, p=type_shares / type_shares.sum())
+    has_children = (kind == 2) | (kind == 3)
+    n_children = np.where(has_children, 1 + rng.choice(4, size=n_occ,
+                                                       p=params.children_per_family_shares), 0)
+    adult_child = (kind == 1) & (rng.random(n_occ) < params.adult_child_at_home_share)
+    n_adults = np.choose(kind, [1, 2, 2, 1, 3]) + adult_child + ((kind == 4) & (rng.random(n_occ) < 0.5))
+    n_people = n_adults + n_children
+    total = int(n_people.sum())
+
+    people = People.empty(int(total * (1 + extra_capacity_share)) + 16)
+    people.count = total
+    member_household = np.repeat(occupied_ids, n_people).astype(np.int32)
+    member_kind = np.repeat(kind, n_people)
+    # position of each person within its household: adults first, then children
+    starts = np.repeat(np.cumsum(n_people) - n_people, n_people)
+    position = np.arange(total) - starts
+    is_child = position >= np.repeat(n_adults, n_people)
+    hh_index = np.repeat(np.arange(n_occ), n_people)
+
+    # children's ages (months), then parents' ages from the eldest child
+    age = np.zeros(total, dtype=np.int32)
+    age[is_child] = rng.integers(0, 18 * 12, size=int(is_child.sum()))
+    eldest = np.zeros(n_occ, dtype=np.int32)
+    np.maximum.at(eldest, hh_index[is_child], age[is_child])
+    adult = ~is_child
+    a_kind = member_kind[adult]
+    a_pos = position[adult]
+    a_hh = hh_index[adult]
+    years = np.empty(a_kind.size)
+    u = rng.random(a_kind.size)
+    older = rng.random(n_occ)  # household-level draw: is this an older household?
+    one = a_kind == 0
+    years[one] = np.where(older[a_hh[one]] < 0.45, rng.uniform(65, 95, one.sum()),
+                          rng.uniform(18, 65, one.sum()))
+    couple = a_kind == 1
+    years[couple] = np.where(older[a_hh[couple]] < 0.4, rng.uniform(65, 90, couple.sum()),
+                             rng.uniform(22, 65, couple.sum()))
+    parents = (a_kind == 2) | (a_kind == 3)
+    years[parents] = eldest[a_hh[parents]] / 12 + rng.uniform(20, 38, parents.sum())
+    multi = a_kind == 4
+    years[multi] = rng.uniform(18, 80, multi.sum())
+    # partners are close in age to the first adult of the household
+    first_age = np.zeros(n_occ)
+    first = a_pos == 0
+    first_age[a_hh[first]] = years[first]
+    partner = (a_pos == 1) & ((a_kind == 1) | (a_kind == 2))
+    years[partner] = np.maximum(18, first_age[a_hh[partner]] + rng.normal(0, 3, partner.sum()))
+    adult_kid = (a_kind == 1) & (a_pos == 2)
+    years[adult_kid] = rng.uniform(18, 30, adult_kid.sum())
+    age[adult] = (np.maximum(years, 18) * 12).astype(np.int32) + (u * 12).astype(np.int32) % 12
+
+    female = rng.random(total) < 0.5
+    couple_roles = ((member_kind == 1) | (member_kind == 2)) & (position < 2)
+    female[couple_roles] = position[couple_roles] == 1
+    lone = (member_kind == 3) & (position == 0)
+    female[lone] = rng.random(int(lone.sum())) < params.lone_parent_female_share
+
+    sl = slice(0, total)
+    people.alive[sl] = True
+    people.age_months[sl] = np.minimum(age, 110 * 12)
+    people.female[sl] = female
+    people.household[sl] = member_household
+    deprivation = households.deprivation[member_household]
+    people.aces[:total][adult] = draw_adult_aces(rng, deprivation[adult], params)
+    people.trusted_adult[sl] = rng.random(total) < params.trusted_adult_share
+    people.lives_with_parents[sl] = is_child | ((member_kind == 1) & (position == 2))
+
+    pop = Population(people=people, households=households, scale=scale,
+                     n_localities=int(households.locality.max()) + 1)
+    refresh_household_summaries(pop)
+    return pop
+
+
+def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Generator) -> Households:
+    real_households = households_per_force_area()
+    per_locality = max(20, round(params.households_per_locality / scale))
+    force, locality, deprivation, occupied = [], [], [], []
+    next_locality = 0
+    for f, area in enumerate(force_areas()):
+        n_households = max(1, round(real_households[f] / scale))
+        n_dwellings = round(n_households / (1 - params.vacant_dwelling_share))
+        n_localities = max(1, round(n_dwellings / per_locality))
+        bounds = np.linspace(0, n_dwellings, n_localities + 1).round().astype(int)
+        local = np.repeat(np.arange(n_localities), np.diff(bounds))
+        quintile = rng.choice(5, size=n_localities, p=np.asarray(area.deprivation_quintile_shares)
+                              / sum(area.deprivation_quintile_shares))
+        # order localities by deprivation inside the force area: similar places sit together
+        order = np.argsort(quintile, kind="stable")
+        quintile = quintile[order]
+        occ = np.zeros(n_dwellings, dtype=bool)
+        occ[rng.choice(n_dwellings, size=n_households, replace=False)] = True
+        force.append(np.full(n_dwellings, f, np.int8))
+        locality.append(local + next_locality)
+        deprivation.append(quintile[local].astype(np.int8))
+        occupied.append(occ)
+        next_locality += n_localities
+    n = sum(a.size for a in force)
+    return Households(
+        force_area=np.concatenate(force), locality=np.concatenate(locality).astype(np.int32),
+        deprivation=np.concatenate(deprivation), occupied=np.concatenate(occupied),
+        adversity=np.zeros((n, len(ADVERSITY_STATES)), dtype=bool),
+        early_help_months_left=np.zeros(n, np.int16),
+        last_incident_month=np.full(n, NO_MONTH, np.int16),
+    )
+
+
+def refresh_household_summaries(pop: Population) -> None:
+    """Recompute each dwelling's member counts and its adults' ACE summaries."""
+    p, h = pop.people, pop.households
+    n = p.count
+    alive = p.alive[:n]
+    hh = p.household[:n][alive]
+    age = p.age_months[:n][alive]
+    adult = age >= 18 * 12
+    size = h.size
+    h.n_adults = np.bincount(hh[adult], minlength=size).astype(np.int16)
+    h.n_children = np.bincount(hh[~adult], minlength=size).astype(np.int16)
+    young = (age >= 12 * 12) & (age < 25 * 12)
+    h.n_young_people = np.bincount(hh[young], minlength=size).astype(np.int16)
+    aces = p.aces[:n][alive][adult]
+    max_aces = np.zeros(size, np.int8)
+    np.maximum.at(max_aces, hh[adult], ace_count(aces))
+    h.max_adult_aces = max_aces
+    maltreated = np.zeros(size, np.int8)
+    np.maximum.at(maltreated, hh[adult], ((aces & ABUSE_BITS) > 0).astype(np.int8))
+    h.adult_maltreated = maltreated.astype(bool)
+    custody = p.in_custody[:n][alive] & adult
+    h.adults_in_custody = np.bincount(hh[custody], minlength=size).astype(np.int16)
+    adult_ids = np.flatnonzero(alive)[adult]
+    first = np.full(size, np.iinfo(np.int32).max, np.int32)
+    np.minimum.at(first, hh[adult], adult_ids.astype(np.int32))
+    last = np.full(size, -1, np.int32)
+    np.maximum.at(last, hh[adult], adult_ids.astype(np.int32))
+    h.first_adult = np.where(h.n_adults > 0, first, -1)
+    h.last_adult = last
+    h.occupied = (h.n_adults + h.n_children) > 0
+    h.adversity[~h.occupied] = False
+    h.early_help_months_left[~h.occupied] = 0
+
+
+def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
+    """Move each person in ``movers`` to the nearest vacant dwelling of their force area.
+
+    Movers from the same dwelling region take successive vacant dwellings; a mover for whom no
+    vacant dwelling is left in the force area stays. Summaries are not refreshed here.
+
+    Args:
+        pop: the population.
+        movers: person ids (unique).
+
+    Returns:
+        The person ids that moved.
+    """
+    h, p = pop.households, pop.people
+    if movers.size == 0:
+        return movers
+    origin = p.household[movers]
+    vacant = np.flatnonzero(~h.occupied)
+    order = np.argsort(origin, kind="stable")
+    movers, origin = movers[order], origin[order]
+    pos = np.searchsorted(vacant, origin)
+    rank = np.arange(movers.size)
+    slot = np.maximum.accumulate(pos - rank) + rank  # strictly increasing, at or after pos
+    ok = slot < vacant.size
+    target = np.full(movers.size, -1, np.int64)
+    target[ok] = vacant[slot[ok]]
+    ok &= h.force_area[np.maximum(target, 0)] == h.force_area[origin]
+    moved = movers[ok]
+    p.household[moved] = target[ok]
+    p.lives_with_parents[moved] = False
+    h.occupied[target[ok]] = True
+    h.adversity[target[ok]] = False
+    h.early_help_months_left[target[ok]] = 0
+    return moved

@@ -1,0 +1,67 @@
+"""Step 4, ACE accrual: a child exposed to a household state or to maltreatment gains that ACE.
+
+Household exposures: domestic abuse -> domestic violence; parental mental illness -> mental
+illness; alcohol misuse -> alcohol abuse; drug misuse -> drug use; an adult of the household in
+custody -> incarceration; a separation this month -> parental separation. Maltreatment events
+(verbal, physical, sexual abuse) come from the maltreatment step. Each type is gained once.
+Looked-after children are not exposed to the household they were removed from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.parameters import ACE_TYPES, ADVERSITY_STATES
+from model.population import ACE_BIT, Households, ace_count
+from model.processes import Process
+from model.processes.maltreatment import children_at_home
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+STATE_ACE = {
+    "domestic_abuse": "domestic_violence",
+    "parental_mental_illness": "mental_illness",
+    "alcohol_misuse": "alcohol_abuse",
+    "drug_misuse": "drug_use",
+}
+"""Which ACE type each household adversity state exposes a child to."""
+
+
+def household_exposure_bits(households: Households) -> np.ndarray:
+    """ACE bits every dwelling exposes its children to this month (separation excluded)."""
+    bits = np.zeros(households.size, dtype=np.uint16)
+    for k, state in enumerate(ADVERSITY_STATES):
+        bits |= np.where(households.adversity[:, k], ACE_BIT[STATE_ACE[state]], np.uint16(0))
+    bits |= np.where(households.adults_in_custody > 0, ACE_BIT["incarceration"], np.uint16(0))
+    return bits
+
+
+class AceAccrual(Process):
+    """Turns this month's exposures into ACEs and records new ACEs by type."""
+
+    name = "aces"
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Accrue ACEs for children living at home."""
+        p, h, events = model.people, model.households, model.month_events
+        exposure_by_dwelling = household_exposure_bits(h)
+        if events.separations.size:
+            exposure_by_dwelling[events.separations] |= ACE_BIT["parental_separation"]
+        children = children_at_home(p)
+        exposure = exposure_by_dwelling[p.household[children]]
+        before = p.aces[children]
+        after = before | exposure
+        p.aces[children] = after
+        if events.maltreated.size:
+            p.aces[events.maltreated] |= events.maltreatment_bits
+        gained = p.aces[children] & ~before
+        has_new = np.flatnonzero(gained)
+        where = p.household[children[has_new]]
+        gained = gained[has_new]
+        model.recorder.count("new_aces", where, ace_count(gained).astype(float))
+        for i, name in enumerate(ACE_TYPES):
+            model.recorder.count(f"new_aces_{name}", where[(gained >> i) & 1 == 1])
+        model.on_new_aces(children[has_new], gained)

@@ -1,0 +1,88 @@
+"""Step 2, household adversity: domestic abuse, parental mental illness, alcohol and drug misuse.
+
+Each state switches on with a monthly hazard and off after a spell whose mean length is a
+parameter. The onset hazard is, as in docs/ODD.md:
+
+    onset = onset_per_month[state]
+            x deprivation_rr[quintile]
+            x parent_ace_rr_per_ace ^ min(most affected adult's ACE count, 6)
+            x co_occurrence_rr ^ (other states active)
+            x (1 + peer_effect x share of network neighbours in the state)
+            x intervention relative risks
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.parameters import ADVERSITY_STATES, AdversityParams
+from model.population import Households
+from model.processes import Process
+from model.rng import HazardClocks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+PARENT_ACE_CAP = 6
+
+
+def base_onset_rr(households: Households, p: AdversityParams) -> np.ndarray:
+    """Deprivation and intergenerational (parents' ACEs) multipliers per dwelling."""
+    deprivation_rr = np.asarray(p.deprivation_rr)[households.deprivation]
+    parent_aces = np.minimum(households.max_adult_aces, PARENT_ACE_CAP)
+    return deprivation_rr * p.parent_ace_rr_per_ace ** parent_aces
+
+
+def stationary_share(onset: np.ndarray, mean_duration_months: float) -> np.ndarray:
+    """Long-run share of time in a state with the given onset hazard and mean spell length."""
+    ending = 1.0 / mean_duration_months
+    return onset / (onset + ending)
+
+
+class HouseholdAdversity(Process):
+    """Onset and ending of the four household adversity states."""
+
+    name = "adversity"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        n = model.households.size
+        self.onset = [HazardClocks(self.stream, n, salt=10 + k) for k in range(len(ADVERSITY_STATES))]
+        self.ending = [HazardClocks(self.stream, n, salt=20 + k) for k in range(len(ADVERSITY_STATES))]
+
+    def initialise(self, model: EarlyActionModel) -> None:
+        """Start each occupied household in each state with its stationary probability."""
+        h, p = model.households, model.scenario.adversity
+        rr = base_onset_rr(h, p)
+        occupied = np.flatnonzero(h.occupied & (h.n_adults > 0))
+        for k, state in enumerate(ADVERSITY_STATES):
+            share = stationary_share(p.onset_per_month[state] * rr[occupied],
+                                     p.mean_duration_months[state])
+            u = self.stream.uniform(occupied, 0, salt=30 + k)
+            h.adversity[occupied, k] = u < share
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Switch states on and off for this month."""
+        h, p = model.households, model.scenario.adversity
+        at_risk = h.occupied & (h.n_adults > 0)
+        shares = model.network.neighbour_shares(h.adversity, h.occupied)
+        n_active = h.adversity.sum(axis=1)
+        rr = base_onset_rr(h, p)
+        supported = h.early_help_months_left > 0
+        ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
+        for k, state in enumerate(ADVERSITY_STATES):
+            active = h.adversity[:, k]
+            free = np.flatnonzero(at_risk & ~active)
+            hazard = (p.onset_per_month[state] * rr[free]
+                      * p.co_occurrence_rr ** n_active[free]
+                      * (1.0 + p.peer_effect * shares[free, k])
+                      * model.modifiers.rr(f"onset.{state}", free))
+            started = free[self.onset[k].advance(free, hazard) > 0]
+            spell = np.flatnonzero(at_risk & active)
+            ended = spell[self.ending[k].advance(
+                spell, ending_rr[spell] / p.mean_duration_months[state]) > 0]
+            h.adversity[started, k] = True
+            h.adversity[ended, k] = False
+            model.recorder.count(f"onsets_{state}", started)

@@ -1,0 +1,81 @@
+"""Step 7, agencies take referrals: notifications triaged into social care, other referrals,
+youth justice; counters of open cases run down; looked-after children leave care.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import NO_MONTH
+from model.processes import Process
+from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+CHILD_MONTHS = 18 * 12
+
+
+class AgencyReferrals(Process):
+    """Routes the month's events to the agencies of each force area, then steps them."""
+
+    name = "agencies"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        self.other_referral = self.person_clock(model, salt=110)
+        self.leave_care = self.person_clock(model, salt=111)
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Run the agency step of the month."""
+        p, h, sc = model.people, model.households, model.scenario.social_care
+        events = model.month_events
+        n = p.count
+        alive = p.alive[:n]
+        age = p.age_months[:n]
+
+        # cases run down
+        for counter in (p.protection_plan_months_left, p.youth_justice_months_left):
+            running = np.flatnonzero(counter[:n] > 0)
+            counter[running] -= 1
+        supported = np.flatnonzero(h.early_help_months_left > 0)
+        h.early_help_months_left[supported] -= 1
+
+        # looked-after children leave care
+        in_care = np.flatnonzero(alive & p.looked_after[:n])
+        left = in_care[self.leave_care.advance(
+            in_care, np.full(in_care.size, 1.0 / sc.looked_after_mean_months)) > 0]
+        p.looked_after[left] = False
+
+        # police notifications: triage, then the assessment queue
+        notified = events.notifications
+        u = self.stream.uniform(notified, model.month + 1000, salt=112)
+        referred = notified[u < sc.notification_referred_share * model.modifiers.rr(
+            "notification_referral", notified)]
+        model.recorder.count("notifications_no_further_action",
+                             np.setdiff1d(notified, referred, assume_unique=False))
+        force = h.force_area
+        for f in range(4):
+            model.agency("social_care", f).receive(referred[force[referred] == f], from_police=True)
+
+        # referrals by schools, health and others for children maltreated in the last year
+        children = np.flatnonzero(alive & (age < CHILD_MONTHS) & ~p.looked_after[:n])
+        last = p.last_maltreated_month[children].astype(np.int32)
+        recent = children[(last != NO_MONTH) & (model.month - last <= RECENT_MALTREATMENT_MONTHS)]
+        hits = recent[self.other_referral.advance(
+            recent, np.full(recent.size, sc.other_agency_referral_per_child_month)) > 0]
+        dwellings = p.household[hits]
+        for f in range(4):
+            model.agency("social_care", f).receive(dwellings[force[dwellings] == f],
+                                                   from_police=False)
+
+        # sanctioned children go to the youth justice service
+        youth = events.youth_sanctioned
+        for f in range(4):
+            model.agency("youth_justice", f).receive(youth[force[p.household[youth]] == f])
+
+        model.refresh_agency_statistics()
+        for cls in AGENCY_TYPES.values():
+            model.agents_by_type[cls].do("step")

@@ -1,0 +1,105 @@
+"""Step 1, demography: ageing, deaths, births, reaching 18, leaving home, parental separation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import ace_count, move_to_vacant_dwellings
+from model.processes import Process
+from model.rng import HazardClocks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+ADULT_MONTHS = 18 * 12
+CHILDBEARING_MONTHS = (18 * 12, 46 * 12)
+LEAVING_HOME_MONTHS = (18 * 12, 31 * 12)
+CHILDBEARING_YEARS = 28
+
+
+def death_hazard_per_month(age_months: np.ndarray, at_50: float, slope_per_year: float) -> np.ndarray:
+    """Gompertz death hazard: ``at_50`` at age 50, growing by ``slope_per_year`` per year."""
+    return at_50 * np.exp(slope_per_year * (age_months / 12.0 - 50.0))
+
+
+class Demography(Process):
+    """Ageing, deaths, births, leaving home and separation of couples with children."""
+
+    name = "demography"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        self.deaths = self.person_clock(model, salt=1)
+        self.births = self.person_clock(model, salt=2)
+        self.leaving = self.person_clock(model, salt=3)
+        self.separations = HazardClocks(self.stream, model.households.size, salt=4)
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Advance ages and apply this month's demographic events."""
+        p, h, d = model.people, model.households, model.scenario.demography
+        alive = np.flatnonzero(p.alive[: p.count])
+        p.age_months[alive] += 1
+        age = p.age_months[alive]
+
+        # deaths
+        hazard = death_hazard_per_month(age, d.mortality_at_age_50_per_month,
+                                        d.mortality_gompertz_slope_per_year)
+        died = alive[self.deaths.advance(alive, hazard) > 0]
+        model.remove_people(died)
+        model.recorder.count("deaths", p.household[died])
+
+        # births to women of childbearing age who are not in custody
+        mothers_at_risk = alive[p.female[alive] & (age >= CHILDBEARING_MONTHS[0])
+                                & (age < CHILDBEARING_MONTHS[1])]
+        mothers_at_risk = mothers_at_risk[p.alive[mothers_at_risk] & ~p.in_custody[mothers_at_risk]]
+        per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
+        mothers = mothers_at_risk[self.births.advance(
+            mothers_at_risk, np.full(mothers_at_risk.size, per_month)) > 0]
+        babies = model.add_people(mothers.size)
+        if babies.size:
+            u = self.stream.uniform(babies, 0, salt=5)
+            p.household[babies] = p.household[mothers]
+            p.female[babies] = u < 0.4886  # ONS: 105 boys per 100 girls
+            p.trusted_adult[babies] = (self.stream.uniform(babies, 0, salt=6)
+                                       < model.scenario.population.trusted_adult_share)
+            p.lives_with_parents[babies] = True
+            model.recorder.count("births", p.household[babies])
+
+        # reaching 18: the cohort's ACE distribution; care leavers leave care
+        turned = alive[(age == ADULT_MONTHS) & p.alive[alive]]
+        if turned.size:
+            counts = ace_count(p.aces[turned])
+            where = p.household[turned]
+            model.recorder.count("turned_18", where)
+            model.recorder.count("turned_18_aces_0", where[counts == 0])
+            model.recorder.count("turned_18_aces_1", where[counts == 1])
+            model.recorder.count("turned_18_aces_2_3", where[(counts >= 2) & (counts <= 3)])
+            model.recorder.count("turned_18_aces_4plus", where[counts >= 4])
+            model.cohort_at_18.append(p.aces[turned].copy())
+            care_leavers = turned[p.looked_after[turned]]
+            p.looked_after[care_leavers] = False
+            p.protection_plan_months_left[turned] = 0
+            move_to_vacant_dwellings(model.population, care_leavers)
+
+        # young adults leaving home
+        at_home = alive[p.lives_with_parents[alive] & (age >= LEAVING_HOME_MONTHS[0])
+                        & (age < LEAVING_HOME_MONTHS[1])]
+        at_home = at_home[p.alive[at_home] & ~p.in_custody[at_home]]
+        leavers = at_home[self.leaving.advance(
+            at_home, np.full(at_home.size, d.leave_home_per_month)) > 0]
+        move_to_vacant_dwellings(model.population, leavers)
+
+        # separation of couples with dependent children: one parent moves out
+        couples = np.flatnonzero((h.n_adults >= 2) & (h.n_children >= 1))
+        a = model.scenario.adversity
+        hazard = a.separation_per_month * np.where(
+            h.adversity[couples].any(axis=1), a.separation_adversity_rr, 1.0)
+        separated = couples[self.separations.advance(couples, hazard) > 0]
+        if separated.size:
+            first, last = h.first_adult[separated], h.last_adult[separated]
+            mover = np.where(p.female[first], last, first)
+            move_to_vacant_dwellings(model.population, mover)
+            model.month_events.separations = separated
+        model.refresh_households()

@@ -1,0 +1,155 @@
+"""Step 6, the reactive police response and the justice flow; safeguarding notifications.
+
+For every crime incident with an offender: suspect identified -> arrest -> for children (10-17)
+out-of-court disposal or charge, for adults charge -> conviction -> custody, with the custody
+probability rising with prior convictions. People in custody leave it with a monthly release
+hazard; while in custody they count as a parent in prison for the children at home (an ACE).
+Victims of violence are counted (and repeat victims). Vulnerability incidents at a household
+with children produce safeguarding notifications, which go to children's social care.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.parameters import CRIME_INCIDENT_CATEGORIES, INCIDENT_CATEGORIES
+from model.population import NO_MONTH
+from model.processes import Process
+from model.processes.police import CATEGORY_INDEX
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+ADULT_MONTHS = 18 * 12
+PRIOR_CONVICTION_CAP = 4
+VICTIM_CATEGORIES = ("violence_with_injury", "violence_without_injury", "sexual_offences",
+                     "domestic_abuse_crime")
+
+
+class JusticeResponse(Process):
+    """Arrests, charges, convictions, custody, releases; victims; safeguarding notifications."""
+
+    name = "justice"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        self.release = self.person_clock(model, salt=80)
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Respond to this month's incidents."""
+        self._releases(model)
+        incidents = model.month_events.incidents
+        self._crime_response(model, incidents)
+        self._victims(model, incidents)
+        self._notifications(model, incidents)
+
+    def _releases(self, model: EarlyActionModel) -> None:
+        p = model.people
+        inside = np.flatnonzero(p.in_custody[: p.count] & p.alive[: p.count])
+        mean = model.scenario.justice.custody_months_served_mean
+        released = inside[self.release.advance(inside, np.full(inside.size, 1.0 / mean)) > 0]
+        p.in_custody[released] = False
+
+    def _crime_response(self, model: EarlyActionModel, incidents) -> None:
+        p, h, j, rec = model.people, model.households, model.scenario.justice, model.recorder
+        is_crime = (incidents.category < len(CRIME_INCIDENT_CATEGORIES)) & (incidents.offender >= 0)
+        offenders = incidents.offender[is_crime]
+        category = incidents.category[is_crime]
+        if offenders.size == 0:
+            return
+        alive = p.alive[offenders] & ~p.in_custody[offenders]
+        offenders, category = offenders[alive], category[alive]
+        # one keyed uniform per stage per offence, keyed by offender and month
+        key = np.uint32(model.month + 1000) * np.uint32(64) + np.arange(offenders.size) % 64
+        u = [self.stream.uniform(offenders, key, salt=90 + s) for s in range(4)]
+        identified = np.array([j.suspect_identified_share[c] for c in CRIME_INCIDENT_CATEGORIES])
+        arrested = (u[0] < identified[category]) & (
+            u[1] < j.arrest_given_suspect_share * model.modifiers.rr("arrest", offenders))
+        who, cat = offenders[arrested], category[arrested]
+        u2, u3 = u[2][arrested], u[3][arrested]
+        # one arrest per person per month: keep the first offence
+        who, first = np.unique(who, return_index=True)
+        cat, u2, u3 = cat[first], u2[first], u3[first]
+        dwelling = p.household[who]
+        p.arrests[who] += 1
+        rec.count("arrests", dwelling)
+        hours = model.scenario.police.officer_hours_per_arrest
+        rec.count("officer_hours", dwelling, np.full(who.size, hours))
+        child = p.age_months[who] < ADULT_MONTHS
+        rec.count("arrests_children", dwelling[child])
+        model.log_people_events("arrest", who)
+
+        # children: out of court or charged; both count as a sanction
+        youth = who[child]
+        out_of_court = u2[child] < j.youth_out_of_court_share * model.modifiers.rr(
+            "youth_out_of_court", youth)
+        youth_charged = youth[~out_of_court]
+        youth_convicted = youth_charged[u3[child][~out_of_court] < j.conviction_given_charge_share]
+        rec.count("youth_out_of_court", p.household[youth[out_of_court]])
+        sanctioned_youth = np.concatenate([youth[out_of_court], youth_convicted])
+        first_time = sanctioned_youth[~p.youth_justice_entered[sanctioned_youth]]
+        p.youth_justice_entered[first_time] = True
+        rec.count("youth_justice_first_entrants", p.household[first_time])
+        model.month_events.youth_sanctioned = sanctioned_youth
+
+        # adults: charge, conviction, custody
+        adult = who[~child]
+        adult_cat = cat[~child]
+        ua, ub = u2[~child], u3[~child]
+        charged = ua < j.charge_given_arrest_share
+        rec.count("charges", p.household[adult[charged]])
+        convicted = charged & (ub < j.conviction_given_charge_share)
+        convicted_adults = adult[convicted]
+        rec.count("convictions", p.household[convicted_adults])
+        # custody: a fresh uniform, keyed by the person's conviction count
+        custody_base = np.array([j.custody_given_conviction_share[c] for c in CRIME_INCIDENT_CATEGORIES])
+        prior = np.minimum(p.convictions[convicted_adults], PRIOR_CONVICTION_CAP)
+        share = np.minimum(1.0, custody_base[adult_cat[convicted]]
+                           * j.custody_prior_conviction_rr ** prior)
+        uc = self.stream.uniform(convicted_adults, p.convictions[convicted_adults], salt=95)
+        to_custody = convicted_adults[uc < share * model.modifiers.rr("custody", convicted_adults)]
+        p.convictions[convicted_adults] += 1
+        uy = self.stream.uniform(youth_convicted, p.convictions[youth_convicted], salt=96)
+        youth_custody = youth_convicted[uy < j.youth_custody_given_conviction_share]
+        p.convictions[youth_convicted] += 1
+        sanctioned = np.concatenate([sanctioned_youth, convicted_adults])
+        p.last_sanction_month[sanctioned] = model.month
+        custody = np.concatenate([to_custody, youth_custody])
+        p.in_custody[custody] = True
+        p.custody_sentences[custody] += 1
+        rec.count("custody_sentences", p.household[custody])
+        parents = custody[h.n_children[p.household[custody]] > 0]
+        rec.count("parents_sent_to_custody", p.household[parents])
+        model.log_people_events("custody", custody)
+
+    def _victims(self, model: EarlyActionModel, incidents) -> None:
+        p, rec = model.people, model.recorder
+        violent = np.isin(incidents.category, [CATEGORY_INDEX[c] for c in VICTIM_CATEGORIES])
+        victims = incidents.person[violent & (incidents.person >= 0)]
+        victims = victims[p.alive[victims]]
+        last = p.last_victim_month[victims].astype(np.int32)
+        repeat = (last != NO_MONTH) & (model.month - last <= 12)
+        rec.count("violence_victimisations", p.household[victims])
+        rec.count("repeat_victimisations", p.household[victims[repeat]])
+        np.add.at(p.victimisations, victims, 1)
+        p.last_victim_month[victims] = model.month
+
+    def _notifications(self, model: EarlyActionModel, incidents) -> None:
+        h, rec = model.households, model.recorder
+        shares = model.scenario.social_care.notification_share
+        share = np.zeros(len(INCIDENT_CATEGORIES))
+        for category, value in shares.items():
+            share[CATEGORY_INDEX[category]] = value
+        with_children = h.n_children[incidents.dwelling] > 0
+        # a missing child is a notification about their own household
+        candidates = np.flatnonzero(with_children & (share[incidents.category] > 0))
+        u = self.stream.uniform(incidents.dwelling[candidates],
+                                np.uint32(model.month + 1000) * np.uint32(64)
+                                + np.arange(candidates.size) % 64, salt=97)
+        notified = candidates[u < share[incidents.category[candidates]]]
+        dwellings = incidents.dwelling[notified]
+        rec.count("safeguarding_notifications", dwellings)
+        model.month_events.notifications = dwellings
+        model.month_events.notification_category = incidents.category[notified]

@@ -1,0 +1,67 @@
+"""Step 3, child maltreatment: verbal, physical and sexual abuse of children living at home.
+
+    hazard = onset_per_child_month[type]
+             x deprivation_rr[quintile]
+             x adversity_rr_per_state ^ (active household states, a parent in custody included)
+             x parent_maltreated_rr (if an adult of the household was maltreated as a child)
+             x protection_plan_rr (while the child is on a child protection plan)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.parameters import MALTREATMENT_TYPES, MaltreatmentParams
+from model.population import Households, People
+from model.processes import Process
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+CHILD_MONTHS = 18 * 12
+
+
+def children_at_home(people: People) -> np.ndarray:
+    """Ids of living children under 18 who are not looked after."""
+    n = people.count
+    mask = people.alive[:n] & (people.age_months[:n] < CHILD_MONTHS) & ~people.looked_after[:n]
+    return np.flatnonzero(mask)
+
+
+def maltreatment_rr(children: np.ndarray, people: People, households: Households,
+                    p: MaltreatmentParams) -> np.ndarray:
+    """Relative hazard of maltreatment for each child, before the type's base rate."""
+    dwelling = people.household[children]
+    active = households.adversity[dwelling].sum(axis=1) + (households.adults_in_custody[dwelling] > 0)
+    rr = np.asarray(p.deprivation_rr)[households.deprivation[dwelling]]
+    rr = rr * p.adversity_rr_per_state ** active
+    rr = np.where(households.adult_maltreated[dwelling], rr * p.parent_maltreated_rr, rr)
+    return np.where(people.protection_plan_months_left[children] > 0, rr * p.protection_plan_rr, rr)
+
+
+class Maltreatment(Process):
+    """Maltreatment events per child and type; the ACE accrual step turns them into ACEs."""
+
+    name = "maltreatment"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        self.clocks = [self.person_clock(model, salt=40 + k) for k in range(len(MALTREATMENT_TYPES))]
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Draw this month's maltreatment and hand it to ACE accrual."""
+        p, h = model.people, model.households
+        params = model.scenario.maltreatment
+        children = children_at_home(p)
+        rr = maltreatment_rr(children, p, h, params) * model.modifiers.rr("maltreatment", children)
+        bits = np.zeros(children.size, dtype=np.uint16)
+        for k, kind in enumerate(MALTREATMENT_TYPES):
+            happened = self.clocks[k].advance(children, params.onset_per_child_month[kind] * rr) > 0
+            bits[happened] |= np.uint16(1 << k)
+        maltreated = children[bits > 0]
+        p.last_maltreated_month[maltreated] = model.month
+        model.recorder.count("children_maltreated", p.household[maltreated])
+        model.month_events.maltreated = maltreated
+        model.month_events.maltreatment_bits = bits[bits > 0]

@@ -1,0 +1,267 @@
+"""Step 5, police incidents by category: crime and non-crime demand.
+
+Crime incidents are caused by individual offenders (persons aged 10+ with an offending hazard
+that follows the age-crime curve and rises with their own ACEs, deprivation and a recent
+sanction); each offence is given a category and, for violence and sexual offences, a victim drawn
+from the force area's population weighted by victimisation risk (which rises with ACEs).
+Domestic abuse crimes and non-crime domestic incidents come from households in an active
+domestic abuse spell. Non-crime demand (concern for welfare, mental health, missing persons,
+anti-social behaviour, other public safety) comes from households and people as described in
+docs/ODD.md.
+
+Incidents and recorded crimes do not map one-to-one: one crime incident yields
+``recorded_crimes_per_crime_incident`` crimes, and a share
+``crimes_recorded_without_incident_share`` of recorded crime comes from no incident at all
+(online and third-party reports, proactive finds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.parameters import (
+    AGE_BANDS,
+    INCIDENT_CATEGORIES,
+    NON_CRIME_INCIDENT_CATEGORIES,
+    OFFENCE_CATEGORIES,
+    PoliceParams,
+)
+from model.population import NO_MONTH, People, ace_count
+from model.processes import Process
+from model.rng import HazardClocks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+AGE_BAND_LOWER_YEARS = np.array([10, 14, 18, 25, 35, 45, 55, 65])
+VIOLENT = ("violence_with_injury", "violence_without_injury", "sexual_offences")
+MAX_INCIDENTS_PER_MONTH = 5
+SANCTION_MEMORY_MONTHS = 12
+
+
+@dataclass
+class Incidents:
+    """This month's incidents: one row per incident."""
+
+    category: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    dwelling: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    offender: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
+    person: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # subject/victim
+
+    def extend(self, category: int | np.ndarray, dwelling: np.ndarray,
+               offender: np.ndarray | None = None, person: np.ndarray | None = None) -> None:
+        """Append incidents."""
+        n = dwelling.size
+        none = np.full(n, -1, np.int64)
+        self.category = np.concatenate([self.category,
+                                        np.broadcast_to(np.int8(category), n).astype(np.int8)])
+        self.dwelling = np.concatenate([self.dwelling, dwelling.astype(np.int32)])
+        self.offender = np.concatenate([self.offender, none if offender is None else offender])
+        self.person = np.concatenate([self.person, none if person is None else person])
+
+
+CATEGORY_INDEX = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
+
+
+def offending_rr(people: People, ids: np.ndarray, deprivation: np.ndarray, month: int,
+                 p: PoliceParams) -> np.ndarray:
+    """Offending hazard relative to a man aged 18-24 with no ACEs in the least deprived quintile."""
+    age_years = people.age_months[ids] // 12
+    band = np.searchsorted(AGE_BAND_LOWER_YEARS, age_years, side="right") - 1
+    age_rr = np.array([p.offending_age_rr[b] for b in AGE_BANDS])[band]
+    rr = age_rr * np.where(people.female[ids], p.offending_female_rr, 1.0)
+    rr = rr * p.offending_ace_rr_per_ace ** ace_count(people.aces[ids])
+    rr = rr * np.asarray(p.offending_deprivation_rr)[deprivation]
+    recent = (month - people.last_sanction_month[ids].astype(np.int32)) < SANCTION_MEMORY_MONTHS
+    recent &= people.last_sanction_month[ids] != NO_MONTH
+    return np.where(recent, rr * p.repeat_offending_rr, rr)
+
+
+class PoliceIncidents(Process):
+    """Generates the month's police incidents and safeguarding-relevant facts about them."""
+
+    name = "police"
+
+    def __init__(self, model: EarlyActionModel):
+        super().__init__(model)
+        n_dwellings = model.households.size
+        self.offending = self.person_clock(model, salt=50)
+        self.mental_health = self.person_clock(model, salt=51)
+        self.missing = self.person_clock(model, salt=52)
+        self.household_clocks = {
+            c: HazardClocks(self.stream, n_dwellings, salt=60 + i)
+            for i, c in enumerate(("domestic_abuse_crime", "domestic_incident",
+                                   "concern_for_welfare", "anti_social_behaviour",
+                                   "other_public_safety"))
+        }
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Generate incidents, record them and pass them on to the response step."""
+        incidents = Incidents()
+        self._offences(model, incidents)
+        self._household_incidents(model, incidents)
+        self._person_incidents(model, incidents)
+        self._record(model, incidents)
+        model.month_events.incidents = incidents
+
+    def _offences(self, model: EarlyActionModel, incidents: Incidents) -> None:
+        p, h, params = model.people, model.households, model.scenario.police
+        n = p.count
+        at_risk = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n])
+        deprivation = h.deprivation[p.household[at_risk]]
+        hazard = (params.offending_per_person_month
+                  * offending_rr(p, at_risk, deprivation, model.month, params)
+                  * model.modifiers.rr("offending", at_risk))
+        counts = self.offending.advance(at_risk, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        offenders = np.repeat(at_risk, counts)
+        if offenders.size == 0:
+            return
+        # category of each offence, keyed by the offender's event number
+        serial = self.offending.events[offenders] - _occurrence_from_end(offenders)
+        u = self.stream.uniform(offenders, serial, salt=70)
+        shares = np.array([params.offence_category_shares[c] for c in OFFENCE_CATEGORIES])
+        category = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"),
+                              len(OFFENCE_CATEGORIES) - 1)
+        dwelling = p.household[offenders]
+        victims = np.full(offenders.size, -1, np.int64)
+        violent = np.isin(category, [CATEGORY_INDEX[c] for c in VIOLENT])
+        if violent.any():
+            victims[violent] = self._draw_victims(model, h.force_area[dwelling[violent]])
+        incidents.extend(category.astype(np.int8), dwelling, offenders, victims)
+
+    def _draw_victims(self, model: EarlyActionModel, force_area: np.ndarray) -> np.ndarray:
+        """Victims of violence: within the force area, weighted by victimisation risk."""
+        p, h, params = model.people, model.households, model.scenario.police
+        n = p.count
+        candidates = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n])
+        weight = params.victimisation_ace_rr_per_ace ** ace_count(p.aces[candidates])
+        weight = weight * np.asarray(params.incident_deprivation_rr)[
+            h.deprivation[p.household[candidates]]]
+        force = h.force_area[p.household[candidates]]
+        order = np.argsort(force, kind="stable")
+        candidates, weight, force = candidates[order], weight[order], force[order]
+        cumulative = np.cumsum(weight)
+        starts = np.searchsorted(force, np.arange(4), side="left")
+        ends = np.searchsorted(force, np.arange(4), side="right")
+        low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
+        high = cumulative[np.maximum(ends - 1, 0)]
+        u = self.stream.generator.random(force_area.size)
+        target = low[force_area] + u * (high[force_area] - low[force_area])
+        pick = np.minimum(np.searchsorted(cumulative, target, side="right"), candidates.size - 1)
+        return candidates[pick]
+
+    def _household_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
+        h, params = model.households, model.scenario.police
+        occupied = h.occupied
+        dep_rr = np.asarray(params.incident_deprivation_rr)[h.deprivation]
+        da = h.adversity[:, 0] & occupied
+        da_ids = np.flatnonzero(da)
+        for category, rate in (("domestic_abuse_crime",
+                                params.domestic_abuse_crime_per_household_month),
+                               ("domestic_incident", params.domestic_incident_per_household_month)):
+            counts = self.household_clocks[category].advance(
+                da_ids, np.full(da_ids.size, rate) * model.modifiers.rr("domestic_abuse_incidents", da_ids),
+                max_events=MAX_INCIDENTS_PER_MONTH)
+            where = np.repeat(da_ids, counts)
+            victims = _domestic_abuse_victims(model, where)
+            offenders = _domestic_abuse_offenders(model, where, victims)
+            if category == "domestic_abuse_crime":
+                incidents.extend(CATEGORY_INDEX[category], where, offenders, victims)
+            else:
+                incidents.extend(CATEGORY_INDEX[category], where, None, victims)
+        ids = np.flatnonzero(occupied)
+        n_active = h.adversity[ids].sum(axis=1) + (h.adults_in_custody[ids] > 0)
+        welfare = (params.welfare_concern_per_household_month * dep_rr[ids]
+                   * np.where(h.n_children[ids] > 0, params.welfare_concern_children_rr, 1.0)
+                   * params.welfare_concern_adversity_rr ** n_active)
+        asb = (params.anti_social_behaviour_per_household_month * dep_rr[ids]
+               * (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * h.n_young_people[ids]))
+        other = params.other_public_safety_per_household_month * dep_rr[ids]
+        for category, hazard in (("concern_for_welfare", welfare), ("anti_social_behaviour", asb),
+                                 ("other_public_safety", other)):
+            counts = self.household_clocks[category].advance(
+                ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+            incidents.extend(CATEGORY_INDEX[category], np.repeat(ids, counts))
+
+    def _person_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
+        p, h, params = model.people, model.households, model.scenario.police
+        n = p.count
+        alive = p.alive[:n] & ~p.in_custody[:n]
+        age = p.age_months[:n]
+        adults = np.flatnonzero(alive & (age >= 216))
+        dwelling = p.household[adults]
+        hazard = (params.mental_health_per_adult_month
+                  * params.mental_health_ace_rr_per_ace ** ace_count(p.aces[adults])
+                  * np.where(h.adversity[dwelling, 1], params.mental_health_spell_rr, 1.0)
+                  * np.asarray(params.incident_deprivation_rr)[h.deprivation[dwelling]])
+        counts = self.mental_health.advance(adults, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        people = np.repeat(adults, counts)
+        incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people)
+
+        youth = np.flatnonzero(alive & (age >= 120) & (age < 216))
+        hazard = (params.missing_person_per_child_month
+                  * params.missing_person_ace_rr_per_ace ** ace_count(p.aces[youth])
+                  * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0))
+        counts = self.missing.advance(youth, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        people = np.repeat(youth, counts)
+        incidents.extend(CATEGORY_INDEX["missing_person"], p.household[people], None, people)
+
+    def _record(self, model: EarlyActionModel, incidents: Incidents) -> None:
+        h, params, rec = model.households, model.scenario.police, model.recorder
+        for i, category in enumerate(INCIDENT_CATEGORIES):
+            rec.count(f"incidents_{category}", incidents.dwelling[incidents.category == i])
+        # repeat demand: a household with another incident in the last 12 months
+        month = model.month
+        last = h.last_incident_month[incidents.dwelling].astype(np.int32)
+        repeat = (last != NO_MONTH) & (month - last <= 12)
+        # several incidents at one dwelling this month: all but the first are repeats too
+        order = np.argsort(incidents.dwelling, kind="stable")
+        sorted_dwelling = incidents.dwelling[order]
+        first_of_month = np.r_[True, sorted_dwelling[1:] != sorted_dwelling[:-1]]
+        repeat[order[~first_of_month]] = True
+        rec.count("repeat_incidents", incidents.dwelling[repeat])
+        h.last_incident_month[incidents.dwelling] = month
+        crime = incidents.category < len(OFFENCE_CATEGORIES) + 1
+        crimes_per_incident = (params.recorded_crimes_per_crime_incident
+                               / (1.0 - params.crimes_recorded_without_incident_share))
+        rec.count("recorded_crimes", incidents.dwelling[crime],
+                  np.full(int(crime.sum()), crimes_per_incident))
+        hours = np.array([params.officer_hours_per_incident[c] for c in INCIDENT_CATEGORIES])
+        rec.count("officer_hours", incidents.dwelling, hours[incidents.category])
+        model.log_incidents(incidents)
+
+
+NON_CRIME_INDEX = [CATEGORY_INDEX[c] for c in NON_CRIME_INCIDENT_CATEGORIES]
+
+
+def _occurrence_from_end(ids: np.ndarray) -> np.ndarray:
+    """For repeated ids (as from np.repeat), 0 for the last copy, 1 for the one before, ..."""
+    if ids.size == 0:
+        return np.zeros(0, np.uint32)
+    starts = np.r_[True, ids[1:] != ids[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(ids.size), 0))
+    group_id = np.cumsum(starts) - 1
+    sizes = np.bincount(group_id)
+    position = np.arange(ids.size) - group_start
+    return (sizes[group_id] - 1 - position).astype(np.uint32)
+
+
+def _domestic_abuse_victims(model: EarlyActionModel, dwellings: np.ndarray) -> np.ndarray:
+    """The victim of a domestic abuse incident: the household's woman if there is one."""
+    p, h = model.people, model.households
+    first, last = h.first_adult[dwellings], h.last_adult[dwellings]
+    first_ok = first >= 0
+    victim = np.where(first_ok & p.female[np.maximum(first, 0)], first, last)
+    return np.where(victim >= 0, victim, -1).astype(np.int64)
+
+
+def _domestic_abuse_offenders(model: EarlyActionModel, dwellings: np.ndarray,
+                              victims: np.ndarray) -> np.ndarray:
+    """The suspected perpetrator: the household's other adult, if there is one."""
+    h = model.households
+    first, last = h.first_adult[dwellings], h.last_adult[dwellings]
+    other = np.where(victims == first, last, first)
+    return np.where((other >= 0) & (other != victims), other, -1).astype(np.int64)

@@ -1,0 +1,46 @@
+"""Preallocated monthly aggregates by force area and deprivation quintile."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.metrics import METRIC_INDEX, METRICS
+
+N_FORCE_AREAS = 4
+N_QUINTILES = 5
+N_CELLS = N_FORCE_AREAS * N_QUINTILES
+
+
+class MonthlyRecorder:
+    """Counts per (month, metric, force area x deprivation cell), in simulated units.
+
+    Args:
+        n_months: months to record.
+        cell_of_dwelling: each dwelling's cell, ``force_area * 5 + deprivation``.
+    """
+
+    def __init__(self, n_months: int, cell_of_dwelling: np.ndarray):
+        self.values = np.zeros((n_months, len(METRICS), N_CELLS), dtype=np.float64)
+        self.cell_of_dwelling = cell_of_dwelling
+        self.month: int | None = None  # None while warming up: nothing is recorded
+
+    def count(self, metric: str, dwellings: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add events (one per dwelling id, or ``weights``) to this month's ``metric``."""
+        if self.month is None or dwellings.size == 0:
+            return
+        cells = self.cell_of_dwelling[dwellings]
+        self.values[self.month, METRIC_INDEX[metric]] += np.bincount(
+            cells, weights=weights, minlength=N_CELLS)
+
+    def stock(self, metric: str, dwellings: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Set this month's ``metric`` to the count over ``dwellings`` (end-of-month stock)."""
+        if self.month is None:
+            return
+        self.values[self.month, METRIC_INDEX[metric]] = np.bincount(
+            self.cell_of_dwelling[dwellings], weights=weights, minlength=N_CELLS)
+
+    def by_cell(self, metric: str, per_cell: np.ndarray) -> None:
+        """Add a per-cell vector to this month's ``metric``."""
+        if self.month is None:
+            return
+        self.values[self.month, METRIC_INDEX[metric]] += per_cell

@@ -1,0 +1,212 @@
+"""Scenarios: typed, validated, immutable parameter sets loaded from YAML.
+
+A scenario file names the scenario and overrides any parameter of :mod:`model.parameters`;
+everything it leaves out keeps its documented default. A file may extend another
+(``extends: systems``) and override a few values.
+
+Example:
+    >>> from model.scenario import load_scenario
+    >>> symptoms = load_scenario("symptoms")
+    >>> symptoms.police.offending_per_person_month
+    0.0062
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.parameters import (
+    AdversityParams,
+    DemographyParams,
+    EarlyHelpParams,
+    JusticeParams,
+    MaltreatmentParams,
+    NetworkParams,
+    PoliceParams,
+    PopulationParams,
+    SocialCareParams,
+    YouthJusticeParams,
+)
+
+SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR", Path(__file__).resolve().parents[1] / "scenarios"))
+"""Where scenarios are found by name (override with the EAT_SCENARIO_DIR environment variable)."""
+
+MAX_YEARS = 25
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, name or override) that cannot be used; the message says why."""
+
+
+class Scenario(BaseModel):
+    """A complete, validated, immutable set of parameters for one simulated policy world."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Short name, used in results and comparisons.")
+    description: str = Field("", description="What this scenario represents, in plain words.")
+    extends: str | None = Field(None, description="Scenario this one was built on, if any.")
+    years: int = Field(10, ge=1, le=MAX_YEARS, description="Default horizon in years.")
+    population: PopulationParams = Field(default_factory=PopulationParams)
+    network: NetworkParams = Field(default_factory=NetworkParams)
+    demography: DemographyParams = Field(default_factory=DemographyParams)
+    adversity: AdversityParams = Field(default_factory=AdversityParams)
+    maltreatment: MaltreatmentParams = Field(default_factory=MaltreatmentParams)
+    police: PoliceParams = Field(default_factory=PoliceParams)
+    justice: JusticeParams = Field(default_factory=JusticeParams)
+    social_care: SocialCareParams = Field(default_factory=SocialCareParams)
+    youth_justice: YouthJusticeParams = Field(default_factory=YouthJusticeParams)
+    early_help: EarlyHelpParams = Field(default_factory=EarlyHelpParams)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-path overrides, e.g. ``{"police.offending_per_person_month": 0.005}``.
+
+        Raises:
+            ScenarioError: an unknown path or an invalid value.
+        """
+        data = self.model_dump()
+        for path, value in overrides.items():
+            node = data
+            parts = path.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node:
+                    raise ScenarioError(f"override '{path}': unknown field '{part}'")
+                node = node[part]
+            leaf = parts[-1]
+            if not isinstance(node, dict):
+                raise ScenarioError(f"override '{path}': unknown field '{leaf}'")
+            if leaf not in node:
+                raise ScenarioError(f"override '{path}': unknown field '{leaf}'; allowed: "
+                                    f"{sorted(node)}")
+            if isinstance(node[leaf], dict) and isinstance(value, dict):
+                node[leaf] = {**node[leaf], **value}
+            else:
+                node[leaf] = value
+        return _validate(data, f"scenario '{self.name}' with overrides")
+
+    def to_yaml(self) -> str:
+        """The full scenario as YAML (every parameter, defaults included)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def available_scenarios(directory: Path | None = None) -> list[str]:
+    """Names of the scenario files in the scenario directory."""
+    directory = directory or SCENARIO_DIR
+    return sorted(p.stem for p in Path(directory).glob("*.yaml"))
+
+
+def load_scenario(name_or_path: str | Path, directory: Path | None = None) -> Scenario:
+    """Load a scenario by name (from ``scenarios/``) or by path to a YAML file.
+
+    Args:
+        name_or_path: a scenario name such as ``"symptoms"`` or a path to a ``.yaml`` file.
+        directory: where named scenarios live (default: the project's ``scenarios/``).
+
+    Raises:
+        ScenarioError: unknown name, unreadable or malformed file, or invalid parameters.
+    """
+    data, label = _resolve(name_or_path, directory or SCENARIO_DIR, chain=())
+    return _validate(data, label)
+
+
+def scenario_from_yaml_text(text: str, label: str = "uploaded scenario",
+                            directory: Path | None = None) -> Scenario:
+    """Parse and validate scenario YAML given as text (used by the app's upload)."""
+    data = _parse_yaml(text, label)
+    data = _apply_extends(data, label, directory or SCENARIO_DIR, chain=())
+    return _validate(data, label)
+
+
+def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
+             ) -> tuple[dict[str, Any], str]:
+    text_name = str(name_or_path)
+    path = Path(text_name)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ScenarioError(f"scenario file '{text_name}' does not exist")
+    else:
+        path = Path(directory) / f"{text_name}.yaml"
+        if not path.is_file():
+            known = ", ".join(available_scenarios(directory)) or "none"
+            raise ScenarioError(f"unknown scenario '{text_name}'; available: {known} "
+                                f"(or give a path to a .yaml file)")
+    label = f"scenario file '{path}'"
+    if str(path.resolve()) in chain:
+        raise ScenarioError(f"{label}: 'extends' makes a cycle: {' -> '.join(chain)}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{label}: cannot be read ({err})") from None
+    data = _parse_yaml(text, label)
+    return _apply_extends(data, label, path.parent, (*chain, str(path.resolve()))), label
+
+
+def _parse_yaml(text: str, label: str) -> dict[str, Any]:
+    if not text.strip():
+        raise ScenarioError(f"{label} is empty; it needs at least 'name: ...'")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ScenarioError(f"{label} is not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{label} must be a mapping of fields (name: ..., police: ...), "
+                            f"got {type(data).__name__}")
+    return data
+
+
+def _apply_extends(data: dict[str, Any], label: str, directory: Path,
+                   chain: tuple[str, ...]) -> dict[str, Any]:
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} must be a "
+                            f"scenario name")
+    parent, _ = _resolve(parent_name, directory, chain)
+    merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
+    merged["extends"] = parent_name
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _validate(data: dict[str, Any], label: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_explain(err, label)) from None
+
+
+def _explain(err: ValidationError, label: str) -> str:
+    """One line per problem: field path, the value given and what is allowed."""
+    lines = []
+    for problem in err.errors():
+        path = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        kind = problem["type"]
+        value = problem.get("input")
+        if kind == "extra_forbidden":
+            lines.append(f"field '{path}': unknown field (value {value!r}); check the spelling "
+                         f"against docs/parameters.md")
+        elif kind == "missing":
+            lines.append(f"field '{path}': required but missing")
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
+            lines.append(f"field '{path}': value {value!r} is not allowed: {message}")
+    return f"{label}: " + "; ".join(lines)

@@ -1,0 +1,193 @@
+"""Agencies as Mesa agents: one of each per force area, with capacity, queue and caseload.
+
+Step 7 of the month: each agency takes this month's referrals into its queue and serves it up
+to its capacity, first come first served. Capacities are set per force area in proportion to
+the simulated population, so they scale with ``--scale``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from model.population import NO_MONTH
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
+
+RECENT_MALTREATMENT_MONTHS = 12
+CHILD_MONTHS = 18 * 12
+
+
+class FifoQueue:
+    """A first-in-first-out queue of integer ids with the month each joined."""
+
+    def __init__(self) -> None:
+        self.ids = np.zeros(0, np.int64)
+        self.joined = np.zeros(0, np.int32)
+
+    def __len__(self) -> int:
+        return int(self.ids.size)
+
+    def push(self, ids: np.ndarray, month: int) -> np.ndarray:
+        """Add ids not already waiting; return those added."""
+        new = np.unique(ids)  # sorted: order within a month is by id (deterministic)
+        new = new[~np.isin(new, self.ids)]
+        self.ids = np.concatenate([self.ids, new])
+        self.joined = np.concatenate([self.joined, np.full(new.size, month, np.int32)])
+        return new
+
+    def drop_older_than(self, month: int, max_wait_months: int) -> np.ndarray:
+        """Remove and return ids that have waited more than ``max_wait_months``."""
+        stale = (month - self.joined) > max_wait_months
+        dropped = self.ids[stale]
+        self.ids, self.joined = self.ids[~stale], self.joined[~stale]
+        return dropped
+
+    def pop(self, n: int) -> np.ndarray:
+        """Remove and return the first ``n`` ids."""
+        taken = self.ids[:n]
+        self.ids, self.joined = self.ids[n:], self.joined[n:]
+        return taken
+
+
+class Agency(mesa.Agent):
+    """An agency of one force area: capacity per month, a queue, a caseload.
+
+    Args:
+        model: the model.
+        force_area: index of the force area it serves.
+    """
+
+    def __init__(self, model: EarlyActionModel, force_area: int):
+        super().__init__(model)
+        self.force_area = force_area
+        self.queue = FifoQueue()
+        self._capacity_credit = 0.0
+
+    def take_capacity(self, per_month: float) -> int:
+        """Whole units of capacity this month; fractions carry over (small scales)."""
+        self._capacity_credit += per_month
+        whole = int(self._capacity_credit)
+        self._capacity_credit -= whole
+        return whole
+
+
+class ChildrensSocialCare(Agency):
+    """Triage of notifications and referrals, assessments, protection plans, care entry."""
+
+    def receive(self, dwellings: np.ndarray, from_police: bool) -> None:
+        """Accept referrals (about households with children) into the assessment queue."""
+        model = self.model
+        added = self.queue.push(dwellings, model.month)
+        model.recorder.count("social_care_referrals", added)
+        if from_police:
+            self.police_referred = np.union1d(getattr(self, "police_referred",
+                                                      np.zeros(0, np.int64)), added)
+
+    def step(self) -> None:
+        """Serve the queue up to this month's assessment capacity."""
+        model = self.model
+        p, h, sc = model.people, model.households, model.scenario.social_care
+        rec = model.recorder
+        lapsed = self.queue.drop_older_than(model.month, sc.referral_max_wait_months)
+        rec.count("referrals_lapsed", lapsed)
+        capacity = self.take_capacity(sc.assessments_per_10k_children_per_month
+                                      * model.children_in_force_area[self.force_area] / 1e4)
+        assessed = self.queue.pop(capacity)
+        assessed = assessed[h.occupied[assessed]]
+        rec.count("social_care_assessments", assessed)
+        police = getattr(self, "police_referred", np.zeros(0, np.int64))
+        rec.count("police_notifications_assessed", assessed[np.isin(assessed, police)])
+        self.police_referred = np.setdiff1d(police, np.concatenate([assessed, lapsed]))
+        if assessed.size == 0:
+            return
+        # children of the assessed households who were maltreated in the last 12 months
+        children = model.children_of(assessed)
+        recent = (p.last_maltreated_month[children] != NO_MONTH) & (
+            model.month - p.last_maltreated_month[children].astype(np.int32)
+            <= RECENT_MALTREATMENT_MONTHS)
+        at_risk = children[recent & ~p.looked_after[children]]
+        u = model.streams["agencies"].uniform(at_risk, model.month + 1000, salt=100)
+        into_care = at_risk[u < sc.looked_after_given_assessment_share]
+        plan = at_risk[(u >= sc.looked_after_given_assessment_share)
+                       & (u < sc.looked_after_given_assessment_share
+                          + sc.protection_plan_given_assessment_share)]
+        p.looked_after[into_care] = True
+        p.protection_plan_months_left[into_care] = 0
+        p.protection_plan_months_left[plan] = round(sc.protection_plan_months)
+        rec.count("looked_after_entries", p.household[into_care])
+        rec.count("protection_plans_started", p.household[plan])
+        model.log_people_events("looked_after", into_care)
+        model.log_people_events("protection_plan", plan)
+        # households with no statutory action may be stepped down to early help
+        no_action = np.setdiff1d(assessed, p.household[np.concatenate([into_care, plan])])
+        us = model.streams["agencies"].uniform(no_action, model.month + 1000, salt=101)
+        model.agency("early_help", self.force_area).receive(
+            no_action[us < model.scenario.early_help.step_down_share])
+
+
+class EarlyHelpTeam(Agency):
+    """Family support for a fixed number of months; a capacity-limited caseload."""
+
+    def receive(self, dwellings: np.ndarray) -> None:
+        """Accept families into the waiting list."""
+        self.queue.push(dwellings, self.model.month)
+
+    def step(self) -> None:
+        """Start support for waiting families while places are free."""
+        model = self.model
+        h, eh = model.households, model.scenario.early_help
+        self.queue.drop_older_than(model.month, 6)
+        open_cases = int(model.early_help_open_cases[self.force_area])
+        places = eh.places_per_10k_children * model.children_in_force_area[self.force_area] / 1e4
+        free = max(0, int(places) - open_cases)
+        started = self.queue.pop(free)
+        started = started[h.occupied[started]]
+        h.early_help_months_left[started] = round(eh.support_months)
+        model.recorder.count("early_help_starts", started)
+        model.log_dwelling_events("early_help", started)
+
+
+class YouthJusticeService(Agency):
+    """Youth justice orders for sanctioned children; a capacity-limited caseload."""
+
+    def receive(self, children: np.ndarray) -> None:
+        """Children sanctioned this month join the waiting list."""
+        self.queue.push(children, self.model.month)
+
+    def step(self) -> None:
+        """Open orders while the caseload has room."""
+        model = self.model
+        p, yj = model.people, model.scenario.youth_justice
+        self.queue.drop_older_than(model.month, 3)
+        open_cases = int(model.youth_justice_open_cases[self.force_area])
+        capacity = yj.caseload_per_10k_youth * model.youth_in_force_area[self.force_area] / 1e4
+        started = self.queue.pop(max(0, int(round(capacity)) - open_cases))
+        started = started[p.alive[started]]
+        p.youth_justice_months_left[started] = round(yj.order_months)
+
+
+class PoliceForce(Agency):
+    """Officer time available in the force area (incidents are generated Wales-wide)."""
+
+    def step(self) -> None:
+        """Record the officer-hours available this month."""
+        model = self.model
+        hours = (model.officers_in_force_area[self.force_area]
+                 * model.scenario.police.officer_hours_per_officer_month)
+        share = model.household_share_by_cell[self.force_area]
+        per_cell = np.zeros(20)
+        per_cell[self.force_area * 5: self.force_area * 5 + 5] = hours * share
+        model.recorder.by_cell("officer_hours_available", per_cell / model.population.scale)
+
+
+AGENCY_TYPES: dict[str, type[Agency]] = {
+    "police": PoliceForce,
+    "social_care": ChildrensSocialCare,
+    "early_help": EarlyHelpTeam,
+    "youth_justice": YouthJusticeService,
+}
+"""Agency kinds, in the order they step each month."""

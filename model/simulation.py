@@ -1,0 +1,434 @@
+"""EarlyActionModel: the Mesa model that wires population, network, processes and agencies.
+
+Example:
+    >>> from model import EarlyActionModel
+    >>> m = EarlyActionModel("symptoms", scale=200, seed=1, years=1)
+    >>> result = m.run()
+    >>> int(result.wales_total("incidents_total", year=1)) > 0
+    True
+
+A researcher can also drive it as any Mesa model: ``m.step()`` advances one month (after the
+warm-up, which the constructor runs), ``m.datacollector`` holds Wales-level reporters, and
+``m.agents_by_type`` the agencies of each force area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from model.interventions import Modifiers
+from model.metrics import METRIC_INDEX
+from model.network import build_network
+from model.parameters import ACE_TYPES, ADVERSITY_STATES, INCIDENT_CATEGORIES
+from model.population import (
+    NO_MONTH,
+    Population,
+    ace_count,
+    build_population,
+    refresh_household_summaries,
+)
+from model.processes import Process
+from model.processes.aces import AceAccrual
+from model.processes.adversity import HouseholdAdversity
+from model.processes.agencies import AgencyReferrals
+from model.processes.demography import Demography
+from model.processes.justice import JusticeResponse
+from model.processes.maltreatment import Maltreatment
+from model.processes.police import Incidents, PoliceIncidents
+from model.recorder import N_CELLS, MonthlyRecorder
+from model.reference import force_areas
+from model.scenario import Scenario, ScenarioError, load_scenario
+from model.services import AGENCY_TYPES, Agency
+
+STREAM_NAMES = ("population", "network", "demography", "adversity", "maltreatment", "aces",
+                "police", "justice", "agencies", "interventions", "initial_state")
+"""One random stream per process, spawned in this fixed order from the root SeedSequence.
+New streams are only ever appended, so existing streams keep their draws."""
+
+PROCESS_ORDER: tuple[type[Process], ...] = (
+    Demography, HouseholdAdversity, Maltreatment, AceAccrual, PoliceIncidents, JusticeResponse,
+    AgencyReferrals,
+)
+"""The fixed order of the monthly processes (docs/ODD.md, process overview)."""
+
+MAX_SCALE = 10_000
+WARMUP_MONTHS = 24
+
+
+@dataclass
+class MonthEvents:
+    """What one process hands to the next within a month."""
+
+    separations: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    maltreated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    maltreatment_bits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    incidents: Incidents = field(default_factory=Incidents)
+    youth_sanctioned: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    notifications: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    notification_category: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+
+
+# --- DataCollector reporters (module-level functions, so the model pickles) -------------------
+
+def _wales_this_month(model: EarlyActionModel, metric: str) -> float:
+    if model.recorder.month is None:
+        return 0.0
+    return float(model.recorder.values[model.recorder.month, METRIC_INDEX[metric]].sum()
+                 * model.population.scale)
+
+
+def police_incidents(model: EarlyActionModel) -> float:
+    """Police incidents in Wales this month."""
+    return sum(_wales_this_month(model, f"incidents_{c}") for c in INCIDENT_CATEGORIES)
+
+
+def recorded_crimes(model: EarlyActionModel) -> float:
+    """Recorded crimes in Wales this month."""
+    return _wales_this_month(model, "recorded_crimes")
+
+
+def children_with_4plus_aces(model: EarlyActionModel) -> float:
+    """Children under 18 in Wales with 4 or more ACEs (end of month)."""
+    return _wales_this_month(model, "children_aces_4plus")
+
+
+def people_in_custody(model: EarlyActionModel) -> float:
+    """People from Wales in custody (end of month)."""
+    return _wales_this_month(model, "people_in_custody")
+
+
+def looked_after_children(model: EarlyActionModel) -> float:
+    """Looked-after children in Wales (end of month)."""
+    return _wales_this_month(model, "looked_after_children")
+
+
+MODEL_REPORTERS: dict[str, Callable[[Any], float]] = {
+    "police_incidents": police_incidents,
+    "recorded_crimes": recorded_crimes,
+    "children_with_4plus_aces": children_with_4plus_aces,
+    "people_in_custody": people_in_custody,
+    "looked_after_children": looked_after_children,
+}
+
+
+class EarlyActionModel(mesa.Model):
+    """The Early Action simulation of the four Welsh police force areas.
+
+    Args:
+        scenario: a :class:`Scenario`, or a scenario name or path (default ``"symptoms"``).
+        scale: simulate one household in ``scale`` (1 = whole Wales, 20 = the app's 1:20).
+        seed: root seed; the same seed gives bit-identical results.
+        years: horizon in years (default: the scenario's ``years``).
+        warmup_months: months simulated before month 0 and not recorded, so that stocks and
+            queues (custody, care, waiting lists) start near their running level.
+        track_households: how many households with children to follow in the event log (for
+            :meth:`household`); more can be added with :meth:`track`.
+
+    Raises:
+        ScenarioError: bad scenario, scale, seed or years.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path = "symptoms", *, scale: int = 20,
+                 seed: int = 0, years: int | None = None, warmup_months: int = WARMUP_MONTHS,
+                 track_households: int = 20):
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        _check_run_settings(scale, seed, years, warmup_months)
+        super().__init__(rng=seed)
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.years = int(years if years is not None else scenario.years)
+        self.n_months = self.years * 12
+        self.warmup_months = int(warmup_months)
+        root = np.random.SeedSequence(self.seed)
+        self.streams = {name: _stream(child, name)
+                        for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)))}
+        self.population: Population = build_population(
+            scenario.population, int(scale), self.streams["population"].generator)
+        self.network = build_network(self.households, scenario.network,
+                                     self.streams["network"].generator)
+        self.modifiers = Modifiers()
+        self.month = -self.warmup_months
+        self.month_events = MonthEvents()
+        self.cohort_at_18: list[np.ndarray] = []
+        h = self.households
+        self.recorder = MonthlyRecorder(self.n_months, (h.force_area.astype(np.int64) * 5
+                                                        + h.deprivation).astype(np.int64))
+        self.officers_in_force_area = np.array([f.officers_2022 for f in force_areas()], float)
+        self._agencies: dict[tuple[str, int], Agency] = {}
+        for kind, cls in AGENCY_TYPES.items():
+            for f in range(len(force_areas())):
+                self._agencies[(kind, f)] = cls(self, f)
+        self.processes: list[Process] = [cls(self) for cls in PROCESS_ORDER]
+        self._events: list[tuple[int, int, int, str, str]] = []
+        self.tracked = np.zeros(h.size, dtype=bool)
+        self._initialise_state(track_households)
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        for _ in range(self.warmup_months):
+            self._month()
+        self._start_recording()
+        self.running = True
+
+    # --- public API ---------------------------------------------------------------------------
+
+    @property
+    def people(self):
+        """The people arrays (:class:`model.population.People`)."""
+        return self.population.people
+
+    @property
+    def households(self):
+        """The dwelling arrays (:class:`model.population.Households`)."""
+        return self.population.households
+
+    def step(self) -> None:
+        """Advance one recorded month (Mesa's step)."""
+        if self.month >= self.n_months:
+            self.running = False
+            return
+        self.recorder.month = self.month
+        self._month()
+        self._record_stocks()
+        self.datacollector.collect(self)
+        if self.month >= self.n_months:
+            self.running = False
+
+    def run(self, progress: Callable[[int, int], None] | None = None):
+        """Run to the horizon and return the :class:`model.results.RunResult`.
+
+        Args:
+            progress: called as ``progress(months_done, months_total)`` after each month.
+        """
+        from model.results import RunResult
+
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.month, self.n_months)
+        return RunResult.from_model(self)
+
+    def agency(self, kind: str, force_area: int) -> Agency:
+        """The agency of ``kind`` (police, social_care, early_help, youth_justice) in a force area."""
+        return self._agencies[(kind, force_area)]
+
+    def track(self, dwellings: np.ndarray | list[int]) -> None:
+        """Follow these dwellings in the event log from now on."""
+        self.tracked[np.asarray(dwellings, dtype=np.int64)] = True
+
+    def household(self, dwelling: int) -> dict[str, Any]:
+        """A readable view of one household: place, adversity, members and its life course.
+
+        Events (incidents, ACEs, arrests, custody, care, early help) are listed for tracked
+        households (:attr:`tracked`), from the month tracking began.
+        """
+        h, p = self.households, self.people
+        if not 0 <= dwelling < h.size:
+            raise ValueError(f"dwelling {dwelling} is out of range 0..{h.size - 1}")
+        members = np.flatnonzero(p.alive[: p.count] & (p.household[: p.count] == dwelling))
+        area = force_areas()[int(h.force_area[dwelling])]
+        return {
+            "dwelling": int(dwelling),
+            "force_area": area.label,
+            "deprivation_quintile": int(h.deprivation[dwelling]) + 1,
+            "occupied": bool(h.occupied[dwelling]),
+            "adversity": [s for k, s in enumerate(ADVERSITY_STATES) if h.adversity[dwelling, k]],
+            "early_help_months_left": int(h.early_help_months_left[dwelling]),
+            "network_neighbours": [int(n) for n in self.network.neighbours(dwelling)],
+            "members": [self._person_view(int(i)) for i in members],
+            "events": [
+                {"month": m, "person": pid if pid >= 0 else None, "event": kind, "detail": detail}
+                for m, d, pid, kind, detail in self._events if d == dwelling
+            ],
+        }
+
+    # --- used by processes and agencies --------------------------------------------------------
+
+    def add_people(self, n: int) -> np.ndarray:
+        """Allocate ``n`` new living person slots (growing arrays and clocks when needed)."""
+        p = self.people
+        if n == 0:
+            return np.zeros(0, np.int64)
+        if p.count + n > p.capacity:
+            capacity = int((p.count + n) * 1.25) + 16
+            p.grow(capacity)
+            for process in self.processes:
+                process.grow(capacity)
+        ids = np.arange(p.count, p.count + n)
+        p.count += n
+        p.alive[ids] = True
+        return ids
+
+    def remove_people(self, ids: np.ndarray) -> None:
+        """People who died: no longer alive, in care, custody or on a plan."""
+        p = self.people
+        p.alive[ids] = False
+        p.looked_after[ids] = False
+        p.in_custody[ids] = False
+        p.protection_plan_months_left[ids] = 0
+        p.youth_justice_months_left[ids] = 0
+
+    def refresh_households(self) -> None:
+        """Recompute every dwelling's member summaries."""
+        refresh_household_summaries(self.population)
+
+    def children_of(self, dwellings: np.ndarray) -> np.ndarray:
+        """Living children under 18 whose household is one of ``dwellings``."""
+        p = self.people
+        n = p.count
+        children = np.flatnonzero(p.alive[:n] & (p.age_months[:n] < 216))
+        return children[np.isin(p.household[children], dwellings)]
+
+    def refresh_agency_statistics(self) -> None:
+        """Per force area: children, 10-17s, open youth justice and early help cases."""
+        p, h = self.people, self.households
+        n = p.count
+        alive = p.alive[:n]
+        age = p.age_months[:n]
+        force = h.force_area[p.household[:n]]
+        child = alive & (age < 216)
+        self.children_in_force_area = np.bincount(force[child], minlength=4).astype(float)
+        youth = child & (age >= 120)
+        self.youth_in_force_area = np.bincount(force[youth], minlength=4).astype(float)
+        self.youth_justice_open_cases = np.bincount(
+            force[alive & (p.youth_justice_months_left[:n] > 0)], minlength=4)
+        self.early_help_open_cases = np.bincount(
+            h.force_area[h.early_help_months_left > 0], minlength=4)
+        occupied = np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS)
+        by_force = occupied.reshape(4, 5)
+        self.household_share_by_cell = by_force / np.maximum(by_force.sum(axis=1, keepdims=True), 1)
+
+    def on_new_aces(self, children: np.ndarray, gained: np.ndarray) -> None:
+        """Log new ACEs of children in tracked households."""
+        where = self.people.household[children]
+        for i in np.flatnonzero(self.tracked[where]):
+            names = [t for b, t in enumerate(ACE_TYPES) if (int(gained[i]) >> b) & 1]
+            self._events.append((self.month, int(where[i]), int(children[i]), "new ACE",
+                                 ", ".join(n.replace("_", " ") for n in names)))
+
+    def log_incidents(self, incidents: Incidents) -> None:
+        """Log incidents at tracked households."""
+        for i in np.flatnonzero(self.tracked[incidents.dwelling]):
+            person = int(incidents.offender[i]) if incidents.offender[i] >= 0 else int(
+                incidents.person[i])
+            category = INCIDENT_CATEGORIES[int(incidents.category[i])]
+            self._events.append((self.month, int(incidents.dwelling[i]), person,
+                                 "police incident", category.replace("_", " ")))
+
+    def log_people_events(self, kind: str, people: np.ndarray) -> None:
+        """Log events of people living in tracked households."""
+        where = self.people.household[people]
+        for i in np.flatnonzero(self.tracked[where]):
+            self._events.append((self.month, int(where[i]), int(people[i]), kind.replace("_", " "),
+                                 ""))
+
+    def log_dwelling_events(self, kind: str, dwellings: np.ndarray) -> None:
+        """Log events of tracked households."""
+        for d in dwellings[self.tracked[dwellings]]:
+            self._events.append((self.month, int(d), -1, kind.replace("_", " "), ""))
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _month(self) -> None:
+        self.month_events = MonthEvents()
+        for process in self.processes:
+            process.step(self)
+        self.month += 1
+
+    def _initialise_state(self, track_households: int) -> None:
+        """Adversity states, children's ACE histories, care and plans at the start."""
+        from model.initial_state import initialise_children
+
+        self.refresh_households()
+        self.processes[PROCESS_ORDER.index(HouseholdAdversity)].initialise(self)
+        initialise_children(self, self.streams["initial_state"])
+        self.refresh_households()
+        self.refresh_agency_statistics()
+        h = self.households
+        candidates = np.flatnonzero(h.occupied & (h.n_children > 0))
+        if track_households and candidates.size:
+            chosen = self.streams["initial_state"].generator.choice(
+                candidates, size=min(track_households, candidates.size), replace=False)
+            self.track(np.sort(chosen))
+
+    def _start_recording(self) -> None:
+        """End of warm-up: month 0 starts; per-person counters restart from zero."""
+        p = self.people
+        self.month = 0
+        for counter in (p.arrests, p.victimisations, p.custody_sentences):
+            counter[:] = 0
+        p.last_victim_month[:] = NO_MONTH
+        self.cohort_at_18.clear()
+        self._events = [e for e in self._events if e[0] >= 0]
+        self.ever_in_custody_start = p.in_custody.copy()
+
+    def _record_stocks(self) -> None:
+        p, h, rec = self.people, self.households, self.recorder
+        n = p.count
+        alive = np.flatnonzero(p.alive[:n])
+        where = p.household[alive]
+        age = p.age_months[alive]
+        child = age < 216
+        counts = ace_count(p.aces[alive])
+        rec.stock("persons", where)
+        rec.stock("children", where[child])
+        rec.stock("children_aces_1plus", where[child & (counts >= 1)])
+        rec.stock("children_aces_4plus", where[child & (counts >= 4)])
+        rec.stock("looked_after_children", where[p.looked_after[alive]])
+        rec.stock("children_on_protection_plans", where[p.protection_plan_months_left[alive] > 0])
+        rec.stock("people_in_custody", where[p.in_custody[alive]])
+        rec.stock("youth_justice_caseload", where[p.youth_justice_months_left[alive] > 0])
+        rec.stock("early_help_caseload", np.flatnonzero(h.early_help_months_left > 0))
+        queued = np.concatenate([self.agency("social_care", f).queue.ids for f in range(4)])
+        rec.stock("social_care_queue", queued)
+        for k, state in enumerate(ADVERSITY_STATES):
+            rec.stock(f"households_{state}", np.flatnonzero(h.adversity[:, k] & h.occupied))
+
+    def run_record(self) -> dict[str, Any]:
+        """What identifies this run: scenario, parameters, seed, scale, code version, network."""
+        from model import __version__
+
+        return {
+            "scenario": self.scenario.name,
+            "parameters": self.scenario.model_dump(mode="json"),
+            "seed": self.seed,
+            "scale": self.population.scale,
+            "years": self.years,
+            "warmup_months": self.warmup_months,
+            "code_version": __version__,
+            "network_edge_hash": self.network.edge_hash(),
+            "network_ties": self.network.n_ties,
+            "dwellings": int(self.households.size),
+            "mesa_version": mesa.__version__,
+            "numpy_version": np.__version__,
+        }
+
+
+def _stream(seed_sequence: np.random.SeedSequence, name: str):
+    from model.rng import ProcessStream
+
+    return ProcessStream(seed_sequence, name)
+
+
+def _check_run_settings(scale: Any, seed: Any, years: Any, warmup_months: Any) -> None:
+    from model.scenario import MAX_YEARS
+
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or not (
+            1 <= scale <= MAX_SCALE):
+        raise ScenarioError(f"scale: value {scale!r} is not allowed: give a whole number from 1 "
+                            f"(whole Wales) to {MAX_SCALE} (1 household in {MAX_SCALE})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ScenarioError(f"seed: value {seed!r} is not allowed: give a whole number >= 0")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, (int, np.integer))
+                              or not 1 <= years <= MAX_YEARS):
+        raise ScenarioError(f"years: value {years!r} is not allowed: give a whole number from 1 "
+                            f"to {MAX_YEARS}")
+    if isinstance(warmup_months, bool) or not isinstance(warmup_months, (int, np.integer)) or not (
+            0 <= warmup_months <= 240):
+        raise ScenarioError(f"warmup_months: value {warmup_months!r} is not allowed: give a whole "
+                            f"number from 0 to 240")
