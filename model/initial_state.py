@@ -1,11 +1,11 @@
 """Children's histories at the start: ACEs already gained, care and protection plans.
 
-A child aged ``a`` months at the start has been at risk for ``a`` months. For each household
-state the child has the matching ACE if the state is active now, or otherwise with probability
-``1 - exp(-onset hazard x a)``, with the onset hazard the monthly process would give the
-household now (docs/ODD.md, initialisation). Maltreatment uses the maltreatment hazards the same way; parental incarceration
-in the past uses the rate implied by the Welsh ACE Study (5 % by 18). Looked-after children and
-child protection plans start at their published rates, given to the children most at risk.
+The 18 years before the start are replayed for the households of today's children with the
+model's own adversity and maltreatment hazards (:func:`simulate_childhoods`), so that the
+children's ACE histories cluster as the monthly dynamics make them cluster. Parental
+incarceration in the past uses the rate implied by the Welsh ACE Study (5 % by 18).
+Looked-after children and child protection plans start at their published rates, given to the
+children most at risk.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import numpy as np
 from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES
 from model.population import ACE_BIT, ace_count
 from model.processes.aces import STATE_ACE
-from model.processes.adversity import base_onset_rr
-from model.processes.maltreatment import maltreatment_rr
+from model.processes.adversity import base_onset_rr, stationary_share
 from model.rng import ProcessStream
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
+
+CHILDHOOD_MONTHS = 18 * 12
+RECENT_MONTHS = 12
 
 PAST_PARENT_INCARCERATION_PER_MONTH = -np.log(1 - 0.05) / 216
 """Derived: 5 % of Welsh adults had a household member incarcerated in childhood (Welsh ACE
@@ -33,39 +35,24 @@ def initialise_children(model: EarlyActionModel, stream: ProcessStream) -> None:
     """Give the children at the start their ACE histories, care and protection plans."""
     p, h, scenario = model.people, model.households, model.scenario
     n = p.count
-    children = np.flatnonzero(p.alive[:n] & (p.age_months[:n] < 216))
+    children = np.flatnonzero(p.alive[:n] & (p.age_months[:n] < CHILDHOOD_MONTHS))
     dwelling = p.household[children]
+    aces, recent = simulate_childhoods(model, children, stream)
     months_at_risk = p.age_months[children].astype(float)
-    a = scenario.adversity
-    rr = base_onset_rr(h, a)[dwelling]
-    shares = model.network.neighbour_shares(h.adversity, h.occupied)[dwelling]
-    n_active = h.adversity[dwelling].sum(axis=1)
-    aces = np.zeros(children.size, np.uint16)
-    for k, state in enumerate(ADVERSITY_STATES):
-        others = n_active - h.adversity[dwelling, k]
-        onset = (a.onset_per_month[state] * rr * a.co_occurrence_rr ** others
-                 * (1.0 + a.peer_effect * shares[:, k]))
-        past = stream.uniform(children, 0, salt=200 + k) < 1 - np.exp(-onset * months_at_risk)
-        has = h.adversity[dwelling, k] | past
-        aces[has] |= ACE_BIT[STATE_ACE[state]]
     prison = stream.uniform(children, 0, salt=210) < 1 - np.exp(
         -PAST_PARENT_INCARCERATION_PER_MONTH * months_at_risk)
     aces[prison] |= ACE_BIT["incarceration"]
-    lone_parent = (h.n_adults[dwelling] == 1)
-    separated = lone_parent & (stream.uniform(children, 0, salt=211)
-                               < scenario.adversity.lone_parent_child_separation_share)
+    # children of lone parents: separation, more likely where the family knew adversity
+    lone_parent = h.n_adults[dwelling] == 1
+    household_bits = np.uint16(sum(ACE_BIT[STATE_ACE[s]] for s in ADVERSITY_STATES))
+    weight = np.where(aces & household_bits, scenario.adversity.separation_adversity_rr, 1.0)
+    mean_weight = weight[lone_parent].mean() if lone_parent.any() else 1.0
+    chance = scenario.adversity.lone_parent_child_separation_share * weight / mean_weight
+    separated = lone_parent & (stream.uniform(children, 0, salt=211) < chance)
     aces[separated] |= ACE_BIT["parental_separation"]
-    m_rr = maltreatment_rr(children, p, h, scenario.maltreatment)
-    recent = np.zeros(children.size, bool)
-    for k, kind in enumerate(MALTREATMENT_TYPES):
-        hazard = scenario.maltreatment.onset_per_child_month[kind] * m_rr
-        has = stream.uniform(children, 0, salt=220 + k) < 1 - np.exp(-hazard * months_at_risk)
-        aces[has] |= np.uint16(1 << k)
-        # maltreated within the last 12 months, given maltreated at all
-        recent |= has & (stream.uniform(children, 0, salt=230 + k)
-                         < np.minimum(1.0, 12.0 / np.maximum(months_at_risk, 1.0)))
     p.aces[children] = aces
     p.last_maltreated_month[children[recent]] = model.month - 1
+    initialise_prior_convictions(model, stream)
 
     # a trusted adult is less likely the more ACEs a child has
     pop = scenario.population
@@ -82,3 +69,94 @@ def initialise_children(model: EarlyActionModel, stream: ProcessStream) -> None:
     n_plan = int(round(children.size * sc.protection_plan_per_10k_children_at_start / 1e4))
     p.looked_after[order[:n_care]] = True
     p.protection_plan_months_left[order[n_care: n_care + n_plan]] = round(sc.protection_plan_months)
+
+
+def simulate_childhoods(model: EarlyActionModel, children: np.ndarray, stream: ProcessStream
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Replay the 18 years before the start for the households of today's children.
+
+    Each such household starts 18 years back at its stationary adversity states and then
+    follows the monthly adversity hazards of the model (deprivation, parents' ACEs,
+    co-occurrence; peers and interventions are left out). A child is exposed from its birth
+    month on: it has a household ACE if the state was active in any month since its birth, and
+    each maltreatment type with probability ``1 - exp(-sum of its monthly hazards)``. The
+    households' states at the end of the replay become their states at the start, so today's
+    states and the children's histories agree.
+
+    Returns:
+        The children's ACE bitmasks (household and maltreatment types) and whether each was
+        maltreated in the last 12 months.
+    """
+    p, h, scenario = model.people, model.households, model.scenario
+    a, m = scenario.adversity, scenario.maltreatment
+    generator = stream.generator
+    families, child_family = np.unique(p.household[children], return_inverse=True)
+    rr = base_onset_rr(h, a)[families]
+    onset = np.stack([a.onset_per_month[s] * rr for s in ADVERSITY_STATES], axis=1)
+    duration = np.array([a.mean_duration_months[s] for s in ADVERSITY_STATES])
+    p_end = 1 - np.exp(-1.0 / duration)
+    active = generator.random(onset.shape) < stationary_share(onset, duration[None, :])
+    born_at = CHILDHOOD_MONTHS - p.age_months[children].astype(np.int64)
+    newborn_order = np.argsort(born_at, kind="stable")
+    newborn_bounds = np.searchsorted(born_at[newborn_order], np.arange(CHILDHOOD_MONTHS + 1))
+    n_states = len(ADVERSITY_STATES)
+    states = [active[:, k].copy() for k in range(n_states)]  # one column each: fast updates
+    last_active = [np.full(families.size, -1, np.int16) for _ in range(n_states)]
+    # cumulative maltreatment relative risk of each family, and its value at each child's birth
+    family_rr = (np.asarray(m.deprivation_rr)[h.deprivation[families]]
+                 * np.where(h.adult_maltreated[families], m.parent_maltreated_rr, 1.0))
+    co_occurrence = a.co_occurrence_rr ** np.arange(n_states + 1)
+    maltreatment_by_states = m.adversity_rr_per_state ** np.arange(n_states + 1)
+    cumulative = np.zeros(families.size)
+    at_birth = np.zeros(children.size)
+    at_recent = np.zeros(families.size)
+    onset_columns = [onset[:, k].copy() for k in range(n_states)]
+    for month in range(CHILDHOOD_MONTHS):
+        born = newborn_order[newborn_bounds[month]: newborn_bounds[month + 1]]
+        at_birth[born] = cumulative[child_family[born]]
+        if month == CHILDHOOD_MONTHS - RECENT_MONTHS:
+            at_recent = cumulative.copy()
+        n_active = sum(s.astype(np.int8) for s in states)
+        for k in range(n_states):
+            u = generator.random(families.size, dtype=np.float32)
+            others = n_active - states[k]
+            # hazards are small, so a hazard serves as the month's probability
+            states[k] = np.where(states[k], u >= p_end[k],
+                                 u < onset_columns[k] * co_occurrence[others])
+            last_active[k][states[k]] = month
+        cumulative += family_rr * maltreatment_by_states[sum(s.astype(np.int8) for s in states)]
+    active = np.column_stack(states)
+    last_active = np.column_stack(last_active)
+    state_bits = np.array([ACE_BIT[STATE_ACE[s]] for s in ADVERSITY_STATES], np.uint16)
+    exposed = last_active[child_family] >= born_at[:, None]
+    aces = (exposed * state_bits).sum(axis=1).astype(np.uint16)
+    lifetime = cumulative[child_family] - at_birth
+    recent_sum = cumulative[child_family] - np.maximum(at_recent[child_family], at_birth)
+    recent = np.zeros(children.size, bool)
+    for k, kind in enumerate(MALTREATMENT_TYPES):
+        base = m.onset_per_child_month[kind]
+        u = generator.random(children.size)
+        has = u < 1 - np.exp(-base * lifetime)
+        aces[has] |= np.uint16(1 << k)
+        # maltreated in the last 12 months: the same draw, against the recent share of hazard
+        recent |= u < 1 - np.exp(-base * recent_sum)
+    h.adversity[families] = active
+    return aces, recent
+
+
+def initialise_prior_convictions(model: EarlyActionModel, stream: ProcessStream) -> None:
+    """Past convictions of the adults at the start, in proportion to offending propensity.
+
+    Each adult's mean is ``prior_convictions_per_adult_at_start`` times their offending
+    relative risk at age 18-24 (sex, ACEs, deprivation) over the adults' average; counts are
+    Poisson. Prior convictions raise the chance of custody (custody_prior_conviction_rr).
+    """
+    p, h, scenario = model.people, model.households, model.scenario
+    n = p.count
+    adults = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= CHILDHOOD_MONTHS))
+    police = scenario.police
+    propensity = (np.where(p.female[adults], police.offending_female_rr, 1.0)
+                  * police.offending_ace_rr_per_ace ** ace_count(p.aces[adults])
+                  * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[adults]]])
+    mean = scenario.justice.prior_convictions_per_adult_at_start * propensity / propensity.mean()
+    p.convictions[adults] = np.minimum(stream.generator.poisson(mean), 50)

@@ -113,7 +113,8 @@ def _check_keys(value: dict[str, Any], allowed: tuple[str, ...], what: str) -> d
 
 def _check_quintiles(value: list[float]) -> list[float]:
     if len(value) != 5:
-        raise ValueError(f"needs 5 values (deprivation quintiles, most deprived first), got {len(value)}")
+        raise ValueError(f"needs 5 values (deprivation quintiles, most deprived first), "
+                         f"got {len(value)}")
     return value
 
 
@@ -204,40 +205,43 @@ class AdversityParams(ParamGroup):
     """Household adversity states: onset and ending hazards and what drives them."""
 
     onset_per_month: dict[str, float] = param(
-        {"domestic_abuse": 0.00045, "parental_mental_illness": 0.00055,
-         "alcohol_misuse": 0.00045, "drug_misuse": 0.00013},
+        {"domestic_abuse": 0.000026, "parental_mental_illness": 0.000021,
+         "alcohol_misuse": 0.00002, "drug_misuse": 0.000003},
         "per month", "Onset hazard of each state in a least-deprived household whose adults "
         "have no ACEs and whose neighbours are free of it. Hand-calibrated so the share of "
         "children exposed by 18 is near the Welsh ACE Study prevalence of the matching ACE.",
-        low=0.0001, high=0.002)
+        low=0.000001, high=0.0002)
     mean_duration_months: dict[str, float] = param(
-        {"domestic_abuse": 24.0, "parental_mental_illness": 36.0, "alcohol_misuse": 48.0,
-         "drug_misuse": 36.0},
+        {"domestic_abuse": 36.0, "parental_mental_illness": 60.0, "alcohol_misuse": 60.0,
+         "drug_misuse": 48.0},
         "months", "Mean length of a spell of each state.", low=12.0, high=72.0)
     deprivation_rr: list[float] = param(
-        [2.2, 1.7, 1.4, 1.15, 1.0], "rr by deprivation quintile",
+        [3.0, 2.2, 1.6, 1.2, 1.0], "rr by deprivation quintile",
         "Relative onset hazard by local deprivation quintile (most deprived first).",
-        low=1.0, high=3.0)
+        low=1.0, high=4.0)
     parent_ace_rr_per_ace: float = param(
-        1.28, "rr per ACE", "Onset hazard multiplier per ACE of the household's most affected "
-        "adult (capped at 6 ACEs). 1.28^4.5 = 3.0, of the order of the intergenerational odds "
-        "ratio 2.99 (Assink et al. 2018).", low=1.1, high=1.4)
+        2.15, "rr per ACE", "Onset hazard multiplier per ACE of the household's most affected "
+        "adult (capped at 6 ACEs). Hand-calibrated to the clustering of ACEs (53 % of young "
+        "people with none, 14 % with 4+): it stands for intergenerational transmission (OR 2.99, "
+        "Assink et al. 2018) and for the unobserved family vulnerability that ACE counts mark, so "
+        "it is larger than the published odds ratio.", low=1.5, high=2.5)
     co_occurrence_rr: float = param(
-        1.6, "rr per other active state", "Onset hazard multiplier for each other adversity "
+        3.0, "rr per other active state", "Onset hazard multiplier for each other adversity "
         "state active in the household (substance misuse, mental illness and domestic abuse "
-        "cluster).", low=1.0, high=2.5)
+        "cluster).", low=1.5, high=5.0)
     peer_effect: float = param(
         0.5, "relative increase", "Relative increase in onset hazard when all of a household's "
         "network neighbours are in the state (linear in the share).", low=0.0, high=1.5)
     separation_per_month: float = param(
-        0.0008, "per month", "Hazard that a couple with dependent children separates; one "
+        0.0006, "per month", "Hazard that a couple with dependent children separates; one "
         "parent moves out (parental separation ACE for the children).", low=0.0004, high=0.0015)
     separation_adversity_rr: float = param(
-        2.0, "rr", "Separation hazard multiplier when any adversity state is active.",
-        low=1.0, high=3.0)
+        5.0, "rr", "Separation hazard multiplier when any adversity state is active.",
+        low=2.0, high=8.0)
     lone_parent_child_separation_share: float = param(
         0.6, "share", "Children of lone parents at the start who experienced a parental "
-        "separation (others: a parent never lived with them or died).", low=0.4, high=0.8)
+        "separation (others: a parent never lived with them or died); more likely, by "
+        "separation_adversity_rr, where the family knew adversity.", low=0.4, high=0.8)
 
     @field_validator("onset_per_month", "mean_duration_months")
     @classmethod
@@ -254,13 +258,15 @@ class MaltreatmentParams(ParamGroup):
     """Child maltreatment hazards (verbal, physical and sexual abuse)."""
 
     onset_per_child_month: dict[str, float] = param(
-        {"verbal_abuse": 0.00052, "physical_abuse": 0.00036, "sexual_abuse": 0.00028},
+        {"verbal_abuse": 0.00026, "physical_abuse": 0.00015, "sexual_abuse": 0.00005},
         "per month", "Maltreatment hazard for a child in a household with no active adversity "
         "and no maltreated parent. Hand-calibrated towards the Welsh ACE Study prevalences "
-        "(23 %, 17 %, 10 %).", low=0.0001, high=0.002)
+        "(23 %, 17 %, 10 %).", low=0.00001, high=0.001)
     adversity_rr_per_state: float = param(
-        2.0, "rr per active state", "Hazard multiplier for each active household adversity state "
-        "(domestic abuse, mental illness, alcohol, drugs, a parent in prison).", low=1.3, high=3.0)
+        6.0, "rr per active state", "Hazard multiplier for each active household adversity state "
+        "(domestic abuse, mental illness, alcohol, drugs, a parent in prison). Hand-calibrated "
+        "to the co-occurrence of abuse with household dysfunction in the Welsh ACE Study.",
+        low=3.0, high=8.0)
     parent_maltreated_rr: float = param(
         2.99, "rr", "Hazard multiplier when an adult of the household was maltreated as a child.",
         source="Assink et al. 2018 Child Abuse & Neglect 84:131 (OR 2.99, 84 studies)")
@@ -286,11 +292,11 @@ class PoliceParams(ParamGroup):
     """Police incidents by category: who generates them and how often."""
 
     offending_per_person_month: float = param(
-        0.0062, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
+        0.0041, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
         "no ACEs in the least deprived quintile. Hand-calibrated to recorded crime per 1,000.",
         low=0.003, high=0.012)
     offending_age_rr: dict[str, float] = param(
-        {"10-13": 0.25, "14-17": 1.2, "18-24": 1.0, "25-34": 0.75, "35-44": 0.5, "45-54": 0.3,
+        {"10-13": 0.15, "14-17": 0.9, "18-24": 1.0, "25-34": 0.75, "35-44": 0.5, "45-54": 0.3,
          "55-64": 0.12, "65+": 0.03},
         "rr by age band", "Age-crime curve (peak in late teens and early twenties).",
         low=0.0, high=1.5)
@@ -298,8 +304,8 @@ class PoliceParams(ParamGroup):
         0.25, "rr", "Offending hazard of women relative to men (about 80 % of offenders are "
         "male).", low=0.15, high=0.35)
     offending_ace_rr_per_ace: float = param(
-        1.42, "rr per ACE", "Offending hazard multiplier per ACE (log-linear dose-response; "
-        "1.42^5 = 5.8, between the Welsh (5) and English (7.7) 4+ vs 0 perpetration figures).",
+        1.5, "rr per ACE", "Offending hazard multiplier per ACE (log-linear dose-response; "
+        "1.5^5 = 7.6, the English 4+ vs 0 aOR for violence perpetration of 7.71).",
         source="Bellis et al. 2014 BMC Medicine 12:72 (aOR 7.71) and WAVE Trust quoting PHW 2015")
     offending_deprivation_rr: list[float] = param(
         [2.0, 1.6, 1.3, 1.1, 1.0], "rr by deprivation quintile",
@@ -316,17 +322,17 @@ class PoliceParams(ParamGroup):
         "recorded crime year to Sep 2023 less domestic abuse; damage, drugs and other split by "
         "assumption.", low=0.0, high=1.0)
     victimisation_ace_rr_per_ace: float = param(
-        1.78, "rr per ACE", "Weight of a person as a victim of violence, per ACE "
-        "(log-linear; gives about 14 for 4+ vs 0 ACEs).",
+        1.6, "rr per ACE", "Weight of a person as a victim of violence, per ACE "
+        "(log-linear; with domestic abuse victims it gives about 14 for 4+ vs 0 ACEs).",
         source="Bellis et al. 2016 Lancet 388 S2:S21 (aOR 14.2 for violence victimisation)")
     domestic_abuse_crime_per_household_month: float = param(
-        0.085, "per month", "Domestic abuse crimes reported per month by a household in an "
+        0.039, "per month", "Domestic abuse crimes reported per month by a household in an "
         "active domestic abuse spell.", low=0.04, high=0.15)
     domestic_incident_per_household_month: float = param(
-        0.08, "per month", "Non-crime domestic incidents per month in an active domestic abuse "
+        0.044, "per month", "Non-crime domestic incidents per month in an active domestic abuse "
         "spell.", low=0.04, high=0.15)
     welfare_concern_per_household_month: float = param(
-        0.0016, "per month", "Concern-for-welfare incidents per month for a household with no "
+        0.00094, "per month", "Concern-for-welfare incidents per month for a household with no "
         "adversity in the least deprived quintile.", low=0.0008, high=0.003)
     welfare_concern_children_rr: float = param(
         1.8, "rr", "Welfare-concern multiplier when children live in the household.",
@@ -335,7 +341,7 @@ class PoliceParams(ParamGroup):
         4.0, "rr per active state", "Welfare-concern multiplier per active adversity state.",
         low=2.0, high=8.0)
     mental_health_per_adult_month: float = param(
-        0.00055, "per month", "Mental-health incidents per adult-month with no ACEs, outside a "
+        0.0003, "per month", "Mental-health incidents per adult-month with no ACEs, outside a "
         "household mental-illness spell.", low=0.0002, high=0.001)
     mental_health_ace_rr_per_ace: float = param(
         1.35, "rr per ACE", "Mental-health incident multiplier per ACE (low mental well-being is "
@@ -344,20 +350,20 @@ class PoliceParams(ParamGroup):
         8.0, "rr", "Mental-health incident multiplier for adults in a household mental-illness "
         "spell.", low=3.0, high=15.0)
     missing_person_per_child_month: float = param(
-        0.0012, "per month", "Missing-person reports per month for a child aged 10-17 with no "
+        0.00094, "per month", "Missing-person reports per month for a child aged 10-17 with no "
         "ACEs.", low=0.0005, high=0.003)
     missing_person_ace_rr_per_ace: float = param(
         1.5, "rr per ACE", "Missing-person multiplier per ACE of the child.", low=1.2, high=2.0)
     missing_person_looked_after_rr: float = param(
         10.0, "rr", "Missing-person multiplier for looked-after children.", low=5.0, high=20.0)
     anti_social_behaviour_per_household_month: float = param(
-        0.0018, "per month", "Anti-social behaviour incidents per household-month in the least "
+        0.0033, "per month", "Anti-social behaviour incidents per household-month in the least "
         "deprived quintile, before the young-people multiplier.", low=0.001, high=0.004)
     anti_social_behaviour_teen_rr: float = param(
         2.0, "rr per resident aged 12-24", "ASB multiplier per resident aged 12-24.",
         low=1.0, high=4.0)
     other_public_safety_per_household_month: float = param(
-        0.0075, "per month", "Other public-safety and welfare incidents (road traffic, alarms, "
+        0.0191, "per month", "Other public-safety and welfare incidents (road traffic, alarms, "
         "sudden deaths, lost property, concerns not about a named household's welfare) per "
         "household-month in the least deprived quintile.", low=0.004, high=0.012)
     incident_deprivation_rr: list[float] = param(
@@ -419,7 +425,7 @@ class JusticeParams(ParamGroup):
         "share of crime incidents", "Crime incidents with an identified suspect.",
         low=0.1, high=1.0)
     arrest_given_suspect_share: float = param(
-        0.45, "share", "Identified suspects who are arrested.", low=0.3, high=0.7)
+        0.6, "share", "Identified suspects who are arrested.", low=0.3, high=0.7)
     charge_given_arrest_share: float = param(
         0.35, "share", "Arrests that end in a charge or summons (adults).", low=0.2, high=0.5)
     conviction_given_charge_share: float = param(
@@ -440,6 +446,10 @@ class JusticeParams(ParamGroup):
         "resolution) instead of charge.", low=0.2, high=0.6)
     youth_custody_given_conviction_share: float = param(
         0.04, "share", "Convicted children given custody.", low=0.01, high=0.1)
+    prior_convictions_per_adult_at_start: float = param(
+        0.5, "convictions per adult", "Mean past convictions of adults at the start, shared "
+        "out in proportion to each adult's offending propensity (sex, ACEs, deprivation; about "
+        "one man in three has a conviction).", low=0.3, high=0.8)
 
     @field_validator("suspect_identified_share", "custody_given_conviction_share")
     @classmethod
@@ -555,7 +565,8 @@ def parameters_markdown() -> str:
     lines = [
         "# Parameters",
         "",
-        "Generated by `python -m model.parameters` from `model/parameters.py`; do not edit by hand.",
+        "Generated by `python -m model.parameters` from `model/parameters.py`; "
+        "do not edit by hand.",
         "Every parameter has a unit and a source, or is an assumption with a plausible range.",
         "Scenario files override any of them: `group: {name: value}`.",
         "",
@@ -564,8 +575,9 @@ def parameters_markdown() -> str:
     for row in parameter_table():
         if row["group"] != current:
             current = row["group"]
-            lines += ["", f"## {current}", "", "| parameter | default | unit | source or assumption "
-                      "(range) | meaning |", "| --- | --- | --- | --- | --- |"]
+            lines += ["", f"## {current}", "",
+                      "| parameter | default | unit | source or assumption (range) | meaning |",
+                      "| --- | --- | --- | --- | --- |"]
         evidence = row["source"]
         if row["low"] is not None:
             evidence += f" ({row['low']} to {row['high']})"

@@ -34,7 +34,8 @@ from model.parameters import (
     YouthJusticeParams,
 )
 
-SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR", Path(__file__).resolve().parents[1] / "scenarios"))
+SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR",
+                                   Path(__file__).resolve().parents[1] / "scenarios"))
 """Where scenarios are found by name (override with the EAT_SCENARIO_DIR environment variable)."""
 
 MAX_YEARS = 25

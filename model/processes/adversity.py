@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
 PARENT_ACE_CAP = 6
+INITIAL_PASSES = 4
 
 
 def base_onset_rr(households: Households, p: AdversityParams) -> np.ndarray:
@@ -53,15 +54,27 @@ class HouseholdAdversity(Process):
         self.ending = [HazardClocks(self.stream, n, salt=20 + k) for k in range(len(ADVERSITY_STATES))]
 
     def initialise(self, model: EarlyActionModel) -> None:
-        """Start each occupied household in each state with its stationary probability."""
+        """Start each occupied household in each state near the model's long-run share.
+
+        The stationary share of a state depends on the household's other states
+        (co-occurrence) and on its neighbours (peer effect), so the draw is repeated a few
+        times with the same uniforms, each time using the states of the previous pass.
+        """
         h, p = model.households, model.scenario.adversity
         rr = base_onset_rr(h, p)
         occupied = np.flatnonzero(h.occupied & (h.n_adults > 0))
-        for k, state in enumerate(ADVERSITY_STATES):
-            share = stationary_share(p.onset_per_month[state] * rr[occupied],
-                                     p.mean_duration_months[state])
-            u = self.stream.uniform(occupied, 0, salt=30 + k)
-            h.adversity[occupied, k] = u < share
+        u = np.column_stack([self.stream.uniform(occupied, 0, salt=30 + k)
+                             for k in range(len(ADVERSITY_STATES))])
+        for _ in range(INITIAL_PASSES):
+            shares = model.network.neighbour_shares(h.adversity, h.occupied)[occupied]
+            active = h.adversity[occupied]
+            others = active.sum(axis=1, keepdims=True) - active
+            for k, state in enumerate(ADVERSITY_STATES):
+                onset = (p.onset_per_month[state] * rr[occupied]
+                         * p.co_occurrence_rr ** others[:, k]
+                         * (1.0 + p.peer_effect * shares[:, k]))
+                h.adversity[occupied, k] = u[:, k] < stationary_share(
+                    onset, p.mean_duration_months[state])
 
     def step(self, model: EarlyActionModel) -> None:
         """Switch states on and off for this month."""
