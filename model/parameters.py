@@ -472,9 +472,10 @@ class SocialCareParams(ParamGroup):
         0.06, "per month", "Referrals by schools, health and others per month for a child "
         "maltreated in the last 12 months.", low=0.02, high=0.12)
     assessments_per_10k_children_per_month: float = param(
-        9.0, "assessments per 10,000 children per month", "Social-care assessment capacity per "
-        "force area. Hand-calibrated so about 5 % of police notifications get social-services "
-        "input (4.8 %, Police Journal).", low=5.0, high=20.0)
+        12.0, "assessments per 10,000 children per month", "Social-care assessment capacity per "
+        "force area. Hand-calibrated so that care entries keep the looked-after population near "
+        "its published level; about 11 % of police notifications then get social-services input "
+        "(4.8 % in the one Welsh authority studied, Police Journal).", low=5.0, high=20.0)
     referral_max_wait_months: int = param(
         2, "months", "Referrals not assessed within this time lapse (no further action).",
         low=1, high=6)
@@ -482,12 +483,12 @@ class SocialCareParams(ParamGroup):
         0.3, "share", "Assessed children with recent maltreatment placed on a child protection "
         "plan.", low=0.15, high=0.5)
     looked_after_given_assessment_share: float = param(
-        0.15, "share", "Assessed children with recent maltreatment who become looked after.",
+        0.2, "share", "Assessed children with recent maltreatment who become looked after.",
         low=0.05, high=0.3)
     protection_plan_months: float = param(
         10.0, "months", "Mean length of a child protection plan.", low=6.0, high=18.0)
     looked_after_mean_months: float = param(
-        42.0, "months", "Mean length of a looked-after spell (leaving care hazard 1/mean).",
+        48.0, "months", "Mean length of a looked-after spell (leaving care hazard 1/mean).",
         low=24.0, high=72.0)
     looked_after_per_10k_children_at_start: float = param(
         116.3, "per 10,000 children", "Looked-after children at the start.",

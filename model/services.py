@@ -18,39 +18,50 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
 RECENT_MALTREATMENT_MONTHS = 12
+FROM_POLICE = 1
 CHILD_MONTHS = 18 * 12
 
 
 class FifoQueue:
-    """A first-in-first-out queue of integer ids with the month each joined."""
+    """A first-in-first-out queue of integer ids with the month each joined and a source tag."""
 
     def __init__(self) -> None:
         self.ids = np.zeros(0, np.int64)
         self.joined = np.zeros(0, np.int32)
+        self.source = np.zeros(0, np.int8)
 
     def __len__(self) -> int:
         return int(self.ids.size)
 
-    def push(self, ids: np.ndarray, month: int) -> np.ndarray:
+    def push(self, ids: np.ndarray, month: int, source: int = 0) -> np.ndarray:
         """Add ids not already waiting; return those added."""
         new = np.unique(ids)  # sorted: order within a month is by id (deterministic)
         new = new[~np.isin(new, self.ids)]
         self.ids = np.concatenate([self.ids, new])
         self.joined = np.concatenate([self.joined, np.full(new.size, month, np.int32)])
+        self.source = np.concatenate([self.source, np.full(new.size, source, np.int8)])
         return new
+
+    def _keep(self, keep: np.ndarray) -> None:
+        self.ids, self.joined, self.source = self.ids[keep], self.joined[keep], self.source[keep]
 
     def drop_older_than(self, month: int, max_wait_months: int) -> np.ndarray:
         """Remove and return ids that have waited more than ``max_wait_months``."""
         stale = (month - self.joined) > max_wait_months
         dropped = self.ids[stale]
-        self.ids, self.joined = self.ids[~stale], self.joined[~stale]
+        self._keep(~stale)
         return dropped
 
-    def pop(self, n: int) -> np.ndarray:
-        """Remove and return the first ``n`` ids."""
-        taken = self.ids[:n]
-        self.ids, self.joined = self.ids[n:], self.joined[n:]
-        return taken
+    def prioritise(self, urgent: np.ndarray) -> None:
+        """Move the entries flagged ``urgent`` ahead of the others, keeping order within each."""
+        order = np.argsort(~urgent, kind="stable")
+        self._keep(order)
+
+    def pop(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove and return the first ``n`` ids and their source tags."""
+        taken, sources = self.ids[:n], self.source[:n]
+        self._keep(slice(n, None))
+        return taken, sources
 
 
 class Agency(mesa.Agent):
@@ -81,14 +92,16 @@ class ChildrensSocialCare(Agency):
     def receive(self, dwellings: np.ndarray, from_police: bool) -> None:
         """Accept referrals (about households with children) into the assessment queue."""
         model = self.model
-        added = self.queue.push(dwellings, model.month)
+        added = self.queue.push(dwellings, model.month, source=FROM_POLICE if from_police else 0)
         model.recorder.count("social_care_referrals", added)
-        if from_police:
-            self.police_referred = np.union1d(getattr(self, "police_referred",
-                                                      np.zeros(0, np.int64)), added)
 
     def step(self) -> None:
-        """Serve the queue up to this month's assessment capacity."""
+        """Serve the queue up to this month's assessment capacity, most urgent first.
+
+        Urgent: a household with a child maltreated in the last 12 months (the threshold for
+        statutory action); the rest wait in arrival order and lapse after
+        ``referral_max_wait_months``.
+        """
         model = self.model
         p, h, sc = model.people, model.households, model.scenario.social_care
         rec = model.recorder
@@ -96,12 +109,14 @@ class ChildrensSocialCare(Agency):
         rec.count("referrals_lapsed", lapsed)
         capacity = self.take_capacity(sc.assessments_per_10k_children_per_month
                                       * model.children_in_force_area[self.force_area] / 1e4)
-        assessed = self.queue.pop(capacity)
-        assessed = assessed[h.occupied[assessed]]
+        if len(self.queue) > capacity:
+            self.queue.prioritise(np.isin(self.queue.ids,
+                                          p.household[model.recently_maltreated_children()]))
+        assessed, source = self.queue.pop(capacity)
+        occupied = h.occupied[assessed]
+        assessed, source = assessed[occupied], source[occupied]
         rec.count("social_care_assessments", assessed)
-        police = getattr(self, "police_referred", np.zeros(0, np.int64))
-        rec.count("police_notifications_assessed", assessed[np.isin(assessed, police)])
-        self.police_referred = np.setdiff1d(police, np.concatenate([assessed, lapsed]))
+        rec.count("police_notifications_assessed", assessed[source == FROM_POLICE])
         if assessed.size == 0:
             return
         # children of the assessed households who were maltreated in the last 12 months
@@ -144,7 +159,7 @@ class EarlyHelpTeam(Agency):
         open_cases = int(model.early_help_open_cases[self.force_area])
         places = eh.places_per_10k_children * model.children_in_force_area[self.force_area] / 1e4
         free = max(0, int(places) - open_cases)
-        started = self.queue.pop(free)
+        started, _ = self.queue.pop(free)
         started = started[h.occupied[started]]
         h.early_help_months_left[started] = round(eh.support_months)
         model.recorder.count("early_help_starts", started)
@@ -165,7 +180,7 @@ class YouthJusticeService(Agency):
         self.queue.drop_older_than(model.month, 3)
         open_cases = int(model.youth_justice_open_cases[self.force_area])
         capacity = yj.caseload_per_10k_youth * model.youth_in_force_area[self.force_area] / 1e4
-        started = self.queue.pop(max(0, int(round(capacity)) - open_cases))
+        started, _ = self.queue.pop(max(0, int(round(capacity)) - open_cases))
         started = started[p.alive[started]]
         p.youth_justice_months_left[started] = round(yj.order_months)
 

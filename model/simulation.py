@@ -148,7 +148,8 @@ class EarlyActionModel(mesa.Model):
         self.warmup_months = int(warmup_months)
         root = np.random.SeedSequence(self.seed)
         self.streams = {name: _stream(child, name)
-                        for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)))}
+                        for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)),
+                                               strict=True)}
         self.population: Population = build_population(
             scenario.population, int(scale), self.streams["population"].generator)
         self.network = build_network(self.households, scenario.network,
@@ -167,6 +168,8 @@ class EarlyActionModel(mesa.Model):
                 self._agencies[(kind, f)] = cls(self, f)
         self.processes: list[Process] = [cls(self) for cls in PROCESS_ORDER]
         self._events: list[tuple[int, int, int, str, str]] = []
+        self._recently_maltreated_month: int | None = None
+        self._recently_maltreated = np.zeros(0, np.int64)
         self.tracked = np.zeros(h.size, dtype=bool)
         self._initialise_state(track_households)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
@@ -214,7 +217,7 @@ class EarlyActionModel(mesa.Model):
         return RunResult.from_model(self)
 
     def agency(self, kind: str, force_area: int) -> Agency:
-        """The agency of ``kind`` (police, social_care, early_help, youth_justice) in a force area."""
+        """The agency of ``kind`` (police, social_care, early_help, youth_justice) of a force."""
         return self._agencies[(kind, force_area)]
 
     def track(self, dwellings: np.ndarray | list[int]) -> None:
@@ -283,6 +286,18 @@ class EarlyActionModel(mesa.Model):
         n = p.count
         children = np.flatnonzero(p.alive[:n] & (p.age_months[:n] < 216))
         return children[np.isin(p.household[children], dwellings)]
+
+    def recently_maltreated_children(self) -> np.ndarray:
+        """Living children at home maltreated in the last 12 months (this month's snapshot)."""
+        if self._recently_maltreated_month != self.month:
+            p = self.people
+            n = p.count
+            last = p.last_maltreated_month[:n].astype(np.int32)
+            mask = (p.alive[:n] & (p.age_months[:n] < 216) & ~p.looked_after[:n]
+                    & (last != NO_MONTH) & (self.month - last <= 12))
+            self._recently_maltreated = np.flatnonzero(mask)
+            self._recently_maltreated_month = self.month
+        return self._recently_maltreated
 
     def refresh_agency_statistics(self) -> None:
         """Per force area: children, 10-17s, open youth justice and early help cases."""
