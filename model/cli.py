@@ -1,0 +1,462 @@
+"""The ``eat-sim`` command: run scenarios, check the baseline against Wales, list what exists.
+
+Examples:
+    eat-sim run symptoms
+    eat-sim run symptoms --years 5 --scale 1:20 --seed 3 --out results/demo
+    eat-sim run my_scenario.yaml
+    eat-sim validate --scale 1:20
+    eat-sim scenarios
+    eat-sim params --markdown
+
+Every bad argument or scenario file gives one line on stderr starting with ``error:`` that
+names the option or field, the value given and what is allowed, and exit code 2. A run writes
+nothing until it has finished: on an error or Ctrl-C (exit code 130) no output is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+from model.scenario import MAX_YEARS
+from model.simulation import MAX_SCALE
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+PROG = "eat-sim"
+
+
+class UsageError(Exception):
+    """A bad command line; the message is the one line shown to the user."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and do not exit the interpreter."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise :class:`UsageError` instead of printing the usage and exiting."""
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --- argument types: each rejects a bad value with a message naming the value and the rule ---
+
+def parse_scale(text: str) -> int:
+    """Parse ``--scale``: ``1:K`` or ``K``, a whole number from 1 to 10,000.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else.
+    """
+    allowed = (f"give 1:K or K, where K is a whole number from 1 (whole Wales) to {MAX_SCALE:,} "
+               f"(one household in K), e.g. 1:20")
+    match = re.fullmatch(r"\s*(?:(\d+)\s*:\s*)?(\d+)\s*", text)
+    if match is None or (match.group(1) is not None and int(match.group(1)) != 1):
+        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: {allowed}")
+    scale = int(match.group(2))
+    if not 1 <= scale <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: {allowed}")
+    return scale
+
+
+def parse_years(text: str) -> int:
+    """Parse ``--years``: a whole number from 1 to 25.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else.
+    """
+    if re.fullmatch(r"\s*\d+\s*", text) is None or not 1 <= int(text) <= MAX_YEARS:
+        raise argparse.ArgumentTypeError(
+            f"value {text!r} is not allowed: give a whole number of years from 1 to {MAX_YEARS}")
+    return int(text)
+
+
+def parse_seed(text: str) -> int:
+    """Parse ``--seed``: a whole number of 0 or more.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else.
+    """
+    if re.fullmatch(r"\s*\d+\s*", text) is None:
+        raise argparse.ArgumentTypeError(
+            f"value {text!r} is not allowed: give a whole number of 0 or more, e.g. 1")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``eat-sim`` and its subcommands."""
+    from model import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Early Action simulator: ACEs, police demand and early intervention in the "
+                    "four Welsh police force areas.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run", help="simulate one scenario and write its results",
+        description="Simulate one scenario month by month and write DIR/timeseries.parquet "
+                    "(tidy monthly results) and DIR/run.json (the run record).")
+    run.add_argument("scenario", metavar="SCENARIO",
+                     help="a scenario name from 'eat-sim scenarios' or a path to a .yaml file")
+    run.add_argument("--years", type=parse_years, default=None, metavar="Y",
+                     help=f"years to simulate, 1 to {MAX_YEARS} (default: the scenario's)")
+    run.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
+                     help="simulate one household in K and scale up; 1:1 is the whole of Wales "
+                          "(default 1:20)")
+    run.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                     help="root random seed, a whole number >= 0 (default 0)")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="output folder (default: results/SCENARIO-sSEED)")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = commands.add_parser(
+        "validate", help="run the baseline and compare it with published Welsh figures",
+        description="Run the 'symptoms' baseline and compare it with every target in "
+                    "calibration/targets.yaml. Exit code 0 if all are within their allowed "
+                    "range, 1 otherwise.")
+    validate.add_argument("--scale", type=parse_scale, default=1, metavar="1:K",
+                          help="population scale (default 1:1, the scale the targets are for)")
+    validate.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                          help="root random seed (default 0)")
+    validate.add_argument("--years", type=parse_years, default=1, metavar="Y",
+                          help="years to simulate (default 1)")
+    validate.set_defaults(handler=_cmd_validate)
+
+    scenarios = commands.add_parser("scenarios", help="list the available scenarios",
+                                    description="List the scenarios in scenarios/.")
+    scenarios.set_defaults(handler=_cmd_scenarios)
+
+    params = commands.add_parser(
+        "params", help="show every parameter with its default, unit and source",
+        description="Show every model parameter: default, unit, and source or assumption.")
+    params.add_argument("--markdown", action="store_true",
+                        help="print the Markdown reference (docs/parameters.md) instead")
+    params.set_defaults(handler=_cmd_params)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``eat-sim`` command line.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 success, 1 a failed check or write, 2 a bad argument or scenario,
+        130 interrupted.
+    """
+    from model.scenario import ScenarioError
+
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as done:  # --help and --version
+            return int(done.code or 0)
+        return args.handler(args)
+    except UsageError as err:
+        return _fail(str(err), EXIT_USAGE)
+    except ScenarioError as err:
+        return _fail(str(err), EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+# --- run ------------------------------------------------------------------------------------
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from model.results import RUN_RECORD_FILE, TIMESERIES_FILE
+    from model.scenario import load_scenario
+    from model.simulation import EarlyActionModel
+
+    scenario = load_scenario(args.scenario)
+    out = args.out if args.out is not None else Path("results") / (
+        f"{_safe_name(scenario.name)}-s{args.seed}")
+    _check_out_dir(out)
+    console = _console(sys.stdout)
+    years = args.years if args.years is not None else scenario.years
+    err_console = _console(sys.stderr)
+    err_console.print(f"Scenario [bold]{escape(scenario.name)}[/], {years} years, "
+                      f"scale 1:{args.scale}, seed {args.seed}", highlight=False)
+    with err_console.status("Building the population, network and warm-up months..."):
+        model = EarlyActionModel(scenario, scale=args.scale, seed=args.seed, years=years)
+    with _progress_bar(err_console, "Simulating", model.n_months) as progress:
+        result = model.run(progress=progress)
+    try:
+        written = _write_result(result, out)
+    except OSError as err:
+        return _fail(f"--out: cannot write results to '{out}': {err}", EXIT_FAILED)
+    console.print(_summary_table(result))
+    console.print(f"Results: {written / TIMESERIES_FILE}\nRun record: {written / RUN_RECORD_FILE}",
+                  highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
+
+
+def _check_out_dir(out: Path) -> None:
+    """Fail early (before any simulation) if ``out`` cannot be a results folder."""
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"argument --out: '{out}' exists and is not a folder; give a "
+                             f"folder path (it is created if missing)")
+        probe_in = out
+    else:
+        probe_in = out.parent
+        while not probe_in.exists() and probe_in != probe_in.parent:
+            probe_in = probe_in.parent
+        if not probe_in.is_dir():
+            raise UsageError(f"argument --out: '{out}' cannot be created because '{probe_in}' "
+                             f"is a file, not a folder; give a folder path")
+    try:  # a real probe: permissions, read-only file systems, root or not
+        tempfile.TemporaryDirectory(dir=probe_in, prefix=".eat-sim-probe-").cleanup()
+    except OSError as err:
+        raise UsageError(f"argument --out: '{out}' cannot be written ({err.strerror or err}); "
+                         f"give a folder you can write to") from None
+
+
+def _write_result(result: Any, out: Path) -> Path:
+    """Write into a hidden staging folder, then move into ``out``; on failure leave nothing.
+
+    Returns:
+        The output folder.
+    """
+    created: list[Path] = []
+    parent = out.parent
+    missing = []
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    staging: Path | None = None
+    try:
+        for folder in reversed(missing):
+            folder.mkdir()
+            created.append(folder)
+        target_exists = out.is_dir()
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-",
+                                        dir=out if target_exists else out.parent))
+        result.write(staging)
+        _usual_permissions(staging)
+        if target_exists:
+            for item in sorted(staging.iterdir()):
+                os.replace(item, out / item.name)
+            staging.rmdir()
+        else:
+            os.rename(staging, out)
+        staging = None
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
+    return out
+
+
+def _usual_permissions(folder: Path) -> None:
+    """Give a folder and its files the permissions of ordinary new ones.
+
+    Temporary folders and files are created private to the user; results are meant to be shared.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for item in folder.iterdir():
+        item.chmod(0o666 & ~umask)
+
+
+@contextmanager
+def _progress_bar(console: Any, label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar over months; yields the ``progress(done, total)`` callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("months"), TimeElapsedColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, months: int) -> None:
+            bar.update(task, completed=done, total=months)
+
+        yield update
+
+
+def _summary_table(result: Any) -> Any:
+    """Headline figures by simulated year, at most five year columns."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = result.summary()
+    years = list(summary.index)
+    if len(years) > 5:
+        picks = sorted({years[round(i * (len(years) - 1) / 4)] for i in range(5)})
+        years = picks
+    table = Table(title=f"{escape(result.run_id)}: Wales by simulated year",
+                  caption=f"simulated at 1:{result.record['scale']}, scaled to the whole "
+                          f"population", title_justify="left", caption_justify="left")
+    table.add_column("metric")
+    for year in years:
+        table.add_column(f"year {year}", justify="right")
+    for column in summary.columns:
+        table.add_row(column, *(_fmt_number(column, summary.at[y, column]) for y in years))
+    return table
+
+
+def _fmt_number(column: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if "share" in column:
+        return f"{value:.3f}"
+    if "%" in column or "per 1,000" in column:
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def _console(stream: Any) -> Any:
+    from rich.console import Console
+
+    width = None
+    if not stream.isatty() and "COLUMNS" not in os.environ:
+        width = 120
+    return Console(file=stream, width=width)
+
+
+# --- validate -------------------------------------------------------------------------------
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from model.validation import run_validation
+
+    err_console = _console(sys.stderr)
+    err_console.print(f"Validating 'symptoms' at scale 1:{args.scale}, {args.years} year(s), "
+                      f"seed {args.seed}", highlight=False)
+    with _progress_bar(err_console, "Simulating", args.years * 12) as progress:
+        report = run_validation(scale=args.scale, seed=args.seed, years=args.years,
+                                progress=progress)
+    table = Table(title=f"Validation against Welsh figures (scale 1:{args.scale}, "
+                        f"seed {args.seed}, {args.years} year(s))", title_justify="left")
+    for name, justify in (("target", "left"), ("published", "right"), ("allowed", "right"),
+                          ("simulated", "right"), ("within", "center"), ("source", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "source", overflow="fold")
+    for check in report.checks:
+        table.add_row(check.name, f"{check.target:.4g}",
+                      f"{check.allowed_low:.3g} to {check.allowed_high:.3g}",
+                      f"{check.simulated:.4g}", "[green]yes[/]" if check.ok else "[red]no[/]",
+                      escape(check.source))
+    console = _console(sys.stdout)
+    console.print(table)
+    n_ok = sum(check.ok for check in report.checks)
+    console.print(f"{n_ok} of {len(report.checks)} targets within their allowed range.",
+                  highlight=False)
+    if args.scale > 1:
+        console.print("The targets are stated for 1:1; coarser scales are noisier.",
+                      highlight=False)
+    return EXIT_OK if report.all_ok else EXIT_FAILED
+
+
+# --- scenarios and params ---------------------------------------------------------------------
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from model.scenario import SCENARIO_DIR, ScenarioError, available_scenarios, load_scenario
+
+    table = Table(title=f"Scenarios in {SCENARIO_DIR}", title_justify="left")
+    table.add_column("name")
+    table.add_column("extends")
+    table.add_column("years", justify="right")
+    table.add_column("description")
+    for name in available_scenarios():
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as err:
+            table.add_row(name, "", "", f"[red]invalid:[/] {escape(_one_line(str(err)))}")
+            continue
+        table.add_row(escape(name), escape(scenario.extends or ""), str(scenario.years),
+                      escape(_one_line(scenario.description)))
+    _console(sys.stdout).print(table)
+    return EXIT_OK
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from model.parameters import parameter_table, parameters_markdown
+
+    if args.markdown:
+        sys.stdout.write(parameters_markdown())
+        return EXIT_OK
+    console = _console(sys.stdout)
+    console.print("Parameters: override any of them in a scenario file as 'group: {name: value}' "
+                  "(reference: docs/parameters.md).", highlight=False)
+    tables: dict[str, Table] = {}
+    for row in parameter_table():
+        table = tables.get(row["group"])
+        if table is None:
+            table = tables[row["group"]] = Table(title=row["group"], title_justify="left")
+            table.add_column("parameter", no_wrap=True)
+            table.add_column("default", overflow="fold")
+            table.add_column("unit", overflow="fold")
+            table.add_column("source or assumption (range)", overflow="fold")
+        evidence = row["source"]
+        if row["low"] is not None:
+            evidence += f" ({row['low']} to {row['high']})"
+        table.add_row(row["name"], escape(_fmt_default(row["default"])), escape(row["unit"]),
+                      escape(evidence))
+    for table in tables.values():
+        console.print(table)
+    return EXIT_OK
+
+
+def _fmt_default(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

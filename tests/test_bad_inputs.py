@@ -1,0 +1,203 @@
+"""Bad scenario files and bad arguments: one clear line, exit code 2, nothing left behind.
+
+Each case checks that stderr holds exactly one line, starting with ``error:``, that names the
+field or option, the bad value and what is allowed; that there is no traceback; and that no
+output folder or file appeared anywhere under the test's folder (not even ``results/``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+LONG_SCALE_RULE = "1:K or K, where K is a whole number from 1 (whole Wales) to 10,000"
+
+# name -> (scenario YAML, fragments the one error line must contain)
+BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
+    "unknown_key": (
+        "name: x\npolice:\n  offending_per_person_montth: 0.01\n",
+        ["police.offending_per_person_montth", "unknown field", "0.01", "docs/parameters.md"]),
+    "misspelled_group": (
+        "name: x\npolise:\n  offending_per_person_month: 0.01\n",
+        ["'polise'", "unknown field", "offending_per_person_month", "docs/parameters.md"]),
+    "wrong_type": (
+        "name: x\npolice:\n  offending_per_person_month: lots\n",
+        ["police.offending_per_person_month", "'lots'", "valid number"]),
+    "negative_rate": (
+        "name: x\npolice:\n  offending_per_person_month: -0.002\n",
+        ["police.offending_per_person_month", "-0.002", "zero or more"]),
+    "share_above_one": (
+        "name: x\npopulation:\n  lone_parent_share: 1.5\n",
+        ["population.lone_parent_share", "1.5", "[0, 1]"]),
+    "years_out_of_range": (
+        "name: x\nyears: 40\n",
+        ["'years'", "40", "25"]),
+    "missing_name": (
+        "description: no name here\n",
+        ["'name'", "required"]),
+    "malformed_yaml": (
+        "name: x\n  police: [1, 2\n",
+        ["not valid YAML", "line 2", "bad.yaml"]),
+    "empty_file": (
+        "",
+        ["bad.yaml", "is empty", "name:"]),
+    "whitespace_only_file": (
+        "   \n\n",
+        ["bad.yaml", "is empty", "name:"]),
+    "yaml_is_a_list": (
+        "- name: x\n- police: {}\n",
+        ["bad.yaml", "must be a mapping", "got list"]),
+    "extends_not_a_name": (
+        "name: x\nextends: [symptoms]\n",
+        ["'extends'", "['symptoms']", "scenario name"]),
+}
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file and folder below ``folder`` (hidden ones too), sorted."""
+    return sorted(folder.rglob("*"))
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """An empty working folder as the current directory (so a default results/ would show)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def assert_one_clear_error(outcome, fragments: list[str]) -> None:
+    assert outcome.code == 2, (outcome.code, outcome.err)
+    assert "Traceback" not in outcome.err
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1, outcome.err
+    line = lines[0]
+    assert line.startswith("error: "), line
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} missing from: {line}"
+    assert outcome.out == ""
+
+
+def run_and_check(cli, tmp_path: Path, argv: list, fragments: list[str]) -> None:
+    """Run with --out inside tmp_path; nothing new may appear under tmp_path."""
+    before = files_under(tmp_path)
+    outcome = cli(*argv)
+    assert_one_clear_error(outcome, fragments)
+    assert files_under(tmp_path) == before, "output left behind"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SCENARIO_FILES))
+def test_bad_scenario_file(case, cli, tmp_path, workdir):
+    text, fragments = BAD_SCENARIO_FILES[case]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    run_and_check(cli, tmp_path, ["run", path, "--scale", "1:400", "--years", "1",
+                                  "--out", workdir / "out"], fragments)
+
+
+def test_unknown_scenario_name(cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, ["run", "symptons", "--out", workdir / "out"],
+                  ["'symptons'", "unknown scenario", "available:", "symptoms", ".yaml"])
+
+
+def test_missing_scenario_file(cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, ["run", tmp_path / "nowhere.yaml"],
+                  ["nowhere.yaml", "does not exist"])
+
+
+def test_extends_cycle(cli, tmp_path, workdir):
+    (tmp_path / "a.yaml").write_text("name: a\nextends: b\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a\n")
+    run_and_check(cli, tmp_path, ["run", tmp_path / "a.yaml", "--out", workdir / "out"],
+                  ["'extends'", "cycle", "a.yaml", "b.yaml"])
+
+
+def test_extends_unknown_parent(cli, tmp_path, workdir):
+    (tmp_path / "child.yaml").write_text("name: child\nextends: no_such_parent\n")
+    run_and_check(cli, tmp_path, ["run", tmp_path / "child.yaml", "--out", workdir / "out"],
+                  ["'no_such_parent'", "unknown scenario", "available:"])
+
+
+@pytest.mark.parametrize("value", ["1:0", "0", "abc", "2:3", "1:-5", "10001", "1:10001", "1.5",
+                                   "1:20:3", ""])
+def test_bad_scale(value, cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, ["run", "symptoms", "--scale", value, "--out", workdir / "out"],
+                  ["--scale", f"'{value}'", LONG_SCALE_RULE])
+
+
+@pytest.mark.parametrize("value", ["0", "26", "-1", "1.5", "ten"])
+def test_bad_years(value, cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, ["run", "symptoms", "--years", value, "--out", workdir / "out"],
+                  ["--years", f"'{value}'", "from 1 to 25"])
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "abc", "1e3"])
+def test_bad_seed(value, cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, ["run", "symptoms", "--seed", value, "--out", workdir / "out"],
+                  ["--seed", f"'{value}'", "0 or more"])
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["validate", "--scale", "1:0"], ["--scale", "'1:0'", LONG_SCALE_RULE]),
+    (["validate", "--years", "99"], ["--years", "'99'", "from 1 to 25"]),
+    (["validate", "--seed", "x"], ["--seed", "'x'", "0 or more"]),
+])
+def test_bad_validate_arguments(argv, fragments, cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, argv, fragments)
+
+
+def test_out_is_an_existing_file(cli, tmp_path, workdir):
+    target = workdir / "results.txt"
+    target.write_text("not a folder")
+    run_and_check(cli, tmp_path, ["run", "symptoms", "--scale", "1:400", "--years", "1",
+                                  "--out", target],
+                  ["--out", str(target), "not a folder"])
+    assert target.read_text() == "not a folder"
+
+
+def test_out_below_a_file_cannot_be_created(cli, tmp_path, workdir):
+    blocker = workdir / "blocker"
+    blocker.write_text("")
+    run_and_check(cli, tmp_path, ["run", "symptoms", "--out", blocker / "sub" / "out"],
+                  ["--out", str(blocker / "sub" / "out"), "cannot be created", "is a file"])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into read-only folders")
+def test_out_in_a_read_only_folder(cli, tmp_path, workdir):
+    locked = workdir / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        run_and_check(cli, tmp_path, ["run", "symptoms", "--out", locked / "out"],
+                      ["--out", str(locked / "out"), "cannot be written"])
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["frobnicate"], ["'frobnicate'", "choose from", "run"]),
+    ([], ["required", "COMMAND"]),
+    (["run"], ["required", "SCENARIO"]),
+    (["run", "symptoms", "--speed", "9"], ["unrecognized arguments", "--speed"]),
+])
+def test_bad_command_lines(argv, fragments, cli, tmp_path, workdir):
+    run_and_check(cli, tmp_path, argv, fragments)
+
+
+def test_arguments_are_checked_before_the_model_is_built(cli, tmp_path, workdir, monkeypatch):
+    import model.simulation
+
+    def must_not_build(*args, **kwargs):
+        raise AssertionError("the model was built before the arguments were checked")
+
+    monkeypatch.setattr(model.simulation.EarlyActionModel, "__init__", must_not_build)
+    blocker = workdir / "blocker"
+    blocker.write_text("")
+    for argv in (["run", "symptoms", "--out", blocker],
+                 ["run", "symptoms", "--scale", "0"],
+                 ["run", "nosuch"]):
+        assert cli(*argv).code == 2

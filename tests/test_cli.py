@@ -1,0 +1,301 @@
+"""The ``eat-sim`` command end to end: run, outputs, determinism, listing, validate, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.cli import main, parse_scale
+from model.metrics import DERIVED_METRICS, METRICS
+
+COLUMNS = ["run_id", "scenario", "seed", "month", "force_area", "deprivation", "metric", "value"]
+FORCE_AREAS = {"dyfed_powys", "gwent", "north_wales", "south_wales"}
+COARSE = ("--scale", "1:400", "--years", "1")
+
+
+def eat_sim_executable() -> str:
+    """The installed console script next to this interpreter (the venv's bin folder)."""
+    candidate = Path(sys.executable).with_name("eat-sim")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("eat-sim")
+    assert found, "the eat-sim console script is not installed (pip install -e '.[test]')"
+    return found
+
+
+@pytest.fixture(scope="module")
+def coarse_run(tmp_path_factory) -> Path:
+    """One coarse run through the real console script in a subprocess."""
+    out = tmp_path_factory.mktemp("cli") / "symptoms-run"
+    proc = subprocess.run(
+        [eat_sim_executable(), "run", "symptoms", *COARSE, "--seed", "3", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "COLUMNS": "120"})
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "incidents per 1,000" in proc.stdout
+    assert str(out / "timeseries.parquet") in proc.stdout
+    assert "12/12 months" in proc.stderr  # rich's clean final progress line without a TTY
+    return out
+
+
+def test_console_script_run_writes_parquet_that_pandas_reads(coarse_run):
+    frame = pd.read_parquet(coarse_run / "timeseries.parquet")
+    assert list(frame.columns) == COLUMNS
+    assert set(frame["metric"].astype(str)) == {m.name for m in METRICS} | set(DERIVED_METRICS)
+    assert set(frame["force_area"].astype(str)) == FORCE_AREAS
+    assert sorted(frame["deprivation"].unique()) == [1, 2, 3, 4, 5]
+    assert sorted(frame["month"].unique()) == list(range(12))
+    assert (frame["seed"] == 3).all()
+    assert set(frame["scenario"].astype(str)) == {"symptoms"}
+    assert set(frame["run_id"].astype(str)) == {"symptoms-s3"}
+    assert frame["value"].notna().all()
+    incidents = frame.loc[frame["metric"] == "incidents_total", "value"].sum()
+    assert incidents > 0
+
+
+def test_console_script_run_parquet_opens_in_duckdb(coarse_run):
+    duckdb = pytest.importorskip("duckdb")
+    path = str(coarse_run / "timeseries.parquet")
+    con = duckdb.connect()
+    try:
+        described = con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+        assert [row[0] for row in described] == COLUMNS
+        rows = con.sql(
+            f"SELECT force_area, sum(value) FROM read_parquet('{path}') "
+            f"WHERE metric = 'recorded_crimes' GROUP BY force_area ORDER BY force_area").fetchall()
+    finally:
+        con.close()
+    assert {r[0] for r in rows} == FORCE_AREAS
+    assert all(r[1] > 0 for r in rows)
+
+
+def test_console_script_run_record(coarse_run):
+    record = json.loads((coarse_run / "run.json").read_text())
+    for key in ("scenario", "parameters", "seed", "code_version", "scale", "network_edge_hash"):
+        assert key in record, key
+    assert record["scenario"] == "symptoms"
+    assert record["seed"] == 3
+    assert record["scale"] == 400
+    assert record["parameters"]["name"] == "symptoms"
+    assert len(record["network_edge_hash"]) == 64
+    assert not [p.name for p in coarse_run.iterdir() if p.name.startswith(".")]
+
+
+def test_same_seed_gives_byte_identical_parquet(cli, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert cli("run", "symptoms", *COARSE, "--seed", "7", "--out", first).code == 0
+    assert cli("run", "symptoms", *COARSE, "--seed", "7", "--out", second).code == 0
+    a, b = first / "timeseries.parquet", second / "timeseries.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(a), pd.read_parquet(b), check_exact=True)
+    assert a.read_bytes() == b.read_bytes()
+    assert json.loads((first / "run.json").read_text()) == json.loads(
+        (second / "run.json").read_text())
+
+
+def test_other_seed_differs(cli, tmp_path):
+    assert cli("run", "symptoms", *COARSE, "--seed", "7", "--out", tmp_path / "a").code == 0
+    assert cli("run", "symptoms", *COARSE, "--seed", "8", "--out", tmp_path / "b").code == 0
+    a = pd.read_parquet(tmp_path / "a" / "timeseries.parquet")
+    b = pd.read_parquet(tmp_path / "b" / "timeseries.parquet")
+    assert not a["value"].equals(b["value"])
+
+
+def test_default_out_dir_and_rerun_into_existing_folder(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = cli("run", "symptoms", *COARSE, "--seed", "2")
+    assert first.code == 0, first.err
+    out = tmp_path / "results" / "symptoms-s2"
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "timeseries.parquet"]
+    (out / "notes.txt").write_text("kept")
+    again = cli("run", "symptoms", *COARSE, "--seed", "2")
+    assert again.code == 0, again.err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "run.json",
+                                                      "timeseries.parquet"]
+
+
+def test_run_from_a_scenario_file_path(cli, tmp_path):
+    scenario = tmp_path / "my scenario.yaml"
+    scenario.write_text("name: fewer offences\ndescription: A variant given by path.\n"
+                        "police: {offending_per_person_month: 0.005}\n")
+    outcome = cli("run", scenario, *COARSE, "--out", tmp_path / "out")
+    assert outcome.code == 0, outcome.err
+    record = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert record["scenario"] == "fewer offences"
+    assert record["parameters"]["police"]["offending_per_person_month"] == 0.005
+
+
+@pytest.mark.xfail(reason="model/scenario.py resolves 'extends' only in the file's own folder, "
+                          "so a user's file elsewhere cannot extend a built-in scenario",
+                   strict=False)
+def test_scenario_file_elsewhere_can_extend_a_built_in_scenario(cli, tmp_path):
+    scenario = tmp_path / "variant.yaml"
+    scenario.write_text("name: variant\nextends: symptoms\n")
+    outcome = cli("run", scenario, *COARSE, "--out", tmp_path / "out")
+    assert outcome.code == 0, outcome.err
+
+
+def test_summary_numbers_are_readable(cli, tmp_path):
+    outcome = cli("run", "symptoms", *COARSE, "--out", tmp_path / "o")
+    assert outcome.code == 0
+    assert "year 1" in outcome.out
+    line = next(ln for ln in outcome.out.splitlines() if "safeguarding notifications" in ln)
+    assert "," in line  # thousands separators
+    assert "e+" not in outcome.out
+
+
+def test_output_files_have_ordinary_permissions(cli, tmp_path):
+    out = tmp_path / "perm"
+    assert cli("run", "symptoms", *COARSE, "--out", out).code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out.stat().st_mode & 0o777) == 0o777 & ~umask
+    assert ((out / "run.json").stat().st_mode & 0o777) == 0o666 & ~umask
+
+
+def test_keyboard_interrupt_during_run_writes_nothing(cli, tmp_path, monkeypatch):
+    from model.simulation import EarlyActionModel
+
+    real_step = EarlyActionModel.step
+
+    def step_then_interrupt(self):
+        real_step(self)
+        if self.month == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(EarlyActionModel, "step", step_then_interrupt)
+    out = tmp_path / "deep" / "er" / "out"
+    outcome = cli("run", "symptoms", *COARSE, "--out", out)
+    assert outcome.code == 130
+    assert "nothing was written" in outcome.err
+    assert "Traceback" not in outcome.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_while_writing_leaves_nothing(cli, tmp_path, monkeypatch):
+    from model import results
+
+    real_write = results.RunResult.write
+
+    def write_then_interrupt(self, out_dir):
+        real_write(self, out_dir)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(results.RunResult, "write", write_then_interrupt)
+    outcome = cli("run", "symptoms", *COARSE, "--out", tmp_path / "new" / "out")
+    assert outcome.code == 130
+    assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("x")
+    assert cli("run", "symptoms", *COARSE, "--out", existing).code == 130
+    assert [p.name for p in existing.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_on_the_console_script_exits_130_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [eat_sim_executable(), "run", "symptoms", "--scale", "1:100", "--years", "25",
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()  # printed after parsing, before building the model
+        assert first.startswith("Scenario symptoms"), first
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scenarios_lists_names_and_descriptions(cli):
+    from model.scenario import available_scenarios, load_scenario
+
+    outcome = cli("scenarios")
+    assert outcome.code == 0
+    flat = " ".join(outcome.out.split())
+    for name in available_scenarios():
+        assert name in outcome.out
+        first_words = " ".join(load_scenario(name).description.split()[:3])
+        assert first_words in flat
+
+
+def test_params_table_and_markdown(cli):
+    from model.parameters import parameter_table, parameters_markdown
+
+    outcome = cli("params")
+    assert outcome.code == 0
+    rows = parameter_table()
+    for row in rows:
+        assert row["name"] in outcome.out
+    assert "assumption" in outcome.out
+    markdown = cli("params", "--markdown")
+    assert markdown.code == 0
+    assert markdown.out == parameters_markdown()
+
+
+def test_validate_prints_a_table_at_coarse_scale(cli):
+    outcome = cli("validate", "--scale", "1:400", "--years", "1", "--seed", "1")
+    assert outcome.code in (0, 1)
+    for header in ("target", "published", "allowed", "simulated", "within", "source"):
+        assert header in outcome.out
+    assert "police_incidents_per_1000" in outcome.out
+    assert "targets within their allowed range" in outcome.out
+    assert ("yes" in outcome.out) or ("no" in outcome.out)
+
+
+def test_validate_exit_code_follows_the_report(cli, monkeypatch):
+    from model import validation
+
+    def fake(all_ok):
+        check = validation.TargetCheck("t", "d", 1.0, 0.5, 1.5, 1.0 if all_ok else 9.0, "src")
+        return lambda **kw: validation.ValidationReport([check], kw["scale"], kw["seed"],
+                                                        kw["years"])
+
+    monkeypatch.setattr(validation, "run_validation", fake(True))
+    assert cli("validate").code == 0
+    monkeypatch.setattr(validation, "run_validation", fake(False))
+    assert cli("validate").code == 1
+
+
+def test_version_and_help(capsys):
+    from model import __version__
+
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["run", "--help"]) == 0
+    assert "--scale" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("text", "scale"), [("1:20", 20), ("20", 20), ("1", 1), ("1:1", 1),
+                                             ("1:10000", 10000), (" 1 : 50 ", 50)])
+def test_scale_accepts_both_forms(text, scale):
+    assert parse_scale(text) == scale
+
+
+def test_cli_bounds_match_the_engine():
+    from model import cli
+    from model.scenario import MAX_YEARS
+    from model.simulation import MAX_SCALE
+
+    assert cli.MAX_SCALE == MAX_SCALE
+    assert cli.MAX_YEARS == MAX_YEARS
+
+
+def test_python_module_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "--version"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("eat-sim ")
