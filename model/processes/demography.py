@@ -19,7 +19,8 @@ LEAVING_HOME_MONTHS = (18 * 12, 31 * 12)
 CHILDBEARING_YEARS = 28
 
 
-def death_hazard_per_month(age_months: np.ndarray, at_50: float, slope_per_year: float) -> np.ndarray:
+def death_hazard_per_month(age_months: np.ndarray, at_50: float,
+                           slope_per_year: float) -> np.ndarray:
     """Gompertz death hazard: ``at_50`` at age 50, growing by ``slope_per_year`` per year."""
     return at_50 * np.exp(slope_per_year * (age_months / 12.0 - 50.0))
 
@@ -36,27 +37,37 @@ class Demography(Process):
         self.leaving = self.person_clock(model, salt=3)
         self.separations = HazardClocks(self.stream, model.households.size, salt=4)
 
+    def _death_table(self, model: EarlyActionModel) -> np.ndarray:
+        """Death hazard by age in months (every int16 age), cached per parameter values."""
+        d = model.scenario.demography
+        key = (d.mortality_at_age_50_per_month, d.mortality_gompertz_slope_per_year)
+        if getattr(self, "_death_key", None) != key:
+            # the same NumPy function over an array gives the same values as per person
+            self._death_by_age = death_hazard_per_month(
+                np.arange(np.iinfo(np.int16).max + 1, dtype=np.int16), *key)
+            self._death_key = key
+        return self._death_by_age
+
     def step(self, model: EarlyActionModel) -> None:
         """Advance ages and apply this month's demographic events."""
         p, h, d = model.people, model.households, model.scenario.demography
-        alive = np.flatnonzero(p.alive[: p.count])
-        p.age_months[alive] += 1
-        age = p.age_months[alive]
+        n = p.count
+        # contiguous full-length vectors: cheaper than gathering the living (most people)
+        living = p.alive[:n]
+        age_all = p.age_months[:n]
+        age_all += living  # the living age one month
 
         # deaths
-        hazard = death_hazard_per_month(age, d.mortality_at_age_50_per_month,
-                                        d.mortality_gompertz_slope_per_year)
-        died = alive[self.deaths.advance(alive, hazard) > 0]
+        hazard = self._death_table(model).take(age_all.astype(np.intp)) * living
+        died, _ = self.deaths.advance_dense(hazard)
         model.remove_people(died)
         model.recorder.count("deaths", p.household[died])
 
         # births to women of childbearing age who are not in custody
-        mothers_at_risk = alive[p.female[alive] & (age >= CHILDBEARING_MONTHS[0])
-                                & (age < CHILDBEARING_MONTHS[1])]
-        mothers_at_risk = mothers_at_risk[p.alive[mothers_at_risk] & ~p.in_custody[mothers_at_risk]]
+        at_risk = (p.alive[:n] & p.female[:n] & (age_all >= CHILDBEARING_MONTHS[0])
+                   & (age_all < CHILDBEARING_MONTHS[1]) & ~p.in_custody[:n])
         per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
-        mothers = mothers_at_risk[self.births.advance(
-            mothers_at_risk, np.full(mothers_at_risk.size, per_month)) > 0]
+        mothers, _ = self.births.advance_dense(at_risk * per_month)
         babies = model.add_people(mothers.size)
         if babies.size:
             u = self.stream.uniform(babies, 0, salt=5)
@@ -68,7 +79,8 @@ class Demography(Process):
             model.recorder.count("births", p.household[babies])
 
         # reaching 18: the cohort's ACE distribution; care leavers leave care
-        turned = alive[(age == ADULT_MONTHS) & p.alive[alive]]
+        age_all = p.age_months[:n]  # (the arrays may have grown for the babies)
+        turned = np.flatnonzero((age_all == ADULT_MONTHS) & p.alive[:n])
         if turned.size:
             counts = ace_count(p.aces[turned])
             where = p.household[turned]
@@ -84,9 +96,9 @@ class Demography(Process):
             move_to_vacant_dwellings(model.population, care_leavers)
 
         # young adults leaving home
-        at_home = alive[p.lives_with_parents[alive] & (age >= LEAVING_HOME_MONTHS[0])
-                        & (age < LEAVING_HOME_MONTHS[1])]
-        at_home = at_home[p.alive[at_home] & ~p.in_custody[at_home]]
+        at_home = np.flatnonzero(p.lives_with_parents[:n] & (age_all >= LEAVING_HOME_MONTHS[0])
+                                 & (age_all < LEAVING_HOME_MONTHS[1]) & p.alive[:n]
+                                 & ~p.in_custody[:n])
         leavers = at_home[self.leaving.advance(
             at_home, np.full(at_home.size, d.leave_home_per_month)) > 0]
         move_to_vacant_dwellings(model.population, leavers)
