@@ -1,0 +1,1 @@
+"""Calibration: targets, the adult ACE model fit, and (later) sensitivity analysis and fitting."""

@@ -292,7 +292,7 @@ class PoliceParams(ParamGroup):
     """Police incidents by category: who generates them and how often."""
 
     offending_per_person_month: float = param(
-        0.0041, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
+        0.0044, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
         "no ACEs in the least deprived quintile. Hand-calibrated to recorded crime per 1,000.",
         low=0.003, high=0.012)
     offending_age_rr: dict[str, float] = param(
@@ -327,7 +327,7 @@ class PoliceParams(ParamGroup):
         source="Bellis et al. 2016 Lancet 388 S2:S21 (aOR 14.2 for violence victimisation)")
     domestic_abuse_crime_per_household_month: float = param(
         0.039, "per month", "Domestic abuse crimes reported per month by a household in an "
-        "active domestic abuse spell.", low=0.04, high=0.15)
+        "active domestic abuse spell.", low=0.02, high=0.1)
     domestic_incident_per_household_month: float = param(
         0.044, "per month", "Non-crime domestic incidents per month in an active domestic abuse "
         "spell.", low=0.04, high=0.15)
@@ -365,7 +365,7 @@ class PoliceParams(ParamGroup):
     other_public_safety_per_household_month: float = param(
         0.0191, "per month", "Other public-safety and welfare incidents (road traffic, alarms, "
         "sudden deaths, lost property, concerns not about a named household's welfare) per "
-        "household-month in the least deprived quintile.", low=0.004, high=0.012)
+        "household-month in the least deprived quintile.", low=0.01, high=0.03)
     incident_deprivation_rr: list[float] = param(
         [1.8, 1.45, 1.2, 1.05, 1.0], "rr by deprivation quintile",
         "Non-crime incident multiplier by deprivation quintile.", low=1.0, high=2.5)

@@ -35,12 +35,7 @@ TABLE_END = "<!-- end of metrics table -->"
 
 # Parameters whose declared evidence is known to be inconsistent: {(group, name): reason}.
 # Each is marked xfail(strict=True), so the test fails again once parameters.py is fixed.
-KNOWN_EVIDENCE_PROBLEMS: dict[tuple[str, str], str] = {
-    ("police", "domestic_abuse_crime_per_household_month"):
-        "hand-tuned default lies below its stated assumption range (range not updated)",
-    ("police", "other_public_safety_per_household_month"):
-        "hand-tuned default lies above its stated assumption range (range not updated)",
-}
+KNOWN_EVIDENCE_PROBLEMS: dict[tuple[str, str], str] = {}
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -1,0 +1,67 @@
+"""Plausibility against Wales: the symptoms baseline at 1:1 meets every published target.
+
+One whole-Wales run (1:1, first simulated year after the warm-up) is shared by all checks;
+each target's tolerance and source live in calibration/targets.yaml.
+"""
+
+import math
+
+import pytest
+
+from model.validation import allowed_range, load_targets, odds_ratio, run_validation
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_validation(scale=1, seed=0, years=1)
+
+
+def _target_names():
+    names = []
+    for name, spec in load_targets().items():
+        if "by_force_area" in spec:
+            names += [f"{name}.{area}" for area in spec["by_force_area"]]
+        else:
+            names.append(name)
+    return names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _target_names())
+def test_baseline_meets_target(report, name):
+    check = next(c for c in report.checks if c.name == name)
+    assert math.isfinite(check.simulated)
+    assert check.ok, (f"{name}: simulated {check.simulated:.4g}, allowed "
+                      f"{check.allowed_low:.4g} to {check.allowed_high:.4g} ({check.source})")
+
+
+def test_every_target_has_a_source_and_tolerance():
+    for name, spec in load_targets().items():
+        assert spec["source"], name
+        assert spec["description"], name
+        if "by_force_area" in spec:
+            value = next(iter(spec["by_force_area"].values()))
+        else:
+            value = spec["value"]
+        low, high = allowed_range(float(value), spec["tolerance"])
+        assert low < float(value) < high or spec["tolerance"].get("absolute_range"), name
+
+
+def test_tolerance_kinds():
+    assert allowed_range(100, {"relative": 0.2}) == pytest.approx((80, 120))
+    assert allowed_range(0.5, {"absolute": 0.05}) == pytest.approx((0.45, 0.55))
+    assert allowed_range(20, {"factor": 2}) == pytest.approx((10, 40))
+    assert allowed_range(0.8, {"absolute_range": [0.7, 0.9]}) == (0.7, 0.9)
+    with pytest.raises(ValueError):
+        allowed_range(1, {"percent": 3})
+
+
+def test_odds_ratio_by_hand():
+    import numpy as np
+
+    outcome = np.array([1, 1, 0, 0, 1, 0, 0, 0], bool)
+    exposed = np.array([1, 1, 1, 0, 0, 0, 0, 0], bool)
+    # exposed: 2/3 -> odds 2; unexposed: 1/5 -> odds 0.25; OR 8
+    assert odds_ratio(outcome, exposed, ~exposed) == pytest.approx(8.0)
+    assert math.isnan(odds_ratio(outcome, exposed & False | exposed, np.zeros(8, bool) | ~exposed
+                                 & ~outcome))
