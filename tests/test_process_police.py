@@ -1,0 +1,251 @@
+"""Steps 5 and 6: police incidents, the justice response and safeguarding notifications."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import EarlyActionModel, RunResult, load_scenario
+from model.parameters import (
+    AGE_BANDS,
+    CRIME_INCIDENT_CATEGORIES,
+    INCIDENT_CATEGORIES,
+    OFFENCE_CATEGORIES,
+)
+from model.population import NO_MONTH, People
+from model.processes.police import offending_rr
+
+CAT = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
+VIOLENT = ("violence_with_injury", "violence_without_injury", "sexual_offences")
+BAND_START_YEARS = (10, 14, 18, 25, 35, 45, 55, 65)
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("symptoms")
+
+
+def _people(n: int) -> People:
+    people = People.empty(n)
+    people.count = n
+    people.alive[:] = True
+    people.age_months[:] = 20 * 12
+    return people
+
+
+# --- offending_rr ---------------------------------------------------------------------------
+
+def test_offending_rr_follows_the_age_profile(scenario):
+    p = scenario.police
+    starts = np.array(BAND_START_YEARS)
+    ends = np.r_[starts[1:] - 1, 90]
+    people = _people(2 * starts.size)
+    people.age_months[: starts.size] = starts * 12
+    people.age_months[starts.size:] = ends * 12 + 11
+    rr = offending_rr(people, np.arange(2 * starts.size), np.full(2 * starts.size, 4), 0, p)
+    expected = np.array([p.offending_age_rr[b] for b in AGE_BANDS])
+    np.testing.assert_allclose(rr[: starts.size], expected)  # first month of each band
+    np.testing.assert_allclose(rr[starts.size:], expected)  # last month of each band
+    assert p.offending_age_rr["18-24"] == 1.0  # the reference group
+
+
+def test_offending_rr_has_an_ace_dose_response(scenario):
+    p = scenario.police
+    people = _people(10)
+    people.aces[:] = [(1 << k) - 1 for k in range(10)]  # 0..9 ACEs
+    rr = offending_rr(people, np.arange(10), np.full(10, 4), 0, p)
+    np.testing.assert_allclose(rr, p.offending_ace_rr_per_ace ** np.arange(10))
+    assert np.all(np.diff(rr) > 0)
+
+
+def test_offending_rr_of_women_deprivation_and_a_recent_sanction(scenario):
+    p = scenario.police
+    people = _people(9)
+    people.female[1] = True
+    deprivation = np.array([4, 4, 0, 1, 2, 3, 4, 4, 4])
+    month = 30
+    people.last_sanction_month[6] = month - 1  # sanctioned last month
+    people.last_sanction_month[7] = month - 12  # a year ago: no longer recent
+    people.last_sanction_month[8] = NO_MONTH
+    rr = offending_rr(people, np.arange(9), deprivation, month, p)
+    assert rr[0] == pytest.approx(1.0)
+    assert rr[1] == pytest.approx(p.offending_female_rr)
+    np.testing.assert_allclose(rr[2:6], p.offending_deprivation_rr[:4])
+    assert rr[6] == pytest.approx(p.repeat_offending_rr)
+    assert rr[7] == pytest.approx(1.0)
+    assert rr[8] == pytest.approx(1.0)
+
+
+# --- a stepped model -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def months(scenario):
+    """A 1:100 model stepped 12 months: per month the state before and after and the incidents."""
+    model = EarlyActionModel(scenario, scale=100, seed=61, years=1, warmup_months=3)
+    p, h = model.people, model.households
+    out = []
+    for _ in range(12):
+        n = p.count
+        before = {"in_custody": p.in_custody[:n].copy(), "convictions": p.convictions[:n].copy(),
+                  "last_sanction": p.last_sanction_month[:n].copy(),
+                  "arrests": p.arrests[:n].copy()}
+        model.step()
+        events = model.month_events
+        out.append({
+            "before": before,
+            "incidents": events.incidents,
+            "notifications": events.notifications.copy(),
+            "notification_category": events.notification_category.copy(),
+            "in_custody": p.in_custody[: p.count].copy(),
+            "convictions": p.convictions[: p.count].copy(),
+            "arrests": p.arrests[: p.count].copy(),
+            "domestic_abuse": h.adversity[:, 0].copy(),
+            "age": p.age_months[: p.count].copy(),
+            "household": p.household[: p.count].copy(),
+            "n_children": h.n_children.copy(),
+        })
+    return model, out
+
+
+def test_crime_incidents_have_offenders_of_10_and_over_not_in_custody(months):
+    model, out = months
+    h = model.households
+    n_offences = 0
+    for month in out:
+        inc = month["incidents"]
+        offence = inc.category < len(OFFENCE_CATEGORIES)
+        offenders = inc.offender[offence]
+        n_offences += offenders.size
+        assert np.all(offenders >= 0)
+        age, household = month["age"], month["household"]
+        assert np.all(age[offenders] >= 10 * 12)
+        before = month["before"]["in_custody"]
+        assert not before[offenders[offenders < before.size]].any()
+        np.testing.assert_array_equal(household[offenders], inc.dwelling[offence])
+        # violence and sexual offences have a victim in the offender's force area
+        violent = np.isin(inc.category, [CAT[c] for c in VIOLENT])
+        victims = inc.person[violent]
+        assert np.all(victims >= 0)
+        np.testing.assert_array_equal(h.force_area[household[victims]],
+                                      h.force_area[inc.dwelling[violent]])
+        assert np.all(age[victims] >= 10 * 12)
+    assert n_offences > 100
+
+
+def test_domestic_abuse_incidents_come_from_households_in_a_domestic_abuse_spell(months):
+    _, out = months
+    seen = 0
+    for month in out:
+        inc = month["incidents"]
+        da = np.isin(inc.category, [CAT["domestic_abuse_crime"], CAT["domestic_incident"]])
+        seen += da.sum()
+        assert month["domestic_abuse"][inc.dwelling[da]].all()
+    assert seen > 0
+
+
+def test_person_incidents_are_about_people_of_the_right_age(months):
+    _, out = months
+    for month in out:
+        inc, age = month["incidents"], month["age"]
+        missing = inc.person[inc.category == CAT["missing_person"]]
+        assert np.all((age[missing] >= 10 * 12) & (age[missing] < 18 * 12))
+        mental = inc.person[inc.category == CAT["mental_health"]]
+        assert np.all(age[mental] >= 18 * 12)
+
+
+def test_recorded_incidents_are_the_generated_incidents(months):
+    model, out = months
+    result = RunResult.from_model(model)
+    scale = model.population.scale
+    for m, month in enumerate(out):
+        counts = np.bincount(month["incidents"].category, minlength=len(INCIDENT_CATEGORIES))
+        for c, name in enumerate(INCIDENT_CATEGORIES):
+            assert result.wales(f"incidents_{name}")[m] / scale == counts[c], (m, name)
+
+
+def test_offences_match_the_offending_hazard(scenario):
+    model = EarlyActionModel(scenario, scale=100, seed=62, years=1, warmup_months=3)
+    p, h = model.people, model.households
+    params = scenario.police
+    expected = observed = 0.0
+    for _ in range(6):
+        model.step()
+        # the at-risk population as the police step saw it (custody and sanctions change only
+        # in the justice step afterwards; a 1 % allowance covers those)
+        n = p.count
+        at_risk = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n])
+        rr = offending_rr(p, at_risk, h.deprivation[p.household[at_risk]], model.month - 1,
+                          params)
+        expected += (params.offending_per_person_month * rr).sum()
+        inc = model.month_events.incidents
+        observed += (inc.category < len(OFFENCE_CATEGORIES)).sum()
+    assert abs(observed - expected) < 4 * np.sqrt(expected) + 0.03 * expected
+
+
+def test_offence_categories_follow_their_shares(months, scenario):
+    _, out = months
+    categories = np.concatenate([m["incidents"].category for m in out])
+    categories = categories[categories < len(OFFENCE_CATEGORIES)]
+    n = categories.size
+    counts = np.bincount(categories, minlength=len(OFFENCE_CATEGORIES))
+    for c, name in enumerate(OFFENCE_CATEGORIES):
+        share = scenario.police.offence_category_shares[name]
+        assert abs(counts[c] / n - share) < 4 * np.sqrt(share * (1 - share) / n) + 1e-9, name
+
+
+# --- justice --------------------------------------------------------------------------------
+
+def test_arrests_never_exceed_identified_suspects(months, scenario):
+    model, out = months
+    result = RunResult.from_model(model)
+    scale = model.population.scale
+    j = scenario.justice
+    share = np.array([j.suspect_identified_share[c] for c in CRIME_INCIDENT_CATEGORIES])
+    for m, month in enumerate(out):
+        inc = month["incidents"]
+        crime = (inc.category < len(CRIME_INCIDENT_CATEGORIES)) & (inc.offender >= 0)
+        arrests = result.wales("arrests")[m] / scale
+        # one arrest per person and month, at most
+        assert arrests <= np.unique(inc.offender[crime]).size
+        p_arrest = share[inc.category[crime]] * j.arrest_given_suspect_share
+        upper = p_arrest.sum() + 4 * np.sqrt((p_arrest * (1 - p_arrest)).sum())
+        assert arrests <= upper
+        # people's arrest counters move with the recorded arrests
+        n = month["before"]["arrests"].size
+        assert (month["arrests"][:n] - month["before"]["arrests"]).sum() == arrests
+
+
+def test_custody_only_after_a_conviction_in_the_same_month(months):
+    _, out = months
+    sent = 0
+    for month in out:
+        before = month["before"]
+        n = before["in_custody"].size
+        new = np.flatnonzero(month["in_custody"][:n] & ~before["in_custody"])
+        sent += new.size
+        assert np.all(month["convictions"][new] > before["convictions"][new])
+    assert sent > 0
+
+
+def test_people_in_custody_count_as_a_parent_in_prison_for_their_household(scenario):
+    model = EarlyActionModel(scenario, scale=100, seed=63, years=1, warmup_months=6)
+    model.step()
+    model.refresh_households()
+    p, h = model.people, model.households
+    n = p.count
+    inside = np.flatnonzero(p.alive[:n] & p.in_custody[:n] & (p.age_months[:n] >= 18 * 12))
+    assert inside.size > 0
+    expected = np.bincount(p.household[inside], minlength=h.size)
+    np.testing.assert_array_equal(h.adults_in_custody, expected)
+
+
+def test_safeguarding_notifications_are_about_households_with_children(months, scenario):
+    _, out = months
+    notifying = {CAT[c] for c in scenario.social_care.notification_share}
+    total = 0
+    for month in out:
+        dwellings = month["notifications"]
+        total += dwellings.size
+        assert np.all(month["n_children"][dwellings] > 0)
+        assert set(np.unique(month["notification_category"]).tolist()) <= notifying
+    assert total > 0
