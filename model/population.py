@@ -9,6 +9,7 @@ area, then locality, so network neighbours sit close in memory.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 from functools import cache
 
@@ -139,6 +140,8 @@ class Population:
     households: Households
     scale: int
     n_localities: int
+    summary_snapshot: dict | None = field(default=None, repr=False)
+    """People's state at the last summary refresh (see :func:`refresh_household_summaries`)."""
 
     def summary(self) -> dict[str, float]:
         """Headline counts of the synthetic population, scaled to real Wales."""
@@ -174,7 +177,8 @@ def adult_ace_thresholds() -> tuple[float, ...]:
     sqrt(1 - loading) * e, Z a mixture of N(0, 1) and N(class_shift, 1).
     """
     ref = wales_reference()["adult_aces"]
-    loading, share, shift = ref["latent_loading"], ref["latent_class_share"], ref["latent_class_shift"]
+    loading, share, shift = (ref["latent_loading"], ref["latent_class_share"],
+                             ref["latent_class_shift"])
     nodes = np.concatenate([_HERMITE_NODES, _HERMITE_NODES + shift])
     weights = np.concatenate([_HERMITE_WEIGHTS * (1 - share), _HERMITE_WEIGHTS * share])
 
@@ -199,7 +203,8 @@ def draw_adult_aces(rng: np.random.Generator, deprivation: np.ndarray,
         uint16 bitmask per adult.
     """
     ref = wales_reference()["adult_aces"]
-    loading, share, shift = ref["latent_loading"], ref["latent_class_share"], ref["latent_class_shift"]
+    loading, share, shift = (ref["latent_loading"], ref["latent_class_share"],
+                             ref["latent_class_shift"])
     gradient = np.asarray(params.adult_ace_deprivation_gradient)
     class_share = np.clip(share * gradient / gradient.mean(), 0, 1)[deprivation]
     n = deprivation.size
@@ -245,7 +250,8 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
     n_children = np.where(has_children, 1 + rng.choice(4, size=n_occ,
                                                        p=params.children_per_family_shares), 0)
     adult_child = (kind == 1) & (rng.random(n_occ) < params.adult_child_at_home_share)
-    n_adults = np.choose(kind, [1, 2, 2, 1, 3]) + adult_child + ((kind == 4) & (rng.random(n_occ) < 0.5))
+    n_adults = (np.choose(kind, [1, 2, 2, 1, 3]) + adult_child
+                + ((kind == 4) & (rng.random(n_occ) < 0.5)))
     n_people = n_adults + n_children
     total = int(n_people.sum())
 
@@ -346,38 +352,123 @@ def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Genera
     )
 
 
-def refresh_household_summaries(pop: Population) -> None:
-    """Recompute each dwelling's member counts and its adults' ACE summaries."""
+_SUMMARY_FIELDS = ("n_adults", "n_children", "n_young_people", "max_adult_aces",
+                   "adult_maltreated", "adults_in_custody", "first_adult", "last_adult")
+
+_ALIVE, _ADULT, _YOUNG, _CUSTODY = (np.uint8(1 << i) for i in range(4))
+
+
+def _summary_flags(p: People, n: int) -> np.ndarray:
+    """Per person, the bits the dwelling summaries depend on: alive, adult, 12-24, in custody."""
+    age = p.age_months[:n]
+    flags = p.alive[:n].view(np.uint8).copy()
+    flags |= (age >= 18 * 12).view(np.uint8) << 1
+    flags |= ((age >= 12 * 12) & (age < 25 * 12)).view(np.uint8) << 2
+    flags |= p.in_custody[:n].view(np.uint8) << 3
+    return flags
+
+
+def _summaries(p: People, members: np.ndarray, local: np.ndarray, size: int) -> dict:
+    """Summaries over ``size`` dwellings of the living ``members`` (ascending ids).
+
+    Args:
+        p: the people.
+        members: living person ids, ascending.
+        local: each member's dwelling as an index in ``0 .. size - 1``.
+        size: number of dwellings summarised.
+    """
+    age = p.age_months[members]
+    adult = age >= 18 * 12
+    young = (age >= 12 * 12) & (age < 25 * 12)
+    hh_adult = local[adult]
+    out = {
+        "n_adults": np.bincount(hh_adult, minlength=size).astype(np.int16),
+        "n_children": np.bincount(local[~adult], minlength=size).astype(np.int16),
+        "n_young_people": np.bincount(local[young], minlength=size).astype(np.int16),
+    }
+    aces = p.aces[members[adult]]
+    max_aces = np.zeros(size, np.int8)
+    np.maximum.at(max_aces, hh_adult, ace_count(aces))
+    out["max_adult_aces"] = max_aces
+    maltreated = np.zeros(size, np.int8)
+    np.maximum.at(maltreated, hh_adult, ((aces & ABUSE_BITS) > 0).astype(np.int8))
+    out["adult_maltreated"] = maltreated.astype(bool)
+    custody = p.in_custody[members] & adult
+    out["adults_in_custody"] = np.bincount(local[custody], minlength=size).astype(np.int16)
+    adult_ids = members[adult].astype(np.int32)
+    first = np.full(size, np.iinfo(np.int32).max, np.int32)
+    np.minimum.at(first, hh_adult, adult_ids)
+    last = np.full(size, -1, np.int32)
+    np.maximum.at(last, hh_adult, adult_ids)
+    out["first_adult"] = np.where(out["n_adults"] > 0, first, -1)
+    out["last_adult"] = last
+    return out
+
+
+def refresh_household_summaries(pop: Population, full: bool = False) -> None:
+    """Recompute each dwelling's member counts and its adults' ACE summaries.
+
+    After the first call only the dwellings of people whose household, life, age band (adult,
+    12-24), custody or ACEs changed since the previous call are recomputed (a few thousand a
+    month instead of every dwelling); the result is the same as recomputing every dwelling
+    (``full=True``), which the environment variable ``EAT_CHECK_SUMMARIES=1`` verifies on
+    every call.
+
+    Args:
+        pop: the population.
+        full: recompute every dwelling.
+    """
     p, h = pop.people, pop.households
     n = p.count
-    alive = p.alive[:n]
-    hh = p.household[:n][alive]
-    age = p.age_months[:n][alive]
-    adult = age >= 18 * 12
-    size = h.size
-    h.n_adults = np.bincount(hh[adult], minlength=size).astype(np.int16)
-    h.n_children = np.bincount(hh[~adult], minlength=size).astype(np.int16)
-    young = (age >= 12 * 12) & (age < 25 * 12)
-    h.n_young_people = np.bincount(hh[young], minlength=size).astype(np.int16)
-    aces = p.aces[:n][alive][adult]
-    max_aces = np.zeros(size, np.int8)
-    np.maximum.at(max_aces, hh[adult], ace_count(aces))
-    h.max_adult_aces = max_aces
-    maltreated = np.zeros(size, np.int8)
-    np.maximum.at(maltreated, hh[adult], ((aces & ABUSE_BITS) > 0).astype(np.int8))
-    h.adult_maltreated = maltreated.astype(bool)
-    custody = p.in_custody[:n][alive] & adult
-    h.adults_in_custody = np.bincount(hh[custody], minlength=size).astype(np.int16)
-    adult_ids = np.flatnonzero(alive)[adult]
-    first = np.full(size, np.iinfo(np.int32).max, np.int32)
-    np.minimum.at(first, hh[adult], adult_ids.astype(np.int32))
-    last = np.full(size, -1, np.int32)
-    np.maximum.at(last, hh[adult], adult_ids.astype(np.int32))
-    h.first_adult = np.where(h.n_adults > 0, first, -1)
-    h.last_adult = last
-    h.occupied = (h.n_adults + h.n_children) > 0
-    h.adversity[~h.occupied] = False
-    h.early_help_months_left[~h.occupied] = 0
+    flags = _summary_flags(p, n)
+    snapshot = pop.summary_snapshot
+    if full or snapshot is None or snapshot["n"] > n or h.n_adults.size != h.size:
+        members = np.flatnonzero(p.alive[:n])
+        summaries = _summaries(p, members, p.household[members], h.size)
+        for name, values in summaries.items():
+            setattr(h, name, values)
+        h.occupied = (h.n_adults + h.n_children) > 0
+        h.adversity[~h.occupied] = False
+        h.early_help_months_left[~h.occupied] = 0
+    else:
+        old_n = snapshot["n"]
+        household, aces = p.household[:n], p.aces[:n]
+        changed = np.flatnonzero((household[:old_n] != snapshot["household"])
+                                 | (flags[:old_n] != snapshot["flags"])
+                                 | (aces[:old_n] != snapshot["aces"]))
+        dirty = np.concatenate([snapshot["household"][changed], household[changed],
+                                household[old_n:][flags[old_n:] != 0]])
+        dirty = np.unique(dirty[dirty >= 0])
+        if dirty.size:
+            in_dirty = np.zeros(h.size, bool)
+            in_dirty[dirty] = True
+            members = np.flatnonzero(in_dirty[household] & p.alive[:n])
+            local = np.searchsorted(dirty, household[members])
+            for name, values in _summaries(p, members, local, dirty.size).items():
+                getattr(h, name)[dirty] = values
+            occupied = (h.n_adults[dirty] + h.n_children[dirty]) > 0
+            h.occupied[dirty] = occupied
+            vacated = dirty[~occupied]
+            h.adversity[vacated] = False
+            h.early_help_months_left[vacated] = 0
+    pop.summary_snapshot = {"n": n, "household": p.household[:n].copy(), "flags": flags,
+                            "aces": p.aces[:n].copy()}
+    if os.environ.get("EAT_CHECK_SUMMARIES") == "1":
+        _check_summaries(pop)
+
+
+def _check_summaries(pop: Population) -> None:
+    """Raise if the dwelling summaries differ from a full recomputation."""
+    p, h = pop.people, pop.households
+    members = np.flatnonzero(p.alive[: p.count])
+    expected = _summaries(p, members, p.household[members], h.size)
+    for name, values in expected.items():
+        if not np.array_equal(getattr(h, name), values):
+            raise AssertionError(f"household summary {name} differs from a full recount")
+    occupied = (expected["n_adults"] + expected["n_children"]) > 0
+    if not np.array_equal(h.occupied, occupied) or h.adversity[~occupied].any() or (
+            h.early_help_months_left[~occupied].any()):
+        raise AssertionError("occupancy differs from a full recount")
 
 
 def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
