@@ -1,0 +1,120 @@
+"""Agencies (model/services.py): queues, capacities and caseloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import EarlyActionModel, load_scenario
+from model.services import FifoQueue
+
+
+def _pop_ids(queue: FifoQueue, n: int) -> np.ndarray:
+    taken = queue.pop(n)
+    return taken[0] if isinstance(taken, tuple) else taken
+
+
+def test_queue_is_first_in_first_out_across_months():
+    q = FifoQueue()
+    q.push(np.array([30, 10, 20]), month=0)
+    q.push(np.array([5, 40]), month=1)
+    assert len(q) == 5
+    # within a month by id (deterministic), then by month of arrival
+    np.testing.assert_array_equal(_pop_ids(q, 2), [10, 20])
+    np.testing.assert_array_equal(_pop_ids(q, 10), [30, 5, 40])
+    assert len(q) == 0
+    assert _pop_ids(q, 3).size == 0
+
+
+def test_queue_ignores_ids_already_waiting():
+    q = FifoQueue()
+    added = q.push(np.array([1, 2, 2, 3]), month=0)
+    np.testing.assert_array_equal(added, [1, 2, 3])
+    added = q.push(np.array([3, 4, 1]), month=1)
+    np.testing.assert_array_equal(added, [4])
+    assert len(q) == 4
+    np.testing.assert_array_equal(q.joined, [0, 0, 0, 1])  # 3 keeps its place and its month
+    # once served, an id may join again
+    _pop_ids(q, 1)
+    np.testing.assert_array_equal(q.push(np.array([1]), month=2), [1])
+
+
+def test_referrals_lapse_after_the_maximum_wait():
+    q = FifoQueue()
+    for month in range(5):
+        q.push(np.array([month * 10, month * 10 + 1]), month=month)
+    dropped = q.drop_older_than(month=5, max_wait_months=2)
+    # waited 5, 4 and 3 months: lapsed; 2 and 1 months: still waiting
+    np.testing.assert_array_equal(np.sort(dropped), [0, 1, 10, 11, 20, 21])
+    np.testing.assert_array_equal(q.ids, [30, 31, 40, 41])
+    assert q.drop_older_than(month=5, max_wait_months=2).size == 0
+
+
+@pytest.fixture(scope="module")
+def run():
+    scenario = load_scenario("symptoms")
+    model = EarlyActionModel(scenario, scale=100, seed=71, years=2, warmup_months=6)
+    max_wait = scenario.social_care.referral_max_wait_months
+    waits, youth = [], []
+    while model.running:
+        model.step()
+        month = model.month - 1
+        for f in range(4):
+            waits.append(month - model.agency("social_care", f).queue.joined)
+        youth.append(model.youth_in_force_area.copy())  # 10-17s counted in the agency step
+    model.youth_by_month = np.array(youth)
+    return model, model.run(), waits, max_wait
+
+
+def test_social_care_assessments_never_exceed_capacity(run):
+    model, result, _, _ = run
+    sc = model.scenario.social_care
+    scale = model.population.scale
+    assessed = result.by_force_area("social_care_assessments") / scale
+    children = result.by_force_area("children") / scale
+    capacity = sc.assessments_per_10k_children_per_month * children / 1e4
+    # whole assessments per month; a fraction carries over, so at most one more than the rate
+    assert np.all(assessed <= np.floor(capacity) + 1)
+    # and over the run no more than the total capacity (plus the carried fraction)
+    assert np.all(assessed.sum(axis=0) <= capacity.sum(axis=0) + 1)
+    # the queue is the bottleneck in the reactive baseline: capacity is used
+    assert assessed.sum() > 0.8 * np.floor(capacity).sum()
+
+
+def test_early_help_caseload_never_exceeds_its_places(run):
+    model, result, _, _ = run
+    eh = model.scenario.early_help
+    scale = model.population.scale
+    caseload = result.by_force_area("early_help_caseload") / scale
+    children = result.by_force_area("children") / scale
+    places = np.floor(eh.places_per_10k_children * children / 1e4)
+    assert np.all(caseload <= places)
+    assert caseload.sum() > 0
+
+
+def test_youth_justice_caseload_never_exceeds_its_capacity(run):
+    model, result, _, _ = run
+    yj = model.scenario.youth_justice
+    scale = model.population.scale
+    caseload = result.by_force_area("youth_justice_caseload") / scale
+    # capacity follows the 10-17s of each force area, counted in the month's agency step
+    capacity = np.round(yj.caseload_per_10k_youth * model.youth_by_month / 1e4)
+    assert np.all(caseload <= capacity)
+    assert caseload.sum() > 0
+
+
+def test_nobody_waits_longer_than_the_maximum_wait(run):
+    _, _, waits, max_wait = run
+    longest = max((w.max() for w in waits if w.size), default=0)
+    assert longest <= max_wait
+
+
+def test_most_notifications_go_no_further(run):
+    """The reactive baseline: few police notifications get social-services input."""
+    _, result, _, _ = run
+    notifications = result.wales("safeguarding_notifications").sum()
+    assessed = result.wales("police_notifications_assessed").sum()
+    no_further = result.wales("notifications_no_further_action").sum()
+    assert notifications > 0
+    assert assessed < 0.5 * notifications
+    assert no_further <= notifications
