@@ -299,3 +299,38 @@ def test_python_module_entry_point(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("eat-sim ")
+
+
+# --- the README's promises ---------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    import re
+
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_set_up_is_two_commands_and_ci_runs_the_test_command():
+    setup = _blocks("bash")[0].strip().splitlines()
+    assert setup == ["python3 -m venv .venv", ".venv/bin/pip install -e '.[test]'"]
+    assert "bash tests/run.sh" in [b.strip() for b in _blocks("bash")]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "exec bash tests/run.sh" in ci
+    assert os.access(README.parent / ".ci" / "run", os.X_OK)
+    assert os.access(README.parent / "tests" / "run.sh", os.X_OK)
+
+
+def test_readme_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = "\n".join(_blocks("python")).replace("results/symptoms-s0", "results/api-demo")
+    exec(compile(code, str(README), "exec"), {"__name__": "readme"})
+    assert (tmp_path / "results" / "api-demo" / "timeseries.parquet").exists()
+
+
+def test_readme_scenario_example_is_valid():
+    from model.scenario import scenario_from_yaml_text
+
+    scenario = scenario_from_yaml_text(_blocks("yaml")[0])
+    assert scenario.police.offending_per_person_month == 0.005

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone or an existing checkout:
+#   bash tests/run.sh [pytest arguments...]
+# Creates .venv if it is missing, installs the project with its test extras (again only when
+# pyproject.toml changed), runs ruff, then pytest. Exits non-zero on any failure, including
+# pytest's exit code 5 when no test ran.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export TQDM_DISABLE=1
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PIP_ROOT_USER_ACTION=ignore
+
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "Creating $VENV with $("$PYTHON" --version 2>&1)"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+stamp="$VENV/.early-action-installed"
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ] || [ ! -x "$VENV/bin/eat-sim" ] \
+    || ! "$VENV/bin/python" -c "import model, pytest, duckdb" >/dev/null 2>&1; then
+  echo "Installing the project and its test tools into $VENV"
+  "$VENV/bin/python" -m pip install --quiet -e '.[test]'
+  echo "$wanted" > "$stamp"
+fi
+
+lint_dirs=()
+for dir in model calibration tests benchmarks; do
+  [ -d "$dir" ] && lint_dirs+=("$dir")
+done
+echo "ruff check ${lint_dirs[*]}"
+"$VENV/bin/ruff" check "${lint_dirs[@]}"
+
+"$VENV/bin/python" -m pytest -q "$@"
