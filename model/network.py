@@ -34,6 +34,8 @@ class HouseholdNetwork:
         self.adjacency = adjacency.astype(np.float32).tocsr()
         self.adjacency.sort_indices()
         self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
+        self._is_symmetric_01: bool | None = None
+        self._count_cache: dict[str, np.ndarray] | None = None
 
     @property
     def n_ties(self) -> int:
@@ -50,6 +52,12 @@ class HouseholdNetwork:
     def neighbour_shares(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
         """For each dwelling, the share of its occupied neighbours in each state.
 
+        For boolean states the neighbour counts are kept between calls and updated from the
+        dwellings whose states or occupancy changed since the previous call (a few per cent a
+        month): each changed dwelling adds its change to its neighbours' counts. The counts are
+        whole numbers, so the shares are the same as from the full sparse mat-vec (also used
+        for float states, the first call and a graph that is not a symmetric 0/1 matrix).
+
         Args:
             states: (dwellings, k) bool or float matrix of states.
             occupied: bool per dwelling; vacant neighbours do not count.
@@ -57,12 +65,57 @@ class HouseholdNetwork:
         Returns:
             (dwellings, k) float32 shares in [0, 1] (0 where no neighbour is occupied).
         """
-        occ = occupied.astype(np.float32)
-        weighted = np.column_stack([states.astype(np.float32) * occ[:, None], occ])
-        sums = self.adjacency @ weighted
+        if states.dtype == np.bool_ and occupied.dtype == np.bool_ and self._symmetric_01():
+            sums = self._counts(states, occupied).astype(np.float32)
+        else:
+            occ = occupied.astype(np.float32)
+            weighted = np.column_stack([states.astype(np.float32) * occ[:, None], occ])
+            sums = self.adjacency @ weighted
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = sums[:, :-1] / sums[:, -1:]
         return np.nan_to_num(shares, copy=False).astype(np.float32)
+
+    def _symmetric_01(self) -> bool:
+        """Whether the adjacency is a symmetric 0/1 matrix (checked once)."""
+        if self._is_symmetric_01 is None:
+            a = self.adjacency
+            t = a.T.tocsr()
+            t.sort_indices()
+            self._is_symmetric_01 = bool(np.all(a.data == 1.0) and np.array_equal(
+                a.indptr, t.indptr) and np.array_equal(a.indices, t.indices))
+        return self._is_symmetric_01
+
+    def _counts(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+        """(dwellings, k + 1) int32: occupied neighbours in each state, and occupied neighbours."""
+        k = states.shape[1]
+        cache = self._count_cache
+        if cache is None or cache["states"].shape != states.shape:
+            weighted = np.column_stack([states & occupied[:, None], occupied]).astype(np.float32)
+            counts = (self.adjacency @ weighted).astype(np.int32)
+        else:
+            counts = cache["counts"]
+            old_states, old_occupied = cache["states"], cache["occupied"]
+            changed = occupied != old_occupied
+            if k == 4 and states.flags.c_contiguous:
+                changed |= states.view(np.uint32).ravel() != old_states.view(np.uint32).ravel()
+            else:
+                changed |= (states != old_states).any(axis=1)
+            rows = np.flatnonzero(changed)
+            if rows.size:
+                def weights(st: np.ndarray, occ: np.ndarray) -> np.ndarray:
+                    return np.column_stack([st[rows] & occ[rows, None], occ[rows]]).astype(
+                        np.int32)
+
+                delta = weights(states, occupied) - weights(old_states, old_occupied)
+                a = self.adjacency
+                lengths = self.degree[rows]
+                owner = np.repeat(np.arange(rows.size), lengths)
+                offset = np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                neighbours = a.indices[np.repeat(a.indptr[rows], lengths) + offset]
+                np.add.at(counts, neighbours, delta[owner])
+        self._count_cache = {"counts": counts, "states": states.copy(),
+                             "occupied": occupied.copy()}
+        return counts
 
     def neighbours(self, dwelling: int) -> np.ndarray:
         """Dwelling ids tied to ``dwelling``."""
@@ -80,7 +133,8 @@ class HouseholdNetwork:
         sub = self.adjacency[ids][:, ids].tocoo()
         graph = nx.Graph()
         graph.add_nodes_from(int(i) for i in ids)
-        graph.add_edges_from((int(ids[r]), int(ids[c])) for r, c in zip(sub.row, sub.col) if r < c)
+        graph.add_edges_from((int(ids[r]), int(ids[c]))
+                             for r, c in zip(sub.row, sub.col, strict=True) if r < c)
         return graph
 
 
