@@ -1,16 +1,40 @@
-"""Relative risks that interventions apply to named hazards.
+"""Pluggable interventions and the relative risks they put on named hazards.
 
 The processes ask :class:`Modifiers` for the relative risk of a named hazard for the units at
-risk (``model.modifiers.rr("offending", person_ids)``). With no intervention registered the
-answer is the scalar 1.0, so a scenario without interventions runs the reactive baseline
-exactly. Interventions (see docs/scenarios.md) set per-dwelling or per-person arrays.
+risk (``model.modifiers.rr("offending", person_ids)``) or for the chance of a named response
+(``model.modifiers.share("youth_diversion", child_ids)``). With nothing registered the answer is
+1.0 (or 0.0 for shares), so a scenario without interventions runs the reactive baseline exactly.
+
+Each intervention type (see :mod:`model.intervention_specs` and docs/scenarios.md) is a class
+registered by its ``type`` name in :data:`INTERVENTIONS`; it is built from its scenario entry,
+registers its factors when the model is built, and may act at the start of each month
+(:meth:`Intervention.step`) or when the processes report events (notifications, arrests).
+Factors are functions of the unit ids, evaluated only for the units at risk, and read the
+coverage reached in the current month, so a ramp needs no bookkeeping.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from model.intervention_specs import (
+    AceInformedPolicing,
+    CommunityResilience,
+    EarlyHelpExpansion,
+    InterventionSpec,
+    MultiAgencyTriage,
+    OperationEncompass,
+    TraumaInformedCustody,
+    YouthDiversion,
+)
 from model.parameters import ADVERSITY_STATES
+from model.population import ace_count
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.simulation import EarlyActionModel
 
 MODIFIABLE_HAZARDS: dict[str, str] = {
     **{f"onset.{state}": "dwelling" for state in ADVERSITY_STATES},
@@ -18,39 +42,343 @@ MODIFIABLE_HAZARDS: dict[str, str] = {
     "notification_referral": "dwelling",
     "maltreatment": "person",
     "offending": "person",
+    "missing_person": "person",
     "arrest": "person",
     "youth_out_of_court": "person",
     "custody": "person",
 }
-"""Every hazard an intervention may change, with the level its relative risks are kept at."""
+"""Every hazard an intervention may scale, with the kind of unit its ids are."""
+
+RESPONSE_SHARES: dict[str, str] = {
+    "early_help_referral_on_notification": "dwelling",
+    "triage_to_early_help": "dwelling",
+    "youth_diversion": "person",
+    "custody_liaison": "person",
+}
+"""Every optional response an intervention may switch on, with its unit kind (default 0)."""
+
+Factor = Callable[[np.ndarray], np.ndarray | float]
 
 
 class Modifiers:
-    """Per-unit relative risks on named hazards (1.0 where nothing is set)."""
+    """Relative risks on named hazards and chances of named responses, by unit."""
 
     def __init__(self) -> None:
-        self._rr: dict[str, np.ndarray] = {}
+        self._rr: dict[str, list[Factor]] = {}
+        self._share: dict[str, list[Factor]] = {}
 
-    def set(self, hazard: str, rr: np.ndarray) -> None:
-        """Set the relative risks of ``hazard`` for every unit (dwelling or person slot).
+    def add_rr(self, hazard: str, factor: Factor) -> None:
+        """Multiply ``hazard`` by ``factor(ids)``.
 
         Raises:
             KeyError: ``hazard`` is not one of :data:`MODIFIABLE_HAZARDS`.
         """
         if hazard not in MODIFIABLE_HAZARDS:
             raise KeyError(f"unknown hazard '{hazard}'; allowed: {sorted(MODIFIABLE_HAZARDS)}")
-        self._rr[hazard] = rr
+        self._rr.setdefault(hazard, []).append(factor)
 
-    def clear(self, hazard: str) -> None:
-        """Remove the relative risks of ``hazard`` (back to 1.0)."""
-        self._rr.pop(hazard, None)
+    def add_share(self, response: str, factor: Factor) -> None:
+        """Let ``response`` happen with chance ``factor(ids)`` (several combine as 1 - prod(1-s)).
+
+        Raises:
+            KeyError: ``response`` is not one of :data:`RESPONSE_SHARES`.
+        """
+        if response not in RESPONSE_SHARES:
+            raise KeyError(f"unknown response '{response}'; allowed: {sorted(RESPONSE_SHARES)}")
+        self._share.setdefault(response, []).append(factor)
 
     def rr(self, hazard: str, ids: np.ndarray) -> np.ndarray | float:
-        """Relative risk of ``hazard`` for the units ``ids`` (1.0 when none is set)."""
-        values = self._rr.get(hazard)
-        if values is None:
-            return 1.0
-        if values.size <= ids.max(initial=-1):
-            values = np.concatenate([values, np.ones(int(ids.max()) + 1 - values.size)])
-            self._rr[hazard] = values
-        return values[ids]
+        """Relative risk of ``hazard`` for the units ``ids`` (1.0 when nothing acts on it)."""
+        result: np.ndarray | float = 1.0
+        for factor in self._rr.get(hazard, ()):
+            result = result * factor(ids)
+        return result
+
+    def share(self, response: str, ids: np.ndarray) -> np.ndarray | float:
+        """Chance of ``response`` for the units ``ids`` (0.0 when nothing switches it on)."""
+        missing: np.ndarray | float = 1.0
+        for factor in self._share.get(response, ()):
+            missing = missing * (1.0 - factor(ids))
+        return 1.0 - missing
+
+    def active(self, name: str) -> bool:
+        """Whether anything acts on a hazard or response."""
+        return bool(self._rr.get(name) or self._share.get(name))
+
+
+class PersonTimer:
+    """A relative risk that applies to some people until a given month."""
+
+    def __init__(self) -> None:
+        self.until = np.full(0, -1, np.int32)
+        self.value = np.ones(0, np.float32)
+
+    def start(self, ids: np.ndarray, until_month: int, value: float) -> None:
+        """From now until ``until_month`` (exclusive), ``ids`` get relative risk ``value``."""
+        if ids.size == 0:
+            return
+        self._fit(int(ids.max()) + 1)
+        self.until[ids] = until_month
+        self.value[ids] = value
+
+    def rr(self, ids: np.ndarray, month: int) -> np.ndarray:
+        """The relative risk of ``ids`` in ``month`` (1 where none applies)."""
+        out = np.ones(ids.size)
+        inside = ids < self.until.size
+        known = ids[inside]
+        out[inside] = np.where(self.until[known] > month, self.value[known], 1.0)
+        return out
+
+    def _fit(self, size: int) -> None:
+        if size > self.until.size:
+            grow = max(size, int(self.until.size * 1.25) + 1024)
+            self.until = np.concatenate([self.until, np.full(grow - self.until.size, -1, np.int32)])
+            self.value = np.concatenate([self.value, np.ones(grow - self.value.size, np.float32)])
+
+
+class Intervention:
+    """Base of the runtime side of an intervention.
+
+    Args:
+        spec: the validated scenario entry.
+        model: the model it acts in.
+    """
+
+    def __init__(self, spec: InterventionSpec, model: EarlyActionModel):
+        self.spec = spec
+        self.model = model
+
+    @property
+    def coverage(self) -> float:
+        """Coverage reached in the current month."""
+        return self.spec.coverage_at(self.model.month) if self.model.month >= 0 else 0.0
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Act at the start of the month (before the processes). Default: nothing."""
+
+    def after_notifications(self, model: EarlyActionModel, dwellings: np.ndarray,
+                            categories: np.ndarray) -> None:
+        """React to this month's safeguarding notifications. Default: nothing."""
+
+    def count(self, model: EarlyActionModel, dwellings: np.ndarray, cost_units: float = 1.0
+              ) -> None:
+        """Record people or families reached this month (and what they cost)."""
+        metric = f"reached_{self.spec.type}"
+        model.recorder.count(metric, dwellings, np.full(dwellings.size, cost_units))
+
+
+class AceInformedPolicingRuntime(Intervention):
+    """Trained officers refer to early help and escalate less (see the spec)."""
+
+    spec: AceInformedPolicing
+
+    def __init__(self, spec: AceInformedPolicing, model: EarlyActionModel):
+        super().__init__(spec, model)
+        self.trained_share = 0.0
+        model.modifiers.add_share("early_help_referral_on_notification", self._referral)
+        model.modifiers.add_rr("arrest", self._arrest_rr)
+
+    def _referral(self, dwellings: np.ndarray) -> float:
+        return self.coverage * self.spec.early_help_referral_share
+
+    def _arrest_rr(self, people: np.ndarray) -> np.ndarray:
+        p = self.model.people
+        young = (p.age_months[people] >= 120) & (p.age_months[people] < 25 * 12)
+        eligible = young & (p.aces[people] > 0)
+        reduction = self.coverage * (1.0 - self.spec.arrest_rr_young_people_with_aces)
+        return np.where(eligible, 1.0 - reduction, 1.0)
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Train this month's officers: their hours come out of the force's available time."""
+        now = self.coverage
+        newly = max(0.0, now - self.trained_share)
+        self.trained_share = max(self.trained_share, now)
+        if newly > 0:
+            officers = model.officers_in_force_area * newly
+            hours = officers * self.spec.training_hours_per_officer
+            model.record_force_hours("officer_hours_training", hours)
+            model.record_force_hours("reached_ace_informed_policing", officers)
+
+
+class EarlyHelpExpansionRuntime(Intervention):
+    """Extra early-help places (the effects of support are the early-help parameters)."""
+
+    spec: EarlyHelpExpansion
+
+    def extra_places(self, children_in_force_area: float) -> float:
+        """Extra places in a force area this month."""
+        per_10k = self.coverage * self.spec.extra_places_per_10k_children
+        return per_10k * children_in_force_area / 1e4
+
+
+class MultiAgencyTriageRuntime(Intervention):
+    """Notifications that would get no further action are routed to early help."""
+
+    spec: MultiAgencyTriage
+
+    def __init__(self, spec: MultiAgencyTriage, model: EarlyActionModel):
+        super().__init__(spec, model)
+        model.modifiers.add_share("triage_to_early_help",
+                                  lambda ids: self.coverage * self.spec.routed_to_early_help_share)
+
+    def after_notifications(self, model: EarlyActionModel, dwellings: np.ndarray,
+                            categories: np.ndarray) -> None:
+        """Count the notifications screened by the hub."""
+        if self.coverage > 0 and dwellings.size:
+            screened = dwellings[model.streams["interventions"].uniform(
+                dwellings, model.month + 1000, salt=301) < self.coverage]
+            self.count(model, screened)
+
+
+DOMESTIC_CATEGORIES = ("domestic_abuse_crime", "domestic_incident")
+
+
+class OperationEncompassRuntime(Intervention):
+    """Schools told of domestic abuse incidents support the children (see the spec)."""
+
+    spec: OperationEncompass
+
+    def __init__(self, spec: OperationEncompass, model: EarlyActionModel):
+        super().__init__(spec, model)
+        self.support = PersonTimer()
+        for hazard in ("missing_person", "offending"):
+            model.modifiers.add_rr(hazard, lambda ids: self.support.rr(ids, self.model.month))
+
+    def after_notifications(self, model: EarlyActionModel, dwellings: np.ndarray,
+                            categories: np.ndarray) -> None:
+        """Children of households notified after domestic abuse get school support."""
+        from model.processes.police import CATEGORY_INDEX
+
+        if self.coverage == 0 or dwellings.size == 0:
+            return
+        domestic = np.isin(categories, [CATEGORY_INDEX[c] for c in DOMESTIC_CATEGORIES])
+        stream = model.streams["interventions"]
+        where = np.unique(dwellings[domestic])
+        where = where[stream.uniform(where, model.month + 1000, salt=310) < self.coverage]
+        children = model.children_of(where)
+        p = model.people
+        school_age = (p.age_months[children] >= 4 * 12) & ~p.looked_after[children]
+        children = children[school_age]
+        self.support.start(children, model.month + 12, self.spec.support_rr)
+        without = children[~p.trusted_adult[children]]
+        gained = without[stream.uniform(without, model.month + 1000, salt=311)
+                         < self.spec.trusted_adult_share]
+        p.trusted_adult[gained] = True
+        self.count(model, p.household[children])
+
+
+class YouthDiversionRuntime(Intervention):
+    """Arrested children are diverted from prosecution; diverted children reoffend less."""
+
+    spec: YouthDiversion
+
+    def __init__(self, spec: YouthDiversion, model: EarlyActionModel):
+        super().__init__(spec, model)
+        self.after_diversion = PersonTimer()
+        model.modifiers.add_share("youth_diversion", lambda ids: self.coverage)
+        model.modifiers.add_rr("offending",
+                               lambda ids: self.after_diversion.rr(ids, self.model.month))
+
+    def diverted(self, model: EarlyActionModel, children: np.ndarray) -> None:
+        """Children diverted this month: 12 months of lower reoffending."""
+        self.after_diversion.start(children, model.month + 12, self.spec.reoffending_rr)
+        self.count(model, model.people.household[children])
+
+
+class TraumaInformedCustodyRuntime(Intervention):
+    """Adults with 4+ ACEs screened in custody are supported (see the spec)."""
+
+    spec: TraumaInformedCustody
+
+    def __init__(self, spec: TraumaInformedCustody, model: EarlyActionModel):
+        super().__init__(spec, model)
+        self.after_support = PersonTimer()
+        self.custody = PersonTimer()
+        model.modifiers.add_share("custody_liaison", self._eligible_share)
+        model.modifiers.add_rr("offending",
+                               lambda ids: self.after_support.rr(ids, self.model.month))
+        model.modifiers.add_rr("custody", lambda ids: self.custody.rr(ids, self.model.month))
+
+    def _eligible_share(self, people: np.ndarray) -> np.ndarray:
+        return np.where(ace_count(self.model.people.aces[people]) >= 4, self.coverage, 0.0)
+
+    def supported(self, model: EarlyActionModel, adults: np.ndarray) -> None:
+        """Adults supported this month: lower custody this month, lower reoffending for a year."""
+        self.custody.start(adults, model.month + 1, self.spec.custody_rr)
+        self.after_support.start(adults, model.month + 12, self.spec.reoffending_rr)
+        self.count(model, model.people.household[adults])
+
+
+class CommunityResilienceRuntime(Intervention):
+    """Covered localities: taking-part households, trusted adults, lower adversity onset."""
+
+    spec: CommunityResilience
+
+    def __init__(self, spec: CommunityResilience, model: EarlyActionModel):
+        super().__init__(spec, model)
+        h = model.households
+        # localities ranked most deprived first (then by id), so coverage reaches them in order
+        n_localities = model.population.n_localities
+        locality_deprivation = np.zeros(n_localities, np.int8)
+        locality_deprivation[h.locality] = h.deprivation
+        self.locality_rank = np.empty(n_localities, np.float64)
+        order = np.lexsort((np.arange(n_localities), locality_deprivation))
+        self.locality_rank[order] = (np.arange(n_localities) + 0.5) / n_localities
+        self.taking_part = np.zeros(h.size, bool)
+        self.neighbour_share = np.zeros(h.size, np.float32)
+        self.u = model.streams["interventions"].uniform(np.arange(h.size), 0, salt=320)
+        self._covered_share = -1.0
+        for state in ADVERSITY_STATES:
+            model.modifiers.add_rr(f"onset.{state}", self._onset_rr)
+
+    def _onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
+        own = np.where(self.taking_part[dwellings], self.spec.onset_rr, 1.0)
+        spill = 1.0 - (1.0 - self.spec.onset_rr) * self.spec.neighbour_spillover \
+            * self.neighbour_share[dwellings]
+        return own * spill
+
+    def step(self, model: EarlyActionModel) -> None:
+        """Widen coverage along the ramp; children of taking-part households gain trusted adults."""
+        h = model.households
+        covered = self.coverage
+        if covered != self._covered_share:
+            self._covered_share = covered
+            in_covered = self.locality_rank[h.locality] < covered
+            self.taking_part = in_covered & (self.u < self.spec.participation_share)
+            self.neighbour_share = model.network.neighbour_shares(
+                self.taking_part[:, None], h.occupied)[:, 0]
+        if covered == 0:
+            return
+        part = np.flatnonzero(self.taking_part & h.occupied)
+        children = model.children_of(part)
+        p = model.people
+        without = children[~p.trusted_adult[children]]
+        # a neighbourhood where more households take part spreads trusted adults faster
+        hazard = self.spec.trusted_adult_per_child_month * (
+            1.0 + self.neighbour_share[p.household[without]])
+        gained = without[model.streams["interventions"].uniform(
+            without, model.month + 1000, salt=321) < hazard]
+        p.trusted_adult[gained] = True
+        self.count(model, part, 1.0 / 12.0)
+
+
+INTERVENTIONS: dict[str, type[Intervention]] = {
+    "ace_informed_policing": AceInformedPolicingRuntime,
+    "early_help": EarlyHelpExpansionRuntime,
+    "multi_agency_triage": MultiAgencyTriageRuntime,
+    "operation_encompass": OperationEncompassRuntime,
+    "youth_diversion": YouthDiversionRuntime,
+    "trauma_informed_custody": TraumaInformedCustodyRuntime,
+    "community_resilience": CommunityResilienceRuntime,
+}
+"""Runtime class of each intervention type, registered by name."""
+
+
+def build_interventions(model: EarlyActionModel) -> list[Intervention]:
+    """Build the scenario's interventions in the order the scenario lists them."""
+    return [INTERVENTIONS[spec.type](spec, model) for spec in model.scenario.interventions]
+
+
+def find(model: EarlyActionModel, kind: type[Any]) -> list[Any]:
+    """The model's interventions of a runtime class."""
+    return [i for i in model.interventions if isinstance(i, kind)]

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from model.intervention_specs import InterventionEntry
 from model.parameters import (
     AdversityParams,
     DemographyParams,
@@ -64,6 +65,25 @@ class Scenario(BaseModel):
     social_care: SocialCareParams = Field(default_factory=SocialCareParams)
     youth_justice: YouthJusticeParams = Field(default_factory=YouthJusticeParams)
     early_help: EarlyHelpParams = Field(default_factory=EarlyHelpParams)
+    interventions: list[InterventionEntry] = Field(
+        default_factory=list, description="Early interventions acting in this scenario "
+        "(empty: the reactive baseline). See docs/scenarios.md.")
+
+    @model_validator(mode="after")
+    def _interventions_start_within_horizon(self) -> Scenario:
+        check_intervention_starts(self, self.years)
+        return self
+
+    def without_intervention(self, index: int) -> Scenario:
+        """A copy with the intervention at ``index`` removed (for lever contributions)."""
+        kept = [i for k, i in enumerate(self.interventions) if k != index]
+        return self.model_copy(update={"interventions": kept})
+
+    def only_intervention(self, index: int, name: str | None = None) -> Scenario:
+        """A copy that keeps only the intervention at ``index`` (a single-lever variant)."""
+        spec = self.interventions[index]
+        return self.model_copy(update={"interventions": [spec],
+                                       "name": name or f"{self.name}:{spec.name}"})
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A copy with dotted-path overrides, e.g. ``{"police.offending_per_person_month": 0.005}``.
@@ -94,6 +114,19 @@ class Scenario(BaseModel):
     def to_yaml(self) -> str:
         """The full scenario as YAML (every parameter, defaults included)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def check_intervention_starts(scenario: Scenario, years: int) -> None:
+    """Every intervention must start before the horizon of ``years`` years.
+
+    Raises:
+        ValueError: naming the intervention, its start month and the horizon.
+    """
+    for k, spec in enumerate(scenario.interventions):
+        if spec.start_month >= years * 12:
+            raise ValueError(f"interventions[{k}] ({spec.type}): start_month {spec.start_month} "
+                             f"is at or after the horizon ({years} years = {years * 12} months); "
+                             f"allowed: 0 to {years * 12 - 1}")
 
 
 def available_scenarios(directory: Path | None = None) -> list[str]:
@@ -207,6 +240,8 @@ def _explain(err: ValidationError, label: str) -> str:
                          f"against docs/parameters.md")
         elif kind == "missing":
             lines.append(f"field '{path}': required but missing")
+        elif not problem["loc"]:
+            lines.append(problem["msg"].removeprefix("Value error, "))
         else:
             message = problem["msg"].removeprefix("Value error, ")
             lines.append(f"field '{path}': value {value!r} is not allowed: {message}")
