@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model.rng import HazardClocks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,3 +43,18 @@ class Process:
     def step(self, model: EarlyActionModel) -> None:
         """Advance the process by one month."""
         raise NotImplementedError
+
+
+_UNIT_IDS = np.arange(0)
+
+
+def unit_ids(n: int) -> np.ndarray:
+    """The ids ``0 .. n - 1`` (a read-only view of a shared array: do not write to it).
+
+    For asking interventions' relative risks of every unit at once, on the dense paths.
+    """
+    global _UNIT_IDS
+    if _UNIT_IDS.size < n:
+        _UNIT_IDS = np.arange(max(n, int(_UNIT_IDS.size * 1.25)))
+        _UNIT_IDS.flags.writeable = False
+    return _UNIT_IDS[:n]

@@ -19,7 +19,7 @@ import numpy as np
 
 from model.parameters import ADVERSITY_STATES, AdversityParams
 from model.population import Households
-from model.processes import Process
+from model.processes import Process, unit_ids
 from model.rng import HazardClocks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +33,9 @@ def base_onset_rr(households: Households, p: AdversityParams) -> np.ndarray:
     """Deprivation and intergenerational (parents' ACEs) multipliers per dwelling."""
     deprivation_rr = np.asarray(p.deprivation_rr)[households.deprivation]
     parent_aces = np.minimum(households.max_adult_aces, PARENT_ACE_CAP)
-    return deprivation_rr * p.parent_ace_rr_per_ace ** parent_aces
+    # a table of the powers: the same values as the power per dwelling, without 1e6 pow calls
+    powers = p.parent_ace_rr_per_ace ** np.arange(PARENT_ACE_CAP + 1, dtype=parent_aces.dtype)
+    return deprivation_rr * powers[np.maximum(parent_aces, 0)]
 
 
 def stationary_share(onset: np.ndarray, mean_duration_months: float) -> np.ndarray:
@@ -50,8 +52,9 @@ class HouseholdAdversity(Process):
     def __init__(self, model: EarlyActionModel):
         super().__init__(model)
         n = model.households.size
-        self.onset = [HazardClocks(self.stream, n, salt=10 + k) for k in range(len(ADVERSITY_STATES))]
-        self.ending = [HazardClocks(self.stream, n, salt=20 + k) for k in range(len(ADVERSITY_STATES))]
+        states = range(len(ADVERSITY_STATES))
+        self.onset = [HazardClocks(self.stream, n, salt=10 + k) for k in states]
+        self.ending = [HazardClocks(self.stream, n, salt=20 + k) for k in states]
 
     def initialise(self, model: EarlyActionModel) -> None:
         """Start each occupied household in each state near the model's long-run share.
@@ -77,25 +80,43 @@ class HouseholdAdversity(Process):
                     onset, p.mean_duration_months[state])
 
     def step(self, model: EarlyActionModel) -> None:
-        """Switch states on and off for this month."""
+        """Switch states on and off for this month.
+
+        Onsets are computed on contiguous vectors over all dwellings (0 where not at risk):
+        most occupied dwellings are at risk of each onset, so this is cheaper than gathering
+        them; spells (a few per cent of dwellings) use their ids.
+        """
         h, p = model.households, model.scenario.adversity
         at_risk = h.occupied & (h.n_adults > 0)
         shares = model.network.neighbour_shares(h.adversity, h.occupied)
-        n_active = h.adversity.sum(axis=1)
+        n_active = active_state_count(h.adversity)
+        co_occurrence = (p.co_occurrence_rr ** np.arange(
+            len(ADVERSITY_STATES) + 1, dtype=np.int64))[n_active]
         rr = base_onset_rr(h, p)
         supported = h.early_help_months_left > 0
         ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
         for k, state in enumerate(ADVERSITY_STATES):
             active = h.adversity[:, k]
-            free = np.flatnonzero(at_risk & ~active)
-            hazard = (p.onset_per_month[state] * rr[free]
-                      * p.co_occurrence_rr ** n_active[free]
-                      * (1.0 + p.peer_effect * shares[free, k])
-                      * model.modifiers.rr(f"onset.{state}", free))
-            started = free[self.onset[k].advance(free, hazard) > 0]
+            hazard = p.onset_per_month[state] * rr
+            hazard *= co_occurrence
+            hazard *= 1.0 + p.peer_effect * shares[:, k]
+            modifier = model.modifiers.rr(f"onset.{state}", unit_ids(h.size))
+            if not isinstance(modifier, float) or modifier != 1.0:
+                hazard *= modifier
+            hazard *= at_risk & ~active
+            started, _ = self.onset[k].advance_dense(hazard)
             spell = np.flatnonzero(at_risk & active)
             ended = spell[self.ending[k].advance(
                 spell, ending_rr[spell] / p.mean_duration_months[state]) > 0]
             h.adversity[started, k] = True
             h.adversity[ended, k] = False
             model.recorder.count(f"onsets_{state}", started)
+
+
+def active_state_count(adversity: np.ndarray) -> np.ndarray:
+    """Number of active adversity states per dwelling (row sums of the bool matrix)."""
+    if adversity.shape[1] == 4 and adversity.flags.c_contiguous:
+        # four bool bytes in one uint32: the top byte of x * 0x01010101 is their sum
+        packed = adversity.view(np.uint32).ravel()
+        return (packed * np.uint32(0x01010101)) >> np.uint32(24)
+    return adversity.sum(axis=1)
