@@ -84,6 +84,29 @@ def _metrics() -> tuple[Metric, ...]:
         Metric("turned_18_aces_1", "people per month", "flow", "Reaching 18 with one ACE."),
         Metric("turned_18_aces_2_3", "people per month", "flow", "Reaching 18 with 2 or 3 ACEs."),
         Metric("turned_18_aces_4plus", "people per month", "flow", "Reaching 18 with 4+ ACEs."),
+        Metric("officer_hours_training", "officer-hours per month", "flow",
+               "Officer time spent in ACE-informed training (part of officer_hours)."),
+        Metric("officer_hours_referrals", "officer-hours per month", "flow",
+               "Officer time spent making early-help referrals (part of officer_hours)."),
+        Metric("early_help_referrals_police", "families per month", "flow",
+               "Families referred to early help by police officers at incidents."),
+        Metric("notifications_routed_to_early_help", "notifications per month", "flow",
+               "Notifications that triage routed to early help instead of no further action."),
+        Metric("youth_diverted", "children per month", "flow",
+               "Arrested children diverted from prosecution."),
+        *[Metric(f"reached_{kind}", unit, "flow",
+                 f"Reached by {kind.replace('_', ' ')} this month.")
+          for kind, unit in (("ace_informed_policing", "officers trained per month"),
+                             ("early_help", "families starting per month"),
+                             ("multi_agency_triage", "notifications triaged per month"),
+                             ("operation_encompass", "children supported per month"),
+                             ("youth_diversion", "children diverted per month"),
+                             ("trauma_informed_custody", "adults supported per month"),
+                             ("community_resilience", "household-years per month"))],
+        Metric("young_adults_low_wellbeing", "people", "stock",
+               "Expected number of 18-25-year-olds with low mental well-being (from their ACEs "
+               "and whether they had a trusted adult)."),
+        Metric("young_adults", "people", "stock", "People aged 18-25."),
         Metric("persons", "people", "stock", "People living in households."),
         Metric("children", "children", "stock", "Children under 18."),
         Metric("children_aces_1plus", "children", "stock", "Children with 1 or more ACEs."),
@@ -99,7 +122,8 @@ def _metrics() -> tuple[Metric, ...]:
                "Officer-hours available (officers x productive hours per month)."),
     ]
     out += [Metric(f"households_{s}", "households", "stock",
-                   f"Households in an active {s.replace('_', ' ')} spell.") for s in ADVERSITY_STATES]
+                   f"Households in an active {s.replace('_', ' ')} spell.")
+            for s in ADVERSITY_STATES]
     return tuple(out)
 
 

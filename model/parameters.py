@@ -557,6 +557,21 @@ class EarlyHelpParams(ParamGroup):
         source="MHCLG 2019 national evaluation of the Troubled Families programme 2015-2020")
 
 
+class WellbeingParams(ParamGroup):
+    """Low mental well-being in young adulthood (18-25), by ACEs and a trusted adult."""
+
+    low_wellbeing_share_no_aces: float = param(
+        0.14, "share", "Adults with no ACEs who have low mental well-being.",
+        source="Public Health Wales 2016 (14 % with no ACEs, 41 % with 4+)")
+    low_wellbeing_or_4plus_with_trusted_adult: float = param(
+        3.27, "odds ratio", "Odds ratio of low mental well-being for 4+ vs no ACEs among those "
+        "who had a trusted adult in childhood (log-odds grow linearly up to 4 ACEs).",
+        source="Bellis et al. 2017 (PMC5364707), n = 7,047, four UK regions including Wales")
+    low_wellbeing_or_4plus_without_trusted_adult: float = param(
+        8.32, "odds ratio", "The same odds ratio among those without a trusted adult.",
+        source="Bellis et al. 2017 (PMC5364707), n = 7,047, four UK regions including Wales")
+
+
 PARAMETER_GROUPS: dict[str, type[ParamGroup]] = {
     "population": PopulationParams,
     "network": NetworkParams,
@@ -568,6 +583,7 @@ PARAMETER_GROUPS: dict[str, type[ParamGroup]] = {
     "social_care": SocialCareParams,
     "youth_justice": YouthJusticeParams,
     "early_help": EarlyHelpParams,
+    "wellbeing": WellbeingParams,
 }
 
 

@@ -137,7 +137,8 @@ class RunResult:
                 "year": year,
                 "incidents per 1,000": 1000 * total / persons,
                 "non-crime share": self.wales_total("incidents_non_crime", year) / total,
-                "recorded crime per 1,000": 1000 * self.wales_total("recorded_crimes", year) / persons,
+                "recorded crime per 1,000": 1000 * self.wales_total("recorded_crimes", year)
+                / persons,
                 "arrests": self.wales_total("arrests", year),
                 "custody sentences": self.wales_total("custody_sentences", year),
                 "in custody (end)": self.wales_total("people_in_custody", year),

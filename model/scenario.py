@@ -32,6 +32,7 @@ from model.parameters import (
     PoliceParams,
     PopulationParams,
     SocialCareParams,
+    WellbeingParams,
     YouthJusticeParams,
 )
 
@@ -65,6 +66,7 @@ class Scenario(BaseModel):
     social_care: SocialCareParams = Field(default_factory=SocialCareParams)
     youth_justice: YouthJusticeParams = Field(default_factory=YouthJusticeParams)
     early_help: EarlyHelpParams = Field(default_factory=EarlyHelpParams)
+    wellbeing: WellbeingParams = Field(default_factory=WellbeingParams)
     interventions: list[InterventionEntry] = Field(
         default_factory=list, description="Early interventions acting in this scenario "
         "(empty: the reactive baseline). See docs/scenarios.md.")

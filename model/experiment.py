@@ -1,0 +1,302 @@
+"""Replicates, paired scenario comparisons and lever contributions, on any executor.
+
+A run is a small picklable :class:`RunSpec`; :func:`run_specs` sends specs to any
+``concurrent.futures.Executor`` (a local process pool by default, created with the
+``forkserver`` or ``spawn`` start method without touching the global default) and returns the
+results in the order of the specs, whatever order they finish in, so results do not depend on
+the number of workers.
+
+Replicate ``k`` of every scenario uses the same seed (common random numbers), so a comparison
+reports the distribution of paired differences ``scenario_k - baseline_k`` over replicates:
+median and 10-90 % band.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.metrics import ALL_METRICS
+from model.reference import FORCE_AREAS, force_areas
+from model.results import RunResult, atomic_write
+from model.scenario import Scenario
+
+BAND = (10, 90)
+"""Percentiles of the uncertainty band."""
+
+HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("incidents_total", "sum", "Police incidents"),
+    ("incidents_crime", "sum", "Crime incidents"),
+    ("incidents_non_crime", "sum", "Non-crime incidents"),
+    ("repeat_incidents", "sum", "Repeat incidents"),
+    ("officer_hours", "sum", "Officer-hours used"),
+    ("arrests", "sum", "Arrests"),
+    ("people_in_custody", "sum", "Custody months"),
+    ("youth_justice_first_entrants", "sum", "First-time entrants to youth justice"),
+    ("safeguarding_notifications", "sum", "Safeguarding notifications"),
+    ("new_aces", "sum", "New ACEs"),
+    ("children_aces_4plus", "end", "Children with 4+ ACEs"),
+    ("looked_after_children", "end", "Looked-after children"),
+    ("young_adults_low_wellbeing", "end", "Young adults with low mental well-being"),
+    ("repeat_victimisations", "sum", "Repeat victimisations"),
+)
+"""Metrics of the headline table: name, how a horizon is summarised (sum of months, or the
+value at the end), and the label."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs; picklable, so it can go to another process or machine."""
+
+    scenario: Scenario
+    scale: int
+    seed: int
+    years: int
+    replicate: int = 0
+
+
+def replicate_seeds(root_seed: int, n_replicates: int) -> list[int]:
+    """One seed per replicate, spawned from the root seed (the same in every scenario)."""
+    children = np.random.SeedSequence(root_seed).spawn(n_replicates)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def execute(spec: RunSpec) -> RunResult:
+    """Run one spec (in whatever process the executor chose)."""
+    from model.simulation import EarlyActionModel
+
+    model = EarlyActionModel(spec.scenario, scale=spec.scale, seed=spec.seed, years=spec.years,
+                             track_households=0)
+    result = model.run()
+    result.people_outcomes = {}  # keep what crosses process boundaries small
+    result.record["replicate"] = spec.replicate
+    return result
+
+
+def local_executor(workers: int | None = None) -> Executor:
+    """A process pool on this machine that leaves the global start method alone."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                               mp_context=multiprocessing.get_context(method))
+
+
+def run_specs(specs: Sequence[RunSpec], executor: Executor | None = None,
+              workers: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+    """Run specs and return their results in spec order.
+
+    Args:
+        specs: the runs.
+        executor: any ``concurrent.futures.Executor``; default a local process pool.
+        workers: size of the default pool; 1 runs in this process, one after another.
+        progress: called as ``progress(done, total)`` when a run finishes.
+    """
+    results: list[RunResult | None] = [None] * len(specs)
+    if executor is None and (workers == 1 or len(specs) <= 1):
+        for k, spec in enumerate(specs):
+            results[k] = execute(spec)
+            if progress:
+                progress(k + 1, len(specs))
+        return results  # type: ignore[return-value]
+    own = executor is None
+    pool = executor or local_executor(workers)
+    try:
+        futures = {pool.submit(execute, spec): k for k, spec in enumerate(specs)}
+        done = 0
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done += 1
+            if progress:
+                progress(done, len(specs))
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
+    return results  # type: ignore[return-value]
+
+
+@dataclass
+class Comparison:
+    """Replicated runs of a baseline and other scenarios with the same seeds.
+
+    Attributes:
+        baseline: name of the baseline scenario.
+        results: replicate results by scenario name (replicate k uses the same seed everywhere).
+        levers: for each lever (intervention) name, replicate results of the baseline plus that
+            lever alone, when lever contributions were asked for.
+    """
+
+    baseline: str
+    results: dict[str, list[RunResult]]
+    scale: int
+    years: int
+    seeds: list[int]
+    levers: dict[str, list[RunResult]] = field(default_factory=dict)
+
+    @property
+    def scenarios(self) -> list[str]:
+        """The compared scenarios (baseline excluded)."""
+        return [s for s in self.results if s != self.baseline]
+
+    def cube(self, scenario: str, metric: str, runs: dict[str, list[RunResult]] | None = None
+             ) -> np.ndarray:
+        """(replicates, months, force areas) values of a metric."""
+        source = runs or self.results
+        return np.stack([r.by_force_area(metric) for r in source[scenario]])
+
+    def paired(self, scenario: str, metric: str) -> np.ndarray:
+        """(replicates, months, force areas) paired differences scenario - baseline."""
+        runs = {**self.results, **self.levers}
+        return self.cube(scenario, metric, runs) - self.cube(self.baseline, metric, runs)
+
+    def horizon_values(self, values: np.ndarray, how: str, years: int) -> np.ndarray:
+        """Summarise (replicates, months, areas) over the first ``years``: sum or end value."""
+        months = min(years * 12, values.shape[1])
+        if how == "sum":
+            return values[:, :months].sum(axis=1)
+        return values[:, months - 1]
+
+    def headline(self, horizons: Sequence[int] = (1, 5, 10)) -> pd.DataFrame:
+        """Paired differences with bands, by scenario, metric, horizon and area (Wales too)."""
+        rows = []
+        labels = [a.label for a in force_areas()] + ["Wales"]
+        for scenario in self.scenarios + list(self.levers):
+            for metric, how, label in HEADLINE_METRICS:
+                diff = self.paired(scenario, metric)
+                base = self.cube(self.baseline, metric)
+                for years in horizons:
+                    if years > self.years:
+                        continue
+                    d = self.horizon_values(diff, how, years)
+                    b = self.horizon_values(base, how, years)
+                    d = np.column_stack([d, d.sum(axis=1)])
+                    b = np.column_stack([b, b.sum(axis=1)])
+                    for a, area in enumerate(labels):
+                        low, high = np.percentile(d[:, a], BAND)
+                        rows.append({
+                            "scenario": scenario, "lever": scenario in self.levers,
+                            "metric": metric, "label": label, "years": years, "area": area,
+                            "baseline_median": float(np.median(b[:, a])),
+                            "difference_median": float(np.median(d[:, a])),
+                            "difference_p10": float(low), "difference_p90": float(high),
+                            "difference_percent": float(100 * np.median(d[:, a])
+                                                        / max(abs(np.median(b[:, a])), 1e-9)),
+                        })
+        return pd.DataFrame(rows)
+
+    def monthly_differences(self) -> pd.DataFrame:
+        """Paired differences per scenario, metric, month and force area (median and band)."""
+        frames = []
+        for scenario in self.scenarios + list(self.levers):
+            for metric in ALL_METRICS:
+                diff = self.paired(scenario, metric)
+                q = np.percentile(diff, [BAND[0], 50, BAND[1]], axis=0)
+                months, areas = diff.shape[1:]
+                frames.append(pd.DataFrame({
+                    "scenario": scenario, "baseline": self.baseline, "metric": metric,
+                    "month": np.repeat(np.arange(months), areas),
+                    "force_area": np.tile(np.asarray(FORCE_AREAS), months),
+                    "difference_median": q[1].reshape(-1),
+                    "difference_p10": q[0].reshape(-1), "difference_p90": q[2].reshape(-1),
+                    "difference_mean": diff.mean(axis=0).reshape(-1),
+                }))
+        out = pd.concat(frames, ignore_index=True)
+        for column in ("scenario", "baseline", "metric", "force_area"):
+            out[column] = out[column].astype("category")
+        return out
+
+    def band_narrowing(self, scenario: str, metric: str = "incidents_total",
+                       years: int | None = None) -> dict[str, float]:
+        """How much narrower the paired band is than the band of independent runs.
+
+        The independent band pairs replicate k of the scenario with a different replicate of
+        the baseline (all k != j pairs), which is what two separately seeded runs give.
+        """
+        years = years or self.years
+        how = next(h for m, h, _ in HEADLINE_METRICS if m == metric) \
+            if metric in {m for m, _, _ in HEADLINE_METRICS} else "sum"
+        a = self.horizon_values(self.cube(scenario, metric), how, years).sum(axis=1)
+        b = self.horizon_values(self.cube(self.baseline, metric), how, years).sum(axis=1)
+        paired = a - b
+        unpaired = (a[:, None] - b[None, :])[~np.eye(a.size, dtype=bool)]
+        width = lambda x: float(np.subtract(*np.percentile(x, BAND[::-1])))  # noqa: E731
+        return {"paired_band": width(paired), "independent_band": width(unpaired),
+                "ratio": width(paired) / max(width(unpaired), 1e-12)}
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write comparison.parquet, headline.csv and per-scenario time series."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"comparison": out / "comparison.parquet", "headline": out / "headline.csv"}
+        atomic_write(paths["comparison"], lambda f: self.monthly_differences().to_parquet(
+            f, engine="pyarrow", compression="zstd", index=False))
+        atomic_write(paths["headline"], lambda f: f.write(
+            self.headline().to_csv(index=False).encode("utf-8")))
+        for name, runs in {**self.results, **self.levers}.items():
+            safe = name.replace(":", "__").replace("/", "_")
+            path = out / f"timeseries_{safe}.parquet"
+            frame = pd.concat([r.timeseries() for r in runs], ignore_index=True)
+            atomic_write(path, lambda f, frame=frame: frame.to_parquet(
+                f, engine="pyarrow", compression="zstd", index=False))
+            paths[f"timeseries_{safe}"] = path
+        return paths
+
+
+def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int = 10,
+            scale: int = 20, seed: int = 0, levers: bool = False,
+            executor: Executor | None = None, workers: int | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Comparison:
+    """Run every scenario's replicates with common seeds and pair them with the first.
+
+    Args:
+        scenarios: the baseline first, then the scenarios to compare with it.
+        replicates: replicates per scenario.
+        years: horizon.
+        scale: population scale.
+        seed: root seed of the replicate seeds.
+        levers: also run the baseline plus each intervention of the last scenario alone, to
+            show what each lever contributes.
+        executor: any concurrent.futures executor (default: a local process pool).
+        workers: size of the default local pool (1: run here, one after another).
+        progress: ``progress(done, total)`` as runs finish.
+    """
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ, got {names}")
+    seeds = replicate_seeds(seed, replicates)
+    variants: list[Scenario] = list(scenarios)
+    lever_names: list[str] = []
+    if levers:
+        package = scenarios[-1]
+        for k, spec in enumerate(package.interventions):
+            lever = package.only_intervention(k, name=f"lever:{spec.name}")
+            variants.append(lever)
+            lever_names.append(lever.name)
+    specs = [RunSpec(s, scale, seeds[r], years, r) for s in variants for r in range(replicates)]
+    results = run_specs(specs, executor=executor, workers=workers, progress=progress)
+    by_name: dict[str, list[RunResult]] = {}
+    for spec, result in zip(specs, results, strict=True):
+        by_name.setdefault(spec.scenario.name, []).append(result)
+    return Comparison(
+        baseline=names[0],
+        results={n: by_name[n] for n in names},
+        levers={n: by_name[n] for n in lever_names},
+        scale=scale, years=years, seeds=seeds,
+    )
+
+
+def wales_series(results: list[RunResult], metric: str) -> np.ndarray:
+    """(replicates, months) Wales totals of a metric."""
+    return np.stack([r.wales(metric) for r in results])
+
+
+__all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "RunSpec", "compare", "execute",
+           "local_executor", "replicate_seeds", "run_specs", "wales_series"]

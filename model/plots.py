@@ -1,0 +1,135 @@
+"""Figures shared by the CLI, the reports and the app (matplotlib only, colour-blind safe).
+
+Every figure shows a median with a 10-90 % band over replicates and has units on its axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model.experiment import BAND, HEADLINE_METRICS, Comparison, wales_series  # noqa: E402
+from model.metrics import ALL_METRICS  # noqa: E402
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+             "#000000")
+"""Okabe-Ito palette: distinguishable with the common colour-vision deficiencies."""
+
+COMPARISON_PANELS = ("incidents_non_crime", "incidents_crime", "officer_hours",
+                     "people_in_custody", "children_aces_4plus", "looked_after_children")
+
+
+def _label(metric: str) -> str:
+    for name, _, label in HEADLINE_METRICS:
+        if name == metric:
+            return label
+    return metric.replace("_", " ").capitalize()
+
+
+def _style(ax: plt.Axes) -> None:
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISON_PANELS
+                      ) -> Figure:
+    """Paired differences over time (Wales): cumulative for flows, level for stocks."""
+    n = len(metrics)
+    cols = 3 if n > 4 else n
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    years = np.arange(1, comparison.years * 12 + 1) / 12
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        kind = ALL_METRICS[metric].kind
+        for colour, scenario in zip(OKABE_ITO, comparison.scenarios, strict=False):
+            diff = (wales_series(comparison.results[scenario], metric)
+                    - wales_series(comparison.results[comparison.baseline], metric))
+            if kind == "flow":
+                diff = np.cumsum(diff, axis=1)
+            low, mid, high = np.percentile(diff, [BAND[0], 50, BAND[1]], axis=0)
+            ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0)
+            ax.plot(years, mid, color=colour, label=f"{scenario} - {comparison.baseline}")
+        ax.axhline(0, color="#555555", linewidth=0.8)
+        unit = ALL_METRICS[metric].unit
+        ax.set_title(_label(metric), fontsize=10)
+        ax.set_xlabel("years from start")
+        ax.set_ylabel(("cumulative difference, " + unit.replace(" per month", ""))
+                      if kind == "flow" else f"difference, {unit}", fontsize=8)
+        _style(ax)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=8, frameon=False, loc="best")
+    fig.suptitle(f"Paired differences with {BAND[0]}-{BAND[1]} % bands over "
+                 f"{len(comparison.seeds)} replicates (1:{comparison.scale})", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def levels_figure(comparison: Comparison, metric: str) -> Figure:
+    """Each scenario's level of one metric over time (Wales), median and band."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    years = np.arange(1, comparison.years * 12 + 1) / 12
+    names = [comparison.baseline, *comparison.scenarios]
+    for colour, scenario in zip(OKABE_ITO, names, strict=False):
+        series = wales_series(comparison.results[scenario], metric)
+        low, mid, high = np.percentile(series, [BAND[0], 50, BAND[1]], axis=0)
+        ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(years, mid, color=colour, label=scenario)
+    ax.set_title(f"{_label(metric)} in Wales", fontsize=10)
+    ax.set_xlabel("years from start")
+    ax.set_ylabel(ALL_METRICS[metric].unit)
+    ax.legend(fontsize=8, frameon=False)
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
+LEVER_METRICS = ("incidents_total", "officer_hours", "children_aces_4plus", "people_in_custody")
+
+
+def lever_figure(comparison: Comparison, years: int | None = None,
+                 metrics: Sequence[str] = LEVER_METRICS) -> Figure:
+    """What each lever alone changes, beside the whole package (median, 10-90 % whiskers)."""
+    years = years or comparison.years
+    table = comparison.headline(horizons=(years,))
+    table = table[table["area"] == "Wales"]
+    package = comparison.scenarios[-1]
+    names = [package, *comparison.levers]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.5 * len(names) + 1.6),
+                             squeeze=False, sharey=True)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
+        rows = table[table["metric"] == metric].set_index("scenario").reindex(names)
+        y = np.arange(len(names))
+        mid = rows["difference_median"].to_numpy()
+        err = np.vstack([mid - rows["difference_p10"].to_numpy(),
+                         rows["difference_p90"].to_numpy() - mid])
+        colours = [OKABE_ITO[0]] + [OKABE_ITO[1]] * (len(names) - 1)
+        ax.barh(y, mid, xerr=err, color=colours, capsize=3)
+        ax.axvline(0, color="#555555", linewidth=0.8)
+        ax.set_yticks(y, [n.removeprefix("lever:") for n in names], fontsize=8)
+        how = next((h for m, h, _ in HEADLINE_METRICS if m == metric), "sum")
+        ax.set_title(f"{_label(metric)}\n({'over' if how == 'sum' else 'after'} {years} years)",
+                     fontsize=9)
+        ax.set_xlabel("difference from " + comparison.baseline, fontsize=8)
+        _style(ax)
+    axes.flat[0].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path_without_suffix: str | Path) -> list[Path]:
+    """Save a figure as PNG and PDF; return both paths."""
+    base = Path(path_without_suffix)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = [base.with_suffix(".png"), base.with_suffix(".pdf")]
+    fig.savefig(paths[0], dpi=150)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
