@@ -114,8 +114,9 @@ class Scenario(BaseModel):
         return _validate(data, f"scenario '{self.name}' with overrides")
 
     def to_yaml(self) -> str:
-        """The full scenario as YAML (every parameter, defaults included)."""
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        """The full scenario as self-contained YAML (every parameter; no ``extends``)."""
+        data = self.model_dump(mode="json", exclude={"extends"})
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def check_intervention_starts(scenario: Scenario, years: int) -> None:
