@@ -220,3 +220,19 @@ def test_odd_refers_to_parameter_names_that_exist():
 if __name__ == "__main__":
     write_metrics_table()
     print(f"rewrote the metrics table in {OUTPUTS.relative_to(ROOT)}")
+
+
+def test_scenarios_md_is_generated_from_the_code():
+    from model.docgen import scenarios_markdown
+
+    assert _read(DOCS / "scenarios.md") == scenarios_markdown(), (
+        "docs/scenarios.md is stale; regenerate with: python -m model.docgen")
+
+
+def test_every_intervention_field_has_evidence():
+    from model.intervention_specs import intervention_table
+
+    for row in intervention_table():
+        assert row["source"] != "assumption" or row["low"] < row["high"], row
+        if row["low"] is not None and isinstance(row["default"], (int, float)):
+            assert row["low"] <= row["default"] <= row["high"], row
