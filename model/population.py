@@ -32,7 +32,9 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(1 << len(ACE_TYPES))], dt
 
 
 def ace_count(aces: np.ndarray) -> np.ndarray:
-    """Number of ACE types in each bitmask."""
+    """Number of ACE types in each bitmask (int8)."""
+    if isinstance(aces, np.ndarray) and aces.dtype == np.uint16 and hasattr(np, "bitwise_count"):
+        return np.bitwise_count(aces).view(np.int8)  # the CPU's popcount: ~5x the table's speed
     return _POPCOUNT[aces]
 
 
@@ -142,6 +144,8 @@ class Population:
     n_localities: int
     summary_snapshot: dict | None = field(default=None, repr=False)
     """People's state at the last summary refresh (see :func:`refresh_household_summaries`)."""
+    moved_into: list = field(default_factory=list, repr=False)
+    """Dwellings people moved into since the last summary refresh (a mover may move on)."""
 
     def summary(self) -> dict[str, float]:
         """Headline counts of the synthetic population, scaled to real Wales."""
@@ -155,6 +159,58 @@ class Population:
             "share_aged_65_plus": float((alive & (age_years >= 65)).sum() / alive.sum()),
             "mean_household_size": float(alive.sum() / h.occupied.sum()),
         }
+
+
+class PersonView:
+    """Per-person vectors derived from the people and dwelling arrays, computed when first asked.
+
+    The model hands one out per process step (:meth:`EarlyActionModel.person_view`), so that
+    several parts of a step share one gather instead of repeating it. Vectors cover person
+    slots ``0 .. count - 1`` (dead people included: mask them).
+
+    Args:
+        pop: the population.
+    """
+
+    def __init__(self, pop: Population):
+        self._pop = pop
+        self.count = pop.people.count
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _get(self, name: str, make) -> np.ndarray:
+        values = self._cache.get(name)
+        if values is None:
+            values = self._cache[name] = make()
+        return values
+
+    @property
+    def ace_count(self) -> np.ndarray:
+        """ACE count of each person (intp, for indexing tables)."""
+        return self._get("ace_count", lambda: ace_count(
+            self._pop.people.aces[: self.count]).astype(np.intp))
+
+    @property
+    def cell(self) -> np.ndarray:
+        """Cell (``force_area * 5 + deprivation``) of each person's dwelling (intp).
+
+        Taken from the last household refresh when it covers every person (people do not move
+        between the demography step's refresh and the end of the month); otherwise gathered.
+        """
+        def make() -> np.ndarray:
+            snapshot = self._pop.summary_snapshot
+            if snapshot is not None and snapshot["n"] == self.count and "cell" in snapshot:
+                return snapshot["cell"].astype(np.intp)
+            h = self._pop.households
+            return (h.force_area.astype(np.intp) * N_QUINTILES + h.deprivation).take(
+                self._pop.people.household[: self.count])
+        return self._get("cell", make)
+
+
+N_QUINTILES = 5
+CELL_FORCE_AREA = np.arange(4 * N_QUINTILES) // N_QUINTILES
+"""Force area of each cell: index tables by cell with ``table[CELL_FORCE_AREA]``."""
+CELL_DEPRIVATION = np.arange(4 * N_QUINTILES) % N_QUINTILES
+"""Deprivation quintile of each cell."""
 
 
 def dataclass_arrays(obj: object) -> dict[str, np.ndarray]:
@@ -437,7 +493,7 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
                                  | (flags[:old_n] != snapshot["flags"])
                                  | (aces[:old_n] != snapshot["aces"]))
         dirty = np.concatenate([snapshot["household"][changed], household[changed],
-                                household[old_n:][flags[old_n:] != 0]])
+                                household[old_n:][flags[old_n:] != 0], *pop.moved_into])
         dirty = np.unique(dirty[dirty >= 0])
         if dirty.size:
             in_dirty = np.zeros(h.size, bool)
@@ -451,8 +507,24 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
             vacated = dirty[~occupied]
             h.adversity[vacated] = False
             h.early_help_months_left[vacated] = 0
+    # each person's dwelling cell (force area x deprivation), kept up to date for movers
+    if (snapshot is None or snapshot["n"] > n or "cell" not in snapshot
+            or snapshot["cell_of_dwelling"].size != h.size):
+        cell_of_dwelling = (h.force_area.astype(np.int8) * np.int8(N_QUINTILES)
+                            + h.deprivation.astype(np.int8))
+        cell = cell_of_dwelling.take(p.household[:n])
+    else:
+        old_n = snapshot["n"]
+        cell_of_dwelling = snapshot["cell_of_dwelling"]
+        cell = np.empty(n, np.int8)
+        cell[:old_n] = snapshot["cell"]
+        moved = np.flatnonzero(p.household[:old_n] != snapshot["household"])
+        cell[moved] = cell_of_dwelling.take(p.household[moved])
+        cell[old_n:] = cell_of_dwelling.take(p.household[old_n:n])
+    pop.moved_into.clear()
     pop.summary_snapshot = {"n": n, "household": p.household[:n].copy(), "flags": flags,
-                            "aces": p.aces[:n].copy()}
+                            "aces": p.aces[:n].copy(), "cell": cell,
+                            "cell_of_dwelling": cell_of_dwelling}
     if os.environ.get("EAT_CHECK_SUMMARIES") == "1":
         _check_summaries(pop)
 
@@ -465,6 +537,10 @@ def _check_summaries(pop: Population) -> None:
     for name, values in expected.items():
         if not np.array_equal(getattr(h, name), values):
             raise AssertionError(f"household summary {name} differs from a full recount")
+    snapshot = pop.summary_snapshot
+    if not np.array_equal(snapshot["cell"], snapshot["cell_of_dwelling"].take(
+            p.household[: p.count])):
+        raise AssertionError("people's dwelling cells differ from their dwellings'")
     occupied = (expected["n_adults"] + expected["n_children"]) > 0
     if not np.array_equal(h.occupied, occupied) or h.adversity[~occupied].any() or (
             h.early_help_months_left[~occupied].any()):
@@ -502,6 +578,7 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
     p.household[moved] = target[ok]
     p.lives_with_parents[moved] = False
     h.occupied[target[ok]] = True
+    pop.moved_into.append(target[ok])
     h.adversity[target[ok]] = False
     h.early_help_months_left[target[ok]] = 0
     return moved

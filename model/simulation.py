@@ -14,6 +14,7 @@ warm-up, which the constructor runs), ``m.datacollector`` holds Wales-level repo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from model.network import build_network
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, INCIDENT_CATEGORIES
 from model.population import (
     NO_MONTH,
+    PersonView,
     Population,
     ace_count,
     build_population,
@@ -140,6 +142,7 @@ class EarlyActionModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         _check_run_settings(scale, seed, years, warmup_months)
+        build_start = time.perf_counter()
         super().__init__(rng=seed)
         self.scenario = scenario
         self.seed = int(seed)
@@ -171,10 +174,20 @@ class EarlyActionModel(mesa.Model):
         self._recently_maltreated_month: int | None = None
         self._recently_maltreated = np.zeros(0, np.int64)
         self.tracked = np.zeros(h.size, dtype=bool)
+        self._person_view: PersonView | None = None
+        self.process_seconds: dict[str, float] = {}
+        """Wall seconds spent in each process (and in recording) over the recorded months."""
+        self.warmup_process_seconds: dict[str, float] = {}
+        """The same over the warm-up months."""
         self._initialise_state(track_households)
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.build_seconds = time.perf_counter() - build_start
+        """Wall seconds to build the population, network and initial state."""
+        warmup_start = time.perf_counter()
         for _ in range(self.warmup_months):
             self._month()
+        self.warmup_seconds = time.perf_counter() - warmup_start
+        """Wall seconds of the warm-up months."""
         self._start_recording()
         self.running = True
 
@@ -197,8 +210,11 @@ class EarlyActionModel(mesa.Model):
             return
         self.recorder.month = self.month
         self._month()
+        start = time.perf_counter()
         self._record_stocks()
         self.datacollector.collect(self)
+        self.process_seconds["record"] = self.process_seconds.get("record", 0.0) + (
+            time.perf_counter() - start)
         if self.month >= self.n_months:
             self.running = False
 
@@ -351,9 +367,25 @@ class EarlyActionModel(mesa.Model):
 
     def _month(self) -> None:
         self.month_events = MonthEvents()
+        seconds = self.process_seconds if self.recorder.month is not None else (
+            self.warmup_process_seconds)
         for process in self.processes:
+            self._person_view = None  # the people changed: derived vectors are stale
+            start = time.perf_counter()
             process.step(self)
+            seconds[process.name] = seconds.get(process.name, 0.0) + (
+                time.perf_counter() - start)
+        self._person_view = None
         self.month += 1
+
+    def person_view(self) -> PersonView:
+        """Derived per-person vectors (ACE counts, dwelling cells) for this process step.
+
+        Shared by the parts of one process step; a new view is made for each process.
+        """
+        if self._person_view is None or self._person_view.count != self.people.count:
+            self._person_view = PersonView(self.population)
+        return self._person_view
 
     def _initialise_state(self, track_households: int) -> None:
         """Adversity states, children's ACE histories, care and plans at the start."""

@@ -18,19 +18,23 @@ Incidents and recorded crimes do not map one-to-one: one crime incident yields
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.parameters import (
+    ACE_TYPES,
+    ADVERSITY_STATES,
     AGE_BANDS,
     INCIDENT_CATEGORIES,
     NON_CRIME_INCIDENT_CATEGORIES,
     OFFENCE_CATEGORIES,
     PoliceParams,
 )
-from model.population import NO_MONTH, People, ace_count
-from model.processes import Process
+from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People, ace_count
+from model.processes import Process, unit_ids
+from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +68,28 @@ class Incidents:
 
 
 CATEGORY_INDEX = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
+
+
+ACE_COUNTS = len(ACE_TYPES) + 1
+"""Possible ACE counts (0..9): the size of a table of powers indexed by a person's ACE count."""
+
+
+@cache
+def _offending_age_sex_rr_table(age_rr_by_band: tuple[float, ...],
+                                female_rr: float) -> np.ndarray:
+    age_months = np.repeat(np.arange(np.iinfo(np.int16).max + 1, dtype=np.int16), 2)
+    female = np.tile(np.array([False, True]), age_months.size // 2)
+    band = np.searchsorted(AGE_BAND_LOWER_YEARS, age_months // 12, side="right") - 1
+    age_rr = np.array(age_rr_by_band)[band]
+    table = age_rr * np.where(female, female_rr, 1.0)
+    table.flags.writeable = False
+    return table
+
+
+def _offending_age_sex_rr(p: PoliceParams) -> np.ndarray:
+    """Age and sex factors of :func:`offending_rr` by ``age_months * 2 + female``."""
+    return _offending_age_sex_rr_table(tuple(p.offending_age_rr[b] for b in AGE_BANDS),
+                                       p.offending_female_rr)
 
 
 def offending_rr(people: People, ids: np.ndarray, deprivation: np.ndarray, month: int,
@@ -110,13 +136,24 @@ class PoliceIncidents(Process):
     def _offences(self, model: EarlyActionModel, incidents: Incidents) -> None:
         p, h, params = model.people, model.households, model.scenario.police
         n = p.count
-        at_risk = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n])
-        deprivation = h.deprivation[p.household[at_risk]]
-        hazard = (params.offending_per_person_month
-                  * offending_rr(p, at_risk, deprivation, model.month, params)
-                  * model.modifiers.rr("offending", at_risk))
-        counts = self.offending.advance(at_risk, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
-        offenders = np.repeat(at_risk, counts)
+        person = model.person_view()
+        at_risk = p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n]
+        # the relative risk of offending_rr, on contiguous vectors, factor by factor in the
+        # same order (so the same values): age and sex, ACEs, deprivation, a recent sanction
+        age_sex = _offending_age_sex_rr(params)
+        rr = age_sex.take(p.age_months[:n].astype(np.intp) * 2 + p.female[:n])
+        rr *= (params.offending_ace_rr_per_ace ** np.arange(
+            ACE_COUNTS, dtype=np.int8)).take(person.ace_count)
+        rr *= np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION].take(person.cell)
+        recent = np.flatnonzero(p.last_sanction_month[:n] > model.month - SANCTION_MEMORY_MONTHS)
+        rr[recent] *= params.repeat_offending_rr
+        hazard = params.offending_per_person_month * rr
+        modifier = model.modifiers.rr("offending", unit_ids(n))
+        if not isinstance(modifier, float) or modifier != 1.0:
+            hazard *= modifier
+        hazard *= at_risk
+        ids, counts = self.offending.advance_dense(hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        offenders = np.repeat(ids, counts)
         if offenders.size == 0:
             return
         # category of each offence, keyed by the offender's event number
@@ -129,20 +166,26 @@ class PoliceIncidents(Process):
         victims = np.full(offenders.size, -1, np.int64)
         violent = np.isin(category, [CATEGORY_INDEX[c] for c in VIOLENT])
         if violent.any():
-            victims[violent] = self._draw_victims(model, h.force_area[dwelling[violent]])
+            victims[violent] = self._draw_victims(model, h.force_area[dwelling[violent]], at_risk)
         incidents.extend(category.astype(np.int8), dwelling, offenders, victims)
 
-    def _draw_victims(self, model: EarlyActionModel, force_area: np.ndarray) -> np.ndarray:
-        """Victims of violence: within the force area, weighted by victimisation risk."""
-        p, h, params = model.people, model.households, model.scenario.police
-        n = p.count
-        candidates = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n])
-        weight = params.victimisation_ace_rr_per_ace ** ace_count(p.aces[candidates])
-        weight = weight * np.asarray(params.incident_deprivation_rr)[
-            h.deprivation[p.household[candidates]]]
-        force = h.force_area[p.household[candidates]]
+    def _draw_victims(self, model: EarlyActionModel, force_area: np.ndarray,
+                      candidate_mask: np.ndarray) -> np.ndarray:
+        """Victims of violence: within the force area, weighted by victimisation risk.
+
+        Candidates are the people at risk of offending (aged 10+, alive, not in custody),
+        ordered by force area and then id; one cumulative sum of their weights over Wales.
+        """
+        params = model.scenario.police
+        person = model.person_view()
+        candidates = np.flatnonzero(candidate_mask)
+        force = CELL_FORCE_AREA.take(person.cell[candidates])
         order = np.argsort(force, kind="stable")
-        candidates, weight, force = candidates[order], weight[order], force[order]
+        candidates, force = candidates[order], force[order]
+        weight = (params.victimisation_ace_rr_per_ace ** np.arange(
+            ACE_COUNTS, dtype=np.int8)).take(person.ace_count[candidates])
+        weight *= np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION].take(
+            person.cell[candidates])
         cumulative = np.cumsum(weight)
         starts = np.searchsorted(force, np.arange(4), side="left")
         ends = np.searchsorted(force, np.arange(4), side="right")
@@ -162,9 +205,10 @@ class PoliceIncidents(Process):
         for category, rate in (("domestic_abuse_crime",
                                 params.domestic_abuse_crime_per_household_month),
                                ("domestic_incident", params.domestic_incident_per_household_month)):
+            hazard = np.full(da_ids.size, rate) * model.modifiers.rr(
+                "domestic_abuse_incidents", da_ids)
             counts = self.household_clocks[category].advance(
-                da_ids, np.full(da_ids.size, rate) * model.modifiers.rr("domestic_abuse_incidents", da_ids),
-                max_events=MAX_INCIDENTS_PER_MONTH)
+                da_ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
             where = np.repeat(da_ids, counts)
             victims = _domestic_abuse_victims(model, where)
             offenders = _domestic_abuse_offenders(model, where, victims)
@@ -172,18 +216,22 @@ class PoliceIncidents(Process):
                 incidents.extend(CATEGORY_INDEX[category], where, offenders, victims)
             else:
                 incidents.extend(CATEGORY_INDEX[category], where, None, victims)
-        ids = np.flatnonzero(occupied)
-        n_active = h.adversity[ids].sum(axis=1) + (h.adults_in_custody[ids] > 0)
-        welfare = (params.welfare_concern_per_household_month * dep_rr[ids]
-                   * np.where(h.n_children[ids] > 0, params.welfare_concern_children_rr, 1.0)
-                   * params.welfare_concern_adversity_rr ** n_active)
-        asb = (params.anti_social_behaviour_per_household_month * dep_rr[ids]
-               * (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * h.n_young_people[ids]))
-        other = params.other_public_safety_per_household_month * dep_rr[ids]
+        # every dwelling on contiguous vectors (0 where vacant), factors in the original order
+        n_active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
+        welfare = params.welfare_concern_per_household_month * dep_rr
+        welfare *= np.where(h.n_children > 0, params.welfare_concern_children_rr, 1.0)
+        welfare *= (params.welfare_concern_adversity_rr ** np.arange(
+            len(ADVERSITY_STATES) + 2, dtype=np.int64)).take(n_active)
+        young = h.n_young_people
+        asb = params.anti_social_behaviour_per_household_month * dep_rr
+        asb *= (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * np.arange(
+            int(young.max(initial=0)) + 1, dtype=young.dtype)).take(young)
+        other = params.other_public_safety_per_household_month * dep_rr
         for category, hazard in (("concern_for_welfare", welfare), ("anti_social_behaviour", asb),
                                  ("other_public_safety", other)):
-            counts = self.household_clocks[category].advance(
-                ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+            hazard *= occupied
+            ids, counts = self.household_clocks[category].advance_dense(
+                hazard, max_events=MAX_INCIDENTS_PER_MONTH)
             incidents.extend(CATEGORY_INDEX[category], np.repeat(ids, counts))
 
     def _person_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
@@ -191,13 +239,16 @@ class PoliceIncidents(Process):
         n = p.count
         alive = p.alive[:n] & ~p.in_custody[:n]
         age = p.age_months[:n]
-        adults = np.flatnonzero(alive & (age >= 216))
-        dwelling = p.household[adults]
-        hazard = (params.mental_health_per_adult_month
-                  * params.mental_health_ace_rr_per_ace ** ace_count(p.aces[adults])
-                  * np.where(h.adversity[dwelling, 1], params.mental_health_spell_rr, 1.0)
-                  * np.asarray(params.incident_deprivation_rr)[h.deprivation[dwelling]])
-        counts = self.mental_health.advance(adults, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        person = model.person_view()
+        # every person on contiguous vectors (0 where not an adult at risk)
+        hazard = (params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
+                  ** np.arange(ACE_COUNTS, dtype=np.int8)).take(person.ace_count)
+        in_spell = np.ascontiguousarray(h.adversity[:, 1]).take(p.household[:n])
+        hazard *= np.array([1.0, params.mental_health_spell_rr]).take(in_spell.view(np.uint8))
+        hazard *= np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION].take(person.cell)
+        hazard *= alive & (age >= 216)
+        adults, counts = self.mental_health.advance_dense(
+            hazard, max_events=MAX_INCIDENTS_PER_MONTH)
         people = np.repeat(adults, counts)
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people)
 
