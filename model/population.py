@@ -206,6 +206,15 @@ class PersonView:
         return self._get("cell", make)
 
 
+    def children(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of living children under 18 (ascending) and their dwellings."""
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            p = self._pop.people
+            ids = np.flatnonzero(p.alive[: self.count] & (p.age_months[: self.count] < 18 * 12))
+            return ids, p.household[ids]
+        return self._get("children", make)
+
+
 N_QUINTILES = 5
 CELL_FORCE_AREA = np.arange(4 * N_QUINTILES) // N_QUINTILES
 """Force area of each cell: index tables by cell with ``table[CELL_FORCE_AREA]``."""

@@ -298,10 +298,10 @@ class EarlyActionModel(mesa.Model):
 
     def children_of(self, dwellings: np.ndarray) -> np.ndarray:
         """Living children under 18 whose household is one of ``dwellings``."""
-        p = self.people
-        n = p.count
-        children = np.flatnonzero(p.alive[:n] & (p.age_months[:n] < 216))
-        return children[np.isin(p.household[children], dwellings)]
+        children, households = self.person_view().children()
+        listed = np.zeros(self.households.size, bool)
+        listed[dwellings] = True
+        return children[listed[households]]
 
     def recently_maltreated_children(self) -> np.ndarray:
         """Living children at home maltreated in the last 12 months (this month's snapshot)."""
@@ -321,13 +321,16 @@ class EarlyActionModel(mesa.Model):
         n = p.count
         alive = p.alive[:n]
         age = p.age_months[:n]
-        force = h.force_area[p.household[:n]]
+        cell = self.person_view().cell
+
+        def by_force(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(cell[mask], minlength=N_CELLS).reshape(4, 5).sum(axis=1)
+
         child = alive & (age < 216)
-        self.children_in_force_area = np.bincount(force[child], minlength=4).astype(float)
+        self.children_in_force_area = by_force(child).astype(float)
         youth = child & (age >= 120)
-        self.youth_in_force_area = np.bincount(force[youth], minlength=4).astype(float)
-        self.youth_justice_open_cases = np.bincount(
-            force[alive & (p.youth_justice_months_left[:n] > 0)], minlength=4)
+        self.youth_in_force_area = by_force(youth).astype(float)
+        self.youth_justice_open_cases = by_force(alive & (p.youth_justice_months_left[:n] > 0))
         self.early_help_open_cases = np.bincount(
             h.force_area[h.early_help_months_left > 0], minlength=4)
         occupied = np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS)
@@ -417,24 +420,27 @@ class EarlyActionModel(mesa.Model):
     def _record_stocks(self) -> None:
         p, h, rec = self.people, self.households, self.recorder
         n = p.count
-        alive = np.flatnonzero(p.alive[:n])
-        where = p.household[alive]
-        age = p.age_months[alive]
-        child = age < 216
-        counts = ace_count(p.aces[alive])
-        rec.stock("persons", where)
-        rec.stock("children", where[child])
-        rec.stock("children_aces_1plus", where[child & (counts >= 1)])
-        rec.stock("children_aces_4plus", where[child & (counts >= 4)])
-        rec.stock("looked_after_children", where[p.looked_after[alive]])
-        rec.stock("children_on_protection_plans", where[p.protection_plan_months_left[alive] > 0])
-        rec.stock("people_in_custody", where[p.in_custody[alive]])
-        rec.stock("youth_justice_caseload", where[p.youth_justice_months_left[alive] > 0])
-        rec.stock("early_help_caseload", np.flatnonzero(h.early_help_months_left > 0))
+        alive = p.alive[:n]
+        child = alive & (p.age_months[:n] < 216)
+        counts = ace_count(p.aces[:n])
+        flags = alive.view(np.uint8).copy()
+        for bit, mask in enumerate((child, child & (counts >= 1), child & (counts >= 4),
+                                    p.looked_after[:n], p.protection_plan_months_left[:n] > 0,
+                                    p.in_custody[:n], p.youth_justice_months_left[:n] > 0),
+                                   start=1):
+            flags |= (mask & alive).view(np.uint8) << np.uint8(bit)
+        rec.stock_flags(("persons", "children", "children_aces_1plus", "children_aces_4plus",
+                         "looked_after_children", "children_on_protection_plans",
+                         "people_in_custody", "youth_justice_caseload"),
+                        self.person_view().cell, flags)
+        dwelling_flags = (h.early_help_months_left > 0).view(np.uint8).copy()
+        for k in range(len(ADVERSITY_STATES)):
+            dwelling_flags |= (h.adversity[:, k] & h.occupied).view(np.uint8) << np.uint8(k + 1)
+        rec.stock_flags(("early_help_caseload",)
+                        + tuple(f"households_{state}" for state in ADVERSITY_STATES),
+                        rec.cell_of_dwelling, dwelling_flags)
         queued = np.concatenate([self.agency("social_care", f).queue.ids for f in range(4)])
         rec.stock("social_care_queue", queued)
-        for k, state in enumerate(ADVERSITY_STATES):
-            rec.stock(f"households_{state}", np.flatnonzero(h.adversity[:, k] & h.occupied))
 
     def run_record(self) -> dict[str, Any]:
         """What identifies this run: scenario, parameters, seed, scale, code version, network."""
