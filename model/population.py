@@ -206,6 +206,16 @@ class PersonView:
         return self._get("cell", make)
 
 
+    @property
+    def force_area(self) -> np.ndarray:
+        """Force area of each person's dwelling (int8)."""
+        def make() -> np.ndarray:
+            snapshot = self._pop.summary_snapshot
+            if snapshot is not None and snapshot["n"] == self.count and "cell" in snapshot:
+                return snapshot["cell"] // np.int8(N_QUINTILES)
+            return self._pop.households.force_area.take(self._pop.people.household[: self.count])
+        return self._get("force_area", make)
+
     def children(self) -> tuple[np.ndarray, np.ndarray]:
         """Ids of living children under 18 (ascending) and their dwellings."""
         def make() -> tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,10 @@
 """Step 3, child maltreatment: verbal, physical and sexual abuse of children living at home.
 
-    hazard = onset_per_child_month[type]
-             x deprivation_rr[quintile]
-             x adversity_rr_per_state ^ (active household states, a parent in custody included)
-             x parent_maltreated_rr (if an adult of the household was maltreated as a child)
-             x protection_plan_rr (while the child is on a child protection plan)
+hazard = onset_per_child_month[type]
+         x deprivation_rr[quintile]
+         x adversity_rr_per_state ^ (active household states, a parent in custody included)
+         x parent_maltreated_rr (if an adult of the household was maltreated as a child)
+         x protection_plan_rr (while the child is on a child protection plan)
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.parameters import MALTREATMENT_TYPES, MaltreatmentParams
+from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES, MaltreatmentParams
 from model.population import Households, People
 from model.processes import Process
+from model.processes.adversity import active_state_count
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -33,12 +34,16 @@ def children_at_home(people: People) -> np.ndarray:
 def maltreatment_rr(children: np.ndarray, people: People, households: Households,
                     p: MaltreatmentParams) -> np.ndarray:
     """Relative hazard of maltreatment for each child, before the type's base rate."""
-    dwelling = people.household[children]
-    active = households.adversity[dwelling].sum(axis=1) + (households.adults_in_custody[dwelling] > 0)
-    rr = np.asarray(p.deprivation_rr)[households.deprivation[dwelling]]
-    rr = rr * p.adversity_rr_per_state ** active
-    rr = np.where(households.adult_maltreated[dwelling], rr * p.parent_maltreated_rr, rr)
-    return np.where(people.protection_plan_months_left[children] > 0, rr * p.protection_plan_rr, rr)
+    # the household factors once per dwelling, then one gather per child: the same products
+    h = households
+    active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
+    by_dwelling = np.asarray(p.deprivation_rr)[h.deprivation]
+    by_dwelling *= (p.adversity_rr_per_state ** np.arange(
+        len(ADVERSITY_STATES) + 2, dtype=np.int64)).take(active)
+    by_dwelling = np.where(h.adult_maltreated, by_dwelling * p.parent_maltreated_rr, by_dwelling)
+    rr = by_dwelling.take(people.household[children])
+    return np.where(people.protection_plan_months_left[children] > 0, rr * p.protection_plan_rr,
+                    rr)
 
 
 class Maltreatment(Process):
@@ -48,7 +53,8 @@ class Maltreatment(Process):
 
     def __init__(self, model: EarlyActionModel):
         super().__init__(model)
-        self.clocks = [self.person_clock(model, salt=40 + k) for k in range(len(MALTREATMENT_TYPES))]
+        self.clocks = [self.person_clock(model, salt=40 + k)
+                       for k in range(len(MALTREATMENT_TYPES))]
 
     def step(self, model: EarlyActionModel) -> None:
         """Draw this month's maltreatment and hand it to ACE accrual."""
