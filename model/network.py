@@ -66,14 +66,36 @@ class HouseholdNetwork:
             (dwellings, k) float32 shares in [0, 1] (0 where no neighbour is occupied).
         """
         if states.dtype == np.bool_ and occupied.dtype == np.bool_ and self._symmetric_01():
-            sums = self._counts(states, occupied).astype(np.float32)
-        else:
-            occ = occupied.astype(np.float32)
-            weighted = np.column_stack([states.astype(np.float32) * occ[:, None], occ])
-            sums = self.adjacency @ weighted
+            return np.column_stack(self.neighbour_share_columns(states, occupied))
+        occ = occupied.astype(np.float32)
+        weighted = np.column_stack([states.astype(np.float32) * occ[:, None], occ])
+        sums = self.adjacency @ weighted
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = sums[:, :-1] / sums[:, -1:]
         return np.nan_to_num(shares, copy=False).astype(np.float32)
+
+    def neighbour_share_columns(self, states: np.ndarray,
+                                occupied: np.ndarray) -> list[np.ndarray]:
+        """:meth:`neighbour_shares` as one contiguous float32 vector per state (same values).
+
+        Args:
+            states: (dwellings, k) bool matrix of states.
+            occupied: bool per dwelling.
+        """
+        if not (states.dtype == np.bool_ and occupied.dtype == np.bool_
+                and self._symmetric_01()):
+            shares = self.neighbour_shares(states, occupied)
+            return [np.ascontiguousarray(shares[:, j]) for j in range(states.shape[1])]
+        counts = self._counts(states, occupied)
+        occupied_neighbours = counts[-1].astype(np.float32)
+        any_occupied = counts[-1] > 0
+        columns = []
+        for j in range(states.shape[1]):
+            share = np.zeros(occupied.size, np.float32)
+            np.divide(counts[j].astype(np.float32), occupied_neighbours, out=share,
+                      where=any_occupied)
+            columns.append(share)
+        return columns
 
     def _symmetric_01(self) -> bool:
         """Whether the adjacency is a symmetric 0/1 matrix (checked once)."""
@@ -86,12 +108,12 @@ class HouseholdNetwork:
         return self._is_symmetric_01
 
     def _counts(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
-        """(dwellings, k + 1) int32: occupied neighbours in each state, and occupied neighbours."""
+        """(k + 1, dwellings) int32: occupied neighbours in each state, and occupied neighbours."""
         k = states.shape[1]
         cache = self._count_cache
         if cache is None or cache["states"].shape != states.shape:
             weighted = np.column_stack([states & occupied[:, None], occupied]).astype(np.float32)
-            counts = (self.adjacency @ weighted).astype(np.int32)
+            counts = np.ascontiguousarray((self.adjacency @ weighted).astype(np.int32).T)
         else:
             counts = cache["counts"]
             old_states, old_occupied = cache["states"], cache["occupied"]
@@ -112,7 +134,8 @@ class HouseholdNetwork:
                 owner = np.repeat(np.arange(rows.size), lengths)
                 offset = np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
                 neighbours = a.indices[np.repeat(a.indptr[rows], lengths) + offset]
-                np.add.at(counts, neighbours, delta[owner])
+                for j in range(k + 1):
+                    np.add.at(counts[j], neighbours, delta[owner, j])
         self._count_cache = {"counts": counts, "states": states.copy(),
                              "occupied": occupied.copy()}
         return counts

@@ -159,6 +159,7 @@ class HazardClocks:
         """Events of units whose accumulated hazard ``acc`` passed ``thr``; writes back state."""
         counts = np.zeros(ids.size, dtype=np.int32)
         crossing = np.flatnonzero(acc >= thr)
+        fired = crossing  # only these units get new thresholds
         while crossing.size:
             cid = ids[crossing]
             acc[crossing] -= thr[crossing]
@@ -171,7 +172,7 @@ class HazardClocks:
             acc[crossing[capped & still]] = 0.0
             crossing = crossing[still & ~capped]
         self.accumulated[ids] = acc
-        self.threshold[ids] = thr
+        self.threshold[ids[fired]] = thr[fired]
         return counts
 
     def reset(self, ids: np.ndarray) -> None:

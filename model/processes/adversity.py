@@ -88,7 +88,7 @@ class HouseholdAdversity(Process):
         """
         h, p = model.households, model.scenario.adversity
         at_risk = h.occupied & (h.n_adults > 0)
-        shares = model.network.neighbour_shares(h.adversity, h.occupied)
+        shares = model.network.neighbour_share_columns(h.adversity, h.occupied)
         n_active = active_state_count(h.adversity)
         co_occurrence = (p.co_occurrence_rr ** np.arange(
             len(ADVERSITY_STATES) + 1, dtype=np.int64))[n_active]
@@ -99,7 +99,7 @@ class HouseholdAdversity(Process):
             active = h.adversity[:, k]
             hazard = p.onset_per_month[state] * rr
             hazard *= co_occurrence
-            hazard *= 1.0 + p.peer_effect * shares[:, k]
+            hazard *= 1.0 + p.peer_effect * shares[k]
             modifier = model.modifiers.rr(f"onset.{state}", unit_ids(h.size))
             if not isinstance(modifier, float) or modifier != 1.0:
                 hazard *= modifier
