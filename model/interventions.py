@@ -218,8 +218,10 @@ class MultiAgencyTriageRuntime(Intervention):
 
     def __init__(self, spec: MultiAgencyTriage, model: EarlyActionModel):
         super().__init__(spec, model)
-        model.modifiers.add_share("triage_to_early_help",
-                                  lambda ids: self.coverage * self.spec.routed_to_early_help_share)
+        model.modifiers.add_share("triage_to_early_help", self._routed)
+
+    def _routed(self, ids: np.ndarray) -> float:
+        return self.coverage * self.spec.routed_to_early_help_share
 
     def after_notifications(self, model: EarlyActionModel, dwellings: np.ndarray,
                             categories: np.ndarray) -> None:
@@ -242,7 +244,10 @@ class OperationEncompassRuntime(Intervention):
         super().__init__(spec, model)
         self.support = PersonTimer()
         for hazard in ("missing_person", "offending"):
-            model.modifiers.add_rr(hazard, lambda ids: self.support.rr(ids, self.model.month))
+            model.modifiers.add_rr(hazard, self._support_rr)
+
+    def _support_rr(self, ids: np.ndarray) -> np.ndarray:
+        return self.support.rr(ids, self.model.month)
 
     def after_notifications(self, model: EarlyActionModel, dwellings: np.ndarray,
                             categories: np.ndarray) -> None:
@@ -275,9 +280,14 @@ class YouthDiversionRuntime(Intervention):
     def __init__(self, spec: YouthDiversion, model: EarlyActionModel):
         super().__init__(spec, model)
         self.after_diversion = PersonTimer()
-        model.modifiers.add_share("youth_diversion", lambda ids: self.coverage)
-        model.modifiers.add_rr("offending",
-                               lambda ids: self.after_diversion.rr(ids, self.model.month))
+        model.modifiers.add_share("youth_diversion", self._share)
+        model.modifiers.add_rr("offending", self._reoffending_rr)
+
+    def _share(self, ids: np.ndarray) -> float:
+        return self.coverage
+
+    def _reoffending_rr(self, ids: np.ndarray) -> np.ndarray:
+        return self.after_diversion.rr(ids, self.model.month)
 
     def diverted(self, model: EarlyActionModel, children: np.ndarray) -> None:
         """Children diverted this month: 12 months of lower reoffending."""
@@ -295,9 +305,14 @@ class TraumaInformedCustodyRuntime(Intervention):
         self.after_support = PersonTimer()
         self.custody = PersonTimer()
         model.modifiers.add_share("custody_liaison", self._eligible_share)
-        model.modifiers.add_rr("offending",
-                               lambda ids: self.after_support.rr(ids, self.model.month))
-        model.modifiers.add_rr("custody", lambda ids: self.custody.rr(ids, self.model.month))
+        model.modifiers.add_rr("offending", self._reoffending_rr)
+        model.modifiers.add_rr("custody", self._custody_rr)
+
+    def _reoffending_rr(self, ids: np.ndarray) -> np.ndarray:
+        return self.after_support.rr(ids, self.model.month)
+
+    def _custody_rr(self, ids: np.ndarray) -> np.ndarray:
+        return self.custody.rr(ids, self.model.month)
 
     def _eligible_share(self, people: np.ndarray) -> np.ndarray:
         return np.where(ace_count(self.model.people.aces[people]) >= 4, self.coverage, 0.0)
@@ -372,6 +387,53 @@ INTERVENTIONS: dict[str, type[Intervention]] = {
     "community_resilience": CommunityResilienceRuntime,
 }
 """Runtime class of each intervention type, registered by name."""
+
+
+class EarlyHelpEffects:
+    """What early-help support does, in any scenario (baseline places or an expansion).
+
+    While a family's effects last (``early_help.effect_months`` from the start of support),
+    adversity onset, children's maltreatment and household members' offending fall by the
+    early-help relative risks (the whole-family key-worker evaluation).
+    """
+
+    def __init__(self, model: EarlyActionModel):
+        self.model = model
+        self.params = model.scenario.early_help
+        self._month: int | None = None
+        self._mask = np.zeros(0, bool)
+
+    def supported(self) -> np.ndarray:
+        """Dwellings whose early-help effects last this month."""
+        if self._month != self.model.month:
+            self._month = self.model.month
+            self._mask = self.model.households.early_help_until > self.model.month
+        return self._mask
+
+    def onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
+        """Adversity onset relative risk."""
+        return np.where(self.supported()[dwellings], self.params.adversity_onset_rr, 1.0)
+
+    def maltreatment_rr(self, children: np.ndarray) -> np.ndarray:
+        """Maltreatment relative risk."""
+        dwellings = self.model.people.household[children]
+        return np.where(self.supported()[dwellings], self.params.maltreatment_rr, 1.0)
+
+    def offending_rr(self, people: np.ndarray) -> np.ndarray:
+        """Offending relative risk (adults and children differ)."""
+        p = self.model.people
+        adult = p.age_months[people] >= 216
+        rr = np.where(adult, self.params.adult_offending_rr, self.params.child_offending_rr)
+        return np.where(self.supported()[p.household[people]], rr, 1.0)
+
+
+def register_early_help_effects(model: EarlyActionModel) -> None:
+    """Put the effects of early-help support on the hazards they change."""
+    effects = EarlyHelpEffects(model)
+    for state in ADVERSITY_STATES:
+        model.modifiers.add_rr(f"onset.{state}", effects.onset_rr)
+    model.modifiers.add_rr("maltreatment", effects.maltreatment_rr)
+    model.modifiers.add_rr("offending", effects.offending_rr)
 
 
 def build_interventions(model: EarlyActionModel) -> list[Intervention]:

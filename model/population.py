@@ -118,6 +118,7 @@ class Households:
     occupied: np.ndarray
     adversity: np.ndarray  # (dwellings, len(ADVERSITY_STATES)) bool
     early_help_months_left: np.ndarray
+    early_help_until: np.ndarray  # month until which the effects of early help last
     last_incident_month: np.ndarray
     n_adults: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     n_children: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
@@ -423,6 +424,7 @@ def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Genera
         deprivation=np.concatenate(deprivation), occupied=np.concatenate(occupied),
         adversity=np.zeros((n, len(ADVERSITY_STATES)), dtype=bool),
         early_help_months_left=np.zeros(n, np.int16),
+        early_help_until=np.full(n, -1, np.int32),
         last_incident_month=np.full(n, NO_MONTH, np.int16),
     )
 
@@ -497,19 +499,21 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
     n = p.count
     flags = _summary_flags(p, n)
     snapshot = pop.summary_snapshot
+    moved_mask = None  # people whose dwelling changed since the snapshot (incremental refresh)
     if full or snapshot is None or snapshot["n"] > n or h.n_adults.size != h.size:
         members = np.flatnonzero(p.alive[:n])
         summaries = _summaries(p, members, p.household[members], h.size)
         for name, values in summaries.items():
             setattr(h, name, values)
         h.occupied = (h.n_adults + h.n_children) > 0
-        h.adversity[~h.occupied] = False
+        h.adversity[~h.occupied | (h.n_adults == 0)] = False  # states belong to adults
         h.early_help_months_left[~h.occupied] = 0
+        h.early_help_until[~h.occupied] = -1
     else:
         old_n = snapshot["n"]
         household, aces = p.household[:n], p.aces[:n]
-        changed = np.flatnonzero((household[:old_n] != snapshot["household"])
-                                 | (flags[:old_n] != snapshot["flags"])
+        moved_mask = household[:old_n] != snapshot["household"]
+        changed = np.flatnonzero(moved_mask | (flags[:old_n] != snapshot["flags"])
                                  | (aces[:old_n] != snapshot["aces"]))
         dirty = np.concatenate([snapshot["household"][changed], household[changed],
                                 household[old_n:][flags[old_n:] != 0], *pop.moved_into])
@@ -524,10 +528,11 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
             occupied = (h.n_adults[dirty] + h.n_children[dirty]) > 0
             h.occupied[dirty] = occupied
             vacated = dirty[~occupied]
-            h.adversity[vacated] = False
+            h.adversity[dirty[h.n_adults[dirty] == 0]] = False  # states belong to adults
             h.early_help_months_left[vacated] = 0
+            h.early_help_until[vacated] = -1
     # each person's dwelling cell (force area x deprivation), kept up to date for movers
-    if (snapshot is None or snapshot["n"] > n or "cell" not in snapshot
+    if (moved_mask is None or "cell" not in snapshot
             or snapshot["cell_of_dwelling"].size != h.size):
         cell_of_dwelling = (h.force_area.astype(np.int8) * np.int8(N_QUINTILES)
                             + h.deprivation.astype(np.int8))
@@ -537,7 +542,7 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
         cell_of_dwelling = snapshot["cell_of_dwelling"]
         cell = np.empty(n, np.int8)
         cell[:old_n] = snapshot["cell"]
-        moved = np.flatnonzero(p.household[:old_n] != snapshot["household"])
+        moved = np.flatnonzero(moved_mask)
         cell[moved] = cell_of_dwelling.take(p.household[moved])
         cell[old_n:] = cell_of_dwelling.take(p.household[old_n:n])
     pop.moved_into.clear()
@@ -600,4 +605,5 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
     pop.moved_into.append(target[ok])
     h.adversity[target[ok]] = False
     h.early_help_months_left[target[ok]] = 0
+    h.early_help_until[target[ok]] = -1
     return moved

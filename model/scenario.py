@@ -208,7 +208,11 @@ def _apply_extends(data: dict[str, Any], label: str, directory: Path,
     if not isinstance(parent_name, str):
         raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} must be a "
                             f"scenario name")
-    parent, _ = _resolve(parent_name, directory, chain)
+    # a parent is looked for beside the file first, then among the built-in scenarios
+    local = Path(directory) / f"{parent_name}.yaml"
+    is_path = Path(parent_name).suffix.lower() in (".yaml", ".yml")
+    search = directory if is_path or local.is_file() else SCENARIO_DIR
+    parent, _ = _resolve(parent_name, search, chain)
     merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
     merged["extends"] = parent_name
     return merged

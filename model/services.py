@@ -155,14 +155,21 @@ class EarlyHelpTeam(Agency):
         """Start support for waiting families while places are free."""
         model = self.model
         h, eh = model.households, model.scenario.early_help
-        self.queue.drop_older_than(model.month, 6)
+        self.queue.drop_older_than(model.month, eh.waiting_list_months)
         open_cases = int(model.early_help_open_cases[self.force_area])
-        places = eh.places_per_10k_children * model.children_in_force_area[self.force_area] / 1e4
+        children = model.children_in_force_area[self.force_area]
+        places = eh.places_per_10k_children * children / 1e4 + model.extra_early_help_places(
+            children)
         free = max(0, int(places) - open_cases)
         started, _ = self.queue.pop(free)
-        started = started[h.occupied[started]]
+        started = started[h.occupied[started] & (h.early_help_months_left[started] == 0)]
         h.early_help_months_left[started] = round(eh.support_months)
+        h.early_help_until[started] = model.month + eh.effect_months
         model.recorder.count("early_help_starts", started)
+        extra = model.extra_early_help_places(children)
+        if extra > 0 and places > 0:  # the programme's share of this month's starts
+            model.recorder.count("reached_early_help", started,
+                                 np.full(started.size, extra / places))
         model.log_dwelling_events("early_help", started)
 
 
@@ -177,7 +184,7 @@ class YouthJusticeService(Agency):
         """Open orders while the caseload has room."""
         model = self.model
         p, yj = model.people, model.scenario.youth_justice
-        self.queue.drop_older_than(model.month, 3)
+        self.queue.drop_older_than(model.month, yj.waiting_list_months)
         open_cases = int(model.youth_justice_open_cases[self.force_area])
         capacity = yj.caseload_per_10k_youth * model.youth_in_force_area[self.force_area] / 1e4
         started, _ = self.queue.pop(max(0, int(round(capacity)) - open_cases))

@@ -23,9 +23,20 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model.interventions import Modifiers
+from model.interventions import (
+    AceInformedPolicingRuntime,
+    EarlyHelpExpansionRuntime,
+    Intervention,
+    Modifiers,
+    TraumaInformedCustodyRuntime,
+    YouthDiversionRuntime,
+    build_interventions,
+    find,
+    register_early_help_effects,
+)
 from model.metrics import METRIC_INDEX
 from model.network import build_network
+from model.outcomes import low_wellbeing_probability
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, INCIDENT_CATEGORIES
 from model.population import (
     NO_MONTH,
@@ -45,7 +56,7 @@ from model.processes.maltreatment import Maltreatment
 from model.processes.police import Incidents, PoliceIncidents
 from model.recorder import N_CELLS, MonthlyRecorder
 from model.reference import force_areas
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, ScenarioError, check_intervention_starts, load_scenario
 from model.services import AGENCY_TYPES, Agency
 
 STREAM_NAMES = ("population", "network", "demography", "adversity", "maltreatment", "aces",
@@ -170,6 +181,12 @@ class EarlyActionModel(mesa.Model):
             for f in range(len(force_areas())):
                 self._agencies[(kind, f)] = cls(self, f)
         self.processes: list[Process] = [cls(self) for cls in PROCESS_ORDER]
+        try:
+            check_intervention_starts(scenario, self.years)
+        except ValueError as err:
+            raise ScenarioError(f"scenario '{scenario.name}': {err}") from None
+        register_early_help_effects(self)
+        self.interventions: list[Intervention] = build_interventions(self)
         self._events: list[tuple[int, int, int, str, str]] = []
         self._recently_maltreated_month: int | None = None
         self._recently_maltreated = np.zeros(0, np.int64)
@@ -259,14 +276,71 @@ class EarlyActionModel(mesa.Model):
             "adversity": [s for k, s in enumerate(ADVERSITY_STATES) if h.adversity[dwelling, k]],
             "early_help_months_left": int(h.early_help_months_left[dwelling]),
             "network_neighbours": [int(n) for n in self.network.neighbours(dwelling)],
-            "members": [self._person_view(int(i)) for i in members],
+            "members": [self._member(int(i)) for i in members],
             "events": [
                 {"month": m, "person": pid if pid >= 0 else None, "event": kind, "detail": detail}
                 for m, d, pid, kind, detail in self._events if d == dwelling
             ],
         }
 
-    # --- used by processes and agencies --------------------------------------------------------
+    def _member(self, person: int) -> dict[str, Any]:
+        """One person's readable record for the household view."""
+        p = self.people
+        age_months = int(p.age_months[person])
+        aces = int(p.aces[person])
+        return {
+            "person": person,
+            "age_years": age_months // 12,
+            "sex": "female" if p.female[person] else "male",
+            "role": "child" if age_months < 216 else "adult",
+            "aces": [t.replace("_", " ") for b, t in enumerate(ACE_TYPES) if (aces >> b) & 1],
+            "ace_count": int(ace_count(np.array([aces], np.uint16))[0]),
+            "trusted_adult": bool(p.trusted_adult[person]),
+            "looked_after": bool(p.looked_after[person]),
+            "on_protection_plan": bool(p.protection_plan_months_left[person] > 0),
+            "in_custody": bool(p.in_custody[person]),
+            "arrests": int(p.arrests[person]),
+            "convictions": int(p.convictions[person]),
+            "custody_sentences": int(p.custody_sentences[person]),
+            "victimisations": int(p.victimisations[person]),
+            "youth_justice_entered": bool(p.youth_justice_entered[person]),
+        }
+
+    # --- used by processes, agencies and interventions -----------------------------------------
+
+    def extra_early_help_places(self, children_in_force_area: float) -> float:
+        """Early-help places added by interventions in a force area this month."""
+        return sum(i.extra_places(children_in_force_area)
+                   for i in find(self, EarlyHelpExpansionRuntime))
+
+    def police_referral_hours(self) -> float:
+        """Officer-hours per early-help referral made at an incident."""
+        runtimes = find(self, AceInformedPolicingRuntime)
+        return runtimes[0].spec.referral_hours if runtimes else 0.0
+
+    def on_youth_diverted(self, children: np.ndarray) -> None:
+        """Children diverted from prosecution this month (told to the diversion programmes)."""
+        self.recorder.count("youth_diverted", self.people.household[children])
+        for runtime in find(self, YouthDiversionRuntime):
+            runtime.diverted(self, children)
+
+    def on_custody_liaison(self, adults: np.ndarray) -> None:
+        """Adults supported by liaison and diversion in custody this month."""
+        for runtime in find(self, TraumaInformedCustodyRuntime):
+            runtime.supported(self, adults)
+
+    def record_force_hours(self, metric: str, per_force_area: np.ndarray) -> None:
+        """Record real-population amounts per force area (officer-hours, officers) in ``metric``.
+
+        Amounts are spread over the force's deprivation quintiles in proportion to households.
+        Training hours also count in ``officer_hours``.
+        """
+        per_cell = (np.asarray(per_force_area, float)[:, None] * self.household_share_by_cell)
+        per_cell = per_cell.reshape(-1) / self.population.scale
+        self.recorder.by_cell(metric, per_cell)
+        if metric == "officer_hours_training":
+            self.recorder.by_cell("officer_hours", per_cell)
+
 
     def add_people(self, n: int) -> np.ndarray:
         """Allocate ``n`` new living person slots (growing arrays and clocks when needed)."""
@@ -321,16 +395,20 @@ class EarlyActionModel(mesa.Model):
         n = p.count
         alive = p.alive[:n]
         age = p.age_months[:n]
-        cell = self.person_view().cell
-
-        def by_force(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(cell[mask], minlength=N_CELLS).reshape(4, 5).sum(axis=1)
-
+        # one bincount of cell x (child, 10-17, open youth justice order) flags
         child = alive & (age < 216)
-        self.children_in_force_area = by_force(child).astype(float)
-        youth = child & (age >= 120)
-        self.youth_in_force_area = by_force(youth).astype(float)
-        self.youth_justice_open_cases = by_force(alive & (p.youth_justice_months_left[:n] > 0))
+        flags = child.view(np.uint8) | ((child & (age >= 120)).view(np.uint8) << np.uint8(1))
+        flags |= (alive & (p.youth_justice_months_left[:n] > 0)).view(np.uint8) << np.uint8(2)
+        by_code = np.bincount(self.person_view().cell * 8 + flags,
+                              minlength=N_CELLS * 8).reshape(4, 5, 8).sum(axis=1)
+        codes = np.arange(8)
+
+        def by_force(bit: int) -> np.ndarray:
+            return by_code[:, (codes >> bit) & 1 == 1].sum(axis=1)
+
+        self.children_in_force_area = by_force(0).astype(float)
+        self.youth_in_force_area = by_force(1).astype(float)
+        self.youth_justice_open_cases = by_force(2)
         self.early_help_open_cases = np.bincount(
             h.force_area[h.early_help_months_left > 0], minlength=4)
         occupied = np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS)
@@ -372,6 +450,14 @@ class EarlyActionModel(mesa.Model):
         self.month_events = MonthEvents()
         seconds = self.process_seconds if self.recorder.month is not None else (
             self.warmup_process_seconds)
+        if self.interventions:
+            # interventions act first: they set what the month's processes will read
+            start = time.perf_counter()
+            self._person_view = None
+            for intervention in self.interventions:
+                intervention.step(self)
+            seconds["interventions"] = seconds.get("interventions", 0.0) + (
+                time.perf_counter() - start)
         for process in self.processes:
             self._person_view = None  # the people changed: derived vectors are stale
             start = time.perf_counter()
@@ -441,6 +527,11 @@ class EarlyActionModel(mesa.Model):
                         rec.cell_of_dwelling, dwelling_flags)
         queued = np.concatenate([self.agency("social_care", f).queue.ids for f in range(4)])
         rec.stock("social_care_queue", queued)
+        young = np.flatnonzero(alive & (p.age_months[:n] >= 216) & (p.age_months[:n] < 26 * 12))
+        chance = low_wellbeing_probability(counts[young], p.trusted_adult[young],
+                                           self.scenario.wellbeing)
+        rec.stock("young_adults", p.household[young])
+        rec.stock("young_adults_low_wellbeing", p.household[young], chance)
 
     def run_record(self) -> dict[str, Any]:
         """What identifies this run: scenario, parameters, seed, scale, code version, network."""

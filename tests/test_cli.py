@@ -133,9 +133,6 @@ def test_run_from_a_scenario_file_path(cli, tmp_path):
     assert record["parameters"]["police"]["offending_per_person_month"] == 0.005
 
 
-@pytest.mark.xfail(reason="model/scenario.py resolves 'extends' only in the file's own folder, "
-                          "so a user's file elsewhere cannot extend a built-in scenario",
-                   strict=False)
 def test_scenario_file_elsewhere_can_extend_a_built_in_scenario(cli, tmp_path):
     scenario = tmp_path / "variant.yaml"
     scenario.write_text("name: variant\nextends: symptoms\n")

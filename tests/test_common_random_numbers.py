@@ -201,13 +201,6 @@ def test_unaffected_offenders_commit_the_same_offences(half_offending):
     assert mask_a.sum() > 20
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (common random numbers): model/processes/justice.py:65 keys the arrest, charge and "
-    "conviction uniforms by the offence's position in this month's offender list "
-    "(np.arange(offenders.size) % 64), so when other people offend more or less, the arrests "
-    "of unaffected offenders change (26 of 50 in this test). Same pattern for notifications "
-    "at justice.py:150. Fix: key by (offender id, offender's event number from the offending "
-    "clock), as police.py does for offence categories"))
 def test_unaffected_offenders_are_arrested_the_same(half_offending):
     base, changed = half_offending
     a, mask = _even_offences(base)
@@ -216,11 +209,6 @@ def test_unaffected_offenders_are_arrested_the_same(half_offending):
                                   changed.people.arrests[offenders])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (common random numbers): model/processes/police.py:194 draws victims of violence "
-    "from the police stream's sequential generator (generator.random(n)), so the victims of "
-    "unaffected offenders change when anyone else's offending changes. Fix: keyed uniforms "
-    "(stream.uniform(offender, event number, salt)) for the victim draw"))
 def test_unaffected_offenders_have_the_same_victims(half_offending):
     base, changed = half_offending
 

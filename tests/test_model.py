@@ -130,11 +130,6 @@ def test_results_are_scaled_tidy_and_complete(finished):
     assert (frame["value"] >= 0).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: model/simulation.py EarlyActionModel.household() builds members with "
-    "self._person_view(int(i)), which is not a method (AttributeError at 2a75db8; now a "
-    "cached PersonView attribute, often None: TypeError). Fix: build members from "
-    "self.person_view() (or a per-person view method): age, sex, role, ACE names, care, custody"))
 def test_household_view_shows_members_ages_aces_and_events(finished):
     tracked = np.flatnonzero(finished.tracked)
     assert tracked.size > 0

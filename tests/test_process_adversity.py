@@ -18,6 +18,7 @@ def _households(deprivation, max_adult_aces) -> Households:
         deprivation=np.asarray(deprivation, np.int8), occupied=np.ones(n, bool),
         adversity=np.zeros((n, len(ADVERSITY_STATES)), bool),
         early_help_months_left=np.zeros(n, np.int16),
+        early_help_until=np.full(n, -1, np.int32),
         last_incident_month=np.full(n, NO_MONTH, np.int16),
     )
     h.max_adult_aces = np.asarray(max_adult_aces, np.int8)

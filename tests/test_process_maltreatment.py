@@ -28,6 +28,7 @@ def _world(n_children: int):
         deprivation=np.full(n_children, 4, np.int8), occupied=np.ones(n_children, bool),
         adversity=np.zeros((n_children, len(ADVERSITY_STATES)), bool),
         early_help_months_left=np.zeros(n_children, np.int16),
+        early_help_until=np.full(n_children, -1, np.int32),
         last_incident_month=np.full(n_children, NO_MONTH, np.int16),
     )
     h.adults_in_custody = np.zeros(n_children, np.int16)

@@ -1,5 +1,7 @@
-"""Step 7, agencies take referrals: notifications triaged into social care, other referrals,
-youth justice; counters of open cases run down; looked-after children leave care.
+"""Step 7, agencies take referrals.
+
+Notifications are triaged into social care, other referrals and youth justice; counters of open
+cases run down; looked-after children leave care.
 """
 
 from __future__ import annotations
@@ -54,16 +56,42 @@ class AgencyReferrals(Process):
         u = self.stream.uniform(notified, model.month + 1000, salt=112)
         referred = notified[u < sc.notification_referred_share * model.modifiers.rr(
             "notification_referral", notified)]
-        model.recorder.count("notifications_no_further_action",
-                             np.setdiff1d(notified, referred, assume_unique=False))
+        screened_out = notified[u >= sc.notification_referred_share * model.modifiers.rr(
+            "notification_referral", notified)]
+        model.recorder.count("notifications_no_further_action", screened_out)
         force = h.force_area
+        # trained officers refer families to early help; triage routes screened-out ones there
+        to_early_help = []
+        police_share = model.modifiers.share("early_help_referral_on_notification", notified)
+        if not isinstance(police_share, float) or police_share > 0:
+            by_police = notified[self.stream.uniform(notified, model.month + 1000, salt=113)
+                                 < police_share]
+            model.recorder.count("early_help_referrals_police", by_police)
+            hours = model.police_referral_hours()
+            model.recorder.count("officer_hours_referrals", by_police,
+                                 np.full(by_police.size, hours))
+            model.recorder.count("officer_hours", by_police, np.full(by_police.size, hours))
+            to_early_help.append(by_police)
+        triage_share = model.modifiers.share("triage_to_early_help", screened_out)
+        if not isinstance(triage_share, float) or triage_share > 0:
+            routed = screened_out[self.stream.uniform(screened_out, model.month + 1000, salt=114)
+                                  < triage_share]
+            model.recorder.count("notifications_routed_to_early_help", routed)
+            to_early_help.append(routed)
+        if to_early_help:
+            families = np.unique(np.concatenate(to_early_help))
+            for f in range(4):
+                model.agency("early_help", f).receive(families[force[families] == f])
         for f in range(4):
-            model.agency("social_care", f).receive(referred[force[referred] == f], from_police=True)
+            model.agency("social_care", f).receive(referred[force[referred] == f],
+                                                   from_police=True)
 
         # referrals by schools, health and others for children maltreated in the last year
-        children = np.flatnonzero(alive & (age < CHILD_MONTHS) & ~p.looked_after[:n])
-        last = p.last_maltreated_month[children].astype(np.int32)
-        recent = children[(last != NO_MONTH) & (model.month - last <= RECENT_MALTREATMENT_MONTHS)]
+        # (one pass: "last != NO_MONTH and month - last <= 12" is "last >= month - 12")
+        recent = np.flatnonzero(
+            alive & (age < CHILD_MONTHS) & ~p.looked_after[:n]
+            & (p.last_maltreated_month[:n] >= max(model.month - RECENT_MALTREATMENT_MONTHS,
+                                                  NO_MONTH + 1)))
         hits = recent[self.other_referral.advance(
             recent, np.full(recent.size, sc.other_agency_referral_per_child_month)) > 0]
         dwellings = p.household[hits]

@@ -57,12 +57,14 @@ class JusticeResponse(Process):
         is_crime = (incidents.category < len(CRIME_INCIDENT_CATEGORIES)) & (incidents.offender >= 0)
         offenders = incidents.offender[is_crime]
         category = incidents.category[is_crime]
+        serial = incidents.serial[is_crime]
         if offenders.size == 0:
             return
         alive = p.alive[offenders] & ~p.in_custody[offenders]
-        offenders, category = offenders[alive], category[alive]
-        # one keyed uniform per stage per offence, keyed by offender and month
-        key = np.uint32(model.month + 1000) * np.uint32(64) + np.arange(offenders.size) % 64
+        offenders, category, serial = offenders[alive], category[alive], serial[alive]
+        # one uniform per stage per offence, keyed by the offender and the offence's own event
+        # number and category: the draws of one offence never depend on other offences
+        key = serial.astype(np.uint64) * np.uint64(16) + category.astype(np.uint64)
         u = [self.stream.uniform(offenders, key, salt=90 + s) for s in range(4)]
         identified = np.array([j.suspect_identified_share[c] for c in CRIME_INCIDENT_CATEGORIES])
         arrested = (u[0] < identified[category]) & (
@@ -83,10 +85,21 @@ class JusticeResponse(Process):
 
         # children: out of court or charged; both count as a sanction
         youth = who[child]
-        out_of_court = u2[child] < j.youth_out_of_court_share * model.modifiers.rr(
+        # children diverted from prosecution (an intervention) are neither charged nor counted
+        # as entering the youth justice system; they are dealt with, so their reoffending
+        # follows the sanction rule, scaled by the diversion's reoffending relative risk
+        diversion = model.modifiers.share("youth_diversion", youth)
+        diverted = self.stream.uniform(youth, p.arrests[youth], salt=98) < diversion
+        if diverted.any():
+            model.on_youth_diverted(youth[diverted])
+            p.last_sanction_month[youth[diverted]] = model.month
+            youth, u2_child, u3_child = youth[~diverted], u2[child][~diverted], u3[child][~diverted]
+        else:
+            u2_child, u3_child = u2[child], u3[child]
+        out_of_court = u2_child < j.youth_out_of_court_share * model.modifiers.rr(
             "youth_out_of_court", youth)
         youth_charged = youth[~out_of_court]
-        youth_convicted = youth_charged[u3[child][~out_of_court] < j.conviction_given_charge_share]
+        youth_convicted = youth_charged[u3_child[~out_of_court] < j.conviction_given_charge_share]
         rec.count("youth_out_of_court", p.household[youth[out_of_court]])
         sanctioned_youth = np.concatenate([youth[out_of_court], youth_convicted])
         first_time = sanctioned_youth[~p.youth_justice_entered[sanctioned_youth]]
@@ -100,11 +113,17 @@ class JusticeResponse(Process):
         ua, ub = u2[~child], u3[~child]
         charged = ua < j.charge_given_arrest_share
         rec.count("charges", p.household[adult[charged]])
+        # adults with many ACEs screened by liaison and diversion in custody (an intervention)
+        liaison = model.modifiers.share("custody_liaison", adult)
+        if not isinstance(liaison, float) or liaison > 0:
+            supported = self.stream.uniform(adult, p.arrests[adult], salt=99) < liaison
+            model.on_custody_liaison(adult[supported])
         convicted = charged & (ub < j.conviction_given_charge_share)
         convicted_adults = adult[convicted]
         rec.count("convictions", p.household[convicted_adults])
         # custody: a fresh uniform, keyed by the person's conviction count
-        custody_base = np.array([j.custody_given_conviction_share[c] for c in CRIME_INCIDENT_CATEGORIES])
+        custody_base = np.array([j.custody_given_conviction_share[c]
+                                 for c in CRIME_INCIDENT_CATEGORIES])
         prior = np.minimum(p.convictions[convicted_adults], PRIOR_CONVICTION_CAP)
         share = np.minimum(1.0, custody_base[adult_cat[convicted]]
                            * j.custody_prior_conviction_rr ** prior)
@@ -145,11 +164,15 @@ class JusticeResponse(Process):
         with_children = h.n_children[incidents.dwelling] > 0
         # a missing child is a notification about their own household
         candidates = np.flatnonzero(with_children & (share[incidents.category] > 0))
-        u = self.stream.uniform(incidents.dwelling[candidates],
-                                np.uint32(model.month + 1000) * np.uint32(64)
-                                + np.arange(candidates.size) % 64, salt=97)
+        # keyed by dwelling, the incident's own event number and its category
+        key = (incidents.serial[candidates].astype(np.uint64) * np.uint64(32)
+               + incidents.category[candidates].astype(np.uint64))
+        u = self.stream.uniform(incidents.dwelling[candidates], key, salt=97)
         notified = candidates[u < share[incidents.category[candidates]]]
         dwellings = incidents.dwelling[notified]
+        categories = incidents.category[notified]
         rec.count("safeguarding_notifications", dwellings)
         model.month_events.notifications = dwellings
-        model.month_events.notification_category = incidents.category[notified]
+        model.month_events.notification_category = categories
+        for intervention in model.interventions:
+            intervention.after_notifications(model, dwellings, categories)

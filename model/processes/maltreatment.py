@@ -62,12 +62,16 @@ class Maltreatment(Process):
         params = model.scenario.maltreatment
         children = children_at_home(p)
         rr = maltreatment_rr(children, p, h, params) * model.modifiers.rr("maltreatment", children)
-        bits = np.zeros(children.size, dtype=np.uint16)
+        # the clocks advance on contiguous vectors over all people (0 for all but the children
+        # at home): three sequential passes are cheaper than gathering ~20 % of the people
+        rr_all = np.zeros(p.count)
+        rr_all[children] = rr
+        bits_all = np.zeros(p.count, dtype=np.uint16)
         for k, kind in enumerate(MALTREATMENT_TYPES):
-            happened = self.clocks[k].advance(children, params.onset_per_child_month[kind] * rr) > 0
-            bits[happened] |= np.uint16(1 << k)
-        maltreated = children[bits > 0]
+            happened, _ = self.clocks[k].advance_dense(params.onset_per_child_month[kind] * rr_all)
+            bits_all[happened] |= np.uint16(1 << k)
+        maltreated = np.flatnonzero(bits_all)
         p.last_maltreated_month[maltreated] = model.month
         model.recorder.count("children_maltreated", p.household[maltreated])
         model.month_events.maltreated = maltreated
-        model.month_events.maltreatment_bits = bits[bits > 0]
+        model.month_events.maltreatment_bits = bits_all[maltreated]

@@ -54,12 +54,18 @@ class Incidents:
     dwelling: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     offender: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # -1: none
     person: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # subject/victim
+    serial: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    """Key of the incident among its source unit's events (with the unit id and category it
+    keys the response's random draws, so they do not depend on other incidents)."""
 
     def extend(self, category: int | np.ndarray, dwelling: np.ndarray,
-               offender: np.ndarray | None = None, person: np.ndarray | None = None) -> None:
+               offender: np.ndarray | None = None, person: np.ndarray | None = None,
+               serial: np.ndarray | None = None) -> None:
         """Append incidents."""
         n = dwelling.size
         none = np.full(n, -1, np.int64)
+        self.serial = np.concatenate([self.serial, np.zeros(n, np.uint32) if serial is None
+                                      else serial.astype(np.uint32)])
         self.category = np.concatenate([self.category,
                                         np.broadcast_to(np.int8(category), n).astype(np.int8)])
         self.dwelling = np.concatenate([self.dwelling, dwelling.astype(np.int32)])
@@ -166,15 +172,19 @@ class PoliceIncidents(Process):
         victims = np.full(offenders.size, -1, np.int64)
         violent = np.isin(category, [CATEGORY_INDEX[c] for c in VIOLENT])
         if violent.any():
-            victims[violent] = self._draw_victims(model, h.force_area[dwelling[violent]], at_risk)
-        incidents.extend(category.astype(np.int8), dwelling, offenders, victims)
+            victims[violent] = self._draw_victims(model, h.force_area[dwelling[violent]], at_risk,
+                                                  offenders[violent], serial[violent])
+        incidents.extend(category.astype(np.int8), dwelling, offenders, victims, serial)
 
     def _draw_victims(self, model: EarlyActionModel, force_area: np.ndarray,
-                      candidate_mask: np.ndarray) -> np.ndarray:
+                      candidate_mask: np.ndarray, offenders: np.ndarray,
+                      serial: np.ndarray) -> np.ndarray:
         """Victims of violence: within the force area, weighted by victimisation risk.
 
         Candidates are the people at risk of offending (aged 10+, alive, not in custody),
         ordered by force area and then id; one cumulative sum of their weights over Wales.
+        The uniform that picks each victim is keyed by the offender and the offence's event
+        number, so one offence's victim does not depend on how many other offences there are.
         """
         params = model.scenario.police
         person = model.person_view()
@@ -192,7 +202,7 @@ class PoliceIncidents(Process):
         starts = ends - sizes
         low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
         high = cumulative[np.maximum(ends - 1, 0)]
-        u = self.stream.generator.random(force_area.size)
+        u = self.stream.uniform(offenders, serial, salt=71)
         target = low[force_area] + u * (high[force_area] - low[force_area])
         pick = np.minimum(np.searchsorted(cumulative, target, side="right"), candidates.size - 1)
         return candidates[pick]
@@ -211,12 +221,13 @@ class PoliceIncidents(Process):
             counts = self.household_clocks[category].advance(
                 da_ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
             where = np.repeat(da_ids, counts)
+            serial = self.household_clocks[category].events[where] - _occurrence_from_end(where)
             victims = _domestic_abuse_victims(model, where)
             offenders = _domestic_abuse_offenders(model, where, victims)
             if category == "domestic_abuse_crime":
-                incidents.extend(CATEGORY_INDEX[category], where, offenders, victims)
+                incidents.extend(CATEGORY_INDEX[category], where, offenders, victims, serial)
             else:
-                incidents.extend(CATEGORY_INDEX[category], where, None, victims)
+                incidents.extend(CATEGORY_INDEX[category], where, None, victims, serial)
         # every dwelling on contiguous vectors (0 where vacant), factors in the original order
         n_active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
         welfare = params.welfare_concern_per_household_month * dep_rr
@@ -233,7 +244,9 @@ class PoliceIncidents(Process):
             hazard *= occupied
             ids, counts = self.household_clocks[category].advance_dense(
                 hazard, max_events=MAX_INCIDENTS_PER_MONTH)
-            incidents.extend(CATEGORY_INDEX[category], np.repeat(ids, counts))
+            where = np.repeat(ids, counts)
+            serial = self.household_clocks[category].events[where] - _occurrence_from_end(where)
+            incidents.extend(CATEGORY_INDEX[category], where, serial=serial)
 
     def _person_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
         p, h, params = model.people, model.households, model.scenario.police
@@ -251,15 +264,20 @@ class PoliceIncidents(Process):
         adults, counts = self.mental_health.advance_dense(
             hazard, max_events=MAX_INCIDENTS_PER_MONTH)
         people = np.repeat(adults, counts)
-        incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people)
+        serial = self.mental_health.events[people] - _occurrence_from_end(people)
+        incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
+                         serial)
 
         youth = np.flatnonzero(alive & (age >= 120) & (age < 216))
         hazard = (params.missing_person_per_child_month
                   * params.missing_person_ace_rr_per_ace ** ace_count(p.aces[youth])
-                  * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0))
+                  * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0)
+                  * model.modifiers.rr("missing_person", youth))
         counts = self.missing.advance(youth, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
         people = np.repeat(youth, counts)
-        incidents.extend(CATEGORY_INDEX["missing_person"], p.household[people], None, people)
+        serial = self.missing.events[people] - _occurrence_from_end(people)
+        incidents.extend(CATEGORY_INDEX["missing_person"], p.household[people], None, people,
+                         serial)
 
     def _record(self, model: EarlyActionModel, incidents: Incidents) -> None:
         h, params, rec = model.households, model.scenario.police, model.recorder
