@@ -211,6 +211,23 @@ class EarlyActionModel(mesa.Model):
     # --- public API ---------------------------------------------------------------------------
 
     @property
+    def scenario(self) -> Scenario:
+        """The scenario this model runs.
+
+        Mesa 3.5 added an experimental ``Model.scenario`` of its own, set in
+        ``Model.__init__``; this property keeps ours apart from it (Mesa's is kept in
+        ``mesa_scenario``), so the model works on Mesa 3.3 to 3.5.
+        """
+        return self._eat_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        if isinstance(value, Scenario):
+            self._eat_scenario = value
+        else:
+            self.mesa_scenario = value
+
+    @property
     def people(self):
         """The people arrays (:class:`model.population.People`)."""
         return self.population.people
