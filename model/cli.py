@@ -27,8 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from model.scenario import MAX_YEARS
-from model.simulation import MAX_SCALE
+from model.scenario import MAX_SCALE, MAX_YEARS
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR",
 """Where scenarios are found by name (override with the EAT_SCENARIO_DIR environment variable)."""
 
 MAX_YEARS = 25
+MAX_SCALE = 10_000
+"""Coarsest population scale: one household in 10,000."""
 
 
 class ScenarioError(ValueError):
@@ -175,7 +178,8 @@ def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
                                 f"(or give a path to a .yaml file)")
     label = f"scenario file '{path}'"
     if str(path.resolve()) in chain:
-        raise ScenarioError(f"{label}: 'extends' makes a cycle: {' -> '.join(chain)}")
+        loop = " -> ".join((*chain, str(path.resolve())))
+        raise ScenarioError(f"{label}: 'extends' makes a cycle: {loop}")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -235,6 +239,23 @@ def _validate(data: dict[str, Any], label: str) -> Scenario:
         raise ScenarioError(_explain(err, label)) from None
 
 
+def _allowed_names(loc: tuple) -> str:
+    """What may stand where an unknown field was found: the closest names, or all of them."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part)) if model else None
+        annotation = getattr(field, "annotation", None)
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+            else None
+    if model is None:
+        return "see docs/parameters.md and docs/scenarios.md for the allowed fields"
+    names = sorted(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), names, n=3)
+    if close:
+        return f"did you mean {' or '.join(repr(c) for c in close)}? (docs/parameters.md)"
+    return f"allowed: {', '.join(names)}"
+
+
 def _explain(err: ValidationError, label: str) -> str:
     """One line per problem: field path, the value given and what is allowed."""
     lines = []
@@ -243,8 +264,8 @@ def _explain(err: ValidationError, label: str) -> str:
         kind = problem["type"]
         value = problem.get("input")
         if kind == "extra_forbidden":
-            lines.append(f"field '{path}': unknown field (value {value!r}); check the spelling "
-                         f"against docs/parameters.md")
+            lines.append(f"field '{path}': unknown field (value {value!r}); "
+                         f"{_allowed_names(problem['loc'])}")
         elif kind == "missing":
             lines.append(f"field '{path}': required but missing")
         elif not problem["loc"]:

@@ -56,7 +56,13 @@ from model.processes.maltreatment import Maltreatment
 from model.processes.police import Incidents, PoliceIncidents
 from model.recorder import N_CELLS, MonthlyRecorder
 from model.reference import force_areas
-from model.scenario import Scenario, ScenarioError, check_intervention_starts, load_scenario
+from model.scenario import (
+    MAX_SCALE,
+    Scenario,
+    ScenarioError,
+    check_intervention_starts,
+    load_scenario,
+)
 from model.services import AGENCY_TYPES, Agency
 
 STREAM_NAMES = ("population", "network", "demography", "adversity", "maltreatment", "aces",
@@ -70,7 +76,6 @@ PROCESS_ORDER: tuple[type[Process], ...] = (
 )
 """The fixed order of the monthly processes (docs/ODD.md, process overview)."""
 
-MAX_SCALE = 10_000
 WARMUP_MONTHS = 24
 
 
