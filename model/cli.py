@@ -121,6 +121,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default: results/SCENARIO-sSEED)")
     run.set_defaults(handler=_cmd_run)
 
+    compare = commands.add_parser(
+        "compare", help="paired comparison of scenarios over replicates",
+        description="Run replicate k of every scenario with the same seed (common random "
+                    "numbers) and report paired differences from the first scenario: median and "
+                    "10-90 %% band over replicates, for Wales and each force area at 1, 5 and 10 "
+                    "years. Writes DIR/comparison.parquet, DIR/headline.csv, per-scenario time "
+                    "series and figures (PNG and PDF).")
+    compare.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                         help="the baseline first, then one or more scenarios (names or paths)")
+    compare.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
+                         help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
+    compare.add_argument("--years", type=parse_years, default=10, metavar="Y",
+                         help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
+    compare.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
+                         help="population scale (default 1:20)")
+    compare.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                         help="root seed of the replicate seeds (default 0)")
+    compare.add_argument("--levers", action="store_true",
+                         help="also run the baseline plus each intervention of the last "
+                              "scenario alone, to show what each lever contributes")
+    compare.add_argument("--workers", type=parse_workers, default=None, metavar="N",
+                         help="local worker processes (default: one per core; 1 runs here)")
+    compare.add_argument("--out", type=Path, default=None, metavar="DIR",
+                         help="output folder (default: results/compare-A-B-sSEED)")
+    compare.set_defaults(handler=_cmd_compare)
+
     validate = commands.add_parser(
         "validate", help="run the baseline and compare it with published Welsh figures",
         description="Run the 'symptoms' baseline and compare it with every target in "
@@ -295,7 +321,8 @@ def _usual_permissions(folder: Path) -> None:
 
 
 @contextmanager
-def _progress_bar(console: Any, label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+def _progress_bar(console: Any, label: str, total: int, unit: str = "months"
+                  ) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar over months; yields the ``progress(done, total)`` callback."""
     from rich.progress import (
         BarColumn,
@@ -307,7 +334,7 @@ def _progress_bar(console: Any, label: str, total: int) -> Iterator[Callable[[in
     )
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("months"), TimeElapsedColumn(), TextColumn("ETA"),
+               TextColumn(unit), TimeElapsedColumn(), TextColumn("ETA"),
                TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task(label, total=total)
@@ -356,6 +383,141 @@ def _console(stream: Any) -> Any:
     if not stream.isatty() and "COLUMNS" not in os.environ:
         width = 120
     return Console(file=stream, width=width)
+
+
+# --- compare --------------------------------------------------------------------------------
+
+MAX_REPLICATES = 1000
+
+
+def parse_replicates(text: str) -> int:
+    """``--replicates``: a whole number from 2 to MAX_REPLICATES."""
+    if not re.fullmatch(r"\d+", text.strip()) or not 2 <= int(text) <= MAX_REPLICATES:
+        raise UsageError(f"argument --replicates: value '{text}' is not allowed: give a whole "
+                         f"number from 2 to {MAX_REPLICATES}")
+    return int(text)
+
+
+def parse_workers(text: str) -> int:
+    """``--workers``: a whole number from 1 to 256."""
+    if not re.fullmatch(r"\d+", text.strip()) or not 1 <= int(text) <= 256:
+        raise UsageError(f"argument --workers: value '{text}' is not allowed: give a whole "
+                         f"number from 1 to 256")
+    return int(text)
+
+
+class _ComparisonOutput:
+    """What ``compare`` writes: tables, time series and figures, in one folder."""
+
+    def __init__(self, comparison: Any):
+        self.comparison = comparison
+
+    def write(self, folder: Path) -> None:
+        from model import plots
+
+        self.comparison.write(folder)
+        plots.save(plots.comparison_figure(self.comparison), folder / "comparison")
+        plots.save(plots.levels_figure(self.comparison, "incidents_total"),
+                   folder / "levels_incidents")
+        if self.comparison.levers:
+            plots.save(plots.lever_figure(self.comparison), folder / "levers")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from model.experiment import compare
+    from model.scenario import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise UsageError("compare needs at least two scenarios: the baseline first, then the "
+                         "scenarios to compare with it")
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
+    for scenario in scenarios:
+        from model.scenario import check_intervention_starts
+
+        try:
+            check_intervention_starts(scenario, args.years)
+        except ValueError as err:
+            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
+                from None
+    stem = "-".join(_safe_name(n) for n in names[:3])
+    out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
+    _check_out_dir(out)
+    err_console = _console(sys.stderr)
+    n_levers = len(scenarios[-1].interventions) if args.levers else 0
+    total = args.replicates * (len(scenarios) + n_levers)
+    err_console.print(f"Comparing {', '.join(names)}: {args.replicates} replicates, "
+                      f"{args.years} years, scale 1:{args.scale}, seed {args.seed}"
+                      + (f", plus {n_levers} single levers" if n_levers else ""),
+                      highlight=False)
+    with _progress_bar(err_console, "Runs", total, unit="runs") as progress:
+        comparison = compare(scenarios, replicates=args.replicates, years=args.years,
+                             scale=args.scale, seed=args.seed, levers=args.levers,
+                             workers=args.workers, progress=progress)
+    try:
+        written = _write_result(_ComparisonOutput(comparison), out)
+    except OSError as err:
+        return _fail(f"--out: cannot write results to '{out}': {err}", EXIT_FAILED)
+    console = _console(sys.stdout)
+    for table in _comparison_tables(comparison):
+        console.print(table)
+    narrowing = comparison.band_narrowing(comparison.scenarios[-1])
+    console.print(f"Common random numbers: the paired 10-90 % band of the incident difference "
+                  f"is {narrowing['ratio']:.0%} of the band from independent runs.",
+                  highlight=False)
+    console.print(f"Results and figures: {written}", highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def _comparison_tables(comparison: Any) -> list[Any]:
+    """Wales at 1, 5 and 10 years, then force areas at the horizon, for each scenario."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    headline = comparison.headline()
+    horizons = sorted(headline["years"].unique())
+    tables = []
+    for scenario in comparison.scenarios + list(comparison.levers):
+        rows = headline[headline["scenario"] == scenario]
+        wales = rows[rows["area"] == "Wales"]
+        table = Table(title=f"{escape(scenario)} minus {escape(comparison.baseline)}, Wales: "
+                            f"median [10-90 % band] over {len(comparison.seeds)} replicates",
+                      title_justify="left",
+                      caption="flows summed over the years; stocks at the end",
+                      caption_justify="left")
+        table.add_column("metric")
+        for years in horizons:
+            table.add_column(f"{years} year{'s' if years > 1 else ''}", justify="right")
+        for label in dict.fromkeys(wales["label"]):
+            cells = []
+            for years in horizons:
+                r = wales[(wales["label"] == label) & (wales["years"] == years)].iloc[0]
+                cells.append(_band(r))
+            table.add_row(label, *cells)
+        tables.append(table)
+        if scenario in comparison.levers:
+            continue
+        last = horizons[-1]
+        areas = rows[(rows["years"] == last) & (rows["area"] != "Wales")]
+        by_area = Table(title=f"{escape(scenario)} minus {escape(comparison.baseline)} by force "
+                              f"area over {last} years", title_justify="left")
+        by_area.add_column("metric")
+        area_names = list(dict.fromkeys(areas["area"]))
+        for area in area_names:
+            by_area.add_column(area, justify="right")
+        for label in dict.fromkeys(areas["label"]):
+            cells = [_band(areas[(areas["label"] == label) & (areas["area"] == a)].iloc[0])
+                     for a in area_names]
+            by_area.add_row(label, *cells)
+        tables.append(by_area)
+    return tables
+
+
+def _band(row: Any) -> str:
+    return (f"{row['difference_median']:+,.0f} [{row['difference_p10']:+,.0f}, "
+            f"{row['difference_p90']:+,.0f}]")
 
 
 # --- validate -------------------------------------------------------------------------------
