@@ -26,7 +26,13 @@ COMPARISON_PANELS = ("incidents_non_crime", "incidents_crime", "officer_hours",
                      "people_in_custody", "children_aces_4plus", "looked_after_children")
 
 
-def _label(metric: str) -> str:
+FIGURE_TITLES = {"people_in_custody": "People in custody"}
+"""Titles where a figure shows a level and the headline table a sum (custody months)."""
+
+
+def _label(metric: str, figure: bool = False) -> str:
+    if figure and metric in FIGURE_TITLES:
+        return FIGURE_TITLES[metric]
     for name, _, label in HEADLINE_METRICS:
         if name == metric:
             return label
@@ -58,7 +64,7 @@ def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISO
             ax.plot(years, mid, color=colour, label=f"{scenario} - {comparison.baseline}")
         ax.axhline(0, color="#555555", linewidth=0.8)
         unit = ALL_METRICS[metric].unit
-        ax.set_title(_label(metric), fontsize=10)
+        ax.set_title(_label(metric, figure=kind == "stock"), fontsize=10)
         ax.set_xlabel("years from start")
         ax.set_ylabel(("cumulative difference, " + unit.replace(" per month", ""))
                       if kind == "flow" else f"difference, {unit}", fontsize=8)
@@ -82,7 +88,7 @@ def levels_figure(comparison: Comparison, metric: str) -> Figure:
         low, mid, high = np.percentile(series, [BAND[0], 50, BAND[1]], axis=0)
         ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0)
         ax.plot(years, mid, color=colour, label=scenario)
-    ax.set_title(f"{_label(metric)} in Wales", fontsize=10)
+    ax.set_title(f"{_label(metric, figure=True)} in Wales", fontsize=10)
     ax.set_xlabel("years from start")
     ax.set_ylabel(ALL_METRICS[metric].unit)
     ax.legend(fontsize=8, frameon=False)

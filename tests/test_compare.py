@@ -1,0 +1,137 @@
+"""Paired comparisons: common seeds, executor independence, tables, files and the CLI."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.experiment import (
+    HEADLINE_METRICS,
+    RunSpec,
+    compare,
+    replicate_seeds,
+    run_specs,
+)
+from model.scenario import load_scenario
+
+SCALE, YEARS, REPS = 400, 2, 3
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare([load_scenario("symptoms"), load_scenario("systems")], replicates=REPS,
+                   years=YEARS, scale=SCALE, seed=11, workers=1)
+
+
+def test_replicate_seeds_are_reproducible_and_distinct():
+    assert replicate_seeds(5, 4) == replicate_seeds(5, 4)
+    assert len(set(replicate_seeds(5, 50))) == 50
+    assert replicate_seeds(5, 3) == replicate_seeds(5, 4)[:3]
+
+
+def test_replicate_k_uses_the_same_seed_in_every_scenario(comparison):
+    seeds = {name: [r.record["seed"] for r in runs] for name, runs in comparison.results.items()}
+    assert seeds["symptoms"] == seeds["systems"] == comparison.seeds
+
+
+def test_results_do_not_depend_on_the_number_of_workers(comparison):
+    specs = [RunSpec(load_scenario(name), SCALE, seed, YEARS, k)
+             for name in ("symptoms", "systems") for k, seed in enumerate(comparison.seeds)]
+    pooled = run_specs(specs, workers=2)
+    serial = comparison.results["symptoms"] + comparison.results["systems"]
+    for a, b in zip(pooled, serial, strict=True):
+        assert np.array_equal(a.values, b.values)
+
+
+def test_a_scenario_that_changes_nothing_has_zero_paired_differences():
+    same = load_scenario("symptoms").model_copy(update={"name": "symptoms again"})
+    c = compare([load_scenario("symptoms"), same], replicates=2, years=1, scale=SCALE, seed=3,
+                workers=1)
+    for metric, _, _ in HEADLINE_METRICS:
+        assert not c.paired("symptoms again", metric).any(), metric
+
+
+def test_paired_differences_are_scenario_minus_baseline(comparison):
+    diff = comparison.paired("systems", "custody_sentences")
+    expected = np.stack([r.by_force_area("custody_sentences") for r in
+                         comparison.results["systems"]]) - np.stack(
+        [r.by_force_area("custody_sentences") for r in comparison.results["symptoms"]])
+    assert np.array_equal(diff, expected)
+
+
+def test_headline_table_has_bands_by_area_and_horizon(comparison):
+    table = comparison.headline(horizons=(1, 2, 5))
+    assert set(table["years"]) == {1, 2}  # 5 is beyond the horizon
+    assert set(table["area"]) == {"Dyfed-Powys", "Gwent", "North Wales", "South Wales", "Wales"}
+    assert (table["difference_p10"] <= table["difference_median"]).all()
+    assert (table["difference_median"] <= table["difference_p90"]).all()
+    wales = table[(table["area"] == "Wales") & (table["years"] == 2)].set_index("metric")
+    for metric in ("incidents_total", "arrests"):
+        totals = [r.wales(metric)[:24].sum() for r in comparison.results["symptoms"]]
+        assert wales.at[metric, "baseline_median"] == pytest.approx(np.median(totals))
+
+
+def test_paired_band_is_narrower_than_independent_runs(comparison):
+    narrowing = comparison.band_narrowing("systems", "incidents_total")
+    assert narrowing["paired_band"] < narrowing["independent_band"]
+    assert 0 <= narrowing["ratio"] < 1
+
+
+def test_lever_contributions_run_each_lever_alone():
+    systems = load_scenario("systems")
+    c = compare([load_scenario("symptoms"), systems], replicates=2, years=1, scale=SCALE,
+                seed=3, levers=True, workers=1)
+    assert list(c.levers) == [f"lever:{s.name}" for s in systems.interventions]
+    table = c.headline(horizons=(1,))
+    assert table["lever"].any()
+    assert set(table[table["lever"]]["scenario"]) == set(c.levers)
+
+
+def test_write_produces_tidy_files(comparison, tmp_path):
+    paths = comparison.write(tmp_path)
+    frame = pd.read_parquet(paths["comparison"])
+    assert {"scenario", "baseline", "metric", "month", "force_area", "difference_median",
+            "difference_p10", "difference_p90", "difference_mean"} <= set(frame.columns)
+    assert frame["month"].max() == YEARS * 12 - 1
+    assert pd.read_csv(paths["headline"]).shape[0] > 0
+    series = pd.read_parquet(tmp_path / "timeseries_systems.parquet")
+    assert series["seed"].nunique() == REPS
+
+
+def test_cli_compare_writes_tables_figures_and_prints_bands(cli, tmp_path):
+    out = tmp_path / "cmp"
+    outcome = cli("compare", "symptoms", "systems", "--replicates", "2", "--years", "1",
+                  "--scale", "1:400", "--seed", "2", "--workers", "1", "--out", out)
+    assert outcome.code == 0, outcome.err
+    for name in ("comparison.parquet", "headline.csv", "comparison.png", "comparison.pdf",
+                 "levels_incidents.png", "timeseries_symptoms.parquet"):
+        assert (out / name).is_file(), name
+    assert "systems minus symptoms, Wales" in outcome.out
+    assert "by force area" in outcome.out
+    assert "Common random numbers" in outcome.out
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["symptoms"], ["at least two scenarios"]),
+    (["symptoms", "systems", "--replicates", "1"], ["--replicates", "'1'", "2 to"]),
+    (["symptoms", "symptoms"], ["names must differ"]),
+    (["symptoms", "systems", "--workers", "0"], ["--workers", "'0'"]),
+    (["symptoms", "nowhere"], ["unknown scenario 'nowhere'"]),
+])
+def test_cli_compare_bad_arguments(cli, tmp_path, args, words):
+    outcome = cli("compare", *args, "--out", tmp_path / "x")
+    assert outcome.code == 2
+    assert outcome.err.startswith("error: ")
+    assert len(outcome.err.strip().splitlines()) == 1
+    for word in words:
+        assert word in outcome.err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_compare_refuses_an_intervention_starting_after_the_horizon(cli, tmp_path):
+    late = tmp_path / "late.yaml"
+    late.write_text("name: late\nextends: symptoms\ninterventions:\n"
+                    "  - type: youth_diversion\n    start_month: 30\n")
+    outcome = cli("compare", "symptoms", late, "--years", "2", "--replicates", "2",
+                  "--out", tmp_path / "x")
+    assert outcome.code == 2
+    assert "start_month 30" in outcome.err and "horizon" in outcome.err
