@@ -204,7 +204,10 @@ def test_each_value_of_a_list_or_table_parameter_is_within_its_range(row):
 def test_odd_refers_to_parameter_names_that_exist():
     """Every `name` in the ODD's formulas that looks like a parameter is a real parameter."""
     text = _read(ODD)
+    from model.intervention_specs import INTERVENTION_TYPES
+
     known = {name for cls in PARAMETER_GROUPS.values() for name in cls.model_fields}
+    known |= {name for cls in INTERVENTION_TYPES.values() for name in cls.model_fields}
     suffixes = ("_per_month", "_rr", "_share", "_per_ace", "_per_person_month",
                 "_per_household_month", "_per_child_month", "_per_adult_month")
     quoted = set(re.findall(r"`([a-z0-9_]+)`", text))
@@ -216,10 +219,6 @@ def test_odd_refers_to_parameter_names_that_exist():
     unknown = sorted(candidates - known - allowed_other)
     assert not unknown, f"docs/ODD.md names parameters that do not exist: {unknown}"
 
-
-if __name__ == "__main__":
-    write_metrics_table()
-    print(f"rewrote the metrics table in {OUTPUTS.relative_to(ROOT)}")
 
 
 def test_scenarios_md_is_generated_from_the_code():
@@ -236,3 +235,8 @@ def test_every_intervention_field_has_evidence():
         assert row["source"] != "assumption" or row["low"] < row["high"], row
         if row["low"] is not None and isinstance(row["default"], (int, float)):
             assert row["low"] <= row["default"] <= row["high"], row
+
+
+if __name__ == "__main__":
+    write_metrics_table()
+    print(f"rewrote the metrics table in {OUTPUTS.relative_to(ROOT)}")
