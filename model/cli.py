@@ -463,6 +463,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     console = _console(sys.stdout)
     for table in _comparison_tables(comparison):
         console.print(table)
+    console.print(_officer_time(comparison), highlight=False)
     narrowing = comparison.band_narrowing(comparison.scenarios[-1])
     console.print(f"Common random numbers: the paired 10-90 % band of the incident difference "
                   f"is {narrowing['ratio']:.0%} of the band from independent runs.",
@@ -502,7 +503,8 @@ def _comparison_tables(comparison: Any) -> list[Any]:
         last = horizons[-1]
         areas = rows[(rows["years"] == last) & (rows["area"] != "Wales")]
         by_area = Table(title=f"{escape(scenario)} minus {escape(comparison.baseline)} by force "
-                              f"area over {last} years", title_justify="left")
+                              f"area over {last} year{'s' if last > 1 else ''}",
+                        title_justify="left")
         by_area.add_column("metric")
         area_names = list(dict.fromkeys(areas["area"]))
         for area in area_names:
@@ -516,8 +518,40 @@ def _comparison_tables(comparison: Any) -> list[Any]:
 
 
 def _band(row: Any) -> str:
-    return (f"{row['difference_median']:+,.0f} [{row['difference_p10']:+,.0f}, "
-            f"{row['difference_p90']:+,.0f}]")
+    return (f"{_compact(row['difference_median'])} [{_compact(row['difference_p10'])}, "
+            f"{_compact(row['difference_p90'])}]")
+
+
+def _compact(value: float) -> str:
+    """A signed number in at most about six characters: +640, -52.3k, +1.24M."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:+.3g}M"
+    if size >= 1e4:
+        return f"{value / 1e3:+.3g}k"
+    return f"{value:+,.0f}"
+
+
+def _officer_time(comparison: Any) -> str:
+    """Officer-hours freed (or used) a month in the final year, against the hours available."""
+    import numpy as np
+
+    from model.experiment import wales_series
+
+    lines = []
+    last = slice(max(0, comparison.years * 12 - 12), comparison.years * 12)
+    available = wales_series(comparison.results[comparison.baseline],
+                             "officer_hours_available")[:, last].mean()
+    for scenario in comparison.scenarios:
+        diff = (wales_series(comparison.results[scenario], "officer_hours")
+                - wales_series(comparison.results[comparison.baseline], "officer_hours"))
+        monthly = diff[:, last].mean(axis=1)
+        low, mid, high = np.percentile(monthly, [10, 50, 90])
+        verb = "freed" if mid < 0 else "used"
+        lines.append(f"Officer time, {scenario}: {abs(mid):,.0f} officer-hours a month {verb} in "
+                     f"year {comparison.years} ([{low:+,.0f}, {high:+,.0f}]), "
+                     f"{abs(mid) / available:.1%} of the {available:,.0f} available.")
+    return "\n".join(lines)
 
 
 # --- validate -------------------------------------------------------------------------------

@@ -164,8 +164,15 @@ class Comparison:
             return values[:, :months].sum(axis=1)
         return values[:, months - 1]
 
-    def headline(self, horizons: Sequence[int] = (1, 5, 10)) -> pd.DataFrame:
-        """Paired differences with bands, by scenario, metric, horizon and area (Wales too)."""
+    def headline(self, horizons: Sequence[int] | None = None) -> pd.DataFrame:
+        """Paired differences with bands, by scenario, metric, horizon and area (Wales too).
+
+        Args:
+            horizons: years to summarise over (default: 1, 5 and 10 within the horizon, and
+                the horizon itself).
+        """
+        if horizons is None:
+            horizons = sorted({h for h in (1, 5, 10) if h <= self.years} | {self.years})
         rows = []
         labels = [a.label for a in force_areas()] + ["Wales"]
         for scenario in self.scenarios + list(self.levers):
