@@ -16,6 +16,7 @@ nothing until it has finished: on an error or Ctrl-C (exit code 130) no output i
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import re
@@ -170,7 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("--markdown", action="store_true",
                         help="print the Markdown reference (docs/parameters.md) instead")
     params.set_defaults(handler=_cmd_params)
+
+    for module_name in PLUGIN_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            continue
+        module.register(commands)
     return parser
+
+
+PLUGIN_COMMANDS = ("model.cli_budget", "model.cli_experiment")
+"""Modules that add subcommands: each has ``register(commands)`` taking the argparse
+subparsers object and adding its parsers with ``set_defaults(handler=...)``. A handler receives
+the parsed arguments and returns the exit code; it may raise :class:`UsageError` or
+:class:`model.scenario.ScenarioError` for one-line errors (exit code 2)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
