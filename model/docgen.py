@@ -8,17 +8,12 @@ documentation cannot drift from the code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from model.intervention_specs import INTERVENTION_TYPES, intervention_table
-from model.parameters import parameters_markdown
+from model.parameters import markdown_row, parameters_markdown
 from model.scenario import available_scenarios, load_scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-
-
-def _fmt(value: Any) -> str:
-    return str(value)
 
 
 def scenarios_markdown() -> str:
@@ -63,14 +58,7 @@ def scenarios_markdown() -> str:
             lines += ["", " ".join(part.strip() for part in doc[1].splitlines())]
         lines += ["", "| field | default | unit | evidence (range) | meaning |",
                   "| --- | --- | --- | --- | --- |"]
-        for row in rows:
-            if row["type"] != kind:
-                continue
-            evidence = row["source"]
-            if row["low"] is not None:
-                evidence += f" ({row['low']} to {row['high']})"
-            lines.append(f"| `{row['name']}` | {_fmt(row['default'])} | {row['unit']} | "
-                         f"{evidence} | {row['description']} |")
+        lines += [markdown_row(row) for row in rows if row["type"] == kind]
     return "\n".join(lines) + "\n"
 
 

@@ -620,12 +620,17 @@ def parameters_markdown() -> str:
             lines += ["", f"## {current}", "",
                       "| parameter | default | unit | source or assumption (range) | meaning |",
                       "| --- | --- | --- | --- | --- |"]
-        evidence = row["source"]
-        if row["low"] is not None:
-            evidence += f" ({row['low']} to {row['high']})"
-        lines.append(f"| `{row['name']}` | {_fmt(row['default'])} | {row['unit']} | {evidence} | "
-                     f"{row['description']} |")
+        lines.append(markdown_row(row))
     return "\n".join(lines) + "\n"
+
+
+def markdown_row(row: dict[str, Any]) -> str:
+    """One table row: name, default, unit, source or assumption with its range, meaning."""
+    evidence = row["source"]
+    if row["low"] is not None:
+        evidence += f" ({row['low']} to {row['high']})"
+    return (f"| `{row['name']}` | {_fmt(row['default'])} | {row['unit']} | {evidence} | "
+            f"{row['description']} |")
 
 
 def _fmt(value: Any) -> str:
