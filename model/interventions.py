@@ -58,6 +58,10 @@ RESPONSE_SHARES: dict[str, str] = {
 """Every optional response an intervention may switch on, with its unit kind (default 0)."""
 
 Factor = Callable[[np.ndarray], np.ndarray | float]
+Support = Callable[[int], np.ndarray]
+"""Units ``0 .. n - 1`` where a factor may differ from 1 (ascending ids); elsewhere it is 1."""
+_NO_IDS = np.zeros(0, np.int64)
+_NO_VALUES = np.zeros(0, np.float64)
 
 
 class Modifiers:
@@ -66,9 +70,13 @@ class Modifiers:
     def __init__(self) -> None:
         self._rr: dict[str, list[Factor]] = {}
         self._share: dict[str, list[Factor]] = {}
+        self._support: dict[str, list[Support | None]] = {}
 
-    def add_rr(self, hazard: str, factor: Factor) -> None:
+    def add_rr(self, hazard: str, factor: Factor, support: Support | None = None) -> None:
         """Multiply ``hazard`` by ``factor(ids)``.
+
+        ``support(n)``, when given, lists the units among ``0 .. n - 1`` where the factor may
+        differ from 1, so that :meth:`sparse_rr` evaluates it only there.
 
         Raises:
             KeyError: ``hazard`` is not one of :data:`MODIFIABLE_HAZARDS`.
@@ -76,6 +84,7 @@ class Modifiers:
         if hazard not in MODIFIABLE_HAZARDS:
             raise KeyError(f"unknown hazard '{hazard}'; allowed: {sorted(MODIFIABLE_HAZARDS)}")
         self._rr.setdefault(hazard, []).append(factor)
+        self._support.setdefault(hazard, []).append(support)
 
     def add_share(self, response: str, factor: Factor) -> None:
         """Let ``response`` happen with chance ``factor(ids)`` (several combine as 1 - prod(1-s)).
@@ -93,6 +102,31 @@ class Modifiers:
         for factor in self._rr.get(hazard, ()):
             result = result * factor(ids)
         return result
+
+    def sparse_rr(self, hazard: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Relative risk of ``hazard`` for units ``0 .. n - 1`` as (ascending ids, values).
+
+        Units not listed have relative risk 1. The values are :meth:`rr` of the listed ids
+        (the same product of factors, in the same order), so multiplying a hazard by them
+        gives the same numbers as multiplying by the dense relative risks. Factors without a
+        support are evaluated for every unit.
+        """
+        factors = self._rr.get(hazard)
+        if not factors:
+            return _NO_IDS, _NO_VALUES
+        supports = self._support[hazard]
+        if any(s is None for s in supports):
+            ids = np.arange(n)
+        else:
+            parts = [s(n) for s in supports]
+            ids = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+            ids = ids.astype(np.int64, copy=False)
+        if ids.size == 0:
+            return _NO_IDS, _NO_VALUES
+        values = self.rr(hazard, ids)
+        if isinstance(values, float):
+            values = np.full(ids.size, values)
+        return ids, np.ascontiguousarray(values, dtype=np.float64)
 
     def share(self, response: str, ids: np.ndarray) -> np.ndarray | float:
         """Chance of ``response`` for the units ``ids`` (0.0 when nothing switches it on)."""
@@ -128,6 +162,10 @@ class PersonTimer:
         known = ids[inside]
         out[inside] = np.where(self.until[known] > month, self.value[known], 1.0)
         return out
+
+    def support(self, n: int, month: int) -> np.ndarray:
+        """Ids below ``n`` whose relative risk applies in ``month`` (ascending)."""
+        return np.flatnonzero(self.until[:n] > month)
 
     def _fit(self, size: int) -> None:
         if size > self.until.size:
@@ -244,7 +282,10 @@ class OperationEncompassRuntime(Intervention):
         super().__init__(spec, model)
         self.support = PersonTimer()
         for hazard in ("missing_person", "offending"):
-            model.modifiers.add_rr(hazard, self._support_rr)
+            model.modifiers.add_rr(hazard, self._support_rr, self._supported_ids)
+
+    def _supported_ids(self, n: int) -> np.ndarray:
+        return self.support.support(n, self.model.month)
 
     def _support_rr(self, ids: np.ndarray) -> np.ndarray:
         return self.support.rr(ids, self.model.month)
@@ -281,7 +322,8 @@ class YouthDiversionRuntime(Intervention):
         super().__init__(spec, model)
         self.after_diversion = PersonTimer()
         model.modifiers.add_share("youth_diversion", self._share)
-        model.modifiers.add_rr("offending", self._reoffending_rr)
+        model.modifiers.add_rr("offending", self._reoffending_rr,
+                               lambda n: self.after_diversion.support(n, self.model.month))
 
     def _share(self, ids: np.ndarray) -> float:
         return self.coverage
@@ -305,7 +347,8 @@ class TraumaInformedCustodyRuntime(Intervention):
         self.after_support = PersonTimer()
         self.custody = PersonTimer()
         model.modifiers.add_share("custody_liaison", self._eligible_share)
-        model.modifiers.add_rr("offending", self._reoffending_rr)
+        model.modifiers.add_rr("offending", self._reoffending_rr,
+                               lambda n: self.after_support.support(n, self.model.month))
         model.modifiers.add_rr("custody", self._custody_rr)
 
     def _reoffending_rr(self, ids: np.ndarray) -> np.ndarray:
@@ -344,7 +387,11 @@ class CommunityResilienceRuntime(Intervention):
         self.u = model.streams["interventions"].uniform(np.arange(h.size), 0, salt=320)
         self._covered_share = -1.0
         for state in ADVERSITY_STATES:
-            model.modifiers.add_rr(f"onset.{state}", self._onset_rr)
+            model.modifiers.add_rr(f"onset.{state}", self._onset_rr, self._onset_support)
+
+    def _onset_support(self, n: int) -> np.ndarray:
+        # elsewhere own = 1 and spill = 1 - x * 0 = 1 exactly
+        return np.flatnonzero(self.taking_part[:n] | (self.neighbour_share[:n] != 0))
 
     def _onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
         own = np.where(self.taking_part[dwellings], self.spec.onset_rr, 1.0)
@@ -410,6 +457,17 @@ class EarlyHelpEffects:
             self._mask = self.model.households.early_help_until > self.model.month
         return self._mask
 
+    def dwellings(self, n: int) -> np.ndarray:
+        """Supported dwellings below ``n`` (where the onset factor may differ from 1)."""
+        return np.flatnonzero(self.supported()[:n])
+
+    def members(self, n: int) -> np.ndarray:
+        """People ``0 .. n - 1`` whose dwelling is supported (where the person factors apply)."""
+        supported = self.supported()
+        if not supported.any():
+            return _NO_IDS
+        return np.flatnonzero(supported.take(self.model.people.household[:n]))
+
     def onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
         """Adversity onset relative risk."""
         return np.where(self.supported()[dwellings], self.params.adversity_onset_rr, 1.0)
@@ -431,9 +489,9 @@ def register_early_help_effects(model: EarlyActionModel) -> None:
     """Put the effects of early-help support on the hazards they change."""
     effects = EarlyHelpEffects(model)
     for state in ADVERSITY_STATES:
-        model.modifiers.add_rr(f"onset.{state}", effects.onset_rr)
-    model.modifiers.add_rr("maltreatment", effects.maltreatment_rr)
-    model.modifiers.add_rr("offending", effects.offending_rr)
+        model.modifiers.add_rr(f"onset.{state}", effects.onset_rr, effects.dwellings)
+    model.modifiers.add_rr("maltreatment", effects.maltreatment_rr, effects.members)
+    model.modifiers.add_rr("offending", effects.offending_rr, effects.members)
 
 
 def build_interventions(model: EarlyActionModel) -> list[Intervention]:

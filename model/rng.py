@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -48,6 +50,18 @@ def keyed_uniform(key: int, unit_ids: np.ndarray, counters: np.ndarray | int) ->
     Returns:
         float64 array with one uniform per unit id, never exactly 0 or 1.
     """
+    ids = np.atleast_1d(np.asarray(unit_ids)).astype(np.uint64)
+    ctr = np.atleast_1d(np.asarray(counters)).astype(np.uint64)
+    if ctr.size == ids.size and ctr.ndim == 1:
+        return kernels.keyed_uniform(np.uint64(key), ids, ctr, np.uint64(0))
+    if ctr.size == 1:
+        return kernels.keyed_uniform(np.uint64(key), ids, ctr[:0], ctr[0])
+    return keyed_uniform_numpy(key, ids, ctr)
+
+
+def keyed_uniform_numpy(key: int, unit_ids: np.ndarray, counters: np.ndarray | int
+                        ) -> np.ndarray:
+    """:func:`keyed_uniform` in NumPy (the reference the compiled hash is tested against)."""
     ids = np.atleast_1d(np.asarray(unit_ids)).astype(np.uint64)
     ctr = np.atleast_1d(np.asarray(counters)).astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -146,13 +160,19 @@ class HazardClocks:
             how many each had.
         """
         m = hazard.size
-        acc = self.accumulated[:m]
-        acc += hazard
-        ids = np.flatnonzero(acc >= self.threshold[:m])
+        ids = kernels.add_and_collect(self.accumulated[:m], self.threshold[:m],
+                                      np.ascontiguousarray(hazard, dtype=np.float64))
+        return ids, self.finish(ids, max_events)
+
+    def finish(self, ids: np.ndarray, max_events: int = 1) -> np.ndarray:
+        """Events of ``ids``, whose accumulated hazard was advanced and reached the threshold.
+
+        For the fused kernels of :mod:`model.kernels`, which add a month of hazard in place
+        and collect the units that crossed (ascending); returns how many events each had.
+        """
         if ids.size == 0:
-            return ids, np.zeros(0, np.int32)
-        counts = self._cross(ids, acc[ids], self.threshold[ids], max_events)
-        return ids, counts
+            return np.zeros(0, np.int32)
+        return self._cross(ids, self.accumulated[ids], self.threshold[ids], max_events)
 
     def _cross(self, ids: np.ndarray, acc: np.ndarray, thr: np.ndarray,
                max_events: int) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.rng import HazardClocks, ProcessStream, keyed_uniform
+from model.rng import HazardClocks, ProcessStream, keyed_uniform, keyed_uniform_numpy
 
 N = 200_000
 KEY = 0x1234_5678_9ABC_DEF0
@@ -259,3 +259,16 @@ def test_zero_hazard_never_fires_and_empty_ids_are_fine():
     for _ in range(12):
         assert clock.advance(ids, np.zeros(1000), 5).sum() == 0
     assert clock.advance(np.zeros(0, np.int64), np.zeros(0), 1).size == 0
+
+
+def test_compiled_hash_equals_the_numpy_hash():
+    """The Numba keyed hash gives the same bits as the NumPy reference (arrays and scalars)."""
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 2**40, 10_000)
+    counters = rng.integers(0, 2**31, 10_000)
+    key = 0xDEADBEEF12345678
+    np.testing.assert_array_equal(keyed_uniform(key, ids, counters),
+                                  keyed_uniform_numpy(key, ids, counters))
+    np.testing.assert_array_equal(keyed_uniform(key, ids, 7), keyed_uniform_numpy(key, ids, 7))
+    np.testing.assert_array_equal(keyed_uniform(key, np.array([-1, 3]), 0),
+                                  keyed_uniform_numpy(key, np.array([-1, 3]), 0))

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels
 from model.parameters import ADVERSITY_STATES, AdversityParams
 from model.population import Households
-from model.processes import Process, unit_ids
+from model.processes import Process
 from model.rng import HazardClocks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,16 +96,16 @@ class HouseholdAdversity(Process):
         rr = base_onset_rr(h, p)
         supported = h.early_help_months_left > 0
         ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
+        peer = np.float32(p.peer_effect)  # as NumPy combines it with the float32 shares
         for k, state in enumerate(ADVERSITY_STATES):
-            active = h.adversity[:, k]
-            hazard = p.onset_per_month[state] * rr
-            hazard *= co_occurrence
-            hazard *= 1.0 + p.peer_effect * shares[k]
-            modifier = model.modifiers.rr(f"onset.{state}", unit_ids(h.size))
-            if not isinstance(modifier, float) or modifier != 1.0:
-                hazard *= modifier
-            hazard *= at_risk & ~active
-            started, _ = self.onset[k].advance_dense(hazard)
+            active = np.ascontiguousarray(h.adversity[:, k])
+            # onset x rr x co-occurrence x (1 + peer x share) x interventions, for dwellings at
+            # risk and not in the state: one fused pass
+            mod_ids, mod_values = model.modifiers.sparse_rr(f"onset.{state}", h.size)
+            started = kernels.onset(self.onset[k].accumulated, self.onset[k].threshold,
+                                    float(p.onset_per_month[state]), rr, co_occurrence, peer,
+                                    shares[k], mod_ids, mod_values, at_risk, active)
+            self.onset[k].finish(started)
             spell = np.flatnonzero(at_risk & active)
             ended = spell[self.ending[k].advance(
                 spell, ending_rr[spell] / p.mean_duration_months[state]) > 0]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels
 from model.population import ace_count, move_to_vacant_dwellings
 from model.processes import Process
 from model.rng import HazardClocks
@@ -53,21 +54,19 @@ class Demography(Process):
         p, h, d = model.people, model.households, model.scenario.demography
         n = p.count
         # contiguous full-length vectors: cheaper than gathering the living (most people)
-        living = p.alive[:n]
-        age_all = p.age_months[:n]
-        age_all += living  # the living age one month
-
-        # deaths
-        hazard = self._death_table(model).take(age_all.astype(np.intp)) * living
-        died, _ = self.deaths.advance_dense(hazard)
+        # the living age one month; deaths (fused: one pass)
+        died = kernels.age_and_deaths(p.age_months[:n], p.alive[:n], self._death_table(model),
+                                      self.deaths.accumulated, self.deaths.threshold)
+        self.deaths.finish(died)
         model.remove_people(died)
         model.recorder.count("deaths", p.household[died])
 
         # births to women of childbearing age who are not in custody
-        at_risk = (p.alive[:n] & p.female[:n] & (age_all >= CHILDBEARING_MONTHS[0])
-                   & (age_all < CHILDBEARING_MONTHS[1]) & ~p.in_custody[:n])
         per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
-        mothers, _ = self.births.advance_dense(at_risk * per_month)
+        mothers = kernels.births(p.age_months[:n], p.alive[:n], p.female[:n], p.in_custody[:n],
+                                 CHILDBEARING_MONTHS[0], CHILDBEARING_MONTHS[1], float(per_month),
+                                 self.births.accumulated, self.births.threshold)
+        self.births.finish(mothers)
         babies = model.add_people(mothers.size)
         if babies.size:
             u = self.stream.uniform(babies, 0, salt=5)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels
 from model.parameters import (
     ACE_TYPES,
     ADVERSITY_STATES,
@@ -33,7 +34,7 @@ from model.parameters import (
     PoliceParams,
 )
 from model.population import CELL_DEPRIVATION, NO_MONTH, People, ace_count
-from model.processes import Process, unit_ids
+from model.processes import Process
 from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
 
@@ -143,22 +144,20 @@ class PoliceIncidents(Process):
         p, h, params = model.people, model.households, model.scenario.police
         n = p.count
         person = model.person_view()
-        at_risk = p.alive[:n] & (p.age_months[:n] >= 120) & ~p.in_custody[:n]
-        # the relative risk of offending_rr, on contiguous vectors, factor by factor in the
-        # same order (so the same values): age and sex, ACEs, deprivation, a recent sanction
-        age_sex = _offending_age_sex_rr(params)
-        rr = age_sex.take(p.age_months[:n].astype(np.intp) * 2 + p.female[:n])
-        rr *= (params.offending_ace_rr_per_ace ** np.arange(
-            ACE_COUNTS, dtype=np.int8)).take(person.ace_count)
-        rr *= np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION].take(person.cell)
-        recent = np.flatnonzero(p.last_sanction_month[:n] > model.month - SANCTION_MEMORY_MONTHS)
-        rr[recent] *= params.repeat_offending_rr
-        hazard = params.offending_per_person_month * rr
-        modifier = model.modifiers.rr("offending", unit_ids(n))
-        if not isinstance(modifier, float) or modifier != 1.0:
-            hazard *= modifier
-        hazard *= at_risk
-        ids, counts = self.offending.advance_dense(hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        # the relative risk of offending_rr, factor by factor in the same order (so the same
+        # values): age and sex, ACEs, deprivation, a recent sanction; then the interventions'
+        # relative risks, for the people at risk (alive, 10+, not in custody): one fused pass
+        mod_ids, mod_values = model.modifiers.sparse_rr("offending", n)
+        at_risk = np.empty(n, bool)
+        ids = kernels.offending(
+            self.offending.accumulated, self.offending.threshold, p.age_months[:n],
+            p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
+            p.aces[:n], params.offending_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
+            person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
+            p.last_sanction_month[:n], model.month - SANCTION_MEMORY_MONTHS,
+            float(params.repeat_offending_rr), float(params.offending_per_person_month),
+            mod_ids, mod_values, at_risk)
+        counts = self.offending.finish(ids, max_events=MAX_INCIDENTS_PER_MONTH)
         offenders = np.repeat(ids, counts)
         if offenders.size == 0:
             return
@@ -188,16 +187,11 @@ class PoliceIncidents(Process):
         """
         params = model.scenario.police
         person = model.person_view()
-        # ordered by force area, then id: one pass per force area instead of a sort
-        force = person.force_area
-        blocks = [np.flatnonzero(candidate_mask & (force == f)) for f in range(4)]
-        candidates = np.concatenate(blocks)
-        sizes = np.array([b.size for b in blocks])
-        weight = (params.victimisation_ace_rr_per_ace ** np.arange(
-            ACE_COUNTS, dtype=np.int8)).take(person.ace_count[candidates])
-        weight *= np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION].take(
-            person.cell[candidates])
-        cumulative = np.cumsum(weight)
+        # ordered by force area, then id; weights and their running sum in the same pass order
+        candidates, cumulative, sizes = kernels.victim_weights(
+            candidate_mask, person.force_area, model.people.aces[: candidate_mask.size],
+            params.victimisation_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
+            person.cell, np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], 4)
         ends = np.cumsum(sizes)
         starts = ends - sizes
         low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
@@ -210,7 +204,6 @@ class PoliceIncidents(Process):
     def _household_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
         h, params = model.households, model.scenario.police
         occupied = h.occupied
-        dep_rr = np.asarray(params.incident_deprivation_rr)[h.deprivation]
         da = h.adversity[:, 0] & occupied
         da_ids = np.flatnonzero(da)
         for category, rate in (("domestic_abuse_crime",
@@ -230,20 +223,25 @@ class PoliceIncidents(Process):
                 incidents.extend(CATEGORY_INDEX[category], where, None, victims, serial)
         # every dwelling on contiguous vectors (0 where vacant), factors in the original order
         n_active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
-        welfare = params.welfare_concern_per_household_month * dep_rr
-        welfare *= np.where(h.n_children > 0, params.welfare_concern_children_rr, 1.0)
-        welfare *= (params.welfare_concern_adversity_rr ** np.arange(
-            len(ADVERSITY_STATES) + 2, dtype=np.int64)).take(n_active)
         young = h.n_young_people
-        asb = params.anti_social_behaviour_per_household_month * dep_rr
-        asb *= (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * np.arange(
-            int(young.max(initial=0)) + 1, dtype=young.dtype)).take(young)
-        other = params.other_public_safety_per_household_month * dep_rr
-        for category, hazard in (("concern_for_welfare", welfare), ("anti_social_behaviour", asb),
-                                 ("other_public_safety", other)):
-            hazard *= occupied
-            ids, counts = self.household_clocks[category].advance_dense(
-                hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        teen = (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * np.arange(
+            int(young.max(initial=0)) + 1, dtype=young.dtype))
+        names = ("concern_for_welfare", "anti_social_behaviour", "other_public_safety")
+        clocks = [self.household_clocks[c] for c in names]
+        # welfare = rate x deprivation x children x adversity, asb = rate x deprivation x
+        # teenagers, other = rate x deprivation, for occupied dwellings: one fused pass
+        crossed = kernels.household_incidents(
+            occupied, np.asarray(params.incident_deprivation_rr, dtype=np.float64),
+            h.deprivation, h.n_children, float(params.welfare_concern_children_rr), n_active,
+            params.welfare_concern_adversity_rr ** np.arange(
+                len(ADVERSITY_STATES) + 2, dtype=np.int64), young, teen,
+            float(params.welfare_concern_per_household_month),
+            float(params.anti_social_behaviour_per_household_month),
+            float(params.other_public_safety_per_household_month),
+            clocks[0].accumulated, clocks[0].threshold, clocks[1].accumulated,
+            clocks[1].threshold, clocks[2].accumulated, clocks[2].threshold)
+        for category, clock, ids in zip(names, clocks, crossed, strict=True):
+            counts = clock.finish(ids, max_events=MAX_INCIDENTS_PER_MONTH)
             where = np.repeat(ids, counts)
             serial = self.household_clocks[category].events[where] - _occurrence_from_end(where)
             incidents.extend(CATEGORY_INDEX[category], where, serial=serial)
@@ -254,15 +252,16 @@ class PoliceIncidents(Process):
         alive = p.alive[:n] & ~p.in_custody[:n]
         age = p.age_months[:n]
         person = model.person_view()
-        # every person on contiguous vectors (0 where not an adult at risk)
-        hazard = (params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
-                  ** np.arange(ACE_COUNTS, dtype=np.int8)).take(person.ace_count)
-        in_spell = np.ascontiguousarray(h.adversity[:, 1]).take(p.household[:n])
-        hazard *= np.array([1.0, params.mental_health_spell_rr]).take(in_spell.view(np.uint8))
-        hazard *= np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION].take(person.cell)
-        hazard *= alive & (age >= 216)
-        adults, counts = self.mental_health.advance_dense(
-            hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+        # ACEs x a parental mental illness spell x deprivation, adults not in custody: fused
+        adults = kernels.mental_health(
+            self.mental_health.accumulated, self.mental_health.threshold,
+            params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
+            ** np.arange(ACE_COUNTS, dtype=np.int8), p.aces[:n],
+            np.array([1.0, params.mental_health_spell_rr]),
+            np.ascontiguousarray(h.adversity[:, 1]).view(np.uint8), p.household[:n],
+            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], person.cell,
+            p.alive[:n], p.in_custody[:n], age)
+        counts = self.mental_health.finish(adults, max_events=MAX_INCIDENTS_PER_MONTH)
         people = np.repeat(adults, counts)
         serial = self.mental_health.events[people] - _occurrence_from_end(people)
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
