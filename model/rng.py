@@ -188,8 +188,15 @@ class HazardClocks:
             thr[crossing] = self._draw(cid, self.events[cid])
             still = acc[crossing] >= thr[crossing]
             capped = counts[crossing] >= max_events
-            # a unit that reached its cap forgets the rest of this month's hazard
-            acc[crossing[capped & still]] = 0.0
+            # a unit that reached its cap forgets the rest of this month's hazard, and the
+            # threshold it would have crossed too (conditioned to be small): it gets a fresh
+            # one under the next draw counter, so next month it is a Poisson process again
+            spent = crossing[capped & still]
+            if spent.size:
+                acc[spent] = 0.0
+                sid = ids[spent]
+                self.events[sid] += 1
+                thr[spent] = self._draw(sid, self.events[sid])
             crossing = crossing[still & ~capped]
         self.accumulated[ids] = acc
         self.threshold[ids[fired]] = thr[fired]

@@ -145,15 +145,6 @@ def test_max_events_one_gives_a_first_month_bernoulli_with_poisson_probability()
     assert abs(counts.mean() - p) < 4 * np.sqrt(p * (1 - p) / units)
 
 
-CAPPED_THRESHOLD_BUG = (
-    "bug: model/rng.py:136 HazardClocks.advance: when a unit reaches max_events and would "
-    "cross again, its accumulated hazard is zeroed but the threshold it just crossed is kept; "
-    "that threshold is conditioned to be small, so the unit fires too often next month "
-    "(P(event) 0.58 instead of 0.50 at hazard 0.7, max_events=1). Fix: redraw a fresh "
-    "threshold for capped units (e.g. keyed by a separate draw counter)")
-
-
-@pytest.mark.xfail(reason=CAPPED_THRESHOLD_BUG, strict=True)
 @pytest.mark.parametrize(("hazard", "max_events"), [(0.7, 1), (5.0, 2)])
 def test_capped_clocks_stay_poisson_in_later_months(hazard, max_events):
     units = 50_000
