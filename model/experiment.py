@@ -13,16 +13,15 @@ median and 10-90 % band.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from model.executors import Outcome, local_pool, make_executor, run_jobs
 from model.metrics import ALL_METRICS
 from model.reference import FORCE_AREAS, force_areas
 from model.results import RunResult, atomic_write
@@ -82,44 +81,48 @@ def execute(spec: RunSpec) -> RunResult:
 
 def local_executor(workers: int | None = None) -> Executor:
     """A process pool on this machine that leaves the global start method alone."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
-                               mp_context=multiprocessing.get_context(method))
+    return local_pool(workers)
 
 
 def run_specs(specs: Sequence[RunSpec], executor: Executor | None = None,
               workers: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
+              progress: Callable[[int, int], None] | None = None, *,
+              scheduler: str | None = None) -> list[RunResult]:
     """Run specs and return their results in spec order.
 
     Args:
         specs: the runs.
-        executor: any ``concurrent.futures.Executor``; default a local process pool.
-        workers: size of the default pool; 1 runs in this process, one after another.
+        executor: any ``concurrent.futures.Executor``; default one from
+            :func:`model.executors.make_executor` (a local process pool, or Dask when
+            ``scheduler`` is given).
+        workers: size of the default pool; 1 (without a scheduler) runs in this process, one
+            after another.
         progress: called as ``progress(done, total)`` when a run finishes.
+        scheduler: a Dask scheduler address (``tcp://HOST:PORT``) or ``"local"``.
+
+    Raises:
+        Exception: the first error a run raised (a worker that died is retried first).
     """
     results: list[RunResult | None] = [None] * len(specs)
-    if executor is None and (workers == 1 or len(specs) <= 1):
+    if executor is None and scheduler is None and (workers == 1 or len(specs) <= 1):
         for k, spec in enumerate(specs):
             results[k] = execute(spec)
             if progress:
                 progress(k + 1, len(specs))
         return results  # type: ignore[return-value]
-    own = executor is None
-    pool = executor or local_executor(workers)
-    try:
-        futures = {pool.submit(execute, spec): k for k, spec in enumerate(specs)}
-        done = 0
-        from concurrent.futures import as_completed
+    done = 0
 
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done += 1
-            if progress:
-                progress(done, len(specs))
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+    def collect(k: int, outcome: Outcome) -> None:
+        nonlocal done
+        if not outcome.ok:
+            raise outcome.exception or RuntimeError(f"run {k} failed: {outcome.error}")
+        results[k] = outcome.value
+        done += 1
+        if progress:
+            progress(done, len(specs))
+
+    run_jobs(execute, specs, on_outcome=collect, executor=executor, scheduler=scheduler,
+             workers=workers)
     return results  # type: ignore[return-value]
 
 
@@ -260,7 +263,8 @@ class Comparison:
 def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int = 10,
             scale: int = 20, seed: int = 0, levers: bool = False,
             executor: Executor | None = None, workers: int | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Comparison:
+            progress: Callable[[int, int], None] | None = None,
+            scheduler: str | None = None) -> Comparison:
     """Run every scenario's replicates with common seeds and pair them with the first.
 
     Args:
@@ -274,6 +278,8 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
         executor: any concurrent.futures executor (default: a local process pool).
         workers: size of the default local pool (1: run here, one after another).
         progress: ``progress(done, total)`` as runs finish.
+        scheduler: run on a Dask cluster (``tcp://HOST:PORT``, or ``"local"``) instead of a
+            local process pool; results are identical.
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -288,7 +294,8 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             variants.append(lever)
             lever_names.append(lever.name)
     specs = [RunSpec(s, scale, seeds[r], years, r) for s in variants for r in range(replicates)]
-    results = run_specs(specs, executor=executor, workers=workers, progress=progress)
+    results = run_specs(specs, executor=executor, workers=workers, progress=progress,
+                        scheduler=scheduler)
     by_name: dict[str, list[RunResult]] = {}
     for spec, result in zip(specs, results, strict=True):
         by_name.setdefault(spec.scenario.name, []).append(result)
@@ -306,4 +313,4 @@ def wales_series(results: list[RunResult], metric: str) -> np.ndarray:
 
 
 __all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "RunSpec", "compare", "execute",
-           "local_executor", "replicate_seeds", "run_specs", "wales_series"]
+           "local_executor", "make_executor", "replicate_seeds", "run_specs", "wales_series"]

@@ -1,0 +1,266 @@
+"""One executor layer for every batch path: a local process pool or a Dask cluster.
+
+Every batch path (compare, experiments, later sensitivity and calibration) sends small
+picklable jobs to a ``concurrent.futures.Executor`` made by :func:`make_executor`:
+
+- no scheduler: a local process pool using the ``forkserver`` (or ``spawn``) start method
+  through its own context, so the global multiprocessing start method is never changed;
+- ``scheduler="tcp://HOST:PORT"``: the executor of a Dask distributed client connected to that
+  scheduler (``Client(address).get_executor(pure=False)``: ``pure=True`` would merge identical
+  submissions into one run); the project must be installed on the scheduler and every worker;
+- ``scheduler="local"``: a Dask ``LocalCluster`` on this machine (one thread per worker).
+
+Dask's nannies set ``MALLOC_TRIM_THRESHOLD_=65536`` in their workers, which doubled the CPU
+time of NumPy work here. :func:`apply_dask_config` removes it before a ``LocalCluster`` starts;
+workers started from the command line read the same setting from :data:`DASK_CONFIG_FILE`
+(``DASK_CONFIG=.../model/data/dask.yaml dask worker ...``).
+
+:func:`run_jobs` submits jobs, reports each outcome as it arrives and survives lost workers: a
+local pool whose worker died (``BrokenProcessPool``) is replaced and the unfinished jobs are
+submitted again; a Dask job whose worker died is retried by the scheduler and then by us. A job
+that raises is an outcome with its error, not a crash of the batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DASK_CONFIG_FILE = Path(__file__).resolve().parent / "data" / "dask.yaml"
+"""Dask settings for workers started from the command line (``DASK_CONFIG=<this file>``)."""
+
+MAX_ATTEMPTS = 3
+"""How many times a job is tried when the worker running it dies."""
+
+_SCHEDULER = re.compile(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d+)?")
+
+
+class ExecutorError(ValueError):
+    """An executor that cannot be made (bad scheduler address, scheduler not answering)."""
+
+
+def apply_dask_config() -> None:
+    """Apply :data:`DASK_CONFIG_FILE` to this process's Dask config (before workers start)."""
+    import dask.config
+    import yaml
+
+    settings = yaml.safe_load(DASK_CONFIG_FILE.read_text(encoding="utf-8"))
+    dask.config.update(dask.config.config, settings, priority="new")
+
+
+def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool on this machine that leaves the global start method alone."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                               mp_context=multiprocessing.get_context(method))
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed client's executor that also closes its client (and local cluster).
+
+    Args:
+        scheduler: ``tcp://HOST:PORT`` of a running scheduler, or ``"local"`` to start a
+            ``LocalCluster`` here with ``workers`` single-threaded worker processes.
+        workers: workers of a local cluster (default: one per core); ignored for an address.
+        timeout: seconds to wait for the scheduler to answer.
+    """
+
+    def __init__(self, scheduler: str, workers: int | None = None, timeout: float = 10.0):
+        from distributed import Client, LocalCluster
+
+        self.scheduler = scheduler
+        self._cluster = None
+        apply_dask_config()
+        if scheduler == "local":
+            self._cluster = LocalCluster(n_workers=workers or os.cpu_count(),
+                                         threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self.client = Client(self._cluster)
+        else:
+            try:
+                self.client = Client(scheduler, timeout=f"{timeout}s")
+            except (OSError, TimeoutError) as err:
+                raise ExecutorError(f"--scheduler: cannot connect to '{scheduler}' within "
+                                    f"{timeout:g} s ({_one_line(err)}); start one with 'dask "
+                                    f"scheduler' or give another address") from None
+        self._executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` on a Dask worker."""
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Cancel what is left (if asked), then close the client and any local cluster."""
+        self._executor.shutdown(wait=wait and not cancel_futures)
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
+    """The executor for a batch: a local process pool, or Dask when a scheduler is given.
+
+    Args:
+        scheduler: None for a local process pool; ``tcp://HOST:PORT`` for a running Dask
+            scheduler; ``"local"`` for a Dask ``LocalCluster`` on this machine.
+        workers: local worker processes (default: one per core); ignored for a scheduler
+            address (the cluster decides).
+
+    Raises:
+        ExecutorError: a malformed or unreachable scheduler address.
+    """
+    if scheduler is None:
+        return local_pool(workers)
+    if scheduler != "local" and not _SCHEDULER.fullmatch(scheduler):
+        raise ExecutorError(f"--scheduler: value '{scheduler}' is not allowed: give a Dask "
+                            f"scheduler address such as tcp://127.0.0.1:8786, or 'local'")
+    return DaskExecutor(scheduler, workers)
+
+
+@dataclass
+class Outcome:
+    """What one job gave back.
+
+    Attributes:
+        value: the job's return value (None if it failed).
+        error: one line saying why it failed (None if it succeeded).
+        exception: the exception the job raised, when it could be carried back.
+        seconds: time spent in the job, on the worker.
+        attempts: how many times it was submitted.
+    """
+
+    value: Any = None
+    error: str | None = None
+    exception: BaseException | None = None
+    seconds: float = 0.0
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        """True if the job returned normally."""
+        return self.error is None
+
+
+def guarded(fn: Callable[[Any], Any], job: Any) -> Outcome:
+    """Call ``fn(job)`` on a worker; an exception becomes a failed :class:`Outcome`."""
+    start = time.perf_counter()
+    try:
+        return Outcome(value=fn(job), seconds=time.perf_counter() - start)
+    except Exception as err:  # a failing run must not take the batch down
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        error = (f"{type(err).__name__}: {_one_line(err)} "
+                 f"(at {Path(where.filename).name}:{where.lineno})")
+        try:
+            import pickle
+
+            pickle.dumps(err)
+            carried: BaseException | None = err
+        except Exception:
+            carried = None
+        return Outcome(error=error, exception=carried, seconds=time.perf_counter() - start)
+
+
+def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *,
+             on_outcome: Callable[[int, Outcome], None],
+             executor: Executor | None = None, scheduler: str | None = None,
+             workers: int | None = None, max_attempts: int = MAX_ATTEMPTS) -> None:
+    """Run ``fn(job)`` for every job and report each outcome as it arrives.
+
+    Args:
+        fn: a picklable module-level function of one job.
+        jobs: picklable job records.
+        on_outcome: called in this process as ``on_outcome(index, outcome)``, once per job.
+        executor: any ``concurrent.futures.Executor`` (left open); default: one made by
+            :func:`make_executor` from ``scheduler`` and ``workers`` (closed at the end).
+        scheduler: see :func:`make_executor`.
+        workers: see :func:`make_executor`.
+        max_attempts: tries per job when its worker dies (a job that raises is not retried).
+    """
+    own = executor is None
+    pool = executor if executor is not None else make_executor(scheduler, workers)
+    attempts = [0] * len(jobs)
+    inflight: dict[Future, int] = {}
+
+    def submit(k: int) -> None:
+        attempts[k] += 1
+        try:
+            inflight[pool.submit(guarded, fn, jobs[k])] = k
+        except (BrokenProcessPool, RuntimeError) as err:
+            on_outcome(k, Outcome(error=f"could not submit: {_one_line(err)}",
+                                  attempts=attempts[k]))
+
+    try:
+        for k in range(len(jobs)):
+            submit(k)
+        while inflight:
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            lost: list[tuple[int, BaseException]] = []
+            broken = False
+            for future in done:
+                k = inflight.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool as err:
+                    broken = True
+                    lost.append((k, err))
+                except Exception as err:  # KilledWorker, a cancelled or unpicklable job...
+                    lost.append((k, err))
+                else:
+                    outcome.attempts = attempts[k]
+                    on_outcome(k, outcome)
+            if broken:  # every job of a broken pool fails: collect them, then replace it
+                rest, _ = wait(list(inflight))
+                for future in rest:
+                    k = inflight.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as err:
+                        lost.append((k, err))
+                    else:
+                        outcome.attempts = attempts[k]
+                        on_outcome(k, outcome)
+                if own and isinstance(pool, ProcessPoolExecutor):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = local_pool(workers)
+            for k, err in sorted(lost, key=lambda item: item[0]):
+                if attempts[k] < max_attempts:
+                    submit(k)
+                else:
+                    on_outcome(k, Outcome(
+                        error=f"worker lost {attempts[k]} times; last: "
+                              f"{type(err).__name__}: {_one_line(err)}",
+                        attempts=attempts[k]))
+    finally:
+        if own:
+            stop(pool)
+
+
+def stop(pool: Executor) -> None:
+    """Shut an executor down now: cancel queued jobs and end local workers mid-run."""
+    if isinstance(pool, ProcessPoolExecutor):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # our own workers: do not wait for a run to finish
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+    else:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+__all__ = ["DASK_CONFIG_FILE", "MAX_ATTEMPTS", "DaskExecutor", "ExecutorError", "Outcome",
+           "apply_dask_config", "guarded", "local_pool", "make_executor", "run_jobs", "stop"]
