@@ -61,6 +61,8 @@ class People:
     lives_with_parents: np.ndarray
     victimisations: np.ndarray
     last_victim_month: np.ndarray
+    mother: np.ndarray
+    """Person id of the mother of a baby born in the simulation (-1: not known)."""
     count: int = 0
 
     @property
@@ -105,6 +107,7 @@ _PEOPLE_SPEC: dict[str, tuple[type, object]] = {
     "lives_with_parents": (np.bool_, False),
     "victimisations": (np.int16, 0),
     "last_victim_month": (np.int16, NO_MONTH),
+    "mother": (np.int32, -1),
 }
 
 
@@ -432,16 +435,21 @@ def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Genera
 _SUMMARY_FIELDS = ("n_adults", "n_children", "n_young_people", "max_adult_aces",
                    "adult_maltreated", "adults_in_custody", "first_adult", "last_adult")
 
-_ALIVE, _ADULT, _YOUNG, _CUSTODY = (np.uint8(1 << i) for i in range(4))
+_ALIVE, _ADULT, _YOUNG, _CUSTODY, _WITH_PARENTS = (np.uint8(1 << i) for i in range(5))
+_HOUSEHOLDER_KEY = np.int64(1 << 40)
 
 
 def _summary_flags(p: People, n: int) -> np.ndarray:
-    """Per person, the bits the dwelling summaries depend on: alive, adult, 12-24, in custody."""
+    """Per person, the bits the dwelling summaries depend on (alive, adult, 12-24, custody...).
+
+    Bits: alive, adult, aged 12-24, in custody, living with their parents.
+    """
     age = p.age_months[:n]
     flags = p.alive[:n].view(np.uint8).copy()
     flags |= (age >= 18 * 12).view(np.uint8) << 1
     flags |= ((age >= 12 * 12) & (age < 25 * 12)).view(np.uint8) << 2
     flags |= p.in_custody[:n].view(np.uint8) << 3
+    flags |= p.lives_with_parents[:n].view(np.uint8) << 4
     return flags
 
 
@@ -472,13 +480,17 @@ def _summaries(p: People, members: np.ndarray, local: np.ndarray, size: int) -> 
     out["adult_maltreated"] = maltreated.astype(bool)
     custody = p.in_custody[members] & adult
     out["adults_in_custody"] = np.bincount(local[custody], minlength=size).astype(np.int16)
-    adult_ids = members[adult].astype(np.int32)
-    first = np.full(size, np.iinfo(np.int32).max, np.int32)
-    np.minimum.at(first, hh_adult, adult_ids)
-    last = np.full(size, -1, np.int32)
-    np.maximum.at(last, hh_adult, adult_ids)
-    out["first_adult"] = np.where(out["n_adults"] > 0, first, -1)
-    out["last_adult"] = last
+    # first and last adult: the householders (adults not living with their parents), or any
+    # adult where there is none; an adult child never comes before a parent
+    adult_ids = members[adult].astype(np.int64)
+    adult_child = p.lives_with_parents[members[adult]].astype(np.int64) * _HOUSEHOLDER_KEY
+    first = np.full(size, np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, hh_adult, adult_ids + adult_child)
+    last = np.full(size, -_HOUSEHOLDER_KEY - 1, np.int64)
+    np.maximum.at(last, hh_adult, adult_ids - adult_child)
+    has_adults = out["n_adults"] > 0
+    out["first_adult"] = np.where(has_adults, first % _HOUSEHOLDER_KEY, -1).astype(np.int32)
+    out["last_adult"] = np.where(has_adults, last % _HOUSEHOLDER_KEY, -1).astype(np.int32)
     return out
 
 
@@ -571,15 +583,19 @@ def _check_summaries(pop: Population) -> None:
         raise AssertionError("occupancy differs from a full recount")
 
 
-def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
+def move_to_vacant_dwellings(pop: Population, movers: np.ndarray,
+                             with_children: bool = True) -> np.ndarray:
     """Move each person in ``movers`` to the nearest vacant dwelling of their force area.
 
     Movers from the same dwelling region take successive vacant dwellings; a mover for whom no
-    vacant dwelling is left in the force area stays. Summaries are not refreshed here.
+    vacant dwelling is left in the force area stays. A mover's own children under 18 (by
+    :attr:`People.mother`) who live in the same dwelling and are not looked after move with
+    her (unless ``with_children`` is false). Summaries are not refreshed here.
 
     Args:
         pop: the population.
         movers: person ids (unique).
+        with_children: move the movers' children at home with them.
 
     Returns:
         The person ids that moved.
@@ -599,6 +615,18 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray) -> np.ndarray:
     target[ok] = vacant[slot[ok]]
     ok &= h.force_area[np.maximum(target, 0)] == h.force_area[origin]
     moved = movers[ok]
+    origin = origin[ok]
+    if with_children and moved.size:
+        n = p.count
+        child = np.flatnonzero((p.mother[:n] >= 0) & p.alive[:n] & (p.age_months[:n] < 18 * 12)
+                               & ~p.looked_after[:n])
+        child = child[np.isin(p.mother[child], moved)]
+        if child.size:
+            order = np.argsort(moved, kind="stable")
+            which = order[np.searchsorted(moved[order], p.mother[child])]
+            at_home = p.household[child] == origin[which]
+            child = child[at_home]
+            p.household[child] = target[ok][which[at_home]]
     p.household[moved] = target[ok]
     p.lives_with_parents[moved] = False
     h.occupied[target[ok]] = True

@@ -156,11 +156,6 @@ def test_babies_join_a_household_with_a_woman_of_childbearing_age(scenario):
     assert born > 20
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: model/processes/demography.py:86-92 (leaving home) and move_to_vacant_dwellings move "
-    "only the person: a young mother who still lives with her parents leaves her baby behind "
-    "when she leaves home (also in the month of the birth). Fix: do not let adults with their "
-    "own children at home 'leave home', or move their children with them (needs a mother id)"))
 def test_a_mother_who_leaves_home_takes_her_baby(scenario):
     busy = scenario.with_overrides({"demography.total_fertility_rate": 10.0,
                                     "demography.leave_home_per_month": 0.5})
@@ -217,6 +212,48 @@ def test_separations_move_one_parent_out(stepped):
     assert total > 0
 
 
+def test_a_separating_parent_is_never_an_adult_child(scenario):
+    """The parent who moves out lives with a partner, not with their own parents; the children
+    stay, with their mother where she is one of the two."""
+    fast = scenario.with_overrides({"adversity.separation_per_month": 0.2,
+                                    "demography.leave_home_per_month": 0.0})
+    model = EarlyActionModel(fast, scale=100, seed=4, years=1, warmup_months=0)
+    p, h = model.people, model.households
+    checked = 0
+    for _ in range(3):
+        n = p.count
+        home = p.household[:n].copy()
+        with_parents = p.lives_with_parents[:n].copy()
+        adult = p.age_months[:n] >= ADULT - 1
+        looked_after = p.looked_after[:n].copy()
+        model.step()
+        separated = model.month_events.separations
+        in_separated = np.isin(home, separated) & p.alive[:n]
+        moved = np.flatnonzero(in_separated & (p.household[:n] != home))
+        assert moved.size >= separated.size
+        assert not with_parents[moved[adult[moved] & ~looked_after[moved]]].any()
+        assert np.all(adult[moved] | looked_after[moved])  # children stay (or leave care at 18)
+        # one parent moved out of each separated dwelling; a woman stays where there was one
+        assert np.all(h.n_adults[separated] >= 1)
+        checked += separated.size
+    assert checked > 20
+
+
+def test_first_and_last_adults_are_householders_where_there_are_any(scenario):
+    model = EarlyActionModel(scenario, scale=200, seed=6, years=1, warmup_months=6)
+    p, h = model.people, model.households
+    n = p.count
+    alive = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= ADULT))
+    householder = alive[~p.lives_with_parents[alive]]
+    has_householder = np.zeros(h.size, bool)
+    has_householder[p.household[householder]] = True
+    for summary in (h.first_adult, h.last_adult):
+        d = np.flatnonzero(has_householder & (summary >= 0))
+        assert d.size > 100
+        assert not p.lives_with_parents[summary[d]].any()
+        np.testing.assert_array_equal(p.household[summary[d]], d)
+
+
 def test_separation_rate_matches_its_hazard(scenario):
     fast = scenario.with_overrides({"adversity.separation_per_month": 0.02})
     model = EarlyActionModel(fast, scale=100, seed=9, years=1, warmup_months=0)
@@ -224,7 +261,7 @@ def test_separation_rate_matches_its_hazard(scenario):
     a = fast.adversity
     observed = expected = 0.0
     for _ in range(6):
-        couples = (h.n_adults >= 2) & (h.n_children >= 1)
+        couples = (h.n_adults >= 2) & (h.n_children >= 1) & (h.first_adult != h.last_adult)
         hazard = a.separation_per_month * np.where(h.adversity.any(axis=1),
                                                    a.separation_adversity_rr, 1.0)
         # deaths and moves earlier in the month change the couples a little

@@ -75,6 +75,7 @@ class Demography(Process):
             p.trusted_adult[babies] = (self.stream.uniform(babies, 0, salt=6)
                                        < model.scenario.population.trusted_adult_share)
             p.lives_with_parents[babies] = True
+            p.mother[babies] = mothers
             model.recorder.count("births", p.household[babies])
 
         # reaching 18: the cohort's ACE distribution; care leavers leave care
@@ -102,15 +103,23 @@ class Demography(Process):
             at_home, np.full(at_home.size, d.leave_home_per_month)) > 0]
         move_to_vacant_dwellings(model.population, leavers)
 
-        # separation of couples with dependent children: one parent moves out
-        couples = np.flatnonzero((h.n_adults >= 2) & (h.n_children >= 1))
+        # separation of couples with dependent children: one parent moves out (the first and
+        # last adults are the householders, so an adult child is never taken for a parent)
+        couples = np.flatnonzero((h.n_adults >= 2) & (h.n_children >= 1)
+                                 & (h.first_adult != h.last_adult))
         a = model.scenario.adversity
         hazard = a.separation_per_month * np.where(
             h.adversity[couples].any(axis=1), a.separation_adversity_rr, 1.0)
         separated = couples[self.separations.advance(couples, hazard) > 0]
         if separated.size:
             first, last = h.first_adult[separated], h.last_adult[separated]
+            # both parents still live there (neither died nor moved earlier this month)
+            still = (p.alive[first] & p.alive[last] & (p.household[first] == separated)
+                     & (p.household[last] == separated))
+            separated, first, last = separated[still], first[still], last[still]
             mover = np.where(p.female[first], last, first)
-            move_to_vacant_dwellings(model.population, mover)
-            model.month_events.separations = separated
+            # children stay with their mother (the one who stays)
+            moved = move_to_vacant_dwellings(model.population, mover, with_children=False)
+            # a parent who finds no vacant dwelling in the force area stays: no separation
+            model.month_events.separations = separated[np.isin(mover, moved)]
         model.refresh_households()
