@@ -565,6 +565,25 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
         _check_summaries(pop)
 
 
+def update_custody_counts(pop: Population, started: np.ndarray, released: np.ndarray) -> None:
+    """Keep each dwelling's ``adults_in_custody`` current after custody starts and releases.
+
+    Cheap (only the dwellings of these people); the next full or incremental refresh recounts
+    the same dwellings from scratch and gets the same numbers.
+
+    Args:
+        pop: the population.
+        started: people who went into custody this month.
+        released: people released this month (each in custody before, not among ``started``
+            unless released first).
+    """
+    p, h = pop.people, pop.households
+    for ids, sign in ((started, 1), (released, -1)):
+        adults = ids[p.alive[ids] & (p.age_months[ids] >= 18 * 12)]
+        if adults.size:
+            np.add.at(h.adults_in_custody, p.household[adults], np.int16(sign))
+
+
 def _check_summaries(pop: Population) -> None:
     """Raise if the dwelling summaries differ from a full recomputation."""
     p, h = pop.people, pop.households

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.parameters import CRIME_INCIDENT_CATEGORIES, INCIDENT_CATEGORIES
-from model.population import NO_MONTH
+from model.population import NO_MONTH, update_custody_counts
 from model.processes import Process
 from model.processes.police import CATEGORY_INDEX
 
@@ -39,27 +39,30 @@ class JusticeResponse(Process):
 
     def step(self, model: EarlyActionModel) -> None:
         """Respond to this month's incidents."""
-        self._releases(model)
+        released = self._releases(model)
         incidents = model.month_events.incidents
-        self._crime_response(model, incidents)
+        custody = self._crime_response(model, incidents)
+        # children see a parent go to prison (or come home) from this month on
+        update_custody_counts(model.population, custody, released)
         self._victims(model, incidents)
         self._notifications(model, incidents)
 
-    def _releases(self, model: EarlyActionModel) -> None:
+    def _releases(self, model: EarlyActionModel) -> np.ndarray:
         p = model.people
         inside = np.flatnonzero(p.in_custody[: p.count] & p.alive[: p.count])
         mean = model.scenario.justice.custody_months_served_mean
         released = inside[self.release.advance(inside, np.full(inside.size, 1.0 / mean)) > 0]
         p.in_custody[released] = False
+        return released
 
-    def _crime_response(self, model: EarlyActionModel, incidents) -> None:
+    def _crime_response(self, model: EarlyActionModel, incidents) -> np.ndarray:
         p, h, j, rec = model.people, model.households, model.scenario.justice, model.recorder
         is_crime = (incidents.category < len(CRIME_INCIDENT_CATEGORIES)) & (incidents.offender >= 0)
         offenders = incidents.offender[is_crime]
         category = incidents.category[is_crime]
         serial = incidents.serial[is_crime]
         if offenders.size == 0:
-            return
+            return offenders
         alive = p.alive[offenders] & ~p.in_custody[offenders]
         offenders, category, serial = offenders[alive], category[alive], serial[alive]
         # one uniform per stage per offence, keyed by the offender and the offence's own event
@@ -142,6 +145,7 @@ class JusticeResponse(Process):
         parents = custody[h.n_children[p.household[custody]] > 0]
         rec.count("parents_sent_to_custody", p.household[parents])
         model.log_people_events("custody", custody)
+        return custody
 
     def _victims(self, model: EarlyActionModel, incidents) -> None:
         p, rec = model.people, model.recorder
