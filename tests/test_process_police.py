@@ -249,3 +249,35 @@ def test_safeguarding_notifications_are_about_households_with_children(months, s
         assert np.all(month["n_children"][dwellings] > 0)
         assert set(np.unique(month["notification_category"]).tolist()) <= notifying
     assert total > 0
+
+
+def test_custody_counts_are_current_at_the_end_of_the_month(scenario):
+    """Custody starts and releases show in the dwellings' adults in custody the same month."""
+    busy = scenario.with_overrides({"justice.custody_months_served_mean": 2.0})
+    model = EarlyActionModel(busy, scale=100, seed=5, years=1, warmup_months=0)
+    p, h = model.people, model.households
+    changed = 0
+    for _ in range(4):
+        before = p.in_custody[: p.count].copy()
+        model.step()
+        n = p.count
+        adults = np.flatnonzero(p.alive[:n] & p.in_custody[:n] & (p.age_months[:n] >= 216))
+        expected = np.bincount(p.household[adults], minlength=h.size)
+        np.testing.assert_array_equal(h.adults_in_custody, expected)
+        changed += int((p.in_custody[: before.size] != before).sum())
+    assert changed > 20
+
+
+def test_an_offender_is_never_their_own_victim(scenario):
+    violent = scenario.with_overrides({"police.offending_per_person_month": 0.05})
+    model = EarlyActionModel(violent, scale=400, seed=2, years=1, warmup_months=0)
+    checked = 0
+    for _ in range(3):
+        model.step()
+        incidents = model.month_events.incidents
+        both = (incidents.offender >= 0) & (incidents.person >= 0)
+        categories = np.unique(incidents.category[both])
+        assert categories.size > 0
+        assert not np.any(incidents.offender[both] == incidents.person[both])
+        checked += int(both.sum())
+    assert checked > 100

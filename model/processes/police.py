@@ -196,10 +196,23 @@ class PoliceIncidents(Process):
         starts = ends - sizes
         low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
         high = cumulative[np.maximum(ends - 1, 0)]
-        u = self.stream.uniform(offenders, serial, salt=71)
-        target = low[force_area] + u * (high[force_area] - low[force_area])
-        pick = np.minimum(np.searchsorted(cumulative, target, side="right"), candidates.size - 1)
-        return candidates[pick]
+        def draw(who: np.ndarray, counter: np.ndarray, force: np.ndarray) -> np.ndarray:
+            u = self.stream.uniform(who, counter, salt=71)
+            target = low[force] + u * (high[force] - low[force])
+            pick = np.minimum(np.searchsorted(cumulative, target, side="right"),
+                              candidates.size - 1)
+            return candidates[pick]
+
+        victims = draw(offenders, serial.astype(np.uint64), force_area)
+        # an offender is not their own victim: redraw with the next keyed counter
+        for attempt in range(1, 9):
+            own = np.flatnonzero(victims == offenders)
+            if own.size == 0:
+                break
+            counter = serial[own].astype(np.uint64) + np.uint64(attempt << 32)
+            victims[own] = draw(offenders[own], counter, force_area[own])
+        victims[victims == offenders] = -1  # (a force area with one candidate)
+        return victims
 
     def _household_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
         h, params = model.households, model.scenario.police
