@@ -1,0 +1,255 @@
+"""Batch experiments from Python: run an experiment into a folder, resume it, summarise it.
+
+Example:
+    >>> from model.batch import Experiment
+    >>> experiment = Experiment.from_file("docs/examples/sweep.yaml")   # doctest: +SKIP
+    >>> report = experiment.run("results/sweep")                         # doctest: +SKIP
+    >>> report.summary.query("metric == 'incidents_total' and year == 0")  # doctest: +SKIP
+
+``run`` uses a local process pool by default, a Dask cluster with ``scheduler=`` (or any
+``concurrent.futures.Executor`` with ``executor=``); results are bit-identical whichever is
+used. Running the same experiment into the same folder again runs only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from model.executors import MAX_ATTEMPTS, Outcome, run_jobs
+from model.experiment import execute
+from model.experiment_files import (
+    ExperimentDefinition,
+    ExperimentError,
+    PlannedRun,
+    load_experiment,
+    validate_spec,
+)
+from model.experiment_store import (
+    EXPERIMENT_COPY,
+    RUNS_DIR,
+    Manifest,
+    code_version,
+    discard_results,
+    is_complete,
+    new_manifest,
+    parameter_columns,
+    remove_partial_files,
+    run_frame,
+    run_path,
+    summarise,
+    write_run,
+    write_summary,
+)
+from model.results import atomic_write
+
+
+@dataclass
+class ExperimentReport:
+    """What a call of :meth:`Experiment.run` did.
+
+    Attributes:
+        out_dir: the output folder.
+        total: runs in the experiment.
+        skipped: runs already finished before this call (resume).
+        done: run ids finished by this call.
+        failed: errors of the runs that failed, by run id.
+        summary: medians and 10-90 % bands (see :func:`model.experiment_store.summarise`);
+            empty if no run has finished.
+        notes: things worth telling the user (e.g. a code version change on resume).
+    """
+
+    out_dir: Path
+    total: int
+    skipped: int = 0
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True if every run of the experiment has finished successfully."""
+        return not self.failed and self.skipped + len(self.done) == self.total
+
+
+class Experiment:
+    """An experiment: scenarios x parameter points x replicates, with its output folder logic.
+
+    Args:
+        name: short name (letters, digits, ``_``, ``.``, ``-``).
+        scenarios: scenario names or paths to scenario files.
+        parameters: full-factorial grid, dotted parameter path -> list of values.
+        samples: a CSV or Parquet table (one column per dotted path, one row per point);
+            give ``parameters`` or ``samples``, not both.
+        replicates: replicates per scenario and point.
+        years: years to simulate.
+        scale: population scale K (1:K), or ``"1:K"``.
+        seed: root seed of the replicate seeds.
+        description: what the experiment asks.
+        base_dir: where relative scenario and sample paths are found.
+
+    Raises:
+        ExperimentError: an invalid definition (one line naming the field and value).
+    """
+
+    def __init__(self, name: str, scenarios: list[str], *,
+                 parameters: dict[str, list[Any]] | None = None, samples: str | None = None,
+                 replicates: int = 1, years: int = 1, scale: int | str = 20, seed: int = 0,
+                 description: str = "", base_dir: str | Path = "."):
+        data = {"name": name, "description": description, "scenarios": list(scenarios),
+                "parameters": parameters, "samples": None if samples is None else str(samples),
+                "replicates": replicates, "years": years, "scale": scale, "seed": seed}
+        label = f"experiment '{name}'"
+        self.definition = ExperimentDefinition(validate_spec(data, label), Path(base_dir),
+                                               label=label)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Experiment:
+        """Load and validate an experiment file (see :mod:`model.experiment_files`)."""
+        experiment = cls.__new__(cls)
+        experiment.definition = load_experiment(path)
+        return experiment
+
+    @property
+    def name(self) -> str:
+        """The experiment's name."""
+        return self.definition.spec.name
+
+    def runs(self) -> list[PlannedRun]:
+        """Every run (scenario x point x replicate)."""
+        return self.definition.runs()
+
+    def run(self, out_dir: str | Path, executor: Executor | None = None, *,
+            scheduler: str | None = None, workers: int | None = None, force: bool = False,
+            progress: Callable[[int, int], None] | None = None,
+            on_start: Callable[[int, int], None] | None = None,
+            max_attempts: int = MAX_ATTEMPTS) -> ExperimentReport:
+        """Run what is missing in ``out_dir`` and return a report with the summary.
+
+        Args:
+            out_dir: the output folder (created if missing).
+            executor: any ``concurrent.futures.Executor`` (left open); default: a local
+                process pool, or Dask when ``scheduler`` is given.
+            scheduler: Dask scheduler address (``tcp://HOST:PORT``) or ``"local"``.
+            workers: local worker processes (default: one per core).
+            force: if ``out_dir`` holds a different experiment, discard its results and start
+                again (without it, that is refused).
+            progress: ``progress(done, to_do)`` as runs finish.
+            on_start: ``on_start(already_done, to_do)`` before the first run is submitted.
+            max_attempts: tries per run when its worker dies.
+
+        Raises:
+            ExperimentError: ``out_dir`` holds a different experiment and ``force`` is False,
+                or its manifest cannot be read.
+            KeyboardInterrupt: on Ctrl-C or SIGTERM; finished runs stay on disk.
+        """
+        out = Path(out_dir)
+        definition = self.definition
+        planned = definition.runs()
+        manifest = self._open(out, force)
+        report = ExperimentReport(out_dir=out, total=len(planned))
+        if manifest.data.get("code_version") != (version := code_version()):
+            report.notes.append(f"code version changed since the first runs: "
+                                f"{manifest.data.get('code_version')} -> {version}")
+            manifest.data.setdefault("code_versions", [manifest.data.get("code_version")])
+            manifest.data["code_versions"].append(version)
+            manifest.data["code_version"] = version
+        remove_partial_files(out)
+        years = definition.spec.years
+        todo: list[PlannedRun] = []
+        for run in planned:
+            path = run_path(out, run.partition, run.run_id)
+            entry = manifest.runs.setdefault(run.run_id, {})
+            entry.update({"scenario": run.scenario, "partition": run.partition,
+                          "point": run.point, "replicate": run.replicate, "seed": run.seed,
+                          "file": str(path.relative_to(out))})
+            if path.exists() and is_complete(path, years):
+                entry["status"] = "done"
+                entry.pop("error", None)
+                report.skipped += 1
+                continue
+            path.unlink(missing_ok=True)  # a damaged or foreign file: redo the run
+            entry["status"] = "pending"
+            entry.pop("error", None)
+            todo.append(run)
+        manifest.save()
+        if on_start:
+            on_start(report.skipped, len(todo))
+        kinds = parameter_columns(definition.points)
+        finished = 0
+
+        def collect(k: int, outcome: Outcome) -> None:
+            nonlocal finished
+            run = todo[k]
+            entry = manifest.runs[run.run_id]
+            entry["attempts"] = outcome.attempts
+            entry["seconds"] = round(outcome.seconds, 3)
+            if outcome.ok:
+                frame = run_frame(outcome.value, run.run_id, run.point, run.replicate,
+                                  definition.points[run.point], kinds)
+                write_run(run_path(out, run.partition, run.run_id), frame)
+                entry["status"] = "done"
+                report.done.append(run.run_id)
+            else:
+                entry["status"] = "failed"
+                entry["error"] = outcome.error
+                report.failed[run.run_id] = outcome.error or "failed"
+            finished += 1
+            manifest.save(every_seconds=1.0)
+            if progress:
+                progress(finished, len(todo))
+
+        try:
+            if todo:
+                run_jobs(execute, [r.spec for r in todo], on_outcome=collect, executor=executor,
+                         scheduler=scheduler, workers=workers, max_attempts=max_attempts)
+        finally:
+            manifest.save()
+        if report.skipped or report.done:
+            report.summary = summarise(out)
+            write_summary(out, report.summary)
+        return report
+
+    def _open(self, out: Path, force: bool) -> Manifest:
+        """The folder's manifest, checked against this experiment (or a new one)."""
+        definition = self.definition
+        try:
+            manifest = Manifest.load(out)
+        except ValueError as err:
+            raise ExperimentError(f"--out: {err}; give another folder or --force") from None
+        if manifest is not None and manifest.data.get("experiment_hash") != \
+                definition.source_hash:
+            if not force:
+                raise ExperimentError(
+                    f"--out: '{out}' holds results of experiment "
+                    f"'{manifest.data.get('experiment')}' defined differently (the experiment "
+                    f"file or its sample table changed since those runs); give another --out, "
+                    f"or --force to discard those {len(manifest.runs)} runs and start again")
+            discard_results(out)
+            manifest = None
+        if manifest is None:
+            if (out / RUNS_DIR).exists() and not force:
+                raise ExperimentError(f"--out: '{out}' has a '{RUNS_DIR}' folder but no "
+                                      f"manifest; give another --out, or --force to replace it")
+            if force:
+                discard_results(out)
+            out.mkdir(parents=True, exist_ok=True)
+            manifest = new_manifest(out, definition)
+            copy = yaml.safe_dump(definition.spec.model_dump(mode="json"), sort_keys=False)
+            atomic_write(out / EXPERIMENT_COPY, lambda f: f.write(copy.encode("utf-8")))
+        return manifest
+
+
+def run_experiment(path: str | Path, out_dir: str | Path, **kwargs: Any) -> ExperimentReport:
+    """Load an experiment file and run it into ``out_dir`` (see :meth:`Experiment.run`)."""
+    return Experiment.from_file(path).run(out_dir, **kwargs)
+
+
+__all__ = ["Experiment", "ExperimentDefinition", "ExperimentReport", "run_experiment"]
