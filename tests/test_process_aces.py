@@ -22,11 +22,16 @@ EXPOSES = {
 }
 
 
-def _exposure(h) -> np.ndarray:
+def _exposure(h, p, in_custody_before: np.ndarray) -> np.ndarray:
+    """Exposures during this month's accrual (step 4): adversity states (unchanged after step
+    2) and adults who were in custody then, i.e. at the start of the month and still alive
+    (custody starts and releases come later, in the justice step)."""
     bits = np.zeros(h.size, np.uint16)
     for k, state in enumerate(ADVERSITY_STATES):
         bits[h.adversity[:, k]] |= BIT[EXPOSES[state]]
-    bits[h.adults_in_custody > 0] |= BIT["incarceration"]
+    n = in_custody_before.size
+    inside = np.flatnonzero(in_custody_before & p.alive[:n] & (p.age_months[:n] >= CHILD))
+    bits[p.household[inside]] |= BIT["incarceration"]
     return bits
 
 
@@ -40,14 +45,16 @@ def months():
     for _ in range(12):
         n = p.count
         before = {"aces": p.aces[:n].copy(), "alive": p.alive[:n].copy(),
-                  "looked_after": p.looked_after[:n].copy(), "age": p.age_months[:n].copy()}
+                  "looked_after": p.looked_after[:n].copy(), "age": p.age_months[:n].copy(),
+                  "in_custody": p.in_custody[:n].copy()}
         model.step()
         m = p.count
         after = {"aces": p.aces[:m].copy(), "alive": p.alive[:m].copy(),
                  "age": p.age_months[:m].copy(), "household": p.household[:m].copy()}
-        # household summaries are refreshed in demography, before accrual, and adversity does
-        # not change after step 2: these are the exposures the children had this month
-        out.append((before, after, _exposure(h), model.month_events.separations.copy()))
+        # adversity does not change after step 2, and people do not move after step 1: these
+        # are the exposures the children had this month
+        out.append((before, after, _exposure(h, p, before["in_custody"]),
+                    model.month_events.separations.copy()))
     return model, out
 
 
