@@ -8,8 +8,10 @@ Usage:
         # benchmarks/results/engine-before.json and not to RESULTS.md
 
 Each case runs in a fresh subprocess, so its peak resident memory (``ru_maxrss``) is its own.
-The targets (issue): whole Wales at 1:1 for 240 recorded months plus the 24 warm-up months the
-constructor runs in at most 60 s wall and 3 GB peak; 1:20 for 120 months in at most 3 s.
+The targets (issues 2 and 3): whole Wales at 1:1 for 240 recorded months plus the 24 warm-up
+months the constructor runs in at most 60 s wall and 3 GB peak; 1:20 for 120 months in at most
+3 s; ``eat-sim compare symptoms systems --replicates 10 --years 10 --scale 1:20`` (20 runs on 2
+local worker processes, through ``model.experiment.compare``) in under 20 s.
 Results go to ``benchmarks/results/engine.json`` and ``benchmarks/RESULTS.md``.
 
 This is a script, not a test: timings depend on the machine and on what else runs on it (the
@@ -37,6 +39,9 @@ CASES = {
     "wales_1to1_240m": {"scale": 1, "years": 20, "seed": 1,
                         "target_wall_s": 60.0, "target_peak_gb": 3.0},
     "app_1to20_120m": {"scale": 20, "years": 10, "seed": 1, "target_wall_s": 3.0},
+    "compare_1to20_10rep": {"scale": 20, "years": 10, "seed": 0, "target_wall_s": 20.0,
+                            "compare": ("symptoms", "systems"), "replicates": 10,
+                            "workers": 2},
 }
 QUICK_YEARS = {"wales_1to1_240m": 1}
 
@@ -81,6 +86,34 @@ def run_case(scale: int, years: int, seed: int) -> dict:
     }
 
 
+def run_compare(scale: int, years: int, seed: int, replicates: int, workers: int,
+                scenarios: list[str]) -> dict:
+    """``eat-sim compare`` through :func:`model.experiment.compare` (a local process pool)."""
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    from model.experiment import compare
+    from model.scenario import load_scenario
+
+    import_s = time.perf_counter() - start
+    start = time.perf_counter()
+    comparison = compare([load_scenario(name) for name in scenarios], replicates=replicates,
+                         years=years, scale=scale, seed=seed, workers=workers)
+    finished = time.perf_counter()
+    runs = sum(len(r) for r in comparison.results.values())
+    peak_children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "scale": scale, "years": years, "seed": seed, "replicates": replicates,
+        "workers": workers, "scenarios": scenarios, "runs": runs,
+        "recorded_months": years * 12, "import_s": import_s,
+        "wall_s": finished - start,
+        "seconds_per_run": (finished - start) / runs,
+        "peak_rss_mb": max(peak_kb, peak_children_kb) / 1024,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+    }
+
+
 def machine() -> dict:
     """What the benchmark ran on."""
     import mesa
@@ -118,8 +151,11 @@ def run_in_subprocess(case: str, years: int, code_dir: Path | None) -> dict:
     env = dict(os.environ)
     if code_dir is not None:
         env["PYTHONPATH"] = str(code_dir) + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(spec["scale"]),
-           str(years), str(spec["seed"])]
+    if "compare" in spec:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--compare", case]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(spec["scale"]),
+               str(years), str(spec["seed"])]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env,
                          cwd=str(code_dir or REPO))
     if out.returncode != 0:
@@ -150,6 +186,8 @@ def markdown(report: dict) -> str:
     ]
     for name, r in report["cases"].items():
         spec = CASES[name]
+        if "compare" in spec:
+            continue
         target = f"<= {spec['target_wall_s']:g} s"
         if "target_peak_gb" in spec:
             target += f", <= {spec['target_peak_gb']:g} GB"
@@ -158,7 +196,24 @@ def markdown(report: dict) -> str:
             f"| {r['warmup_s']:.1f} | {r['run_s']:.1f} | {r['wall_s']:.1f} "
             f"| {r['seconds_per_recorded_month']:.3f} | {r['peak_rss_mb']:.0f} | {target} "
             f"| {r['load_average_before']:.2f} / {r['load_average_after']:.2f} |")
+    compares = {name: r for name, r in report["cases"].items() if "compare" in CASES[name]}
+    if compares:
+        lines += ["", "`eat-sim compare` through `model.experiment.compare` (a local process pool "
+                  "of `workers` processes; wall time from the call to the paired results, "
+                  "imports excluded):", "",
+                  "| case | scenarios | runs | scale | months | workers | wall s | s / run "
+                  "| peak RSS MB (largest process) | target | load before/after |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, r in compares.items():
+            lines.append(
+                f"| {name} | {' vs '.join(r['scenarios'])} | {r['runs']} | 1:{r['scale']} "
+                f"| {r['recorded_months']} | {r['workers']} | {r['wall_s']:.1f} "
+                f"| {r['seconds_per_run']:.2f} | {r['peak_rss_mb']:.0f} "
+                f"| <= {CASES[name]['target_wall_s']:g} s "
+                f"| {r['load_average_before']:.2f} / {r['load_average_after']:.2f} |")
     for name, r in report["cases"].items():
+        if name in compares:
+            continue
         lines += ["", f"## Seconds per recorded month by process: {name}", "",
                   "| process | s / month | share |", "| --- | --- | --- |"]
         total = sum(r["process_seconds_per_month"].values())
@@ -177,7 +232,7 @@ def markdown(report: dict) -> str:
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for name, b in before["cases"].items():
             a = report["cases"].get(name)
-            if a is None:
+            if a is None or name in compares or "compare" in CASES.get(name, {}):
                 continue
             lines.append(
                 f"| {name} | {b['seconds_per_recorded_month']:.3f} "
@@ -207,9 +262,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite RESULTS.md from results/engine.json without running")
     parser.add_argument("--one", nargs=3, type=int, metavar=("SCALE", "YEARS", "SEED"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--compare", choices=[c for c in CASES if "compare" in CASES[c]],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_case(*args.one)))
+        return 0
+    if args.compare:
+        spec = CASES[args.compare]
+        print(json.dumps(run_compare(spec["scale"], spec["years"], spec["seed"],
+                                     spec["replicates"], spec["workers"],
+                                     list(spec["compare"]))))
         return 0
     if args.render:
         report = json.loads((RESULTS_DIR / "engine.json").read_text())
@@ -222,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
             CASES[case]["years"])
         print(f"{case}: scale 1:{CASES[case]['scale']}, {years * 12} months ...", flush=True)
         report["cases"][case] = result = run_in_subprocess(case, years, args.code_dir)
-        print(f"  wall {result['wall_s']:.1f} s, {result['seconds_per_recorded_month']:.3f} "
-              f"s/month, peak {result['peak_rss_mb']:.0f} MB", flush=True)
+        per = (f"{result['seconds_per_run']:.2f} s/run" if "runs" in result
+               else f"{result['seconds_per_recorded_month']:.3f} s/month")
+        print(f"  wall {result['wall_s']:.1f} s, {per}, peak {result['peak_rss_mb']:.0f} MB",
+              flush=True)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     if args.label:
         path = RESULTS_DIR / f"engine-{args.label}.json"
