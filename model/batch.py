@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from model.executors import MAX_ATTEMPTS, Outcome, run_jobs
-from model.experiment import execute
+from model.experiment import RunSpec, execute
 from model.experiment_files import (
     ExperimentDefinition,
     ExperimentError,
@@ -47,7 +47,7 @@ from model.experiment_store import (
     write_run,
     write_summary,
 )
-from model.results import atomic_write
+from model.results import RunResult, atomic_write
 
 
 @dataclass
@@ -130,7 +130,8 @@ class Experiment:
             scheduler: str | None = None, workers: int | None = None, force: bool = False,
             progress: Callable[[int, int], None] | None = None,
             on_start: Callable[[int, int], None] | None = None,
-            max_attempts: int = MAX_ATTEMPTS) -> ExperimentReport:
+            max_attempts: int = MAX_ATTEMPTS,
+            runner: Callable[[RunSpec], RunResult] | None = None) -> ExperimentReport:
         """Run what is missing in ``out_dir`` and return a report with the summary.
 
         Args:
@@ -144,6 +145,8 @@ class Experiment:
             progress: ``progress(done, to_do)`` as runs finish.
             on_start: ``on_start(already_done, to_do)`` before the first run is submitted.
             max_attempts: tries per run when its worker dies.
+            runner: a picklable module-level function that turns a :class:`RunSpec` into a
+                :class:`RunResult` on a worker (default :func:`model.experiment.execute`).
 
         Raises:
             ExperimentError: ``out_dir`` holds a different experiment and ``force`` is False,
@@ -208,8 +211,9 @@ class Experiment:
 
         try:
             if todo:
-                run_jobs(execute, [r.spec for r in todo], on_outcome=collect, executor=executor,
-                         scheduler=scheduler, workers=workers, max_attempts=max_attempts)
+                run_jobs(runner or execute, [r.spec for r in todo], on_outcome=collect,
+                         executor=executor, scheduler=scheduler, workers=workers,
+                         max_attempts=max_attempts)
         finally:
             manifest.save()
         if report.skipped or report.done:
@@ -217,27 +221,42 @@ class Experiment:
             write_summary(out, report.summary)
         return report
 
-    def _open(self, out: Path, force: bool) -> Manifest:
-        """The folder's manifest, checked against this experiment (or a new one)."""
-        definition = self.definition
+    def check_output(self, out_dir: str | Path, force: bool = False) -> Manifest | None:
+        """Check that ``out_dir`` can take this experiment, before anything runs.
+
+        Returns:
+            The folder's manifest if it holds this same experiment (a resume), else None.
+
+        Raises:
+            ExperimentError: the folder holds a different experiment (or runs without a
+                manifest, or an unreadable manifest) and ``force`` is False.
+        """
+        out = Path(out_dir)
         try:
             manifest = Manifest.load(out)
         except ValueError as err:
+            if force:
+                return None
             raise ExperimentError(f"--out: {err}; give another folder or --force") from None
         if manifest is not None and manifest.data.get("experiment_hash") != \
-                definition.source_hash:
+                self.definition.source_hash:
             if not force:
                 raise ExperimentError(
                     f"--out: '{out}' holds results of experiment "
                     f"'{manifest.data.get('experiment')}' defined differently (the experiment "
                     f"file or its sample table changed since those runs); give another --out, "
                     f"or --force to discard those {len(manifest.runs)} runs and start again")
-            discard_results(out)
-            manifest = None
+            return None
+        if manifest is None and (out / RUNS_DIR).exists() and not force:
+            raise ExperimentError(f"--out: '{out}' has a '{RUNS_DIR}' folder but no "
+                                  f"manifest; give another --out, or --force to replace it")
+        return manifest
+
+    def _open(self, out: Path, force: bool) -> Manifest:
+        """The folder's manifest, checked against this experiment (or a new one)."""
+        definition = self.definition
+        manifest = self.check_output(out, force)
         if manifest is None:
-            if (out / RUNS_DIR).exists() and not force:
-                raise ExperimentError(f"--out: '{out}' has a '{RUNS_DIR}' folder but no "
-                                      f"manifest; give another --out, or --force to replace it")
             if force:
                 discard_results(out)
             out.mkdir(parents=True, exist_ok=True)

@@ -103,6 +103,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     experiment = Experiment.from_file(args.experiment)
     _check_out_dir(args.out)
+    experiment.check_output(args.out, force=args.force)
     spec = experiment.definition.spec
     err_console = _console(sys.stderr)
     n_points = len(experiment.definition.points)

@@ -1,0 +1,152 @@
+"""Experiment files: validation errors, grid and sample-table expansion, common seeds."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.batch import Experiment
+from model.experiment import replicate_seeds
+from model.experiment_files import ExperimentError, load_experiment
+
+GOOD = """\
+name: tiny
+scenarios: [symptoms, systems]
+parameters:
+  police.offending_per_person_month: [0.004, 0.005]
+  early_help.places_per_10k_children: [30, 60, 90]
+replicates: 2
+years: 1
+scale: "1:1000"
+seed: 7
+"""
+
+
+def write(tmp_path, text, name="exp.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+BAD = [
+    # (what is wrong, file text or None for a missing file, words the message must hold)
+    ("missing file", None, ["does not exist"]),
+    ("empty", "", ["is empty"]),
+    ("not YAML", "name: [unclosed\n", ["not valid YAML", "line"]),
+    ("not a mapping", "- a\n- b\n", ["must be a mapping"]),
+    ("typo in a field", GOOD.replace("replicates:", "replicate:"),
+     ["'replicate'", "unknown field", "did you mean 'replicates'"]),
+    ("missing field", GOOD.replace("years: 1\n", ""), ["'years'", "required but missing"]),
+    ("zero replicates", GOOD.replace("replicates: 2", "replicates: 0"),
+     ["'replicates'", "value 0", "greater than or equal to 1"]),
+    ("too many years", GOOD.replace("years: 1", "years: 40"), ["'years'", "value 40"]),
+    ("bad scale", GOOD.replace('"1:1000"', '"2:50"'), ["'scale'", "'2:50'", "1:K"]),
+    ("scale too coarse", GOOD.replace('"1:1000"', "20000"), ["'scale'", "20000"]),
+    ("negative seed", GOOD.replace("seed: 7", "seed: -1"), ["'seed'", "-1"]),
+    ("bad name", GOOD.replace("name: tiny", "name: 'my exp/1'"), ["'name'", "'my exp/1'"]),
+    ("no scenarios", GOOD.replace("[symptoms, systems]", "[]"),
+     ["'scenarios'", "at least one"]),
+    ("repeated scenario", GOOD.replace("[symptoms, systems]", "[symptoms, symptoms]"),
+     ["'scenarios'", "only once"]),
+    ("unknown scenario", GOOD.replace("systems]", "sistems]"),
+     ["'scenarios.1'", "unknown scenario 'sistems'", "available"]),
+    ("unknown parameter", GOOD.replace("police.offending_per_person_month",
+                                       "police.offending_per_persn_month"),
+     ["parameters.police.offending_per_persn_month", "unknown field"]),
+    ("invalid parameter value", GOOD.replace("[0.004, 0.005]", "[0.004, -1]"),
+     ["parameters.police.offending_per_person_month", "-1"]),
+    ("empty value list", GOOD.replace("[0.004, 0.005]", "[]"), ["'parameters'", "empty list"]),
+    ("values not a list", GOOD.replace("[0.004, 0.005]", "0.004"),
+     ["parameters.police.offending_per_person_month", "valid list"]),
+    ("grid and samples", GOOD + "samples: design.csv\n", ["'parameters' and 'samples'"]),
+]
+
+
+@pytest.mark.parametrize(("what", "text", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_experiment_files_give_one_clear_line(tmp_path, what, text, words):
+    path = tmp_path / "exp.yaml" if text is None else write(tmp_path, text)
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert f"experiment file '{path}'" in message
+    for word in words:
+        assert word in message, (what, message)
+
+
+def test_bad_sample_tables(tmp_path):
+    base = GOOD.split("parameters:")[0] + "replicates: 1\nyears: 1\nsamples: design.csv\n"
+    exp = write(tmp_path, base)
+    with pytest.raises(ExperimentError, match="design.csv.*does not exist"):
+        load_experiment(exp)
+    pd.DataFrame({"police.nonsense": [1.0]}).to_csv(tmp_path / "design.csv", index=False)
+    with pytest.raises(ExperimentError, match="column 'police.nonsense'.*unknown field"):
+        load_experiment(exp)
+    pd.DataFrame({"police.offending_per_person_month": [0.004, None]}).to_csv(
+        tmp_path / "design.csv", index=False)
+    with pytest.raises(ExperimentError, match="row 2, column .* is empty"):
+        load_experiment(exp)
+    (tmp_path / "design.txt").write_text("x")
+    with pytest.raises(ExperimentError, match=r"\.csv or \.parquet"):
+        load_experiment(write(tmp_path, base.replace("design.csv", "design.txt")))
+
+
+def test_grid_is_a_full_factorial_with_common_seeds(tmp_path):
+    definition = load_experiment(write(tmp_path, GOOD))
+    runs = definition.runs()
+    assert len(definition.points) == 2 * 3
+    assert len(runs) == 2 * 6 * 2
+    assert len({r.run_id for r in runs}) == len(runs)
+    seeds = replicate_seeds(7, 2)
+    for run in runs:
+        assert run.seed == seeds[run.replicate]  # the same seed in every scenario and point
+        point = definition.points[run.point]
+        assert run.spec.scenario.police.offending_per_person_month == \
+            point["police.offending_per_person_month"]
+        assert run.spec.scenario.early_help.places_per_10k_children == \
+            point["early_help.places_per_10k_children"]
+        assert (run.spec.scale, run.spec.years) == (1000, 1)
+    assert {(p["police.offending_per_person_month"], p["early_help.places_per_10k_children"])
+            for p in definition.points} == {(a, b) for a in (0.004, 0.005) for b in (30, 60, 90)}
+    systems = [r for r in runs if r.scenario == "systems"]
+    assert all(r.spec.scenario.interventions for r in systems)  # the package is kept
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_sample_table_gives_one_point_per_row(tmp_path, suffix):
+    rng = np.random.default_rng(1)  # any design works, e.g. SALib's samples
+    table = pd.DataFrame({
+        "police.offending_per_person_month": rng.uniform(0.003, 0.006, 5),
+        "early_help.places_per_10k_children": rng.uniform(20, 80, 5),
+    })
+    design = tmp_path / f"design.{suffix}"
+    table.to_csv(design, index=False) if suffix == "csv" else table.to_parquet(design)
+    exp = write(tmp_path, f"name: lhs\nscenarios: [symptoms]\nsamples: design.{suffix}\n"
+                          f"replicates: 3\nyears: 1\nscale: 1000\n")
+    definition = load_experiment(exp)
+    assert len(definition.points) == 5
+    runs = definition.runs()
+    assert len(runs) == 15
+    for run in runs:
+        row = table.iloc[run.point]
+        assert run.spec.scenario.police.offending_per_person_month == pytest.approx(
+            row["police.offending_per_person_month"], rel=1e-12)
+
+
+def test_no_grid_is_one_point_and_python_api_validates_the_same(tmp_path):
+    experiment = Experiment("plain", ["symptoms"], replicates=3, years=1, scale="1:1000")
+    assert len(experiment.definition.points) == 1
+    assert [r.run_id for r in experiment.runs()] == [
+        "symptoms-p0000-r000", "symptoms-p0000-r001", "symptoms-p0000-r002"]
+    with pytest.raises(ExperimentError, match="experiment 'plain': field 'replicates'"):
+        Experiment("plain", ["symptoms"], replicates=0, years=1)
+
+
+def test_changed_file_changes_the_hash(tmp_path):
+    first = load_experiment(write(tmp_path, GOOD)).source_hash
+    again = load_experiment(write(tmp_path, GOOD)).source_hash
+    changed = load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: 8"))).source_hash
+    assert first == again != changed

@@ -1,0 +1,215 @@
+"""Running experiments: the Parquet dataset, manifest, resume, refusal, faults and signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import experiment_faults
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.batch import Experiment
+from model.experiment_store import expected_rows, is_complete
+
+EXP = """\
+name: tiny
+scenarios: [symptoms, systems]
+parameters:
+  police.offending_per_person_month: [0.004, 0.005]
+replicates: 2
+years: 1
+scale: "1:1000"
+seed: 3
+"""
+
+
+def run_files(out: Path) -> list[Path]:
+    return sorted((out / "runs").glob("*/run-*.parquet"))
+
+
+def partial_files(out: Path) -> list[Path]:
+    return sorted((out / "runs").glob("*/.*.tmp"))
+
+
+def test_cli_run_writes_a_dataset_that_resumes(tmp_path, cli):
+    import duckdb
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP)
+    out = tmp_path / "out"
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "2")
+    assert result.code == 0, result.err
+    assert "8 of 8 runs done" in result.out
+    assert "Police incidents" in result.out
+    files = run_files(out)
+    assert len(files) == 8
+    assert {f.parent.name for f in files} == {"scenario=symptoms", "scenario=systems"}
+    whole = pd.read_parquet(out / "runs")
+    assert set(whole["scenario"].astype(str)) == {"symptoms", "systems"}
+    assert whole["run_id"].nunique() == 8
+    assert set(whole["police.offending_per_person_month"]) == {0.004, 0.005}
+    assert len(whole) == 8 * expected_rows(1)
+    rows = duckdb.sql(f"select scenario, count(distinct run_id) from read_parquet("
+                      f"'{out}/runs/*/*.parquet', hive_partitioning=true) group by 1 order by 1"
+                      ).fetchall()
+    assert rows == [("symptoms", 4), ("systems", 4)]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["runs"].values()} == {"done"}
+    assert manifest["experiment_hash"] and manifest["code_version"]
+    summary = pd.read_csv(out / "summary.csv")
+    row = summary[(summary["scenario"] == "symptoms") & (summary["metric"] == "incidents_total")
+                  & (summary["year"] == 0)]
+    assert len(row) == 2 and (row["p10"] <= row["median"]).all() \
+        and (row["median"] <= row["p90"]).all()
+
+    # again: nothing to do, nothing rewritten
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "2")
+    assert result.code == 0 and "8 of 8 runs already done" in result.err
+    assert {f: f.stat().st_mtime_ns for f in run_files(out)} == stamps
+
+    # a lost file, a damaged file and a stray partial file: exactly those runs are redone
+    files[0].unlink()
+    files[1].write_bytes(files[1].read_bytes()[:1000])
+    (files[2].parent / ".run-x.parquet.abc.tmp").write_bytes(b"half")
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 0 and "6 of 8 runs already done" in result.err
+    assert run_files(out) == files and not partial_files(out)
+    assert all(is_complete(f, 1) for f in files)
+    assert {f: f.stat().st_mtime_ns for f in files[2:]} == {f: stamps[f] for f in files[2:]}
+
+    result = cli("experiment", "summary", out)
+    assert result.code == 0 and "systems, point 1" in result.out
+
+
+def test_a_changed_experiment_is_refused_unless_forced(tmp_path, cli):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]").replace(
+        "[0.004, 0.005]", "[0.004]"))
+    out = tmp_path / "out"
+    assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    exp.write_text(exp.read_text().replace("seed: 3", "seed: 4"))
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 2
+    assert result.err.startswith("error: --out:") and "--force" in result.err
+    assert result.err.count("\n") == 1 and "defined differently" in result.err
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1", "--force")
+    assert result.code == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 4
+
+
+def test_bad_command_lines(tmp_path, cli):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP)
+    result = cli("experiment", "run", exp, "--out", tmp_path / "o", "--scheduler", "nowhere")
+    assert result.code == 2 and "--scheduler: value 'nowhere'" in result.err
+    result = cli("experiment", "run", tmp_path / "none.yaml", "--out", tmp_path / "o")
+    assert result.code == 2 and "does not exist" in result.err
+    result = cli("experiment", "summary", tmp_path)
+    assert result.code == 2 and "no 'runs' folder" in result.err
+
+
+def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, cli):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]"))
+    out = tmp_path / "out"
+    report = Experiment.from_file(exp).run(out, workers=2,
+                                           runner=experiment_faults.raising_runner)
+    assert not report.ok
+    assert sorted(report.failed) == ["symptoms-p0000-r001", "symptoms-p0001-r001"]
+    assert "ValueError: injected failure in replicate 1" in report.failed["symptoms-p0000-r001"]
+    assert len(report.done) == 2 and len(run_files(out)) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"]["symptoms-p0001-r001"]["status"] == "failed"
+    assert "injected failure" in manifest["runs"]["symptoms-p0001-r001"]["error"]
+    # the command says so with its exit status; run again, the failed runs are retried
+    monkeypatch.setattr("model.batch.execute", experiment_faults.raising_runner)
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 1 and "failed: symptoms-p0000-r001" in result.err
+    monkeypatch.undo()
+    assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    assert len(run_files(out)) == 4
+
+
+def test_a_worker_that_dies_is_replaced_and_its_run_retried(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    (tmp_path / "dying.yaml").write_text(f"name: dying\nextends: symptoms\n"
+                                         f"description: '{markers}'\n")
+    common = dict(replicates=3, years=1, scale=1000, seed=5, base_dir=tmp_path)
+    flaky = Experiment("flaky", ["dying.yaml"], **common)
+    report = flaky.run(tmp_path / "flaky", workers=2, runner=experiment_faults.dying_runner)
+    assert report.ok, report.failed
+    assert len(list(markers.iterdir())) == 1  # one worker died, once
+    manifest = json.loads((tmp_path / "flaky" / "manifest.json").read_text())
+    assert manifest["runs"]["dying-p0000-r000"]["attempts"] == 2
+    clean = Experiment("clean", ["dying.yaml"], **common)
+    clean.run(tmp_path / "clean", workers=1)
+    for a, b in zip(run_files(tmp_path / "flaky"), run_files(tmp_path / "clean"), strict=True):
+        assert pd.read_parquet(a).equals(pd.read_parquet(b))
+
+
+def start_experiment(exp: Path, out: Path) -> subprocess.Popen:
+    eat_sim = Path(sys.executable).with_name("eat-sim")
+    return subprocess.Popen([str(eat_sim), "experiment", "run", str(exp), "--out", str(out),
+                             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+
+
+def wait_for_runs(process: subprocess.Popen, out: Path, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(run_files(out)) < n:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no run finished in time"
+        time.sleep(0.05)
+
+
+KILL_EXP = EXP.replace("replicates: 2", "replicates: 4").replace('"1:1000"', '"1:2000"')
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_killed_halfway_then_resumed_to_completion(tmp_path, cli, how):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(KILL_EXP)
+    out = tmp_path / "out"
+    total = 2 * 2 * 4
+    process = start_experiment(exp, out)
+    try:
+        wait_for_runs(process, out, 3)
+        if how == "SIGKILL":  # the machine dies: the experiment and its workers at once
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # a polite stop: finished runs are kept, no partial file is left
+            process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    kept = run_files(out)
+    assert 3 <= len(kept) < total, "the experiment was not stopped halfway"
+    assert all(is_complete(f, 1) for f in kept)
+    if how == "SIGTERM":
+        assert process.returncode == 130, err
+        assert "finished runs are kept" in err
+        assert not partial_files(out)
+        statuses = [r["status"] for r in json.loads((out / "manifest.json").read_text())[
+            "runs"].values()]
+        assert statuses.count("done") >= len(kept) - 1
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 0, result.err
+    assert f"{len(kept)} of {total} runs already done" in result.err
+    files = run_files(out)
+    assert len(files) == total and not partial_files(out)
+    assert all(is_complete(f, 1) for f in files)
+    whole = pd.read_parquet(out / "runs", columns=["run_id", "month", "metric", "value"])
+    assert whole["run_id"].nunique() == total
+    assert not whole.duplicated(["run_id", "month", "metric"]).any() or \
+        whole.groupby("run_id", observed=True).size().eq(expected_rows(1)).all()
+    assert np.isfinite(whole["value"]).all()
