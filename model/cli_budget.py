@@ -1,0 +1,264 @@
+"""``eat-sim budget``: the budget impact of scenarios for commissioners.
+
+Example:
+    eat-sim budget symptoms systems --years 10 --xlsx budget.xlsx --pdf budget.pdf
+
+Runs the paired comparison (:func:`model.experiment.compare`), costs every run
+(:mod:`model.costs`), prints the Wales summary (NPV, return per pound, break-even, who pays and
+who saves) and writes the requested reports. Every file is staged first and moved into place
+only when all have been written, so an error leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from model.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    MAX_REPLICATES,
+    UsageError,
+    _console,
+    _fail,
+    _progress_bar,
+    _write_result,
+    parse_replicates,
+    parse_scale,
+    parse_seed,
+    parse_workers,
+    parse_years,
+)
+from model.scenario import MAX_YEARS
+
+MAX_DISCOUNT_RATE = 0.2
+
+
+def parse_discount_rate(text: str) -> float:
+    """``--discount-rate``: a number from 0 to 0.2 (0.035 is the Green Book's 3.5 %).
+
+    Raises:
+        UsageError: anything else.
+    """
+    allowed = (f"give a number from 0 to {MAX_DISCOUNT_RATE} (a share per year, e.g. 0.035 "
+               f"for the Green Book's 3.5 %)")
+    if re.fullmatch(r"\s*\d*\.?\d+\s*", text) is None:
+        raise UsageError(f"argument --discount-rate: value '{text}' is not allowed: {allowed}")
+    rate = float(text)
+    if not 0 <= rate <= MAX_DISCOUNT_RATE:
+        raise UsageError(f"argument --discount-rate: value '{text}' is not allowed: {allowed}")
+    return rate
+
+
+def register(commands: Any) -> None:
+    """Add the ``budget`` subcommand to the ``eat-sim`` subparsers."""
+    budget = commands.add_parser(
+        "budget", help="budget impact: spend by agency, NPV, return per pound, break-even",
+        description="Run a paired comparison (replicate k of every scenario with the same "
+                    "seed), cost every run with the unit costs in model/data/unit_costs.yaml and "
+                    "report, for Wales and each force area: spend by agency and year, net present "
+                    "value at the Green Book rate, return per pound invested, break-even year, "
+                    "cost per outcome averted, and who pays and who saves. Optionally writes an "
+                    "xlsx workbook, a pdf report and CSV tables.")
+    budget.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                        help="the baseline first, then one or more scenarios (names or paths)")
+    budget.add_argument("--years", type=parse_years, default=10, metavar="Y",
+                        help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
+    budget.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
+                        help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
+    budget.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
+                        help="population scale (default 1:20)")
+    budget.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                        help="root seed of the replicate seeds (default 0)")
+    budget.add_argument("--discount-rate", type=parse_discount_rate, default=0.035,
+                        metavar="RATE",
+                        help="discount rate for years 0-30, 0 to 0.2 (default 0.035; later "
+                             "years step down as in the Green Book)")
+    budget.add_argument("--cost-uncertainty", action="store_true",
+                        help="draw unit costs from their ranges once per replicate (the same "
+                             "draw for every scenario), so the bands include cost uncertainty")
+    budget.add_argument("--xlsx", type=Path, default=None, metavar="FILE",
+                        help="write the workbook (summary, by agency by year, by force area, "
+                             "assumptions and sources) to FILE.xlsx")
+    budget.add_argument("--pdf", type=Path, default=None, metavar="FILE",
+                        help="write the report to FILE.pdf")
+    budget.add_argument("--csv", type=Path, default=None, metavar="DIR",
+                        help="write every table as CSV into the folder DIR")
+    budget.add_argument("--workers", type=parse_workers, default=None, metavar="N",
+                        help="local worker processes (default: one per core; 1 runs here)")
+    budget.set_defaults(handler=_cmd_budget)
+
+
+def _check_file(option: str, path: Path, suffix: str) -> None:
+    """Fail before simulating if ``path`` cannot become the report file."""
+    if path.suffix.lower() != suffix:
+        raise UsageError(f"argument {option}: value '{path}' is not allowed: give a file name "
+                         f"ending in {suffix}")
+    if path.is_dir():
+        raise UsageError(f"argument {option}: '{path}' is a folder; give a file name ending "
+                         f"in {suffix}")
+    _check_writable(option, path.parent if str(path.parent) else Path("."))
+
+
+def _check_writable(option: str, folder: Path) -> None:
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"argument {option}: '{folder}' cannot be created because '{probe}' is "
+                         f"a file, not a folder")
+    try:
+        tempfile.TemporaryDirectory(dir=probe, prefix=".eat-sim-probe-").cleanup()
+    except OSError as err:
+        raise UsageError(f"argument {option}: '{folder}' cannot be written "
+                         f"({err.strerror or err}); give a place you can write to") from None
+
+
+class _CsvTables:
+    def __init__(self, analysis: Any):
+        self.analysis = analysis
+
+    def write(self, folder: Path) -> None:
+        from model.reports import write_csv
+
+        write_csv(self.analysis, folder)
+
+
+def _write_reports(analysis: Any, xlsx: Path | None, pdf: Path | None, csv: Path | None
+                   ) -> list[Path]:
+    """Stage every file, then move them all into place; on any error remove what was staged."""
+    from model.reports import write_pdf, write_xlsx
+
+    staged: list[tuple[Path, Path]] = []
+    written: list[Path] = []
+    try:
+        for target, writer in ((xlsx, write_xlsx), (pdf, write_pdf)):
+            if target is None:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.partial-", suffix=target.suffix,
+                                       dir=target.parent)
+            os.close(fd)
+            staged.append((Path(tmp), target))
+            writer(analysis, Path(tmp))
+        if csv is not None:
+            written.append(_write_result(_CsvTables(analysis), csv))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+            written.append(target)
+        staged = []
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _cmd_budget(args: argparse.Namespace) -> int:
+    from model.budget import analyse_budget
+    from model.experiment import compare
+    from model.scenario import check_intervention_starts, load_scenario
+
+    if len(args.scenarios) < 2:
+        raise UsageError("budget needs at least two scenarios: the baseline first, then the "
+                         "scenarios to cost against it")
+    if args.xlsx is not None:
+        _check_file("--xlsx", args.xlsx, ".xlsx")
+    if args.pdf is not None:
+        _check_file("--pdf", args.pdf, ".pdf")
+    if args.csv is not None:
+        if args.csv.exists() and not args.csv.is_dir():
+            raise UsageError(f"argument --csv: '{args.csv}' exists and is not a folder; give a "
+                             f"folder path (it is created if missing)")
+        _check_writable("--csv", args.csv)
+    scenarios = [load_scenario(s) for s in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
+    for scenario in scenarios:
+        try:
+            check_intervention_starts(scenario, args.years)
+        except ValueError as err:
+            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
+                from None
+    from model.costs import CostDataError, load_cost_book
+
+    try:
+        book = load_cost_book()
+    except CostDataError as err:
+        return _fail(str(err), EXIT_FAILED)
+    err_console = _console(sys.stderr)
+    err_console.print(f"Budget impact of {', '.join(names[1:])} against {names[0]}: "
+                      f"{args.replicates} replicates, {args.years} years, scale 1:{args.scale}, "
+                      f"seed {args.seed}", highlight=False)
+    with _progress_bar(err_console, "Runs", args.replicates * len(scenarios),
+                       unit="runs") as progress:
+        comparison = compare(scenarios, replicates=args.replicates, years=args.years,
+                             scale=args.scale, seed=args.seed, workers=args.workers,
+                             progress=progress)
+    analysis = analyse_budget(comparison, discount_rate=args.discount_rate,
+                              cost_uncertainty=args.cost_uncertainty, book=book)
+    try:
+        written = _write_reports(analysis, args.xlsx, args.pdf, args.csv)
+    except OSError as err:
+        return _fail(f"cannot write the reports: {err}", EXIT_FAILED)
+    console = _console(sys.stdout)
+    for scenario in analysis.scenarios:
+        for item in _summary(analysis, scenario):
+            console.print(item, highlight=False)
+    for path in written:
+        console.print(f"Written: {path}", highlight=False, soft_wrap=True)
+    return EXIT_OK
+
+
+def _summary(analysis: Any, scenario: str) -> list[Any]:
+    """The answer in words, the Wales measures and who pays / who saves."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from model.reports import headline_sentence, money, ratio_text, year_text
+
+    summary = analysis.summary()
+    rows = summary[(summary["scenario"] == scenario) & (summary["area"] == "Wales")]
+    table = Table(title=f"{escape(scenario)} against {escape(analysis.baseline)}, Wales: median "
+                        f"[10-90 % band] over {analysis.replicates} replicates",
+                  title_justify="left",
+                  caption=f"GBP at {analysis.price_year} prices, discounted at "
+                          f"{analysis.discount_rate:.1%} over {analysis.years} years"
+                          + ("; unit-cost uncertainty included" if analysis.cost_uncertainty
+                             else ""),
+                  caption_justify="left")
+    table.add_column("measure")
+    table.add_column("median", justify="right")
+    table.add_column("band", justify="right")
+    for r in rows.itertuples():
+        if r.measure == "break_even_year":
+            fmt = lambda v: year_text(v).replace("not within the horizon", "none")  # noqa: E731
+        elif r.measure == "return_per_pound":
+            fmt = ratio_text
+        elif r.measure.endswith("_averted") and "cost" not in r.measure:
+            fmt = "{:,.0f}".format
+        else:
+            fmt = money
+        table.add_row(r.label, fmt(r.median), f"[{fmt(r.p10)}, {fmt(r.p90)}]")
+    who = analysis.who_pays()
+    who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
+    pays = Table(title="Who pays and who saves (discounted change in spend)",
+                 title_justify="left")
+    pays.add_column("agency")
+    pays.add_column("change", justify="right")
+    pays.add_column("band", justify="right")
+    pays.add_column("")
+    for r in who.itertuples():
+        pays.add_row(r.agency_label, money(r.change_median, True),
+                     f"[{money(r.change_p10, True)}, {money(r.change_p90, True)}]", r.role)
+    return [headline_sentence(analysis, scenario), table, pays]
+
+
+__all__ = ["parse_discount_rate", "register"]
+
