@@ -1,0 +1,62 @@
+"""``eat-sim budget`` end to end at a coarse scale, and its one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+from _budget_helpers import small_comparison
+
+
+def test_budget_end_to_end_writes_every_report(cli, tmp_path):
+    out = cli("budget", "symptoms", "systems", "--scale", "1:400", "--years", "2",
+              "--replicates", "2", "--workers", "1", "--xlsx", tmp_path / "b.xlsx",
+              "--pdf", tmp_path / "r" / "b.pdf", "--csv", tmp_path / "csv")
+    assert out.code == 0, out.err
+    assert "Net present value" in out.out and "Who pays" in out.out
+    assert "Return per pound invested" in out.out
+    assert (tmp_path / "b.xlsx").stat().st_size > 0
+    assert (tmp_path / "r" / "b.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "csv" / "summary.csv").exists()
+    assert not [p for p in tmp_path.rglob(".*")]
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--discount-rate", "0.5"], "--discount-rate: value '0.5'"),
+    (["--discount-rate", "abc"], "--discount-rate: value 'abc'"),
+    (["--replicates", "1"], "--replicates: value '1'"),
+    (["--years", "0"], "--years: value '0'"),
+    (["--scale", "1:0"], "--scale: value '1:0'"),
+    (["--xlsx", "budget.txt"], "--xlsx: value 'budget.txt'"),
+    (["--pdf", "budget.xlsx"], "--pdf: value 'budget.xlsx'"),
+])
+def test_bad_arguments_give_one_error_line(cli, args, names):
+    out = cli("budget", "symptoms", "systems", *args)
+    assert out.code == 2
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and names in lines[0]
+
+
+def test_one_scenario_is_not_enough(cli):
+    out = cli("budget", "symptoms")
+    assert out.code == 2 and "at least two scenarios" in out.err
+
+
+def test_csv_path_that_is_a_file_is_refused_before_running(cli, tmp_path):
+    (tmp_path / "taken").write_text("x")
+    out = cli("budget", "symptoms", "systems", "--csv", tmp_path / "taken")
+    assert out.code == 2 and "--csv" in out.err
+
+
+def test_a_failing_report_leaves_nothing_behind(cli, tmp_path, monkeypatch):
+    import model.experiment
+    import model.reports
+
+    monkeypatch.setattr(model.experiment, "compare", lambda *a, **k: small_comparison())
+
+    def broken(analysis, path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model.reports, "write_pdf", broken)
+    out = cli("budget", "symptoms", "systems", "--years", "2", "--xlsx", tmp_path / "b.xlsx",
+              "--pdf", tmp_path / "b.pdf", "--csv", tmp_path / "csv")
+    assert out.code == 1 and "disk full" in out.err
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,146 @@
+"""Unit costs (validation, deflation) and the cost ledger of a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from _budget_helpers import small_comparison
+
+from model.costs import (
+    AGENCIES,
+    UNIT_COSTS_FILE,
+    CostDataError,
+    cost_ledger,
+    cost_lines,
+    ledger_cube,
+    load_cost_book,
+)
+from model.parameters import INCIDENT_CATEGORIES
+
+
+def _write(tmp_path, data):
+    path = tmp_path / "costs.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _data():
+    return yaml.safe_load(UNIT_COSTS_FILE.read_text(encoding="utf-8"))
+
+
+def test_book_loads_with_positive_unit_costs_in_one_price_year():
+    book = load_cost_book()
+    values = book.unit_cost_values()
+    assert book.price_year == 2024
+    assert all(v > 0 for v in values.values())
+    # officer hour: (156m + 358m) / (1480 + 3372) / 1620 in 2022-23 prices, then deflated
+    raw = (156e6 + 358e6) / (1480 + 3372) / 1620
+    level = 0.75 * book.deflator.index[2022] + 0.25 * book.deflator.index[2023]
+    assert values["officer_hour"] == pytest.approx(raw * 100 / level)
+    assert values["prison_month"] == pytest.approx(51724 / 12 * 100 / level)
+
+
+def test_a_missing_unit_cost_value_is_a_clear_error(tmp_path):
+    data = _data()
+    del data["figures"]["prison_place_year"]["value"]
+    with pytest.raises(CostDataError, match=r"figures\.prison_place_year\.value: Field required"):
+        load_cost_book(_write(tmp_path, data))
+
+
+def test_a_negative_unit_cost_is_a_clear_error(tmp_path):
+    data = _data()
+    data["figures"]["foster_care_week"]["value"] = -646
+    with pytest.raises(CostDataError, match=r"foster_care_week\.value.*greater than or equal "
+                                            r"to 0.*-646"):
+        load_cost_book(_write(tmp_path, data))
+
+
+def test_a_formula_giving_a_negative_cost_is_a_clear_error(tmp_path):
+    data = _data()
+    data["unit_costs"]["court_case"]["formula"] = "magistrates_proceeding - crown_court_proceeding"
+    with pytest.raises(CostDataError, match=r"unit cost court_case = -.*0 or more"):
+        load_cost_book(_write(tmp_path, data))
+
+
+def test_a_missing_unit_cost_or_unknown_figure_is_a_clear_error(tmp_path):
+    data = _data()
+    del data["unit_costs"]["prison_month"]
+    with pytest.raises(CostDataError, match=r"\['prison_month'\] are missing"):
+        load_cost_book(_write(tmp_path, data))
+    data = _data()
+    data["unit_costs"]["prison_month"]["formula"] = "prison_place_yr / 12"
+    with pytest.raises(CostDataError, match=r"prison_month\.formula uses \['prison_place_yr'\]"):
+        load_cost_book(_write(tmp_path, data))
+
+
+def test_an_assumption_needs_a_range(tmp_path):
+    data = _data()
+    del data["figures"]["assessment_client_hours"]["low"]
+    with pytest.raises(CostDataError, match="assessment_client_hours.*low and a high"):
+        load_cost_book(_write(tmp_path, data))
+
+
+def test_financial_years_are_deflated_as_nine_months_and_three():
+    deflator = load_cost_book().deflator
+    assert deflator.level("2016-17") == pytest.approx(
+        0.75 * deflator.index[2016] + 0.25 * deflator.index[2017])
+    assert deflator.level("2024") == 100.0
+
+
+def test_ledger_is_tidy_and_sums_to_its_cube():
+    run = small_comparison().results["systems"][0]
+    ledger = cost_ledger(run)
+    assert list(ledger.columns) == ["run_id", "scenario", "seed", "month", "force_area",
+                                    "agency", "cost_line", "gbp"]
+    assert set(ledger["agency"].unique()) <= set(AGENCIES)
+    cube = ledger_cube(run)
+    assert ledger["gbp"].sum() == pytest.approx(cube.sum())
+    assert len(ledger) == cube.size
+    assert (ledger["gbp"] >= 0).all()
+
+
+def test_officer_time_lines_sum_to_the_recorded_officer_hours():
+    run = small_comparison().results["systems"][1]
+    book = load_cost_book()
+    hour = book.unit_cost_values()["officer_hour"]
+    lines = cost_lines(book)
+    cube = ledger_cube(run)
+    police = [j for j, line in enumerate(lines) if line.unit_cost == "officer_hour"]
+    assert len(police) == len(INCIDENT_CATEGORIES) + 3
+    np.testing.assert_allclose(cube[:, :, police].sum(axis=2),
+                               run.by_force_area("officer_hours") * hour, rtol=1e-9)
+
+
+def test_stock_and_programme_lines_are_activity_times_unit_cost():
+    run = small_comparison().results["systems"][0]
+    book = load_cost_book()
+    values = book.unit_cost_values()
+    names = [line.name for line in cost_lines(book)]
+    cube = ledger_cube(run)
+    np.testing.assert_allclose(cube[:, :, names.index("prison_places")],
+                               run.by_force_area("people_in_custody") * values["prison_month"])
+    np.testing.assert_allclose(cube[:, :, names.index("programme_youth_diversion")],
+                               run.by_force_area("reached_youth_diversion") * 600.0)
+    assert cube[:, :, names.index("programme_early_help")].sum() > 0
+
+
+def test_baseline_has_no_programme_cost():
+    run = small_comparison().results["symptoms"][0]
+    lines = cost_lines()
+    cube = ledger_cube(run)
+    programme = [j for j, line in enumerate(lines) if line.programme]
+    assert cube[:, :, programme].sum() == 0
+
+
+def test_ledger_at_1_to_10_and_1_to_20_agree_within_noise():
+    from model import run_scenario
+
+    totals = {}
+    for scale in (10, 20):
+        cube = ledger_cube(run_scenario("symptoms", scale=scale, seed=5, years=1))
+        totals[scale] = cube.sum(axis=(0, 1))
+    lines = cost_lines()
+    police = np.array([line.agency == "police" for line in lines])
+    assert totals[10][police].sum() == pytest.approx(totals[20][police].sum(), rel=0.03)
+    assert totals[10].sum() == pytest.approx(totals[20].sum(), rel=0.05)

@@ -1,0 +1,53 @@
+"""The budget reports: xlsx sheets, pdf pages, CSV tables, and docs/budget.md is current."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from _budget_helpers import small_comparison
+
+from model.budget import analyse_budget
+from model.costs import DOCS_END, DOCS_FILE, DOCS_START, unit_costs_markdown
+from model.reports import XLSX_SHEETS, pdf_figures, write_csv, write_pdf, write_xlsx
+
+
+def _pages(path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", path.read_bytes()))
+
+
+def test_xlsx_opens_and_has_its_sheets(tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(analyse_budget(small_comparison()), tmp_path / "budget.xlsx")
+    book = load_workbook(path, read_only=True)
+    assert tuple(book.sheetnames) == XLSX_SHEETS
+    values = [c for row in book["summary"].iter_rows(values_only=True) for c in row if c]
+    assert "Net present value of net savings" in values
+    sources = [c for row in book["assumptions and sources"].iter_rows(values_only=True)
+               for c in row if isinstance(c, str)]
+    assert any("PSSRU" in s for s in sources)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_pdf_has_its_pages(tmp_path):
+    budget = analyse_budget(small_comparison())
+    expected = len(pdf_figures(budget))
+    assert expected == 8  # headline, 3 charts, 2 tables per scenario, 2 of unit costs
+    path = write_pdf(budget, tmp_path / "budget.pdf")
+    assert _pages(path) == expected
+
+
+def test_csv_tables(tmp_path):
+    paths = write_csv(analyse_budget(small_comparison()), tmp_path / "csv")
+    names = {p.stem for p in paths}
+    assert {"summary", "spend_by_agency_year", "who_pays_who_saves", "unit_costs",
+            "figures_and_sources"} <= names
+    summary = pd.read_csv(tmp_path / "csv" / "summary.csv")
+    assert {"Wales", "Gwent"} <= set(summary["area"])
+
+
+def test_docs_budget_md_is_current():
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END) + 1
+    assert text[start:end] == unit_costs_markdown(), "run: python -m model.costs"
