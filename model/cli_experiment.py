@@ -114,7 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       f"{len(experiment.definition.scenarios)} scenario(s) x {n_points} "
                       f"point(s) x {spec.replicates} replicate(s) = {total} runs, "
                       f"{spec.years} years, scale 1:{spec.scale}, seed {spec.seed}, "
-                      f"on {escape(where)}", highlight=False)
+                      f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}
     with _sigterm_as_interrupt():
         try:

@@ -117,7 +117,8 @@ class DaskExecutor(Executor):
             self._cluster.close()
 
 
-def make_executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
+def make_executor(scheduler: str | None = None, workers: int | None = None, *,
+                  timeout: float = 10.0) -> Executor:
     """The executor for a batch: a local process pool, or Dask when a scheduler is given.
 
     Args:
@@ -125,6 +126,7 @@ def make_executor(scheduler: str | None = None, workers: int | None = None) -> E
             scheduler; ``"local"`` for a Dask ``LocalCluster`` on this machine.
         workers: local worker processes (default: one per core); ignored for a scheduler
             address (the cluster decides).
+        timeout: seconds to wait for a scheduler to answer.
 
     Raises:
         ExecutorError: a malformed or unreachable scheduler address.
@@ -134,7 +136,7 @@ def make_executor(scheduler: str | None = None, workers: int | None = None) -> E
     if scheduler != "local" and not _SCHEDULER.fullmatch(scheduler):
         raise ExecutorError(f"--scheduler: value '{scheduler}' is not allowed: give a Dask "
                             f"scheduler address such as tcp://127.0.0.1:8786, or 'local'")
-    return DaskExecutor(scheduler, workers)
+    return DaskExecutor(scheduler, workers, timeout=timeout)
 
 
 @dataclass

@@ -1,0 +1,129 @@
+"""The Dask path: a real scheduler and two workers in separate processes on 127.0.0.1.
+
+The experiment run through them must give bit-for-bit the same Parquet files as the local
+process pool; workers started from the command line with the shipped config must not carry
+Dask's MALLOC_TRIM_THRESHOLD_ (it doubled NumPy time).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.batch import Experiment
+from model.executors import DASK_CONFIG_FILE, ExecutorError, make_executor
+
+DASK = Path(sys.executable).with_name("dask")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """``tcp://127.0.0.1:PORT`` of a scheduler with two single-threaded workers."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_CONFIG": str(DASK_CONFIG_FILE)}
+    processes = []
+    try:
+        processes.append(subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+             "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True))
+        processes.append(subprocess.Popen(
+            [str(DASK), "worker", address, "--nworkers", "2", "--nthreads", "1", "--host",
+             "127.0.0.1", "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True))
+        deadline = time.monotonic() + 60
+        client = None
+        while True:
+            assert time.monotonic() < deadline, "the Dask cluster did not start"
+            assert all(p.poll() is None for p in processes), "a Dask process exited"
+            try:
+                client = client or Client(address, timeout="2s")
+                if len(client.scheduler_info()["workers"]) == 2:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        client.close()
+        yield address
+    finally:
+        for process in reversed(processes):  # each in its own group: nannies and workers
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def read_runs(out: Path) -> dict[str, pd.DataFrame]:
+    return {f.name: pd.read_parquet(f) for f in sorted((out / "runs").glob("*/run-*.parquet"))}
+
+
+def test_experiment_on_dask_is_bit_identical_to_the_local_pool(cluster, tmp_path):
+    experiment = Experiment("dask-check", ["symptoms", "systems"],
+                            parameters={"police.offending_per_person_month": [0.004, 0.005]},
+                            replicates=2, years=1, scale="1:1000", seed=11)
+    t0 = time.perf_counter()
+    on_dask = experiment.run(tmp_path / "dask", scheduler=cluster)
+    t1 = time.perf_counter()
+    local = experiment.run(tmp_path / "local", workers=2)
+    print(f"TIMING dask {t1 - t0:.1f}s local {time.perf_counter() - t1:.1f}s")
+    assert on_dask.ok and local.ok
+    dask_runs, local_runs = read_runs(tmp_path / "dask"), read_runs(tmp_path / "local")
+    assert len(dask_runs) == 8 and dask_runs.keys() == local_runs.keys()
+    for name, frame in dask_runs.items():
+        other = local_runs[name]
+        assert frame.columns.equals(other.columns)
+        assert np.array_equal(frame["value"].to_numpy(), other["value"].to_numpy()), name
+        assert frame.equals(other), name
+    pd.testing.assert_frame_equal(on_dask.summary, local.summary)
+
+
+def test_cli_on_dask_and_workers_without_malloc_trim(cluster, tmp_path, cli):
+    from distributed import Client
+
+    with Client(cluster, timeout="5s") as client:
+        trims = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert len(trims) == 2 and set(trims.values()) == {None}
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("name: tiny\nscenarios: [symptoms]\nreplicates: 2\nyears: 1\n"
+                   "scale: 2000\nseed: 1\n")
+    result = cli("experiment", "run", exp, "--out", tmp_path / "out", "--scheduler", cluster)
+    assert result.code == 0, result.err
+    assert f"on Dask at {cluster}" in result.err and "2 of 2 runs done" in result.out
+
+
+def test_compare_accepts_a_scheduler(cluster):
+    from model.experiment import compare
+    from model.scenario import load_scenario
+
+    scenarios = [load_scenario("symptoms"), load_scenario("systems")]
+    kwargs = dict(replicates=2, years=1, scale=2000, seed=2)
+    on_dask = compare(scenarios, scheduler=cluster, **kwargs)
+    here = compare(scenarios, workers=1, **kwargs)
+    for name in ("symptoms", "systems"):
+        for a, b in zip(on_dask.results[name], here.results[name], strict=True):
+            assert np.array_equal(a.values, b.values)
+
+
+def test_unreachable_scheduler_is_one_clear_error():
+    port = free_port()
+    with pytest.raises(ExecutorError, match=f"cannot connect to 'tcp://127.0.0.1:{port}'"):
+        make_executor(f"tcp://127.0.0.1:{port}", timeout=1).shutdown()
