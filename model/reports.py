@@ -187,12 +187,13 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
     h = analysis.headline(scenario)
     fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
              fontsize=20, weight="bold")
-    fig.text(0.05, 0.885, f"{analysis.years} years, prices of {analysis.price_year}, discounted "
-             f"at {analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
-             f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
-             f"(simulated at 1:{analysis.scale})"
-             + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""),
-             fontsize=10.5, color="#444444")
+    subtitle = (f"{analysis.years} years, prices of {analysis.price_year}, discounted at "
+                f"{analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
+                f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
+                f"(simulated at 1:{analysis.scale})"
+                + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
+    fig.text(0.05, 0.895, "\n".join(textwrap.wrap(subtitle, 140)), fontsize=10.5,
+             color="#444444", va="top")
     text = "\n".join(textwrap.wrap(headline_sentence(analysis, scenario), 120))
     fig.text(0.05, 0.80, text, fontsize=12.5, va="top", linespacing=1.5)
     boxes = [
@@ -240,7 +241,7 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
         outcome.append(f"{mid:,.0f} {label} averted" + (
             f" ({money(per)} of programme cost each)" if np.isfinite(per) and mid > 0 else ""))
     lines.append("Outcomes: " + "; ".join(outcome) + ".")
-    wrapped = "\n".join("\n".join(textwrap.wrap(t, 150)) for t in lines)
+    wrapped = "\n".join("\n".join(textwrap.wrap(t, 135)) for t in lines)
     fig.text(0.05, 0.30, wrapped, fontsize=10.5, va="top", linespacing=1.6)
     fig.text(0.05, 0.06, "Costs are activity in the simulation times unit costs from public "
              "sources (last pages); officer and social-worker time is costed but not cashable.\n"
