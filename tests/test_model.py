@@ -170,3 +170,11 @@ def test_bad_run_settings_raise_a_scenario_error_naming_the_field(scenario, sett
     kwargs = {"scale": 1000, "seed": 1, "years": 1, **settings}
     with pytest.raises(ScenarioError, match=field):
         EarlyActionModel(scenario, **kwargs)
+
+
+def test_the_coarsest_scale_runs_through_months_without_incidents():
+    from model import EarlyActionModel
+
+    result = EarlyActionModel("symptoms", scale=10_000, seed=1, years=2).run()
+    assert result.n_months == 24
+    assert (result.wales("incidents_total") >= 0).all()

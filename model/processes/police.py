@@ -302,7 +302,8 @@ class PoliceIncidents(Process):
         # several incidents at one dwelling this month: all but the first are repeats too
         order = np.argsort(incidents.dwelling, kind="stable")
         sorted_dwelling = incidents.dwelling[order]
-        first_of_month = np.r_[True, sorted_dwelling[1:] != sorted_dwelling[:-1]]
+        first_of_month = np.r_[sorted_dwelling[:1] == sorted_dwelling[:1],  # empty if none
+                               sorted_dwelling[1:] != sorted_dwelling[:-1]]
         repeat[order[~first_of_month]] = True
         rec.count("repeat_incidents", incidents.dwelling[repeat])
         h.last_incident_month[incidents.dwelling] = month
