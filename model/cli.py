@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "scenario alone, to show what each lever contributes")
     compare.add_argument("--workers", type=parse_workers, default=None, metavar="N",
                          help="local worker processes (default: one per core; 1 runs here)")
+    compare.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="Dask scheduler address, e.g. tcp://HOST:8786, or 'local' "
+                              "(default: a local process pool)")
     compare.add_argument("--out", type=Path, default=None, metavar="DIR",
                          help="output folder (default: results/compare-A-B-sSEED)")
     compare.set_defaults(handler=_cmd_compare)
@@ -213,6 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err), EXIT_USAGE)
     except ScenarioError as err:
         return _fail(str(err), EXIT_USAGE)
+    except ValueError as err:
+        from model.executors import ExecutorError
+
+        if isinstance(err, ExecutorError):
+            return _fail(str(err), EXIT_USAGE)
+        raise
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -472,7 +481,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     with _progress_bar(err_console, "Runs", total, unit="runs") as progress:
         comparison = compare(scenarios, replicates=args.replicates, years=args.years,
                              scale=args.scale, seed=args.seed, levers=args.levers,
-                             workers=args.workers, progress=progress)
+                             workers=args.workers, progress=progress,
+                             scheduler=args.scheduler)
     try:
         written = _write_result(_ComparisonOutput(comparison), out)
     except OSError as err:
