@@ -119,7 +119,13 @@ class Modifiers:
             ids = np.arange(n)
         else:
             parts = [s(n) for s in supports]
-            ids = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+            if len(parts) == 1:
+                ids = parts[0]
+            else:  # the sorted union, as np.unique of the concatenation, without the sort
+                mask = np.zeros(n, bool)
+                for part in parts:
+                    mask[part] = True
+                ids = np.flatnonzero(mask)
             ids = ids.astype(np.int64, copy=False)
         if ids.size == 0:
             return _NO_IDS, _NO_VALUES
@@ -127,6 +133,10 @@ class Modifiers:
         if isinstance(values, float):
             values = np.full(ids.size, values)
         return ids, np.ascontiguousarray(values, dtype=np.float64)
+
+    def same_factors(self, hazard: str, other: str) -> bool:
+        """Whether two hazards are multiplied by the same factors, in the same order."""
+        return self._rr.get(hazard, []) == self._rr.get(other, [])
 
     def share(self, response: str, ids: np.ndarray) -> np.ndarray | float:
         """Chance of ``response`` for the units ``ids`` (0.0 when nothing switches it on)."""
@@ -386,6 +396,7 @@ class CommunityResilienceRuntime(Intervention):
         self.neighbour_share = np.zeros(h.size, np.float32)
         self.u = model.streams["interventions"].uniform(np.arange(h.size), 0, salt=320)
         self._covered_share = -1.0
+        self._rr_all: np.ndarray | None = None
         for state in ADVERSITY_STATES:
             model.modifiers.add_rr(f"onset.{state}", self._onset_rr, self._onset_support)
 
@@ -394,10 +405,13 @@ class CommunityResilienceRuntime(Intervention):
         return np.flatnonzero(self.taking_part[:n] | (self.neighbour_share[:n] != 0))
 
     def _onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
-        own = np.where(self.taking_part[dwellings], self.spec.onset_rr, 1.0)
-        spill = 1.0 - (1.0 - self.spec.onset_rr) * self.spec.neighbour_spillover \
-            * self.neighbour_share[dwellings]
-        return own * spill
+        if self._rr_all is None or self._rr_all.size != self.taking_part.size:
+            # every dwelling's factor, once per coverage change: the same elementwise floats
+            own = np.where(self.taking_part, self.spec.onset_rr, 1.0)
+            spill = 1.0 - (1.0 - self.spec.onset_rr) * self.spec.neighbour_spillover \
+                * self.neighbour_share
+            self._rr_all = own * spill
+        return self._rr_all[dwellings]
 
     def step(self, model: EarlyActionModel) -> None:
         """Widen coverage along the ramp; children of taking-part households gain trusted adults."""
@@ -409,6 +423,7 @@ class CommunityResilienceRuntime(Intervention):
             self.taking_part = in_covered & (self.u < self.spec.participation_share)
             self.neighbour_share = model.network.neighbour_shares(
                 self.taking_part[:, None], h.occupied)[:, 0]
+            self._rr_all = None
         if covered == 0:
             return
         part = np.flatnonzero(self.taking_part & h.occupied)

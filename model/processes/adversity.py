@@ -97,11 +97,20 @@ class HouseholdAdversity(Process):
         supported = h.early_help_months_left > 0
         ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
         peer = np.float32(p.peer_effect)  # as NumPy combines it with the float32 shares
+        mods = model.modifiers
+        shared: tuple[np.ndarray, np.ndarray] | None = None
         for k, state in enumerate(ADVERSITY_STATES):
             active = np.ascontiguousarray(h.adversity[:, k])
             # onset x rr x co-occurrence x (1 + peer x share) x interventions, for dwellings at
-            # risk and not in the state: one fused pass
-            mod_ids, mod_values = model.modifiers.sparse_rr(f"onset.{state}", h.size)
+            # risk and not in the state: one fused pass. The interventions' factors depend on
+            # no adversity state, so states with the same factors share one evaluation.
+            hazard = f"onset.{state}"
+            if shared is not None and mods.same_factors(hazard, f"onset.{ADVERSITY_STATES[0]}"):
+                mod_ids, mod_values = shared
+            else:
+                mod_ids, mod_values = mods.sparse_rr(hazard, h.size)
+                if k == 0:
+                    shared = mod_ids, mod_values
             started = kernels.onset(self.onset[k].accumulated, self.onset[k].threshold,
                                     float(p.onset_per_month[state]), rr, co_occurrence, peer,
                                     shares[k], mod_ids, mod_values, at_risk, active)
