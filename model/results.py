@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
 TIMESERIES_FILE = "timeseries.parquet"
+COST_LEDGER_FILE = "cost_ledger.parquet"
 RUN_RECORD_FILE = "run.json"
 
 
@@ -151,16 +152,29 @@ class RunResult:
             })
         return pd.DataFrame(rows).set_index("year")
 
+    def cost_ledger(self) -> pd.DataFrame:
+        """The run's cost ledger, one row per month, force area, agency and cost line.
+
+        Columns run_id, scenario, seed, month, force_area, agency, cost_line, gbp: each month's
+        activity times the unit costs of model/data/unit_costs.yaml (docs/budget.md).
+        """
+        from model.costs import cost_ledger
+
+        return cost_ledger(self)
+
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``timeseries.parquet`` and ``run.json`` into ``out_dir`` atomically.
+        """Write ``timeseries.parquet``, ``cost_ledger.parquet`` and ``run.json`` atomically.
 
         Returns:
             The paths written, by file kind.
         """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"timeseries": out / TIMESERIES_FILE, "run": out / RUN_RECORD_FILE}
+        paths = {"timeseries": out / TIMESERIES_FILE, "cost_ledger": out / COST_LEDGER_FILE,
+                 "run": out / RUN_RECORD_FILE}
         atomic_write(paths["timeseries"], lambda f: self.timeseries().to_parquet(
+            f, engine="pyarrow", compression="zstd", index=False))
+        atomic_write(paths["cost_ledger"], lambda f: self.cost_ledger().to_parquet(
             f, engine="pyarrow", compression="zstd", index=False))
         record = {**self.record, "months": self.n_months, "run_id": self.run_id,
                   "force_areas": [a.label for a in force_areas()]}

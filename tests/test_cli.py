@@ -114,12 +114,13 @@ def test_default_out_dir_and_rerun_into_existing_folder(cli, tmp_path, monkeypat
     first = cli("run", "symptoms", *COARSE, "--seed", "2")
     assert first.code == 0, first.err
     out = tmp_path / "results" / "symptoms-s2"
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "timeseries.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["cost_ledger.parquet", "run.json",
+                                                      "timeseries.parquet"]
     (out / "notes.txt").write_text("kept")
     again = cli("run", "symptoms", *COARSE, "--seed", "2")
     assert again.code == 0, again.err
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "run.json",
-                                                      "timeseries.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["cost_ledger.parquet", "notes.txt",
+                                                      "run.json", "timeseries.parquet"]
 
 
 def test_run_from_a_scenario_file_path(cli, tmp_path):
