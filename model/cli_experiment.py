@@ -186,9 +186,10 @@ def _summary_tables(table: Any) -> list[Any]:
     from rich.markup import escape
     from rich.table import Table
 
-    from model.experiment import HEADLINE_METRICS
+    from model.experiment import HEADLINE_METRICS, STOCK_TITLES
 
-    labels = {m: label for m, _, label in HEADLINE_METRICS}
+    # the summary reads stocks at the end of a period (people in custody, not custody months)
+    labels = {m: STOCK_TITLES.get(m, label) for m, _, label in HEADLINE_METRICS}
     rows = table[table["metric"].isin(labels)]
     fixed = {"scenario", "point", "metric", "kind", "period", "year", "runs", "median", "p10",
              "p90"}

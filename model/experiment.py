@@ -49,6 +49,10 @@ HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
 """Metrics of the headline table: name, how a horizon is summarised (sum of months, or the
 value at the end), and the label."""
 
+STOCK_TITLES = {"people_in_custody": "People in custody"}
+"""Labels for where a stock is shown as a level, when the headline table sums it over months
+(custody months)."""
+
 
 @dataclass(frozen=True)
 class RunSpec:

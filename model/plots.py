@@ -15,7 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from model.experiment import BAND, HEADLINE_METRICS, Comparison, wales_series  # noqa: E402
+from model.experiment import (  # noqa: E402
+    BAND,
+    HEADLINE_METRICS,
+    STOCK_TITLES,
+    Comparison,
+    wales_series,
+)
 from model.metrics import ALL_METRICS  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
@@ -26,13 +32,9 @@ COMPARISON_PANELS = ("incidents_non_crime", "incidents_crime", "officer_hours",
                      "people_in_custody", "children_aces_4plus", "looked_after_children")
 
 
-FIGURE_TITLES = {"people_in_custody": "People in custody"}
-"""Titles where a figure shows a level and the headline table a sum (custody months)."""
-
-
 def _label(metric: str, figure: bool = False) -> str:
-    if figure and metric in FIGURE_TITLES:
-        return FIGURE_TITLES[metric]
+    if figure and metric in STOCK_TITLES:
+        return STOCK_TITLES[metric]
     for name, _, label in HEADLINE_METRICS:
         if name == metric:
             return label
