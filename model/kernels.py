@@ -314,3 +314,59 @@ def victim_weights(at_risk, force, aces, ace_rr, cell, dep_rr, n_force):
         running += ace_rr[popcount[aces[i]]] * dep_rr[cell[i]]
         cumulative[t] = running
     return candidates, cumulative, sizes
+
+
+@nb.njit(**_JIT)
+def person_stocks(alive, age_months, ace_counts, looked_after, plan_months, in_custody,
+                  youth_justice_months, cell, n_cells):
+    """End-of-month person stocks per cell, one pass (whole-number counts).
+
+    Columns: living people, children (under 216 months), children with 1+ and 4+ ACEs, and
+    the living looked-after, on protection plans, in custody, on the youth justice caseload.
+    """
+    out = np.zeros((n_cells, 8), np.int64)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        c = cell[i]
+        out[c, 0] += 1
+        if age_months[i] < 216:
+            out[c, 1] += 1
+            if ace_counts[i] >= 1:
+                out[c, 2] += 1
+            if ace_counts[i] >= 4:
+                out[c, 3] += 1
+        if looked_after[i]:
+            out[c, 4] += 1
+        if plan_months[i] > 0:
+            out[c, 5] += 1
+        if in_custody[i]:
+            out[c, 6] += 1
+        if youth_justice_months[i] > 0:
+            out[c, 7] += 1
+    return out
+
+
+@nb.njit(**_JIT)
+def agency_counts(alive, age_months, youth_justice_months, cell, n_force_areas, per_force):
+    """Per force area: living children, living 10-17s, living people on a youth justice order."""
+    out = np.zeros((n_force_areas, 3), np.int64)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        f = cell[i] // per_force
+        if age_months[i] < 216:
+            out[f, 0] += 1
+            if age_months[i] >= 120:
+                out[f, 1] += 1
+        if youth_justice_months[i] > 0:
+            out[f, 2] += 1
+    return out
+
+
+@nb.njit(**_JIT)
+def count_down(counter):
+    """Subtract one from every positive entry, in place."""
+    for i in range(counter.size):
+        if counter[i] > 0:
+            counter[i] -= 1

@@ -45,6 +45,13 @@ class MonthlyRecorder:
             return
         self.values[self.month, METRIC_INDEX[metric]] += per_cell
 
+    def set_stocks(self, metrics: tuple[str, ...], by_cell: np.ndarray) -> None:
+        """Set end-of-month stocks from per-cell counts (column ``b`` is ``metrics[b]``)."""
+        if self.month is None:
+            return
+        for b, metric in enumerate(metrics):
+            self.values[self.month, METRIC_INDEX[metric]] = by_cell[:, b]
+
     def stock_flags(self, metrics: tuple[str | None, ...], cells: np.ndarray,
                     flags: np.ndarray) -> None:
         """Set several end-of-month stocks at once from per-unit bit flags.

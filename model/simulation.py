@@ -23,6 +23,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from model import kernels
 from model.interventions import (
     AceInformedPolicingRuntime,
     EarlyHelpExpansionRuntime,
@@ -54,7 +55,7 @@ from model.processes.demography import Demography
 from model.processes.justice import JusticeResponse
 from model.processes.maltreatment import Maltreatment
 from model.processes.police import Incidents, PoliceIncidents
-from model.recorder import N_CELLS, MonthlyRecorder
+from model.recorder import N_CELLS, N_QUINTILES, MonthlyRecorder
 from model.reference import force_areas
 from model.scenario import (
     MAX_SCALE,
@@ -415,22 +416,13 @@ class EarlyActionModel(mesa.Model):
         """Per force area: children, 10-17s, open youth justice and early help cases."""
         p, h = self.people, self.households
         n = p.count
-        alive = p.alive[:n]
-        age = p.age_months[:n]
-        # one bincount of cell x (child, 10-17, open youth justice order) flags
-        child = alive & (age < 216)
-        flags = child.view(np.uint8) | ((child & (age >= 120)).view(np.uint8) << np.uint8(1))
-        flags |= (alive & (p.youth_justice_months_left[:n] > 0)).view(np.uint8) << np.uint8(2)
-        by_code = np.bincount(self.person_view().cell * 8 + flags,
-                              minlength=N_CELLS * 8).reshape(4, 5, 8).sum(axis=1)
-        codes = np.arange(8)
-
-        def by_force(bit: int) -> np.ndarray:
-            return by_code[:, (codes >> bit) & 1 == 1].sum(axis=1)
-
-        self.children_in_force_area = by_force(0).astype(float)
-        self.youth_in_force_area = by_force(1).astype(float)
-        self.youth_justice_open_cases = by_force(2)
+        # one fused pass: the same whole-number counts as a bincount of cell x flags
+        by_force = kernels.agency_counts(p.alive[:n], p.age_months[:n],
+                                         p.youth_justice_months_left[:n],
+                                         self.person_view().cell, 4, N_QUINTILES)
+        self.children_in_force_area = by_force[:, 0].astype(float)
+        self.youth_in_force_area = by_force[:, 1].astype(float)
+        self.youth_justice_open_cases = by_force[:, 2].copy()
         self.early_help_open_cases = np.bincount(
             h.force_area[h.early_help_months_left > 0], minlength=4)
         occupied = np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS)
@@ -529,18 +521,17 @@ class EarlyActionModel(mesa.Model):
         p, h, rec = self.people, self.households, self.recorder
         n = p.count
         alive = p.alive[:n]
-        child = alive & (p.age_months[:n] < 216)
         counts = ace_count(p.aces[:n])
-        flags = alive.view(np.uint8).copy()
-        for bit, mask in enumerate((child, child & (counts >= 1), child & (counts >= 4),
-                                    p.looked_after[:n], p.protection_plan_months_left[:n] > 0,
-                                    p.in_custody[:n], p.youth_justice_months_left[:n] > 0),
-                                   start=1):
-            flags |= (mask & alive).view(np.uint8) << np.uint8(bit)
-        rec.stock_flags(("persons", "children", "children_aces_1plus", "children_aces_4plus",
-                         "looked_after_children", "children_on_protection_plans",
-                         "people_in_custody", "youth_justice_caseload"),
-                        self.person_view().cell, flags)
+        if rec.month is not None:
+            # one fused pass: the same whole-number counts as a flag bincount per metric
+            by_cell = kernels.person_stocks(
+                alive, p.age_months[:n], counts, p.looked_after[:n],
+                p.protection_plan_months_left[:n], p.in_custody[:n],
+                p.youth_justice_months_left[:n], self.person_view().cell, N_CELLS)
+            rec.set_stocks(("persons", "children", "children_aces_1plus",
+                            "children_aces_4plus", "looked_after_children",
+                            "children_on_protection_plans", "people_in_custody",
+                            "youth_justice_caseload"), by_cell)
         dwelling_flags = (h.early_help_months_left > 0).view(np.uint8).copy()
         for k in range(len(ADVERSITY_STATES)):
             dwelling_flags |= (h.adversity[:, k] & h.occupied).view(np.uint8) << np.uint8(k + 1)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels
 from model.population import NO_MONTH
 from model.processes import Process
 from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
@@ -39,11 +40,9 @@ class AgencyReferrals(Process):
         age = p.age_months[:n]
 
         # cases run down
-        for counter in (p.protection_plan_months_left, p.youth_justice_months_left):
-            running = np.flatnonzero(counter[:n] > 0)
-            counter[running] -= 1
-        supported = np.flatnonzero(h.early_help_months_left > 0)
-        h.early_help_months_left[supported] -= 1
+        for counter in (p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
+                        h.early_help_months_left):
+            kernels.count_down(counter)
 
         # looked-after children leave care
         in_care = np.flatnonzero(alive & p.looked_after[:n])
