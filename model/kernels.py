@@ -370,3 +370,30 @@ def count_down(counter):
     for i in range(counter.size):
         if counter[i] > 0:
             counter[i] -= 1
+
+
+@nb.njit(**_JIT)
+def living_at_home_aged(lives_with_parents, age_months, alive, in_custody, low, high):
+    """Ids of living people at their parents' home, not in custody, aged ``low <= age < high``."""
+    n = alive.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if (lives_with_parents[i] and age_months[i] >= low and age_months[i] < high
+                and alive[i] and not in_custody[i]):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def children_at_home(alive, age_months, looked_after, child_months):
+    """Ids of living people under ``child_months`` who are not looked after."""
+    n = alive.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if alive[i] and age_months[i] < child_months and not looked_after[i]:
+            out[k] = i
+            k += 1
+    return out[:k].copy()

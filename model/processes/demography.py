@@ -96,9 +96,8 @@ class Demography(Process):
             move_to_vacant_dwellings(model.population, care_leavers)
 
         # young adults leaving home
-        at_home = np.flatnonzero(p.lives_with_parents[:n] & (age_all >= LEAVING_HOME_MONTHS[0])
-                                 & (age_all < LEAVING_HOME_MONTHS[1]) & p.alive[:n]
-                                 & ~p.in_custody[:n])
+        at_home = kernels.living_at_home_aged(p.lives_with_parents[:n], age_all, p.alive[:n],
+                                              p.in_custody[:n], *LEAVING_HOME_MONTHS)
         leavers = at_home[self.leaving.advance(
             at_home, np.full(at_home.size, d.leave_home_per_month)) > 0]
         move_to_vacant_dwellings(model.population, leavers)

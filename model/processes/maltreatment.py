@@ -28,8 +28,8 @@ CHILD_MONTHS = 18 * 12
 def children_at_home(people: People) -> np.ndarray:
     """Ids of living children under 18 who are not looked after."""
     n = people.count
-    mask = people.alive[:n] & (people.age_months[:n] < CHILD_MONTHS) & ~people.looked_after[:n]
-    return np.flatnonzero(mask)
+    return kernels.children_at_home(people.alive[:n], people.age_months[:n],
+                                    people.looked_after[:n], CHILD_MONTHS)
 
 
 def maltreatment_rr(children: np.ndarray, people: People, households: Households,
