@@ -129,24 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "10-90 %% band over replicates, for Wales and each force area at 1, 5 and 10 "
                     "years. Writes DIR/comparison.parquet, DIR/headline.csv, per-scenario time "
                     "series and figures (PNG and PDF).")
-    compare.add_argument("scenarios", metavar="SCENARIO", nargs="+",
-                         help="the baseline first, then one or more scenarios (names or paths)")
-    compare.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
-                         help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
-    compare.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                         help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
-    compare.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                         help="population scale (default 1:20)")
-    compare.add_argument("--seed", type=parse_seed, default=0, metavar="S",
-                         help="root seed of the replicate seeds (default 0)")
+    add_comparison_arguments(compare)
     compare.add_argument("--levers", action="store_true",
                          help="also run the baseline plus each intervention of the last "
                               "scenario alone, to show what each lever contributes")
-    compare.add_argument("--workers", type=parse_workers, default=None, metavar="N",
-                         help="local worker processes (default: one per core; 1 runs here)")
-    compare.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                         help="Dask scheduler address, e.g. tcp://HOST:8786, or 'local' "
-                              "(default: a local process pool)")
     compare.add_argument("--out", type=Path, default=None, metavar="DIR",
                          help="output folder (default: results/compare-A-B-sSEED)")
     compare.set_defaults(handler=_cmd_compare)
@@ -430,6 +416,28 @@ def parse_workers(text: str) -> int:
         raise UsageError(f"argument --workers: value '{text}' is not allowed: give a whole "
                          f"number from 1 to 256")
     return int(text)
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every paired comparison takes (compare, budget).
+
+    SCENARIO..., --replicates, --years, --scale, --seed, --workers and --scheduler.
+    """
+    parser.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                        help="the baseline first, then one or more scenarios (names or paths)")
+    parser.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
+                        help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
+    parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
+                        help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
+    parser.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
+                        help="population scale (default 1:20)")
+    parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                        help="root seed of the replicate seeds (default 0)")
+    parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",
+                        help="local worker processes (default: one per core; 1 runs here)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address, e.g. tcp://HOST:8786, or 'local' "
+                             "(default: a local process pool)")
 
 
 class _ComparisonOutput:

@@ -22,19 +22,13 @@ from typing import Any
 from model.cli import (
     EXIT_FAILED,
     EXIT_OK,
-    MAX_REPLICATES,
     UsageError,
     _console,
     _fail,
     _progress_bar,
     _write_result,
-    parse_replicates,
-    parse_scale,
-    parse_seed,
-    parse_workers,
-    parse_years,
+    add_comparison_arguments,
 )
-from model.scenario import MAX_YEARS
 
 MAX_DISCOUNT_RATE = 0.2
 
@@ -65,16 +59,7 @@ def register(commands: Any) -> None:
                     "value at the Green Book rate, return per pound invested, break-even year, "
                     "cost per outcome averted, and who pays and who saves. Optionally writes an "
                     "xlsx workbook, a pdf report and CSV tables.")
-    budget.add_argument("scenarios", metavar="SCENARIO", nargs="+",
-                        help="the baseline first, then one or more scenarios (names or paths)")
-    budget.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
-    budget.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
-                        help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
-    budget.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                        help="population scale (default 1:20)")
-    budget.add_argument("--seed", type=parse_seed, default=0, metavar="S",
-                        help="root seed of the replicate seeds (default 0)")
+    add_comparison_arguments(budget)
     budget.add_argument("--discount-rate", type=parse_discount_rate, default=0.035,
                         metavar="RATE",
                         help="discount rate for years 0-30, 0 to 0.2 (default 0.035; later "
@@ -89,8 +74,6 @@ def register(commands: Any) -> None:
                         help="write the report to FILE.pdf")
     budget.add_argument("--csv", type=Path, default=None, metavar="DIR",
                         help="write every table as CSV into the folder DIR")
-    budget.add_argument("--workers", type=parse_workers, default=None, metavar="N",
-                        help="local worker processes (default: one per core; 1 runs here)")
     budget.set_defaults(handler=_cmd_budget)
 
 
@@ -200,6 +183,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
                        unit="runs") as progress:
         comparison = compare(scenarios, replicates=args.replicates, years=args.years,
                              scale=args.scale, seed=args.seed, workers=args.workers,
+                             scheduler=args.scheduler,
                              progress=progress)
     analysis = analyse_budget(comparison, discount_rate=args.discount_rate,
                               cost_uncertainty=args.cost_uncertainty, book=book)

@@ -50,7 +50,8 @@ def test_a_failing_report_leaves_nothing_behind(cli, tmp_path, monkeypatch):
     import model.experiment
     import model.reports
 
-    monkeypatch.setattr(model.experiment, "compare", lambda *a, **k: small_comparison())
+    comparison = small_comparison()  # built before compare is replaced (it calls compare)
+    monkeypatch.setattr(model.experiment, "compare", lambda *a, **k: comparison)
 
     def broken(analysis, path):
         raise OSError("disk full")
