@@ -227,7 +227,7 @@ def _one_line(message: str) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
-    from model.results import RUN_RECORD_FILE, TIMESERIES_FILE
+    from model.results import COST_LEDGER_FILE, RUN_RECORD_FILE, TIMESERIES_FILE
     from model.scenario import load_scenario
     from model.simulation import EarlyActionModel
 
@@ -249,7 +249,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except OSError as err:
         return _fail(f"--out: cannot write results to '{out}': {err}", EXIT_FAILED)
     console.print(_summary_table(result))
-    console.print(f"Results: {written / TIMESERIES_FILE}\nRun record: {written / RUN_RECORD_FILE}",
+    console.print(f"Results: {written / TIMESERIES_FILE}\nCost ledger: "
+                  f"{written / COST_LEDGER_FILE}\nRun record: {written / RUN_RECORD_FILE}",
                   highlight=False, soft_wrap=True)
     return EXIT_OK
 
