@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from model.scenario import MAX_SCALE, MAX_YEARS
+from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_YEARS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -400,9 +400,6 @@ def _console(stream: Any) -> Any:
 
 # --- compare --------------------------------------------------------------------------------
 
-MAX_REPLICATES = 1000
-
-
 def parse_replicates(text: str) -> int:
     """``--replicates``: a whole number from 2 to MAX_REPLICATES."""
     if not re.fullmatch(r"\d+", text.strip()) or not 2 <= int(text) <= MAX_REPLICATES:
@@ -441,6 +438,28 @@ def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: a local process pool)")
 
 
+def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
+    """Load the scenarios of a paired comparison and check them against the horizon.
+
+    Raises:
+        UsageError: two scenarios share a name, or an intervention starts after ``years``.
+        ScenarioError: a scenario cannot be loaded.
+    """
+    from model.scenario import check_intervention_starts, load_scenario
+
+    scenarios = [load_scenario(s) for s in names_or_paths]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
+    for scenario in scenarios:
+        try:
+            check_intervention_starts(scenario, years)
+        except ValueError as err:
+            raise UsageError(f"scenario '{scenario.name}' with --years {years}: {err}") \
+                from None
+    return scenarios
+
+
 class _ComparisonOutput:
     """What ``compare`` writes: tables, time series and figures, in one folder."""
 
@@ -460,23 +479,12 @@ class _ComparisonOutput:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from model.experiment import compare
-    from model.scenario import load_scenario
 
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: the baseline first, then the "
                          "scenarios to compare with it")
-    scenarios = [load_scenario(s) for s in args.scenarios]
+    scenarios = load_comparison_scenarios(args.scenarios, args.years)
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
-    for scenario in scenarios:
-        from model.scenario import check_intervention_starts
-
-        try:
-            check_intervention_starts(scenario, args.years)
-        except ValueError as err:
-            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
-                from None
     stem = "-".join(_safe_name(n) for n in names[:3])
     out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
     _check_out_dir(out)

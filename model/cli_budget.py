@@ -28,6 +28,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     add_comparison_arguments,
+    load_comparison_scenarios,
 )
 
 MAX_DISCOUNT_RATE = 0.2
@@ -145,7 +146,6 @@ def _write_reports(analysis: Any, xlsx: Path | None, pdf: Path | None, csv: Path
 def _cmd_budget(args: argparse.Namespace) -> int:
     from model.budget import analyse_budget
     from model.experiment import compare
-    from model.scenario import check_intervention_starts, load_scenario
 
     if len(args.scenarios) < 2:
         raise UsageError("budget needs at least two scenarios: the baseline first, then the "
@@ -159,16 +159,8 @@ def _cmd_budget(args: argparse.Namespace) -> int:
             raise UsageError(f"argument --csv: '{args.csv}' exists and is not a folder; give a "
                              f"folder path (it is created if missing)")
         _check_writable("--csv", args.csv)
-    scenarios = [load_scenario(s) for s in args.scenarios]
+    scenarios = load_comparison_scenarios(args.scenarios, args.years)
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
-    for scenario in scenarios:
-        try:
-            check_intervention_starts(scenario, args.years)
-        except ValueError as err:
-            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
-                from None
     from model.costs import CostDataError, load_cost_book
 
     try:

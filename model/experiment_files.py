@@ -40,9 +40,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from model.experiment import RunSpec, replicate_seeds
-from model.scenario import MAX_SCALE, MAX_YEARS, Scenario, ScenarioError, load_scenario
+from model.scenario import (
+    MAX_REPLICATES,
+    MAX_SCALE,
+    MAX_YEARS,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+)
 
-MAX_REPLICATES = 1000
 MAX_RUNS = 1_000_000
 
 

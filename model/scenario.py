@@ -44,6 +44,8 @@ SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR",
 MAX_YEARS = 25
 MAX_SCALE = 10_000
 """Coarsest population scale: one household in 10,000."""
+MAX_REPLICATES = 1000
+"""Most replicates per scenario (or per experiment point) a batch may ask for."""
 
 
 class ScenarioError(ValueError):
