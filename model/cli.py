@@ -566,14 +566,15 @@ def _band(row: Any) -> str:
             f"{_compact(row['difference_p90'])}]")
 
 
-def _compact(value: float) -> str:
-    """A signed number in at most about six characters: +640, -52.3k, +1.24M."""
+def _compact(value: float, signed: bool = True) -> str:
+    """A number in at most about six characters: +640, -52.3k, +1.24M (unsigned: 52.3k)."""
+    sign = "+" if signed else ""
     size = abs(value)
     if size >= 1e6:
-        return f"{value / 1e6:+.3g}M"
+        return f"{value / 1e6:{sign}.3g}M"
     if size >= 1e4:
-        return f"{value / 1e3:+.3g}k"
-    return f"{value:+,.0f}"
+        return f"{value / 1e3:{sign}.3g}k"
+    return f"{value:{sign},.0f}"
 
 
 def _officer_time(comparison: Any) -> str:

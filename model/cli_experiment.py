@@ -27,6 +27,7 @@ from model.cli import (
     EXIT_OK,
     UsageError,
     _check_out_dir,
+    _compact,
     _console,
     _progress_bar,
     parse_workers,
@@ -225,16 +226,8 @@ def _summary_tables(table: Any) -> list[Any]:
 
 
 def _band(row: Any) -> str:
-    return f"{_short(row['median'])} [{_short(row['p10'])}, {_short(row['p90'])}]"
-
-
-def _short(value: float) -> str:
-    size = abs(value)
-    if size >= 1e6:
-        return f"{value / 1e6:.3g}M"
-    if size >= 1e4:
-        return f"{value / 1e3:.3g}k"
-    return f"{value:,.0f}"
+    return (f"{_compact(row['median'], signed=False)} [{_compact(row['p10'], signed=False)}, "
+            f"{_compact(row['p90'], signed=False)}]")
 
 
 __all__ = ["register"]
