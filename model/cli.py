@@ -172,7 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PLUGIN_COMMANDS = ("model.cli_budget", "model.cli_experiment")
+PLUGIN_COMMANDS = (
+    "model.cli_budget",
+    "model.cli_experiment",
+    "model.cli_sensitivity",
+    "model.cli_calibrate",
+    "model.cli_app",
+)
 """Modules that add subcommands: each has ``register(commands)`` taking the argparse
 subparsers object and adding its parsers with ``set_defaults(handler=...)``. A handler receives
 the parsed arguments and returns the exit code; it may raise :class:`UsageError` or
