@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model import kernels
+from model import kernels, kernels_clocks
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -28,6 +28,8 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _KEY2 = np.uint64(0xD6E8FEB86659FD93)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 1.0 / float(1 << 53)
+_SALT_MIX = 0x632BE59BD9B4E019
+_MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -86,7 +88,7 @@ class ProcessStream:
     def uniform(self, unit_ids: np.ndarray, counters: np.ndarray | int,
                 salt: int = 0) -> np.ndarray:
         """Keyed uniforms for explicit (unit, counter) keys; ``salt`` separates uses."""
-        return keyed_uniform(self.key ^ (salt * 0x632BE59BD9B4E019 & 0xFFFFFFFFFFFFFFFF),
+        return keyed_uniform(self.key ^ (salt * _SALT_MIX & _MASK64),
                              unit_ids, counters)
 
 
@@ -107,6 +109,7 @@ class HazardClocks:
     def __init__(self, stream: ProcessStream, n_units: int, salt: int):
         self.stream = stream
         self.salt = salt
+        self._key = np.uint64(stream.key ^ (salt * _SALT_MIX & _MASK64))
         self.accumulated = np.zeros(n_units, dtype=np.float64)
         self.events = np.zeros(n_units, dtype=np.uint32)
         self.threshold = self._draw(np.arange(n_units), self.events)
@@ -135,9 +138,13 @@ class HazardClocks:
         Returns:
             int array, events this month per id (0 for most).
         """
-        acc = self.accumulated[ids] + hazard
-        thr = self.threshold[ids]
-        return self._cross(ids, acc, thr, max_events)
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            return np.zeros(0, np.int32)
+        positions = kernels_clocks.add_and_cross(
+            self.accumulated, self.threshold, ids,
+            np.ascontiguousarray(np.broadcast_to(hazard, ids.shape), dtype=np.float64))
+        return self._cross(ids, positions, max_events)
 
     def advance_dense(self, hazard: np.ndarray, max_events: int = 1) -> tuple[np.ndarray,
                                                                              np.ndarray]:
@@ -172,34 +179,29 @@ class HazardClocks:
         """
         if ids.size == 0:
             return np.zeros(0, np.int32)
-        return self._cross(ids, self.accumulated[ids], self.threshold[ids], max_events)
+        positions = kernels_clocks.crossed(self.accumulated, self.threshold, ids)
+        return self._cross(ids, positions, max_events)
 
-    def _cross(self, ids: np.ndarray, acc: np.ndarray, thr: np.ndarray,
-               max_events: int) -> np.ndarray:
-        """Events of units whose accumulated hazard ``acc`` passed ``thr``; writes back state."""
+    def _cross(self, ids: np.ndarray, positions: np.ndarray, max_events: int) -> np.ndarray:
+        """Events of the units ``ids[positions]``, which passed their thresholds.
+
+        Each round spends a threshold, counts the event and draws the next threshold (keyed by
+        the unit's event count), carrying the overshoot over; a unit that reached
+        ``max_events`` while still over its new threshold forgets the rest of this month's
+        hazard and that threshold (conditioned to be small), and gets a fresh one under the
+        next draw counter, so next month it is a Poisson process again. State is updated in
+        place (see :mod:`model.kernels_clocks`).
+        """
         counts = np.zeros(ids.size, dtype=np.int32)
-        crossing = np.flatnonzero(acc >= thr)
-        fired = crossing  # only these units get new thresholds
-        while crossing.size:
-            cid = ids[crossing]
-            acc[crossing] -= thr[crossing]
-            counts[crossing] += 1
-            self.events[cid] += 1
-            thr[crossing] = self._draw(cid, self.events[cid])
-            still = acc[crossing] >= thr[crossing]
-            capped = counts[crossing] >= max_events
-            # a unit that reached its cap forgets the rest of this month's hazard, and the
-            # threshold it would have crossed too (conditioned to be small): it gets a fresh
-            # one under the next draw counter, so next month it is a Poisson process again
-            spent = crossing[capped & still]
+        key = self._key
+        while positions.size:
+            u = kernels_clocks.fire(self.accumulated, self.threshold, self.events, ids,
+                                    positions, counts, key)
+            positions, spent, spent_u = kernels_clocks.settle(
+                self.accumulated, self.threshold, self.events, ids, positions, counts,
+                -np.log(u), max_events, key)
             if spent.size:
-                acc[spent] = 0.0
-                sid = ids[spent]
-                self.events[sid] += 1
-                thr[spent] = self._draw(sid, self.events[sid])
-            crossing = crossing[still & ~capped]
-        self.accumulated[ids] = acc
-        self.threshold[ids[fired]] = thr[fired]
+                self.threshold[spent] = -np.log(spent_u)
         return counts
 
     def reset(self, ids: np.ndarray) -> None:

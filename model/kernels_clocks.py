@@ -1,0 +1,109 @@
+"""Compiled steps of :class:`model.rng.HazardClocks` (Numba).
+
+A clock's month is: add hazard, find the units whose accumulated hazard passed their threshold,
+and for each of those subtract the threshold, count the event and draw the next threshold,
+repeating while a unit passes its new threshold too (up to a cap). Done with NumPy that is a
+dozen small array operations per round on gathered copies; here each round is two passes over
+the crossing units, in place on the clock's state arrays.
+
+The next threshold is ``-log(u)`` with ``u`` from the keyed hash. The hash runs here, but the
+logarithm stays with NumPy: NumPy's vectorised ``log`` and the C library's (which Numba calls)
+differ in the last bit for about 0.3 % of arguments, and thresholds must not change. So a round
+returns the uniforms, the caller takes ``-np.log`` of them and passes the thresholds back.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from model.kernels import _GOLDEN, _JIT, _KEY2, _S11, _TO_UNIT, _splitmix64
+
+
+@nb.njit(**_JIT)
+def _uniform(key, unit, counter):
+    x = _splitmix64(np.uint64(unit) * _GOLDEN + key)
+    x = _splitmix64(x ^ (np.uint64(counter) * _KEY2 + _GOLDEN))
+    return (np.float64(x >> _S11) + 0.5) * _TO_UNIT
+
+
+@nb.njit(**_JIT)
+def add_and_cross(accumulated, threshold, ids, hazard):
+    """``accumulated[ids] += hazard``; positions in ``ids`` (ascending) now at or past threshold."""
+    n = ids.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for j in range(n):
+        i = ids[j]
+        a = accumulated[i] + hazard[j]
+        accumulated[i] = a
+        if a >= threshold[i]:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def crossed(accumulated, threshold, ids):
+    """Positions in ``ids`` (ascending) whose accumulated hazard is at or past the threshold."""
+    n = ids.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for j in range(n):
+        i = ids[j]
+        if accumulated[i] >= threshold[i]:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def fire(accumulated, threshold, events, ids, positions, counts, key):
+    """One event for each crossing unit: spend its threshold, count it; the next uniforms."""
+    u = np.empty(positions.size, np.float64)
+    for k in range(positions.size):
+        j = positions[k]
+        i = ids[j]
+        accumulated[i] = accumulated[i] - threshold[i]
+        counts[j] += 1
+        e = events[i] + np.uint32(1)
+        events[i] = e
+        u[k] = _uniform(key, i, e)
+    return u
+
+
+@nb.njit(**_JIT)
+def settle(accumulated, threshold, events, ids, positions, counts, new_threshold, max_events,
+           key):
+    """Set the new thresholds; who crosses again, and who reached the cap while still over.
+
+    A unit that reached its cap forgets the rest of this month's hazard and the threshold it
+    would have crossed too: it gets a fresh one under the next draw counter.
+
+    Returns:
+        ``(again, spent, spent_uniforms)``: positions crossing again (below the cap), units
+        that were capped while still over their threshold, and the uniforms of their fresh
+        thresholds.
+    """
+    n = positions.size
+    again = np.empty(n, np.int64)
+    spent = np.empty(n, np.int64)
+    spent_u = np.empty(n, np.float64)
+    ka = 0
+    ks = 0
+    for k in range(n):
+        j = positions[k]
+        i = ids[j]
+        threshold[i] = new_threshold[k]
+        if accumulated[i] >= threshold[i]:
+            if counts[j] >= max_events:
+                accumulated[i] = 0.0
+                e = events[i] + np.uint32(1)
+                events[i] = e
+                spent[ks] = i
+                spent_u[ks] = _uniform(key, i, e)
+                ks += 1
+            else:
+                again[ka] = j
+                ka += 1
+    return again[:ka].copy(), spent[:ks].copy(), spent_u[:ks].copy()
