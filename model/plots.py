@@ -46,9 +46,21 @@ def _style(ax: plt.Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISON_PANELS
-                      ) -> Figure:
-    """Paired differences over time (Wales): cumulative for flows, level for stocks."""
+def area_series(results: list, metric: str, area: str | None = None) -> np.ndarray:
+    """(replicates, months) values of a metric in Wales (``area`` None or "Wales") or a force
+    area (its label, e.g. "Gwent", or key, e.g. "gwent")."""
+    if area is None or area == "Wales":
+        return wales_series(results, metric)
+    from model.reference import force_areas
+
+    index = next(k for k, a in enumerate(force_areas()) if area in (a.label, a.key))
+    return np.stack([r.by_force_area(metric)[:, index] for r in results])
+
+
+def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISON_PANELS,
+                      area: str | None = None) -> Figure:
+    """Paired differences over time (Wales, or one force area): cumulative for flows, level
+    for stocks."""
     n = len(metrics)
     cols = 3 if n > 4 else n
     rows = int(np.ceil(n / cols))
@@ -57,8 +69,8 @@ def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISO
     for ax, metric in zip(axes.flat, metrics, strict=False):
         kind = ALL_METRICS[metric].kind
         for colour, scenario in zip(OKABE_ITO, comparison.scenarios, strict=False):
-            diff = (wales_series(comparison.results[scenario], metric)
-                    - wales_series(comparison.results[comparison.baseline], metric))
+            diff = (area_series(comparison.results[scenario], metric, area)
+                    - area_series(comparison.results[comparison.baseline], metric, area))
             if kind == "flow":
                 diff = np.cumsum(diff, axis=1)
             low, mid, high = np.percentile(diff, [BAND[0], 50, BAND[1]], axis=0)
@@ -74,23 +86,25 @@ def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISO
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8, frameon=False, loc="best")
-    fig.suptitle(f"Paired differences with {BAND[0]}-{BAND[1]} % bands over "
+    where = "" if area is None else f"{area}: "
+    fig.suptitle(f"{where}Paired differences with {BAND[0]}-{BAND[1]} % bands over "
                  f"{len(comparison.seeds)} replicates (1:{comparison.scale})", fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def levels_figure(comparison: Comparison, metric: str) -> Figure:
-    """Each scenario's level of one metric over time (Wales), median and band."""
+def levels_figure(comparison: Comparison, metric: str, area: str | None = None) -> Figure:
+    """Each scenario's level of one metric over time (Wales, or one force area), median and
+    band."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     years = np.arange(1, comparison.years * 12 + 1) / 12
     names = [comparison.baseline, *comparison.scenarios]
     for colour, scenario in zip(OKABE_ITO, names, strict=False):
-        series = wales_series(comparison.results[scenario], metric)
+        series = area_series(comparison.results[scenario], metric, area)
         low, mid, high = np.percentile(series, [BAND[0], 50, BAND[1]], axis=0)
         ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0)
         ax.plot(years, mid, color=colour, label=scenario)
-    ax.set_title(f"{_label(metric, figure=True)} in Wales", fontsize=10)
+    ax.set_title(f"{_label(metric, figure=True)} in {area or 'Wales'}", fontsize=10)
     ax.set_xlabel("years from start")
     ax.set_ylabel(ALL_METRICS[metric].unit)
     ax.legend(fontsize=8, frameon=False)

@@ -477,6 +477,21 @@ def pdf_figures(analysis: BudgetAnalysis) -> list[Figure]:
     return pages
 
 
+def spend_figure(analysis: BudgetAnalysis) -> Figure:
+    """Spend by agency and year, and its change by agency (the pdf's spend page)."""
+    return _spend_page(analysis)
+
+
+def who_pays_figure(analysis: BudgetAnalysis) -> Figure:
+    """Who pays and who saves (the pdf's page of that name)."""
+    return _who_pays_page(analysis)
+
+
+def cumulative_figure(analysis: BudgetAnalysis) -> Figure:
+    """Cumulative discounted net saving with the break-even year (the pdf's page)."""
+    return _cumulative_page(analysis)
+
+
 def write_pdf(analysis: BudgetAnalysis, path: str | Path) -> Path:
     """Write the report pdf (matplotlib's PdfPages)."""
     path = Path(path)
@@ -495,5 +510,6 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["XLSX_SHEETS", "headline_sentence", "money", "pdf_figures", "report_tables",
-           "write_csv", "write_pdf", "write_xlsx"]
+__all__ = ["XLSX_SHEETS", "cumulative_figure", "headline_sentence", "money", "pdf_figures",
+           "report_tables", "spend_figure", "who_pays_figure", "write_csv", "write_pdf",
+           "write_xlsx"]

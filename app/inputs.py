@@ -1,0 +1,111 @@
+"""What a comparison run is made of: hashable, so results are cached by their inputs.
+
+Example:
+    >>> inputs = RunInputs("symptoms", "systems", years=2, replicates=2, scale=200)
+    >>> [s.name for s in inputs.scenarios()]
+    ['symptoms', 'systems']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app import catalogue
+from app.levers import apply_levers
+from model.scenario import MAX_SCALE, MAX_YEARS, Scenario, ScenarioError, check_intervention_starts
+
+MAX_APP_REPLICATES = 50
+"""Most replicates the app offers (the command line allows more)."""
+
+DEFAULT_SCALE = 20
+
+
+def parse_scale_text(text: str) -> int:
+    """The scale field: ``1:K`` or ``K``, K a whole number from 1 to 10,000.
+
+    Raises:
+        ScenarioError: anything else, naming the field, the value and what is allowed.
+    """
+    match = re.fullmatch(r"\s*(?:(\d+)\s*:\s*)?(\d+)\s*", text or "")
+    if match is None or (match.group(1) is not None and int(match.group(1)) != 1) \
+            or not 1 <= int(match.group(2)) <= MAX_SCALE:
+        raise ScenarioError(f"field 'Scale': value '{text}' is not allowed: give 1:K, where K is "
+                            f"a whole number from 1 (all of Wales) to {MAX_SCALE:,} (one "
+                            f"household in K), e.g. 1:20")
+    return int(match.group(2))
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything that decides a comparison's results (and nothing that only changes the view).
+
+    Attributes:
+        baseline: name of the baseline scenario.
+        alternative: name of the scenario being tested.
+        years: horizon in years.
+        replicates: paired replicates per scenario.
+        scale: one household in ``scale`` is simulated.
+        seed: root seed of the replicate seeds.
+        levers: lever key -> value (shown units) applied to the alternative.
+        custom: name -> YAML text of the edited or uploaded scenarios used (part of the key,
+            so an edit gives new results).
+        with_levers: also run the baseline plus each intervention alone.
+    """
+
+    baseline: str
+    alternative: str
+    years: int = 10
+    replicates: int = 10
+    scale: int = DEFAULT_SCALE
+    seed: int = 0
+    levers: tuple[tuple[str, float], ...] = ()
+    custom: tuple[tuple[str, str], ...] = field(default=())
+    with_levers: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`ScenarioError` for a value that is not allowed, naming the field."""
+        if not 1 <= self.years <= MAX_YEARS:
+            raise ScenarioError(f"field 'Horizon': value {self.years} is not allowed: give 1 to "
+                                f"{MAX_YEARS} years")
+        if not 2 <= self.replicates <= MAX_APP_REPLICATES:
+            raise ScenarioError(f"field 'Replicates': value {self.replicates} is not allowed: "
+                                f"give 2 to {MAX_APP_REPLICATES}")
+        if not 1 <= self.scale <= MAX_SCALE:
+            raise ScenarioError(f"field 'Scale': value '1:{self.scale}' is not allowed: give 1:1 "
+                                f"to 1:{MAX_SCALE:,}")
+        if self.seed < 0:
+            raise ScenarioError(f"field 'Seed': value {self.seed} is not allowed: give a whole "
+                                f"number of 0 or more")
+
+    def scenarios(self) -> list[Scenario]:
+        """The baseline and the tested scenario with its levers set.
+
+        Raises:
+            ScenarioError: a bad scenario, lever or horizon, in one line.
+        """
+        self.check()
+        custom = dict(self.custom)
+        baseline = catalogue.load(self.baseline, custom)
+        alternative = catalogue.load(self.alternative, custom)
+        adjusted = apply_levers(alternative, dict(self.levers))
+        if adjusted is not alternative:
+            adjusted = adjusted.model_copy(update={"name": f"{alternative.name} (levers set)"})
+        if adjusted.name == baseline.name:
+            raise ScenarioError(f"field 'Compare with': value '{self.alternative}' is the "
+                                f"baseline; choose another scenario or move a lever")
+        for scenario in (baseline, adjusted):
+            try:
+                check_intervention_starts(scenario, self.years)
+            except ValueError as err:
+                raise ScenarioError(f"scenario '{scenario.name}' with a horizon of {self.years} "
+                                    f"years: {err}") from None
+        return [baseline, adjusted]
+
+    def describe(self) -> str:
+        """One line: what was run."""
+        return (f"{self.alternative} against {self.baseline}: {self.replicates} paired "
+                f"replicates, {self.years} years, scale 1:{self.scale}, seed {self.seed}")
+
+
+__all__ = ["DEFAULT_SCALE", "MAX_APP_REPLICATES", "RunInputs", "parse_scale_text"]

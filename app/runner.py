@@ -1,0 +1,205 @@
+"""Where the app's runs happen: one warm worker pool, results cached by their inputs.
+
+The pool is made once per server (``st.cache_resource``): its workers import the model and load
+Numba's compiled code once, and a tiny warm-up run is sent to each when the app starts. Results
+are kept in a small in-memory store keyed by the hashable inputs, so changing only the view
+(force area, chart, table) never runs anything again, and the same inputs from any page or
+session are served at once. Runs are made outside Streamlit's cached functions so that the page
+can show a progress bar while they run.
+
+``EAT_APP_WORKERS`` sets the number of worker processes (default: one per core); 1 runs in the
+server's own process, one run after another (what the tests use).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from model.scenario import Scenario
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+STORE_ENTRIES = 6
+"""Results kept per kind (a 10-year 1:20 comparison of 2 x 10 runs is about 35 MB)."""
+SMALL_KINDS = ("figure", "derived")
+"""Kinds of small things (figures as PNG, tables) of which more are kept."""
+
+
+def worker_count() -> int:
+    """Worker processes from ``EAT_APP_WORKERS`` (default: one per core)."""
+    text = os.environ.get("EAT_APP_WORKERS", "")
+    if text.strip().isdigit() and int(text) >= 1:
+        return int(text)
+    return os.cpu_count() or 1
+
+
+class ResultStore:
+    """A small thread-safe LRU store of finished results, by kind and inputs."""
+
+    def __init__(self, entries: int = STORE_ENTRIES, small_entries: int = 200):
+        self.entries = entries
+        self.small_entries = small_entries
+        self._items: dict[str, OrderedDict[Hashable, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, key: Hashable) -> Any | None:
+        """The stored result, or None."""
+        with self._lock:
+            items = self._items.get(kind)
+            if items is None or key not in items:
+                return None
+            items.move_to_end(key)
+            return items[key]
+
+    def put(self, kind: str, key: Hashable, value: Any) -> None:
+        """Keep a result, dropping the least recently used one beyond the limit."""
+        with self._lock:
+            items = self._items.setdefault(kind, OrderedDict())
+            items[key] = value
+            items.move_to_end(key)
+            limit = self.small_entries if kind in SMALL_KINDS else self.entries
+            while len(items) > limit:
+                items.popitem(last=False)
+
+    def get_or_make(self, kind: str, key: Hashable, make: Callable[[], T]) -> T:
+        """The stored result, or make it (outside the lock) and keep it."""
+        found = self.get(kind, key)
+        if found is not None:
+            return found
+        value = make()
+        self.put(kind, key, value)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> ResultStore:
+    """The server's result store (one for all sessions)."""
+    return ResultStore()
+
+
+@st.cache_resource(show_spinner=False)
+def pool(workers: int) -> Executor:
+    """The server's warm process pool of ``workers`` workers."""
+    from model.executors import local_pool
+
+    return local_pool(workers)
+
+
+def executor() -> Executor | None:
+    """The warm pool, or None when runs happen in this process (one worker)."""
+    workers = worker_count()
+    return None if workers == 1 else pool(workers)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Send one tiny run to each worker, so the first real run finds them ready."""
+    pool_ = executor()
+    if pool_ is None:
+        return False
+    from model.experiment import RunSpec, execute
+    from model.scenario import load_scenario
+
+    spec = RunSpec(load_scenario("symptoms"), scale=5000, seed=0, years=1)
+    for _ in range(worker_count()):
+        pool_.submit(execute, spec)
+    return True
+
+
+def run_comparison(scenarios: list[Scenario], *, key: Hashable, replicates: int, years: int,
+                   scale: int, seed: int, levers: bool = False,
+                   progress: Progress | None = None) -> Any:
+    """A paired comparison, from the store or run now on the warm pool.
+
+    Args:
+        scenarios: the baseline, then the tested scenario.
+        key: the hashable inputs that decide the result.
+        replicates: replicates per scenario.
+        years: horizon.
+        scale: population scale.
+        seed: root seed.
+        levers: also run each intervention alone.
+        progress: ``progress(done, total)`` as runs finish.
+    """
+    from model.experiment import compare
+
+    def make() -> Any:
+        pool_ = executor()
+        return compare(scenarios, replicates=replicates, years=years, scale=scale, seed=seed,
+                       levers=levers, executor=pool_, workers=1 if pool_ is None else None,
+                       progress=progress)
+
+    return store().get_or_make("comparison", key, make)
+
+
+def figure_png(key: Hashable, make: Callable[[], Any]) -> bytes:
+    """A matplotlib figure as PNG bytes, drawn once per key (views re-use it)."""
+    def draw() -> bytes:
+        import io
+
+        import matplotlib.pyplot as plt
+
+        fig = make()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return buffer.getvalue()
+
+    return store().get_or_make("figure", key, draw)
+
+
+def derived(key: Hashable, make: Callable[[], T]) -> T:
+    """A table or value computed from results, once per key."""
+    return store().get_or_make("derived", key, make)
+
+
+def cached_comparison(key: Hashable) -> Any | None:
+    """A comparison already in the store, or None."""
+    return store().get("comparison", key)
+
+
+def run_budget(comparison: Any, *, key: Hashable, discount_rate: float,
+               cost_uncertainty: bool) -> Any:
+    """The budget analysis of a comparison (cached by its inputs and the costing settings)."""
+    from model.budget import analyse_budget
+
+    return store().get_or_make(
+        "budget", (key, discount_rate, cost_uncertainty),
+        lambda: analyse_budget(comparison, discount_rate=discount_rate,
+                               cost_uncertainty=cost_uncertainty))
+
+
+def run_household_model(scenario: Scenario, *, key: Hashable, scale: int, seed: int, years: int,
+                        track: int, progress: Progress | None = None) -> Any:
+    """One run with households followed in its event log (the model itself is kept)."""
+    from model.simulation import EarlyActionModel
+
+    def make() -> Any:
+        model = EarlyActionModel(scenario, scale=scale, seed=seed, years=years,
+                                 track_households=track)
+        model.run(progress=progress)
+        return model
+
+    return store().get_or_make("household_model", key, make)
+
+
+def run_targets(*, scale: int, seed: int, years: int, progress: Progress | None = None) -> Any:
+    """The baseline checked against the calibration targets (``model.validation``)."""
+    from model.validation import run_validation
+
+    return store().get_or_make(
+        "validation", (scale, seed, years),
+        lambda: run_validation(scale=scale, seed=seed, years=years, progress=progress))
+
+
+__all__ = ["ResultStore", "cached_comparison", "derived", "executor", "figure_png", "pool", "run_budget",
+           "run_comparison", "run_household_model", "run_targets", "store", "warm_up",
+           "worker_count"]

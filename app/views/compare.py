@@ -1,0 +1,247 @@
+"""The Compare page: choose scenarios, move levers, run, read paired differences with bands.
+
+Everything that decides the results sits in one form and runs only when *Run* is pressed; the
+force area, chart and table choices only change the view and are served from the cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import catalogue, runner, session
+from app.formatting import HEADLINE, UNITS, band_text, cell, compact, percent
+from app.inputs import MAX_APP_REPLICATES, RunInputs, parse_scale_text
+from app.levers import LEVERS
+from app.progress import ProgressBar
+from model.reference import force_areas
+from model.scenario import MAX_YEARS, ScenarioError
+
+AREAS = ("Wales", *(a.label for a in force_areas()))
+
+
+def _reset_levers() -> None:
+    """Set the levers to the values of the scenario now chosen."""
+    try:
+        scenario = catalogue.load(st.session_state["alternative"], session.custom_scenarios())
+    except ScenarioError:
+        return
+    for lever in LEVERS:
+        value = lever.current(scenario)
+        st.session_state[f"lever_{lever.key}"] = value if value is not None else lever.low
+
+
+def _scenario_choice() -> Any:
+    """Baseline, tested scenario and force area; returns the tested scenario (or None)."""
+    names = session.scenario_names()
+    base, alt, area = st.columns(3)
+    default = session.last_inputs() or session.DEFAULT_INPUTS
+    for key, value in (("baseline", default.baseline), ("alternative", default.alternative)):
+        if st.session_state.get(key) not in names:
+            st.session_state[key] = value if value in names else names[0]
+    base.selectbox("Baseline", names, key="baseline",
+                   help="Today's response to compare against (symptoms: the reactive baseline).")
+    alt.selectbox("Compare with", names, key="alternative", on_change=_reset_levers,
+                  help="The scenario to test; the levers below change this one only. Edit or "
+                       "upload your own on the Scenarios page.")
+    area.selectbox("Force area", AREAS, key="area",
+                   help="Where the numbers and charts below are for; changing it does not run "
+                        "anything again.")
+    try:
+        scenario = catalogue.load(st.session_state["alternative"], session.custom_scenarios())
+    except ScenarioError as err:
+        session.error(err)
+        return None
+    if "lever_" + LEVERS[0].key not in st.session_state:
+        _reset_levers()
+    return scenario
+
+
+def _form(scenario: Any) -> RunInputs | None:
+    """The levers and run settings; the inputs when Run is pressed (None otherwise)."""
+    with st.form("run_form", border=True):
+        st.markdown(f"**Levers** (change *{scenario.name}* only)")
+        columns = st.columns(2)
+        values = {}
+        for k, lever in enumerate(LEVERS):
+            available = lever.available(scenario)
+            help_text = lever.help if available else (
+                f"{lever.help} Not available: {scenario.name} has no "
+                f"{lever.intervention.replace('_', ' ')} intervention.")
+            values[lever.key] = columns[k % 2].slider(
+                f"{lever.label} ({lever.unit})", min_value=float(lever.low),
+                max_value=float(lever.high), step=float(lever.step), key=f"lever_{lever.key}",
+                help=help_text, disabled=not available, format="%g")
+        st.markdown("**Run settings**")
+        years, replicates, scale, seed = st.columns(4)
+        default = session.last_inputs() or session.DEFAULT_INPUTS
+        years_value = years.slider("Horizon (years)", 1, MAX_YEARS, default.years, key="years",
+                                   help="Years simulated after a two-year warm-up.")
+        reps_value = replicates.number_input(
+            "Replicates (paired runs)", min_value=2, max_value=MAX_APP_REPLICATES,
+            value=default.replicates, step=1, key="replicates",
+            help="Runs per scenario; replicate k of every scenario has the same seed, so the "
+                 "band shows the spread of the paired difference.")
+        scale_text = scale.text_input(
+            "Scale (1:K)", value=f"1:{default.scale}", key="scale",
+            help="Simulate one household in K and scale up to all of Wales: 1:20 is precise, "
+                 "1:200 quick.")
+        seed_value = seed.number_input("Seed", min_value=0, value=default.seed, step=1,
+                                       key="seed", help="Root seed of the replicate seeds.")
+        with_levers = st.checkbox(
+            "Also run each lever alone (lever contributions)", key="with_levers",
+            help=f"Adds {len(scenario.interventions)} runs per replicate: the baseline plus "
+                 f"each intervention of {scenario.name} on its own.")
+        pressed = st.form_submit_button("Run", type="primary", key="run")
+    if not pressed:
+        return None
+    try:
+        scale_value = parse_scale_text(scale_text)
+        custom = session.custom_scenarios()
+        used = {st.session_state["baseline"], st.session_state["alternative"]}
+        inputs = RunInputs(
+            st.session_state["baseline"], st.session_state["alternative"],
+            years=int(years_value), replicates=int(reps_value), scale=scale_value,
+            seed=int(seed_value), levers=tuple(sorted(values.items())),
+            custom=tuple(sorted((n, t) for n, t in custom.items() if n in used)),
+            with_levers=bool(with_levers) and bool(scenario.interventions))
+        inputs.scenarios()
+    except ScenarioError as err:
+        session.error(err)
+        return None
+    return inputs
+
+
+def comparison_for(inputs: RunInputs, what: str = "simulations") -> Any:
+    """The comparison of these inputs: from the cache, or run now with a progress bar."""
+    found = runner.cached_comparison(inputs)
+    if found is not None:
+        return found
+    scenarios = inputs.scenarios()
+    bar = ProgressBar(what)
+    comparison = runner.run_comparison(
+        scenarios, key=inputs, replicates=inputs.replicates, years=inputs.years,
+        scale=inputs.scale, seed=inputs.seed, levers=inputs.with_levers, progress=bar)
+    seconds = bar.done()
+    st.session_state["last_run_seconds"] = seconds
+    return comparison
+
+
+def _headline(inputs: RunInputs) -> pd.DataFrame:
+    comparison = runner.cached_comparison(inputs)
+    return runner.derived(("headline", inputs), lambda: comparison.headline())
+
+
+def _metrics(inputs: RunInputs, comparison: Any, area: str) -> None:
+    table = _headline(inputs)
+    scenario = comparison.scenarios[-1]
+    rows = table[(table["scenario"] == scenario) & (table["area"] == area)
+                 & (table["years"] == inputs.years)].set_index("metric")
+    st.subheader(f"{scenario} minus {comparison.baseline}, {area}, over {inputs.years} "
+                 f"year{'s' if inputs.years > 1 else ''}")
+    st.caption(f"Paired difference: median over {inputs.replicates} replicates, with the "
+               f"10-90 % band. Flows are summed over the horizon; children with 4+ ACEs and "
+               f"looked-after children are counted at its end. Scaled to the real population "
+               f"(simulated at 1:{inputs.scale}). Negative: fewer than {comparison.baseline}.")
+    for column, (metric, label, unit) in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
+        r = rows.loc[metric]
+        column.metric(label, f"{compact(r['difference_median'], True)} {unit}",
+                      delta=f"{percent(r['difference_percent'])} of {compact(r['baseline_median'])}",
+                      delta_color="inverse",
+                      help=f"{comparison.baseline}: {compact(r['baseline_median'])} {unit}. "
+                           f"Difference {band_text(r['difference_p10'], r['difference_p90'])}.")
+        column.caption(band_text(r["difference_p10"], r["difference_p90"]))
+
+
+def _charts(inputs: RunInputs, comparison: Any, area: str) -> None:
+    from model import plots
+    from model.metrics import ALL_METRICS
+
+    where = None if area == "Wales" else area
+    png = runner.figure_png(("comparison", inputs, area),
+                            lambda: plots.comparison_figure(comparison, area=where))
+    st.image(png, caption=f"Paired differences over time, {area}: median and 10-90 % band "
+                          f"(flows cumulative).", width="stretch")
+    st.download_button("Download this chart (PNG)", png, file_name="comparison.png",
+                       mime="image/png", key="download_comparison_png", on_click="ignore")
+    choices = [m for m, _, _ in HEADLINE] + ["officer_hours", "arrests",
+                                             "safeguarding_notifications", "new_aces"]
+    metric = st.selectbox("Level over time of", choices, key="level_metric",
+                          format_func=lambda m: f"{m.replace('_', ' ')} "
+                                                f"({ALL_METRICS[m].unit})")
+    png = runner.figure_png(("levels", inputs, area, metric),
+                            lambda: plots.levels_figure(comparison, metric, area=where))
+    st.image(png, caption=f"Each scenario's level, {area}: median and 10-90 % band.",
+             width="content")
+
+
+def _by_area(inputs: RunInputs, comparison: Any) -> None:
+    table = _headline(inputs)
+    scenario = comparison.scenarios[-1]
+    rows = table[(table["scenario"] == scenario) & (table["years"] == inputs.years)]
+    frame = pd.DataFrame({
+        "metric": [f"{label} ({UNITS.get(metric, '')})" for metric, label
+                   in dict.fromkeys(zip(rows["metric"], rows["label"], strict=True))],
+    })
+    for area in AREAS:
+        cells = rows[rows["area"] == area]
+        frame[area] = [cell(r.difference_median, r.difference_p10, r.difference_p90)
+                       for r in cells.itertuples()]
+    st.markdown(f"**{scenario} minus {comparison.baseline} by force area over {inputs.years} "
+                f"years**: median [10 %, 90 %] of the paired difference.")
+    st.dataframe(frame, hide_index=True, width="stretch", key="by_area_table")
+    st.download_button("Download the headline table (CSV)",
+                       table.to_csv(index=False).encode("utf-8"), file_name="headline.csv",
+                       mime="text/csv", key="download_headline", on_click="ignore")
+
+
+def _lever_contributions(inputs: RunInputs, comparison: Any) -> None:
+    from model import plots
+
+    if not comparison.levers:
+        st.info("Tick *Also run each lever alone* and press Run to see what each lever "
+                "contributes on its own, beside the whole package.")
+        return
+    png = runner.figure_png(("levers", inputs), lambda: plots.lever_figure(comparison))
+    st.image(png, caption=f"What each intervention alone changes over {inputs.years} years "
+                          f"(Wales; median with 10-90 % whiskers), beside the package.",
+             width="stretch")
+
+
+def render() -> None:
+    """Draw the Compare page."""
+    st.title("Compare scenarios")
+    st.caption("Pick a baseline and a scenario to test, set the levers, press Run. Every number "
+               "is the paired difference between the two (common random numbers).")
+    scenario = _scenario_choice()
+    if scenario is None:
+        return
+    submitted = _form(scenario)
+    if submitted is not None:
+        try:
+            comparison_for(submitted)
+        except ScenarioError as err:
+            session.error(err)
+            return
+        session.set_last_inputs(submitted)
+    inputs = session.last_inputs()
+    if inputs is None:
+        st.info("Press **Run** to simulate. The default (symptoms against systems, 10 "
+                "replicates, 10 years at 1:20) takes under a minute; 1:200 takes seconds.")
+        return
+    comparison = comparison_for(inputs)
+    area = st.session_state.get("area", "Wales")
+    st.caption(f"Showing: {inputs.describe()}.")
+    _metrics(inputs, comparison, area)
+    over_time, by_area, levers = st.tabs(["Over time", "By force area", "Lever contributions"])
+    with over_time:
+        _charts(inputs, comparison, area)
+    with by_area:
+        _by_area(inputs, comparison)
+    with levers:
+        _lever_contributions(inputs, comparison)
+
+
+__all__ = ["AREAS", "comparison_for", "render"]
