@@ -107,3 +107,26 @@ def settle(accumulated, threshold, events, ids, positions, counts, new_threshold
                 again[ka] = j
                 ka += 1
     return again[:ka].copy(), spent[:ks].copy(), spent_u[:ks].copy()
+
+
+@nb.njit(**_JIT)
+def repeat_with_serial(ids, counts, events):
+    """Each id repeated by its event count, and each event's number among the unit's events.
+
+    The last of a unit's ``c`` events this month has the unit's current event count, the one
+    before it that count minus 1, and so on (uint32, as the counts).
+    """
+    total = 0
+    for j in range(ids.size):
+        total += counts[j]
+    where = np.empty(total, np.int64)
+    serial = np.empty(total, np.uint32)
+    k = 0
+    for j in range(ids.size):
+        c = counts[j]
+        e = events[ids[j]]
+        for r in range(c):
+            where[k] = ids[j]
+            serial[k] = e - np.uint32(c - 1 - r)
+            k += 1
+    return where, serial

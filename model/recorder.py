@@ -32,6 +32,39 @@ class MonthlyRecorder:
         self.values[self.month, METRIC_INDEX[metric]] += np.bincount(
             cells, weights=weights, minlength=N_CELLS)
 
+    def count_by_code(self, metrics: tuple[str, ...], codes: np.ndarray,
+                      dwellings: np.ndarray) -> None:
+        """Add events to several metrics at once: event ``e`` counts towards ``metrics[codes[e]]``.
+
+        One bincount over (code, cell) instead of one mask, gather and bincount per metric;
+        the same whole-number counts as :meth:`count`.
+        """
+        if self.month is None or dwellings.size == 0:
+            return
+        cells = self.cell_of_dwelling[dwellings]
+        by_code = np.bincount(codes.astype(np.intp) * N_CELLS + cells,
+                              minlength=len(metrics) * N_CELLS).reshape(-1, N_CELLS)
+        for code, metric in enumerate(metrics):
+            self.values[self.month, METRIC_INDEX[metric]] += by_code[code]
+
+    def count_bits(self, metrics: tuple[str, ...], bits: np.ndarray,
+                   dwellings: np.ndarray) -> None:
+        """Add events per set bit: unit ``e`` counts towards ``metrics[b]`` if bit ``b`` is set.
+
+        One bincount over (bits, cell); the same whole-number counts as one :meth:`count` per
+        bit. At most 12 bits.
+        """
+        if self.month is None or dwellings.size == 0:
+            return
+        size = 1 << len(metrics)
+        cells = self.cell_of_dwelling[dwellings]
+        by_value = np.bincount(cells.astype(np.intp) * size + bits,
+                               minlength=N_CELLS * size).reshape(N_CELLS, size)
+        values = np.arange(size)
+        for bit, metric in enumerate(metrics):
+            self.values[self.month, METRIC_INDEX[metric]] += by_value[
+                :, (values >> bit) & 1 == 1].sum(axis=1)
+
     def stock(self, metric: str, dwellings: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Set this month's ``metric`` to the count over ``dwellings`` (end-of-month stock)."""
         if self.month is None:

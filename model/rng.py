@@ -204,6 +204,21 @@ class HazardClocks:
                 self.threshold[spent] = -np.log(spent_u)
         return counts
 
+    def occurrences(self, ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This month's events as rows: each unit repeated by its count, and a key per event.
+
+        Args:
+            ids: units (as passed to :meth:`advance` or :meth:`finish`).
+            counts: events per unit this month (what they returned).
+
+        Returns:
+            ``(units, serial)``: one row per event (a unit's events together, in order), and
+            the event's number among the unit's events, which keys the event's own random
+            draws so they do not depend on other units' events.
+        """
+        return kernels_clocks.repeat_with_serial(np.asarray(ids, np.int64),
+                                                 np.asarray(counts), self.events)
+
     def reset(self, ids: np.ndarray) -> None:
         """Forget the accumulated hazard of ``ids`` (a new occupant, a new spell)."""
         self.accumulated[ids] = 0.0

@@ -30,6 +30,10 @@ STATE_ACE = {
 """Which ACE type each household adversity state exposes a child to."""
 
 
+NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
+"""The new-ACE metric of each ACE bit."""
+
+
 def household_exposure_bits(households: Households) -> np.ndarray:
     """ACE bits every dwelling exposes its children to this month (separation excluded)."""
     bits = np.zeros(households.size, dtype=np.uint16)
@@ -62,6 +66,5 @@ class AceAccrual(Process):
         where = p.household[children[has_new]]
         gained = gained[has_new]
         model.recorder.count("new_aces", where, ace_count(gained).astype(float))
-        for i, name in enumerate(ACE_TYPES):
-            model.recorder.count(f"new_aces_{name}", where[(gained >> i) & 1 == 1])
+        model.recorder.count_bits(NEW_ACE_METRICS, gained, where)
         model.on_new_aces(children[has_new], gained)

@@ -59,22 +59,39 @@ class Incidents:
     """Key of the incident among its source unit's events (with the unit id and category it
     keys the response's random draws, so they do not depend on other incidents)."""
 
+
+class IncidentRows:
+    """Collects the month's incidents by source, then joins them once into :class:`Incidents`."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, ...]] = []
+
     def extend(self, category: int | np.ndarray, dwelling: np.ndarray,
                offender: np.ndarray | None = None, person: np.ndarray | None = None,
                serial: np.ndarray | None = None) -> None:
-        """Append incidents."""
+        """Append incidents (``None``: no offender / person, serial 0)."""
         n = dwelling.size
+        if n == 0:
+            return
         none = np.full(n, -1, np.int64)
-        self.serial = np.concatenate([self.serial, np.zeros(n, np.uint32) if serial is None
-                                      else serial.astype(np.uint32)])
-        self.category = np.concatenate([self.category,
-                                        np.broadcast_to(np.int8(category), n).astype(np.int8)])
-        self.dwelling = np.concatenate([self.dwelling, dwelling.astype(np.int32)])
-        self.offender = np.concatenate([self.offender, none if offender is None else offender])
-        self.person = np.concatenate([self.person, none if person is None else person])
+        self._parts.append((
+            np.full(n, category, np.int8) if np.ndim(category) == 0
+            else np.asarray(category).astype(np.int8),
+            dwelling.astype(np.int32),
+            none if offender is None else offender,
+            none if person is None else person,
+            np.zeros(n, np.uint32) if serial is None else serial.astype(np.uint32)))
+
+    def build(self) -> Incidents:
+        """The incidents in the order they were added."""
+        if not self._parts:
+            return Incidents()
+        columns = [np.concatenate(c) for c in zip(*self._parts, strict=True)]
+        return Incidents(*columns)
 
 
 CATEGORY_INDEX = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
+INCIDENT_METRICS = tuple(f"incidents_{c}" for c in INCIDENT_CATEGORIES)
 
 
 ACE_COUNTS = len(ACE_TYPES) + 1
@@ -133,14 +150,15 @@ class PoliceIncidents(Process):
 
     def step(self, model: EarlyActionModel) -> None:
         """Generate incidents, record them and pass them on to the response step."""
-        incidents = Incidents()
-        self._offences(model, incidents)
-        self._household_incidents(model, incidents)
-        self._person_incidents(model, incidents)
+        rows = IncidentRows()
+        self._offences(model, rows)
+        self._household_incidents(model, rows)
+        self._person_incidents(model, rows)
+        incidents = rows.build()
         self._record(model, incidents)
         model.month_events.incidents = incidents
 
-    def _offences(self, model: EarlyActionModel, incidents: Incidents) -> None:
+    def _offences(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
         p, h, params = model.people, model.households, model.scenario.police
         n = p.count
         person = model.person_view()
@@ -158,11 +176,10 @@ class PoliceIncidents(Process):
             float(params.repeat_offending_rr), float(params.offending_per_person_month),
             mod_ids, mod_values, at_risk)
         counts = self.offending.finish(ids, max_events=MAX_INCIDENTS_PER_MONTH)
-        offenders = np.repeat(ids, counts)
+        # category of each offence, keyed by the offender's event number
+        offenders, serial = self.offending.occurrences(ids, counts)
         if offenders.size == 0:
             return
-        # category of each offence, keyed by the offender's event number
-        serial = self.offending.events[offenders] - _occurrence_from_end(offenders)
         u = self.stream.uniform(offenders, serial, salt=70)
         shares = np.array([params.offence_category_shares[c] for c in OFFENCE_CATEGORIES])
         category = np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"),
@@ -214,7 +231,7 @@ class PoliceIncidents(Process):
         victims[victims == offenders] = -1  # (a force area with one candidate)
         return victims
 
-    def _household_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
+    def _household_incidents(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
         h, params = model.households, model.scenario.police
         occupied = h.occupied
         da = h.adversity[:, 0] & occupied
@@ -224,10 +241,9 @@ class PoliceIncidents(Process):
                                ("domestic_incident", params.domestic_incident_per_household_month)):
             hazard = np.full(da_ids.size, rate) * model.modifiers.rr(
                 "domestic_abuse_incidents", da_ids)
-            counts = self.household_clocks[category].advance(
-                da_ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
-            where = np.repeat(da_ids, counts)
-            serial = self.household_clocks[category].events[where] - _occurrence_from_end(where)
+            clock = self.household_clocks[category]
+            counts = clock.advance(da_ids, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
+            where, serial = clock.occurrences(da_ids, counts)
             victims = _domestic_abuse_victims(model, where)
             offenders = _domestic_abuse_offenders(model, where, victims)
             if category == "domestic_abuse_crime":
@@ -255,11 +271,10 @@ class PoliceIncidents(Process):
             clocks[1].threshold, clocks[2].accumulated, clocks[2].threshold)
         for category, clock, ids in zip(names, clocks, crossed, strict=True):
             counts = clock.finish(ids, max_events=MAX_INCIDENTS_PER_MONTH)
-            where = np.repeat(ids, counts)
-            serial = self.household_clocks[category].events[where] - _occurrence_from_end(where)
+            where, serial = clock.occurrences(ids, counts)
             incidents.extend(CATEGORY_INDEX[category], where, serial=serial)
 
-    def _person_incidents(self, model: EarlyActionModel, incidents: Incidents) -> None:
+    def _person_incidents(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
         p, h, params = model.people, model.households, model.scenario.police
         n = p.count
         alive = p.alive[:n] & ~p.in_custody[:n]
@@ -275,8 +290,7 @@ class PoliceIncidents(Process):
             np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], person.cell,
             p.alive[:n], p.in_custody[:n], age)
         counts = self.mental_health.finish(adults, max_events=MAX_INCIDENTS_PER_MONTH)
-        people = np.repeat(adults, counts)
-        serial = self.mental_health.events[people] - _occurrence_from_end(people)
+        people, serial = self.mental_health.occurrences(adults, counts)
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
                          serial)
 
@@ -286,15 +300,13 @@ class PoliceIncidents(Process):
                   * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0)
                   * model.modifiers.rr("missing_person", youth))
         counts = self.missing.advance(youth, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
-        people = np.repeat(youth, counts)
-        serial = self.missing.events[people] - _occurrence_from_end(people)
+        people, serial = self.missing.occurrences(youth, counts)
         incidents.extend(CATEGORY_INDEX["missing_person"], p.household[people], None, people,
                          serial)
 
     def _record(self, model: EarlyActionModel, incidents: Incidents) -> None:
         h, params, rec = model.households, model.scenario.police, model.recorder
-        for i, category in enumerate(INCIDENT_CATEGORIES):
-            rec.count(f"incidents_{category}", incidents.dwelling[incidents.category == i])
+        rec.count_by_code(INCIDENT_METRICS, incidents.category, incidents.dwelling)
         # repeat demand: a household with another incident in the last 12 months
         month = model.month
         last = h.last_incident_month[incidents.dwelling].astype(np.int32)
@@ -318,18 +330,6 @@ class PoliceIncidents(Process):
 
 
 NON_CRIME_INDEX = [CATEGORY_INDEX[c] for c in NON_CRIME_INCIDENT_CATEGORIES]
-
-
-def _occurrence_from_end(ids: np.ndarray) -> np.ndarray:
-    """For repeated ids (as from np.repeat), 0 for the last copy, 1 for the one before, ..."""
-    if ids.size == 0:
-        return np.zeros(0, np.uint32)
-    starts = np.r_[True, ids[1:] != ids[:-1]]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(ids.size), 0))
-    group_id = np.cumsum(starts) - 1
-    sizes = np.bincount(group_id)
-    position = np.arange(ids.size) - group_start
-    return (sizes[group_id] - 1 - position).astype(np.uint32)
 
 
 def _domestic_abuse_victims(model: EarlyActionModel, dwellings: np.ndarray) -> np.ndarray:
