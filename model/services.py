@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from model import kernels_agencies
 from model.population import NO_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,12 +36,10 @@ class FifoQueue:
 
     def push(self, ids: np.ndarray, month: int, source: int = 0) -> np.ndarray:
         """Add ids not already waiting; return those added."""
-        new = np.unique(ids)  # sorted: order within a month is by id (deterministic)
-        new = new[~np.isin(new, self.ids)]
-        self.ids = np.concatenate([self.ids, new])
-        self.joined = np.concatenate([self.joined, np.full(new.size, month, np.int32)])
-        self.source = np.concatenate([self.source, np.full(new.size, source, np.int8)])
-        return new
+        # added in ascending id order: order within a month is by id (deterministic)
+        self.ids, self.joined, self.source, added = kernels_agencies.queue_push(
+            self.ids, self.joined, self.source, np.asarray(ids), month, source)
+        return added
 
     def _keep(self, keep: np.ndarray) -> None:
         self.ids, self.joined, self.source = self.ids[keep], self.joined[keep], self.source[keep]
@@ -110,8 +109,7 @@ class ChildrensSocialCare(Agency):
         capacity = self.take_capacity(sc.assessments_per_10k_children_per_month
                                       * model.children_in_force_area[self.force_area] / 1e4)
         if len(self.queue) > capacity:
-            self.queue.prioritise(np.isin(self.queue.ids,
-                                          p.household[model.recently_maltreated_children()]))
+            self.queue.prioritise(model.homes_of_recently_maltreated_children()[self.queue.ids])
         assessed, source = self.queue.pop(capacity)
         occupied = h.occupied[assessed]
         assessed, source = assessed[occupied], source[occupied]
@@ -120,11 +118,9 @@ class ChildrensSocialCare(Agency):
         if assessed.size == 0:
             return
         # children of the assessed households who were maltreated in the last 12 months
-        children = model.children_of(assessed)
-        recent = (p.last_maltreated_month[children] != NO_MONTH) & (
-            model.month - p.last_maltreated_month[children].astype(np.int32)
-            <= RECENT_MALTREATMENT_MONTHS)
-        at_risk = children[recent & ~p.looked_after[children]]
+        at_risk = kernels_agencies.maltreated_since(
+            model.children_of(assessed), p.last_maltreated_month, p.looked_after, model.month,
+            RECENT_MALTREATMENT_MONTHS, int(NO_MONTH))
         u = model.streams["agencies"].uniform(at_risk, model.month + 1000, salt=100)
         into_care = at_risk[u < sc.looked_after_given_assessment_share]
         plan = at_risk[(u >= sc.looked_after_given_assessment_share)
@@ -138,7 +134,8 @@ class ChildrensSocialCare(Agency):
         model.log_people_events("looked_after", into_care)
         model.log_people_events("protection_plan", plan)
         # households with no statutory action may be stepped down to early help
-        no_action = np.setdiff1d(assessed, p.household[np.concatenate([into_care, plan])])
+        no_action = kernels_agencies.new_arrivals(p.household[np.concatenate([into_care, plan])],
+                                                  assessed)  # np.setdiff1d
         us = model.streams["agencies"].uniform(no_action, model.month + 1000, salt=101)
         model.agency("early_help", self.force_area).receive(
             no_action[us < model.scenario.early_help.step_down_share])

@@ -23,7 +23,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model import kernels
+from model import kernels, kernels_agencies
 from model.interventions import (
     AceInformedPolicingRuntime,
     EarlyHelpExpansionRuntime,
@@ -196,6 +196,8 @@ class EarlyActionModel(mesa.Model):
         self._events: list[tuple[int, int, int, str, str]] = []
         self._recently_maltreated_month: int | None = None
         self._recently_maltreated = np.zeros(0, np.int64)
+        self._maltreated_homes_month: int | None = None
+        self._maltreated_homes = np.zeros(0, bool)
         self.tracked = np.zeros(h.size, dtype=bool)
         self._person_view: PersonView | None = None
         self.process_seconds: dict[str, float] = {}
@@ -396,9 +398,8 @@ class EarlyActionModel(mesa.Model):
     def children_of(self, dwellings: np.ndarray) -> np.ndarray:
         """Living children under 18 whose household is one of ``dwellings``."""
         children, households = self.person_view().children()
-        listed = np.zeros(self.households.size, bool)
-        listed[dwellings] = True
-        return children[listed[households]]
+        return kernels_agencies.living_in(children, households, np.asarray(dwellings),
+                                          self.households.size)
 
     def recently_maltreated_children(self) -> np.ndarray:
         """Living children at home maltreated in the last 12 months (this month's snapshot)."""
@@ -411,6 +412,20 @@ class EarlyActionModel(mesa.Model):
             self._recently_maltreated = np.flatnonzero(mask)
             self._recently_maltreated_month = self.month
         return self._recently_maltreated
+
+    def homes_of_recently_maltreated_children(self) -> np.ndarray:
+        """Dwellings (a mask) of the :meth:`recently_maltreated_children` (this month's snapshot).
+
+        Taken when first asked in a month, as the children are.
+        """
+        if self._maltreated_homes_month != self.month:
+            p = self.people
+            n = p.count
+            self._maltreated_homes = kernels_agencies.homes_of_maltreated_children(
+                p.alive[:n], p.age_months[:n], p.looked_after[:n], p.last_maltreated_month[:n],
+                p.household[:n], self.month, 12, 216, int(NO_MONTH), self.households.size)
+            self._maltreated_homes_month = self.month
+        return self._maltreated_homes
 
     def refresh_agency_statistics(self) -> None:
         """Per force area: children, 10-17s, open youth justice and early help cases."""
