@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import streamlit as st
 
@@ -32,10 +31,6 @@ class ProgressBar:
         return time.perf_counter() - self.start
 
 
-def callback(what: str) -> tuple[ProgressBar, Callable[[int, int], None]]:
-    """A new bar and the callback that moves it."""
-    bar = ProgressBar(what)
-    return bar, bar
 
 
-__all__ = ["ProgressBar", "callback"]
+__all__ = ["ProgressBar"]

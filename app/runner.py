@@ -200,6 +200,6 @@ def run_targets(*, scale: int, seed: int, years: int, progress: Progress | None 
         lambda: run_validation(scale=scale, seed=seed, years=years, progress=progress))
 
 
-__all__ = ["ResultStore", "cached_comparison", "derived", "executor", "figure_png", "pool", "run_budget",
-           "run_comparison", "run_household_model", "run_targets", "store", "warm_up",
+__all__ = ["ResultStore", "cached_comparison", "derived", "executor", "figure_png", "pool",
+           "run_budget", "run_comparison", "run_household_model", "run_targets", "store", "warm_up",
            "worker_count"]

@@ -148,7 +148,8 @@ def _metrics(inputs: RunInputs, comparison: Any, area: str) -> None:
     for column, (metric, label, unit) in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
         r = rows.loc[metric]
         column.metric(label, f"{compact(r['difference_median'], True)} {unit}",
-                      delta=f"{percent(r['difference_percent'])} of {compact(r['baseline_median'])}",
+                      delta=f"{percent(r['difference_percent'])} of "
+                            f"{compact(r['baseline_median'])}",
                       delta_color="inverse",
                       help=f"{comparison.baseline}: {compact(r['baseline_median'])} {unit}. "
                            f"Difference {band_text(r['difference_p10'], r['difference_p90'])}.")

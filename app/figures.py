@@ -1,0 +1,106 @@
+"""Pictures of one household: its life course over time and its network neighbourhood.
+
+Matplotlib only, in the Okabe-Ito palette of :mod:`model.plots`, with units on every axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from model.parameters import ADVERSITY_STATES  # noqa: E402
+from model.plots import OKABE_ITO  # noqa: E402
+
+EVENT_COLOURS = {
+    "new ACE": OKABE_ITO[5], "police incident": OKABE_ITO[0], "arrest": OKABE_ITO[7],
+    "custody": OKABE_ITO[3], "looked after": OKABE_ITO[1], "protection plan": OKABE_ITO[4],
+    "early help": OKABE_ITO[2],
+}
+EVENT_MARKERS = {"new ACE": "*", "police incident": "o", "arrest": "X", "custody": "s",
+                 "looked after": "D", "protection plan": "P", "early help": "^"}
+
+
+def timeline_figure(household: dict[str, Any], months: int) -> Figure:
+    """One row per member (and one for the household), a marker per event, by year."""
+    members = household["members"]
+    rows = {m["person"]: k + 1 for k, m in enumerate(members)}
+    labels = ["household"] + [f"{m['role']}, {m['age_years']} y, {m['ace_count']} ACEs"
+                              for m in members]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.6))
+    seen = set()
+    for event in household["events"]:
+        if event["month"] < 0:
+            continue
+        row = rows.get(event["person"], 0)
+        kind = event["event"]
+        ax.scatter(event["month"] / 12, row, color=EVENT_COLOURS.get(kind, "#999999"),
+                   marker=EVENT_MARKERS.get(kind, "o"), s=70, zorder=3,
+                   edgecolor="white", linewidth=0.5)
+        seen.add(kind)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlim(0, max(months, 1) / 12)
+    ax.set_xlabel("years from the start of the run")
+    ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles = [Line2D([], [], linestyle="", marker=EVENT_MARKERS[k], color=EVENT_COLOURS[k],
+                      markersize=8, label=k) for k in EVENT_COLOURS if k in seen]
+    if handles:
+        ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"Life course of dwelling {household['dwelling']} "
+                 f"({household['force_area']}, deprivation quintile "
+                 f"{household['deprivation_quintile']})", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
+                         max_nodes: int = 150) -> Figure:
+    """The household's ties (and their ties), coloured by what each household lives with."""
+    graph = model.network.neighbourhood_graph(dwelling, radius=radius)
+    if graph.number_of_nodes() > max_nodes and radius > 1:
+        graph = model.network.neighbourhood_graph(dwelling, radius=1)
+        radius = 1
+    h = model.households
+    nodes = np.array(sorted(graph.nodes), dtype=np.int64)
+    adversity = h.adversity[nodes].any(axis=1)
+    early_help = h.early_help_months_left[nodes] > 0
+    colours = np.where(early_help, OKABE_ITO[2], np.where(adversity, OKABE_ITO[1], "#bbbbbb"))
+    position = nx.spring_layout(graph, seed=0)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#999999", width=0.7)
+    sizes = [420 if n == dwelling else 110 for n in nodes]
+    nx.draw_networkx_nodes(graph, position, nodelist=list(nodes), node_color=list(colours),
+                           node_size=sizes, edgecolors=["#000000" if n == dwelling else "white"
+                                                        for n in nodes],
+                           linewidths=[2.5 if n == dwelling else 0.5 for n in nodes], ax=ax)
+    ax.set_axis_off()
+    handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor="white",
+               markeredgecolor="#000000", markeredgewidth=2, label="this household"),
+        Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[1],
+               label="adversity at home (" + ", ".join(
+                   s.replace("_", " ") for s in ADVERSITY_STATES[:2]) + ", ...)"),
+        Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[2],
+               label="in early help now"),
+        Line2D([], [], linestyle="", marker="o", markersize=8, color="#bbbbbb",
+               label="neither"),
+    ]
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left",
+              bbox_to_anchor=(0, -0.02), ncols=2)
+    ax.set_title(f"Network neighbourhood: {graph.number_of_nodes()} households within "
+                 f"{radius} tie{'s' if radius > 1 else ''}, at the end of the run", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["EVENT_COLOURS", "neighbourhood_figure", "timeline_figure"]

@@ -1,0 +1,29 @@
+"""The Early Action simulator app: ``eat-sim app`` (or ``streamlit run app/main.py``).
+
+Five pages, each with one job: Compare, Budget, Explore, Evidence, Scenarios.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import runner
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+st.set_page_config(page_title="Early Action simulator", page_icon=":material/family_restroom:",
+                   layout="wide")
+runner.warm_up()
+page = st.navigation([
+    st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:",
+            default=True),
+    st.Page(PAGES / "budget.py", title="Budget", icon=":material/payments:"),
+    st.Page(PAGES / "explore.py", title="Explore", icon=":material/home:"),
+    st.Page(PAGES / "evidence.py", title="Evidence", icon=":material/fact_check:"),
+    st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/description:"),
+])
+with st.sidebar:
+    st.caption("Early Action simulator: ACEs, police demand and early intervention in the four "
+               "Welsh police force areas. Results are simulations with stated assumptions; "
+               "see the Evidence page.")
+page.run()

@@ -1,0 +1,5 @@
+"""Budget page (see :mod:`app.views.budget`)."""
+
+from app.views.budget import render
+
+render()

@@ -1,0 +1,174 @@
+"""The Budget page: what the tested scenario costs, who pays, who saves, and the reports.
+
+It costs the comparison of the Compare page (run now if it is not cached) with
+:func:`model.budget.analyse_budget`, shows the same numbers and figures as ``eat-sim budget``
+and its pdf, and offers the workbook, the pdf and the CSV tables for download.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app import runner, session
+from app.inputs import RunInputs
+from app.views.compare import AREAS, comparison_for
+from model.budget import DEFAULT_DISCOUNT_RATE
+from model.scenario import ScenarioError
+
+
+def _report_bytes(analysis: Any, kind: str) -> bytes:
+    """The xlsx, pdf or zipped CSV tables of an analysis, as bytes."""
+    from model.reports import write_csv, write_pdf, write_xlsx
+
+    with tempfile.TemporaryDirectory(prefix="eat-app-") as folder:
+        if kind == "csv":
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in write_csv(analysis, Path(folder) / "budget-tables"):
+                    archive.write(path, f"budget-tables/{path.name}")
+            return buffer.getvalue()
+        path = Path(folder) / f"budget.{kind}"
+        (write_xlsx if kind == "xlsx" else write_pdf)(analysis, path)
+        return path.read_bytes()
+
+
+def _settings(inputs: RunInputs) -> tuple[float, bool, bool]:
+    """Discount rate, cost uncertainty, and whether Cost it was pressed."""
+    with st.form("budget_form", border=True):
+        rate, uncertainty = st.columns(2)
+        percent = rate.slider(
+            "Discount rate (% a year)", 0.0, 20.0, 100 * DEFAULT_DISCOUNT_RATE, step=0.5,
+            key="discount_rate", format="%.1f %%",
+            help="HM Treasury Green Book: 3.5 % a year for the first 30 years.")
+        cost_uncertainty = uncertainty.checkbox(
+            "Include unit-cost uncertainty", key="cost_uncertainty",
+            help="Draw each unit cost from its range once per replicate (the same draw for "
+                 "both scenarios), so the bands include what we do not know about costs.")
+        pressed = st.form_submit_button("Cost it", type="primary", key="cost")
+    return percent / 100, bool(cost_uncertainty), pressed
+
+
+def _numbers(analysis: Any, scenario: str, area: str) -> None:
+    from model.reports import headline_sentence, money, ratio_text, year_text
+
+    h = analysis.headline(scenario, area)
+    if area == "Wales":
+        st.markdown(headline_sentence(analysis, scenario))
+    boxes = [
+        ("Net present value", money(h["npv"][0], signed=True),
+         f"10-90 %: {money(h['npv'][1], True)} to {money(h['npv'][2], True)}",
+         "Discounted savings to other agencies minus the programme's cost."),
+        ("Return per £1 invested", ratio_text(h["return_per_pound"][0]),
+         f"10-90 %: {ratio_text(h['return_per_pound'][1])} to "
+         f"{ratio_text(h['return_per_pound'][2])}",
+         "Discounted savings to other agencies for each pound of programme cost."),
+        ("Break-even", year_text(h["break_even_year"][0]).replace(
+            "not within the horizon", "none"),
+         f"{h['share_breaking_even']:.0%} of replicates within {analysis.years} years",
+         "First simulated year in which the cumulative discounted net saving is above zero."),
+        ("Programme cost", money(h["programme_cost"][0]),
+         f"10-90 %: {money(h['programme_cost'][1])} to {money(h['programme_cost'][2])}",
+         f"Discounted, over {analysis.years} years, at {analysis.price_year} prices."),
+    ]
+    for column, (label, value, band, help_text) in zip(st.columns(4), boxes, strict=True):
+        column.metric(label, value, help=help_text)
+        column.caption(band)
+
+
+def _who_pays(analysis: Any, scenario: str, area: str) -> None:
+    from model.reports import money
+
+    who = analysis.who_pays(area)
+    who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
+    table = who.assign(**{
+        "change (discounted, GBP)": who["change_median"].map(lambda v: money(v, True)),
+        "10-90 % band": [f"{money(a, True)} to {money(b, True)}"
+                         for a, b in zip(who["change_p10"], who["change_p90"], strict=True)],
+    })[["agency_label", "change (discounted, GBP)", "10-90 % band", "role"]]
+    st.dataframe(table.rename(columns={"agency_label": "agency", "role": "pays or saves"}),
+                 hide_index=True, width="stretch", key="who_pays_table")
+
+
+def _spend_table(analysis: Any, area: str) -> None:
+    spend = analysis.spend_by_agency_year()
+    spend = spend[spend["area"] == area]
+    wide = spend.pivot_table(index=["scenario", "agency_label"], columns="year",
+                             values="spend_median", sort=False) / 1e6
+    wide.columns = [f"year {y}" for y in wide.columns]
+    st.markdown(f"**Spend by agency and year, {area}**: £ million a year, "
+                f"{analysis.price_year} prices, undiscounted (median over replicates).")
+    st.dataframe(wide.round(2), width="stretch", key="spend_table")
+
+
+def _downloads(analysis: Any, key: Any) -> None:
+    st.markdown("**Reports** (Wales and each force area; the same files as `eat-sim budget`)")
+    columns = st.columns(3)
+    results = runner.store()
+    for column, kind, label, mime in (
+            (columns[0], "xlsx", "Workbook (xlsx)",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (columns[1], "pdf", "Report (pdf)", "application/pdf"),
+            (columns[2], "csv", "Tables (CSV, zip)", "application/zip")):
+        def data(kind: str = kind) -> bytes:  # made when clicked, then kept
+            return results.get_or_make("derived", ("report", kind, key),
+                                       lambda: _report_bytes(analysis, kind))
+
+        column.download_button(label, data, file_name=f"budget.{'zip' if kind == 'csv' else kind}",
+                               mime=mime, key=f"download_{kind}", on_click="ignore")
+
+
+def render() -> None:
+    """Draw the Budget page."""
+    from model import reports
+
+    st.title("Budget impact")
+    inputs = session.last_inputs() or session.DEFAULT_INPUTS
+    st.caption(f"Costs the comparison of the Compare page: {inputs.describe()}. Change it "
+               f"there. Unit costs and their sources: model/data/unit_costs.yaml "
+               f"(docs/budget.md).")
+    rate, cost_uncertainty, pressed = _settings(inputs)
+    key = (inputs, rate, cost_uncertainty)
+    if pressed:
+        st.session_state["budget_key"] = key
+    if st.session_state.get("budget_key") is None:
+        st.info("Press **Cost it** to cost the comparison (it is run first if the Compare page "
+                "has not run it yet).")
+        return
+    inputs, rate, cost_uncertainty = st.session_state["budget_key"]
+    try:
+        comparison = comparison_for(inputs)
+    except ScenarioError as err:
+        session.error(err)
+        return
+    with st.spinner("Costing every run..."):
+        analysis = runner.run_budget(comparison, key=inputs, discount_rate=rate,
+                                     cost_uncertainty=cost_uncertainty)
+    scenario = analysis.scenarios[-1]
+    area = st.selectbox("Force area", AREAS, key="budget_area",
+                        help="Where the numbers below are for (does not run anything again).")
+    st.subheader(f"{scenario} against {analysis.baseline}, {area}, over {analysis.years} years")
+    _numbers(analysis, scenario, area)
+    spend, who, cumulative, tables = st.tabs(
+        ["Spend by agency and year", "Who pays, who saves", "Break-even", "Tables"])
+    with spend:
+        st.image(runner.figure_png(("spend", st.session_state["budget_key"]),
+                                   lambda: reports.spend_figure(analysis)), width="stretch")
+    with who:
+        st.image(runner.figure_png(("who_pays", st.session_state["budget_key"]),
+                                   lambda: reports.who_pays_figure(analysis)), width="stretch")
+        _who_pays(analysis, scenario, area)
+    with cumulative:
+        st.image(runner.figure_png(("cumulative", st.session_state["budget_key"]),
+                                   lambda: reports.cumulative_figure(analysis)), width="stretch")
+    with tables:
+        _spend_table(analysis, area)
+    _downloads(analysis, st.session_state["budget_key"])
+
+
+__all__ = ["render"]

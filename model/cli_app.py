@@ -1,0 +1,96 @@
+"""``eat-sim app``: start the planners' and commissioners' app (Streamlit) in a browser.
+
+Example:
+    eat-sim app                       # opens http://localhost:8501
+    eat-sim app --port 8600 --headless
+
+Runs ``python -m streamlit run <installed app>/main.py`` with the port, headless mode and no
+usage statistics; the app works from an installed package, whatever the working folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from model.cli import EXIT_INTERRUPTED, UsageError
+
+DEFAULT_PORT = 8501
+
+
+def parse_port(text: str) -> int:
+    """``--port``: a whole number from 1024 to 65535.
+
+    Raises:
+        UsageError: anything else.
+    """
+    if re.fullmatch(r"\s*\d+\s*", text) is None or not 1024 <= int(text) <= 65535:
+        raise UsageError(f"argument --port: value '{text}' is not allowed: give a whole number "
+                         f"from 1024 to 65535, e.g. 8501")
+    return int(text)
+
+
+def app_script() -> Path:
+    """The Streamlit entry script of the installed app."""
+    from app import MAIN_SCRIPT
+
+    return MAIN_SCRIPT
+
+
+def streamlit_command(port: int = DEFAULT_PORT, headless: bool = False,
+                      address: str | None = None) -> list[str]:
+    """The command that starts the app's server."""
+    command = [sys.executable, "-m", "streamlit", "run", str(app_script()),
+               "--server.port", str(port),
+               "--server.headless", "true" if headless else "false",
+               "--browser.gatherUsageStats", "false",
+               "--server.maxUploadSize", "1",
+               "--theme.base", "light"]
+    if address:
+        command += ["--server.address", address]
+    return command
+
+
+def register(commands: Any) -> None:
+    """Add the ``app`` subcommand to the ``eat-sim`` subparsers."""
+    app = commands.add_parser(
+        "app", help="open the app in a browser: compare, budget, explore, evidence, scenarios",
+        description="Start the Early Action simulator app (Streamlit) and open it in a browser: "
+                    "compare scenarios with levers, see the budget impact and download the "
+                    "reports, follow one household, check the evidence, edit scenarios. Stop "
+                    "it with Ctrl-C.")
+    app.add_argument("--port", type=parse_port, default=DEFAULT_PORT, metavar="N",
+                     help=f"port to serve on, 1024 to 65535 (default {DEFAULT_PORT})")
+    app.add_argument("--headless", action="store_true",
+                     help="do not open a browser (for servers and tests)")
+    app.add_argument("--address", default=None, metavar="HOST",
+                     help="address to listen on (default: Streamlit's, all interfaces; "
+                          "127.0.0.1 keeps it on this machine)")
+    app.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="worker processes for runs (default: one per core; 1 runs them in "
+                          "the server's process)")
+    app.set_defaults(handler=_cmd_app)
+
+
+def _cmd_app(args: argparse.Namespace) -> int:
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise UsageError(f"argument --workers: value '{args.workers}' is not allowed: give a "
+                         f"whole number from 1 to 256")
+    env = dict(os.environ)
+    if args.workers is not None:
+        env["EAT_APP_WORKERS"] = str(args.workers)
+    print(f"Starting the app on http://localhost:{args.port} (Ctrl-C stops it)",
+          file=sys.stderr)
+    try:
+        return subprocess.call(streamlit_command(args.port, args.headless, args.address),
+                               env=env)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["DEFAULT_PORT", "app_script", "parse_port", "register", "streamlit_command"]
