@@ -244,7 +244,8 @@ class Experiment:
                 raise ExperimentError(
                     f"--out: '{out}' holds results of experiment "
                     f"'{manifest.data.get('experiment')}' defined differently (the experiment "
-                    f"file or its sample table changed since those runs); give another --out, "
+                    f"file, its sample table or a scenario it names changed since those runs); "
+                    f"give another --out, "
                     f"or --force to discard those {len(manifest.runs)} runs and start again")
             return None
         if manifest is None and (out / RUNS_DIR).exists() and not force:

@@ -164,7 +164,8 @@ class ExperimentDefinition:
     Args:
         spec: the validated fields.
         base_dir: where relative paths (scenario files, sample tables) are resolved.
-        source_hash: hash of what defines the experiment (file and sample table bytes).
+        source_hash: hash of the experiment file and sample table bytes (the resolved
+            scenarios are added to it).
         label: how errors name the experiment.
     """
 
@@ -196,7 +197,12 @@ class ExperimentDefinition:
             digest = hashlib.sha256(spec.model_dump_json().encode("utf-8"))
             digest.update(table_bytes)
             source_hash = digest.hexdigest()
-        self.source_hash = source_hash
+        # the scenarios as resolved (files, what they extend, every parameter), so editing a
+        # scenario file the experiment names is a different experiment too
+        digest = hashlib.sha256(source_hash.encode("ascii"))
+        for scenario in self.scenarios:
+            digest.update(scenario.to_yaml().encode("utf-8"))
+        self.source_hash = digest.hexdigest()
 
     # --- building ------------------------------------------------------------------------
 

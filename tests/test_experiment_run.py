@@ -213,3 +213,17 @@ def test_killed_halfway_then_resumed_to_completion(tmp_path, cli, how):
     assert not whole.duplicated(["run_id", "month", "metric"]).any() or \
         whole.groupby("run_id", observed=True).size().eq(expected_rows(1)).all()
     assert np.isfinite(whole["value"]).all()
+
+
+def test_an_edited_scenario_file_is_a_changed_experiment(tmp_path, cli):
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text("name: mine\nextends: symptoms\n")
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[mine.yaml]").replace(
+        "[0.004, 0.005]", "[0.004]"))
+    out = tmp_path / "out"
+    assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    # the experiment file is unchanged; the scenario it names now has a lever
+    scenario.write_text("name: mine\nextends: systems\n")
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 2 and "a scenario it names changed" in result.err
