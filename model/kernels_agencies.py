@@ -141,3 +141,92 @@ def homes_of_maltreated_children(alive, age_months, looked_after, last_maltreate
             if last != no_month and month - last <= recent_months:
                 flagged[household[i]] = True
     return flagged
+
+
+@nb.njit(**_JIT)
+def _popcount16(x):
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count
+
+
+@nb.njit(**_JIT)
+def person_month_end(alive, age_months, aces, looked_after, plan_months, in_custody,
+                     youth_justice_months, trusted_adult, cell, household, cell_of_dwelling,
+                     low_wellbeing_chance, n_cells):
+    """End-of-month person stocks per cell and the young adults' low well-being, one pass.
+
+    Args:
+        alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
+        age_months: age in months.
+        aces: ACE bitmask.
+        looked_after: in care.
+        plan_months: protection plan months left.
+        in_custody: in custody.
+        youth_justice_months: youth justice order months left.
+        trusted_adult: has a trusted adult.
+        household: dwelling.
+        cell: each person's dwelling cell (the person view's).
+        cell_of_dwelling: each dwelling's cell (the recorder's).
+        low_wellbeing_chance: chance of low well-being by ``[trusted_adult, ace count]``.
+        n_cells: number of cells.
+
+    Returns:
+        ``(stocks, young)``: ``stocks[c]`` counts, in cell ``c``, the living people, children
+        (under 216 months), children with 1+ and 4+ ACEs, and the living looked-after, on
+        protection plans, in custody, on the youth justice caseload; ``young[c]`` holds the
+        number of living 18-25s of the dwellings of cell ``c`` and the sum of their chances of
+        low well-being, added in person order (as a weighted :func:`numpy.bincount`).
+    """
+    stocks = np.zeros((n_cells, 8), np.int64)
+    young = np.zeros((n_cells, 2), np.float64)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        c = cell[i]
+        age = age_months[i]
+        stocks[c, 0] += 1
+        if age < 216:
+            stocks[c, 1] += 1
+            count = _popcount16(np.int64(aces[i]))
+            if count >= 1:
+                stocks[c, 2] += 1
+            if count >= 4:
+                stocks[c, 3] += 1
+        elif age < 26 * 12:
+            d = cell_of_dwelling[household[i]]
+            young[d, 0] += 1.0
+            young[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),
+                                                _popcount16(np.int64(aces[i]))]
+        if looked_after[i]:
+            stocks[c, 4] += 1
+        if plan_months[i] > 0:
+            stocks[c, 5] += 1
+        if in_custody[i]:
+            stocks[c, 6] += 1
+        if youth_justice_months[i] > 0:
+            stocks[c, 7] += 1
+    return stocks, young
+
+
+@nb.njit(**_JIT)
+def dwelling_month_end(early_help_months, adversity, occupied, cell_of_dwelling, n_cells):
+    """End-of-month dwelling stocks per cell: open early help, then each adversity state.
+
+    Returns:
+        int64 array ``(n_cells, 1 + states)``: dwellings with early help months left, and
+        occupied dwellings in each adversity state.
+    """
+    n_states = adversity.shape[1]
+    out = np.zeros((n_cells, 1 + n_states), np.int64)
+    for d in range(early_help_months.size):
+        c = cell_of_dwelling[d]
+        if early_help_months[d] > 0:
+            out[c, 0] += 1
+        if occupied[d]:
+            for k in range(n_states):
+                if adversity[d, k]:
+                    out[c, 1 + k] += 1
+    return out

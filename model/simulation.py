@@ -533,33 +533,35 @@ class EarlyActionModel(mesa.Model):
         self.ever_in_custody_start = p.in_custody.copy()
 
     def _record_stocks(self) -> None:
+        """Set this month's end-of-month stocks (people, dwellings, queues, young adults)."""
         p, h, rec = self.people, self.households, self.recorder
+        if rec.month is None:
+            return
         n = p.count
-        alive = p.alive[:n]
-        counts = ace_count(p.aces[:n])
-        if rec.month is not None:
-            # one fused pass: the same whole-number counts as a flag bincount per metric
-            by_cell = kernels.person_stocks(
-                alive, p.age_months[:n], counts, p.looked_after[:n],
-                p.protection_plan_months_left[:n], p.in_custody[:n],
-                p.youth_justice_months_left[:n], self.person_view().cell, N_CELLS)
-            rec.set_stocks(("persons", "children", "children_aces_1plus",
-                            "children_aces_4plus", "looked_after_children",
-                            "children_on_protection_plans", "people_in_custody",
-                            "youth_justice_caseload"), by_cell)
-        dwelling_flags = (h.early_help_months_left > 0).view(np.uint8).copy()
-        for k in range(len(ADVERSITY_STATES)):
-            dwelling_flags |= (h.adversity[:, k] & h.occupied).view(np.uint8) << np.uint8(k + 1)
-        rec.stock_flags(("early_help_caseload",)
-                        + tuple(f"households_{state}" for state in ADVERSITY_STATES),
-                        rec.cell_of_dwelling, dwelling_flags)
+        # chance of low well-being for each (trusted adult, ACE count): the same float64 values
+        # as computing it person by person
+        ace_counts = np.tile(np.arange(17, dtype=np.int8), 2)
+        trusted = np.repeat(np.array([False, True]), 17)
+        chance = low_wellbeing_probability(ace_counts, trusted, self.scenario.wellbeing)
+        # one fused pass each over people and dwellings: the same whole-number counts as a
+        # flag bincount per metric, and the same weighted sums as a weighted bincount
+        by_cell, young = kernels_agencies.person_month_end(
+            p.alive[:n], p.age_months[:n], p.aces[:n], p.looked_after[:n],
+            p.protection_plan_months_left[:n], p.in_custody[:n], p.youth_justice_months_left[:n],
+            p.trusted_adult[:n], self.person_view().cell, p.household[:n], rec.cell_of_dwelling,
+            chance.reshape(2, 17), N_CELLS)
+        rec.set_stocks(("persons", "children", "children_aces_1plus",
+                        "children_aces_4plus", "looked_after_children",
+                        "children_on_protection_plans", "people_in_custody",
+                        "youth_justice_caseload"), by_cell)
+        rec.set_stocks(("young_adults", "young_adults_low_wellbeing"), young)
+        rec.set_stocks(("early_help_caseload",)
+                       + tuple(f"households_{state}" for state in ADVERSITY_STATES),
+                       kernels_agencies.dwelling_month_end(
+                           h.early_help_months_left, h.adversity, h.occupied,
+                           rec.cell_of_dwelling, N_CELLS))
         queued = np.concatenate([self.agency("social_care", f).queue.ids for f in range(4)])
         rec.stock("social_care_queue", queued)
-        young = np.flatnonzero(alive & (p.age_months[:n] >= 216) & (p.age_months[:n] < 26 * 12))
-        chance = low_wellbeing_probability(counts[young], p.trusted_adult[young],
-                                           self.scenario.wellbeing)
-        rec.stock("young_adults", p.household[young])
-        rec.stock("young_adults_low_wellbeing", p.household[young], chance)
 
     def run_record(self) -> dict[str, Any]:
         """What identifies this run: scenario, parameters, seed, scale, code version, network."""
