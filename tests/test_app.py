@@ -1,0 +1,360 @@
+"""The app's pages under Streamlit's AppTest: set widgets, run, check the numbers shown.
+
+Runs are tiny (1:200, one or two years, two replicates) and happen in the test process
+(``EAT_APP_WORKERS=1``); results are cached across tests by their inputs, as in the app.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import MAIN_SCRIPT, catalogue, runner
+from app.formatting import HEADLINE, compact, percent
+from app.inputs import RunInputs, parse_scale_text
+from app.levers import LEVERS_BY_KEY, apply_levers
+from model.scenario import ScenarioError, load_scenario
+
+PAGES = MAIN_SCRIPT.parent / "pages"
+TIMEOUT = 300
+TINY = {"scale": "1:200", "years": 1, "replicates": 2}
+
+
+@pytest.fixture(autouse=True)
+def _one_worker(monkeypatch):
+    monkeypatch.setenv("EAT_APP_WORKERS", "1")
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def set_tiny(at: AppTest) -> AppTest:
+    at.text_input(key="scale").set_value(TINY["scale"])
+    at.slider(key="years").set_value(TINY["years"])
+    at.number_input(key="replicates").set_value(TINY["replicates"])
+    return at
+
+
+def shown_metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def frame_with(at: AppTest, column: str):
+    """The first table shown that has this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def no_problem(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# --- Compare --------------------------------------------------------------------------------
+
+def test_compare_shows_the_paired_differences_of_the_model():
+    from model.experiment import compare
+
+    at = set_tiny(page("compare"))
+    at.button(key="run").click().run()
+    no_problem(at)
+    inputs = at.session_state["compare_inputs"]
+    assert inputs == RunInputs("symptoms", "systems", years=1, replicates=2, scale=200, seed=0,
+                               levers=inputs.levers)
+    # the same comparison made directly, without the app
+    direct = compare([load_scenario("symptoms"), load_scenario("systems")], replicates=2,
+                     years=1, scale=200, seed=0, workers=1)
+    table = direct.headline()
+    wales = table[(table["area"] == "Wales") & (table["years"] == 1)].set_index("metric")
+    shown = shown_metrics(at)
+    assert list(shown) == [label for _, label, _ in HEADLINE]
+    for metric, label, unit in HEADLINE:
+        assert shown[label] == f"{compact(wales.loc[metric, 'difference_median'], True)} {unit}"
+    deltas = [m.delta for m in at.metric]
+    assert deltas[0] == (f"{percent(wales.loc['incidents_total', 'difference_percent'])} of "
+                         f"{compact(wales.loc['incidents_total', 'baseline_median'])}")
+    assert any("10-90 %" in c.value for c in at.caption)
+    assert len(at.get("image")) == 2  # paired differences and levels over time
+    by_area = frame_with(at, "Dyfed-Powys")
+    assert list(by_area.columns) == ["metric", "Wales", "Dyfed-Powys", "Gwent", "North Wales",
+                                     "South Wales"]
+
+
+def test_a_view_change_runs_nothing_and_a_lever_changes_the_headline(monkeypatch):
+    import model.experiment
+
+    at = set_tiny(page("compare"))
+    at.button(key="run").click().run()
+    wales = shown_metrics(at)
+    calls = []
+    real = model.experiment.compare
+    monkeypatch.setattr(model.experiment, "compare",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    at.selectbox(key="area").set_value("South Wales").run()
+    no_problem(at)
+    assert calls == []
+    assert shown_metrics(at) != wales
+    assert any("South Wales" in s.value for s in at.subheader)
+    at.selectbox(key="level_metric").set_value("arrests").run()
+    assert calls == []
+    at.selectbox(key="area").set_value("Wales").run()
+    at.slider(key="lever_training_coverage").set_value(0.0)
+    at.button(key="run").click().run()
+    no_problem(at)
+    assert calls == [1]
+    assert dict(at.session_state["compare_inputs"].levers)["training_coverage"] == 0.0
+    moved = shown_metrics(at)
+    assert moved["Police incidents"] != wales["Police incidents"]
+    assert any("systems (levers set) minus symptoms" in s.value for s in at.subheader)
+
+
+def test_lever_contributions_run_each_intervention_alone():
+    at = set_tiny(page("compare"))
+    at.checkbox(key="with_levers").check()
+    at.button(key="run").click().run()
+    no_problem(at)
+    comparison = runner.cached_comparison(at.session_state["compare_inputs"])
+    assert len(comparison.levers) == len(load_scenario("systems").interventions)
+    assert len(at.get("image")) == 3  # over time, levels, lever contributions
+
+
+@pytest.mark.parametrize(("widget", "value", "message"), [
+    ("scale", "1:0", "error: field 'Scale': value '1:0' is not allowed: give 1:K"),
+    ("scale", "20:1", "error: field 'Scale': value '20:1' is not allowed"),
+])
+def test_a_bad_input_gets_one_clear_line(widget, value, message):
+    at = page("compare")
+    at.text_input(key=widget).set_value(value)
+    at.button(key="run").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith(message)
+    assert "compare_inputs" not in at.session_state
+
+
+def test_the_same_scenario_twice_without_a_lever_moved_is_refused():
+    at = page("compare")
+    at.selectbox(key="alternative").set_value("symptoms").run()
+    at.button(key="run").click().run()
+    assert at.error[0].value.startswith("error: field 'Compare with': value 'symptoms' is the "
+                                        "baseline")
+
+
+# --- Budget ---------------------------------------------------------------------------------
+
+def test_budget_shows_the_model_s_npv_and_offers_the_reports():
+    from app.views.budget import _report_bytes
+    from model.budget import analyse_budget
+    from model.reports import money, ratio_text
+
+    inputs = RunInputs("symptoms", "systems", years=2, replicates=2, scale=200)
+    at = page("budget", compare_inputs=inputs)
+    assert at.info  # nothing is costed before the button
+    at.button(key="cost").click().run()
+    no_problem(at)
+    comparison = runner.cached_comparison(inputs)
+    analysis = analyse_budget(comparison)
+    h = analysis.headline("systems")
+    shown = shown_metrics(at)
+    assert shown["Net present value"] == money(h["npv"][0], signed=True)
+    assert shown["Return per £1 invested"] == ratio_text(h["return_per_pound"][0])
+    assert shown["Programme cost"] == money(h["programme_cost"][0])
+    assert [b.label for b in at.get("download_button")] == [
+        "Workbook (xlsx)", "Report (pdf)", "Tables (CSV, zip)"]
+    assert len(at.get("image")) == 3
+    at.selectbox(key="budget_area").set_value("Gwent").run()
+    no_problem(at)
+    assert shown_metrics(at)["Net present value"] == money(
+        analysis.headline("systems", "Gwent")["npv"][0], signed=True)
+    assert _report_bytes(analysis, "pdf")[:4] == b"%PDF"
+    with zipfile.ZipFile(io.BytesIO(_report_bytes(analysis, "xlsx"))) as book:
+        assert "xl/workbook.xml" in book.namelist()
+    with zipfile.ZipFile(io.BytesIO(_report_bytes(analysis, "csv"))) as tables:
+        assert "budget-tables/summary.csv" in tables.namelist()
+
+
+# --- Explore --------------------------------------------------------------------------------
+
+def test_explore_shows_a_household_and_its_neighbourhood():
+    at = page("explore")
+    at.slider(key="explore_years").set_value(1)
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    model = runner.store().get("household_model", at.session_state["explore_key"])
+    dwelling = at.selectbox(key="explore_dwelling").value
+    household = model.household(dwelling)
+    assert shown_metrics(at)["People"] == str(len(household["members"]))
+    assert len(frame_with(at, "trusted adult")) == len(household["members"])
+    assert len(frame_with(at, "basis")) == len(household["events"])
+    assert len(at.get("image")) == 2  # life course and network neighbourhood
+    model_tracked = [int(d) for d in model.tracked.nonzero()[0]]
+    other = next(d for d in model_tracked if d != dwelling)
+    at.selectbox(key="explore_dwelling").set_value(other).run()
+    no_problem(at)
+    assert any(f"Dwelling {other}:" in s.value for s in at.subheader)
+
+
+def test_event_costs_use_the_unit_costs():
+    from app.views.explore import event_costs
+    from model.costs import load_cost_book
+
+    class Model:
+        scenario = load_scenario("symptoms")
+
+    officer_hour = load_cost_book().unit_cost_values()["officer_hour"]
+    hours = Model.scenario.police.officer_hours_per_arrest
+    table = event_costs(Model(), [{"month": 3, "person": 1, "event": "arrest", "detail": ""},
+                                  {"month": -2, "person": 1, "event": "new ACE", "detail": "x"}])
+    assert table["cost (GBP)"].tolist() == [round(hours * officer_hour), 0]
+    assert table["when"].tolist() == ["year 1, month 4", "warm-up"]
+
+
+# --- Evidence -------------------------------------------------------------------------------
+
+def test_evidence_checks_targets_and_lists_every_source():
+    from model.parameters import parameter_table
+
+    at = page("evidence")
+    assert len(frame_with(at, "group")) == len(parameter_table())
+    at.text_input(key="targets_scale").set_value("1:400")
+    at.button(key="targets_run").click().run()
+    no_problem(at)
+    targets = frame_with(at, "within")
+    met = int(targets["within"].sum())
+    assert shown_metrics(at)["Targets met"] == f"{met} of {len(targets)}"
+    at.text_input(key="param_filter").set_value("custody").run()
+    filtered = frame_with(at, "group")
+    assert 0 < len(filtered) < len(parameter_table())
+
+
+def test_evidence_says_how_to_make_sensitivity_results_or_shows_them(tmp_path, monkeypatch):
+    from app import evidence_files
+
+    monkeypatch.setattr(evidence_files, "search_roots", lambda: [])
+    at = page("evidence")
+    assert any("eat-sim sensitivity" in i.value for i in at.info)
+    folder = tmp_path / "sensitivity-demo"
+    folder.mkdir()
+    (folder / "indices.csv").write_text("parameter,S1,ST\npolice.x,0.4,0.5\n")
+    monkeypatch.setattr(evidence_files, "search_roots", lambda: [tmp_path])
+    at = page("evidence")
+    assert not any("eat-sim sensitivity" in i.value for i in at.info)
+    assert any("indices.csv" in m.value for m in at.markdown)
+
+
+# --- Scenarios ------------------------------------------------------------------------------
+
+BAD = b"name: bad\npolice:\n  offending_per_person_month: -1\n"
+
+
+def test_a_bad_upload_gets_the_command_line_s_message(tmp_path, cli):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(BAD)
+    cli_error = cli("run", path).err.strip()
+    at = page("scenarios")
+    at.file_uploader(key="upload").upload("bad.yaml", BAD, "application/x-yaml").run()
+    assert not at.exception
+    shown = at.error[0].value
+    assert shown == cli_error.replace(str(path), "bad.yaml")
+    assert shown.startswith("error: scenario file 'bad.yaml': field "
+                            "'police.offending_per_person_month': value -1 is not allowed")
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("big.yaml", b"# " + b"x" * catalogue.MAX_UPLOAD_BYTES, "size 100,002 bytes is not allowed"),
+    ("latin.yaml", "name: caf\u00e9".encode("latin-1"), "it is not UTF-8 text"),
+    ("list.yaml", b"- a\n- b\n", "must be a mapping of fields"),
+    ("alias.yaml", b"name: !!python/object:os.system ls\n", "is not valid YAML"),
+    ("systems.yaml", b"name: systems\n", "it is a built-in scenario"),
+])
+def test_bad_uploads_are_refused_in_one_line(name, data, message):
+    with pytest.raises(ScenarioError, match=message):
+        catalogue.read_upload(name, data)
+
+
+def test_an_uploaded_or_edited_scenario_can_be_compared():
+    at = page("scenarios")
+    at.file_uploader(key="upload").upload(
+        "mine.yaml", b"name: mine\nextends: systems\n", "application/x-yaml").run()
+    no_problem(at)
+    assert at.session_state["custom_scenarios"] == {"mine": "name: mine\nextends: systems\n"}
+    assert at.get("code")[0].value.startswith("# Early Action Together")
+    editor = at.text_area(key="editor_systems")
+    assert editor.value.splitlines()[3] == "name: systems-edited"
+    editor.set_value(editor.value.replace("coverage: 0.8", "coverage: 0.4"))
+    at.button(key="keep_edit").click().run()
+    no_problem(at)
+    assert "systems-edited" in at.session_state["custom_scenarios"]
+    at.text_area(key="editor_systems").set_value("name: [unclosed\n")
+    at.button(key="keep_edit").click().run()
+    assert at.error[0].value.startswith("error: edited scenario is not valid YAML at line 2")
+    # the Compare page offers the session's scenarios
+    compare = page("compare", custom_scenarios=dict(at.session_state["custom_scenarios"]))
+    assert {"mine", "systems-edited"} <= set(compare.selectbox(key="alternative").options)
+    compare.selectbox(key="alternative").set_value("systems-edited").run()
+    assert compare.slider(key="lever_training_coverage").value == 40.0
+
+
+# --- the app as a whole, levers, inputs and the command -------------------------------------
+
+def test_the_app_opens_on_the_compare_page():
+    at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=TIMEOUT).run()
+    no_problem(at)
+    assert at.title[0].value == "Compare scenarios"
+    at.switch_page(str(PAGES / "scenarios.py")).run()
+    assert at.title[0].value == "Scenarios"
+
+
+def test_levers_change_the_tested_scenario_only_where_it_has_them():
+    systems = load_scenario("systems")
+    moved = apply_levers(systems, {"training_coverage": 40.0, "early_help_effect": 10.0})
+    policing = next(i for i in moved.interventions if i.type == "ace_informed_policing")
+    assert policing.coverage == pytest.approx(0.4)
+    assert moved.early_help.maltreatment_rr == pytest.approx(0.9)
+    assert apply_levers(systems, {"training_coverage": 80.0}) is systems
+    baseline = load_scenario("symptoms")
+    assert apply_levers(baseline, {"training_coverage": 10.0}) is baseline
+    assert not LEVERS_BY_KEY["training_coverage"].available(baseline)
+    with pytest.raises(ScenarioError, match=r"lever 'Referral rate to early help': value 90 is "
+                                            r"not allowed: give 5 to 60 \(% of incidents\)"):
+        apply_levers(systems, {"referral_rate": 90.0})
+
+
+def test_inputs_name_the_field_the_value_and_what_is_allowed():
+    assert parse_scale_text(" 1:20 ") == 20 and parse_scale_text("200") == 200
+    with pytest.raises(ScenarioError, match="field 'Replicates': value 1 is not allowed"):
+        RunInputs("symptoms", "systems", replicates=1).scenarios()
+    late = ("name: late\nextends: systems\ninterventions:\n  - type: youth_diversion\n"
+            "    start_month: 20\n")
+    with pytest.raises(ScenarioError, match="scenario 'late' with a horizon of 1 years: "
+                                            "interventions"):
+        RunInputs("symptoms", "late", years=1, custom=(("late", late),)).scenarios()
+
+
+def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
+    import subprocess
+
+    from model import cli_app
+
+    assert cli_app.app_script().is_file()
+    command = cli_app.streamlit_command(8600, headless=True)
+    assert command[1:4] == ["-m", "streamlit", "run"] and Path(command[4]) == MAIN_SCRIPT
+    assert command[command.index("--server.port") + 1] == "8600"
+    assert command[command.index("--server.headless") + 1] == "true"
+    assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
+    seen = {}
+    monkeypatch.setattr(subprocess, "call",
+                        lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
+    assert cli("app", "--port", "8600", "--headless", "--workers", "1").code == 0
+    assert seen["cmd"][seen["cmd"].index("--server.port") + 1] == "8600"
+    assert seen["env"]["EAT_APP_WORKERS"] == "1"
+    bad = cli("app", "--port", "80")
+    assert bad.code == 2
+    assert bad.err.strip() == ("error: argument --port: value '80' is not allowed: give a whole "
+                               "number from 1024 to 65535, e.g. 8501")
