@@ -1,0 +1,207 @@
+"""``eat-sim sensitivity``: which uncertain parameters drive the outcomes planners care about.
+
+Example:
+    eat-sim sensitivity --scale 1:200 --years 10 --horizons 5 10 --replicates 2
+    eat-sim sensitivity --trajectories 10 --sobol-samples 64 --out results/sensitivity
+
+Morris screening of every parameter of ``calibration/parameter_space.yaml``, then Sobol
+indices of the influential ones, for the baseline (``symptoms``) outputs and, with a package
+scenario (``systems`` by default), its effect, net cost and NPV. Every run goes through the
+shared executor (``--workers``, ``--scheduler``); finished evaluations are kept in the output
+folder, so the same command resumes an interrupted analysis. How to read the report:
+docs/sensitivity.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from model.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    _check_out_dir,
+    _console,
+    _progress_bar,
+    parse_scale,
+    parse_seed,
+    parse_workers,
+    parse_years,
+)
+from model.scenario import MAX_REPLICATES
+
+DEFAULT_OUT = Path("results") / "sensitivity"
+
+
+def _whole(option: str, low: int, high: int):
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\s*\d+\s*", text) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a whole "
+                                             f"number from {low} to {high}")
+        return int(text)
+    parse.__name__ = option
+    return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a number from 0 "
+                                         f"to 1")
+    return value
+
+
+def _power_of_two(text: str) -> int:
+    if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < 2 or int(text) & (int(text) - 1) \
+            or int(text) > 65536:
+        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a power of 2 from "
+                                         f"2 to 65536 (e.g. 64, 256)")
+    return int(text)
+
+
+def register(commands: Any) -> None:
+    """Add the ``sensitivity`` subcommand to the ``eat-sim`` subparsers."""
+    parser = commands.add_parser(
+        "sensitivity", help="Morris screening, then Sobol indices, of the uncertain parameters",
+        description="Screen every parameter of the parameter space with Morris elementary "
+                    "effects, then compute Sobol first-order and total indices (95 %% "
+                    "intervals) of the influential ones, for police demand, children with 4+ "
+                    "ACEs and the package's effect, net cost and NPV at the given horizons. "
+                    "Replicates are averaged before analysis. Writes tables, figures and a "
+                    "summary to DIR; running the same command again resumes.")
+    parser.add_argument("--space", type=Path, default=None, metavar="FILE",
+                        help="parameter space file (default calibration/parameter_space.yaml)")
+    parser.add_argument("--parameters", nargs="+", default=None, metavar="NAME",
+                        help="analyse only these parameters of the space")
+    parser.add_argument("--baseline", default="symptoms", metavar="SCENARIO",
+                        help="the scenario whose parameters vary (default symptoms)")
+    parser.add_argument("--package", default="systems", metavar="SCENARIO",
+                        help="scenario compared with the baseline for the effect, net cost and "
+                             "NPV outputs (default systems; 'none' for baseline outputs only)")
+    parser.add_argument("--outputs", nargs="+", default=None, metavar="NAME",
+                        help="outputs to analyse (default: all, e.g. police_incidents_5y, "
+                             "npv_gbp_10y; see docs/sensitivity.md)")
+    parser.add_argument("--horizons", nargs="+", type=parse_years, default=None, metavar="H",
+                        help="horizons in years (default 5 and 10, within --years)")
+    parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
+                        help="years to simulate (default 10)")
+    parser.add_argument("--scale", type=parse_scale, default=200, metavar="1:K",
+                        help="population scale (default 1:200)")
+    parser.add_argument("--replicates", type=_whole("--replicates", 1, MAX_REPLICATES),
+                        default=2, metavar="R",
+                        help="replicate seeds per point, averaged (default 2)")
+    parser.add_argument("--trajectories", type=_whole("--trajectories", 2, 1000), default=10,
+                        metavar="R", help="Morris trajectories (default 10)")
+    parser.add_argument("--sobol-samples", type=_power_of_two, default=64, metavar="N",
+                        help="Sobol base samples N, a power of 2; N x (k + 2) points "
+                             "(default 64)")
+    parser.add_argument("--threshold", type=_share, default=0.1, metavar="T",
+                        help="relative mu* a parameter needs for some output to go on to "
+                             "Sobol (default 0.1)")
+    parser.add_argument("--max-sobol", type=_whole("--max-sobol", 1, 1000), default=10,
+                        metavar="K", help="at most K parameters go on to Sobol (default 10)")
+    parser.add_argument("--no-screening", action="store_true",
+                        help="skip Morris: Sobol indices of every parameter")
+    parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
+                        help="root seed of designs, replicates and bootstraps (default 0)")
+    parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",
+                        help="local worker processes (default: one per core; 1 runs here)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address, or 'local'")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help="report folder (default results/sensitivity; resumed if it holds "
+                             "evaluations of the same settings)")
+    parser.add_argument("--force", action="store_true",
+                        help="discard stored evaluations made with other settings")
+    parser.set_defaults(handler=_cmd_sensitivity)
+
+
+def build_evaluator(args: argparse.Namespace) -> Any:
+    """The model evaluator the arguments ask for.
+
+    Raises:
+        UsageError: bad horizons or outputs.
+    """
+    from model.cli import load_comparison_scenarios
+    from model.scenario import load_scenario
+    from model.sensitivity_model import ModelOutputs
+
+    if args.package.lower() == "none":
+        baseline, package = load_scenario(args.baseline), None
+    else:
+        baseline, package = load_comparison_scenarios([args.baseline, args.package], args.years)
+    horizons = tuple(sorted(set(args.horizons or [h for h in (5, 10) if h <= args.years]
+                                or [args.years])))
+    try:
+        return ModelOutputs(baseline, package, args.scale, args.years, horizons,
+                            tuple(args.outputs) if args.outputs else None)
+    except ValueError as err:
+        option = "--outputs" if "outputs" in str(err) else "--horizons"
+        raise UsageError(f"argument {option}: {err}") from None
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from model.parameter_space import (
+        PARAMETER_SPACE_FILE,
+        ParameterSpaceError,
+        load_parameter_space,
+    )
+    from model.sensitivity import SensitivityError, run_sensitivity
+    from model.sensitivity_model import output_label
+    from model.sensitivity_report import write_report
+
+    try:
+        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
+        if args.parameters:
+            space = space.subset(args.parameters)
+    except ParameterSpaceError as err:
+        raise UsageError(str(err)) from None
+    evaluator = build_evaluator(args)
+    _check_out_dir(args.out)
+    err_console = _console(sys.stderr)
+    runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
+    err_console.print(
+        f"Sensitivity of {len(evaluator.outputs)} outputs to {space.dimension} parameters: "
+        f"scale 1:{args.scale}, {args.years} years, {args.replicates} replicates per point "
+        f"({runs_per_point} model runs), seed {args.seed}", highlight=False)
+    bars: dict[str, Any] = {}
+    try:
+        with _progress_bar(err_console, "Morris", 1, unit="evaluations") as morris_bar, \
+                _progress_bar(err_console, "Sobol", 1, unit="evaluations") as sobol_bar:
+            bars = {"morris": morris_bar, "sobol": sobol_bar}
+            result = run_sensitivity(
+                space, evaluator, out_dir=args.out, trajectories=args.trajectories,
+                sobol_samples=args.sobol_samples, replicates=args.replicates, seed=args.seed,
+                threshold=args.threshold, max_sobol=args.max_sobol,
+                screening=not args.no_screening, workers=args.workers,
+                scheduler=args.scheduler, force=args.force,
+                progress=lambda stage, done, total: bars[stage](done, total))
+    except SensitivityError as err:
+        raise UsageError(str(err)) from None
+    except KeyboardInterrupt:
+        print(f"interrupted: finished evaluations are kept in {args.out}; run the same command "
+              f"to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    extra = {"scale": f"1:{args.scale}", "years": args.years,
+             "baseline": evaluator.baseline.name,
+             "package": evaluator.package.name if evaluator.package else "none"}
+    write_report(result, args.out, output_label, extra)
+    console = _console(sys.stdout)
+    console.print(f"Influential parameters (Morris): {', '.join(result.influential) or 'none'}",
+                  highlight=False, soft_wrap=True)
+    if not result.sobol.empty:
+        top = (result.sobol.sort_values("ST", ascending=False).groupby("output", sort=False)
+               .head(1))
+        for row in top.itertuples():
+            console.print(f"  {output_label(row.output)}: {row.parameter} (ST {row.ST:.2f} "
+                          f"+/- {row.ST_conf:.2f})", highlight=False, soft_wrap=True)
+    console.print(f"Report: {args.out / 'summary.md'} (figures morris.png, sobol.png)",
+                  highlight=False, soft_wrap=True)
+    return EXIT_OK

@@ -1,0 +1,161 @@
+"""The simulator as a sensitivity-analysis evaluator: named outputs at named horizons.
+
+At each point of a design the baseline scenario (``symptoms``) runs with the point's
+parameter values; when a package scenario (``systems``) is given it runs too, with the same
+values and the same seed (common random numbers), and the comparison outputs are computed from
+the pair. Outputs are Wales totals; ``H`` is a horizon in years:
+
+==================================  ===========================================================
+``police_incidents_Hy``             baseline police incidents over years 1..H (demand)
+``officer_hours_Hy``                baseline officer-hours used over years 1..H
+``children_aces_4plus_Hy``          baseline children with 4+ ACEs at the end of year H
+``police_incidents_averted_Hy``     baseline minus package incidents over years 1..H
+``children_aces_4plus_averted_Hy``  baseline minus package children with 4+ ACEs, end of year H
+``net_cost_gbp_Hy``                 package minus baseline spend, all agencies and the
+                                    programme, years 1..H, undiscounted (2024 prices)
+``npv_gbp_Hy``                      net present value of the package's net saving over years
+                                    1..H at the Green Book's 3.5 % (as ``eat-sim budget``)
+==================================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from model.scenario import Scenario
+from model.sensitivity import PointJob
+
+BASELINE_OUTPUTS = ("police_incidents", "officer_hours", "children_aces_4plus")
+PACKAGE_OUTPUTS = ("police_incidents_averted", "children_aces_4plus_averted", "net_cost_gbp",
+                   "npv_gbp")
+OUTPUT_LABELS = {
+    "police_incidents": "Police incidents",
+    "officer_hours": "Officer-hours used",
+    "children_aces_4plus": "Children with 4+ ACEs",
+    "police_incidents_averted": "Police incidents averted (systems)",
+    "children_aces_4plus_averted": "Children with 4+ ACEs averted (systems)",
+    "net_cost_gbp": "Net cost of systems (GBP)",
+    "npv_gbp": "NPV of systems (GBP)",
+}
+
+
+def output_names(horizons: tuple[int, ...], package: bool) -> tuple[str, ...]:
+    """Every output name for the horizons (``police_incidents_5y``, ...)."""
+    kinds = BASELINE_OUTPUTS + (PACKAGE_OUTPUTS if package else ())
+    return tuple(f"{kind}_{h}y" for kind in kinds for h in horizons)
+
+
+def output_label(name: str) -> str:
+    """``police_incidents_5y`` -> ``Police incidents, 5 years``."""
+    kind, _, horizon = name.rpartition("_")
+    label = OUTPUT_LABELS.get(kind, kind.replace("_", " "))
+    years = horizon.removesuffix("y")
+    if not horizon.endswith("y") or not years.isdigit():
+        return name
+    return f"{label}, {years} year{'' if years == '1' else 's'}"
+
+
+def _run(scenario: Scenario, scale: int, seed: int, years: int):
+    from model.simulation import EarlyActionModel
+
+    model = EarlyActionModel(scenario, scale=scale, seed=seed, years=years, track_households=0)
+    result = model.run()
+    result.people_outcomes = {}
+    return result
+
+
+@dataclass(frozen=True)
+class ModelOutputs:
+    """Evaluator running the baseline (and optionally a package) at a design point.
+
+    Attributes:
+        baseline: the baseline scenario (overrides are applied to it).
+        package: the scenario compared with it (same overrides, same seed), or None.
+        scale: population scale (1:K).
+        years: simulated years (at least the longest horizon).
+        horizons: horizons in years.
+        selected: output names to keep (default: every output for the horizons).
+    """
+
+    baseline: Scenario
+    package: Scenario | None
+    scale: int
+    years: int
+    horizons: tuple[int, ...]
+    selected: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        """Check horizons and selected outputs."""
+        if not self.horizons or max(self.horizons) > self.years or min(self.horizons) < 1:
+            raise ValueError(f"horizons {list(self.horizons)} are not allowed: give years from "
+                             f"1 to the simulated years ({self.years})")
+        if self.selected is not None:
+            known = output_names(self.horizons, self.package is not None)
+            unknown = [s for s in self.selected if s not in known]
+            if unknown:
+                raise ValueError(f"unknown outputs {unknown}; allowed: {list(known)}")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Names of the outputs, in order."""
+        return self.selected or output_names(self.horizons, self.package is not None)
+
+    def describe(self) -> dict[str, Any]:
+        """Everything that determines the outputs."""
+        import hashlib
+
+        def digest(s: Scenario | None) -> str | None:
+            return None if s is None else hashlib.sha256(s.to_yaml().encode()).hexdigest()[:16]
+
+        return {"baseline": self.baseline.name, "baseline_digest": digest(self.baseline),
+                "package": None if self.package is None else self.package.name,
+                "package_digest": digest(self.package), "scale": self.scale,
+                "years": self.years, "horizons": list(self.horizons),
+                "outputs": list(self.outputs)}
+
+    def __call__(self, job: PointJob) -> dict[str, float]:
+        """Run the point (baseline, then package) and compute the outputs."""
+        base = _run(self.baseline.with_overrides(job.overrides), self.scale, job.seed,
+                    self.years)
+        values: dict[str, float] = {}
+        for h in self.horizons:
+            months = h * 12
+            values[f"police_incidents_{h}y"] = float(base.wales("incidents_total")[:months].sum())
+            values[f"officer_hours_{h}y"] = float(base.wales("officer_hours")[:months].sum())
+            values[f"children_aces_4plus_{h}y"] = float(
+                base.wales("children_aces_4plus")[months - 1])
+        if self.package is not None:
+            package = _run(self.package.with_overrides(job.overrides), self.scale, job.seed,
+                           self.years)
+            values.update(self._comparison(base, package))
+        return {name: values[name] for name in self.outputs}
+
+    def _comparison(self, base: Any, package: Any) -> dict[str, float]:
+        from model.budget import analyse_budget, discount_factors
+        from model.experiment import Comparison
+
+        comparison = Comparison(baseline=self.baseline.name,
+                                results={self.baseline.name: [base],
+                                         self.package.name: [package]},
+                                scale=self.scale, years=self.years,
+                                seeds=[int(base.record["seed"])])
+        budget = analyse_budget(comparison)
+        # (years, lines) Wales spend difference package - baseline
+        difference = budget.difference(self.package.name)[0, :, -1, :].sum(axis=-1)
+        factors = discount_factors(self.years, budget.discount_rate)
+        out: dict[str, float] = {}
+        for h in self.horizons:
+            months = h * 12
+            out[f"police_incidents_averted_{h}y"] = float(
+                (base.wales("incidents_total") - package.wales("incidents_total"))[:months].sum())
+            out[f"children_aces_4plus_averted_{h}y"] = float(
+                base.wales("children_aces_4plus")[months - 1]
+                - package.wales("children_aces_4plus")[months - 1])
+            out[f"net_cost_gbp_{h}y"] = float(difference[:h].sum())
+            out[f"npv_gbp_{h}y"] = float(-(difference[:h] * factors[:h]).sum())
+        return out
+
+
+__all__ = ["BASELINE_OUTPUTS", "OUTPUT_LABELS", "PACKAGE_OUTPUTS", "ModelOutputs",
+           "output_label", "output_names"]

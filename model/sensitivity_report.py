@@ -1,0 +1,206 @@
+"""The sensitivity report folder: tables, figures and a summary in words.
+
+Files (names are stable; the app's Evidence page reads them):
+
+=============================  ===================================================================
+``morris.csv`` / ``.parquet``  Morris statistics: output, parameter, group, mu, mu_star,
+                               mu_star_conf, sigma, mu_star_relative, influential
+``sobol.csv`` / ``.parquet``   Sobol indices: output, parameter, group, S1, S1_conf, ST, ST_conf
+``design_morris.parquet``      Morris points: point, parameter values, replicate-mean outputs
+``design_sobol.parquet``       Sobol points, the same columns
+``morris.png`` / ``.pdf``      mu* against sigma, one panel per output
+``sobol.png`` / ``.pdf``       S1 and ST with 95 % intervals, one panel per output
+``summary.md``                 what was run and what drives each output, in words
+``sensitivity.json``           settings, influential parameters, run counts and times
+``evaluations-*.jsonl``        the resumable store of finished evaluations
+=============================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model.plots import OKABE_ITO  # noqa: E402
+from model.results import atomic_write  # noqa: E402
+from model.sensitivity import SensitivityResult  # noqa: E402
+
+REPORT_FILES = ("morris.csv", "morris.parquet", "sobol.csv", "sobol.parquet",
+                "design_morris.parquet", "design_sobol.parquet", "morris.png", "morris.pdf",
+                "sobol.png", "sobol.pdf", "summary.md", "sensitivity.json")
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = min(3, n)
+    return int(np.ceil(n / cols)), cols
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[-1]
+
+
+def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
+    """mu* (mean absolute elementary effect) against sigma, one panel per output."""
+    outputs = list(dict.fromkeys(morris["output"]))
+    rows, cols = _grid(len(outputs))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    groups = list(dict.fromkeys(morris["group"]))
+    colour = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        part = morris[morris["output"] == output]
+        for group, rows_ in part.groupby("group", sort=False):
+            ax.errorbar(rows_["mu_star"], rows_["sigma"], xerr=rows_["mu_star_conf"], fmt="o",
+                        color=colour[group], label=group, markersize=5, elinewidth=0.8)
+        top = part.nlargest(4, "mu_star")
+        for _, row in top.iterrows():
+            ax.annotate(_short(row["parameter"]), (row["mu_star"], row["sigma"]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+        limit = max(float(part["mu_star"].max()), float(part["sigma"].max()), 1e-12) * 1.1
+        ax.plot([0, limit], [0, limit], color="#999999", linewidth=0.7, linestyle="--")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.set_title(label(output), fontsize=9)
+        ax.set_xlabel("mu* (mean |elementary effect|, output units)", fontsize=8)
+        ax.set_ylabel("sigma (spread of effects)", fontsize=8)
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in list(axes.flat)[len(outputs):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8,
+               frameon=False)
+    fig.suptitle("Morris screening: influence (mu*) and non-linearity or interaction (sigma); "
+                 "bars: 95 % interval of mu*", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    return fig
+
+
+def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
+    """First-order (S1) and total (ST) Sobol indices with 95 % intervals, one panel per output."""
+    outputs = list(dict.fromkeys(sobol["output"]))
+    rows, cols = _grid(len(outputs))
+    parameters = list(dict.fromkeys(sobol["parameter"]))
+    height = max(3.0, 0.35 * len(parameters) + 1.4)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, height * rows), squeeze=False)
+    y = np.arange(len(parameters))
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        part = sobol[sobol["output"] == output].set_index("parameter").loc[parameters]
+        ax.barh(y - 0.2, part["S1"], height=0.38, xerr=part["S1_conf"], color=OKABE_ITO[0],
+                label="first order S1", error_kw={"elinewidth": 0.8})
+        ax.barh(y + 0.2, part["ST"], height=0.38, xerr=part["ST_conf"], color=OKABE_ITO[1],
+                label="total ST", error_kw={"elinewidth": 0.8})
+        ax.set_yticks(y, [_short(p) for p in parameters], fontsize=7)
+        ax.invert_yaxis()
+        ax.axvline(0, color="#555555", linewidth=0.6)
+        ax.set_xlim(min(-0.05, float((part["S1"] - part["S1_conf"]).min()) - 0.02),
+                    max(1.0, float((part["ST"] + part["ST_conf"]).max()) + 0.02))
+        ax.set_title(label(output), fontsize=9)
+        ax.set_xlabel("share of output variance", fontsize=8)
+        ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in list(axes.flat)[len(outputs):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle("Sobol indices with 95 % bootstrap intervals", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    return fig
+
+
+def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = str,
+                     extra: dict[str, Any] | None = None) -> str:
+    """The summary in words: settings, the influential parameters, what drives each output."""
+    s = result.settings
+    lines = ["# Sensitivity analysis", ""]
+    for key, value in (extra or {}).items():
+        lines.append(f"- {key}: {value}")
+    lines += [f"- parameters screened: {len(s['parameters'])} ({s['space_source']})",
+              f"- replicates per point: {s['replicates']} (averaged before analysis); seed "
+              f"{s['seed']}"]
+    for name, stage in result.stages.items():
+        lines.append(f"- {name}: {len(stage.values)} points x {s['replicates']} replicates "
+                     f"({stage.evaluations} evaluations run now, {stage.seconds:.0f} s)")
+    if not result.morris.empty:
+        lines += ["", "## Morris screening", "",
+                  f"Parameters whose mu* reaches {s['threshold']:g} of the largest mu* for some "
+                  f"output go on to Sobol: {', '.join(f'`{p}`' for p in result.influential)}"
+                  + (f" (at most {s['max_sobol']})." if s["max_sobol"] else "."), ""]
+        lines += ["| output | top parameters by mu* (relative) |", "| --- | --- |"]
+        for output, part in result.morris.groupby("output", sort=False):
+            top = part.nlargest(3, "mu_star")
+            text = ", ".join(f"`{r.parameter}` ({r.mu_star_relative:.2f})"
+                             for r in top.itertuples())
+            lines.append(f"| {label(output)} | {text} |")
+    if not result.sobol.empty:
+        lines += ["", "## Sobol indices", "",
+                  "S1: share of the output's variance due to the parameter alone; ST: including "
+                  "its interactions. Intervals are 95 % bootstrap half-widths; with few samples "
+                  "they are wide, and small negative S1 values are noise around zero.", "",
+                  "| output | parameter | S1 | ST |", "| --- | --- | --- | --- |"]
+        for output, part in result.sobol.groupby("output", sort=False):
+            for r in part.sort_values("ST", ascending=False).head(4).itertuples():
+                lines.append(f"| {label(output)} | `{r.parameter}` | {r.S1:.2f} +/- "
+                             f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f} |")
+    lines += ["", "Figures: `morris.png` (mu* against sigma) and `sobol.png` (S1 and ST with "
+              "intervals); tables: `morris.csv`, `sobol.csv`. How to read them: "
+              "docs/sensitivity.md.", ""]
+    return "\n".join(lines)
+
+
+def write_report(result: SensitivityResult, out_dir: str | Path,
+                 label: Callable[[str], str] = str,
+                 extra: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write every table, figure and the summary into ``out_dir`` (each file atomically)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+
+    def table(frame: pd.DataFrame, stem: str) -> None:
+        if frame.empty:
+            return
+        paths[f"{stem}.csv"] = out / f"{stem}.csv"
+        atomic_write(paths[f"{stem}.csv"],
+                     lambda f: f.write(frame.to_csv(index=False).encode("utf-8")))
+        paths[f"{stem}.parquet"] = out / f"{stem}.parquet"
+        atomic_write(paths[f"{stem}.parquet"], lambda f: frame.to_parquet(f, index=False))
+
+    def figure(fig: Figure, stem: str) -> None:
+        for suffix in ("png", "pdf"):
+            path = out / f"{stem}.{suffix}"
+            atomic_write(path, lambda f, s=suffix: fig.savefig(f, format=s, dpi=150))
+            paths[path.name] = path
+        plt.close(fig)
+
+    table(result.morris, "morris")
+    table(result.sobol, "sobol")
+    for name, stage in result.stages.items():
+        path = out / f"design_{name}.parquet"
+        atomic_write(path, lambda f, s=stage: s.table().to_parquet(f, index=False))
+        paths[path.name] = path
+    if not result.morris.empty:
+        figure(morris_figure(result.morris, label), "morris")
+    if not result.sobol.empty:
+        figure(sobol_figure(result.sobol, label), "sobol")
+    paths["summary.md"] = out / "summary.md"
+    text = summary_markdown(result, label, extra)
+    atomic_write(paths["summary.md"], lambda f: f.write(text.encode("utf-8")))
+    record = {**result.settings, **(extra or {}), "influential": result.influential,
+              "stages": {n: {"points": len(s.values), "evaluations_run": s.evaluations,
+                             "seconds": round(s.seconds, 2)} for n, s in result.stages.items()}}
+    paths["sensitivity.json"] = out / "sensitivity.json"
+    atomic_write(paths["sensitivity.json"], lambda f: f.write(
+        json.dumps(record, indent=2, default=str).encode("utf-8")))
+    return paths
+
+
+__all__ = ["REPORT_FILES", "morris_figure", "sobol_figure", "summary_markdown", "write_report"]
