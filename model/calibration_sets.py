@@ -1,0 +1,210 @@
+"""Using a calibration: the calibrated file, the default scenarios, and parameter uncertainty.
+
+- :func:`load_calibrated` reads ``calibration/calibrated.yaml`` (parameters and provenance).
+- :func:`apply_to_scenario_file` writes the calibrated parameters into a scenario file
+  (``scenarios/symptoms.yaml``, which ``systems`` and every lever extend) inside a marked
+  block, so the default scenarios use them; removing the block restores the documented
+  defaults. The block is replaced, never duplicated, when a new calibration is applied.
+- :func:`load_parameter_sets` and :func:`compare_parameter_sets` carry parameter uncertainty
+  into a paired comparison: replicate ``k`` of every scenario uses accepted parameter set
+  ``k mod n`` and the same seed, so the bands cover parameter and stochastic uncertainty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from model.parameter_space import declared_parameter
+from model.scenario import Scenario, scenario_from_yaml_text
+
+CALIBRATED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "calibrated.yaml"
+ACCEPTED_FILE = CALIBRATED_FILE.with_name("accepted.parquet")
+BLOCK_START = "# >>> calibrated parameters"
+BLOCK_END = "# <<< calibrated parameters"
+NON_PARAMETER_COLUMNS = ("rank", "trial", "score", "within", "defaults")
+
+
+class CalibrationFileError(ValueError):
+    """A calibrated file, parameter-set table or scenario file that cannot be used."""
+
+
+def load_calibrated(path: str | Path = CALIBRATED_FILE) -> dict[str, Any]:
+    """``{"provenance": {...}, "parameters": {dotted name: value}}`` from a calibrated file.
+
+    Raises:
+        CalibrationFileError: a missing or malformed file, or unknown parameter names.
+    """
+    label = f"calibrated file '{path}'"
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict) \
+            or not data["parameters"]:
+        raise CalibrationFileError(f"{label}: needs a mapping 'parameters:' of dotted "
+                                   f"parameter names to values")
+    for name, value in data["parameters"].items():
+        try:
+            declared_parameter(name)
+        except ValueError as err:
+            raise CalibrationFileError(f"{label}: parameter '{name}': {err}") from None
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise CalibrationFileError(f"{label}: parameter '{name}': value {value!r} is not "
+                                       f"a number")
+    return data
+
+
+def calibrated_block(scenario: Scenario, parameters: dict[str, float],
+                     provenance: dict[str, Any]) -> str:
+    """The YAML block that sets the calibrated parameters in a scenario file.
+
+    Whole fields are written (a per-category parameter with every category), because a
+    scenario file replaces a field's whole value.
+    """
+    calibrated = scenario.with_overrides(parameters)
+    groups: dict[str, dict[str, Any]] = {}
+    for name in parameters:
+        group, field = name.split(".")[:2]
+        groups.setdefault(group, {})[field] = getattr(getattr(calibrated, group), field)
+    body = yaml.safe_dump(groups, sort_keys=False)
+    return (f"{BLOCK_START}: written by 'eat-sim calibrate apply' from calibration/"
+            f"calibrated.yaml\n# (date {provenance.get('date', '?')}, targets hash "
+            f"{provenance.get('targets_hash', '?')}, score {provenance.get('score', {})}).\n"
+            f"# Delete this block to go back to the documented defaults.\n{body}{BLOCK_END}\n")
+
+
+def without_block(text: str) -> str:
+    """A scenario file's text without its calibrated block."""
+    if BLOCK_START not in text:
+        return text
+    start = text.index(BLOCK_START)
+    end = text.index(BLOCK_END, start) + len(BLOCK_END)
+    return (text[:start].rstrip("\n") + "\n" + text[end:].lstrip("\n")).rstrip("\n") + "\n"
+
+
+def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
+                           scenario_file: str | Path | None = None) -> Path:
+    """Write the calibrated parameters into a scenario file's calibrated block.
+
+    Args:
+        calibrated: the calibrated file.
+        scenario_file: the scenario file (default ``scenarios/symptoms.yaml``).
+
+    Returns:
+        The scenario file written.
+
+    Raises:
+        CalibrationFileError: the file already sets one of the calibrated groups outside the
+            block (merge by hand), or the result does not load with the calibrated values.
+    """
+    from model.scenario import SCENARIO_DIR, ScenarioError
+
+    data = load_calibrated(calibrated)
+    path = Path(scenario_file) if scenario_file else SCENARIO_DIR / "symptoms.yaml"
+    text = without_block(path.read_text(encoding="utf-8"))
+    own = yaml.safe_load(text) or {}
+    groups = {name.split(".")[0] for name in data["parameters"]}
+    clash = sorted(groups & set(own))
+    if clash:
+        raise CalibrationFileError(f"scenario file '{path}' already sets {clash} outside the "
+                                   f"calibrated block; merge the calibrated values by hand")
+    label = f"scenario file '{path}'"
+    base = scenario_from_yaml_text(text, label, path.parent)
+    block = calibrated_block(base, data["parameters"], data.get("provenance", {}))
+    new_text = text.rstrip("\n") + "\n\n" + block
+    try:
+        check = scenario_from_yaml_text(new_text, label, path.parent)
+    except ScenarioError as err:
+        raise CalibrationFileError(f"the calibrated scenario does not load: {err}") from None
+    for name, value in data["parameters"].items():
+        if abs(_value(check, name) - float(value)) > 1e-12 * max(1.0, abs(float(value))):
+            raise CalibrationFileError(f"after applying, '{name}' is {_value(check, name)}, "
+                                       f"not {value}")
+    path.write_text(new_text, encoding="utf-8")
+    return path
+
+
+def _value(scenario: Scenario, name: str) -> float:
+    parts = name.split(".")
+    value: Any = getattr(getattr(scenario, parts[0]), parts[1])
+    return float(value[parts[2]] if len(parts) == 3 else value)
+
+
+def load_parameter_sets(path: str | Path = ACCEPTED_FILE) -> list[dict[str, float]]:
+    """Accepted parameter sets from a Parquet or CSV table (one row per set).
+
+    Columns other than dotted parameter names (rank, trial, score, ...) are ignored.
+
+    Raises:
+        CalibrationFileError: an unreadable table, no parameter columns or unknown names.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    except Exception as err:
+        raise CalibrationFileError(f"parameter sets '{path}': cannot be read ({err})") from None
+    columns = [c for c in frame.columns if c not in NON_PARAMETER_COLUMNS]
+    if not columns or frame.empty:
+        raise CalibrationFileError(f"parameter sets '{path}': needs one column per dotted "
+                                   f"parameter name and at least one row")
+    for name in columns:
+        try:
+            declared_parameter(name)
+        except ValueError as err:
+            raise CalibrationFileError(f"parameter sets '{path}': column '{name}': {err}") \
+                from None
+    return [{c: float(row[c]) for c in columns} for _, row in frame.iterrows()]
+
+
+def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequence[dict],
+                           *, replicates: int | None = None, years: int = 10,
+                           scale: int = 20, seed: int = 0, executor: Executor | None = None,
+                           workers: int | None = None, scheduler: str | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> Any:
+    """A paired comparison whose replicate ``k`` uses parameter set ``k mod n`` everywhere.
+
+    Args:
+        scenarios: the baseline first, then the scenarios compared with it.
+        parameter_sets: accepted sets (``{dotted name: value}``), e.g. from
+            :func:`load_parameter_sets`.
+        replicates: replicates (default: one per parameter set).
+        years: horizon.
+        scale: population scale.
+        seed: root seed of the replicate seeds.
+        executor: any ``concurrent.futures.Executor``.
+        workers: local worker processes (1: run here).
+        scheduler: a Dask scheduler address, or ``"local"``.
+        progress: ``progress(done, total)``.
+
+    Returns:
+        A :class:`model.experiment.Comparison`; its bands include parameter uncertainty.
+    """
+    from model.experiment import Comparison, RunSpec, replicate_seeds, run_specs
+
+    if not parameter_sets:
+        raise CalibrationFileError("no parameter sets given")
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ, got {names}")
+    replicates = replicates or len(parameter_sets)
+    seeds = replicate_seeds(seed, replicates)
+    specs = [RunSpec(s.with_overrides(parameter_sets[r % len(parameter_sets)]), scale, seeds[r],
+                     years, r) for s in scenarios for r in range(replicates)]
+    results = run_specs(specs, executor=executor, workers=workers, progress=progress,
+                        scheduler=scheduler)
+    by_name: dict[str, list] = {n: [] for n in names}
+    for spec, result in zip(specs, results, strict=True):
+        by_name[spec.scenario.name].append(result)
+    return Comparison(baseline=names[0], results=by_name, scale=scale, years=years,
+                      seeds=seeds)
+
+
+__all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE",
+           "CalibrationFileError", "apply_to_scenario_file", "calibrated_block",
+           "compare_parameter_sets", "load_calibrated", "load_parameter_sets", "without_block"]
