@@ -107,40 +107,89 @@ def living_in(people, homes, dwellings, n_dwellings):
 
 
 @nb.njit(**_JIT)
-def maltreated_since(children, last_maltreated, looked_after, month, recent_months, no_month):
-    """The ``children`` not looked after whose last maltreatment was in the recent months.
+def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_months,
+                       youth_justice_months, cell, month, recent_months, child_months,
+                       youth_months, no_month, n_force_areas, cells_per_force):
+    """The people part of the agency step's start, in one pass.
 
-    Recent: a last maltreatment month that is set and at most ``recent_months`` before
-    ``month``.
+    Counts down the protection plan and youth justice months (every positive entry, in place)
+    and collects what the step needs next.
+
+    Args:
+        alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
+        age_months: age in months.
+        looked_after: in care.
+        last_maltreated: month of the last maltreatment (``no_month`` if none).
+        plan_months: protection plan months left (counted down in place).
+        youth_justice_months: youth justice order months left (counted down in place).
+        cell: each person's dwelling cell.
+        month: this month.
+        recent_months: how many months back a maltreatment is recent.
+        child_months: age (months) from which a person is an adult.
+        youth_months: age (months) from which a child is a youth (10-17).
+        no_month: the "never" month.
+        n_force_areas: number of force areas.
+        cells_per_force: cells per force area.
 
     Returns:
-        int64 array, a subsequence of ``children``.
+        ``(in_care, maltreated, by_force)``: the living looked-after (ascending); the living
+        children maltreated in the recent months, in care or not (ascending); per force area,
+        the living children, living youths and living people with youth justice months left
+        (after the count-down).
     """
-    out = np.empty(children.size, np.int64)
-    k = 0
-    for c in children:
-        last = np.int64(last_maltreated[c])
-        if last != no_month and month - last <= recent_months and not looked_after[c]:
-            out[k] = c
-            k += 1
-    return out[:k]
+    n = alive.size
+    in_care = np.empty(n, np.int64)
+    maltreated = np.empty(n, np.int64)
+    by_force = np.zeros((n_force_areas, 3), np.int64)
+    n_care = 0
+    n_maltreated = 0
+    for i in range(n):
+        months = plan_months[i]
+        if months > 0:
+            plan_months[i] = months - 1
+        months = youth_justice_months[i]
+        if months > 0:
+            months -= 1
+            youth_justice_months[i] = months
+        if not alive[i]:
+            continue
+        f = cell[i] // cells_per_force
+        age = age_months[i]
+        child = age < child_months
+        by_force[f, 0] += child
+        by_force[f, 1] += child & (age >= youth_months)
+        by_force[f, 2] += months > 0
+        if looked_after[i]:
+            in_care[n_care] = i
+            n_care += 1
+        last = np.int64(last_maltreated[i])
+        if child & (last != no_month) & (month - last <= recent_months):
+            maltreated[n_maltreated] = i
+            n_maltreated += 1
+    return in_care[:n_care], maltreated[:n_maltreated], by_force
 
 
 @nb.njit(**_JIT)
-def homes_of_maltreated_children(alive, age_months, looked_after, last_maltreated, household,
-                                 month, recent_months, child_months, no_month, n_dwellings):
-    """Flags the dwellings of living children at home maltreated in the recent months.
+def dwelling_month_start(early_help_months, force_area, occupied, cell_of_dwelling,
+                         n_force_areas, n_cells):
+    """The dwelling part of the agency step's start, in one pass.
+
+    Counts down the early help months (every positive entry, in place).
 
     Returns:
-        bool array over dwellings.
+        ``(open_early_help, occupied_by_cell)``: per force area the dwellings with early help
+        months left (after the count-down); per cell the occupied dwellings.
     """
-    flagged = np.zeros(n_dwellings, np.bool_)
-    for i in range(alive.size):
-        if alive[i] and age_months[i] < child_months and not looked_after[i]:
-            last = np.int64(last_maltreated[i])
-            if last != no_month and month - last <= recent_months:
-                flagged[household[i]] = True
-    return flagged
+    open_early_help = np.zeros(n_force_areas, np.int64)
+    occupied_by_cell = np.zeros(n_cells, np.int64)
+    for d in range(early_help_months.size):
+        months = early_help_months[d]
+        if months > 0:
+            months -= 1
+            early_help_months[d] = months
+        open_early_help[force_area[d]] += months > 0
+        occupied_by_cell[cell_of_dwelling[d]] += occupied[d]
+    return open_early_help, occupied_by_cell
 
 
 @nb.njit(**_JIT)

@@ -13,7 +13,6 @@ import mesa
 import numpy as np
 
 from model import kernels_agencies
-from model.population import NO_MONTH
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -118,9 +117,10 @@ class ChildrensSocialCare(Agency):
         if assessed.size == 0:
             return
         # children of the assessed households who were maltreated in the last 12 months
-        at_risk = kernels_agencies.maltreated_since(
-            model.children_of(assessed), p.last_maltreated_month, p.looked_after, model.month,
-            RECENT_MALTREATMENT_MONTHS, int(NO_MONTH))
+        # (children of other force areas may have gone into care since the month's snapshot;
+        # these households' children have not)
+        recent = model.recently_maltreated_children()
+        at_risk = kernels_agencies.living_in(recent, p.household[recent], assessed, h.size)
         u = model.streams["agencies"].uniform(at_risk, model.month + 1000, salt=100)
         into_care = at_risk[u < sc.looked_after_given_assessment_share]
         plan = at_risk[(u >= sc.looked_after_given_assessment_share)

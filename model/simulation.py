@@ -196,8 +196,7 @@ class EarlyActionModel(mesa.Model):
         self._events: list[tuple[int, int, int, str, str]] = []
         self._recently_maltreated_month: int | None = None
         self._recently_maltreated = np.zeros(0, np.int64)
-        self._maltreated_homes_month: int | None = None
-        self._maltreated_homes = np.zeros(0, bool)
+        self._maltreated_homes: np.ndarray | None = None
         self.tracked = np.zeros(h.size, dtype=bool)
         self._person_view: PersonView | None = None
         self.process_seconds: dict[str, float] = {}
@@ -402,29 +401,35 @@ class EarlyActionModel(mesa.Model):
                                           self.households.size)
 
     def recently_maltreated_children(self) -> np.ndarray:
-        """Living children at home maltreated in the last 12 months (this month's snapshot)."""
+        """Living children at home maltreated in the last 12 months (this month's snapshot).
+
+        Taken by the agencies step (:meth:`snapshot_recently_maltreated`), or when first asked
+        in a month.
+        """
         if self._recently_maltreated_month != self.month:
             p = self.people
             n = p.count
             last = p.last_maltreated_month[:n].astype(np.int32)
             mask = (p.alive[:n] & (p.age_months[:n] < 216) & ~p.looked_after[:n]
                     & (last != NO_MONTH) & (self.month - last <= 12))
-            self._recently_maltreated = np.flatnonzero(mask)
-            self._recently_maltreated_month = self.month
+            self.snapshot_recently_maltreated(np.flatnonzero(mask))
         return self._recently_maltreated
 
-    def homes_of_recently_maltreated_children(self) -> np.ndarray:
-        """Dwellings (a mask) of the :meth:`recently_maltreated_children` (this month's snapshot).
+    def snapshot_recently_maltreated(self, children: np.ndarray) -> None:
+        """Set this month's :meth:`recently_maltreated_children` (ascending ids).
 
-        Taken when first asked in a month, as the children are.
+        For the agencies step, which finds them anyway.
         """
-        if self._maltreated_homes_month != self.month:
-            p = self.people
-            n = p.count
-            self._maltreated_homes = kernels_agencies.homes_of_maltreated_children(
-                p.alive[:n], p.age_months[:n], p.looked_after[:n], p.last_maltreated_month[:n],
-                p.household[:n], self.month, 12, 216, int(NO_MONTH), self.households.size)
-            self._maltreated_homes_month = self.month
+        self._recently_maltreated = children
+        self._recently_maltreated_month = self.month
+        self._maltreated_homes = None
+
+    def homes_of_recently_maltreated_children(self) -> np.ndarray:
+        """Dwellings (a mask) of the :meth:`recently_maltreated_children` (this month's)."""
+        children = self.recently_maltreated_children()
+        if self._maltreated_homes is None:
+            self._maltreated_homes = np.zeros(self.households.size, bool)
+            self._maltreated_homes[self.people.household[children]] = True
         return self._maltreated_homes
 
     def refresh_agency_statistics(self) -> None:
@@ -435,13 +440,25 @@ class EarlyActionModel(mesa.Model):
         by_force = kernels.agency_counts(p.alive[:n], p.age_months[:n],
                                          p.youth_justice_months_left[:n],
                                          self.person_view().cell, 4, N_QUINTILES)
+        self.set_agency_statistics(
+            by_force, np.bincount(h.force_area[h.early_help_months_left > 0], minlength=4),
+            np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS))
+
+    def set_agency_statistics(self, by_force: np.ndarray, open_early_help: np.ndarray,
+                              occupied_by_cell: np.ndarray) -> None:
+        """Set the per-force-area statistics the agencies read this month from their counts.
+
+        Args:
+            by_force: per force area, living children, living 10-17s and people with youth
+                justice months left (int).
+            open_early_help: per force area, dwellings with early help months left.
+            occupied_by_cell: per cell, occupied dwellings.
+        """
         self.children_in_force_area = by_force[:, 0].astype(float)
         self.youth_in_force_area = by_force[:, 1].astype(float)
         self.youth_justice_open_cases = by_force[:, 2].copy()
-        self.early_help_open_cases = np.bincount(
-            h.force_area[h.early_help_months_left > 0], minlength=4)
-        occupied = np.bincount(self.recorder.cell_of_dwelling[h.occupied], minlength=N_CELLS)
-        by_force = occupied.reshape(4, 5)
+        self.early_help_open_cases = open_early_help
+        by_force = occupied_by_cell.reshape(4, 5)
         self.household_share_by_cell = by_force / np.maximum(by_force.sum(axis=1, keepdims=True), 1)
 
     def on_new_aces(self, children: np.ndarray, gained: np.ndarray) -> None:

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import kernels
+from model import kernels_agencies
 from model.population import NO_MONTH
 from model.processes import Process
+from model.recorder import N_CELLS, N_QUINTILES
 from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
 CHILD_MONTHS = 18 * 12
+YOUTH_MONTHS = 10 * 12
 
 
 class AgencyReferrals(Process):
@@ -39,16 +41,24 @@ class AgencyReferrals(Process):
         alive = p.alive[:n]
         age = p.age_months[:n]
 
-        # cases run down
-        for counter in (p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
-                        h.early_help_months_left):
-            kernels.count_down(counter)
+        # cases run down; who is in care, who was maltreated lately, agency statistics (one
+        # pass over people and one over dwellings)
+        in_care, maltreated, by_force = kernels_agencies.agency_month_start(
+            alive, age, p.looked_after[:n], p.last_maltreated_month[:n],
+            p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
+            model.person_view().cell, model.month, RECENT_MALTREATMENT_MONTHS, CHILD_MONTHS,
+            YOUTH_MONTHS, int(NO_MONTH), 4, N_QUINTILES)
+        open_early_help, occupied_by_cell = kernels_agencies.dwelling_month_start(
+            h.early_help_months_left, h.force_area, h.occupied, model.recorder.cell_of_dwelling,
+            4, N_CELLS)
 
         # looked-after children leave care
-        in_care = np.flatnonzero(alive & p.looked_after[:n])
         left = in_care[self.leave_care.advance(
             in_care, np.full(in_care.size, 1.0 / sc.looked_after_mean_months)) > 0]
         p.looked_after[left] = False
+        # children at home maltreated in the last 12 months (the month's snapshot)
+        recent = maltreated[~p.looked_after[maltreated]]
+        model.snapshot_recently_maltreated(recent)
 
         # police notifications: triage, then the assessment queue
         notified = events.notifications
@@ -86,11 +96,6 @@ class AgencyReferrals(Process):
                                                    from_police=True)
 
         # referrals by schools, health and others for children maltreated in the last year
-        # (one pass: "last != NO_MONTH and month - last <= 12" is "last >= month - 12")
-        recent = np.flatnonzero(
-            alive & (age < CHILD_MONTHS) & ~p.looked_after[:n]
-            & (p.last_maltreated_month[:n] >= max(model.month - RECENT_MALTREATMENT_MONTHS,
-                                                  NO_MONTH + 1)))
         hits = recent[self.other_referral.advance(
             recent, np.full(recent.size, sc.other_agency_referral_per_child_month)) > 0]
         dwellings = p.household[hits]
@@ -103,6 +108,6 @@ class AgencyReferrals(Process):
         for f in range(4):
             model.agency("youth_justice", f).receive(youth[force[p.household[youth]] == f])
 
-        model.refresh_agency_statistics()
+        model.set_agency_statistics(by_force, open_early_help, occupied_by_cell)
         for cls in AGENCY_TYPES.values():
             model.agents_by_type[cls].do("step")
