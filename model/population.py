@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+from model import kernels_demography as kd
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
 from model.reference import force_areas, households_per_force_area, wales_reference
 
@@ -139,6 +140,55 @@ class Households:
 
 
 @dataclass
+class SummarySnapshot:
+    """People's state at the last household summary refresh, for the next incremental one.
+
+    The per-person arrays have spare capacity (like :class:`People`); entries ``0 .. n - 1``
+    are current. They are updated in place at each refresh.
+    """
+
+    n: int
+    """Number of person slots the snapshot covers."""
+    household: np.ndarray
+    flags: np.ndarray
+    """The summary bits of each person (:data:`model.kernels_demography.ALIVE` ...)."""
+    aces: np.ndarray
+    cells: np.ndarray
+    """Each person's dwelling cell (int8), see :attr:`cell`."""
+    cell_of_dwelling: np.ndarray
+    """Each dwelling's cell, ``force_area * 5 + deprivation`` (int8)."""
+    is_dirty: np.ndarray
+    """Per dwelling, scratch marks of a refresh (all false between refreshes)."""
+    dirty: np.ndarray
+    """Scratch list of the marked dwellings (one slot per dwelling)."""
+
+    @classmethod
+    def empty(cls, capacity: int, households: Households) -> SummarySnapshot:
+        """A snapshot covering no one, with room for ``capacity`` people."""
+        size = households.size
+        return cls(n=0, household=np.full(capacity, -1, np.int32),
+                   flags=np.zeros(capacity, np.uint8), aces=np.zeros(capacity, np.uint16),
+                   cells=np.zeros(capacity, np.int8),
+                   cell_of_dwelling=(households.force_area.astype(np.int8) * np.int8(N_QUINTILES)
+                                     + households.deprivation.astype(np.int8)),
+                   is_dirty=np.zeros(size, bool), dirty=np.empty(size, np.int64))
+
+    def grow(self, capacity: int) -> None:
+        """Room for ``capacity`` people (the covered entries are kept)."""
+        for name in ("household", "flags", "aces", "cells"):
+            old = getattr(self, name)
+            if old.size < capacity:
+                new = np.zeros(capacity, old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+
+    @property
+    def cell(self) -> np.ndarray:
+        """Cell (``force_area * 5 + deprivation``) of each covered person's dwelling (int8)."""
+        return self.cells[: self.n]
+
+
+@dataclass
 class Population:
     """People, dwellings and the scale that maps them to real Wales."""
 
@@ -146,7 +196,7 @@ class Population:
     households: Households
     scale: int
     n_localities: int
-    summary_snapshot: dict | None = field(default=None, repr=False)
+    summary_snapshot: SummarySnapshot | None = field(default=None, repr=False)
     """People's state at the last summary refresh (see :func:`refresh_household_summaries`)."""
     moved_into: list = field(default_factory=list, repr=False)
     """Dwellings people moved into since the last summary refresh (a mover may move on)."""
@@ -202,8 +252,8 @@ class PersonView:
         """
         def make() -> np.ndarray:
             snapshot = self._pop.summary_snapshot
-            if snapshot is not None and snapshot["n"] == self.count and "cell" in snapshot:
-                return snapshot["cell"].astype(np.intp)
+            if snapshot is not None and snapshot.n == self.count:
+                return snapshot.cell.astype(np.intp)
             h = self._pop.households
             return (h.force_area.astype(np.intp) * N_QUINTILES + h.deprivation).take(
                 self._pop.people.household[: self.count])
@@ -215,8 +265,8 @@ class PersonView:
         """Force area of each person's dwelling (int8)."""
         def make() -> np.ndarray:
             snapshot = self._pop.summary_snapshot
-            if snapshot is not None and snapshot["n"] == self.count and "cell" in snapshot:
-                return snapshot["cell"] // np.int8(N_QUINTILES)
+            if snapshot is not None and snapshot.n == self.count:
+                return snapshot.cell // np.int8(N_QUINTILES)
             return self._pop.households.force_area.take(self._pop.people.household[: self.count])
         return self._get("force_area", make)
 
@@ -432,25 +482,13 @@ def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Genera
     )
 
 
-_SUMMARY_FIELDS = ("n_adults", "n_children", "n_young_people", "max_adult_aces",
-                   "adult_maltreated", "adults_in_custody", "first_adult", "last_adult")
+_SUMMARY_DTYPES = {  # the dwelling summaries and their types
+    "n_adults": np.int16, "n_children": np.int16, "n_young_people": np.int16,
+    "max_adult_aces": np.int8, "adult_maltreated": np.bool_, "adults_in_custody": np.int16,
+    "first_adult": np.int32, "last_adult": np.int32,
+}
 
-_ALIVE, _ADULT, _YOUNG, _CUSTODY, _WITH_PARENTS = (np.uint8(1 << i) for i in range(5))
 _HOUSEHOLDER_KEY = np.int64(1 << 40)
-
-
-def _summary_flags(p: People, n: int) -> np.ndarray:
-    """Per person, the bits the dwelling summaries depend on (alive, adult, 12-24, custody...).
-
-    Bits: alive, adult, aged 12-24, in custody, living with their parents.
-    """
-    age = p.age_months[:n]
-    flags = p.alive[:n].view(np.uint8).copy()
-    flags |= (age >= 18 * 12).view(np.uint8) << 1
-    flags |= ((age >= 12 * 12) & (age < 25 * 12)).view(np.uint8) << 2
-    flags |= p.in_custody[:n].view(np.uint8) << 3
-    flags |= p.lives_with_parents[:n].view(np.uint8) << 4
-    return flags
 
 
 def _summaries(p: People, members: np.ndarray, local: np.ndarray, size: int) -> dict:
@@ -498,10 +536,13 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
     """Recompute each dwelling's member counts and its adults' ACE summaries.
 
     After the first call only the dwellings of people whose household, life, age band (adult,
-    12-24), custody or ACEs changed since the previous call are recomputed (a few thousand a
-    month instead of every dwelling); the result is the same as recomputing every dwelling
-    (``full=True``), which the environment variable ``EAT_CHECK_SUMMARIES=1`` verifies on
-    every call.
+    12-24), custody, living with parents or ACEs changed since the previous call, and the
+    dwellings people moved into, are recomputed (a few thousand a month instead of every
+    dwelling): one pass over the people compares them with the snapshot of the previous call
+    (:class:`SummarySnapshot`, updated in place), one more recounts the marked dwellings
+    (:mod:`model.kernels_demography`). The result is the same as recomputing every dwelling
+    (``full=True``), which the environment variable ``EAT_CHECK_SUMMARIES=1`` verifies against
+    the NumPy recount :func:`_summaries` on every call.
 
     Args:
         pop: the population.
@@ -509,58 +550,38 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
     """
     p, h = pop.people, pop.households
     n = p.count
-    flags = _summary_flags(p, n)
     snapshot = pop.summary_snapshot
-    moved_mask = None  # people whose dwelling changed since the snapshot (incremental refresh)
-    if full or snapshot is None or snapshot["n"] > n or h.n_adults.size != h.size:
-        members = np.flatnonzero(p.alive[:n])
-        summaries = _summaries(p, members, p.household[members], h.size)
-        for name, values in summaries.items():
-            setattr(h, name, values)
-        h.occupied = (h.n_adults + h.n_children) > 0
-        h.adversity[~h.occupied | (h.n_adults == 0)] = False  # states belong to adults
-        h.early_help_months_left[~h.occupied] = 0
-        h.early_help_until[~h.occupied] = -1
+    full = (full or snapshot is None or snapshot.n > n or h.n_adults.size != h.size
+            or snapshot.is_dirty.size != h.size)
+    if full:
+        snapshot = SummarySnapshot.empty(p.capacity, h)
+        if h.n_adults.size != h.size:
+            for name, dtype in _SUMMARY_DTYPES.items():
+                setattr(h, name, np.zeros(h.size, dtype))
     else:
-        old_n = snapshot["n"]
-        household, aces = p.household[:n], p.aces[:n]
-        moved_mask = household[:old_n] != snapshot["household"]
-        changed = np.flatnonzero(moved_mask | (flags[:old_n] != snapshot["flags"])
-                                 | (aces[:old_n] != snapshot["aces"]))
-        dirty = np.concatenate([snapshot["household"][changed], household[changed],
-                                household[old_n:][flags[old_n:] != 0], *pop.moved_into])
-        dirty = np.unique(dirty[dirty >= 0])
-        if dirty.size:
-            in_dirty = np.zeros(h.size, bool)
-            in_dirty[dirty] = True
-            members = np.flatnonzero(in_dirty[household] & p.alive[:n])
-            local = np.searchsorted(dirty, household[members])
-            for name, values in _summaries(p, members, local, dirty.size).items():
-                getattr(h, name)[dirty] = values
-            occupied = (h.n_adults[dirty] + h.n_children[dirty]) > 0
-            h.occupied[dirty] = occupied
-            vacated = dirty[~occupied]
-            h.adversity[dirty[h.n_adults[dirty] == 0]] = False  # states belong to adults
-            h.early_help_months_left[vacated] = 0
-            h.early_help_until[vacated] = -1
-    # each person's dwelling cell (force area x deprivation), kept up to date for movers
-    if (moved_mask is None or "cell" not in snapshot
-            or snapshot["cell_of_dwelling"].size != h.size):
-        cell_of_dwelling = (h.force_area.astype(np.int8) * np.int8(N_QUINTILES)
-                            + h.deprivation.astype(np.int8))
-        cell = cell_of_dwelling.take(p.household[:n])
+        snapshot.grow(p.capacity)
+    n_dirty = kd.mark_changed_dwellings(
+        p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
+        p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household, snapshot.flags,
+        snapshot.aces, snapshot.cells, snapshot.cell_of_dwelling, snapshot.is_dirty,
+        snapshot.dirty, 0)
+    for dwellings in pop.moved_into:
+        n_dirty = kd.mark_dwellings(dwellings, snapshot.is_dirty, snapshot.dirty, n_dirty)
+    if full:
+        snapshot.is_dirty[:] = True
+        dirty = np.arange(h.size)
     else:
-        old_n = snapshot["n"]
-        cell_of_dwelling = snapshot["cell_of_dwelling"]
-        cell = np.empty(n, np.int8)
-        cell[:old_n] = snapshot["cell"]
-        moved = np.flatnonzero(moved_mask)
-        cell[moved] = cell_of_dwelling.take(p.household[moved])
-        cell[old_n:] = cell_of_dwelling.take(p.household[old_n:n])
+        dirty = snapshot.dirty[:n_dirty]
+    if dirty.size:
+        kd.summarise_dwellings(
+            dirty, snapshot.is_dirty, p.household[:n], p.alive[:n], p.age_months[:n],
+            p.aces[:n], p.in_custody[:n], p.lives_with_parents[:n], h.n_adults, h.n_children,
+            h.n_young_people, h.max_adult_aces, h.adult_maltreated, h.adults_in_custody,
+            h.first_adult, h.last_adult, h.occupied, h.adversity, h.early_help_months_left,
+            h.early_help_until)
+    snapshot.n = n
+    pop.summary_snapshot = snapshot
     pop.moved_into.clear()
-    pop.summary_snapshot = {"n": n, "household": p.household[:n].copy(), "flags": flags,
-                            "aces": p.aces[:n].copy(), "cell": cell,
-                            "cell_of_dwelling": cell_of_dwelling}
     if os.environ.get("EAT_CHECK_SUMMARIES") == "1":
         _check_summaries(pop)
 
@@ -593,7 +614,7 @@ def _check_summaries(pop: Population) -> None:
         if not np.array_equal(getattr(h, name), values):
             raise AssertionError(f"household summary {name} differs from a full recount")
     snapshot = pop.summary_snapshot
-    if not np.array_equal(snapshot["cell"], snapshot["cell_of_dwelling"].take(
+    if not np.array_equal(snapshot.cell, snapshot.cell_of_dwelling.take(
             p.household[: p.count])):
         raise AssertionError("people's dwelling cells differ from their dwellings'")
     occupied = (expected["n_adults"] + expected["n_children"]) > 0
@@ -623,34 +644,22 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray,
     if movers.size == 0:
         return movers
     origin = p.household[movers]
-    vacant = np.flatnonzero(~h.occupied)
     order = np.argsort(origin, kind="stable")
     movers, origin = movers[order], origin[order]
-    pos = np.searchsorted(vacant, origin)
-    rank = np.arange(movers.size)
-    slot = np.maximum.accumulate(pos - rank) + rank  # strictly increasing, at or after pos
-    ok = slot < vacant.size
-    target = np.full(movers.size, -1, np.int64)
-    target[ok] = vacant[slot[ok]]
-    ok &= h.force_area[np.maximum(target, 0)] == h.force_area[origin]
-    moved = movers[ok]
-    origin = origin[ok]
+    target = kd.vacant_targets(h.occupied, h.force_area, origin)
+    ok = target >= 0
+    moved, origin, target = movers[ok], origin[ok], target[ok]
     if with_children and moved.size:
         n = p.count
-        child = np.flatnonzero((p.mother[:n] >= 0) & p.alive[:n] & (p.age_months[:n] < 18 * 12)
-                               & ~p.looked_after[:n])
-        child = child[np.isin(p.mother[child], moved)]
-        if child.size:
-            order = np.argsort(moved, kind="stable")
-            which = order[np.searchsorted(moved[order], p.mother[child])]
-            at_home = p.household[child] == origin[which]
-            child = child[at_home]
-            p.household[child] = target[ok][which[at_home]]
-    p.household[moved] = target[ok]
+        by_id = np.argsort(moved, kind="stable")
+        kd.move_children(p.mother[:n], p.alive[:n], p.age_months[:n], p.looked_after[:n],
+                         p.household[:n], moved[by_id], origin[by_id], target[by_id],
+                         18 * 12)
+    p.household[moved] = target
     p.lives_with_parents[moved] = False
-    h.occupied[target[ok]] = True
-    pop.moved_into.append(target[ok])
-    h.adversity[target[ok]] = False
-    h.early_help_months_left[target[ok]] = 0
-    h.early_help_until[target[ok]] = -1
+    h.occupied[target] = True
+    pop.moved_into.append(target)
+    h.adversity[target] = False
+    h.early_help_months_left[target] = 0
+    h.early_help_until[target] = -1
     return moved

@@ -1,0 +1,303 @@
+"""Fused loops (Numba) of the demography step and of the dwelling summaries it keeps current.
+
+Each kernel replaces several whole-array NumPy passes by one loop with the same arithmetic: the
+clock kernels add the same float64 hazards in the same order (no ``fastmath``), the summary
+kernels count, take maxima and pick the same person ids as the NumPy code they replace, so
+results are bit-identical. Thresholds are redrawn by :meth:`model.rng.HazardClocks.finish`.
+Settings (on-disk cache, no bounds checks) are those of :mod:`model.kernels`.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from model.kernels import _JIT
+
+_ABUSE_BITS = 0b111
+"""The three maltreatment ACE types (as :data:`model.population.ABUSE_BITS`)."""
+
+ALIVE, ADULT, YOUNG, CUSTODY, WITH_PARENTS = (1 << i for i in range(5))
+"""Bits of a person's summary flags (see :func:`mark_changed_dwellings`)."""
+
+_ADULT_MONTHS = 18 * 12
+_YOUNG_MONTHS = (12 * 12, 25 * 12)
+
+
+@nb.njit(**_JIT)
+def month_of_life(age, alive, female, in_custody, lives_with_parents, death_by_age, death_acc,
+                  death_thr, birth_low, birth_high, birth_per_month, birth_acc, birth_thr,
+                  adult_months, home_low, home_high):
+    """Ageing, the death and birth clocks and this month's 18th birthdays in one pass.
+
+    The living age one month and advance their death clock (``death_by_age`` at the new age);
+    the survivors who are women aged ``birth_low <= age < birth_high`` and not in custody
+    advance their birth clock by ``birth_per_month``. Arrays cover person slots ``0 .. n - 1``
+    (clock arrays may be longer).
+
+    Returns:
+        ``(died, mothers, turned, at_home)``, ascending person ids: those whose death clock
+        crossed; the mothers whose birth clock crossed; the survivors who reached
+        ``adult_months``; the survivors living with their parents, not in custody, aged
+        ``home_low <= age < home_high``.
+    """
+    n = age.size
+    died = np.empty(n, np.int64)
+    mothers = np.empty(n, np.int64)
+    turned = np.empty(n, np.int64)
+    at_home = np.empty(n, np.int64)
+    k_died = k_mothers = k_turned = k_home = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        a_new = age[i] + 1
+        age[i] = a_new
+        acc = death_acc[i] + death_by_age[a_new]
+        death_acc[i] = acc
+        if acc >= death_thr[i]:
+            died[k_died] = i
+            k_died += 1
+            continue
+        if a_new == adult_months:
+            turned[k_turned] = i
+            k_turned += 1
+        # the conditions below vary from person to person: no branches (adding 0.0 leaves a
+        # clock as it is, and a unit only ever crosses in a month it is at risk)
+        free = not in_custody[i]
+        fertile = female[i] & free & (a_new >= birth_low) & (a_new < birth_high)
+        acc = birth_acc[i] + (birth_per_month if fertile else 0.0)
+        birth_acc[i] = acc
+        mothers[k_mothers] = i
+        k_mothers += fertile & (acc >= birth_thr[i])
+        at_home[k_home] = i
+        k_home += lives_with_parents[i] & free & (a_new >= home_low) & (a_new < home_high)
+    return (died[:k_died].copy(), mothers[:k_mothers].copy(), turned[:k_turned].copy(),
+            at_home[:k_home].copy())
+
+
+@nb.njit(**_JIT)
+def add_constant_and_collect(ids, hazard, acc, thr):
+    """``acc[ids] += hazard``; the positions in ``ids`` whose clock crossed its threshold."""
+    m = ids.size
+    out = np.empty(m, np.int64)
+    k = 0
+    for j in range(m):
+        i = ids[j]
+        a = acc[i] + hazard
+        acc[i] = a
+        if a >= thr[i]:
+            out[k] = j
+            k += 1
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def separations(n_adults, n_children, first_adult, last_adult, adversity, per_month,
+                adversity_rr, acc, thr):
+    """The separation clock of couples with dependent children; dwellings crossing.
+
+    A dwelling is at risk with two or more adults, a child and two householders; its hazard is
+    ``per_month`` times ``adversity_rr`` when any adversity state is active (times 1.0
+    otherwise, as the NumPy expression it replaces).
+    """
+    size = n_adults.size
+    n_states = adversity.shape[1]
+    out = np.empty(size, np.int64)
+    k = 0
+    for d in range(size):  # no branches: whether a dwelling is at risk varies a lot
+        at_risk = (n_adults[d] >= 2) & (n_children[d] >= 1) & (first_adult[d] != last_adult[d])
+        any_state = False
+        for s in range(n_states):
+            any_state |= adversity[d, s]
+        hazard = per_month * (adversity_rr if any_state else 1.0)
+        a = acc[d] + (hazard if at_risk else 0.0)
+        acc[d] = a
+        out[k] = d
+        k += at_risk & (a >= thr[d])
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def vacant_targets(occupied, force_area, origin):
+    """Vacant dwellings for movers ordered by origin dwelling (-1: none in the force area).
+
+    Each mover takes the first vacant dwelling at or after both its origin and the dwelling
+    taken by the previous mover (whether or not that one was in the mover's force area); a
+    mover left without one, or whose dwelling lies in another force area, gets -1. The
+    dwellings found are not marked occupied here.
+    """
+    size = occupied.size
+    m = origin.size
+    target = np.full(m, -1, np.int64)
+    d = 0
+    for j in range(m):
+        o = origin[j]
+        if o > d:
+            d = o
+        while d < size and occupied[d]:
+            d += 1
+        if d >= size:
+            break
+        if force_area[d] == force_area[o]:
+            target[j] = d
+        d += 1
+    return target
+
+
+@nb.njit(**_JIT)
+def move_children(mother, alive, age, looked_after, household, moved, origin, target,
+                  child_months):
+    """Move living children under ``child_months``, not looked after, with their mothers.
+
+    ``moved`` are the mothers who moved (ascending ids), ``origin`` and ``target`` their old and
+    new dwellings; a child moves when its mother is among them and it lived in her old
+    dwelling. ``household`` is updated in place (``moved`` must hold no children).
+    """
+    m = moved.size
+    for i in range(household.size):
+        mo = mother[i]
+        if mo < 0 or not alive[i] or age[i] >= child_months or looked_after[i]:
+            continue
+        lo, hi = 0, m
+        while lo < hi:  # binary search for the mother among the movers
+            mid = (lo + hi) >> 1
+            if moved[mid] < mo:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < m and moved[lo] == mo and household[i] == origin[lo]:
+            household[i] = target[lo]
+
+
+@nb.njit(**_JIT)
+def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents, aces, old_n,
+                           snap_household, snap_flags, snap_aces, cell, cell_of_dwelling,
+                           is_dirty, dirty, n_dirty):
+    """Mark the dwellings whose members changed since the snapshot; bring the snapshot up to date.
+
+    A person changed when their dwelling, summary flags or ACEs differ from the snapshot
+    (people ``0 .. old_n - 1``); both their old and new dwellings are marked. A person added
+    since (``old_n`` on) marks their dwelling unless their flags are all clear. Movers and new
+    people get their dwelling's cell. The snapshot arrays (capacity at least ``n``) take the
+    current values. Marks go to ``is_dirty`` (per dwelling) and are listed in ``dirty`` after
+    the ``n_dirty`` already there; returns the new number listed.
+    """
+    n = household.size
+    size = cell_of_dwelling.size
+    for i in range(n):
+        a = age[i]
+        f = (np.uint8(alive[i]) | (np.uint8(a >= _ADULT_MONTHS) << 1)
+             | (np.uint8((a >= _YOUNG_MONTHS[0]) & (a < _YOUNG_MONTHS[1])) << 2)
+             | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
+        hh = household[i]
+        ace = aces[i]
+        if i < old_n:
+            old = snap_household[i]
+            if hh == old and f == snap_flags[i] and ace == snap_aces[i]:
+                continue  # most people: nothing to do
+            if old >= 0 and not is_dirty[old]:
+                is_dirty[old] = True
+                dirty[n_dirty] = old
+                n_dirty += 1
+            if hh >= 0 and not is_dirty[hh]:
+                is_dirty[hh] = True
+                dirty[n_dirty] = hh
+                n_dirty += 1
+            if hh != old:
+                cell[i] = cell_of_dwelling[hh if hh >= 0 else hh + size]
+        else:
+            if f != 0 and hh >= 0 and not is_dirty[hh]:
+                is_dirty[hh] = True
+                dirty[n_dirty] = hh
+                n_dirty += 1
+            cell[i] = cell_of_dwelling[hh if hh >= 0 else hh + size]
+        snap_household[i] = hh
+        snap_flags[i] = f
+        snap_aces[i] = ace
+    return n_dirty
+
+
+@nb.njit(**_JIT)
+def summarise_dwellings(dirty, is_dirty, household, alive, age, aces, in_custody,
+                        lives_with_parents, n_adults, n_children, n_young_people, max_adult_aces,
+                        adult_maltreated, adults_in_custody, first_adult, last_adult, occupied,
+                        adversity, early_help_months_left, early_help_until):
+    """Recount the member summaries of the ``dirty`` dwellings (``is_dirty`` marks them).
+
+    Counts of adults, children and 12-24s, the adults' largest ACE count, whether an adult was
+    maltreated, adults in custody, and the first and last adult: the lowest and highest ids of
+    the householders (adults not living with their parents), or of all adults where there is
+    none. Then occupancy; a dwelling without adults loses its adversity states and a vacant one
+    its early help. ``is_dirty`` is cleared on return.
+    """
+    n_states = adversity.shape[1]
+    first_child = np.empty(is_dirty.size, np.int32)  # adult children living with parents
+    last_child = np.empty(is_dirty.size, np.int32)
+    for d in dirty:
+        n_adults[d] = 0
+        n_children[d] = 0
+        n_young_people[d] = 0
+        max_adult_aces[d] = 0
+        adult_maltreated[d] = False
+        adults_in_custody[d] = 0
+        first_adult[d] = -1
+        last_adult[d] = -1
+        first_child[d] = -1
+        last_child[d] = -1
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        d = household[i]
+        if d < 0 or not is_dirty[d]:
+            continue
+        a = age[i]
+        if a >= _YOUNG_MONTHS[0] and a < _YOUNG_MONTHS[1]:
+            n_young_people[d] += 1
+        if a < _ADULT_MONTHS:
+            n_children[d] += 1
+            continue
+        n_adults[d] += 1
+        ace = aces[i]
+        count = 0
+        bits = ace
+        while bits:
+            count += 1
+            bits &= bits - 1
+        if count > max_adult_aces[d]:
+            max_adult_aces[d] = count
+        if ace & _ABUSE_BITS:
+            adult_maltreated[d] = True
+        if in_custody[i]:
+            adults_in_custody[d] += 1
+        if lives_with_parents[i]:
+            if first_child[d] < 0:
+                first_child[d] = i
+            last_child[d] = i
+        else:
+            if first_adult[d] < 0:
+                first_adult[d] = i
+            last_adult[d] = i
+    for d in dirty:
+        if first_adult[d] < 0:
+            first_adult[d] = first_child[d]
+            last_adult[d] = last_child[d]
+        is_occupied = n_adults[d] + n_children[d] > 0
+        occupied[d] = is_occupied
+        if n_adults[d] == 0:
+            for s in range(n_states):
+                adversity[d, s] = False
+        if not is_occupied:
+            early_help_months_left[d] = 0
+            early_help_until[d] = -1
+        is_dirty[d] = False
+
+
+@nb.njit(**_JIT)
+def mark_dwellings(dwellings, is_dirty, dirty, n_dirty):
+    """Mark ``dwellings`` (non-negative ids) not yet marked; returns the number marked."""
+    for d in dwellings:
+        if not is_dirty[d]:
+            is_dirty[d] = True
+            dirty[n_dirty] = d
+            n_dirty += 1
+    return n_dirty
