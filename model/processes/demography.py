@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import kernels
+from model import kernels_demography as kd
 from model.population import ace_count, move_to_vacant_dwellings
 from model.processes import Process
 from model.rng import HazardClocks
@@ -53,19 +53,19 @@ class Demography(Process):
         """Advance ages and apply this month's demographic events."""
         p, h, d = model.people, model.households, model.scenario.demography
         n = p.count
-        # contiguous full-length vectors: cheaper than gathering the living (most people)
-        # the living age one month; deaths (fused: one pass)
-        died = kernels.age_and_deaths(p.age_months[:n], p.alive[:n], self._death_table(model),
-                                      self.deaths.accumulated, self.deaths.threshold)
+        # one pass over the person slots: the living age one month; deaths; births to women of
+        # childbearing age who are not in custody; who turns 18; young adults at home
+        per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
+        died, mothers, turned, at_home = kd.month_of_life(
+            p.age_months[:n], p.alive[:n], p.female[:n], p.in_custody[:n],
+            p.lives_with_parents[:n], self._death_table(model), self.deaths.accumulated,
+            self.deaths.threshold, CHILDBEARING_MONTHS[0], CHILDBEARING_MONTHS[1],
+            float(per_month), self.births.accumulated, self.births.threshold, ADULT_MONTHS,
+            *LEAVING_HOME_MONTHS)
         self.deaths.finish(died)
         model.remove_people(died)
         model.recorder.count("deaths", p.household[died])
 
-        # births to women of childbearing age who are not in custody
-        per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
-        mothers = kernels.births(p.age_months[:n], p.alive[:n], p.female[:n], p.in_custody[:n],
-                                 CHILDBEARING_MONTHS[0], CHILDBEARING_MONTHS[1], float(per_month),
-                                 self.births.accumulated, self.births.threshold)
         self.births.finish(mothers)
         babies = model.add_people(mothers.size)
         if babies.size:
@@ -79,8 +79,6 @@ class Demography(Process):
             model.recorder.count("births", p.household[babies])
 
         # reaching 18: the cohort's ACE distribution; care leavers leave care
-        age_all = p.age_months[:n]  # (the arrays may have grown for the babies)
-        turned = np.flatnonzero((age_all == ADULT_MONTHS) & p.alive[:n])
         if turned.size:
             counts = ace_count(p.aces[turned])
             where = p.household[turned]
@@ -93,23 +91,25 @@ class Demography(Process):
             care_leavers = turned[p.looked_after[turned]]
             p.looked_after[care_leavers] = False
             p.protection_plan_months_left[turned] = 0
-            move_to_vacant_dwellings(model.population, care_leavers)
+            moved = move_to_vacant_dwellings(model.population, care_leavers)
+            if moved.size:  # care leavers who moved out no longer live at home
+                at_home = at_home[p.lives_with_parents[at_home]]
 
         # young adults leaving home
-        at_home = kernels.living_at_home_aged(p.lives_with_parents[:n], age_all, p.alive[:n],
-                                              p.in_custody[:n], *LEAVING_HOME_MONTHS)
-        leavers = at_home[self.leaving.advance(
-            at_home, np.full(at_home.size, d.leave_home_per_month)) > 0]
+        leavers = at_home[kd.add_constant_and_collect(
+            at_home, float(d.leave_home_per_month), self.leaving.accumulated,
+            self.leaving.threshold)]
+        self.leaving.finish(leavers)
         move_to_vacant_dwellings(model.population, leavers)
 
         # separation of couples with dependent children: one parent moves out (the first and
         # last adults are the householders, so an adult child is never taken for a parent)
-        couples = np.flatnonzero((h.n_adults >= 2) & (h.n_children >= 1)
-                                 & (h.first_adult != h.last_adult))
         a = model.scenario.adversity
-        hazard = a.separation_per_month * np.where(
-            h.adversity[couples].any(axis=1), a.separation_adversity_rr, 1.0)
-        separated = couples[self.separations.advance(couples, hazard) > 0]
+        separated = kd.separations(h.n_adults, h.n_children, h.first_adult, h.last_adult,
+                                   h.adversity, float(a.separation_per_month),
+                                   float(a.separation_adversity_rr),
+                                   self.separations.accumulated, self.separations.threshold)
+        self.separations.finish(separated)
         if separated.size:
             first, last = h.first_adult[separated], h.last_adult[separated]
             # both parents still live there (neither died nor moved earlier this month)
