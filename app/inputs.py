@@ -105,7 +105,8 @@ class RunInputs:
     def describe(self) -> str:
         """One line: what was run."""
         return (f"{self.alternative} against {self.baseline}: {self.replicates} paired "
-                f"replicates, {self.years} years, scale 1:{self.scale}, seed {self.seed}")
+                f"replicates, {self.years} year{'s' if self.years > 1 else ''}, "
+                f"scale 1:{self.scale}, seed {self.seed}")
 
 
 __all__ = ["DEFAULT_SCALE", "MAX_APP_REPLICATES", "RunInputs", "parse_scale_text"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 from model.cli import EXIT_INTERRUPTED, UsageError
 
 DEFAULT_PORT = 8501
+PRIMARY_COLOUR = "#0072B2"
+"""Okabe-Ito blue (:data:`model.plots.OKABE_ITO`), for buttons and sliders."""
 
 
 def parse_port(text: str) -> int:
@@ -50,7 +53,7 @@ def streamlit_command(port: int = DEFAULT_PORT, headless: bool = False,
                "--server.headless", "true" if headless else "false",
                "--browser.gatherUsageStats", "false",
                "--server.maxUploadSize", "1",
-               "--theme.base", "light"]
+               "--theme.base", "light", "--theme.primaryColor", PRIMARY_COLOUR]
     if address:
         command += ["--server.address", address]
     return command
@@ -86,11 +89,21 @@ def _cmd_app(args: argparse.Namespace) -> int:
         env["EAT_APP_WORKERS"] = str(args.workers)
     print(f"Starting the app on http://localhost:{args.port} (Ctrl-C stops it)",
           file=sys.stderr)
+    return serve(streamlit_command(args.port, args.headless, args.address), env)
+
+
+def serve(command: list[str], env: dict[str, str]) -> int:
+    """Run the server until it ends; SIGTERM or Ctrl-C stop it (and its workers) too."""
+    server = subprocess.Popen(command, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
     try:
-        return subprocess.call(streamlit_command(args.port, args.headless, args.address),
-                               env=env)
+        return server.wait()
     except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=30)
         return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["DEFAULT_PORT", "app_script", "parse_port", "register", "streamlit_command"]
+__all__ = ["DEFAULT_PORT", "app_script", "parse_port", "register", "serve", "streamlit_command"]

@@ -338,8 +338,6 @@ def test_inputs_name_the_field_the_value_and_what_is_allowed():
 
 
 def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
-    import subprocess
-
     from model import cli_app
 
     assert cli_app.app_script().is_file()
@@ -349,8 +347,7 @@ def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
     assert command[command.index("--server.headless") + 1] == "true"
     assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
     seen = {}
-    monkeypatch.setattr(subprocess, "call",
-                        lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
+    monkeypatch.setattr(cli_app, "serve", lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
     assert cli("app", "--port", "8600", "--headless", "--workers", "1").code == 0
     assert seen["cmd"][seen["cmd"].index("--server.port") + 1] == "8600"
     assert seen["env"]["EAT_APP_WORKERS"] == "1"

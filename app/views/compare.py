@@ -63,19 +63,19 @@ def _form(scenario: Any) -> RunInputs | None:
     """The levers and run settings; the inputs when Run is pressed (None otherwise)."""
     with st.form("run_form", border=True):
         st.markdown(f"**Levers** (change *{scenario.name}* only)")
-        columns = st.columns(2)
         values = {}
-        for k, lever in enumerate(LEVERS):
+        for lever in LEVERS:
             available = lever.available(scenario)
             help_text = lever.help if available else (
                 f"{lever.help} Not available: {scenario.name} has no "
                 f"{lever.intervention.replace('_', ' ')} intervention.")
-            values[lever.key] = columns[k % 2].slider(
+            values[lever.key] = st.slider(
                 f"{lever.label} ({lever.unit})", min_value=float(lever.low),
                 max_value=float(lever.high), step=float(lever.step), key=f"lever_{lever.key}",
                 help=help_text, disabled=not available, format="%g")
         st.markdown("**Run settings**")
-        years, replicates, scale, seed = st.columns(4)
+        years, replicates = st.columns(2)
+        scale, seed = st.columns(2)
         default = session.last_inputs() or session.DEFAULT_INPUTS
         years_value = years.slider("Horizon (years)", 1, MAX_YEARS, default.years, key="years",
                                    help="Years simulated after a two-year warm-up.")
@@ -219,19 +219,27 @@ def render() -> None:
     scenario = _scenario_choice()
     if scenario is None:
         return
-    submitted = _form(scenario)
-    if submitted is not None:
-        try:
-            comparison_for(submitted)
-        except ScenarioError as err:
-            session.error(err)
+    controls, results = st.columns([1, 2.3], gap="large")
+    with controls:
+        submitted = _form(scenario)
+    with results:
+        if submitted is not None:
+            try:
+                comparison_for(submitted)
+            except ScenarioError as err:
+                session.error(err)
+                return
+            session.set_last_inputs(submitted)
+        inputs = session.last_inputs()
+        if inputs is None:
+            st.info("Press **Run** to simulate. The default (symptoms against systems, 10 "
+                    "replicates, 10 years at 1:20) takes under a minute; 1:200 takes seconds.")
             return
-        session.set_last_inputs(submitted)
-    inputs = session.last_inputs()
-    if inputs is None:
-        st.info("Press **Run** to simulate. The default (symptoms against systems, 10 "
-                "replicates, 10 years at 1:20) takes under a minute; 1:200 takes seconds.")
-        return
+        _results(inputs)
+
+
+def _results(inputs: RunInputs) -> None:
+    """Headline numbers, then charts and tables, of the last comparison run."""
     comparison = comparison_for(inputs)
     area = st.session_state.get("area", "Wales")
     st.caption(f"Showing: {inputs.describe()}.")
