@@ -31,6 +31,8 @@ from model.calibration_statistics import STATISTICS
 from model.reference import FORCE_AREAS
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "calibration" / "targets.yaml"
+VERIFIED = ("yes", "secondary", "derived", "memory")
+"""How a target's figure was checked (see the header of the targets file)."""
 
 
 class TargetsError(ValueError):
@@ -111,11 +113,19 @@ class TargetSpec(BaseModel):
     tolerance: Tolerance
     uncertainty: Uncertainty
     source: str = Field(min_length=1)
-    verified: bool | Literal["yes", "secondary", "derived", "memory"]
+    verified: str
     statistic: str | None = None
     scale: Literal["linear", "log"] = "linear"
     weight: float = Field(1.0, ge=0)
     validation: bool = True
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _how_checked(cls, value: Any) -> str:
+        value = "yes" if value is True else value  # YAML reads an unquoted yes as True
+        if value not in VERIFIED:
+            raise ValueError(f"allowed: {', '.join(VERIFIED)}")
+        return value
 
     @field_validator("by_force_area")
     @classmethod

@@ -1,0 +1,177 @@
+"""Sensitivity analysis: the pipeline against Ishigami's analytic indices, resume, the model
+evaluator and ``eat-sim sensitivity``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from model.sensitivity import (
+    EvaluationStore,
+    Ishigami,
+    SensitivityError,
+    evaluate_design,
+    ishigami_indices,
+    ishigami_space,
+    run_sensitivity,
+    sobol_design,
+)
+
+
+@pytest.fixture(scope="module")
+def ishigami_result():
+    """Morris (20 trajectories) on x1..x4 (x4 a dummy), then Sobol with N = 1024."""
+    return run_sensitivity(ishigami_space(dummy=True), Ishigami(), trajectories=20,
+                           sobol_samples=1024, seed=7, workers=1)
+
+
+def test_morris_screens_out_the_dummy_input(ishigami_result):
+    morris = ishigami_result.morris.set_index("parameter")
+    assert morris.loc["x4", "mu_star"] == 0
+    assert sorted(ishigami_result.influential) == ["x1", "x2", "x3"]
+    assert ishigami_result.influential[0] == "x2"  # the largest mean absolute effect
+    assert morris.loc["x3", "sigma"] > morris.loc["x3", "mu_star"]  # x3 acts only with x1
+
+
+def test_sobol_indices_match_the_analytic_ishigami_values(ishigami_result):
+    """S1 = (0.314, 0.442, 0), ST = (0.558, 0.442, 0.244) for a = 7, b = 0.1.
+
+    Tolerance: 0.03 absolute, and each analytic value lies within the reported 95 % interval
+    widened by 0.01 (the bootstrap interval itself is random).
+    """
+    sobol = ishigami_result.sobol.set_index("parameter").loc[["x1", "x2", "x3"]]
+    exact = ishigami_indices()
+    for index in ("S1", "ST"):
+        estimate = sobol[index].to_numpy()
+        conf = sobol[f"{index}_conf"].to_numpy()
+        assert np.abs(estimate - exact[index]).max() < 0.03, (index, estimate, exact[index])
+        assert (np.abs(estimate - exact[index]) <= conf + 0.01).all(), (index, estimate, conf)
+    assert len(ishigami_result.stages["sobol"].values) == 1024 * (3 + 2)
+
+
+def test_sobol_design_is_the_sobol_sampler_without_second_order():
+    space = ishigami_space(dummy=False)
+    unit = sobol_design(space, 8, seed=1)
+    assert unit.shape == (8 * (3 + 2), 3) and unit.min() >= 0 and unit.max() <= 1
+    with pytest.raises(ValueError, match="power of 2"):
+        sobol_design(space, 12, seed=1)
+
+
+def test_replicates_are_averaged_before_analysis():
+    space = ishigami_space(dummy=False)
+    unit = sobol_design(space, 4, seed=2)
+    seeds = [11, 12, 13]
+    noisy = Ishigami(noise_sd=1.0)
+    stage = evaluate_design("sobol", space, unit, noisy, seeds, workers=1)
+    from model.sensitivity import PointJob
+
+    values = space.from_unit(unit)
+    for p in (0, 5, 19):
+        runs = [noisy(PointJob("sobol", p, r, s, space.overrides(values[p])))["y"]
+                for r, s in enumerate(seeds)]
+        assert stage.outputs["y"][p] == pytest.approx(np.mean(runs))
+    assert stage.evaluations == len(unit) * 3
+
+
+def test_a_process_pool_gives_the_same_indices_as_one_process():
+    space = ishigami_space(dummy=False)
+    settings = {"trajectories": 4, "sobol_samples": 8, "seed": 3, "screening": True}
+    here = run_sensitivity(space, Ishigami(), workers=1, **settings)
+    pool = run_sensitivity(space, Ishigami(), workers=2, **settings)
+    assert np.allclose(here.sobol[["S1", "ST"]], pool.sobol[["S1", "ST"]])
+
+
+def test_an_interrupted_analysis_resumes_and_other_settings_are_refused(tmp_path):
+    space = ishigami_space(dummy=False)
+    settings = {"trajectories": 4, "sobol_samples": 8, "seed": 3, "workers": 1,
+                "out_dir": tmp_path}
+    first = run_sensitivity(space, Ishigami(), **settings)
+    store = tmp_path / "evaluations-sobol.jsonl"
+    lines = store.read_text().splitlines()
+    store.write_text("\n".join(lines[:11]) + '\n{"point": 99, "repl')  # cut short mid-line
+    again = run_sensitivity(space, Ishigami(), **settings)
+    assert again.stages["morris"].evaluations == 0
+    assert again.stages["sobol"].evaluations == len(lines) - 11
+    assert np.allclose(first.sobol[["S1", "ST"]], again.sobol[["S1", "ST"]])
+    with pytest.raises(SensitivityError, match="other settings.*--force"):
+        run_sensitivity(space, Ishigami(a=5.0), **settings)
+    forced = run_sensitivity(space, Ishigami(a=5.0), force=True, **settings)
+    assert forced.stages["morris"].evaluations == len(forced.stages["morris"].values)
+    header = json.loads(store.read_text().splitlines()[0])
+    assert header["evaluator"]["a"] == 5.0
+    assert isinstance(EvaluationStore.open(store, header).done, dict)
+
+
+def test_report_files(tmp_path, ishigami_result):
+    from model.sensitivity_report import REPORT_FILES, write_report
+
+    paths = write_report(ishigami_result, tmp_path)
+    assert set(REPORT_FILES) <= set(paths)
+    assert (tmp_path / "sobol.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "morris.pdf").read_bytes().startswith(b"%PDF")
+    assert "`x2`" in (tmp_path / "summary.md").read_text()
+    record = json.loads((tmp_path / "sensitivity.json").read_text())
+    assert sorted(record["influential"]) == ["x1", "x2", "x3"]
+
+
+def test_model_outputs_agree_with_the_budget_analysis():
+    from model.budget import analyse_budget
+    from model.experiment import compare
+    from model.scenario import load_scenario
+    from model.sensitivity import PointJob
+    from model.sensitivity_model import ModelOutputs, output_names
+
+    symptoms, systems = load_scenario("symptoms"), load_scenario("systems")
+    comparison = compare([symptoms, systems], replicates=1, years=2, scale=2000, seed=4,
+                         workers=1)
+    evaluator = ModelOutputs(symptoms, systems, 2000, 2, (1, 2))
+    outputs = evaluator(PointJob("x", 0, 0, comparison.seeds[0], {}))
+    assert tuple(outputs) == output_names((1, 2), package=True)
+    npv = analyse_budget(comparison).measures("systems")["npv"][0, -1]
+    assert outputs["npv_gbp_2y"] == pytest.approx(npv)
+    incidents = comparison.results["symptoms"][0].wales("incidents_total")
+    assert outputs["police_incidents_1y"] == pytest.approx(incidents[:12].sum())
+    with pytest.raises(ValueError, match="horizons"):
+        ModelOutputs(symptoms, None, 2000, 2, (3,))
+
+
+def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
+    args = ("sensitivity", "--parameters", "police.offending_per_person_month",
+            "adversity.parent_ace_rr_per_ace", "--scale", "1:2000", "--years", "1",
+            "--replicates", "1", "--trajectories", "2", "--sobol-samples", "2",
+            "--workers", "1", "--out", tmp_path / "s")
+    out = cli(*args)
+    assert out.code == 0, out.err
+    assert "Influential parameters" in out.out
+    for name in ("morris.csv", "sobol.parquet", "sobol.png", "morris.png", "summary.md"):
+        assert (tmp_path / "s" / name).exists(), name
+    record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
+    assert record["package"] == "systems" and "npv_gbp_1y" in record["outputs"]
+    again = cli(*args)
+    assert again.code == 0
+    record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
+    assert all(s["evaluations_run"] == 0 for s in record["stages"].values())
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--sobol-samples", "12"], "--sobol-samples: value '12' is not allowed: give a power of 2"),
+    (["--outputs", "happiness_5y"], "--outputs: unknown outputs ['happiness_5y']"),
+    (["--horizons", "12"], "--horizons: horizons [12] are not allowed"),
+    (["--parameters", "police.nothing"], "police.nothing"),
+    (["--threshold", "2"], "--threshold: value '2' is not allowed"),
+])
+def test_bad_arguments_give_one_error_line(cli, tmp_path, args, message):
+    out = cli("sensitivity", "--out", tmp_path / "s", *args)
+    assert out.code == 2
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], out.err
+
+
+def test_a_bad_space_file_is_one_error_line(cli, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  - {name: police.offending_per_person_month, low: 0.001, "
+                     "high: 0.005}\n")
+    out = cli("sensitivity", "--space", space, "--out", tmp_path / "s")
+    assert out.code == 2 and "declared range" in out.err and out.err.count("\n") == 1
