@@ -1,0 +1,202 @@
+"""Calibration: recovery of known parameters, the fit score, the resumable study, applying a
+calibration to the default scenarios and carrying parameter uncertainty into comparisons."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from model.calibration import (
+    CalibrationError,
+    TargetFigures,
+    TrialJob,
+    calibrate,
+    fit_table,
+)
+from model.calibration_targets import parse_targets, target_items
+from model.parameter_space import parse_parameter_space
+from model.scenario import SCENARIO_DIR, load_scenario
+
+TRUTH = {"police.offending_per_person_month": 0.0058,
+         "police.other_public_safety_per_household_month": 0.014}
+SPACE = parse_parameter_space({"parameters": [
+    {"name": "police.offending_per_person_month", "low": 0.003, "high": 0.008},
+    {"name": "police.other_public_safety_per_household_month", "low": 0.01, "high": 0.03}]})
+KEYS = ("recorded_crime_per_1000", "police_incidents_per_1000")
+
+
+def _target(value: float, relative_sd: float = 0.01) -> dict:
+    return {"description": "simulated", "value": value, "tolerance": {"relative": 0.05},
+            "uncertainty": {"relative_sd": relative_sd}, "source": "simulated with known "
+            "parameters", "verified": "derived"}
+
+
+@pytest.mark.slow
+def test_calibration_recovers_known_parameters(tmp_path):
+    """Targets simulated with known parameters (3 replicates, seeds 1000-1002) are fitted on
+    other seeds (2 replicates a trial, 24 trials, 1:200, one year). Tolerance: each recovered
+    parameter within 15 % of its range of the truth, and the fit much better than the
+    defaults'."""
+    scenario = load_scenario("symptoms")
+    observed = [TargetFigures(scenario, 200, 1, KEYS)(TrialJob(0, r, 1000 + r, TRUTH))
+                for r in range(3)]
+    targets = parse_targets({k: _target(float(np.mean([o[k] for o in observed])))
+                             for k in KEYS})
+    result = calibrate(SPACE, target_items(targets), scenario, out_dir=tmp_path, scale=200,
+                       years=1, replicates=2, trials=24, batch=2, seed=3, workers=1)
+    for entry in SPACE.entries:
+        error = abs(result.best[entry.name] - TRUTH[entry.name])
+        assert error <= 0.15 * (entry.high - entry.low), (entry.name, result.best)
+    assert result.best_score < result.default_score / 10
+    assert len(result.trials) == 24 and result.trials["defaults"].iloc[0]
+    assert list(result.accepted["rank"]) == list(range(1, 11))
+    assert result.accepted["score"].is_monotonic_increasing
+
+
+def test_fit_table_by_hand():
+    items = target_items(parse_targets({
+        "police_incidents_per_1000": _target(300.0, relative_sd=0.1),
+        "incarceration_or_4plus_vs_0": {**_target(20.0), "scale": "log",
+                                        "uncertainty": {"relative_sd": 0.5},
+                                        "tolerance": {"factor": 2}}}))
+    replicates = [{"police_incidents_per_1000": 320.0, "incarceration_or_4plus_vs_0": 10.0},
+                  {"police_incidents_per_1000": 340.0, "incarceration_or_4plus_vs_0": 10.0}]
+    table = fit_table(items, replicates).set_index("target")
+    incidents = table.loc["police_incidents_per_1000"]
+    se = np.std([320, 340], ddof=1) / math.sqrt(2)
+    assert incidents["simulated"] == 330
+    assert incidents["z"] == pytest.approx(30 / math.sqrt(30 ** 2 + se ** 2))
+    assert incidents["score"] == pytest.approx(incidents["z"] ** 2 / 2)
+    assert not incidents["within"]  # allowed: 300 +/- 5 %, 285 to 315
+    odds = table.loc["incarceration_or_4plus_vs_0"]
+    assert odds["z"] == pytest.approx(math.log(0.5) / 0.5)
+    missing = fit_table(items, [{"police_incidents_per_1000": float("nan")}])
+    assert missing["z"].iloc[0] == 10 and not missing["within"].iloc[0]
+
+
+def test_the_study_resumes_and_refuses_other_settings(tmp_path):
+    scenario = load_scenario("symptoms")
+    items = target_items(parse_targets({"police_incidents_per_1000": _target(290.0)}))
+    space = SPACE.subset(["police.offending_per_person_month"])
+    common = {"out_dir": tmp_path, "scale": 2000, "years": 1, "replicates": 1, "seed": 1,
+              "workers": 1}
+    first = calibrate(space, items, scenario, trials=3, **common)
+    more = calibrate(space, items, scenario, trials=5, **common)
+    assert len(first.trials) == 3 and len(more.trials) == 5
+    assert more.trials["trial"].tolist()[:3] == first.trials["trial"].tolist()
+    assert more.seconds > 0
+    with pytest.raises(CalibrationError, match="other settings \\(scale\\).*--force"):
+        calibrate(space, items, scenario, trials=5, **{**common, "scale": 1000})
+    fresh = calibrate(space, items, scenario, trials=2, force=True, **{**common, "scale": 1000})
+    assert len(fresh.trials) == 2
+
+
+def test_apply_writes_a_replaceable_block_into_the_baseline(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(SCENARIO_DIR, scenarios)
+    calibrated = tmp_path / "calibrated.yaml"
+    calibrated.write_text(yaml.safe_dump({
+        "provenance": {"date": "2026-11-26", "targets_hash": "abc"},
+        "parameters": {"adversity.onset_per_month.drug_misuse": 4e-6,
+                       "police.offending_per_person_month": 0.005}}))
+    from model.calibration_sets import (
+        BLOCK_START,
+        CalibrationFileError,
+        apply_to_scenario_file,
+    )
+
+    path = apply_to_scenario_file(calibrated, scenarios / "symptoms.yaml")
+    symptoms = load_scenario(path)
+    assert symptoms.police.offending_per_person_month == 0.005
+    assert symptoms.adversity.onset_per_month["drug_misuse"] == 4e-6
+    assert symptoms.adversity.onset_per_month["domestic_abuse"] == 2.6e-5
+    systems = load_scenario(scenarios / "systems.yaml")  # extends symptoms beside it
+    assert systems.police.offending_per_person_month == 0.005
+    calibrated.write_text(yaml.safe_dump({"parameters": {
+        "police.offending_per_person_month": 0.0047}}))
+    apply_to_scenario_file(calibrated, path)
+    assert path.read_text().count(BLOCK_START) == 1
+    assert load_scenario(path).police.offending_per_person_month == 0.0047
+    assert load_scenario(path).adversity.onset_per_month["drug_misuse"] == 3e-6  # block replaced
+    clash = scenarios / "clash.yaml"
+    clash.write_text("name: clash\npolice:\n  offending_per_person_month: 0.004\n")
+    with pytest.raises(CalibrationFileError, match="already sets \\['police'\\]"):
+        apply_to_scenario_file(calibrated, clash)
+    calibrated.write_text(yaml.safe_dump({"parameters": {"police.nothing": 1}}))
+    with pytest.raises(CalibrationFileError, match="unknown parameter 'nothing'"):
+        apply_to_scenario_file(calibrated, path)
+
+
+def test_comparisons_carry_accepted_parameter_sets(tmp_path):
+    import pandas as pd
+
+    from model.calibration_sets import compare_parameter_sets, load_parameter_sets
+
+    table = tmp_path / "accepted.parquet"
+    pd.DataFrame({"rank": [1, 2], "score": [1.0, 2.0],
+                  "police.offending_per_person_month": [0.004, 0.007]}).to_parquet(table)
+    sets = load_parameter_sets(table)
+    assert sets == [{"police.offending_per_person_month": 0.004},
+                    {"police.offending_per_person_month": 0.007}]
+    comparison = compare_parameter_sets([load_scenario("symptoms"), load_scenario("systems")],
+                                        sets, replicates=3, years=1, scale=2000, seed=2,
+                                        workers=1)
+    used = [r.record["parameters"]["police"]["offending_per_person_month"]
+            for r in comparison.results["systems"]]
+    assert used == [0.004, 0.007, 0.004]
+    assert comparison.results["symptoms"][1].record["seed"] == \
+        comparison.results["systems"][1].record["seed"]
+    assert not comparison.headline().empty
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rank,police.nothing\n1,2\n")
+    from model.calibration_sets import CalibrationFileError
+
+    with pytest.raises(CalibrationFileError, match="column 'police.nothing'"):
+        load_parameter_sets(bad)
+
+
+def test_eat_sim_calibrate_fit_and_apply(cli, tmp_path):
+    calibrated = tmp_path / "calibration" / "calibrated.yaml"
+    out = cli("calibrate", "--parameters", "police.offending_per_person_month", "--scale",
+              "1:2000", "--years", "1", "--replicates", "1", "--trials", "3",
+              "--check-replicates", "2", "--workers", "1", "--out", tmp_path / "fit",
+              "--calibrated", calibrated)
+    assert out.code == 0, out.err
+    assert "targets within: before" in out.out
+    for name in ("fit.csv", "fit.parquet", "fit.png", "fit.pdf", "summary.md", "trials.csv",
+                 "accepted.parquet", "calibrated.yaml", "study.db"):
+        assert (tmp_path / "fit" / name).exists(), name
+    assert (calibrated.parent / "accepted.parquet").exists()
+    document = yaml.safe_load(calibrated.read_text())
+    provenance = document["provenance"]
+    for key in ("date", "code_version", "targets_hash", "scale", "seeds", "trials", "score",
+                "check_score", "targets_within"):
+        assert key in provenance, key
+    assert provenance["trials"] == 3 and provenance["scale"] == "1:2000"
+    assert list(document["parameters"]) == ["police.offending_per_person_month"]
+    fit = __import__("pandas").read_csv(tmp_path / "fit" / "fit.csv")
+    assert {"before_within", "after_within", "observed_sd", "after_simulated_p10"} \
+        <= set(fit.columns)
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(SCENARIO_DIR, scenarios)
+    applied = cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+                  scenarios / "symptoms.yaml")
+    assert applied.code == 0, applied.err
+    value = document["parameters"]["police.offending_per_person_month"]
+    assert load_scenario(scenarios / "symptoms.yaml").police.offending_per_person_month == value
+
+
+def test_bad_targets_file_is_one_error_line(cli, tmp_path):
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("police_incidents_per_1000:\n  description: x\n  value: 290\n"
+                       "  tolerance: {relative: 0.2}\n  source: s\n  verified: yes\n")
+    out = cli("calibrate", "--targets", targets, "--out", tmp_path / "fit")
+    assert out.code == 2
+    assert out.err.count("\n") == 1
+    assert "field 'uncertainty': required but missing" in out.err
+    out = cli("calibrate", "--force-area", "gwnet", "--out", tmp_path / "fit")
+    assert out.code == 2 and "force area 'gwnet' is not allowed" in out.err
