@@ -36,12 +36,15 @@ def timeline_figure(household: dict[str, Any], months: int) -> Figure:
                               for m in members]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.6))
     seen = set()
+    stacked: dict[tuple[int, int], int] = {}  # events of one row and month, stacked upwards
     for event in household["events"]:
         if event["month"] < 0:
             continue
         row = rows.get(event["person"], 0)
         kind = event["event"]
-        ax.scatter(event["month"] / 12, row, color=EVENT_COLOURS.get(kind, "#999999"),
+        k = stacked[(row, event["month"])] = stacked.get((row, event["month"]), -1) + 1
+        offset = -0.22 * k
+        ax.scatter(event["month"] / 12, row + offset, color=EVENT_COLOURS.get(kind, "#999999"),
                    marker=EVENT_MARKERS.get(kind, "o"), s=70, zorder=3,
                    edgecolor="white", linewidth=0.5)
         seen.add(kind)
@@ -76,7 +79,7 @@ def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
     early_help = h.early_help_months_left[nodes] > 0
     colours = np.where(early_help, OKABE_ITO[2], np.where(adversity, OKABE_ITO[1], "#bbbbbb"))
     position = nx.spring_layout(graph, seed=0)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    fig, ax = plt.subplots(figsize=(5.0, 4.6))
     nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#999999", width=0.7)
     sizes = [420 if n == dwelling else 110 for n in nodes]
     nx.draw_networkx_nodes(graph, position, nodelist=list(nodes), node_color=list(colours),
@@ -89,18 +92,45 @@ def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
                markeredgecolor="#000000", markeredgewidth=2, label="this household"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[1],
                label="adversity at home (" + ", ".join(
-                   s.replace("_", " ") for s in ADVERSITY_STATES[:2]) + ", ...)"),
+                   s.replace("_", " ") for s in ADVERSITY_STATES) + ")"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[2],
                label="in early help now"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color="#bbbbbb",
                label="neither"),
     ]
     ax.legend(handles=handles, fontsize=8, frameon=False, loc="upper left",
-              bbox_to_anchor=(0, -0.02), ncols=2)
-    ax.set_title(f"Network neighbourhood: {graph.number_of_nodes()} households within "
+              bbox_to_anchor=(0, -0.02), ncols=1)
+    ax.set_title(f"Network neighbourhood: {graph.number_of_nodes()} households\nwithin "
                  f"{radius} tie{'s' if radius > 1 else ''}, at the end of the run", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-__all__ = ["EVENT_COLOURS", "neighbourhood_figure", "timeline_figure"]
+def targets_figure(checks: list[Any]) -> Figure:
+    """Each target's allowed range and the simulated figure, as shares of the published one.
+
+    Args:
+        checks: :class:`model.validation.TargetCheck` items (target, allowed range, simulated).
+    """
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(checks) + 1.3))
+    for k, c in enumerate(checks):
+        scale = c.target if c.target else 1.0
+        ax.plot([c.allowed_low / scale, c.allowed_high / scale], [k, k], color="#bbbbbb",
+                linewidth=7, solid_capstyle="butt")
+        colour = OKABE_ITO[0] if c.ok else OKABE_ITO[5]
+        ax.scatter(c.simulated / scale, k, color=colour, marker="o" if c.ok else "X", s=60,
+                   zorder=3)
+    ax.axvline(1, color="#555555", linewidth=0.8)
+    ax.set_yticks(range(len(checks)), [c.name.replace("_", " ") for c in checks], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("simulated figure as a share of the published one (grey: allowed range)")
+    ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles = [Line2D([], [], linestyle="", marker="o", color=OKABE_ITO[0], label="within"),
+               Line2D([], [], linestyle="", marker="X", color=OKABE_ITO[5], label="outside")]
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["EVENT_COLOURS", "neighbourhood_figure", "targets_figure", "timeline_figure"]

@@ -47,8 +47,13 @@ def _style(ax: plt.Axes) -> None:
 
 
 def area_series(results: list, metric: str, area: str | None = None) -> np.ndarray:
-    """(replicates, months) values of a metric in Wales (``area`` None or "Wales") or a force
-    area (its label, e.g. "Gwent", or key, e.g. "gwent")."""
+    """(replicates, months) values of a metric in Wales or one force area.
+
+    Args:
+        results: the replicate results of one scenario.
+        metric: the metric name.
+        area: None or "Wales" for Wales; a force area's label ("Gwent") or key ("gwent").
+    """
     if area is None or area == "Wales":
         return wales_series(results, metric)
     from model.reference import force_areas
@@ -58,11 +63,14 @@ def area_series(results: list, metric: str, area: str | None = None) -> np.ndarr
 
 
 def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISON_PANELS,
-                      area: str | None = None) -> Figure:
-    """Paired differences over time (Wales, or one force area): cumulative for flows, level
-    for stocks."""
+                      area: str | None = None, cols: int | None = None) -> Figure:
+    """Paired differences over time (Wales): cumulative for flows, level for stocks.
+
+    ``area`` (a force area's label or key) draws that force area instead of Wales; ``cols``
+    sets the number of panels a row (default 3, or fewer for four panels or less).
+    """
     n = len(metrics)
-    cols = 3 if n > 4 else n
+    cols = cols or (3 if n > 4 else n)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     years = np.arange(1, comparison.years * 12 + 1) / 12
@@ -94,8 +102,10 @@ def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISO
 
 
 def levels_figure(comparison: Comparison, metric: str, area: str | None = None) -> Figure:
-    """Each scenario's level of one metric over time (Wales, or one force area), median and
-    band."""
+    """Each scenario's level of one metric over time (Wales), median and band.
+
+    ``area`` (a force area's label or key) draws that force area instead of Wales.
+    """
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     years = np.arange(1, comparison.years * 12 + 1) / 12
     names = [comparison.baseline, *comparison.scenarios]

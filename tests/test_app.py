@@ -76,7 +76,8 @@ def test_compare_shows_the_paired_differences_of_the_model():
     shown = shown_metrics(at)
     assert list(shown) == [label for _, label, _ in HEADLINE]
     for metric, label, unit in HEADLINE:
-        assert shown[label] == f"{compact(wales.loc[metric, 'difference_median'], True)} {unit}"
+        assert shown[label] == compact(wales.loc[metric, "difference_median"], True)
+        assert any(c.value.startswith(f"{unit}; 10-90 %: [") for c in at.caption)
     deltas = [m.delta for m in at.metric]
     assert deltas[0] == (f"{percent(wales.loc['incidents_total', 'difference_percent'])} of "
                          f"{compact(wales.loc['incidents_total', 'baseline_median'])}")

@@ -152,7 +152,8 @@ def render() -> None:
     scenario = analysis.scenarios[-1]
     area = st.selectbox("Force area", AREAS, key="budget_area",
                         help="Where the numbers below are for (does not run anything again).")
-    st.subheader(f"{scenario} against {analysis.baseline}, {area}, over {analysis.years} years")
+    st.subheader(f"{scenario} against {analysis.baseline}, {area}, over {analysis.years} "
+                 f"year{'s' if analysis.years > 1 else ''}")
     _numbers(analysis, scenario, area)
     spend, who, cumulative, tables = st.tabs(
         ["Spend by agency and year", "Who pays, who saves", "Break-even", "Tables"])

@@ -145,15 +145,18 @@ def _metrics(inputs: RunInputs, comparison: Any, area: str) -> None:
                f"10-90 % band. Flows are summed over the horizon; children with 4+ ACEs and "
                f"looked-after children are counted at its end. Scaled to the real population "
                f"(simulated at 1:{inputs.scale}). Negative: fewer than {comparison.baseline}.")
-    for column, (metric, label, unit) in zip(st.columns(len(HEADLINE)), HEADLINE, strict=True):
+    columns = [*st.columns(3), *st.columns(3)]
+    for column, (metric, label, unit) in zip(columns, HEADLINE, strict=False):
         r = rows.loc[metric]
-        column.metric(label, f"{compact(r['difference_median'], True)} {unit}",
+        still = r["difference_median"] == 0
+        column.metric(label, compact(r["difference_median"], True),
                       delta=f"{percent(r['difference_percent'])} of "
                             f"{compact(r['baseline_median'])}",
-                      delta_color="inverse",
+                      delta_color="off" if still else "inverse",
+                      delta_arrow="off" if still else "auto", border=True,
                       help=f"{comparison.baseline}: {compact(r['baseline_median'])} {unit}. "
                            f"Difference {band_text(r['difference_p10'], r['difference_p90'])}.")
-        column.caption(band_text(r["difference_p10"], r["difference_p90"]))
+        column.caption(f"{unit}; {band_text(r['difference_p10'], r['difference_p90'])}")
 
 
 def _charts(inputs: RunInputs, comparison: Any, area: str) -> None:
@@ -162,7 +165,7 @@ def _charts(inputs: RunInputs, comparison: Any, area: str) -> None:
 
     where = None if area == "Wales" else area
     png = runner.figure_png(("comparison", inputs, area),
-                            lambda: plots.comparison_figure(comparison, area=where))
+                            lambda: plots.comparison_figure(comparison, area=where, cols=2))
     st.image(png, caption=f"Paired differences over time, {area}: median and 10-90 % band "
                           f"(flows cumulative).", width="stretch")
     st.download_button("Download this chart (PNG)", png, file_name="comparison.png",

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import evidence_files, runner, session
+from app.figures import targets_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
 from model.scenario import ScenarioError
@@ -18,7 +19,7 @@ from model.scenario import ScenarioError
 
 def _targets() -> None:
     st.subheader("Targets against the simulated baseline")
-    st.caption("The symptoms baseline run and compared with published Welsh figures "
+    st.caption("The symptoms baseline is run and compared with published Welsh figures "
                "(calibration/targets.yaml, model/validation.py). The targets are stated for 1:1; "
                "coarser scales are noisier. `eat-sim validate` does the same from the command "
                "line.")
@@ -45,8 +46,12 @@ def _targets() -> None:
     met = int(table["within"].sum())
     st.metric("Targets met", f"{met} of {len(table)}",
               help=f"Simulated at 1:{key[0]}, {key[1]} year(s), seed {key[2]}.")
+    st.image(runner.figure_png(("targets", key), lambda: targets_figure(report.checks)),
+             width="stretch")
     st.dataframe(table, hide_index=True, width="stretch", key="targets_table",
-                 column_config={"within": st.column_config.CheckboxColumn("within range")})
+                 column_config={"within": st.column_config.CheckboxColumn("within range"),
+                                "published": st.column_config.NumberColumn(format="%.3g"),
+                                "simulated": st.column_config.NumberColumn(format="%.3g")})
 
 
 def _outputs(kind: str, command: str) -> None:
