@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels_demography as kd
 from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES
 from model.population import ACE_BIT, ace_count
 from model.processes.aces import STATE_ACE
@@ -100,8 +101,8 @@ def simulate_childhoods(model: EarlyActionModel, children: np.ndarray, stream: P
     newborn_order = np.argsort(born_at, kind="stable")
     newborn_bounds = np.searchsorted(born_at[newborn_order], np.arange(CHILDHOOD_MONTHS + 1))
     n_states = len(ADVERSITY_STATES)
-    states = [active[:, k].copy() for k in range(n_states)]  # one column each: fast updates
-    last_active = [np.full(families.size, -1, np.int16) for _ in range(n_states)]
+    states = np.ascontiguousarray(active)
+    last_active = np.full(states.shape, -1, np.int16)
     # cumulative maltreatment relative risk of each family, and its value at each child's birth
     family_rr = (np.asarray(m.deprivation_rr)[h.deprivation[families]]
                  * np.where(h.adult_maltreated[families], m.parent_maltreated_rr, 1.0))
@@ -110,23 +111,19 @@ def simulate_childhoods(model: EarlyActionModel, children: np.ndarray, stream: P
     cumulative = np.zeros(families.size)
     at_birth = np.zeros(children.size)
     at_recent = np.zeros(families.size)
-    onset_columns = [onset[:, k].copy() for k in range(n_states)]
+    onset = np.ascontiguousarray(onset)
     for month in range(CHILDHOOD_MONTHS):
         born = newborn_order[newborn_bounds[month]: newborn_bounds[month + 1]]
         at_birth[born] = cumulative[child_family[born]]
         if month == CHILDHOOD_MONTHS - RECENT_MONTHS:
             at_recent = cumulative.copy()
-        n_active = sum(s.astype(np.int8) for s in states)
-        for k in range(n_states):
-            u = generator.random(families.size, dtype=np.float32)
-            others = n_active - states[k]
-            # hazards are small, so a hazard serves as the month's probability
-            states[k] = np.where(states[k], u >= p_end[k],
-                                 u < onset_columns[k] * co_occurrence[others])
-            last_active[k][states[k]] = month
-        cumulative += family_rr * maltreatment_by_states[sum(s.astype(np.int8) for s in states)]
-    active = np.column_stack(states)
-    last_active = np.column_stack(last_active)
+        # one uniform per family and state (float32: the same numbers as one draw per state);
+        # hazards are small, so a hazard serves as the month's probability
+        u = generator.random(n_states * families.size, dtype=np.float32)
+        kd.replay_adversity_month(month, u.reshape(n_states, families.size), states,
+                                  last_active, onset, p_end, co_occurrence, family_rr,
+                                  maltreatment_by_states, cumulative)
+    active = states
     state_bits = np.array([ACE_BIT[STATE_ACE[s]] for s in ADVERSITY_STATES], np.uint16)
     exposed = last_active[child_family] >= born_at[:, None]
     aces = (exposed * state_bits).sum(axis=1).astype(np.uint16)

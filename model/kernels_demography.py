@@ -301,3 +301,51 @@ def mark_dwellings(dwellings, is_dirty, dirty, n_dirty):
             dirty[n_dirty] = d
             n_dirty += 1
     return n_dirty
+
+
+@nb.njit(**_JIT)
+def liability_bitmasks(common, specific, common_weight, specific_weight, thresholds, out):
+    """Bitmask of the types whose liability passes its threshold, per row of ``specific``.
+
+    Row ``i``'s liability for type ``k`` is ``common_weight * common[i] + specific_weight *
+    specific[i, k]`` (the same float64 operations as the NumPy expression it replaces); bit
+    ``k`` of ``out[i]`` is set when it exceeds ``thresholds[k]``.
+    """
+    n_types = specific.shape[1]
+    for i in range(specific.shape[0]):
+        shared = common_weight * common[i]
+        bits = 0
+        for k in range(n_types):
+            if shared + specific_weight * specific[i, k] > thresholds[k]:
+                bits |= 1 << k
+        out[i] = bits
+
+
+@nb.njit(**_JIT)
+def replay_adversity_month(month, u, states, last_active, onset, p_end, co_occurrence, family_rr,
+                           maltreatment_by_states, cumulative):
+    """One month of the families' adversity states in the replay of childhoods.
+
+    For each family (row of ``states``) and state ``k``: an active state ends when
+    ``u[k, f] >= p_end[k]``; an inactive one starts when ``u[k, f] < onset[f, k] *
+    co_occurrence[others]``, ``others`` the family's other states active at the start of the
+    month. ``last_active`` takes ``month`` where a state is active afterwards, and
+    ``cumulative`` adds ``family_rr`` times ``maltreatment_by_states`` at the number active.
+    """
+    n_states = states.shape[1]
+    for f in range(states.shape[0]):
+        n_active = 0
+        for k in range(n_states):
+            n_active += states[f, k]
+        count = 0
+        for k in range(n_states):
+            state = states[f, k]
+            if state:
+                new = u[k, f] >= p_end[k]
+            else:
+                new = u[k, f] < onset[f, k] * co_occurrence[n_active - state]
+            states[f, k] = new
+            if new:
+                last_active[f, k] = month
+                count += 1
+        cumulative[f] += family_rr[f] * maltreatment_by_states[count]

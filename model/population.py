@@ -338,9 +338,20 @@ def draw_adult_aces(rng: np.random.Generator, deprivation: np.ndarray,
     class_share = np.clip(share * gradient / gradient.mean(), 0, 1)[deprivation]
     n = deprivation.size
     z = rng.standard_normal(n) + shift * (rng.random(n) < class_share)
-    liability = np.sqrt(loading) * z[:, None] + np.sqrt(1 - loading) * rng.standard_normal((n, 9))
-    has = liability > np.asarray(adult_ace_thresholds())[None, :]
-    return (has * (1 << np.arange(9))).sum(axis=1).astype(np.uint16)
+    # liability = sqrt(loading) * z + sqrt(1 - loading) * e, e ~ N(0, 1) per adult and type,
+    # drawn in blocks of adults (the same normals as one (n, 9) draw) and compared in a kernel
+    thresholds = np.asarray(adult_ace_thresholds())
+    aces = np.empty(n, np.uint16)
+    for start in range(0, n, _ACE_BLOCK):
+        stop = min(n, start + _ACE_BLOCK)
+        kd.liability_bitmasks(z[start:stop], rng.standard_normal((stop - start, len(ACE_TYPES))),
+                              float(np.sqrt(loading)), float(np.sqrt(1 - loading)), thresholds,
+                              aces[start:stop])
+    return aces
+
+
+_ACE_BLOCK = 1 << 16
+"""Adults per block of ACE liabilities in :func:`draw_adult_aces`."""
 
 
 # --- building the population -----------------------------------------------------------------
