@@ -13,10 +13,12 @@ median and 10-90 % band.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,10 +79,53 @@ def execute(spec: RunSpec) -> RunResult:
 
     model = EarlyActionModel(spec.scenario, scale=spec.scale, seed=spec.seed, years=spec.years,
                              track_households=0)
+    return _finish(model, spec.replicate)
+
+
+def _finish(model: Any, replicate: int) -> RunResult:
     result = model.run()
     result.people_outcomes = {}  # keep what crosses process boundaries small
-    result.record["replicate"] = spec.replicate
+    result.record["replicate"] = replicate
     return result
+
+
+@dataclass(frozen=True)
+class ReplicateSpec:
+    """One replicate (one seed) of several scenarios: built and warmed up once, then branched.
+
+    Scenarios that differ only in their interventions share the population, network and
+    warm-up (:mod:`model.branching`); the others are built from the start. The results equal
+    those of one :class:`RunSpec` per scenario, bit for bit.
+    """
+
+    scenarios: tuple[Scenario, ...]
+    scale: int
+    seed: int
+    years: int
+    replicate: int = 0
+
+
+def execute_replicate(spec: ReplicateSpec) -> list[RunResult]:
+    """Run every scenario of one replicate, sharing the build where they can; spec order."""
+    from model.branching import branch, can_branch
+    from model.simulation import EarlyActionModel
+
+    def build(scenario: Scenario) -> EarlyActionModel:
+        return EarlyActionModel(scenario, scale=spec.scale, seed=spec.seed, years=spec.years,
+                                track_households=0)
+
+    base = build(spec.scenarios[0])
+    results: list[RunResult] = [None] * len(spec.scenarios)  # type: ignore[list-item]
+    for k, scenario in enumerate(spec.scenarios[1:], start=1):
+        model = branch(base, scenario) if can_branch(base, scenario) else build(scenario)
+        results[k] = _finish(model, spec.replicate)
+    results[0] = _finish(base, spec.replicate)
+    return results
+
+
+BRANCH_MIN_SCALE = 4
+"""Smallest scale at which a comparison shares builds between scenarios: a branch holds two
+models in memory at once (about 2 GB each at 1:1)."""
 
 
 def local_executor(workers: int | None = None) -> Executor:
@@ -107,13 +152,35 @@ def run_specs(specs: Sequence[RunSpec], executor: Executor | None = None,
     Raises:
         Exception: the first error a run raised (a worker that died is retried first).
     """
-    results: list[RunResult | None] = [None] * len(specs)
-    if executor is None and scheduler is None and (workers == 1 or len(specs) <= 1):
-        for k, spec in enumerate(specs):
-            results[k] = execute(spec)
+    return _run_jobs(execute, list(specs), [1] * len(specs), executor, workers, progress,
+                     scheduler)
+
+
+def run_replicates(specs: Sequence[ReplicateSpec], executor: Executor | None = None,
+                   workers: int | None = None,
+                   progress: Callable[[int, int], None] | None = None, *,
+                   scheduler: str | None = None) -> list[list[RunResult]]:
+    """Like :func:`run_specs` for :class:`ReplicateSpec`: one list of results per spec.
+
+    ``progress(done, total)`` counts runs (scenarios x replicates), as :func:`run_specs` does.
+    """
+    return _run_jobs(execute_replicate, list(specs), [len(s.scenarios) for s in specs],
+                     executor, workers, progress, scheduler)
+
+
+def _run_jobs(fn: Callable[[Any], Any], jobs: list[Any], runs_per_job: list[int],
+              executor: Executor | None, workers: int | None,
+              progress: Callable[[int, int], None] | None, scheduler: str | None) -> list[Any]:
+    results: list[Any] = [None] * len(jobs)
+    total = sum(runs_per_job)
+    if executor is None and scheduler is None and (workers == 1 or len(jobs) <= 1):
+        done = 0
+        for k, job in enumerate(jobs):
+            results[k] = fn(job)
+            done += runs_per_job[k]
             if progress:
-                progress(k + 1, len(specs))
-        return results  # type: ignore[return-value]
+                progress(done, total)
+        return results
     done = 0
 
     def collect(k: int, outcome: Outcome) -> None:
@@ -121,13 +188,13 @@ def run_specs(specs: Sequence[RunSpec], executor: Executor | None = None,
         if not outcome.ok:
             raise outcome.exception or RuntimeError(f"run {k} failed: {outcome.error}")
         results[k] = outcome.value
-        done += 1
+        done += runs_per_job[k]
         if progress:
-            progress(done, len(specs))
+            progress(done, total)
 
-    run_jobs(execute, specs, on_outcome=collect, executor=executor, scheduler=scheduler,
+    run_jobs(fn, jobs, on_outcome=collect, executor=executor, scheduler=scheduler,
              workers=workers)
-    return results  # type: ignore[return-value]
+    return results
 
 
 @dataclass
@@ -297,12 +364,21 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             lever = package.only_intervention(k, name=f"lever:{spec.name}")
             variants.append(lever)
             lever_names.append(lever.name)
-    specs = [RunSpec(s, scale, seeds[r], years, r) for s in variants for r in range(replicates)]
-    results = run_specs(specs, executor=executor, workers=workers, progress=progress,
-                        scheduler=scheduler)
-    by_name: dict[str, list[RunResult]] = {}
-    for spec, result in zip(specs, results, strict=True):
-        by_name.setdefault(spec.scenario.name, []).append(result)
+    by_name: dict[str, list[RunResult]] = {s.name: [] for s in variants}
+    if _share_builds(scale, replicates, len(variants), executor, workers, scheduler):
+        groups = [ReplicateSpec(tuple(variants), scale, seeds[r], years, r)
+                  for r in range(replicates)]
+        for replicate in run_replicates(groups, executor=executor, workers=workers,
+                                        progress=progress, scheduler=scheduler):
+            for scenario, result in zip(variants, replicate, strict=True):
+                by_name[scenario.name].append(result)
+    else:
+        specs = [RunSpec(s, scale, seeds[r], years, r)
+                 for s in variants for r in range(replicates)]
+        results = run_specs(specs, executor=executor, workers=workers, progress=progress,
+                            scheduler=scheduler)
+        for spec, result in zip(specs, results, strict=True):
+            by_name[spec.scenario.name].append(result)
     return Comparison(
         baseline=names[0],
         results={n: by_name[n] for n in names},
@@ -311,10 +387,25 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
     )
 
 
+def _share_builds(scale: int, replicates: int, n_scenarios: int, executor: Executor | None,
+                  workers: int | None, scheduler: str | None) -> bool:
+    """Whether to run a comparison's replicates as groups that share one build per seed.
+
+    Sharing saves a build and warm-up per extra scenario, but a group is one task: with fewer
+    replicates than workers it would leave workers idle.
+    """
+    if n_scenarios < 2 or scale < BRANCH_MIN_SCALE:
+        return False
+    if executor is not None or scheduler is not None:
+        return True
+    return replicates >= (workers or os.cpu_count() or 1)
+
+
 def wales_series(results: list[RunResult], metric: str) -> np.ndarray:
     """(replicates, months) Wales totals of a metric."""
     return np.stack([r.wales(metric) for r in results])
 
 
-__all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "RunSpec", "compare", "execute",
-           "local_executor", "make_executor", "replicate_seeds", "run_specs", "wales_series"]
+__all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "ReplicateSpec", "RunSpec", "compare",
+           "execute", "execute_replicate", "local_executor", "make_executor", "replicate_seeds",
+           "run_replicates", "run_specs", "wales_series"]
