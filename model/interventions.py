@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model import kernels_people
 from model.intervention_specs import (
     AceInformedPolicing,
     CommunityResilience,
@@ -481,7 +482,7 @@ class EarlyHelpEffects:
         supported = self.supported()
         if not supported.any():
             return _NO_IDS
-        return np.flatnonzero(supported.take(self.model.people.household[:n]))
+        return kernels_people.members_of(supported, self.model.people.household, n)
 
     def onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
         """Adversity onset relative risk."""

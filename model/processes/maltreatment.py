@@ -75,12 +75,14 @@ class Maltreatment(Process):
                      np.float64), children, p.household, household_rr(h, params),
             p.protection_plan_months_left, float(params.protection_plan_rr), mod_ids,
             mod_values)
-        bits_all = np.zeros(p.count, dtype=np.uint16)
         for k, happened in enumerate(crossed):
             self.clocks[k].finish(happened)
-            bits_all[happened] |= np.uint16(1 << k)
-        maltreated = np.flatnonzero(bits_all)
+        # the children maltreated (ascending) and the types of each, from the few ids crossed
+        maltreated = np.unique(np.concatenate(crossed))
+        bits = np.zeros(maltreated.size, dtype=np.uint16)
+        for k, happened in enumerate(crossed):
+            bits[np.searchsorted(maltreated, happened)] |= np.uint16(1 << k)
         p.last_maltreated_month[maltreated] = model.month
         model.recorder.count("children_maltreated", p.household[maltreated])
         model.month_events.maltreated = maltreated
-        model.month_events.maltreatment_bits = bits_all[maltreated]
+        model.month_events.maltreatment_bits = bits
