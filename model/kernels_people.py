@@ -18,3 +18,60 @@ def members_of(marked_dwellings, household, n):
             out[k] = i
             k += 1
     return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, indices,
+                            counts):
+    """Bring per-dwelling neighbour counts up to date after some dwellings changed.
+
+    ``counts[j, d]`` is the number of occupied neighbours of ``d`` in state ``j`` and
+    ``counts[k, d]`` its occupied neighbours (``k`` states). For each dwelling whose states or
+    occupancy differ from ``old_*``, its neighbours' counts move by the difference; the old
+    arrays are then updated in place.
+
+    Args:
+        states: (dwellings, k) uint8, the states now (a bool matrix viewed as bytes).
+        occupied: uint8 per dwelling, occupancy now.
+        old_states: the states the counts were made with; updated in place.
+        old_occupied: the occupancy the counts were made with; updated in place.
+        indptr: CSR row pointers of the symmetric adjacency.
+        indices: CSR column indices of the symmetric adjacency.
+        counts: (k + 1, dwellings) int32, updated in place.
+    """
+    n, k = states.shape
+    delta = np.empty(k + 1, np.int32)
+    for d in range(n):
+        same = occupied[d] == old_occupied[d]
+        for j in range(k):
+            if states[d, j] != old_states[d, j]:
+                same = False
+        if same:
+            continue
+        occ_new = np.int32(occupied[d] != 0)
+        occ_old = np.int32(old_occupied[d] != 0)
+        for j in range(k):
+            delta[j] = (np.int32(states[d, j] != 0) * occ_new
+                        - np.int32(old_states[d, j] != 0) * occ_old)
+            old_states[d, j] = states[d, j]
+        delta[k] = occ_new - occ_old
+        old_occupied[d] = occupied[d]
+        for e in range(indptr[d], indptr[d + 1]):
+            nb_ = indices[e]
+            for j in range(k + 1):
+                counts[j, nb_] += delta[j]
+
+
+@nb.njit(**_JIT)
+def shares_from_counts(counts):
+    """(k, dwellings) float32 shares: ``counts[j] / counts[k]`` (0 with no occupied neighbour)."""
+    k = counts.shape[0] - 1
+    n = counts.shape[1]
+    out = np.zeros((k, n), np.float32)
+    for d in range(n):
+        occ = counts[k, d]
+        if occ > 0:
+            o = np.float32(occ)
+            for j in range(k):
+                out[j, d] = np.float32(counts[j, d]) / o
+    return out

@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from model import kernels_people
 from model.parameters import NetworkParams
 from model.population import Households
 
@@ -86,16 +87,8 @@ class HouseholdNetwork:
                 and self._symmetric_01()):
             shares = self.neighbour_shares(states, occupied)
             return [np.ascontiguousarray(shares[:, j]) for j in range(states.shape[1])]
-        counts = self._counts(states, occupied)
-        occupied_neighbours = counts[-1].astype(np.float32)
-        any_occupied = counts[-1] > 0
-        columns = []
-        for j in range(states.shape[1]):
-            share = np.zeros(occupied.size, np.float32)
-            np.divide(counts[j].astype(np.float32), occupied_neighbours, out=share,
-                      where=any_occupied)
-            columns.append(share)
-        return columns
+        shares = kernels_people.shares_from_counts(self._counts(states, occupied))
+        return list(shares)
 
     def _symmetric_01(self) -> bool:
         """Whether the adjacency is a symmetric 0/1 matrix (checked once)."""
@@ -109,36 +102,20 @@ class HouseholdNetwork:
 
     def _counts(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
         """(k + 1, dwellings) int32: occupied neighbours in each state, and occupied neighbours."""
-        k = states.shape[1]
         cache = self._count_cache
         if cache is None or cache["states"].shape != states.shape:
             weighted = np.column_stack([states & occupied[:, None], occupied]).astype(np.float32)
             counts = np.ascontiguousarray((self.adjacency @ weighted).astype(np.int32).T)
-        else:
-            counts = cache["counts"]
-            old_states, old_occupied = cache["states"], cache["occupied"]
-            changed = occupied != old_occupied
-            if k == 4 and states.flags.c_contiguous:
-                changed |= states.view(np.uint32).ravel() != old_states.view(np.uint32).ravel()
-            else:
-                changed |= (states != old_states).any(axis=1)
-            rows = np.flatnonzero(changed)
-            if rows.size:
-                def weights(st: np.ndarray, occ: np.ndarray) -> np.ndarray:
-                    return np.column_stack([st[rows] & occ[rows, None], occ[rows]]).astype(
-                        np.int32)
-
-                delta = weights(states, occupied) - weights(old_states, old_occupied)
-                a = self.adjacency
-                lengths = self.degree[rows]
-                owner = np.repeat(np.arange(rows.size), lengths)
-                offset = np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-                neighbours = a.indices[np.repeat(a.indptr[rows], lengths) + offset]
-                for j in range(k + 1):
-                    np.add.at(counts[j], neighbours, delta[owner, j])
-        self._count_cache = {"counts": counts, "states": states.copy(),
-                             "occupied": occupied.copy()}
-        return counts
+            self._count_cache = {"counts": counts,
+                                 "states": np.ascontiguousarray(states).view(np.uint8).copy(),
+                                 "occupied": occupied.view(np.uint8).copy()}
+            return counts
+        # only the dwellings that changed since last time move their neighbours' counts
+        a = self.adjacency
+        kernels_people.update_neighbour_counts(
+            np.ascontiguousarray(states).view(np.uint8), occupied.view(np.uint8),
+            cache["states"], cache["occupied"], a.indptr, a.indices, cache["counts"])
+        return cache["counts"]
 
     def neighbours(self, dwelling: int) -> np.ndarray:
         """Dwelling ids tied to ``dwelling``."""
