@@ -41,11 +41,13 @@ def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, 
     """
     n, k = states.shape
     delta = np.empty(k + 1, np.int32)
+    flat = states.reshape(-1)
+    old_flat = old_states.reshape(-1)
     for d in range(n):
         same = occupied[d] == old_occupied[d]
+        base = d * k
         for j in range(k):
-            if states[d, j] != old_states[d, j]:
-                same = False
+            same = same and flat[base + j] == old_flat[base + j]
         if same:
             continue
         occ_new = np.int32(occupied[d] != 0)
