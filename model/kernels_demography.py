@@ -171,16 +171,17 @@ def move_children(mother, alive, age, looked_after, household, moved, origin, ta
 
 @nb.njit(**_JIT)
 def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents, aces, old_n,
-                           snap_household, snap_flags, snap_aces, cell, cell_of_dwelling,
-                           is_dirty, dirty, n_dirty):
+                           snap_household, snap_flags, snap_aces, cell, cell_index,
+                           cell_of_dwelling, is_dirty, dirty, n_dirty):
     """Mark the dwellings whose members changed since the snapshot; bring the snapshot up to date.
 
     A person changed when their dwelling, summary flags or ACEs differ from the snapshot
     (people ``0 .. old_n - 1``); both their old and new dwellings are marked. A person added
     since (``old_n`` on) marks their dwelling unless their flags are all clear. Movers and new
-    people get their dwelling's cell. The snapshot arrays (capacity at least ``n``) take the
-    current values. Marks go to ``is_dirty`` (per dwelling) and are listed in ``dirty`` after
-    the ``n_dirty`` already there; returns the new number listed.
+    people get their dwelling's cell (in ``cell`` and ``cell_index``). The snapshot arrays
+    (capacity at least ``n``) take the current values. Marks go to ``is_dirty`` (per dwelling)
+    and are listed in ``dirty`` after the ``n_dirty`` already there; returns the new number
+    listed.
     """
     n = household.size
     size = cell_of_dwelling.size
@@ -204,13 +205,17 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
                 dirty[n_dirty] = hh
                 n_dirty += 1
             if hh != old:
-                cell[i] = cell_of_dwelling[hh if hh >= 0 else hh + size]
+                c = cell_of_dwelling[hh if hh >= 0 else hh + size]
+                cell[i] = c
+                cell_index[i] = c
         else:
             if f != 0 and hh >= 0 and not is_dirty[hh]:
                 is_dirty[hh] = True
                 dirty[n_dirty] = hh
                 n_dirty += 1
-            cell[i] = cell_of_dwelling[hh if hh >= 0 else hh + size]
+            c = cell_of_dwelling[hh if hh >= 0 else hh + size]
+            cell[i] = c
+            cell_index[i] = c
         snap_household[i] = hh
         snap_flags[i] = f
         snap_aces[i] = ace

@@ -155,6 +155,8 @@ class SummarySnapshot:
     aces: np.ndarray
     cells: np.ndarray
     """Each person's dwelling cell (int8), see :attr:`cell`."""
+    cell_indices: np.ndarray
+    """The same cells as intp, for indexing tables (see :attr:`PersonView.cell`)."""
     cell_of_dwelling: np.ndarray
     """Each dwelling's cell, ``force_area * 5 + deprivation`` (int8)."""
     is_dirty: np.ndarray
@@ -168,14 +170,14 @@ class SummarySnapshot:
         size = households.size
         return cls(n=0, household=np.full(capacity, -1, np.int32),
                    flags=np.zeros(capacity, np.uint8), aces=np.zeros(capacity, np.uint16),
-                   cells=np.zeros(capacity, np.int8),
+                   cells=np.zeros(capacity, np.int8), cell_indices=np.zeros(capacity, np.intp),
                    cell_of_dwelling=(households.force_area.astype(np.int8) * np.int8(N_QUINTILES)
                                      + households.deprivation.astype(np.int8)),
                    is_dirty=np.zeros(size, bool), dirty=np.empty(size, np.int64))
 
     def grow(self, capacity: int) -> None:
         """Room for ``capacity`` people (the covered entries are kept)."""
-        for name in ("household", "flags", "aces", "cells"):
+        for name in ("household", "flags", "aces", "cells", "cell_indices"):
             old = getattr(self, name)
             if old.size < capacity:
                 new = np.zeros(capacity, old.dtype)
@@ -186,6 +188,13 @@ class SummarySnapshot:
     def cell(self) -> np.ndarray:
         """Cell (``force_area * 5 + deprivation``) of each covered person's dwelling (int8)."""
         return self.cells[: self.n]
+
+    @property
+    def cell_index(self) -> np.ndarray:
+        """:attr:`cell` as intp, read-only (a view of the snapshot, updated at each refresh)."""
+        view = self.cell_indices[: self.n]
+        view.flags.writeable = False
+        return view
 
 
 @dataclass
@@ -248,12 +257,13 @@ class PersonView:
         """Cell (``force_area * 5 + deprivation``) of each person's dwelling (intp).
 
         Taken from the last household refresh when it covers every person (people do not move
-        between the demography step's refresh and the end of the month); otherwise gathered.
+        between the demography step's refresh and the end of the month): then a read-only view
+        that the next refresh updates, so use it within the step. Otherwise gathered.
         """
         def make() -> np.ndarray:
             snapshot = self._pop.summary_snapshot
             if snapshot is not None and snapshot.n == self.count:
-                return snapshot.cell.astype(np.intp)
+                return snapshot.cell_index
             h = self._pop.households
             return (h.force_area.astype(np.intp) * N_QUINTILES + h.deprivation).take(
                 self._pop.people.household[: self.count])
@@ -574,8 +584,8 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
     n_dirty = kd.mark_changed_dwellings(
         p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
         p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household, snapshot.flags,
-        snapshot.aces, snapshot.cells, snapshot.cell_of_dwelling, snapshot.is_dirty,
-        snapshot.dirty, 0)
+        snapshot.aces, snapshot.cells, snapshot.cell_indices, snapshot.cell_of_dwelling,
+        snapshot.is_dirty, snapshot.dirty, 0)
     for dwellings in pop.moved_into:
         n_dirty = kd.mark_dwellings(dwellings, snapshot.is_dirty, snapshot.dirty, n_dirty)
     if full:
@@ -626,7 +636,7 @@ def _check_summaries(pop: Population) -> None:
             raise AssertionError(f"household summary {name} differs from a full recount")
     snapshot = pop.summary_snapshot
     if not np.array_equal(snapshot.cell, snapshot.cell_of_dwelling.take(
-            p.household[: p.count])):
+            p.household[: p.count])) or not np.array_equal(snapshot.cell, snapshot.cell_index):
         raise AssertionError("people's dwelling cells differ from their dwellings'")
     occupied = (expected["n_adults"] + expected["n_children"]) > 0
     if not np.array_equal(h.occupied, occupied) or h.adversity[~occupied].any() or (
