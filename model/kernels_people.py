@@ -77,3 +77,28 @@ def shares_from_counts(counts):
             for j in range(k):
                 out[j, d] = np.float32(counts[j, d]) / o
     return out
+
+
+@nb.njit(**_JIT)
+def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max_adult_aces,
+                            parent_ace_cap, parent_powers, packed_states, co_occurrence_table):
+    """Per dwelling: at risk of onsets, the base relative risk and the co-occurrence factor.
+
+    The same values as ``occupied & (n_adults > 0)``,
+    :func:`model.processes.adversity.base_onset_rr` and the co-occurrence power of the number
+    of active states (``packed_states``: each dwelling's four state bytes as one uint32).
+    """
+    n = occupied.size
+    at_risk = np.empty(n, np.bool_)
+    rr = np.empty(n, np.float64)
+    co = np.empty(n, np.float64)
+    for i in range(n):
+        at_risk[i] = occupied[i] and n_adults[i] > 0
+        parents = min(max_adult_aces[i], parent_ace_cap)
+        rr[i] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
+        x = np.uint64(packed_states[i])
+        # the four state bytes' sum: the top byte of the 32-bit product (Numba widens uint32
+        # products to 64 bits, so mask back to 32)
+        active = ((x * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
+        co[i] = co_occurrence_table[active]
+    return at_risk, rr, co

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import kernels
+from model import kernels, kernels_people
 from model.parameters import ADVERSITY_STATES, AdversityParams
 from model.population import Households
 from model.processes import Process
@@ -34,9 +34,15 @@ def base_onset_rr(households: Households, p: AdversityParams) -> np.ndarray:
     """Deprivation and intergenerational (parents' ACEs) multipliers per dwelling."""
     deprivation_rr = np.asarray(p.deprivation_rr)[households.deprivation]
     parent_aces = np.minimum(households.max_adult_aces, PARENT_ACE_CAP)
-    # a table of the powers: the same values as the power per dwelling, without 1e6 pow calls
-    powers = p.parent_ace_rr_per_ace ** np.arange(PARENT_ACE_CAP + 1, dtype=parent_aces.dtype)
-    return deprivation_rr * powers[np.maximum(parent_aces, 0)]
+    return deprivation_rr * _parent_powers(p, parent_aces.dtype)[np.maximum(parent_aces, 0)]
+
+
+def _parent_powers(p: AdversityParams, dtype: np.dtype) -> np.ndarray:
+    """The intergenerational factor by parents' ACEs (capped at :data:`PARENT_ACE_CAP`).
+
+    A table of the powers: the same values as the power per dwelling, without a pow call each.
+    """
+    return p.parent_ace_rr_per_ace ** np.arange(PARENT_ACE_CAP + 1, dtype=dtype)
 
 
 def stationary_share(onset: np.ndarray, mean_duration_months: float) -> np.ndarray:
@@ -88,12 +94,19 @@ class HouseholdAdversity(Process):
         them; spells (a few per cent of dwellings) use their ids.
         """
         h, p = model.households, model.scenario.adversity
-        at_risk = h.occupied & (h.n_adults > 0)
         shares = model.network.neighbour_share_columns(h.adversity, h.occupied)
-        n_active = active_state_count(h.adversity)
-        co_occurrence = (p.co_occurrence_rr ** np.arange(
-            len(ADVERSITY_STATES) + 1, dtype=np.int64))[n_active]
-        rr = base_onset_rr(h, p)
+        if h.adversity.shape[1] == 4 and h.adversity.flags.c_contiguous:
+            # at risk, base_onset_rr and the co-occurrence factor in one pass (same values)
+            at_risk, rr, co_occurrence = kernels_people.adversity_onset_factors(
+                h.occupied, h.n_adults, h.deprivation, np.asarray(p.deprivation_rr),
+                h.max_adult_aces, PARENT_ACE_CAP, _parent_powers(p, h.max_adult_aces.dtype),
+                h.adversity.view(np.uint32).ravel(), p.co_occurrence_rr ** np.arange(
+                    len(ADVERSITY_STATES) + 1, dtype=np.int64))
+        else:
+            at_risk = h.occupied & (h.n_adults > 0)
+            co_occurrence = (p.co_occurrence_rr ** np.arange(
+                len(ADVERSITY_STATES) + 1, dtype=np.int64))[active_state_count(h.adversity)]
+            rr = base_onset_rr(h, p)
         supported = h.early_help_months_left > 0
         ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
         peer = np.float32(p.peer_effect)  # as NumPy combines it with the float32 shares
