@@ -10,6 +10,10 @@ every recorded metric, the ACEs at 18 of the cohort, and every person and househ
 the end. Run ``dump`` with the code before a change (for example from a ``git worktree`` of
 the previous commit, with ``PYTHONPATH`` pointing there) and with the code after it, loading
 the scenarios from the same folder (``--scenarios``), then ``compare``.
+
+The kernels are compiled without bounds checks; after editing one, also dump once with
+``NUMBA_BOUNDSCHECK=1 NUMBA_CACHE_DIR=/tmp/numba-checked`` so that an index out of range raises
+instead of corrupting memory (tests/test_kernel_bounds.py does this for a short run).
 """
 
 from __future__ import annotations
