@@ -11,6 +11,8 @@ are bit-identical to the NumPy code they replace.
 
 from __future__ import annotations
 
+import sys
+
 import numba as nb
 import numpy as np
 
@@ -106,11 +108,61 @@ def living_in(people, homes, dwellings, n_dwellings):
     return out[:k]
 
 
+# --- whole-population passes ------------------------------------------------------------------
+#
+# Branches on a person's age or flags mispredict (children and adults alternate along the
+# person slots) and a tally ``counts[cell, flag] += 1`` per person waits on the previous
+# increment of the same counter (people of one cell are mostly adjacent). So each pass first
+# packs a unit's flags into a small code, in a loop without branches that the compiler
+# vectorises, then tallies the codes per group in eight interleaved tables.
+
+_LANES = 8
+
+
+@nb.njit(**_JIT)
+def _tally_codes(group, codes, n_groups, n_codes):
+    """How many units of each group have each code (``counts[g, code]``)."""
+    lanes = np.zeros((_LANES, n_groups * n_codes), np.int64)
+    n = codes.size
+    whole = n - n % _LANES
+    for i in range(0, whole, _LANES):
+        for lane in range(_LANES):
+            lanes[lane, group[i + lane] * n_codes + codes[i + lane]] += 1
+    for i in range(whole, n):
+        lanes[0, group[i] * n_codes + codes[i]] += 1
+    return lanes.sum(axis=0).reshape(n_groups, n_codes)
+
+
+@nb.njit(**_JIT)
+def _bit_totals(by_code, n_bits):
+    """Per group, how many units have each bit of their code set (``out[g, bit]``)."""
+    n_groups, n_codes = by_code.shape
+    out = np.zeros((n_groups, n_bits), np.int64)
+    for g in range(n_groups):
+        for code in range(n_codes):
+            units = by_code[g, code]
+            if units == 0:
+                continue
+            for bit in range(n_bits):
+                if (code >> bit) & 1:
+                    out[g, bit] += units
+    return out
+
+
+@nb.njit(**_JIT)
+def _popcount16(x):
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count
+
+
 @nb.njit(**_JIT)
 def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_months,
                        youth_justice_months, cell, month, recent_months, child_months,
-                       youth_months, no_month, n_force_areas, cells_per_force):
-    """The people part of the agency step's start, in one pass.
+                       youth_months, no_month, force_of_cell, n_force_areas):
+    """The people part of the agency step's start.
 
     Counts down the protection plan and youth justice months (every positive entry, in place)
     and collects what the step needs next.
@@ -128,8 +180,8 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         child_months: age (months) from which a person is an adult.
         youth_months: age (months) from which a child is a youth (10-17).
         no_month: the "never" month.
+        force_of_cell: the force area of each cell.
         n_force_areas: number of force areas.
-        cells_per_force: cells per force area.
 
     Returns:
         ``(in_care, maltreated, by_force)``: the living looked-after (ascending); the living
@@ -138,74 +190,63 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         (after the count-down).
     """
     n = alive.size
+    earliest = month - recent_months  # "month - last <= recent" for whole months
+    codes = np.empty(n, np.uint8)
+    for i in range(n):
+        months = plan_months[i]
+        plan_months[i] = months - (months > 0)
+        months = youth_justice_months[i]
+        months = months - (months > 0)
+        youth_justice_months[i] = months
+        living = alive[i]
+        age = age_months[i]
+        child = living & (age < child_months)
+        last = np.int64(last_maltreated[i])
+        codes[i] = (np.uint8(child)
+                    | (np.uint8(child & (age >= youth_months)) << 1)
+                    | (np.uint8(living & (months > 0)) << 2)
+                    | (np.uint8(living & looked_after[i]) << 3)
+                    | (np.uint8(child & (last != no_month) & (last >= earliest)) << 4))
+    group = np.empty(n, np.int64)
     in_care = np.empty(n, np.int64)
     maltreated = np.empty(n, np.int64)
-    by_force = np.zeros((n_force_areas, 3), np.int64)
     n_care = 0
     n_maltreated = 0
     for i in range(n):
-        months = plan_months[i]
-        if months > 0:
-            plan_months[i] = months - 1
-        months = youth_justice_months[i]
-        if months > 0:
-            months -= 1
-            youth_justice_months[i] = months
-        if not alive[i]:
-            continue
-        f = cell[i] // cells_per_force
-        age = age_months[i]
-        child = age < child_months
-        by_force[f, 0] += child
-        by_force[f, 1] += child & (age >= youth_months)
-        by_force[f, 2] += months > 0
-        if looked_after[i]:
-            in_care[n_care] = i
-            n_care += 1
-        last = np.int64(last_maltreated[i])
-        if child & (last != no_month) & (month - last <= recent_months):
-            maltreated[n_maltreated] = i
-            n_maltreated += 1
+        group[i] = force_of_cell[cell[i]]
+        in_care[n_care] = i
+        n_care += (codes[i] >> 3) & 1
+        maltreated[n_maltreated] = i
+        n_maltreated += (codes[i] >> 4) & 1
+    by_force = _bit_totals(_tally_codes(group, codes & np.uint8(7), n_force_areas, 8), 3)
     return in_care[:n_care], maltreated[:n_maltreated], by_force
 
 
 @nb.njit(**_JIT)
-def dwelling_month_start(early_help_months, force_area, occupied, cell_of_dwelling,
-                         n_force_areas, n_cells):
-    """The dwelling part of the agency step's start, in one pass.
+def dwelling_month_start(early_help_months, occupied, cell_of_dwelling, n_cells):
+    """The dwelling part of the agency step's start.
 
     Counts down the early help months (every positive entry, in place).
 
     Returns:
-        ``(open_early_help, occupied_by_cell)``: per force area the dwellings with early help
-        months left (after the count-down); per cell the occupied dwellings.
+        int64 array ``(n_cells, 2)``: per cell, the dwellings with early help months left
+        (after the count-down) and the occupied dwellings.
     """
-    open_early_help = np.zeros(n_force_areas, np.int64)
-    occupied_by_cell = np.zeros(n_cells, np.int64)
-    for d in range(early_help_months.size):
+    n = early_help_months.size
+    codes = np.empty(n, np.uint8)
+    for d in range(n):
         months = early_help_months[d]
-        if months > 0:
-            months -= 1
-            early_help_months[d] = months
-        open_early_help[force_area[d]] += months > 0
-        occupied_by_cell[cell_of_dwelling[d]] += occupied[d]
-    return open_early_help, occupied_by_cell
-
-
-@nb.njit(**_JIT)
-def _popcount16(x):
-    count = 0
-    while x:
-        x &= x - 1
-        count += 1
-    return count
+        months = months - (months > 0)
+        early_help_months[d] = months
+        codes[d] = np.uint8(months > 0) | (np.uint8(occupied[d]) << 1)
+    return _bit_totals(_tally_codes(cell_of_dwelling, codes, n_cells, 4), 2)
 
 
 @nb.njit(**_JIT)
 def person_month_end(alive, age_months, aces, looked_after, plan_months, in_custody,
                      youth_justice_months, trusted_adult, cell, household, cell_of_dwelling,
                      low_wellbeing_chance, n_cells):
-    """End-of-month person stocks per cell and the young adults' low well-being, one pass.
+    """End-of-month person stocks per cell and the young adults' low well-being.
 
     Args:
         alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
@@ -229,53 +270,90 @@ def person_month_end(alive, age_months, aces, looked_after, plan_months, in_cust
         number of living 18-25s of the dwellings of cell ``c`` and the sum of their chances of
         low well-being, added in person order (as a weighted :func:`numpy.bincount`).
     """
-    stocks = np.zeros((n_cells, 8), np.int64)
-    young = np.zeros((n_cells, 2), np.float64)
-    for i in range(alive.size):
-        if not alive[i]:
-            continue
-        c = cell[i]
+    n = alive.size
+    codes = np.empty(n, np.uint8)
+    for i in range(n):
+        living = alive[i]
+        child = living & (age_months[i] < 216)
+        count = _popcount16(np.int64(aces[i]))
+        codes[i] = (np.uint8(living) | (np.uint8(child) << 1)
+                    | (np.uint8(child & (count >= 1)) << 2)
+                    | (np.uint8(child & (count >= 4)) << 3)
+                    | (np.uint8(living & looked_after[i]) << 4)
+                    | (np.uint8(living & (plan_months[i] > 0)) << 5)
+                    | (np.uint8(living & in_custody[i]) << 6)
+                    | (np.uint8(living & (youth_justice_months[i] > 0)) << 7))
+    stocks = _bit_totals(_tally_codes(cell, codes, n_cells, 256), 8)
+    young_adults = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
         age = age_months[i]
-        stocks[c, 0] += 1
-        if age < 216:
-            stocks[c, 1] += 1
-            count = _popcount16(np.int64(aces[i]))
-            if count >= 1:
-                stocks[c, 2] += 1
-            if count >= 4:
-                stocks[c, 3] += 1
-        elif age < 26 * 12:
-            d = cell_of_dwelling[household[i]]
-            young[d, 0] += 1.0
-            young[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),
-                                                _popcount16(np.int64(aces[i]))]
-        if looked_after[i]:
-            stocks[c, 4] += 1
-        if plan_months[i] > 0:
-            stocks[c, 5] += 1
-        if in_custody[i]:
-            stocks[c, 6] += 1
-        if youth_justice_months[i] > 0:
-            stocks[c, 7] += 1
+        young_adults[k] = i
+        k += alive[i] & (age >= 216) & (age < 26 * 12)
+    young = np.zeros((n_cells, 2), np.float64)
+    for i in young_adults[:k]:
+        d = cell_of_dwelling[household[i]]
+        young[d, 0] += 1.0
+        young[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),
+                                            _popcount16(np.int64(aces[i]))]
     return stocks, young
 
 
-@nb.njit(**_JIT)
-def dwelling_month_end(early_help_months, adversity, occupied, cell_of_dwelling, n_cells):
-    """End-of-month dwelling stocks per cell: open early help, then each adversity state.
+def state_bits(states: np.ndarray) -> np.ndarray:
+    """Each row's flags (at most 8) packed into a byte: bit ``k`` is ``states[row, k]``.
+
+    Args:
+        states: bool array ``(rows, flags)``, such as the dwellings' adversity states.
 
     Returns:
-        int64 array ``(n_cells, 1 + states)``: dwellings with early help months left, and
+        uint8 array, one byte per row.
+    """
+    if states.shape[1] == 4 and states.flags.c_contiguous and sys.byteorder == "little":
+        return _pack_four_flags(states.view(np.uint32).reshape(-1))
+    return _pack_flags(states)
+
+
+@nb.njit(**_JIT)
+def _pack_four_flags(rows):
+    # four bool bytes (0 or 1) read as one little-endian word: byte k is bit 8k
+    out = np.empty(rows.size, np.uint8)
+    for d in range(rows.size):
+        x = rows[d]
+        out[d] = (x | (x >> 7) | (x >> 14) | (x >> 21)) & np.uint32(0xF)
+    return out
+
+
+@nb.njit(**_JIT)
+def _pack_flags(states):
+    n, n_flags = states.shape
+    out = np.zeros(n, np.uint8)
+    for d in range(n):
+        for k in range(n_flags):
+            out[d] |= np.uint8(states[d, k]) << np.uint8(k)
+    return out
+
+
+@nb.njit(**_JIT)
+def dwelling_month_end(early_help_months, adversity_bits, n_states, occupied, cell_of_dwelling,
+                       n_cells):
+    """End-of-month dwelling stocks per cell: open early help, then each adversity state.
+
+    Args:
+        early_help_months: early help months left per dwelling.
+        adversity_bits: each dwelling's adversity states as bits (:func:`state_bits`).
+        n_states: number of adversity states (at most 7).
+        occupied: occupied flag per dwelling.
+        cell_of_dwelling: each dwelling's cell.
+        n_cells: number of cells.
+
+    Returns:
+        int64 array ``(n_cells, 1 + n_states)``: dwellings with early help months left, and
         occupied dwellings in each adversity state.
     """
-    n_states = adversity.shape[1]
-    out = np.zeros((n_cells, 1 + n_states), np.int64)
-    for d in range(early_help_months.size):
-        c = cell_of_dwelling[d]
-        if early_help_months[d] > 0:
-            out[c, 0] += 1
-        if occupied[d]:
-            for k in range(n_states):
-                if adversity[d, k]:
-                    out[c, 1 + k] += 1
-    return out
+    n = early_help_months.size
+    codes = np.empty(n, np.uint8)
+    for d in range(n):
+        codes[d] = (np.uint8(early_help_months[d] > 0)
+                    | ((adversity_bits[d] << np.uint8(1)) * np.uint8(occupied[d])))
+    return _bit_totals(_tally_codes(cell_of_dwelling, codes, n_cells, 2 << n_states),
+                       1 + n_states)

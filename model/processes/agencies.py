@@ -13,7 +13,7 @@ import numpy as np
 from model import kernels_agencies
 from model.population import NO_MONTH
 from model.processes import Process
-from model.recorder import N_CELLS, N_QUINTILES
+from model.recorder import N_CELLS, N_FORCE_AREAS, N_QUINTILES
 from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHILD_MONTHS = 18 * 12
 YOUTH_MONTHS = 10 * 12
+FORCE_OF_CELL = np.arange(N_CELLS) // N_QUINTILES
 
 
 class AgencyReferrals(Process):
@@ -47,10 +48,10 @@ class AgencyReferrals(Process):
             alive, age, p.looked_after[:n], p.last_maltreated_month[:n],
             p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
             model.person_view().cell, model.month, RECENT_MALTREATMENT_MONTHS, CHILD_MONTHS,
-            YOUTH_MONTHS, int(NO_MONTH), 4, N_QUINTILES)
-        open_early_help, occupied_by_cell = kernels_agencies.dwelling_month_start(
-            h.early_help_months_left, h.force_area, h.occupied, model.recorder.cell_of_dwelling,
-            4, N_CELLS)
+            YOUTH_MONTHS, int(NO_MONTH), FORCE_OF_CELL, N_FORCE_AREAS)
+        by_cell = kernels_agencies.dwelling_month_start(
+            h.early_help_months_left, h.occupied, model.recorder.cell_of_dwelling, N_CELLS)
+        open_early_help = by_cell[:, 0].reshape(N_FORCE_AREAS, N_QUINTILES).sum(axis=1)
 
         # looked-after children leave care
         left = in_care[self.leave_care.advance(
@@ -108,6 +109,6 @@ class AgencyReferrals(Process):
         for f in range(4):
             model.agency("youth_justice", f).receive(youth[force[p.household[youth]] == f])
 
-        model.set_agency_statistics(by_force, open_early_help, occupied_by_cell)
+        model.set_agency_statistics(by_force, open_early_help, by_cell[:, 1])
         for cls in AGENCY_TYPES.values():
             model.agents_by_type[cls].do("step")
