@@ -152,11 +152,21 @@ def move_children(mother, alive, age, looked_after, household, moved, origin, ta
     ``moved`` are the mothers who moved (ascending ids), ``origin`` and ``target`` their old and
     new dwellings; a child moves when its mother is among them and it lived in her old
     dwelling. ``household`` is updated in place (``moved`` must hold no children).
+
+    Only people born in the simulation have a known mother, and they hold the last ids in
+    order of birth (see :attr:`model.population.People.mother`), so the scan runs from the last
+    id down and stops at the first person without a mother or the first living one too old.
     """
     m = moved.size
-    for i in range(household.size):
+    for i in range(household.size - 1, -1, -1):
         mo = mother[i]
-        if mo < 0 or not alive[i] or age[i] >= child_months or looked_after[i]:
+        if mo < 0:
+            break  # the people of the initial population
+        if not alive[i]:
+            continue
+        if age[i] >= child_months:
+            break  # the living born before are older still
+        if looked_after[i]:
             continue
         lo, hi = 0, m
         while lo < hi:  # binary search for the mother among the movers

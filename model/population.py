@@ -63,7 +63,12 @@ class People:
     victimisations: np.ndarray
     last_victim_month: np.ndarray
     mother: np.ndarray
-    """Person id of the mother of a baby born in the simulation (-1: not known)."""
+    """Person id of the mother of a baby born in the simulation (-1: not known).
+
+    Babies take the next ids as they are born and no one else is added, so the people with a
+    known mother are the last ids, in order of birth (:func:`move_to_vacant_dwellings` relies
+    on it; ``EAT_CHECK_SUMMARIES=1`` checks it).
+    """
     count: int = 0
 
     @property
@@ -638,6 +643,9 @@ def _check_summaries(pop: Population) -> None:
     if not np.array_equal(snapshot.cell, snapshot.cell_of_dwelling.take(
             p.household[: p.count])) or not np.array_equal(snapshot.cell, snapshot.cell_index):
         raise AssertionError("people's dwelling cells differ from their dwellings'")
+    known_mother = p.mother[: p.count] >= 0
+    if known_mother.any() and not known_mother[np.argmax(known_mother):].all():
+        raise AssertionError("people with a known mother are not the last ids")
     occupied = (expected["n_adults"] + expected["n_children"]) > 0
     if not np.array_equal(h.occupied, occupied) or h.adversity[~occupied].any() or (
             h.early_help_months_left[~occupied].any()):
