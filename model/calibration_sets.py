@@ -73,9 +73,11 @@ def calibrated_block(scenario: Scenario, parameters: dict[str, float],
         group, field = name.split(".")[:2]
         groups.setdefault(group, {})[field] = getattr(getattr(calibrated, group), field)
     body = yaml.safe_dump(groups, sort_keys=False)
+    fit = provenance.get("check_score") or provenance.get("score") or {}
     return (f"{BLOCK_START}: written by 'eat-sim calibrate apply' from calibration/"
             f"calibrated.yaml\n# (date {provenance.get('date', '?')}, targets hash "
-            f"{provenance.get('targets_hash', '?')}, score {provenance.get('score', {})}).\n"
+            f"{provenance.get('targets_hash', '?')}, score {fit.get('defaults', '?')} -> "
+            f"{fit.get('calibrated', '?')}).\n"
             f"# Delete this block to go back to the documented defaults.\n{body}{BLOCK_END}\n")
 
 
