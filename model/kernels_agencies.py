@@ -108,6 +108,35 @@ def living_in(people, homes, dwellings, n_dwellings):
     return out[:k]
 
 
+@nb.njit(**_JIT)
+def children_living_in(alive, age_months, household, dwellings, n_dwellings, child_months):
+    """Living people younger than ``child_months`` whose household is one of ``dwellings``.
+
+    Args:
+        alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
+        age_months: age in months.
+        household: dwelling.
+        dwellings: dwelling ids (repeats allowed).
+        n_dwellings: number of dwellings.
+        child_months: age (months) from which a person is an adult.
+
+    Returns:
+        int64 array, ascending.
+    """
+    listed = np.zeros(n_dwellings, np.bool_)
+    for d in dwellings:
+        listed[d] = True
+    n = alive.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        if listed[household[i]]:  # rarely true: a branch the CPU predicts
+            if alive[i] & (age_months[i] < child_months):
+                out[k] = i
+                k += 1
+    return out[:k]
+
+
 # --- whole-population passes ------------------------------------------------------------------
 #
 # Branches on a person's age or flags mispredict (children and adults alternate along the
@@ -150,6 +179,32 @@ def _bit_totals(by_code, n_bits):
 
 
 @nb.njit(**_JIT)
+def _flagged(flags):
+    """Indices of the set entries of a bool array (ascending), for sparse flags.
+
+    Reads eight flags at a time as one word and skips words with none set; the same ids as
+    :func:`numpy.flatnonzero`.
+    """
+    n = flags.size
+    whole = n - n % 8
+    words = flags[:whole].view(np.uint64)
+    out = np.empty(n, np.int64)
+    k = 0
+    for j in range(words.size):
+        word = words[j]
+        if word:
+            for b in range(8):
+                if (word >> np.uint64(8 * b)) & np.uint64(1):
+                    out[k] = j * 8 + b
+                    k += 1
+    for i in range(whole, n):
+        if flags[i]:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@nb.njit(**_JIT)
 def _popcount16(x):
     count = 0
     while x:
@@ -161,7 +216,7 @@ def _popcount16(x):
 @nb.njit(**_JIT)
 def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_months,
                        youth_justice_months, cell, month, recent_months, child_months,
-                       youth_months, no_month, force_of_cell, n_force_areas):
+                       youth_months, no_month, n_cells, cells_per_force):
     """The people part of the agency step's start.
 
     Counts down the protection plan and youth justice months (every positive entry, in place)
@@ -180,8 +235,9 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         child_months: age (months) from which a person is an adult.
         youth_months: age (months) from which a child is a youth (10-17).
         no_month: the "never" month.
-        force_of_cell: the force area of each cell.
-        n_force_areas: number of force areas.
+        n_cells: number of cells.
+        cells_per_force: cells per force area (cell ``c`` is in force area
+            ``c // cells_per_force``).
 
     Returns:
         ``(in_care, maltreated, by_force)``: the living looked-after (ascending); the living
@@ -192,6 +248,8 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
     n = alive.size
     earliest = month - recent_months  # "month - last <= recent" for whole months
     codes = np.empty(n, np.uint8)
+    in_care = np.empty(n, np.bool_)
+    maltreated = np.empty(n, np.bool_)
     for i in range(n):
         months = plan_months[i]
         plan_months[i] = months - (months > 0)
@@ -202,24 +260,15 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         age = age_months[i]
         child = living & (age < child_months)
         last = np.int64(last_maltreated[i])
-        codes[i] = (np.uint8(child)
-                    | (np.uint8(child & (age >= youth_months)) << 1)
-                    | (np.uint8(living & (months > 0)) << 2)
-                    | (np.uint8(living & looked_after[i]) << 3)
-                    | (np.uint8(child & (last != no_month) & (last >= earliest)) << 4))
-    group = np.empty(n, np.int64)
-    in_care = np.empty(n, np.int64)
-    maltreated = np.empty(n, np.int64)
-    n_care = 0
-    n_maltreated = 0
-    for i in range(n):
-        group[i] = force_of_cell[cell[i]]
-        in_care[n_care] = i
-        n_care += (codes[i] >> 3) & 1
-        maltreated[n_maltreated] = i
-        n_maltreated += (codes[i] >> 4) & 1
-    by_force = _bit_totals(_tally_codes(group, codes & np.uint8(7), n_force_areas, 8), 3)
-    return in_care[:n_care], maltreated[:n_maltreated], by_force
+        codes[i] = (np.uint8(child) | (np.uint8(child & (age >= youth_months)) << 1)
+                    | (np.uint8(living & (months > 0)) << 2))
+        in_care[i] = living & looked_after[i]
+        maltreated[i] = child & (last != no_month) & (last >= earliest)
+    by_cell = _bit_totals(_tally_codes(cell, codes, n_cells, 8), 3)
+    by_force = np.zeros((n_cells // cells_per_force, 3), np.int64)
+    for c in range(n_cells):
+        by_force[c // cells_per_force] += by_cell[c]
+    return _flagged(in_care), _flagged(maltreated), by_force
 
 
 @nb.njit(**_JIT)
@@ -284,14 +333,12 @@ def person_month_end(alive, age_months, aces, looked_after, plan_months, in_cust
                     | (np.uint8(living & in_custody[i]) << 6)
                     | (np.uint8(living & (youth_justice_months[i] > 0)) << 7))
     stocks = _bit_totals(_tally_codes(cell, codes, n_cells, 256), 8)
-    young_adults = np.empty(n, np.int64)
-    k = 0
+    young_adult = np.empty(n, np.bool_)
     for i in range(n):
         age = age_months[i]
-        young_adults[k] = i
-        k += alive[i] & (age >= 216) & (age < 26 * 12)
+        young_adult[i] = alive[i] & (age >= 216) & (age < 26 * 12)
     young = np.zeros((n_cells, 2), np.float64)
-    for i in young_adults[:k]:
+    for i in _flagged(young_adult):
         d = cell_of_dwelling[household[i]]
         young[d, 0] += 1.0
         young[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),

@@ -396,9 +396,11 @@ class EarlyActionModel(mesa.Model):
 
     def children_of(self, dwellings: np.ndarray) -> np.ndarray:
         """Living children under 18 whose household is one of ``dwellings``."""
-        children, households = self.person_view().children()
-        return kernels_agencies.living_in(children, households, np.asarray(dwellings),
-                                          self.households.size)
+        p = self.people
+        n = p.count
+        return kernels_agencies.children_living_in(p.alive[:n], p.age_months[:n], p.household[:n],
+                                                   np.asarray(dwellings), self.households.size,
+                                                   18 * 12)
 
     def recently_maltreated_children(self) -> np.ndarray:
         """Living children at home maltreated in the last 12 months (this month's snapshot).

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHILD_MONTHS = 18 * 12
 YOUTH_MONTHS = 10 * 12
-FORCE_OF_CELL = np.arange(N_CELLS) // N_QUINTILES
 
 
 class AgencyReferrals(Process):
@@ -48,7 +47,7 @@ class AgencyReferrals(Process):
             alive, age, p.looked_after[:n], p.last_maltreated_month[:n],
             p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
             model.person_view().cell, model.month, RECENT_MALTREATMENT_MONTHS, CHILD_MONTHS,
-            YOUTH_MONTHS, int(NO_MONTH), FORCE_OF_CELL, N_FORCE_AREAS)
+            YOUTH_MONTHS, int(NO_MONTH), N_CELLS, N_QUINTILES)
         by_cell = kernels_agencies.dwelling_month_start(
             h.early_help_months_left, h.occupied, model.recorder.cell_of_dwelling, N_CELLS)
         open_early_help = by_cell[:, 0].reshape(N_FORCE_AREAS, N_QUINTILES).sum(axis=1)
