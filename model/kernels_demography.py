@@ -180,18 +180,43 @@ def move_children(mother, alive, age, looked_after, household, moved, origin, ta
 
 
 @nb.njit(**_JIT)
+def _link(i, d, head, next_member, previous_member):
+    """Put person ``i`` first in the member list of dwelling ``d``."""
+    first = head[d]
+    next_member[i] = first
+    previous_member[i] = -1
+    if first >= 0:
+        previous_member[first] = i
+    head[d] = i
+
+
+@nb.njit(**_JIT)
+def _unlink(i, d, head, next_member, previous_member):
+    """Take person ``i`` out of the member list of dwelling ``d``."""
+    before, after = previous_member[i], next_member[i]
+    if before >= 0:
+        next_member[before] = after
+    else:
+        head[d] = after
+    if after >= 0:
+        previous_member[after] = before
+
+
+@nb.njit(**_JIT)
 def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents, aces, old_n,
                            snap_household, snap_flags, snap_aces, cell, cell_index,
-                           cell_of_dwelling, is_dirty, dirty, n_dirty):
+                           cell_of_dwelling, head, next_member, previous_member, is_dirty, dirty,
+                           n_dirty):
     """Mark the dwellings whose members changed since the snapshot; bring the snapshot up to date.
 
     A person changed when their dwelling, summary flags or ACEs differ from the snapshot
     (people ``0 .. old_n - 1``); both their old and new dwellings are marked. A person added
     since (``old_n`` on) marks their dwelling unless their flags are all clear. Movers and new
-    people get their dwelling's cell (in ``cell`` and ``cell_index``). The snapshot arrays
-    (capacity at least ``n``) take the current values. Marks go to ``is_dirty`` (per dwelling)
-    and are listed in ``dirty`` after the ``n_dirty`` already there; returns the new number
-    listed.
+    people get their dwelling's cell (in ``cell`` and ``cell_index``), and the member lists
+    (``head`` per dwelling, ``next_member`` and ``previous_member`` per person: the living
+    people of each dwelling) follow deaths, births and moves. The snapshot arrays (capacity at
+    least ``n``) take the current values. Marks go to ``is_dirty`` (per dwelling) and are
+    listed in ``dirty`` after the ``n_dirty`` already there; returns the new number listed.
     """
     n = household.size
     size = cell_of_dwelling.size
@@ -202,9 +227,11 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
              | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
         hh = household[i]
         ace = aces[i]
+        member = alive[i] and hh >= 0
         if i < old_n:
             old = snap_household[i]
-            if hh == old and f == snap_flags[i] and ace == snap_aces[i]:
+            old_f = snap_flags[i]
+            if hh == old and f == old_f and ace == snap_aces[i]:
                 continue  # most people: nothing to do
             if old >= 0 and not is_dirty[old]:
                 is_dirty[old] = True
@@ -214,6 +241,11 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
                 is_dirty[hh] = True
                 dirty[n_dirty] = hh
                 n_dirty += 1
+            was_member = (old_f & ALIVE) != 0 and old >= 0
+            if was_member and (not member or hh != old):
+                _unlink(i, old, head, next_member, previous_member)
+            if member and (not was_member or hh != old):
+                _link(i, hh, head, next_member, previous_member)
             if hh != old:
                 c = cell_of_dwelling[hh if hh >= 0 else hh + size]
                 cell[i] = c
@@ -223,6 +255,8 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
                 is_dirty[hh] = True
                 dirty[n_dirty] = hh
                 n_dirty += 1
+            if member:
+                _link(i, hh, head, next_member, previous_member)
             c = cell_of_dwelling[hh if hh >= 0 else hh + size]
             cell[i] = c
             cell_index[i] = c
@@ -233,11 +267,11 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
 
 
 @nb.njit(**_JIT)
-def summarise_dwellings(dirty, is_dirty, household, alive, age, aces, in_custody,
+def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custody,
                         lives_with_parents, n_adults, n_children, n_young_people, max_adult_aces,
                         adult_maltreated, adults_in_custody, first_adult, last_adult, occupied,
                         adversity, early_help_months_left, early_help_until):
-    """Recount the member summaries of the ``dirty`` dwellings (``is_dirty`` marks them).
+    """Recount the member summaries of the ``dirty`` dwellings from their member lists.
 
     Counts of adults, children and 12-24s, the adults' largest ACE count, whether an adult was
     maltreated, adults in custody, and the first and last adult: the lowest and highest ids of
@@ -246,62 +280,55 @@ def summarise_dwellings(dirty, is_dirty, household, alive, age, aces, in_custody
     its early help. ``is_dirty`` is cleared on return.
     """
     n_states = adversity.shape[1]
-    first_child = np.empty(is_dirty.size, np.int32)  # adult children living with parents
-    last_child = np.empty(is_dirty.size, np.int32)
     for d in dirty:
-        n_adults[d] = 0
-        n_children[d] = 0
-        n_young_people[d] = 0
-        max_adult_aces[d] = 0
-        adult_maltreated[d] = False
-        adults_in_custody[d] = 0
-        first_adult[d] = -1
-        last_adult[d] = -1
-        first_child[d] = -1
-        last_child[d] = -1
-    for i in range(household.size):
-        if not alive[i]:
-            continue
-        d = household[i]
-        if d < 0 or not is_dirty[d]:
-            continue
-        a = age[i]
-        if a >= _YOUNG_MONTHS[0] and a < _YOUNG_MONTHS[1]:
-            n_young_people[d] += 1
-        if a < _ADULT_MONTHS:
-            n_children[d] += 1
-            continue
-        n_adults[d] += 1
-        ace = aces[i]
-        count = 0
-        bits = ace
-        while bits:
-            count += 1
-            bits &= bits - 1
-        if count > max_adult_aces[d]:
-            max_adult_aces[d] = count
-        if ace & _ABUSE_BITS:
-            adult_maltreated[d] = True
-        if in_custody[i]:
-            adults_in_custody[d] += 1
-        if lives_with_parents[i]:
-            if first_child[d] < 0:
-                first_child[d] = i
-            last_child[d] = i
+        adults = children = young = custody = 0
+        most_aces = 0
+        maltreated = False
+        first_householder = last_householder = first_child = last_child = -1
+        i = head[d]
+        while i >= 0:
+            a = age[i]
+            if a >= _YOUNG_MONTHS[0] and a < _YOUNG_MONTHS[1]:
+                young += 1
+            if a < _ADULT_MONTHS:
+                children += 1
+            else:
+                adults += 1
+                ace = aces[i]
+                count = 0
+                bits = ace
+                while bits:
+                    count += 1
+                    bits &= bits - 1
+                most_aces = max(most_aces, count)
+                maltreated |= (ace & _ABUSE_BITS) != 0
+                custody += in_custody[i]
+                if lives_with_parents[i]:
+                    if first_child < 0 or i < first_child:
+                        first_child = i
+                    last_child = max(last_child, i)
+                else:
+                    if first_householder < 0 or i < first_householder:
+                        first_householder = i
+                    last_householder = max(last_householder, i)
+            i = next_member[i]
+        n_adults[d] = adults
+        n_children[d] = children
+        n_young_people[d] = young
+        max_adult_aces[d] = most_aces
+        adult_maltreated[d] = maltreated
+        adults_in_custody[d] = custody
+        if first_householder >= 0:
+            first_adult[d] = first_householder
+            last_adult[d] = last_householder
         else:
-            if first_adult[d] < 0:
-                first_adult[d] = i
-            last_adult[d] = i
-    for d in dirty:
-        if first_adult[d] < 0:
-            first_adult[d] = first_child[d]
-            last_adult[d] = last_child[d]
-        is_occupied = n_adults[d] + n_children[d] > 0
-        occupied[d] = is_occupied
-        if n_adults[d] == 0:
+            first_adult[d] = first_child
+            last_adult[d] = last_child
+        occupied[d] = adults + children > 0
+        if adults == 0:
             for s in range(n_states):
                 adversity[d, s] = False
-        if not is_occupied:
+        if adults + children == 0:
             early_help_months_left[d] = 0
             early_help_until[d] = -1
         is_dirty[d] = False

@@ -164,6 +164,12 @@ class SummarySnapshot:
     """The same cells as intp, for indexing tables (see :attr:`PersonView.cell`)."""
     cell_of_dwelling: np.ndarray
     """Each dwelling's cell, ``force_area * 5 + deprivation`` (int8)."""
+    head: np.ndarray
+    """Per dwelling, the first person of its member list (-1: none)."""
+    next_member: np.ndarray
+    """Per person, the next member of their dwelling (-1: the last); living people only."""
+    previous_member: np.ndarray
+    """Per person, the previous member of their dwelling (-1: the first)."""
     is_dirty: np.ndarray
     """Per dwelling, scratch marks of a refresh (all false between refreshes)."""
     dirty: np.ndarray
@@ -178,11 +184,15 @@ class SummarySnapshot:
                    cells=np.zeros(capacity, np.int8), cell_indices=np.zeros(capacity, np.intp),
                    cell_of_dwelling=(households.force_area.astype(np.int8) * np.int8(N_QUINTILES)
                                      + households.deprivation.astype(np.int8)),
+                   head=np.full(size, -1, np.int32),
+                   next_member=np.full(capacity, -1, np.int32),
+                   previous_member=np.full(capacity, -1, np.int32),
                    is_dirty=np.zeros(size, bool), dirty=np.empty(size, np.int64))
 
     def grow(self, capacity: int) -> None:
         """Room for ``capacity`` people (the covered entries are kept)."""
-        for name in ("household", "flags", "aces", "cells", "cell_indices"):
+        for name in ("household", "flags", "aces", "cells", "cell_indices", "next_member",
+                     "previous_member"):
             old = getattr(self, name)
             if old.size < capacity:
                 new = np.zeros(capacity, old.dtype)
@@ -590,7 +600,8 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
         p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
         p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household, snapshot.flags,
         snapshot.aces, snapshot.cells, snapshot.cell_indices, snapshot.cell_of_dwelling,
-        snapshot.is_dirty, snapshot.dirty, 0)
+        snapshot.head, snapshot.next_member, snapshot.previous_member, snapshot.is_dirty,
+        snapshot.dirty, 0)
     for dwellings in pop.moved_into:
         n_dirty = kd.mark_dwellings(dwellings, snapshot.is_dirty, snapshot.dirty, n_dirty)
     if full:
@@ -598,9 +609,10 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
         dirty = np.arange(h.size)
     else:
         dirty = snapshot.dirty[:n_dirty]
+        dirty.sort()  # dwellings in order: their members' rows are read in order too
     if dirty.size:
         kd.summarise_dwellings(
-            dirty, snapshot.is_dirty, p.household[:n], p.alive[:n], p.age_months[:n],
+            dirty, snapshot.is_dirty, snapshot.head, snapshot.next_member, p.age_months[:n],
             p.aces[:n], p.in_custody[:n], p.lives_with_parents[:n], h.n_adults, h.n_children,
             h.n_young_people, h.max_adult_aces, h.adult_maltreated, h.adults_in_custody,
             h.first_adult, h.last_adult, h.occupied, h.adversity, h.early_help_months_left,
