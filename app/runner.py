@@ -100,18 +100,27 @@ def executor() -> Executor | None:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> bool:
-    """Send one tiny run to each worker, so the first real run finds them ready."""
-    pool_ = executor()
-    if pool_ is None:
-        return False
-    from model.experiment import RunSpec, execute
-    from model.scenario import load_scenario
+def warm_up() -> threading.Thread | None:
+    """Start the pool and send one tiny run to each worker, in the background.
 
-    spec = RunSpec(load_scenario("symptoms"), scale=5000, seed=0, years=1)
-    for _ in range(worker_count()):
-        pool_.submit(execute, spec)
-    return True
+    The first page is not held up: workers start (importing the model) and load the compiled
+    code while the user sets up a run, so the first real run finds them ready.
+    """
+    if worker_count() == 1:
+        return None
+    pool_ = pool(worker_count())
+
+    def send() -> None:
+        from model.experiment import RunSpec, execute
+        from model.scenario import load_scenario
+
+        spec = RunSpec(load_scenario("symptoms"), scale=2000, seed=0, years=1)
+        for _ in range(worker_count()):
+            pool_.submit(execute, spec)
+
+    thread = threading.Thread(target=send, name="eat-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_comparison(scenarios: list[Scenario], *, key: Hashable, replicates: int, years: int,
