@@ -205,6 +205,39 @@ def _flagged(flags):
 
 
 @nb.njit(**_JIT)
+def flagged_both(first, second):
+    """Indices where two bool arrays are both set (ascending), for sparse flags.
+
+    The same ids as ``np.flatnonzero(first & second)``, eight flags a word.
+    """
+    n = first.size
+    whole = n - n % 8
+    first_words = first[:whole].view(np.uint64)
+    second_words = second[:whole].view(np.uint64)
+    out = np.empty(n, np.int64)
+    k = 0
+    for j in range(first_words.size):
+        word = first_words[j] & second_words[j]
+        if word:
+            for b in range(8):
+                if (word >> np.uint64(8 * b)) & np.uint64(1):
+                    out[k] = j * 8 + b
+                    k += 1
+    for i in range(whole, n):
+        if first[i] and second[i]:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@nb.njit(**_JIT)
+def add_one_each(counter, ids):
+    """Add one to ``counter`` at each id, repeats included (``np.add.at(counter, ids, 1)``)."""
+    for i in ids:
+        counter[i] += 1
+
+
+@nb.njit(**_JIT)
 def _popcount16(x):
     count = 0
     while x:

@@ -155,15 +155,14 @@ class EarlyHelpTeam(Agency):
         self.queue.drop_older_than(model.month, eh.waiting_list_months)
         open_cases = int(model.early_help_open_cases[self.force_area])
         children = model.children_in_force_area[self.force_area]
-        places = eh.places_per_10k_children * children / 1e4 + model.extra_early_help_places(
-            children)
+        extra = model.extra_early_help_places(children)
+        places = eh.places_per_10k_children * children / 1e4 + extra
         free = max(0, int(places) - open_cases)
         started, _ = self.queue.pop(free)
         started = started[h.occupied[started] & (h.early_help_months_left[started] == 0)]
         h.early_help_months_left[started] = round(eh.support_months)
         h.early_help_until[started] = model.month + eh.effect_months
         model.recorder.count("early_help_starts", started)
-        extra = model.extra_early_help_places(children)
         if extra > 0 and places > 0:  # the programme's share of this month's starts
             model.recorder.count("reached_early_help", started,
                                  np.full(started.size, extra / places))

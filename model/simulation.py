@@ -465,6 +465,8 @@ class EarlyActionModel(mesa.Model):
 
     def on_new_aces(self, children: np.ndarray, gained: np.ndarray) -> None:
         """Log new ACEs of children in tracked households."""
+        if children.size == 0:
+            return
         where = self.people.household[children]
         for i in np.flatnonzero(self.tracked[where]):
             names = [t for b, t in enumerate(ACE_TYPES) if (int(gained[i]) >> b) & 1]
@@ -482,6 +484,8 @@ class EarlyActionModel(mesa.Model):
 
     def log_people_events(self, kind: str, people: np.ndarray) -> None:
         """Log events of people living in tracked households."""
+        if people.size == 0:
+            return
         where = self.people.household[people]
         for i in np.flatnonzero(self.tracked[where]):
             self._events.append((self.month, int(where[i]), int(people[i]), kind.replace("_", " "),
@@ -489,6 +493,8 @@ class EarlyActionModel(mesa.Model):
 
     def log_dwelling_events(self, kind: str, dwellings: np.ndarray) -> None:
         """Log events of tracked households."""
+        if dwellings.size == 0:
+            return
         for d in dwellings[self.tracked[dwellings]]:
             self._events.append((self.month, int(d), -1, kind.replace("_", " "), ""))
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels_agencies
 from model.parameters import CRIME_INCIDENT_CATEGORIES, INCIDENT_CATEGORIES
 from model.population import NO_MONTH, update_custody_counts
 from model.processes import Process
@@ -26,6 +27,8 @@ ADULT_MONTHS = 18 * 12
 PRIOR_CONVICTION_CAP = 4
 VICTIM_CATEGORIES = ("violence_with_injury", "violence_without_injury", "sexual_offences",
                      "domestic_abuse_crime")
+_VICTIM_CATEGORY = np.zeros(len(INCIDENT_CATEGORIES), bool)
+_VICTIM_CATEGORY[[CATEGORY_INDEX[c] for c in VICTIM_CATEGORIES]] = True
 
 
 class JusticeResponse(Process):
@@ -49,7 +52,7 @@ class JusticeResponse(Process):
 
     def _releases(self, model: EarlyActionModel) -> np.ndarray:
         p = model.people
-        inside = np.flatnonzero(p.in_custody[: p.count] & p.alive[: p.count])
+        inside = kernels_agencies.flagged_both(p.in_custody[: p.count], p.alive[: p.count])
         mean = model.scenario.justice.custody_months_served_mean
         released = inside[self.release.advance(inside, np.full(inside.size, 1.0 / mean)) > 0]
         p.in_custody[released] = False
@@ -149,14 +152,14 @@ class JusticeResponse(Process):
 
     def _victims(self, model: EarlyActionModel, incidents) -> None:
         p, rec = model.people, model.recorder
-        violent = np.isin(incidents.category, [CATEGORY_INDEX[c] for c in VICTIM_CATEGORIES])
+        violent = _VICTIM_CATEGORY[incidents.category]
         victims = incidents.person[violent & (incidents.person >= 0)]
         victims = victims[p.alive[victims]]
         last = p.last_victim_month[victims].astype(np.int32)
         repeat = (last != NO_MONTH) & (model.month - last <= 12)
         rec.count("violence_victimisations", p.household[victims])
         rec.count("repeat_victimisations", p.household[victims[repeat]])
-        np.add.at(p.victimisations, victims, 1)
+        kernels_agencies.add_one_each(p.victimisations, victims)
         p.last_victim_month[victims] = model.month
 
     def _notifications(self, model: EarlyActionModel, incidents) -> None:
