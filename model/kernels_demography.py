@@ -25,21 +25,25 @@ _YOUNG_MONTHS = (12 * 12, 25 * 12)
 
 
 @nb.njit(**_JIT)
-def month_of_life(age, alive, female, in_custody, lives_with_parents, death_by_age, death_acc,
-                  death_thr, birth_low, birth_high, birth_per_month, birth_acc, birth_thr,
-                  adult_months, home_low, home_high):
-    """Ageing, the death and birth clocks and this month's 18th birthdays in one pass.
+def month_of_life(age, alive, female, in_custody, lives_with_parents, household, aces,
+                  death_by_age, death_acc, death_thr, birth_low, birth_high, birth_per_month,
+                  birth_acc, birth_thr, adult_months, home_low, home_high, old_n, snap_household,
+                  snap_flags, snap_aces, cell, cell_index, cell_of_dwelling, head, next_member,
+                  previous_member, is_dirty, dirty, n_dirty):
+    """Ageing, the death and birth clocks, 18th birthdays and the summary marks in one pass.
 
     The living age one month and advance their death clock (``death_by_age`` at the new age);
     the survivors who are women aged ``birth_low <= age < birth_high`` and not in custody
-    advance their birth clock by ``birth_per_month``. Arrays cover person slots ``0 .. n - 1``
-    (clock arrays may be longer).
+    advance their birth clock by ``birth_per_month``. Then each person is compared with the
+    household summary snapshot at their new age, as :func:`mark_changed_dwellings` does (the
+    snapshot arrays and marks are those arguments). Arrays cover person slots ``0 .. n - 1``
+    (clock and snapshot arrays may be longer).
 
     Returns:
-        ``(died, mothers, turned, at_home)``, ascending person ids: those whose death clock
-        crossed; the mothers whose birth clock crossed; the survivors who reached
+        ``(died, mothers, turned, at_home, n_dirty)``: ascending person ids of those whose
+        death clock crossed; the mothers whose birth clock crossed; the survivors who reached
         ``adult_months``; the survivors living with their parents, not in custody, aged
-        ``home_low <= age < home_high``.
+        ``home_low <= age < home_high``; and the number of marked dwellings.
     """
     n = age.size
     died = np.empty(n, np.int64)
@@ -48,31 +52,40 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, death_by_a
     at_home = np.empty(n, np.int64)
     k_died = k_mothers = k_turned = k_home = 0
     for i in range(n):
-        if not alive[i]:
-            continue
-        a_new = age[i] + 1
-        age[i] = a_new
-        acc = death_acc[i] + death_by_age[a_new]
-        death_acc[i] = acc
-        if acc >= death_thr[i]:
-            died[k_died] = i
-            k_died += 1
-            continue
-        if a_new == adult_months:
-            turned[k_turned] = i
-            k_turned += 1
-        # the conditions below vary from person to person: no branches (adding 0.0 leaves a
-        # clock as it is, and a unit only ever crosses in a month it is at risk)
-        free = not in_custody[i]
-        fertile = female[i] & free & (a_new >= birth_low) & (a_new < birth_high)
-        acc = birth_acc[i] + (birth_per_month if fertile else 0.0)
-        birth_acc[i] = acc
-        mothers[k_mothers] = i
-        k_mothers += fertile & (acc >= birth_thr[i])
-        at_home[k_home] = i
-        k_home += lives_with_parents[i] & free & (a_new >= home_low) & (a_new < home_high)
+        a = age[i]
+        if alive[i]:
+            a += 1
+            age[i] = a
+            acc = death_acc[i] + death_by_age[a]
+            death_acc[i] = acc
+            if acc >= death_thr[i]:
+                died[k_died] = i
+                k_died += 1
+            else:
+                if a == adult_months:
+                    turned[k_turned] = i
+                    k_turned += 1
+                # the conditions below vary from person to person: no branches (adding 0.0
+                # leaves a clock as it is, and a unit only ever crosses in a month at risk)
+                free = not in_custody[i]
+                fertile = female[i] & free & (a >= birth_low) & (a < birth_high)
+                acc = birth_acc[i] + (birth_per_month if fertile else 0.0)
+                birth_acc[i] = acc
+                mothers[k_mothers] = i
+                k_mothers += fertile & (acc >= birth_thr[i])
+                at_home[k_home] = i
+                k_home += lives_with_parents[i] & free & (a >= home_low) & (a < home_high)
+        hh = household[i]
+        f = (np.uint8(alive[i]) | (np.uint8(a >= _ADULT_MONTHS) << 1)
+             | (np.uint8((a >= _YOUNG_MONTHS[0]) & (a < _YOUNG_MONTHS[1])) << 2)
+             | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
+        if (i >= old_n or hh != snap_household[i] or f != snap_flags[i]
+                or aces[i] != snap_aces[i]):  # a change: rare
+            n_dirty = _mark_person(i, hh, f, aces[i], old_n, snap_household, snap_flags,
+                                   snap_aces, cell, cell_index, cell_of_dwelling, head,
+                                   next_member, previous_member, is_dirty, dirty, n_dirty)
     return (died[:k_died].copy(), mothers[:k_mothers].copy(), turned[:k_turned].copy(),
-            at_home[:k_home].copy())
+            at_home[:k_home].copy(), n_dirty)
 
 
 @nb.njit(**_JIT)
@@ -151,13 +164,16 @@ def move_children(mother, alive, age, looked_after, household, moved, origin, ta
 
     ``moved`` are the mothers who moved (ascending ids), ``origin`` and ``target`` their old and
     new dwellings; a child moves when its mother is among them and it lived in her old
-    dwelling. ``household`` is updated in place (``moved`` must hold no children).
+    dwelling. ``household`` is updated in place (``moved`` must hold no children); returns
+    the children who moved.
 
     Only people born in the simulation have a known mother, and they hold the last ids in
     order of birth (see :attr:`model.population.People.mother`), so the scan runs from the last
     id down and stops at the first person without a mother or the first living one too old.
     """
     m = moved.size
+    children = np.empty(household.size, np.int64)
+    k = 0
     for i in range(household.size - 1, -1, -1):
         mo = mother[i]
         if mo < 0:
@@ -177,6 +193,9 @@ def move_children(mother, alive, age, looked_after, household, moved, origin, ta
                 hi = mid
         if lo < m and moved[lo] == mo and household[i] == origin[lo]:
             household[i] = target[lo]
+            children[k] = i
+            k += 1
+    return children[:k].copy()
 
 
 @nb.njit(**_JIT)
@@ -203,6 +222,61 @@ def _unlink(i, d, head, next_member, previous_member):
 
 
 @nb.njit(**_JIT)
+def _flags(alive, age, in_custody, lives_with_parents):
+    """A person's summary bits (:data:`ALIVE` ...)."""
+    return (np.uint8(alive) | (np.uint8(age >= _ADULT_MONTHS) << 1)
+            | (np.uint8((age >= _YOUNG_MONTHS[0]) & (age < _YOUNG_MONTHS[1])) << 2)
+            | (np.uint8(in_custody) << 3) | (np.uint8(lives_with_parents) << 4))
+
+
+@nb.njit(**_JIT)
+def _mark_person(i, hh, f, ace, old_n, snap_household, snap_flags, snap_aces, cell, cell_index,
+                 cell_of_dwelling, head, next_member, previous_member, is_dirty, dirty, n_dirty):
+    """Compare person ``i`` (dwelling ``hh``, flags ``f``, ACEs ``ace``) with the snapshot.
+
+    See :func:`mark_changed_dwellings`; returns the new number of marked dwellings.
+    """
+    size = cell_of_dwelling.size
+    member = (f & ALIVE) != 0 and hh >= 0
+    if i < old_n:
+        old = snap_household[i]
+        old_f = snap_flags[i]
+        if hh == old and f == old_f and ace == snap_aces[i]:
+            return n_dirty  # most people: nothing to do
+        if old >= 0 and not is_dirty[old]:
+            is_dirty[old] = True
+            dirty[n_dirty] = old
+            n_dirty += 1
+        if hh >= 0 and not is_dirty[hh]:
+            is_dirty[hh] = True
+            dirty[n_dirty] = hh
+            n_dirty += 1
+        was_member = (old_f & ALIVE) != 0 and old >= 0
+        if was_member and (not member or hh != old):
+            _unlink(i, old, head, next_member, previous_member)
+        if member and (not was_member or hh != old):
+            _link(i, hh, head, next_member, previous_member)
+        if hh != old:
+            c = cell_of_dwelling[hh if hh >= 0 else hh + size]
+            cell[i] = c
+            cell_index[i] = c
+    else:
+        if f != 0 and hh >= 0 and not is_dirty[hh]:
+            is_dirty[hh] = True
+            dirty[n_dirty] = hh
+            n_dirty += 1
+        if member:
+            _link(i, hh, head, next_member, previous_member)
+        c = cell_of_dwelling[hh if hh >= 0 else hh + size]
+        cell[i] = c
+        cell_index[i] = c
+    snap_household[i] = hh
+    snap_flags[i] = f
+    snap_aces[i] = ace
+    return n_dirty
+
+
+@nb.njit(**_JIT)
 def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents, aces, old_n,
                            snap_household, snap_flags, snap_aces, cell, cell_index,
                            cell_of_dwelling, head, next_member, previous_member, is_dirty, dirty,
@@ -218,51 +292,36 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
     least ``n``) take the current values. Marks go to ``is_dirty`` (per dwelling) and are
     listed in ``dirty`` after the ``n_dirty`` already there; returns the new number listed.
     """
-    n = household.size
-    size = cell_of_dwelling.size
-    for i in range(n):
+    for i in range(household.size):
+        hh = household[i]
         a = age[i]
         f = (np.uint8(alive[i]) | (np.uint8(a >= _ADULT_MONTHS) << 1)
              | (np.uint8((a >= _YOUNG_MONTHS[0]) & (a < _YOUNG_MONTHS[1])) << 2)
              | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
-        hh = household[i]
-        ace = aces[i]
-        member = alive[i] and hh >= 0
-        if i < old_n:
-            old = snap_household[i]
-            old_f = snap_flags[i]
-            if hh == old and f == old_f and ace == snap_aces[i]:
-                continue  # most people: nothing to do
-            if old >= 0 and not is_dirty[old]:
-                is_dirty[old] = True
-                dirty[n_dirty] = old
-                n_dirty += 1
-            if hh >= 0 and not is_dirty[hh]:
-                is_dirty[hh] = True
-                dirty[n_dirty] = hh
-                n_dirty += 1
-            was_member = (old_f & ALIVE) != 0 and old >= 0
-            if was_member and (not member or hh != old):
-                _unlink(i, old, head, next_member, previous_member)
-            if member and (not was_member or hh != old):
-                _link(i, hh, head, next_member, previous_member)
-            if hh != old:
-                c = cell_of_dwelling[hh if hh >= 0 else hh + size]
-                cell[i] = c
-                cell_index[i] = c
-        else:
-            if f != 0 and hh >= 0 and not is_dirty[hh]:
-                is_dirty[hh] = True
-                dirty[n_dirty] = hh
-                n_dirty += 1
-            if member:
-                _link(i, hh, head, next_member, previous_member)
-            c = cell_of_dwelling[hh if hh >= 0 else hh + size]
-            cell[i] = c
-            cell_index[i] = c
-        snap_household[i] = hh
-        snap_flags[i] = f
-        snap_aces[i] = ace
+        if (i >= old_n or hh != snap_household[i] or f != snap_flags[i]
+                or aces[i] != snap_aces[i]):  # a change: rare
+            n_dirty = _mark_person(i, hh, f, aces[i], old_n, snap_household, snap_flags,
+                                   snap_aces, cell, cell_index, cell_of_dwelling, head,
+                                   next_member, previous_member, is_dirty, dirty, n_dirty)
+    return n_dirty
+
+
+@nb.njit(**_JIT)
+def mark_changed_people(ids, household, alive, age, in_custody, lives_with_parents, aces, old_n,
+                        snap_household, snap_flags, snap_aces, cell, cell_index,
+                        cell_of_dwelling, head, next_member, previous_member, is_dirty, dirty,
+                        n_dirty):
+    """:func:`mark_changed_dwellings` for the people ``ids`` only.
+
+    A person covered by the snapshot (id below ``old_n``) may be listed more than once; a
+    person added since only once (each such listing links them into a member list).
+    """
+    for i in ids:
+        n_dirty = _mark_person(i, household[i],
+                               _flags(alive[i], age[i], in_custody[i], lives_with_parents[i]),
+                               aces[i], old_n, snap_household, snap_flags, snap_aces, cell,
+                               cell_index, cell_of_dwelling, head, next_member, previous_member,
+                               is_dirty, dirty, n_dirty)
     return n_dirty
 
 

@@ -174,6 +174,8 @@ class SummarySnapshot:
     """Per dwelling, scratch marks of a refresh (all false between refreshes)."""
     dirty: np.ndarray
     """Scratch list of the marked dwellings (one slot per dwelling)."""
+    n_dirty: int = 0
+    """Number of dwellings marked and not yet recounted (see :func:`household_snapshot`)."""
 
     @classmethod
     def empty(cls, capacity: int, households: Households) -> SummarySnapshot:
@@ -224,6 +226,8 @@ class Population:
     """People's state at the last summary refresh (see :func:`refresh_household_summaries`)."""
     moved_into: list = field(default_factory=list, repr=False)
     """Dwellings people moved into since the last summary refresh (a mover may move on)."""
+    moved_people: list = field(default_factory=list, repr=False)
+    """People moved by :func:`move_to_vacant_dwellings` since the last summary refresh."""
 
     def summary(self) -> dict[str, float]:
         """Headline counts of the synthetic population, scaled to real Wales."""
@@ -568,21 +572,26 @@ def _summaries(p: People, members: np.ndarray, local: np.ndarray, size: int) -> 
     return out
 
 
-def refresh_household_summaries(pop: Population, full: bool = False) -> None:
+def refresh_household_summaries(pop: Population, full: bool = False,
+                                changed: np.ndarray | None = None) -> None:
     """Recompute each dwelling's member counts and its adults' ACE summaries.
 
     After the first call only the dwellings of people whose household, life, age band (adult,
     12-24), custody, living with parents or ACEs changed since the previous call, and the
     dwellings people moved into, are recomputed (a few thousand a month instead of every
     dwelling): one pass over the people compares them with the snapshot of the previous call
-    (:class:`SummarySnapshot`, updated in place), one more recounts the marked dwellings
-    (:mod:`model.kernels_demography`). The result is the same as recomputing every dwelling
-    (``full=True``), which the environment variable ``EAT_CHECK_SUMMARIES=1`` verifies against
-    the NumPy recount :func:`_summaries` on every call.
+    (:class:`SummarySnapshot`, updated in place), then the marked dwellings are recounted from
+    their member lists (:mod:`model.kernels_demography`). The result is the same as recomputing
+    every dwelling (``full=True``), which the environment variable ``EAT_CHECK_SUMMARIES=1``
+    verifies against the NumPy recount :func:`_summaries` on every call.
 
     Args:
         pop: the population.
         full: recompute every dwelling.
+        changed: skip the pass over everyone: only these people, the people moved by
+            :func:`move_to_vacant_dwellings` and the people added can have changed since the
+            snapshot was last brought up to date (the demography step compares everyone with
+            it in its own pass, then passes the people who died).
     """
     p, h = pop.people, pop.households
     n = p.count
@@ -596,12 +605,18 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
                 setattr(h, name, np.zeros(h.size, dtype))
     else:
         snapshot.grow(p.capacity)
-    n_dirty = kd.mark_changed_dwellings(
-        p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
-        p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household, snapshot.flags,
-        snapshot.aces, snapshot.cells, snapshot.cell_indices, snapshot.cell_of_dwelling,
-        snapshot.head, snapshot.next_member, snapshot.previous_member, snapshot.is_dirty,
-        snapshot.dirty, 0)
+    marks = (p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
+             p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household,
+             snapshot.flags, snapshot.aces, snapshot.cells, snapshot.cell_indices,
+             snapshot.cell_of_dwelling, snapshot.head, snapshot.next_member,
+             snapshot.previous_member, snapshot.is_dirty, snapshot.dirty, snapshot.n_dirty)
+    if changed is None or full:
+        n_dirty = kd.mark_changed_dwellings(*marks)
+    else:
+        ids = np.concatenate([np.asarray(changed, np.int64), *pop.moved_people])
+        # a person added since is compared once (a baby may also have moved with its mother)
+        ids = np.concatenate([ids[ids < snapshot.n], np.arange(snapshot.n, n)])
+        n_dirty = kd.mark_changed_people(ids, *marks)
     for dwellings in pop.moved_into:
         n_dirty = kd.mark_dwellings(dwellings, snapshot.is_dirty, snapshot.dirty, n_dirty)
     if full:
@@ -618,10 +633,30 @@ def refresh_household_summaries(pop: Population, full: bool = False) -> None:
             h.first_adult, h.last_adult, h.occupied, h.adversity, h.early_help_months_left,
             h.early_help_until)
     snapshot.n = n
+    snapshot.n_dirty = 0
     pop.summary_snapshot = snapshot
     pop.moved_into.clear()
+    pop.moved_people.clear()
     if os.environ.get("EAT_CHECK_SUMMARIES") == "1":
         _check_summaries(pop)
+
+
+def household_snapshot(pop: Population) -> SummarySnapshot:
+    """The household summary snapshot, ready for a pass that marks changes as it goes.
+
+    For a step that passes over every person anyway (the demography step): it compares each
+    person with the snapshot (``model.kernels_demography.month_of_life``), stores the marks in
+    ``n_dirty`` and sets ``n``, then calls :func:`refresh_household_summaries` with
+    ``changed``. Refreshes in full first when there is no usable snapshot.
+    """
+    p, h = pop.people, pop.households
+    snapshot = pop.summary_snapshot
+    if (snapshot is None or snapshot.n > p.count or h.n_adults.size != h.size
+            or snapshot.is_dirty.size != h.size):
+        refresh_household_summaries(pop, full=True)
+        snapshot = pop.summary_snapshot
+    snapshot.grow(p.capacity)
+    return snapshot
 
 
 def update_custody_counts(pop: Population, started: np.ndarray, released: np.ndarray) -> None:
@@ -693,11 +728,12 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray,
     if with_children and moved.size:
         n = p.count
         by_id = np.argsort(moved, kind="stable")
-        kd.move_children(p.mother[:n], p.alive[:n], p.age_months[:n], p.looked_after[:n],
-                         p.household[:n], moved[by_id], origin[by_id], target[by_id],
-                         18 * 12)
+        pop.moved_people.append(kd.move_children(
+            p.mother[:n], p.alive[:n], p.age_months[:n], p.looked_after[:n], p.household[:n],
+            moved[by_id], origin[by_id], target[by_id], 18 * 12))
     p.household[moved] = target
     p.lives_with_parents[moved] = False
+    pop.moved_people.append(moved)
     h.occupied[target] = True
     pop.moved_into.append(target)
     h.adversity[target] = False

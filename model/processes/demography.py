@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import kernels_demography as kd
-from model.population import ace_count, move_to_vacant_dwellings
+from model.population import (
+    ace_count,
+    household_snapshot,
+    move_to_vacant_dwellings,
+    refresh_household_summaries,
+)
 from model.processes import Process
 from model.rng import HazardClocks
 
@@ -56,12 +61,20 @@ class Demography(Process):
         # one pass over the person slots: the living age one month; deaths; births to women of
         # childbearing age who are not in custody; who turns 18; young adults at home
         per_month = d.total_fertility_rate / (CHILDBEARING_YEARS * 12)
-        died, mothers, turned, at_home = kd.month_of_life(
+        # the same pass compares everyone with the household summary snapshot (at their new
+        # age), so the refresh at the end of the step only looks at the people changed here
+        snapshot = household_snapshot(model.population)
+        died, mothers, turned, at_home, snapshot.n_dirty = kd.month_of_life(
             p.age_months[:n], p.alive[:n], p.female[:n], p.in_custody[:n],
-            p.lives_with_parents[:n], self._death_table(model), self.deaths.accumulated,
-            self.deaths.threshold, CHILDBEARING_MONTHS[0], CHILDBEARING_MONTHS[1],
-            float(per_month), self.births.accumulated, self.births.threshold, ADULT_MONTHS,
-            *LEAVING_HOME_MONTHS)
+            p.lives_with_parents[:n], p.household[:n], p.aces[:n], self._death_table(model),
+            self.deaths.accumulated, self.deaths.threshold, CHILDBEARING_MONTHS[0],
+            CHILDBEARING_MONTHS[1], float(per_month), self.births.accumulated,
+            self.births.threshold, ADULT_MONTHS, *LEAVING_HOME_MONTHS, snapshot.n,
+            snapshot.household, snapshot.flags, snapshot.aces, snapshot.cells,
+            snapshot.cell_indices, snapshot.cell_of_dwelling, snapshot.head,
+            snapshot.next_member, snapshot.previous_member, snapshot.is_dirty, snapshot.dirty,
+            snapshot.n_dirty)
+        snapshot.n = n
         self.deaths.finish(died)
         model.remove_people(died)
         model.recorder.count("deaths", p.household[died])
@@ -121,4 +134,6 @@ class Demography(Process):
             moved = move_to_vacant_dwellings(model.population, mover, with_children=False)
             # a parent who finds no vacant dwelling in the force area stays: no separation
             model.month_events.separations = separated[np.isin(mover, moved)]
-        model.refresh_households()
+        # everyone else was compared with the snapshot in month_of_life; movers and babies
+        # are known to the refresh
+        refresh_household_summaries(model.population, changed=died)
