@@ -450,3 +450,32 @@ def replay_adversity_month(month, u, states, last_active, onset, p_end, co_occur
                 last_active[f, k] = month
                 count += 1
         cumulative[f] += family_rr[f] * maltreatment_by_states[count]
+
+
+@nb.njit(**_JIT)
+def household_members(occupied_ids, kind, n_people, n_adults):
+    """One row per person of the households being built, households in order.
+
+    Returns:
+        ``(dwelling, kind, position, is_child, household_index)`` per person: the household's
+        dwelling id (int32) and type, the person's place in it (adults first, then children),
+        whether that place is a child's, and the household's index.
+    """
+    total = 0
+    for h in range(n_people.size):
+        total += n_people[h]
+    dwelling = np.empty(total, np.int32)
+    member_kind = np.empty(total, kind.dtype)
+    position = np.empty(total, np.int64)
+    is_child = np.empty(total, np.bool_)
+    household_index = np.empty(total, np.int64)
+    k = 0
+    for h in range(n_people.size):
+        for j in range(n_people[h]):
+            dwelling[k] = occupied_ids[h]
+            member_kind[k] = kind[h]
+            position[k] = j
+            is_child[k] = j >= n_adults[h]
+            household_index[k] = h
+            k += 1
+    return dwelling, member_kind, position, is_child, household_index

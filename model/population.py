@@ -426,13 +426,9 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
 
     people = People.empty(int(total * (1 + extra_capacity_share)) + 16)
     people.count = total
-    member_household = np.repeat(occupied_ids, n_people).astype(np.int32)
-    member_kind = np.repeat(kind, n_people)
     # position of each person within its household: adults first, then children
-    starts = np.repeat(np.cumsum(n_people) - n_people, n_people)
-    position = np.arange(total) - starts
-    is_child = position >= np.repeat(n_adults, n_people)
-    hh_index = np.repeat(np.arange(n_occ), n_people)
+    member_household, member_kind, position, is_child, hh_index = kd.household_members(
+        occupied_ids, kind, n_people, n_adults)
 
     # children's ages (months), then parents' ages from the eldest child
     age = np.zeros(total, dtype=np.int32)
