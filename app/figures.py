@@ -16,7 +16,6 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from model.parameters import ADVERSITY_STATES  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 
 EVENT_COLOURS = {
@@ -79,7 +78,7 @@ def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
     early_help = h.early_help_months_left[nodes] > 0
     colours = np.where(early_help, OKABE_ITO[2], np.where(adversity, OKABE_ITO[1], "#bbbbbb"))
     position = nx.spring_layout(graph, seed=0)
-    fig, ax = plt.subplots(figsize=(5.0, 4.6))
+    fig, ax = plt.subplots(figsize=(4.0, 4.4))
     nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#999999", width=0.7)
     sizes = [420 if n == dwelling else 110 for n in nodes]
     nx.draw_networkx_nodes(graph, position, nodelist=list(nodes), node_color=list(colours),
@@ -91,8 +90,7 @@ def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
         Line2D([], [], linestyle="", marker="o", markersize=11, markerfacecolor="white",
                markeredgecolor="#000000", markeredgewidth=2, label="this household"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[1],
-               label="adversity at home (" + ", ".join(
-                   s.replace("_", " ") for s in ADVERSITY_STATES) + ")"),
+               label="adversity at home"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color=OKABE_ITO[2],
                label="in early help now"),
         Line2D([], [], linestyle="", marker="o", markersize=8, color="#bbbbbb",
@@ -112,7 +110,7 @@ def targets_figure(checks: list[Any]) -> Figure:
     Args:
         checks: :class:`model.validation.TargetCheck` items (target, allowed range, simulated).
     """
-    fig, ax = plt.subplots(figsize=(8, 0.38 * len(checks) + 1.3))
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(checks) + 1.4))
     for k, c in enumerate(checks):
         scale = c.target if c.target else 1.0
         ax.plot([c.allowed_low / scale, c.allowed_high / scale], [k, k], color="#bbbbbb",
@@ -128,7 +126,8 @@ def targets_figure(checks: list[Any]) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     handles = [Line2D([], [], linestyle="", marker="o", color=OKABE_ITO[0], label="within"),
                Line2D([], [], linestyle="", marker="X", color=OKABE_ITO[5], label="outside")]
-    ax.legend(handles=handles, fontsize=8, frameon=False, loc="lower right")
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="lower center",
+              bbox_to_anchor=(0.5, 1.0), ncols=2)
     fig.tight_layout()
     return fig
 

@@ -105,9 +105,10 @@ def headline(page) -> str:
 
 
 def shot(page, name: str) -> None:
-    idle(page)
-    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": 1440, "height": max(900, min(int(height), 4000))})
+    for _ in range(2):  # images load as they come into view, and the page grows
+        idle(page)
+        height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+        page.set_viewport_size({"width": 1440, "height": max(900, min(int(height), 4000))})
     idle(page)
     page.screenshot(path=str(ARTIFACTS / f"app_{name}.png"))
     page.set_viewport_size({"width": 1440, "height": 900})
