@@ -187,24 +187,13 @@ def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequen
     Returns:
         A :class:`model.experiment.Comparison`; its bands include parameter uncertainty.
     """
-    from model.experiment import Comparison, RunSpec, replicate_seeds, run_specs
+    from model.experiment import compare
 
     if not parameter_sets:
         raise CalibrationFileError("no parameter sets given")
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ, got {names}")
-    replicates = replicates or len(parameter_sets)
-    seeds = replicate_seeds(seed, replicates)
-    specs = [RunSpec(s.with_overrides(parameter_sets[r % len(parameter_sets)]), scale, seeds[r],
-                     years, r) for s in scenarios for r in range(replicates)]
-    results = run_specs(specs, executor=executor, workers=workers, progress=progress,
-                        scheduler=scheduler)
-    by_name: dict[str, list] = {n: [] for n in names}
-    for spec, result in zip(specs, results, strict=True):
-        by_name[spec.scenario.name].append(result)
-    return Comparison(baseline=names[0], results=by_name, scale=scale, years=years,
-                      seeds=seeds)
+    return compare(scenarios, replicates=replicates or len(parameter_sets), years=years,
+                   scale=scale, seed=seed, executor=executor, workers=workers,
+                   progress=progress, scheduler=scheduler, parameter_sets=parameter_sets)
 
 
 __all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE",

@@ -425,7 +425,8 @@ def parse_workers(text: str) -> int:
 def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments every paired comparison takes (compare, budget).
 
-    SCENARIO..., --replicates, --years, --scale, --seed, --workers and --scheduler.
+    SCENARIO..., --replicates, --years, --scale, --seed, --workers, --scheduler and
+    --parameter-sets.
     """
     parser.add_argument("scenarios", metavar="SCENARIO", nargs="+",
                         help="the baseline first, then one or more scenarios (names or paths)")
@@ -442,6 +443,28 @@ def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="Dask scheduler address, e.g. tcp://HOST:8786, or 'local' "
                              "(default: a local process pool)")
+    parser.add_argument("--parameter-sets", type=Path, default=None, metavar="FILE",
+                        help="accepted parameter sets (calibration/accepted.parquet, or a CSV "
+                             "with one column per dotted parameter name): replicate k uses "
+                             "set k mod n, so the bands carry parameter uncertainty too")
+
+
+def load_comparison_parameter_sets(path: Path | None) -> list[dict[str, float]] | None:
+    """The ``--parameter-sets`` table, or None.
+
+    Raises:
+        UsageError: a missing, unreadable or invalid table (naming the column or value).
+    """
+    if path is None:
+        return None
+    from model.calibration_sets import CalibrationFileError, load_parameter_sets
+
+    if not path.is_file():
+        raise UsageError(f"--parameter-sets: file '{path}' does not exist")
+    try:
+        return load_parameter_sets(path)
+    except CalibrationFileError as err:
+        raise UsageError(f"--parameter-sets: {err}") from None
 
 
 def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
@@ -490,6 +513,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs at least two scenarios: the baseline first, then the "
                          "scenarios to compare with it")
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
+    parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     names = [s.name for s in scenarios]
     stem = "-".join(_safe_name(n) for n in names[:3])
     out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
@@ -505,7 +529,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         comparison = compare(scenarios, replicates=args.replicates, years=args.years,
                              scale=args.scale, seed=args.seed, levers=args.levers,
                              workers=args.workers, progress=progress,
-                             scheduler=args.scheduler)
+                             scheduler=args.scheduler, parameter_sets=parameter_sets)
     try:
         written = _write_result(_ComparisonOutput(comparison), out)
     except OSError as err:

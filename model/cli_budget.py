@@ -28,6 +28,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     add_comparison_arguments,
+    load_comparison_parameter_sets,
     load_comparison_scenarios,
 )
 
@@ -160,6 +161,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
                              f"folder path (it is created if missing)")
         _check_writable("--csv", args.csv)
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
+    parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     names = [s.name for s in scenarios]
     from model.costs import CostDataError, load_cost_book
 
@@ -175,8 +177,8 @@ def _cmd_budget(args: argparse.Namespace) -> int:
                        unit="runs") as progress:
         comparison = compare(scenarios, replicates=args.replicates, years=args.years,
                              scale=args.scale, seed=args.seed, workers=args.workers,
-                             scheduler=args.scheduler,
-                             progress=progress)
+                             scheduler=args.scheduler, progress=progress,
+                             parameter_sets=parameter_sets)
     analysis = analyse_budget(comparison, discount_rate=args.discount_rate,
                               cost_uncertainty=args.cost_uncertainty, book=book)
     try:

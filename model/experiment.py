@@ -335,7 +335,8 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             scale: int = 20, seed: int = 0, levers: bool = False,
             executor: Executor | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None,
-            scheduler: str | None = None) -> Comparison:
+            scheduler: str | None = None,
+            parameter_sets: Sequence[dict[str, Any]] | None = None) -> Comparison:
     """Run every scenario's replicates with common seeds and pair them with the first.
 
     Args:
@@ -351,6 +352,10 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
         progress: ``progress(done, total)`` as runs finish.
         scheduler: run on a Dask cluster (``tcp://HOST:PORT``, or ``"local"``) instead of a
             local process pool; results are identical.
+        parameter_sets: accepted parameter sets (``{dotted name: value}``, e.g. from
+            :func:`model.calibration_sets.load_parameter_sets`): replicate ``k`` of every
+            scenario uses set ``k mod n``, so the bands carry parameter uncertainty as well as
+            stochastic uncertainty.
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -364,16 +369,24 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             lever = package.only_intervention(k, name=f"lever:{spec.name}")
             variants.append(lever)
             lever_names.append(lever.name)
+    if parameter_sets is not None and len(parameter_sets) == 0:
+        raise ValueError("parameter_sets is empty: give at least one set, or None")
+
+    def variant(scenario: Scenario, r: int) -> Scenario:
+        if not parameter_sets:
+            return scenario
+        return scenario.with_overrides(dict(parameter_sets[r % len(parameter_sets)]))
+
     by_name: dict[str, list[RunResult]] = {s.name: [] for s in variants}
     if _share_builds(scale, replicates, len(variants), executor, workers, scheduler):
-        groups = [ReplicateSpec(tuple(variants), scale, seeds[r], years, r)
-                  for r in range(replicates)]
+        groups = [ReplicateSpec(tuple(variant(s, r) for s in variants), scale, seeds[r], years,
+                                r) for r in range(replicates)]
         for replicate in run_replicates(groups, executor=executor, workers=workers,
                                         progress=progress, scheduler=scheduler):
             for scenario, result in zip(variants, replicate, strict=True):
                 by_name[scenario.name].append(result)
     else:
-        specs = [RunSpec(s, scale, seeds[r], years, r)
+        specs = [RunSpec(variant(s, r), scale, seeds[r], years, r)
                  for s in variants for r in range(replicates)]
         results = run_specs(specs, executor=executor, workers=workers, progress=progress,
                             scheduler=scheduler)

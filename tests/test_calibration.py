@@ -200,3 +200,28 @@ def test_bad_targets_file_is_one_error_line(cli, tmp_path):
     assert "field 'uncertainty': required but missing" in out.err
     out = cli("calibrate", "--force-area", "gwnet", "--out", tmp_path / "fit")
     assert out.code == 2 and "force area 'gwnet' is not allowed" in out.err
+
+
+def test_compare_and_budget_take_parameter_sets_from_the_command_line(cli, tmp_path):
+    import pandas as pd
+
+    table = tmp_path / "sets.csv"
+    pd.DataFrame({"rank": [1, 2],
+                  "police.offending_per_person_month": [0.004, 0.007]}).to_csv(table,
+                                                                                index=False)
+    out = tmp_path / "cmp"
+    result = cli("compare", "symptoms", "systems", "--replicates", "2", "--years", "1",
+                 "--scale", "1:2000", "--workers", "1", "--parameter-sets", table, "--out", out)
+    assert result.code == 0, result.err
+    series = pd.read_parquet(out / "timeseries_systems.parquet")
+    assert series["seed"].nunique() == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rank,police.nothing\n1,2\n")
+    for command in ("compare", "budget"):
+        result = cli(command, "symptoms", "systems", "--replicates", "2", "--years", "1",
+                     "--parameter-sets", bad)
+        assert result.code == 2
+        assert result.err.startswith("error: --parameter-sets:") and "police.nothing" in \
+            result.err and result.err.count("\n") == 1
+    result = cli("compare", "symptoms", "systems", "--parameter-sets", tmp_path / "none.csv")
+    assert result.code == 2 and "does not exist" in result.err
