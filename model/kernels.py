@@ -179,40 +179,6 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
 
 
 @nb.njit(**_JIT)
-def age_and_deaths(age, alive, death_by_age, acc, thr):
-    """The living age one month; the death clock advances; ids crossing (ascending)."""
-    n = age.size
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if alive[i]:
-            a_new = age[i] + 1
-            age[i] = a_new
-            a = acc[i] + death_by_age[a_new]
-            acc[i] = a
-            if a >= thr[i]:
-                out[k] = i
-                k += 1
-    return out[:k].copy()
-
-
-@nb.njit(**_JIT)
-def births(age, alive, female, in_custody, low, high, per_month, acc, thr):
-    """The birth clock of women of childbearing age not in custody; ids crossing."""
-    n = age.size
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if alive[i] and female[i] and age[i] >= low and age[i] < high and not in_custody[i]:
-            a = acc[i] + per_month
-            acc[i] = a
-            if a >= thr[i]:
-                out[k] = i
-                k += 1
-    return out[:k].copy()
-
-
-@nb.njit(**_JIT)
 def mental_health(acc, thr, by_ace_count, aces, spell_rr, in_spell_by_dwelling, household,
                   dep_rr, cell, alive, in_custody, age):
     """The mental-health incident clock of adults not in custody; ids crossing."""
@@ -317,37 +283,6 @@ def victim_weights(at_risk, force, aces, ace_rr, cell, dep_rr, n_force):
 
 
 @nb.njit(**_JIT)
-def person_stocks(alive, age_months, ace_counts, looked_after, plan_months, in_custody,
-                  youth_justice_months, cell, n_cells):
-    """End-of-month person stocks per cell, one pass (whole-number counts).
-
-    Columns: living people, children (under 216 months), children with 1+ and 4+ ACEs, and
-    the living looked-after, on protection plans, in custody, on the youth justice caseload.
-    """
-    out = np.zeros((n_cells, 8), np.int64)
-    for i in range(alive.size):
-        if not alive[i]:
-            continue
-        c = cell[i]
-        out[c, 0] += 1
-        if age_months[i] < 216:
-            out[c, 1] += 1
-            if ace_counts[i] >= 1:
-                out[c, 2] += 1
-            if ace_counts[i] >= 4:
-                out[c, 3] += 1
-        if looked_after[i]:
-            out[c, 4] += 1
-        if plan_months[i] > 0:
-            out[c, 5] += 1
-        if in_custody[i]:
-            out[c, 6] += 1
-        if youth_justice_months[i] > 0:
-            out[c, 7] += 1
-    return out
-
-
-@nb.njit(**_JIT)
 def agency_counts(alive, age_months, youth_justice_months, cell, n_force_areas, per_force):
     """Per force area: living children, living 10-17s, living people on a youth justice order."""
     out = np.zeros((n_force_areas, 3), np.int64)
@@ -362,28 +297,6 @@ def agency_counts(alive, age_months, youth_justice_months, cell, n_force_areas, 
         if youth_justice_months[i] > 0:
             out[f, 2] += 1
     return out
-
-
-@nb.njit(**_JIT)
-def count_down(counter):
-    """Subtract one from every positive entry, in place."""
-    for i in range(counter.size):
-        if counter[i] > 0:
-            counter[i] -= 1
-
-
-@nb.njit(**_JIT)
-def living_at_home_aged(lives_with_parents, age_months, alive, in_custody, low, high):
-    """Ids of living people at their parents' home, not in custody, aged ``low <= age < high``."""
-    n = alive.size
-    out = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        if (lives_with_parents[i] and age_months[i] >= low and age_months[i] < high
-                and alive[i] and not in_custody[i]):
-            out[k] = i
-            k += 1
-    return out[:k].copy()
 
 
 @nb.njit(**_JIT)

@@ -84,25 +84,3 @@ class MonthlyRecorder:
             return
         for b, metric in enumerate(metrics):
             self.values[self.month, METRIC_INDEX[metric]] = by_cell[:, b]
-
-    def stock_flags(self, metrics: tuple[str | None, ...], cells: np.ndarray,
-                    flags: np.ndarray) -> None:
-        """Set several end-of-month stocks at once from per-unit bit flags.
-
-        Unit ``i`` counts towards ``metrics[b]`` in cell ``cells[i]`` when bit ``b`` of
-        ``flags[i]`` is set (``None`` skips a bit): one bincount over the units instead of one
-        gather and bincount per metric. The counts are the same whole numbers as :meth:`stock`.
-
-        Args:
-            metrics: metric name per bit (at most 8).
-            cells: cell per unit (intp).
-            flags: uint8 flags per unit.
-        """
-        if self.month is None:
-            return
-        by_code = np.bincount(cells * 256 + flags, minlength=N_CELLS * 256).reshape(N_CELLS, 256)
-        codes = np.arange(256)
-        for bit, metric in enumerate(metrics):
-            if metric is not None:
-                self.values[self.month, METRIC_INDEX[metric]] = by_code[
-                    :, (codes >> bit) & 1 == 1].sum(axis=1)
