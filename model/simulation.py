@@ -85,6 +85,9 @@ class MonthEvents:
     """What one process hands to the next within a month."""
 
     separations: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    children_at_home: np.ndarray | None = None
+    """Living children not looked after, after demography (the same for maltreatment and ACE
+    accrual, which change neither)."""
     maltreated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     maltreatment_bits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
     incidents: Incidents = field(default_factory=Incidents)

@@ -54,7 +54,9 @@ class AceAccrual(Process):
         exposure_by_dwelling = household_exposure_bits(h)
         if events.separations.size:
             exposure_by_dwelling[events.separations] |= ACE_BIT["parental_separation"]
-        children = children_at_home(p)
+        children = events.children_at_home
+        if children is None:  # (maltreatment did not run this month)
+            children = children_at_home(p)
         exposure = exposure_by_dwelling[p.household[children]]
         before = p.aces[children]
         after = before | exposure

@@ -65,6 +65,7 @@ class Maltreatment(Process):
         p, h = model.people, model.households
         params = model.scenario.maltreatment
         children = children_at_home(p)
+        model.month_events.children_at_home = children
         # maltreatment_rr x interventions per child, then the three clocks: one fused pass
         mod_ids, mod_values = model.modifiers.sparse_rr("maltreatment", p.count)
         c = self.clocks
