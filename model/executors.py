@@ -57,8 +57,9 @@ def apply_dask_config() -> None:
     dask.config.update(dask.config.config, settings, priority="new")
 
 
-PRELOAD = ["model.simulation", "model.experiment"]
-"""Modules the fork server imports once, so that each new worker starts with them loaded."""
+PRELOAD = ["model.simulation", "model.experiment", "model.warm_kernels"]
+"""Modules the fork server imports once, so that each new worker starts with them loaded
+(and, through :mod:`model.warm_kernels`, with the engine's compiled kernels ready)."""
 
 
 def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
