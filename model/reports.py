@@ -182,21 +182,11 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
     return " ".join(parts)
 
 
-def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
-    fig = plt.figure(figsize=A4_LANDSCAPE)
-    h = analysis.headline(scenario)
-    fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
-             fontsize=20, weight="bold")
-    subtitle = (f"{analysis.years} years, prices of {analysis.price_year}, discounted at "
-                f"{analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
-                f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
-                f"(simulated at 1:{analysis.scale})"
-                + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
-    fig.text(0.05, 0.895, "\n".join(textwrap.wrap(subtitle, 140)), fontsize=10.5,
-             color="#444444", va="top")
-    text = "\n".join(textwrap.wrap(headline_sentence(analysis, scenario), 120))
-    fig.text(0.05, 0.80, text, fontsize=12.5, va="top", linespacing=1.5)
-    boxes = [
+def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
+                   ) -> list[tuple[str, str, str, str]]:
+    """The four numbers of the pdf's first page: (title, value, band, note) each."""
+    h = analysis.headline(scenario, area)
+    return [
         ("Net present value", money(h["npv"][0], signed=True),
          f"band {money(h['npv'][1], True)} to {money(h['npv'][2], True)}",
          "net saving to the public purse"),
@@ -211,6 +201,23 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
          f"band {money(h['programme_cost'][1])} to {money(h['programme_cost'][2])}",
          f"discounted, over {analysis.years} years"),
     ]
+
+
+def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
+    fig = plt.figure(figsize=A4_LANDSCAPE)
+    h = analysis.headline(scenario)
+    fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
+             fontsize=20, weight="bold")
+    subtitle = (f"{analysis.years} years, prices of {analysis.price_year}, discounted at "
+                f"{analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
+                f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
+                f"(simulated at 1:{analysis.scale})"
+                + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
+    fig.text(0.05, 0.895, "\n".join(textwrap.wrap(subtitle, 140)), fontsize=10.5,
+             color="#444444", va="top")
+    text = "\n".join(textwrap.wrap(headline_sentence(analysis, scenario), 120))
+    fig.text(0.05, 0.80, text, fontsize=12.5, va="top", linespacing=1.5)
+    boxes = headline_boxes(analysis, scenario)
     for i, (title, big, small, note) in enumerate(boxes):
         x = 0.05 + i * 0.235
         ax = fig.add_axes((x, 0.36, 0.21, 0.25))
@@ -510,6 +517,7 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["XLSX_SHEETS", "cumulative_figure", "headline_sentence", "money", "pdf_figures",
+__all__ = ["XLSX_SHEETS", "cumulative_figure", "headline_boxes", "headline_sentence", "money",
+           "pdf_figures",
            "report_tables", "spend_figure", "who_pays_figure", "write_csv", "write_pdf",
            "write_xlsx"]

@@ -55,30 +55,14 @@ def _settings(inputs: RunInputs) -> tuple[float, bool, bool]:
 
 
 def _numbers(analysis: Any, scenario: str, area: str) -> None:
-    from model.reports import headline_sentence, money, ratio_text, year_text
+    from model.reports import headline_boxes, headline_sentence
 
-    h = analysis.headline(scenario, area)
     if area == "Wales":
         st.markdown(headline_sentence(analysis, scenario))
-    boxes = [
-        ("Net present value", money(h["npv"][0], signed=True),
-         f"10-90 %: {money(h['npv'][1], True)} to {money(h['npv'][2], True)}",
-         "Discounted savings to other agencies minus the programme's cost."),
-        ("Return per £1 invested", ratio_text(h["return_per_pound"][0]),
-         f"10-90 %: {ratio_text(h['return_per_pound'][1])} to "
-         f"{ratio_text(h['return_per_pound'][2])}",
-         "Discounted savings to other agencies for each pound of programme cost."),
-        ("Break-even", year_text(h["break_even_year"][0]).replace(
-            "not within the horizon", "none"),
-         f"{h['share_breaking_even']:.0%} of replicates within {analysis.years} years",
-         "First simulated year in which the cumulative discounted net saving is above zero."),
-        ("Programme cost", money(h["programme_cost"][0]),
-         f"10-90 %: {money(h['programme_cost'][1])} to {money(h['programme_cost'][2])}",
-         f"Discounted, over {analysis.years} years, at {analysis.price_year} prices."),
-    ]
-    for column, (label, value, band, help_text) in zip(st.columns(4), boxes, strict=True):
-        column.metric(label, value, help=help_text)
-        column.caption(band)
+    boxes = headline_boxes(analysis, scenario, area)
+    for column, (label, value, band, note) in zip(st.columns(4), boxes, strict=True):
+        column.metric(label, value, help=f"{note[0].upper()}{note[1:]}.", border=True)
+        column.caption(band.replace("band ", "10-90 %: "))
 
 
 def _who_pays(analysis: Any, scenario: str, area: str) -> None:
