@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "sensitivity", help="Morris screening, then Sobol indices, of the uncertain parameters",
         description="Screen every parameter of the parameter space with Morris elementary "
-                    "effects, then compute Sobol first-order and total indices (95 %% "
+                    "effects, then compute Sobol first-order and total indices (95 % "
                     "intervals) of the influential ones, for police demand, children with 4+ "
                     "ACEs and the package's effect, net cost and NPV at the given horizons. "
                     "Replicates are averaged before analysis. Writes tables, figures and a "
