@@ -62,8 +62,15 @@ def year_text(value: float) -> str:
 
 
 def ratio_text(value: float) -> str:
-    """Return per pound: '£0.43'."""
-    return "n/a" if not np.isfinite(value) else f"£{value:.2f}"
+    """Return per pound: '£0.43', '-£0.14'."""
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{'-' if value < 0 else ''}£{abs(value):.2f}"
+
+
+def years_text(n: int) -> str:
+    """'1 year', '10 years'."""
+    return f"{n} year" if n == 1 else f"{n} years"
 
 
 # --- tables -------------------------------------------------------------
@@ -162,16 +169,19 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
     verdict = ("pays for itself" if npv_mid > 0 else "does not pay for itself")
     breakeven = h["break_even_year"][0]
     share = h["share_breaking_even"]
+    savings = (f"saves other agencies {money(saved)}" if saved >= 0 else
+               f"adds {money(-saved)} to other agencies' spending")
     parts = [
-        f"Over {years} years, '{scenario}' {verdict} in public-sector spending compared with "
-        f"'{analysis.baseline}'.",
-        f"It costs {money(invest)} (discounted) and saves other agencies {money(saved)}, a net "
+        f"Over {years_text(years)}, '{scenario}' {verdict} in public-sector spending compared "
+        f"with '{analysis.baseline}'.",
+        f"It costs {money(invest)} (discounted) and {savings}, a net "
         f"{'saving' if npv_mid > 0 else 'cost'} of {money(abs(npv_mid))} "
         f"(10-90 % band {money(h['npv'][1])} to {money(h['npv'][2])}).",
         f"Every pound invested returns {ratio_text(h['return_per_pound'][0])}.",
         (f"It breaks even in {year_text(breakeven)} ({share:.0%} of replicates break even "
-         f"within {years} years)." if np.isfinite(breakeven) else
-         f"It does not break even within {years} years ({share:.0%} of replicates do)."),
+         f"within {years_text(years)})." if np.isfinite(breakeven) else
+         f"It does not break even within {years_text(years)} ({share:.0%} of replicates "
+         f"do)."),
         f"Of the savings, {money(h['cashable_savings'][0])} is cashable (prison places, care "
         f"placements) and "
         + (f"{money(h['non_cashable_savings'][0])} is staff time that is freed rather than "

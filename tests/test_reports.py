@@ -51,3 +51,10 @@ def test_docs_budget_md_is_current():
     text = DOCS_FILE.read_text(encoding="utf-8")
     start, end = text.index(DOCS_START), text.index(DOCS_END) + len(DOCS_END) + 1
     assert text[start:end] == unit_costs_markdown(), "run: python -m model.costs"
+
+
+def test_money_words_read_well_for_losses_and_one_year():
+    from model.reports import ratio_text, years_text
+
+    assert ratio_text(-0.14) == "-£0.14" and ratio_text(0.43) == "£0.43"
+    assert years_text(1) == "1 year" and years_text(10) == "10 years"
