@@ -205,11 +205,11 @@ def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
          f"{ratio_text(h['return_per_pound'][2])}", "savings to other agencies per £1"),
         ("Break-even", year_text(h["break_even_year"][0]).replace("not within the horizon",
                                                                    "none"),
-         f"{h['share_breaking_even']:.0%} of replicates within {analysis.years} years",
+         f"{h['share_breaking_even']:.0%} of replicates within {years_text(analysis.years)}",
          "first year cumulative net saving > 0"),
         ("Programme cost", money(h["programme_cost"][0]),
          f"band {money(h['programme_cost'][1])} to {money(h['programme_cost'][2])}",
-         f"discounted, over {analysis.years} years"),
+         f"discounted, over {years_text(analysis.years)}"),
     ]
 
 
@@ -218,7 +218,7 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
     h = analysis.headline(scenario)
     fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
              fontsize=20, weight="bold")
-    subtitle = (f"{analysis.years} years, prices of {analysis.price_year}, discounted at "
+    subtitle = (f"{years_text(analysis.years)}, prices of {analysis.price_year}, discounted at "
                 f"{analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
                 f"(simulated at 1:{analysis.scale})"
