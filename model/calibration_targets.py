@@ -24,11 +24,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model.calibration_statistics import STATISTICS
 from model.reference import FORCE_AREAS
+from model.yaml_files import read_yaml
 
 TARGETS_FILE = Path(__file__).resolve().parents[1] / "calibration" / "targets.yaml"
 VERIFIED = ("yes", "secondary", "derived", "memory")
@@ -290,18 +290,7 @@ def load_target_file(path: str | Path = TARGETS_FILE) -> dict[str, TargetSpec]:
 @cache
 def _load_cached(path: str) -> dict[str, TargetSpec]:
     label = f"targets file '{path}'"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise TargetsError(f"{label}: cannot be read ({err})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise TargetsError(f"{label} is not valid YAML{where}: "
-                           f"{getattr(err, 'problem', None) or err}") from None
-    return parse_targets(data, label)
+    return parse_targets(read_yaml(path, label, TargetsError), label)
 
 
 def target_items(specs: dict[str, TargetSpec], force_area: str | None = None,

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from model.yaml_files import read_yaml
 
 PARAMETER_SPACE_FILE = (Path(__file__).resolve().parents[1] / "calibration"
                         / "parameter_space.yaml")
@@ -305,18 +306,7 @@ def load_parameter_space(path: str | Path = PARAMETER_SPACE_FILE) -> ParameterSp
         ParameterSpaceError: a missing, malformed or invalid file.
     """
     label = f"parameter space file '{path}'"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ParameterSpaceError(f"{label}: cannot be read ({err})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ParameterSpaceError(f"{label} is not valid YAML{where}: "
-                                  f"{getattr(err, 'problem', None) or err}") from None
-    return parse_parameter_space(data, label)
+    return parse_parameter_space(read_yaml(path, label, ParameterSpaceError), label)
 
 
 __all__ = ["DISTRIBUTIONS", "PARAMETER_SPACE_FILE", "ParameterEntry", "ParameterSpace",

@@ -36,6 +36,7 @@ from model.parameters import (
     WellbeingParams,
     YouthJusticeParams,
 )
+from model.yaml_files import parse_yaml
 
 SCENARIO_DIR = Path(os.environ.get("EAT_SCENARIO_DIR",
                                    Path(__file__).resolve().parents[1] / "scenarios"))
@@ -193,13 +194,7 @@ def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
 def _parse_yaml(text: str, label: str) -> dict[str, Any]:
     if not text.strip():
         raise ScenarioError(f"{label} is empty; it needs at least 'name: ...'")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError(f"{label} is not valid YAML{where}: {problem}") from None
+    data = parse_yaml(text, label, ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError(f"{label} must be a mapping of fields (name: ..., police: ...), "
                             f"got {type(data).__name__}")
