@@ -26,6 +26,9 @@ _KEY2 = np.uint64(0xD6E8FEB86659FD93)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 1.0 / float(1 << 53)
 
+_ACE_COUNT = np.array([bin(v).count("1") for v in range(1 << 9)], np.int64)
+"""Number of ACEs by 9-bit ACE mask (a global array: Numba compiles it in as a constant)."""
+
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
 
 
@@ -75,14 +78,7 @@ def offending(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr
     k = 0
     j = 0
     n_mod = mod_ids.size
-    popcount = np.zeros(1 << 9, np.int64)
-    for v in range(1 << 9):
-        c = 0
-        w = v
-        while w:
-            c += w & 1
-            w >>= 1
-        popcount[v] = c
+    popcount = _ACE_COUNT
     for i in range(n):
         risk = alive[i] and age[i] >= 120 and not in_custody[i]
         at_risk[i] = risk
@@ -185,14 +181,7 @@ def mental_health(acc, thr, by_ace_count, aces, spell_rr, in_spell_by_dwelling, 
     n = age.size
     out = np.empty(n, np.int64)
     k = 0
-    popcount = np.zeros(1 << 9, np.int64)
-    for v in range(1 << 9):
-        c = 0
-        w = v
-        while w:
-            c += w & 1
-            w >>= 1
-        popcount[v] = c
+    popcount = _ACE_COUNT
     for i in range(n):
         if not alive[i] or in_custody[i] or age[i] < 216:
             continue
@@ -265,14 +254,7 @@ def victim_weights(at_risk, force, aces, ace_rr, cell, dep_rr, n_force):
             f = force[i]
             candidates[fill[f]] = i
             fill[f] += 1
-    popcount = np.zeros(1 << 9, np.int64)
-    for v in range(1 << 9):
-        c = 0
-        w = v
-        while w:
-            c += w & 1
-            w >>= 1
-        popcount[v] = c
+    popcount = _ACE_COUNT
     cumulative = np.empty(total, np.float64)
     running = 0.0
     for t in range(total):

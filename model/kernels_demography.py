@@ -25,6 +25,14 @@ _YOUNG_MONTHS = (12 * 12, 25 * 12)
 
 
 @nb.njit(**_JIT)
+def _person_flags(alive, age, in_custody, lives_with_parents):
+    """The bits that decide a person's part in their dwelling's summary (see the snapshot)."""
+    return (np.uint8(alive) | (np.uint8(age >= _ADULT_MONTHS) << 1)
+            | (np.uint8((age >= _YOUNG_MONTHS[0]) & (age < _YOUNG_MONTHS[1])) << 2)
+            | (np.uint8(in_custody) << 3) | (np.uint8(lives_with_parents) << 4))
+
+
+@nb.njit(**_JIT)
 def month_of_life(age, alive, female, in_custody, lives_with_parents, household, aces,
                   death_by_age, death_acc, death_thr, birth_low, birth_high, birth_per_month,
                   birth_acc, birth_thr, adult_months, home_low, home_high, old_n, snap_household,
@@ -76,9 +84,7 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, household,
                 at_home[k_home] = i
                 k_home += lives_with_parents[i] & free & (a >= home_low) & (a < home_high)
         hh = household[i]
-        f = (np.uint8(alive[i]) | (np.uint8(a >= _ADULT_MONTHS) << 1)
-             | (np.uint8((a >= _YOUNG_MONTHS[0]) & (a < _YOUNG_MONTHS[1])) << 2)
-             | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
+        f = _person_flags(alive[i], a, in_custody[i], lives_with_parents[i])
         if (i >= old_n or hh != snap_household[i] or f != snap_flags[i]
                 or aces[i] != snap_aces[i]):  # a change: rare
             n_dirty = _mark_person(i, hh, f, aces[i], old_n, snap_household, snap_flags,
@@ -295,9 +301,7 @@ def mark_changed_dwellings(household, alive, age, in_custody, lives_with_parents
     for i in range(household.size):
         hh = household[i]
         a = age[i]
-        f = (np.uint8(alive[i]) | (np.uint8(a >= _ADULT_MONTHS) << 1)
-             | (np.uint8((a >= _YOUNG_MONTHS[0]) & (a < _YOUNG_MONTHS[1])) << 2)
-             | (np.uint8(in_custody[i]) << 3) | (np.uint8(lives_with_parents[i]) << 4))
+        f = _person_flags(alive[i], a, in_custody[i], lives_with_parents[i])
         if (i >= old_n or hh != snap_household[i] or f != snap_flags[i]
                 or aces[i] != snap_aces[i]):  # a change: rare
             n_dirty = _mark_person(i, hh, f, aces[i], old_n, snap_household, snap_flags,
