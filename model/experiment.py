@@ -9,16 +9,27 @@ the number of workers.
 Replicate ``k`` of every scenario uses the same seed (common random numbers), so a comparison
 reports the distribution of paired differences ``scenario_k - baseline_k`` over replicates:
 median and 10-90 % band.
+
+Two options of :func:`compare` serve interactive use (the app) and change no result:
+
+- ``run_cache``: a mapping from :func:`run_key` (the scenario's full content, scale, years,
+  replicate seed and index) to finished runs. Runs found there are not run again and new runs
+  are added, so moving one lever reruns only the scenario it changes: the baseline's runs of
+  the same seeds are reused (common random numbers make them the same runs).
+- ``on_replicate``: called with a :class:`Comparison` of the replicates finished so far each
+  time one more replicate (every scenario of one seed) is complete, for preliminary results.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -71,6 +82,37 @@ def replicate_seeds(root_seed: int, n_replicates: int) -> list[int]:
     """One seed per replicate, spawned from the root seed (the same in every scenario)."""
     children = np.random.SeedSequence(root_seed).spawn(n_replicates)
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+RunCache = MutableMapping[Hashable, RunResult]
+"""What :func:`compare` accepts as ``run_cache``: a plain ``dict`` or any mutable mapping (for
+example one that forgets the least recently used runs), keyed by :func:`run_key`."""
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of a scenario's full content (every field, name and parameter overrides too).
+
+    Example:
+        >>> from model.scenario import load_scenario
+        >>> len(scenario_digest(load_scenario("symptoms")))
+        64
+    """
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def run_key(scenario: Scenario, *, scale: int, seed: int, years: int,
+            replicate: int = 0) -> tuple[str, int, int, int, int]:
+    """The key of one run in a ``run_cache``: everything that decides its result.
+
+    Args:
+        scenario: the scenario as run (with any parameter overrides applied).
+        scale: population scale.
+        seed: the run's own seed (a replicate seed, not the root seed).
+        years: horizon.
+        replicate: the replicate index (kept in the run's record).
+    """
+    return (scenario_digest(scenario), int(scale), int(seed), int(years), int(replicate))
 
 
 def execute(spec: RunSpec) -> RunResult:
@@ -170,13 +212,17 @@ def run_replicates(specs: Sequence[ReplicateSpec], executor: Executor | None = N
 
 def _run_jobs(fn: Callable[[Any], Any], jobs: list[Any], runs_per_job: list[int],
               executor: Executor | None, workers: int | None,
-              progress: Callable[[int, int], None] | None, scheduler: str | None) -> list[Any]:
+              progress: Callable[[int, int], None] | None, scheduler: str | None,
+              on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+    """Run jobs, calling ``on_result(index, value)`` then ``progress`` as each finishes."""
     results: list[Any] = [None] * len(jobs)
     total = sum(runs_per_job)
     if executor is None and scheduler is None and (workers == 1 or len(jobs) <= 1):
         done = 0
         for k, job in enumerate(jobs):
             results[k] = fn(job)
+            if on_result:
+                on_result(k, results[k])
             done += runs_per_job[k]
             if progress:
                 progress(done, total)
@@ -188,6 +234,8 @@ def _run_jobs(fn: Callable[[Any], Any], jobs: list[Any], runs_per_job: list[int]
         if not outcome.ok:
             raise outcome.exception or RuntimeError(f"run {k} failed: {outcome.error}")
         results[k] = outcome.value
+        if on_result:
+            on_result(k, outcome.value)
         done += runs_per_job[k]
         if progress:
             progress(done, total)
@@ -336,7 +384,9 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             executor: Executor | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None,
             scheduler: str | None = None,
-            parameter_sets: Sequence[dict[str, Any]] | None = None) -> Comparison:
+            parameter_sets: Sequence[dict[str, Any]] | None = None,
+            run_cache: RunCache | None = None,
+            on_replicate: Callable[[Comparison], None] | None = None) -> Comparison:
     """Run every scenario's replicates with common seeds and pair them with the first.
 
     Args:
@@ -349,13 +399,26 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             show what each lever contributes.
         executor: any concurrent.futures executor (default: a local process pool).
         workers: size of the default local pool (1: run here, one after another).
-        progress: ``progress(done, total)`` as runs finish.
+        progress: ``progress(done, total)`` as runs finish; with a ``run_cache``, ``total``
+            counts only the runs not found there.
         scheduler: run on a Dask cluster (``tcp://HOST:PORT``, or ``"local"``) instead of a
             local process pool; results are identical.
         parameter_sets: accepted parameter sets (``{dotted name: value}``, e.g. from
             :func:`model.calibration_sets.load_parameter_sets`): replicate ``k`` of every
             scenario uses set ``k mod n``, so the bands carry parameter uncertainty as well as
             stochastic uncertainty.
+        run_cache: finished runs by :func:`run_key` (e.g. a ``dict`` kept between calls).
+            Runs found there are used instead of being run again; every new run is added as
+            soon as it finishes (so runs finished before an error or interruption are kept).
+            The comparison is the same, bit for bit, as one made without the cache. Replicates
+            that still need runs share one build per seed as usual (:mod:`model.branching`).
+        on_replicate: called in this process with a :class:`Comparison` of the replicates
+            complete so far (every scenario of that seed finished), in replicate order, each
+            time one more is complete; replicates complete from ``run_cache`` alone are
+            reported together first. Meant for preliminary results while the rest run.
+
+    Returns:
+        The comparison of every replicate (the same whatever the cache held).
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -377,27 +440,60 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
             return scenario
         return scenario.with_overrides(dict(parameter_sets[r % len(parameter_sets)]))
 
-    by_name: dict[str, list[RunResult]] = {s.name: [] for s in variants}
-    if _share_builds(scale, replicates, len(variants), executor, workers, scheduler):
-        groups = [ReplicateSpec(tuple(variant(s, r) for s in variants), scale, seeds[r], years,
-                                r) for r in range(replicates)]
-        for replicate in run_replicates(groups, executor=executor, workers=workers,
-                                        progress=progress, scheduler=scheduler):
-            for scenario, result in zip(variants, replicate, strict=True):
-                by_name[scenario.name].append(result)
-    else:
-        specs = [RunSpec(variant(s, r), scale, seeds[r], years, r)
-                 for s in variants for r in range(replicates)]
-        results = run_specs(specs, executor=executor, workers=workers, progress=progress,
-                            scheduler=scheduler)
-        for spec, result in zip(specs, results, strict=True):
-            by_name[spec.scenario.name].append(result)
-    return Comparison(
-        baseline=names[0],
-        results={n: by_name[n] for n in names},
-        levers={n: by_name[n] for n in lever_names},
-        scale=scale, years=years, seeds=seeds,
-    )
+    # grid[r][i]: replicate r of variant i (None until run or found in the cache)
+    planned = [[variant(s, r) for s in variants] for r in range(replicates)]
+    keys: list[list[Hashable]] = []
+    grid: list[list[RunResult | None]] = [[None] * len(variants) for _ in range(replicates)]
+    if run_cache is not None:
+        keys = [[run_key(s, scale=scale, seed=seeds[r], years=years, replicate=r)
+                 for s in planned[r]] for r in range(replicates)]
+        for r in range(replicates):
+            for i, key in enumerate(keys[r]):
+                grid[r][i] = run_cache.get(key)
+    missing = [[i for i, found in enumerate(row) if found is None] for row in grid]
+    complete = [r for r in range(replicates) if not missing[r]]
+
+    def so_far(rows: Sequence[int]) -> Comparison:
+        by_name = {s.name: [cast(RunResult, grid[r][i]) for r in rows]
+                   for i, s in enumerate(variants)}
+        return Comparison(baseline=names[0], results={n: by_name[n] for n in names},
+                          levers={n: by_name[n] for n in lever_names}, scale=scale,
+                          years=years, seeds=[seeds[r] for r in rows])
+
+    def finished(r: int, i: int, result: RunResult) -> None:
+        grid[r][i] = result
+        if run_cache is not None:
+            run_cache[keys[r][i]] = result
+        missing[r].remove(i)
+        if not missing[r]:
+            complete.append(r)
+            if on_replicate:
+                on_replicate(so_far(sorted(complete)))
+
+    if complete and on_replicate:
+        on_replicate(so_far(complete))
+    todo = [r for r in range(replicates) if missing[r]]
+    widest = max((len(missing[r]) for r in todo), default=0)
+    places: list[list[tuple[int, int]]]
+    if not todo:
+        pass
+    elif _share_builds(scale, len(todo), widest, executor, workers, scheduler):
+        places = [[(r, i) for i in missing[r]] for r in todo]
+        groups = [ReplicateSpec(tuple(planned[r][i] for r, i in place), scale, seeds[place[0][0]],
+                                years, place[0][0]) for place in places]
+
+        def group_done(k: int, results: list[RunResult]) -> None:
+            for (r, i), result in zip(places[k], results, strict=True):
+                finished(r, i, result)
+
+        _run_jobs(execute_replicate, groups, [len(g.scenarios) for g in groups], executor,
+                  workers, progress, scheduler, on_result=group_done)
+    else:  # replicate by replicate, so that whole replicates finish early
+        place_list = [(r, i) for r in todo for i in list(missing[r])]
+        specs = [RunSpec(planned[r][i], scale, seeds[r], years, r) for r, i in place_list]
+        _run_jobs(execute, specs, [1] * len(specs), executor, workers, progress, scheduler,
+                  on_result=lambda k, result: finished(*place_list[k], result))
+    return so_far(range(replicates))
 
 
 def _share_builds(scale: int, replicates: int, n_scenarios: int, executor: Executor | None,
@@ -419,6 +515,7 @@ def wales_series(results: list[RunResult], metric: str) -> np.ndarray:
     return np.stack([r.wales(metric) for r in results])
 
 
-__all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "ReplicateSpec", "RunSpec", "compare",
-           "execute", "execute_replicate", "local_executor", "make_executor", "replicate_seeds",
-           "run_replicates", "run_specs", "wales_series"]
+__all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "ReplicateSpec", "RunCache", "RunSpec",
+           "compare", "execute", "execute_replicate", "local_executor", "make_executor",
+           "replicate_seeds", "run_key", "run_replicates", "run_specs", "scenario_digest",
+           "wales_series"]
