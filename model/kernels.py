@@ -70,12 +70,29 @@ def add_and_collect(acc, thr, hazard):
 
 
 @nb.njit(**_JIT)
-def offending(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr, cell, dep_rr,
-              last_sanction, recent_after, repeat_rr, base, mod_ids, mod_values, at_risk):
-    """The offending clock of :class:`model.processes.police.PoliceIncidents` (see there)."""
+def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr,
+                           cell, dep_rr, last_sanction, recent_after, repeat_rr, base, mod_ids,
+                           mod_values, at_risk, mh_acc, mh_thr, mh_by_ace_count, mh_spell_rr,
+                           in_spell_by_dwelling, household, mh_dep_rr, adult_months):
+    """The offending and mental-health clocks of people, and who may go missing: one pass.
+
+    Offending (:class:`model.processes.police.PoliceIncidents`): people aged 10+, alive, not in
+    custody (``at_risk``, filled in); hazard ``base x age-sex x ACEs x deprivation x a recent
+    sanction x interventions``. Mental-health incidents: those of them aged ``adult_months`` or
+    more; hazard ``by ACE count x a parental mental illness spell x deprivation``. The others
+    at risk (aged 10-17) are those who may be reported missing.
+
+    Returns:
+        ``(offenders, adults, youth)``: ascending ids whose offending clock crossed, whose
+        mental-health clock crossed, and the children aged 10-17 at risk.
+    """
     n = age.size
     out = np.empty(n, np.int64)
+    mh_out = np.empty(n, np.int64)
+    youth = np.empty(n, np.int64)
     k = 0
+    k_mh = 0
+    k_youth = 0
     j = 0
     n_mod = mod_ids.size
     popcount = _ACE_COUNT
@@ -98,27 +115,57 @@ def offending(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr
             if a >= thr[i]:
                 out[k] = i
                 k += 1
-    return out[:k].copy()
+            if age[i] >= adult_months:
+                h = mh_by_ace_count[popcount[aces[i]]]
+                h = h * mh_spell_rr[np.intp(in_spell_by_dwelling[household[i]])]
+                h = h * mh_dep_rr[cell[i]]
+                a = mh_acc[i] + h
+                mh_acc[i] = a
+                if a >= mh_thr[i]:
+                    mh_out[k_mh] = i
+                    k_mh += 1
+            else:
+                youth[k_youth] = i
+                k_youth += 1
+    return out[:k].copy(), mh_out[:k_mh].copy(), youth[:k_youth].copy()
 
 
 @nb.njit(**_JIT)
-def onset(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_ids, mod_values, at_risk,
-          active):
-    """One adversity onset clock of :class:`model.processes.adversity.HouseholdAdversity`.
+def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_ids, mod_values,
+                     at_risk, states, state, end_acc, end_thr, supported_months,
+                     supported_rr, mean_duration):
+    """One adversity state's onset and ending clocks, in one pass over dwellings.
 
-    ``hazard = onset * rr * co_occurrence * float32(1 + float32(peer) * share) * modifier``,
-    for dwellings at risk and not in the state.
+    The clocks of :class:`model.processes.adversity.HouseholdAdversity`.
+
+    Onset, for dwellings at risk and not in the state (``states[:, state]``):
+    ``hazard = onset * rr * co_occurrence * float32(1 + float32(peer) * share) * modifier``.
+    Ending, for dwellings at risk and in the state: ``hazard = ending_rr / mean_duration`` with
+    ``ending_rr = supported_rr`` while ``supported_months > 0`` (early help), else 1.
+
+    Returns:
+        ``(started, ended)``: ascending ids whose onset clock, or ending clock, crossed.
     """
     n = rr.size
     out = np.empty(n, np.int64)
+    ended = np.empty(n, np.int64)
     k = 0
+    k_end = 0
     j = 0
     n_mod = mod_ids.size
     one = np.float32(1.0)
     for i in range(n):
         while j < n_mod and mod_ids[j] < i:
             j += 1
-        if not at_risk[i] or active[i]:
+        if not at_risk[i]:
+            continue
+        if states[i, state]:
+            h = (supported_rr if supported_months[i] > 0 else 1.0) / mean_duration
+            a = end_acc[i] + h
+            end_acc[i] = a
+            if a >= end_thr[i]:
+                ended[k_end] = i
+                k_end += 1
             continue
         h = onset_rate * rr[i]
         h = h * co_occurrence[i]
@@ -130,7 +177,7 @@ def onset(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_ids, mod_val
         if a >= thr[i]:
             out[k] = i
             k += 1
-    return out[:k].copy()
+    return out[:k].copy(), ended[:k_end].copy()
 
 
 @nb.njit(**_JIT)
@@ -172,28 +219,6 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
             out2[k2] = i
             k2 += 1
     return out0[:k0].copy(), out1[:k1].copy(), out2[:k2].copy()
-
-
-@nb.njit(**_JIT)
-def mental_health(acc, thr, by_ace_count, aces, spell_rr, in_spell_by_dwelling, household,
-                  dep_rr, cell, alive, in_custody, age):
-    """The mental-health incident clock of adults not in custody; ids crossing."""
-    n = age.size
-    out = np.empty(n, np.int64)
-    k = 0
-    popcount = _ACE_COUNT
-    for i in range(n):
-        if not alive[i] or in_custody[i] or age[i] < 216:
-            continue
-        h = by_ace_count[popcount[aces[i]]]
-        h = h * spell_rr[np.intp(in_spell_by_dwelling[household[i]])]
-        h = h * dep_rr[cell[i]]
-        a = acc[i] + h
-        acc[i] = a
-        if a >= thr[i]:
-            out[k] = i
-            k += 1
-    return out[:k].copy()
 
 
 @nb.njit(**_JIT)

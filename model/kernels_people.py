@@ -43,13 +43,20 @@ def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, 
     delta = np.empty(k + 1, np.int32)
     flat = states.reshape(-1)
     old_flat = old_states.reshape(-1)
+    packed = k == 4  # four state bytes compared as one uint32 (most dwellings are unchanged)
+    words = flat.view(np.uint32) if packed else flat[:0].view(np.uint32)
+    old_words = old_flat.view(np.uint32) if packed else old_flat[:0].view(np.uint32)
     for d in range(n):
-        same = occupied[d] == old_occupied[d]
-        base = d * k
-        for j in range(k):
-            same = same and flat[base + j] == old_flat[base + j]
-        if same:
-            continue
+        if packed:
+            if words[d] == old_words[d] and occupied[d] == old_occupied[d]:
+                continue
+        else:
+            same = occupied[d] == old_occupied[d]
+            base = d * k
+            for j in range(k):
+                same = same and flat[base + j] == old_flat[base + j]
+            if same:
+                continue
         occ_new = np.int32(occupied[d] != 0)
         occ_old = np.int32(old_occupied[d] != 0)
         for j in range(k):
@@ -102,3 +109,46 @@ def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max
         active = ((x * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
         co[i] = co_occurrence_table[active]
     return at_risk, rr, co
+
+
+@nb.njit(**_JIT)
+def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_custody,
+                              state_powers, adult_maltreated, parent_maltreated_rr):
+    """Per dwelling, the household factors of maltreatment.
+
+    Deprivation x adversity power (active states and a parent in custody) x a parent
+    maltreated: the same products as :func:`model.processes.maltreatment.household_rr` once
+    computed with NumPy.
+    """
+    n = deprivation.size
+    out = np.empty(n, np.float64)
+    n_states = adversity.shape[1]
+    for d in range(n):
+        active = np.int64(adults_in_custody[d] > 0)
+        for s in range(n_states):
+            active += np.int64(adversity[d, s])
+        rr = deprivation_rr[deprivation[d]] * state_powers[active]
+        if adult_maltreated[d]:
+            rr = rr * parent_maltreated_rr
+        out[d] = rr
+    return out
+
+
+@nb.njit(**_JIT)
+def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit):
+    """Per dwelling, the ACE bits its children are exposed to this month.
+
+    The OR of ``state_bits[k]`` over its active states, and ``custody_bit`` when an adult is
+    in custody (:func:`model.processes.aces.household_exposure_bits`).
+    """
+    n, n_states = adversity.shape
+    out = np.empty(n, np.uint16)
+    for d in range(n):
+        bits = np.uint16(0)
+        for s in range(n_states):
+            if adversity[d, s]:
+                bits |= state_bits[s]
+        if adults_in_custody[d] > 0:
+            bits |= custody_bit
+        out[d] = bits
+    return out

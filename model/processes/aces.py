@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import kernels_people
 from model.parameters import ACE_TYPES, ADVERSITY_STATES
 from model.population import ACE_BIT, Households, ace_count
 from model.processes import Process
@@ -29,6 +30,9 @@ STATE_ACE = {
 }
 """Which ACE type each household adversity state exposes a child to."""
 
+_STATE_BITS = np.array([ACE_BIT[STATE_ACE[state]] for state in ADVERSITY_STATES], np.uint16)
+"""The ACE bit of each adversity state, in state order."""
+
 
 NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 """The new-ACE metric of each ACE bit."""
@@ -36,11 +40,9 @@ NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 
 def household_exposure_bits(households: Households) -> np.ndarray:
     """ACE bits every dwelling exposes its children to this month (separation excluded)."""
-    bits = np.zeros(households.size, dtype=np.uint16)
-    for k, state in enumerate(ADVERSITY_STATES):
-        bits |= np.where(households.adversity[:, k], ACE_BIT[STATE_ACE[state]], np.uint16(0))
-    bits |= np.where(households.adults_in_custody > 0, ACE_BIT["incarceration"], np.uint16(0))
-    return bits
+    return kernels_people.exposure_bits(
+        households.adversity, _STATE_BITS, households.adults_in_custody,
+        np.uint16(ACE_BIT["incarceration"]))
 
 
 class AceAccrual(Process):

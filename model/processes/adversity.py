@@ -107,16 +107,15 @@ class HouseholdAdversity(Process):
             co_occurrence = (p.co_occurrence_rr ** np.arange(
                 len(ADVERSITY_STATES) + 1, dtype=np.int64))[active_state_count(h.adversity)]
             rr = base_onset_rr(h, p)
-        supported = h.early_help_months_left > 0
-        ending_rr = np.where(supported, model.scenario.early_help.adversity_ending_rr, 1.0)
+        ending_rr = float(model.scenario.early_help.adversity_ending_rr)
         peer = np.float32(p.peer_effect)  # as NumPy combines it with the float32 shares
         mods = model.modifiers
         shared: tuple[np.ndarray, np.ndarray] | None = None
         for k, state in enumerate(ADVERSITY_STATES):
-            active = np.ascontiguousarray(h.adversity[:, k])
-            # onset x rr x co-occurrence x (1 + peer x share) x interventions, for dwellings at
-            # risk and not in the state: one fused pass. The interventions' factors depend on
-            # no adversity state, so states with the same factors share one evaluation.
+            # onset x rr x co-occurrence x (1 + peer x share) x interventions for dwellings at
+            # risk and not in the state, the ending clock (early help shortens spells) for
+            # those in it: one fused pass. The interventions' factors depend on no adversity
+            # state, so states with the same factors share one evaluation.
             hazard = f"onset.{state}"
             if shared is not None and mods.same_factors(hazard, f"onset.{ADVERSITY_STATES[0]}"):
                 mod_ids, mod_values = shared
@@ -124,13 +123,14 @@ class HouseholdAdversity(Process):
                 mod_ids, mod_values = mods.sparse_rr(hazard, h.size)
                 if k == 0:
                     shared = mod_ids, mod_values
-            started = kernels.onset(self.onset[k].accumulated, self.onset[k].threshold,
-                                    float(p.onset_per_month[state]), rr, co_occurrence, peer,
-                                    shares[k], mod_ids, mod_values, at_risk, active)
+            started, ended = kernels.onset_and_ending(
+                self.onset[k].accumulated, self.onset[k].threshold,
+                float(p.onset_per_month[state]), rr, co_occurrence, peer, shares[k], mod_ids,
+                mod_values, at_risk, h.adversity, k, self.ending[k].accumulated,
+                self.ending[k].threshold, h.early_help_months_left, ending_rr,
+                float(p.mean_duration_months[state]))
             self.onset[k].finish(started)
-            spell = np.flatnonzero(at_risk & active)
-            ended = spell[self.ending[k].advance(
-                spell, ending_rr[spell] / p.mean_duration_months[state]) > 0]
+            self.ending[k].finish(ended)
             h.adversity[started, k] = True
             h.adversity[ended, k] = False
             model.recorder.count(f"onsets_{state}", started)

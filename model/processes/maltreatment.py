@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import kernels
+from model import kernels, kernels_people
 from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES, MaltreatmentParams
 from model.population import Households, People
 from model.processes import Process
-from model.processes.adversity import active_state_count
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -43,11 +42,11 @@ def maltreatment_rr(children: np.ndarray, people: People, households: Households
 
 def household_rr(h: Households, p: MaltreatmentParams) -> np.ndarray:
     """The household factors of :func:`maltreatment_rr`, per dwelling."""
-    active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
-    by_dwelling = np.asarray(p.deprivation_rr)[h.deprivation]
-    by_dwelling *= (p.adversity_rr_per_state ** np.arange(
-        len(ADVERSITY_STATES) + 2, dtype=np.int64)).take(active)
-    return np.where(h.adult_maltreated, by_dwelling * p.parent_maltreated_rr, by_dwelling)
+    return kernels_people.maltreatment_household_rr(
+        h.deprivation, np.asarray(p.deprivation_rr, np.float64), h.adversity,
+        h.adults_in_custody, p.adversity_rr_per_state ** np.arange(
+            len(ADVERSITY_STATES) + 2, dtype=np.int64), h.adult_maltreated,
+        float(p.parent_maltreated_rr))
 
 
 class Maltreatment(Process):

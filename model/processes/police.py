@@ -45,6 +45,7 @@ AGE_BAND_LOWER_YEARS = np.array([10, 14, 18, 25, 35, 45, 55, 65])
 VIOLENT = ("violence_with_injury", "violence_without_injury", "sexual_offences")
 MAX_INCIDENTS_PER_MONTH = 5
 SANCTION_MEMORY_MONTHS = 12
+ADULT_MONTHS = 18 * 12
 
 
 @dataclass
@@ -151,30 +152,51 @@ class PoliceIncidents(Process):
     def step(self, model: EarlyActionModel) -> None:
         """Generate incidents, record them and pass them on to the response step."""
         rows = IncidentRows()
-        self._offences(model, rows)
+        at_risk, offenders, adults, youth = self._people_at_risk(model)
+        self._offences(model, rows, at_risk, offenders)
         self._household_incidents(model, rows)
-        self._person_incidents(model, rows)
+        self._person_incidents(model, rows, adults, youth)
         incidents = rows.build()
         self._record(model, incidents)
         model.month_events.incidents = incidents
 
-    def _offences(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
+    def _people_at_risk(self, model: EarlyActionModel) -> tuple[np.ndarray, ...]:
+        """People's offending and mental-health clocks this month, in one pass.
+
+        Returns:
+            ``(at_risk, offenders, adults, youth)``: the mask of people at risk of offending
+            (alive, 10+, not in custody), those whose offending clock crossed, the adults whose
+            mental-health clock crossed, and the children aged 10-17 at risk (who may go
+            missing).
+        """
         p, h, params = model.people, model.households, model.scenario.police
         n = p.count
         person = model.person_view()
-        # the relative risk of offending_rr, factor by factor in the same order (so the same
-        # values): age and sex, ACEs, deprivation, a recent sanction; then the interventions'
-        # relative risks, for the people at risk (alive, 10+, not in custody): one fused pass
+        # offending: the relative risk of offending_rr, factor by factor in the same order (so
+        # the same values): age and sex, ACEs, deprivation, a recent sanction; then the
+        # interventions' relative risks. Mental health: ACEs x a parental mental illness spell
+        # x deprivation, for adults not in custody.
         mod_ids, mod_values = model.modifiers.sparse_rr("offending", n)
         at_risk = np.empty(n, bool)
-        ids = kernels.offending(
+        offenders, adults, youth = kernels.person_incident_clocks(
             self.offending.accumulated, self.offending.threshold, p.age_months[:n],
             p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
             p.aces[:n], params.offending_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
             p.last_sanction_month[:n], model.month - SANCTION_MEMORY_MONTHS,
             float(params.repeat_offending_rr), float(params.offending_per_person_month),
-            mod_ids, mod_values, at_risk)
+            mod_ids, mod_values, at_risk, self.mental_health.accumulated,
+            self.mental_health.threshold,
+            params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
+            ** np.arange(ACE_COUNTS, dtype=np.int8),
+            np.array([1.0, params.mental_health_spell_rr]),
+            np.ascontiguousarray(h.adversity[:, 1]).view(np.uint8), p.household[:n],
+            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], ADULT_MONTHS)
+        return at_risk, offenders, adults, youth
+
+    def _offences(self, model: EarlyActionModel, incidents: IncidentRows, at_risk: np.ndarray,
+                  ids: np.ndarray) -> None:
+        p, h, params = model.people, model.households, model.scenario.police
         counts = self.offending.finish(ids, max_events=MAX_INCIDENTS_PER_MONTH)
         # category of each offence, keyed by the offender's event number
         offenders, serial = self.offending.occurrences(ids, counts)
@@ -274,27 +296,13 @@ class PoliceIncidents(Process):
             where, serial = clock.occurrences(ids, counts)
             incidents.extend(CATEGORY_INDEX[category], where, serial=serial)
 
-    def _person_incidents(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
-        p, h, params = model.people, model.households, model.scenario.police
-        n = p.count
-        alive = p.alive[:n] & ~p.in_custody[:n]
-        age = p.age_months[:n]
-        person = model.person_view()
-        # ACEs x a parental mental illness spell x deprivation, adults not in custody: fused
-        adults = kernels.mental_health(
-            self.mental_health.accumulated, self.mental_health.threshold,
-            params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
-            ** np.arange(ACE_COUNTS, dtype=np.int8), p.aces[:n],
-            np.array([1.0, params.mental_health_spell_rr]),
-            np.ascontiguousarray(h.adversity[:, 1]).view(np.uint8), p.household[:n],
-            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], person.cell,
-            p.alive[:n], p.in_custody[:n], age)
+    def _person_incidents(self, model: EarlyActionModel, incidents: IncidentRows,
+                          adults: np.ndarray, youth: np.ndarray) -> None:
+        p, params = model.people, model.scenario.police
         counts = self.mental_health.finish(adults, max_events=MAX_INCIDENTS_PER_MONTH)
         people, serial = self.mental_health.occurrences(adults, counts)
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
                          serial)
-
-        youth = np.flatnonzero(alive & (age >= 120) & (age < 216))
         hazard = (params.missing_person_per_child_month
                   * params.missing_person_ace_rr_per_ace ** ace_count(p.aces[youth])
                   * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0)
