@@ -168,11 +168,8 @@ class PersonTimer:
 
     def rr(self, ids: np.ndarray, month: int) -> np.ndarray:
         """The relative risk of ``ids`` in ``month`` (1 where none applies)."""
-        out = np.ones(ids.size)
-        inside = ids < self.until.size
-        known = ids[inside]
-        out[inside] = np.where(self.until[known] > month, self.value[known], 1.0)
-        return out
+        return kernels_people.timer_rr(self.until, self.value, np.asarray(ids, np.int64),
+                                       month)
 
     def support(self, n: int, month: int) -> np.ndarray:
         """Ids below ``n`` whose relative risk applies in ``month`` (ascending)."""

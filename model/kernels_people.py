@@ -152,3 +152,76 @@ def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit):
             bits |= custody_bit
         out[d] = bits
     return out
+
+
+@nb.njit(**_JIT)
+def timer_rr(until, value, ids, month):
+    """Relative risks of a :class:`model.interventions.PersonTimer` for ``ids`` in ``month``.
+
+    ``value[i]`` (float32, widened) where ``until[i] > month``, else 1 (also for ids beyond
+    the timer's arrays).
+    """
+    out = np.ones(ids.size, np.float64)
+    size = until.size
+    for j in range(ids.size):
+        i = ids[j]
+        if i < size and until[i] > month:
+            out[j] = np.float64(value[i])
+    return out
+
+
+@nb.njit(**_JIT)
+def add_counts(row, cell_of_dwelling, dwellings, weights):
+    """``row += bincount(cell_of_dwelling[dwellings], weights)``, the same sums.
+
+    Per cell the events are summed from zero in order (as ``np.bincount`` does), then added
+    to ``row``; ``weights`` of size 0 counts each event once.
+    """
+    n_cells = row.size
+    weighted = weights.size > 0
+    local = np.zeros(n_cells, np.float64)
+    for e in range(dwellings.size):
+        c = cell_of_dwelling[dwellings[e]]
+        local[c] += weights[e] if weighted else 1.0
+    for c in range(n_cells):
+        row[c] += local[c]
+
+
+@nb.njit(**_JIT)
+def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, maltreatment_bits):
+    """Children gain the ACEs of their household's exposures and of this month's maltreatment.
+
+    ``children`` and ``maltreated`` are ascending person ids (with the maltreatment ACE bits
+    of each maltreated person); ``aces`` is updated in place. What a child gained is counted
+    against their ACEs before both; a maltreated person who is not in ``children`` gains the
+    bits without being counted (as the NumPy steps this replaces did).
+
+    Returns:
+        ``(ids, gained)``: the children who gained ACEs (ascending) and the bits each gained.
+    """
+    n = children.size
+    m = maltreated.size
+    ids = np.empty(n, np.int64)
+    gained = np.empty(n, np.uint16)
+    k = 0
+    j = 0
+    for c in range(n):
+        i = children[c]
+        while j < m and maltreated[j] < i:
+            aces[maltreated[j]] |= maltreatment_bits[j]
+            j += 1
+        before = aces[i]
+        after = before | exposure_by_dwelling[household[i]]
+        if j < m and maltreated[j] == i:
+            after |= maltreatment_bits[j]
+            j += 1
+        aces[i] = after
+        new = after & ~before
+        if new:
+            ids[k] = i
+            gained[k] = new
+            k += 1
+    while j < m:
+        aces[maltreated[j]] |= maltreatment_bits[j]
+        j += 1
+    return ids[:k].copy(), gained[:k].copy()

@@ -36,7 +36,9 @@ class HouseholdNetwork:
         self.adjacency.sort_indices()
         self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
         self._is_symmetric_01: bool | None = None
-        self._count_cache: dict[str, np.ndarray] | None = None
+        self._count_cache: dict[int, dict[str, np.ndarray]] = {}
+        """Neighbour counts kept between calls, by number of states (the adversity states and
+        an intervention's one state are kept apart, so neither recounts the other's)."""
 
     @property
     def n_ties(self) -> int:
@@ -102,13 +104,13 @@ class HouseholdNetwork:
 
     def _counts(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
         """(k + 1, dwellings) int32: occupied neighbours in each state, and occupied neighbours."""
-        cache = self._count_cache
+        cache = self._count_cache.get(states.shape[1])
         if cache is None or cache["states"].shape != states.shape:
             weighted = np.column_stack([states & occupied[:, None], occupied]).astype(np.float32)
             counts = np.ascontiguousarray((self.adjacency @ weighted).astype(np.int32).T)
-            self._count_cache = {"counts": counts,
-                                 "states": np.ascontiguousarray(states).view(np.uint8).copy(),
-                                 "occupied": occupied.view(np.uint8).copy()}
+            self._count_cache[states.shape[1]] = {
+                "counts": counts, "states": np.ascontiguousarray(states).view(np.uint8).copy(),
+                "occupied": occupied.view(np.uint8).copy()}
             return counts
         # only the dwellings that changed since last time move their neighbours' counts
         a = self.adjacency

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from model import kernels_people
 from model.metrics import METRIC_INDEX, METRICS
 
 N_FORCE_AREAS = 4
 N_QUINTILES = 5
 N_CELLS = N_FORCE_AREAS * N_QUINTILES
+_NO_WEIGHTS = np.zeros(0, np.float64)
 
 
 class MonthlyRecorder:
@@ -28,9 +30,9 @@ class MonthlyRecorder:
         """Add events (one per dwelling id, or ``weights``) to this month's ``metric``."""
         if self.month is None or dwellings.size == 0:
             return
-        cells = self.cell_of_dwelling[dwellings]
-        self.values[self.month, METRIC_INDEX[metric]] += np.bincount(
-            cells, weights=weights, minlength=N_CELLS)
+        kernels_people.add_counts(
+            self.values[self.month, METRIC_INDEX[metric]], self.cell_of_dwelling, dwellings,
+            _NO_WEIGHTS if weights is None else np.asarray(weights, np.float64))
 
     def count_by_code(self, metrics: tuple[str, ...], codes: np.ndarray,
                       dwellings: np.ndarray) -> None:

@@ -127,3 +127,36 @@ def test_recorded_new_aces_count_each_gain_once(months):
             assert recorded == np.count_nonzero((gained >> i) & 1), (month, name)
         total = sum(np.count_nonzero((gained >> i) & 1) for i in range(len(ACE_TYPES)))
         assert result.wales("new_aces")[month] / scale == total
+
+
+def test_accrual_kernel_matches_the_array_steps_also_for_maltreated_outside_the_list():
+    """The compiled accrual gives what the NumPy steps give: exposures, then maltreatment
+    bits, gains counted against the ACEs before both; maltreated people who are not in the
+    children list (before, between and after them) get the bits without being counted."""
+    from model.kernels_people import accrue_aces
+
+    rng = np.random.default_rng(7)
+    n_people, n_dwellings = 400, 60
+    household = rng.integers(0, n_dwellings, n_people).astype(np.int32)
+    aces = rng.integers(0, 1 << 9, n_people).astype(np.uint16) & np.uint16(0b1010101)
+    exposure = rng.integers(0, 1 << 9, n_dwellings).astype(np.uint16)
+    exposure[rng.random(n_dwellings) < 0.6] = 0
+    children = np.sort(rng.choice(np.arange(5, 390), 150, replace=False)).astype(np.int64)
+    outside = np.array([0, 2, 395, 399] + [int(i) for i in np.setdiff1d(
+        np.arange(5, 390), children)[:5]])
+    maltreated = np.unique(np.concatenate([rng.choice(children, 20, replace=False), outside]))
+    bits = rng.integers(1, 8, maltreated.size).astype(np.uint16)
+
+    expected = aces.copy()
+    before = expected[children]
+    expected[children] = before | exposure[household[children]]
+    expected[maltreated] |= bits
+    gained = expected[children] & ~before
+    has_new = np.flatnonzero(gained)
+
+    got = aces.copy()
+    ids, got_gained = accrue_aces(children, household, got, exposure, maltreated, bits)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(ids, children[has_new])
+    np.testing.assert_array_equal(got_gained, gained[has_new])
+    assert ids.size > 0 and np.setdiff1d(maltreated, children).size == outside.size

@@ -59,16 +59,11 @@ class AceAccrual(Process):
         children = events.children_at_home
         if children is None:  # (maltreatment did not run this month)
             children = children_at_home(p)
-        exposure = exposure_by_dwelling[p.household[children]]
-        before = p.aces[children]
-        after = before | exposure
-        p.aces[children] = after
-        if events.maltreated.size:
-            p.aces[events.maltreated] |= events.maltreatment_bits
-        gained = p.aces[children] & ~before
-        has_new = np.flatnonzero(gained)
-        where = p.household[children[has_new]]
-        gained = gained[has_new]
+        # exposures and this month's maltreatment, and what each child gained: one pass
+        new_ids, gained = kernels_people.accrue_aces(
+            children, p.household, p.aces, exposure_by_dwelling, events.maltreated,
+            events.maltreatment_bits)
+        where = p.household[new_ids]
         model.recorder.count("new_aces", where, ace_count(gained).astype(float))
         model.recorder.count_bits(NEW_ACE_METRICS, gained, where)
-        model.on_new_aces(children[has_new], gained)
+        model.on_new_aces(new_ids, gained)
