@@ -4,8 +4,12 @@ The pool is made once per server (``st.cache_resource``): its workers import the
 Numba's compiled code once, and a tiny warm-up run is sent to each when the app starts. Results
 are kept in a small in-memory store keyed by the hashable inputs, so changing only the view
 (force area, chart, table) never runs anything again, and the same inputs from any page or
-session are served at once. Runs are made outside Streamlit's cached functions so that the page
-can show a progress bar while they run.
+session are served at once. Below that, every single run is kept in a :class:`RunCache` keyed
+by :func:`model.experiment.run_key` (the scenario's full content, scale, years, replicate
+seed), so a new comparison runs only the scenarios whose content changed: moving a lever
+reruns the tested scenario and reuses the baseline's runs. Runs are made outside Streamlit's
+cached functions so that the page can show a progress bar and preliminary numbers while they
+run.
 
 ``EAT_APP_WORKERS`` sets the number of worker processes (default: one per core); 1 runs in the
 server's own process, one run after another (what the tests use).
@@ -16,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, MutableMapping
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
@@ -29,6 +33,8 @@ Progress = Callable[[int, int], None]
 
 STORE_ENTRIES = 6
 """Results kept per kind (a 10-year 1:20 comparison of 2 x 10 runs is about 35 MB)."""
+RUN_CACHE_BYTES = 400_000_000
+"""Memory kept for single runs (a 10-year run is about 1.7 MB: some 230 runs)."""
 SMALL_KINDS = ("figure", "derived")
 """Kinds of small things (figures as PNG, tables) of which more are kept."""
 
@@ -79,6 +85,69 @@ class ResultStore:
         return value
 
 
+class RunCache(MutableMapping[Hashable, Any]):
+    """Finished runs by :func:`model.experiment.run_key`, for ``compare(run_cache=...)``.
+
+    Thread-safe; beyond a memory budget the least recently used runs are dropped. It counts
+    what it served and what it was given.
+
+    Attributes:
+        hits: runs served (each one a simulation not run again).
+        added: runs added (each one a simulation that was run).
+    """
+
+    def __init__(self, max_bytes: int = RUN_CACHE_BYTES):
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.added = 0
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def size(result: Any) -> int:
+        """Bytes a run holds (its arrays)."""
+        return int(result.values.nbytes + result.cohort_aces_at_18.nbytes)
+
+    def __getitem__(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._items[key]
+            self._items.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            if key in self._items:
+                self._bytes -= self.size(self._items.pop(key))
+            self._items[key] = value
+            self._bytes += self.size(value)
+            self.added += 1
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= self.size(dropped)
+
+    def __delitem__(self, key: Hashable) -> None:
+        with self._lock:
+            self._bytes -= self.size(self._items.pop(key))
+
+    def __iter__(self) -> Iterator[Hashable]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+
+@st.cache_resource(show_spinner=False)
+def runs() -> RunCache:
+    """The server's cache of single runs (one for all sessions)."""
+    return RunCache()
+
+
 @st.cache_resource(show_spinner=False)
 def store() -> ResultStore:
     """The server's result store (one for all sessions)."""
@@ -125,8 +194,12 @@ def warm_up() -> threading.Thread | None:
 
 def run_comparison(scenarios: list[Scenario], *, key: Hashable, replicates: int, years: int,
                    scale: int, seed: int, levers: bool = False,
-                   progress: Progress | None = None) -> Any:
-    """A paired comparison, from the store or run now on the warm pool.
+                   progress: Progress | None = None,
+                   on_replicate: Callable[[Any], None] | None = None) -> Any:
+    """A paired comparison, from the store or made now from cached and new runs.
+
+    Runs already in :func:`runs` (same scenario content, scale, years and replicate seed) are
+    reused; the others run on the warm pool and are added to it as they finish.
 
     Args:
         scenarios: the baseline, then the tested scenario.
@@ -136,7 +209,9 @@ def run_comparison(scenarios: list[Scenario], *, key: Hashable, replicates: int,
         scale: population scale.
         seed: root seed.
         levers: also run each intervention alone.
-        progress: ``progress(done, total)`` as runs finish.
+        progress: ``progress(done, total)`` as runs finish (``total``: the runs not cached).
+        on_replicate: called with a comparison of the replicates complete so far, each time
+            one more is complete (see :func:`model.experiment.compare`).
     """
     from model.experiment import compare
 
@@ -144,7 +219,7 @@ def run_comparison(scenarios: list[Scenario], *, key: Hashable, replicates: int,
         pool_ = executor()
         return compare(scenarios, replicates=replicates, years=years, scale=scale, seed=seed,
                        levers=levers, executor=pool_, workers=1 if pool_ is None else None,
-                       progress=progress)
+                       progress=progress, run_cache=runs(), on_replicate=on_replicate)
 
     return store().get_or_make("comparison", key, make)
 
@@ -209,6 +284,6 @@ def run_targets(*, scale: int, seed: int, years: int, progress: Progress | None 
         lambda: run_validation(scale=scale, seed=seed, years=years, progress=progress))
 
 
-__all__ = ["ResultStore", "cached_comparison", "derived", "executor", "figure_png", "pool",
-           "run_budget", "run_comparison", "run_household_model", "run_targets", "store", "warm_up",
-           "worker_count"]
+__all__ = ["ResultStore", "RunCache", "cached_comparison", "derived", "executor", "figure_png",
+           "pool", "run_budget", "run_comparison", "run_household_model", "run_targets", "runs",
+           "store", "warm_up", "worker_count"]

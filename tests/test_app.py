@@ -10,6 +10,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -114,6 +115,69 @@ def test_a_view_change_runs_nothing_and_a_lever_changes_the_headline(monkeypatch
     moved = shown_metrics(at)
     assert moved["Police incidents"] != wales["Police incidents"]
     assert any("systems (levers set) minus symptoms" in s.value for s in at.subheader)
+
+
+def test_a_moved_lever_reruns_only_the_tested_scenario(monkeypatch):
+    import model.experiment
+
+    at = set_tiny(page("compare"))
+    at.number_input(key="seed").set_value(21)
+    at.button(key="run").click().run()
+    no_problem(at)
+    ran: list[str] = []
+    real_one, real_group = model.experiment.execute, model.experiment.execute_replicate
+    monkeypatch.setattr(model.experiment, "execute",
+                        lambda spec: ran.append(spec.scenario.name) or real_one(spec))
+    monkeypatch.setattr(model.experiment, "execute_replicate",
+                        lambda spec: ran.extend(s.name for s in spec.scenarios)
+                        or real_group(spec))
+    cache = runner.runs()
+    hits, added = cache.hits, cache.added
+    at.slider(key="lever_training_coverage").set_value(35.0)
+    at.button(key="run").click().run()
+    no_problem(at)
+    assert ran == ["systems (levers set)"] * TINY["replicates"]  # the baseline was reused
+    assert (cache.hits - hits, cache.added - added) == (TINY["replicates"], TINY["replicates"])
+    # the same numbers as a comparison made from the start, without any cache
+    inputs = at.session_state["compare_inputs"]
+    fresh = model.experiment.compare(inputs.scenarios(), replicates=2, years=1, scale=200,
+                                     seed=21, workers=1)
+    shown = runner.cached_comparison(inputs)
+    for name, runs in fresh.results.items():
+        for a, b in zip(runs, shown.results[name], strict=True):
+            assert np.array_equal(a.values, b.values)
+    # the lever back where it was: every run is cached, nothing runs
+    ran.clear()
+    at.slider(key="lever_training_coverage").set_value(80.0)
+    at.button(key="run").click().run()
+    no_problem(at)
+    assert ran == []
+
+
+def test_preliminary_numbers_show_while_replicates_run_and_go_at_the_end(monkeypatch):
+    from app.views import compare as view
+
+    seen = []
+    real = view._preliminary
+
+    def record(inputs, partial, done):
+        seen.append((done, list(partial.seeds)))
+        return real(inputs, partial, done)
+
+    monkeypatch.setattr(view, "_preliminary", record)
+    at = set_tiny(page("compare"))
+    at.number_input(key="seed").set_value(22)
+    at.button(key="run").click().run()
+    no_problem(at)
+    final = runner.cached_comparison(at.session_state["compare_inputs"])
+    assert seen == [(1, final.seeds[:1])]  # after the first of two replicates, not the last
+    assert view.preliminary_label(1, 2).startswith("**Preliminary: 1 of 2 replicates finished.**")
+    assert not any("Preliminary" in e.value for e in [*at.info, *at.subheader, *at.caption])
+    assert any(s.value == "systems minus symptoms, Wales, over 1 year" for s in at.subheader)
+    # a view change afterwards shows no preliminary numbers and runs nothing
+    seen.clear()
+    at.selectbox(key="area").set_value("Gwent").run()
+    assert seen == [] and not any("Preliminary" in e.value for e in at.subheader)
 
 
 def test_lever_contributions_run_each_intervention_alone():

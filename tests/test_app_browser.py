@@ -122,6 +122,7 @@ def test_a_planner_compares_moves_a_lever_costs_and_uploads(page):
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("systems minus symptoms, Wales, over 1 year").wait_for()
     page.locator("[data-testid=stImage]").first.wait_for()
+    idle(page)  # the final numbers, not the preliminary ones shown while replicates run
     before = headline(page)
     assert before[0] in "+-"
     shot(page, "compare")
@@ -130,6 +131,8 @@ def test_a_planner_compares_moves_a_lever_costs_and_uploads(page):
     page.get_by_role("slider", name="Officers trained in ACE-informed practice").press("Home")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text("systems (levers set) minus symptoms, Wales, over 1 year").wait_for()
+    idle(page)
+    assert not page.get_by_text("Preliminary:").count()
     after = headline(page)
     assert after != before, f"the headline did not change: {before} -> {after}"
 

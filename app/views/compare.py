@@ -1,7 +1,9 @@
 """The Compare page: choose scenarios, move levers, run, read paired differences with bands.
 
 Everything that decides the results sits in one form and runs only when *Run* is pressed; the
-force area, chart and table choices only change the view and are served from the cache.
+force area, chart and table choices only change the view and are served from the cache. Runs
+already made (the baseline's, when only a lever moved) are reused, and while the others run
+the headline numbers of the replicates finished so far are shown, labelled preliminary.
 """
 
 from __future__ import annotations
@@ -114,19 +116,57 @@ def _form(scenario: Any) -> RunInputs | None:
     return inputs
 
 
-def comparison_for(inputs: RunInputs, what: str = "simulations") -> Any:
-    """The comparison of these inputs: from the cache, or run now with a progress bar."""
+def comparison_for(inputs: RunInputs, what: str = "simulations",
+                   preliminary: bool = False) -> Any:
+    """The comparison of these inputs: from the cache, or run now with a progress bar.
+
+    Args:
+        inputs: what to compare.
+        what: the things the progress bar counts.
+        preliminary: while it runs, show the headline numbers of the replicates finished so
+            far (below the progress bar, labelled preliminary); they are removed at the end.
+    """
     found = runner.cached_comparison(inputs)
     if found is not None:
         return found
     scenarios = inputs.scenarios()
-    bar = ProgressBar(what)
-    comparison = runner.run_comparison(
-        scenarios, key=inputs, replicates=inputs.replicates, years=inputs.years,
-        scale=inputs.scale, seed=inputs.seed, levers=inputs.with_levers, progress=bar)
+    per_replicate = len(scenarios) + (len(scenarios[-1].interventions)
+                                      if inputs.with_levers else 0)
+    bar = ProgressBar(what, planned=per_replicate * inputs.replicates)
+    slot = st.empty() if preliminary else None
+
+    def show(partial: Any) -> None:
+        done = len(partial.seeds)
+        if slot is None or done >= inputs.replicates:
+            return
+        with slot.container():
+            _preliminary(inputs, partial, done)
+
+    try:
+        comparison = runner.run_comparison(
+            scenarios, key=inputs, replicates=inputs.replicates, years=inputs.years,
+            scale=inputs.scale, seed=inputs.seed, levers=inputs.with_levers, progress=bar,
+            on_replicate=show if preliminary else None)
+    finally:
+        if slot is not None:
+            slot.empty()
     seconds = bar.done()
     st.session_state["last_run_seconds"] = seconds
     return comparison
+
+
+def preliminary_label(done: int, total: int) -> str:
+    """What the preliminary numbers are, e.g. for 2 of 10 replicates."""
+    return (f"**Preliminary: {done} of {total} replicates finished.** The medians and their "
+            f"10-90 % bands will change (bands narrow or widen) as more replicates finish; "
+            f"the final numbers replace these when all {total} are done.")
+
+
+def _preliminary(inputs: RunInputs, partial: Any, done: int) -> None:
+    """The headline numbers of the replicates finished so far, clearly labelled."""
+    area = st.session_state.get("area", "Wales")
+    st.info(preliminary_label(done, inputs.replicates), icon=":material/hourglass_top:")
+    _metrics(inputs, partial, area, partial.headline(horizons=[inputs.years]), done=done)
 
 
 def _headline(inputs: RunInputs) -> pd.DataFrame:
@@ -134,17 +174,22 @@ def _headline(inputs: RunInputs) -> pd.DataFrame:
     return runner.derived(("headline", inputs), lambda: comparison.headline())
 
 
-def _metrics(inputs: RunInputs, comparison: Any, area: str) -> None:
-    table = _headline(inputs)
+def _metrics(inputs: RunInputs, comparison: Any, area: str, table: pd.DataFrame,
+             done: int | None = None) -> None:
+    """The five headline numbers; ``done``: replicates finished, when preliminary."""
     scenario = comparison.scenarios[-1]
     rows = table[(table["scenario"] == scenario) & (table["area"] == area)
                  & (table["years"] == inputs.years)].set_index("metric")
-    st.subheader(f"{scenario} minus {comparison.baseline}, {area}, over {inputs.years} "
+    shown = inputs.replicates if done is None else done
+    st.subheader(f"{'Preliminary: ' if done is not None else ''}{scenario} minus "
+                 f"{comparison.baseline}, {area}, over {inputs.years} "
                  f"year{'s' if inputs.years > 1 else ''}")
-    st.caption(f"Paired difference: median over {inputs.replicates} replicates, with the "
-               f"10-90 % band. Flows are summed over the horizon; children with 4+ ACEs and "
-               f"looked-after children are counted at its end. Scaled to the real population "
-               f"(simulated at 1:{inputs.scale}). Negative: fewer than {comparison.baseline}.")
+    st.caption(f"Paired difference: median over {shown} "
+               f"{'of ' + str(inputs.replicates) + ' ' if done is not None else ''}replicates, "
+               f"with the 10-90 % band. Flows are summed over the horizon; children with 4+ "
+               f"ACEs and looked-after children are counted at its end. Scaled to the real "
+               f"population (simulated at 1:{inputs.scale}). Negative: fewer than "
+               f"{comparison.baseline}.")
     columns = [*st.columns(3), *st.columns(3)]
     for column, (metric, label, unit) in zip(columns, HEADLINE, strict=False):
         r = rows.loc[metric]
@@ -228,7 +273,7 @@ def render() -> None:
     with results:
         if submitted is not None:
             try:
-                comparison_for(submitted)
+                comparison_for(submitted, preliminary=True)
             except ScenarioError as err:
                 session.error(err)
                 return
@@ -246,7 +291,7 @@ def _results(inputs: RunInputs) -> None:
     comparison = comparison_for(inputs)
     area = st.session_state.get("area", "Wales")
     st.caption(f"Showing: {inputs.describe()}.")
-    _metrics(inputs, comparison, area)
+    _metrics(inputs, comparison, area, _headline(inputs))
     over_time, by_area, levers = st.tabs(["Over time", "By force area", "Lever contributions"])
     with over_time:
         _charts(inputs, comparison, area)
@@ -256,4 +301,4 @@ def _results(inputs: RunInputs) -> None:
         _lever_contributions(inputs, comparison)
 
 
-__all__ = ["AREAS", "comparison_for", "render"]
+__all__ = ["AREAS", "comparison_for", "preliminary_label", "render"]
