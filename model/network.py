@@ -85,12 +85,14 @@ class HouseholdNetwork:
             states: (dwellings, k) bool matrix of states.
             occupied: bool per dwelling.
         """
+        return list(self.neighbour_share_matrix(states, occupied))
+
+    def neighbour_share_matrix(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+        """:meth:`neighbour_shares` transposed: a (k, dwellings) C-contiguous float32 array."""
         if not (states.dtype == np.bool_ and occupied.dtype == np.bool_
                 and self._symmetric_01()):
-            shares = self.neighbour_shares(states, occupied)
-            return [np.ascontiguousarray(shares[:, j]) for j in range(states.shape[1])]
-        shares = kernels_people.shares_from_counts(self._counts(states, occupied))
-        return list(shares)
+            return np.ascontiguousarray(self.neighbour_shares(states, occupied).T)
+        return kernels_people.shares_from_counts(self._counts(states, occupied))
 
     def _symmetric_01(self) -> bool:
         """Whether the adjacency is a symmetric 0/1 matrix (checked once)."""
