@@ -143,3 +143,29 @@ def test_neighbourhood_graph_is_a_networkx_graph_around_the_dwelling(network):
     assert all(a[u, v] == 1 for u, v in graph.edges)
     bigger = network.neighbourhood_graph(d, radius=2)
     assert set(graph.nodes) < set(bigger.nodes)
+
+
+def test_kept_counts_follow_changes_for_each_number_of_states_apart():
+    """The incremental neighbour counts are kept per number of states: interleaving a
+    one-state and a four-state caller (community resilience and adversity) gives, after each
+    change, the same shares as a fresh network's full count, for the matrix and the columns."""
+    rng = np.random.default_rng(11)
+    n = 60
+    upper = np.triu(rng.random((n, n)) < 0.1, k=1)
+    dense = (upper | upper.T).astype(float)
+    kept = HouseholdNetwork(sp.csr_matrix(dense))
+    four = rng.random((n, 4)) < 0.3
+    one = rng.random((n, 1)) < 0.5
+    occupied = rng.random(n) < 0.8
+    for _ in range(4):
+        for states in (four, one):
+            fresh = HouseholdNetwork(sp.csr_matrix(dense)).neighbour_share_matrix(states,
+                                                                                  occupied)
+            np.testing.assert_array_equal(kept.neighbour_share_matrix(states, occupied), fresh)
+            np.testing.assert_array_equal(np.stack(kept.neighbour_share_columns(states,
+                                                                                occupied)),
+                                          fresh)
+        four[rng.random((n, 4)) < 0.1] ^= True
+        one[rng.random((n, 1)) < 0.1] ^= True
+        occupied[rng.random(n) < 0.05] ^= True
+    assert set(kept._count_cache) == {1, 4}
