@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/bench_app.py [--replicates 10] [--years 10] [--scale 1:20]
 
 Starts ``eat-sim app --headless`` (default workers: one per core), opens it in Debian's
-chromium through Playwright, waits for the warm-up, then times, from the click to the headline
-numbers on screen:
+chromium through Playwright, waits for the warm-up, then times, from the click:
 
 1. the issue's target case (symptoms against systems, 10 replicates, 10 years, 1:20) with an
-   empty cache and warm workers;
+   empty cache and warm workers: to the first (preliminary) headline numbers on screen, to
+   the final ones (the preliminary label gone), and to the complete page (charts drawn);
 2. a view change (another force area): served from the cache;
-3. the same inputs again after a lever moved and back: served from the cache.
+3. the same inputs again (Run): served from the cache;
+4. one lever moved (officers trained, 80 % to 70 %) and Run: only the tested scenario runs,
+   the baseline's runs are reused; first and final headline and complete page as in 1.
 
 Also times the same comparison with ``model.experiment.compare`` and a fresh local pool, for
 reference. Prints one Markdown table (for benchmarks/RESULTS-app.md).
@@ -55,21 +57,63 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("the app did not start")
 
 
-def wait_idle(page) -> None:
-    page.wait_for_timeout(200)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stStatusWidgetRunningIcon]')"
-        " && !document.querySelector('[data-testid=stStatusWidgetRunningManIcon]')",
-        timeout=900_000)
+STATE = """(want) => {
+  const heads = Array.from(document.querySelectorAll('h3')).map(h => h.textContent.trim());
+  const images = Array.from(document.querySelectorAll('[data-testid=stImage] img'));
+  return {
+    stale: document.querySelectorAll('[data-stale=true]').length,
+    images: images.filter(i => !i.closest('[data-stale=true]') && i.complete
+                               && i.naturalWidth > 0).length,
+    preliminary: heads.some(h => h.startsWith('Preliminary:'))
+                 && !!document.querySelector('[data-testid=stMetricValue]'),
+    final: heads.some(h => h.startsWith(want)),
+  };
+}"""
+"""The page's state: elements left from the previous script run (Streamlit marks them
+``data-stale`` until the run that replaces them ends), loaded charts, and whether preliminary
+or final headline numbers (a heading starting with ``want``) are on screen. The status widget
+is not used: with ``toolbarMode = "minimal"`` it is not on the page."""
 
 
-def timed_click(page, button: str, until: str) -> float:
+def timed(page, action, until: str) -> tuple[float, float, float]:
+    """Do ``action()``; seconds to the first headline (preliminary or final), to the final
+    headline, and to the complete page (the script run has ended: nothing stale, the two
+    charts of the *Over time* tab loaded).
+
+    ``until`` is the start of the final headline's title. If it is on screen before the
+    action (a cached rerun), the run is taken to have ended only after elements were seen
+    stale, or after 1 s if they never were.
+    """
     start = time.perf_counter()
-    page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text(until).first.wait_for(timeout=900_000)
-    page.get_by_test_id("stMetricValue").first.wait_for(timeout=900_000)
-    wait_idle(page)  # the script run has finished (the text may already have been there)
-    return time.perf_counter() - start
+    action()
+    first = final = None
+    seen_stale = False
+    while True:
+        state = page.evaluate(STATE, until)
+        now = time.perf_counter() - start
+        seen_stale = seen_stale or state["stale"] > 0 or now > 1.0
+        if first is None and (state["preliminary"] or state["final"]):
+            first = now
+        if final is None and state["final"] and not state["preliminary"]:
+            final = now
+        if (final is not None and seen_stale and state["stale"] == 0
+                and state["images"] >= 2):
+            return first, final, now
+        if now > 900:
+            raise TimeoutError(f"no complete page with '{until}' after {now:.0f} s")
+        time.sleep(0.03)
+
+
+def settle(page) -> None:
+    """Wait until the current script run has ended (nothing stale), then a little longer."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-stale=true]')", timeout=900_000)
+    page.wait_for_timeout(300)
+
+
+def click_run(page):
+    """The action of pressing Run."""
+    return lambda: page.get_by_role("button", name="Run", exact=True).click()
 
 
 def browser_times(url: str, replicates: int, years: int, scale: str) -> dict[str, float]:
@@ -89,19 +133,34 @@ def browser_times(url: str, replicates: int, years: int, scale: str) -> dict[str
         for _ in range(years - 1):
             slider.press("ArrowRight")
         years_label = f"over {years} year{'s' if years > 1 else ''}"
-        times["target case, empty cache (click to headline)"] = timed_click(
-            page, "Run", f"systems minus symptoms, Wales, {years_label}")
-        wait_idle(page)
-        start = time.perf_counter()
-        page.get_by_test_id("stSelectbox").nth(2).click()
-        page.keyboard.type("Gwent")
-        page.keyboard.press("Enter")
-        page.get_by_text(f"systems minus symptoms, Gwent, {years_label}").wait_for()
-        times["view change (force area), cached"] = time.perf_counter() - start
-        wait_idle(page)
-        times["same inputs again (Run), cached"] = timed_click(
-            page, "Run", f"systems minus symptoms, Gwent, {years_label}")
-        wait_idle(page)
+        first, final, end = timed(page, click_run(page),
+                                  f"systems minus symptoms, Wales, {years_label}")
+        times["(a) target case, empty cache: click to first (preliminary) headline"] = first
+        times["(a) target case, empty cache: click to final headline"] = final
+        times["(a) target case, empty cache: click to complete page (charts too)"] = end
+        settle(page)
+
+        def gwent() -> None:
+            page.get_by_test_id("stSelectbox").nth(2).click()
+            page.keyboard.type("Gwent")
+            page.keyboard.press("Enter")
+
+        *_, end = timed(page, gwent, f"systems minus symptoms, Gwent, {years_label}")
+        times["(c) view change (force area), cached: to complete page"] = end
+        settle(page)
+        *_, end = timed(page, click_run(page), f"systems minus symptoms, Gwent, {years_label}")
+        times["(c) same inputs again (Run), cached: to complete page"] = end
+        settle(page)
+        slider = page.get_by_role("slider", name="Officers trained in ACE-informed practice")
+        for _ in range(2):  # 80 % -> 70 % (step 5)
+            slider.press("ArrowLeft")
+        first, final, end = timed(page, click_run(page),
+                                  f"systems (levers set) minus symptoms, Gwent, {years_label}")
+        times["(b) one lever moved, baseline cached: click to first (preliminary) headline"] \
+            = first
+        times["(b) one lever moved, baseline cached: click to final headline"] = final
+        times["(b) one lever moved, baseline cached: click to complete page"] = end
+        settle(page)
         browser.close()
     return times
 

@@ -9,6 +9,7 @@ scenario and sees the command line's message. Screenshots go to tests/artifacts/
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -92,11 +93,16 @@ def page(server):
 
 
 def idle(page) -> None:
-    """Wait until the script run has finished and every image has loaded."""
+    """Wait until the script run has finished and every image has loaded.
+
+    Streamlit marks the elements of the previous run ``data-stale`` until the run that replaces
+    them ends (the status widget is hidden with ``toolbarMode = "minimal"``).
+    """
     page.wait_for_timeout(300)
     page.wait_for_function(
         "!document.querySelector('[data-testid=stStatusWidgetRunningIcon]')"
         " && !document.querySelector('[data-testid=stStatusWidgetRunningManIcon]')"
+        " && !document.querySelector('[data-stale=true]')"
         " && Array.from(document.images).every(i => i.complete)")
 
 
@@ -130,7 +136,8 @@ def test_a_planner_compares_moves_a_lever_costs_and_uploads(page):
     # move a lever: no officers trained
     page.get_by_role("slider", name="Officers trained in ACE-informed practice").press("Home")
     page.get_by_role("button", name="Run", exact=True).click()
-    page.get_by_text("systems (levers set) minus symptoms, Wales, over 1 year").wait_for()
+    page.get_by_role("heading", name=re.compile(
+        r"^systems \(levers set\) minus symptoms, Wales, over 1 year")).wait_for()
     idle(page)
     assert not page.get_by_text("Preliminary:").count()
     after = headline(page)

@@ -281,7 +281,8 @@ def render() -> None:
         inputs = session.last_inputs()
         if inputs is None:
             st.info("Press **Run** to simulate. The default (symptoms against systems, 10 "
-                    "replicates, 10 years at 1:20) takes under a minute; 1:200 takes seconds.")
+                    "replicates, 10 years at 1:20) takes about half a minute on two cores, with "
+                    "preliminary numbers after a few seconds; 1:200 takes seconds.")
             return
         _results(inputs)
 
