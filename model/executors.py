@@ -259,6 +259,10 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *,
                               f"{type(err).__name__}: {_one_line(err)}",
                         attempts=attempts[k]))
     finally:
+        # left early (a job's error raised by on_outcome, Ctrl-C, a stopped app page): drop
+        # the queued jobs, so a shared executor (the app's pool) is free for the next request
+        for future in inflight:
+            future.cancel()
         if own:
             stop(pool)
 

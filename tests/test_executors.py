@@ -1,0 +1,50 @@
+"""The job runner: outcomes as they arrive, and a caller that stops early frees the pool."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from model.executors import run_jobs
+
+
+class Stopped(Exception):
+    """What a caller raises to stop waiting (as Streamlit does when a page is re-run)."""
+
+
+def test_a_caller_that_stops_early_leaves_no_queued_jobs_on_a_shared_executor():
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def job(k: int) -> int:
+        with lock:
+            started.append(k)
+        time.sleep(0.05)
+        return k
+
+    def stop_after_the_first(k: int, outcome) -> None:
+        raise Stopped
+
+    shared = ThreadPoolExecutor(max_workers=1)
+    try:
+        with pytest.raises(Stopped):
+            run_jobs(job, list(range(20)), on_outcome=stop_after_the_first, executor=shared)
+        # the next request finds the executor free: only what was running when the caller
+        # stopped still finishes, the other 18 jobs never start
+        follow_up = shared.submit(lambda: "next request")
+        assert follow_up.result(timeout=5) == "next request"
+        assert len(started) <= 2
+    finally:
+        shared.shutdown(wait=True)
+
+
+def test_every_outcome_is_reported_once_when_nobody_stops():
+    seen: dict[int, object] = {}
+    with ThreadPoolExecutor(max_workers=2) as shared:
+        run_jobs(lambda k: k * k, list(range(12)),
+                 on_outcome=lambda k, outcome: seen.setdefault(k, outcome.value),
+                 executor=shared)
+    assert seen == {k: k * k for k in range(12)}
