@@ -131,63 +131,53 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
 
 
 @nb.njit(**_JIT)
-def adversity_clocks(acc, thr, onset_rates, rr, co_occurrence, peer, share, mod_ids, mod_values,
-                     at_risk, states, end_acc, end_thr, supported_months, supported_rr,
-                     mean_durations):
-    """Every adversity state's onset and ending clocks, in one pass over dwellings.
+def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_ids, mod_values,
+                     at_risk, states, state, end_acc, end_thr, supported_months,
+                     supported_rr, mean_duration):
+    """One adversity state's onset and ending clocks, in one pass over dwellings.
 
-    The clocks of :class:`model.processes.adversity.HouseholdAdversity`; per state ``s``
-    (column ``s`` of ``states``, and element ``s`` of the tuples of clock arrays and of the
-    interventions' sparse relative risks): onset, for dwellings at risk and not in the state,
-    ``hazard = onset * rr * co_occurrence * float32(1 + float32(peer) * share[s]) * modifier``;
-    ending, for dwellings at risk and in the state, ``hazard = ending_rr / mean_duration`` with
-    ``ending_rr = supported_rr`` while ``supported_months > 0`` (early help), else 1. Each
-    state reads only its own column, so the states may be changed after the pass, as when
-    they were done one after another.
+    The clocks of :class:`model.processes.adversity.HouseholdAdversity`.
+
+    Onset, for dwellings at risk and not in the state (``states[:, state]``):
+    ``hazard = onset * rr * co_occurrence * float32(1 + float32(peer) * share) * modifier``.
+    Ending, for dwellings at risk and in the state: ``hazard = ending_rr / mean_duration`` with
+    ``ending_rr = supported_rr`` while ``supported_months > 0`` (early help), else 1.
 
     Returns:
-        ``(started, n_started, ended, n_ended)``: per state, ascending ids whose onset clock
-        (ending clock) crossed, in row ``s`` up to ``n_started[s]`` (``n_ended[s]``).
+        ``(started, ended)``: ascending ids whose onset clock, or ending clock, crossed.
     """
     n = rr.size
-    n_states = states.shape[1]
-    started = np.empty((n_states, n), np.int64)
-    ended = np.empty((n_states, n), np.int64)
-    n_started = np.zeros(n_states, np.int64)
-    n_ended = np.zeros(n_states, np.int64)
-    cursor = np.zeros(n_states, np.int64)
-    n_mod = np.empty(n_states, np.int64)
-    for s in range(n_states):
-        n_mod[s] = mod_ids[s].size
+    out = np.empty(n, np.int64)
+    ended = np.empty(n, np.int64)
+    k = 0
+    k_end = 0
+    j = 0
+    n_mod = mod_ids.size
     one = np.float32(1.0)
     for i in range(n):
+        while j < n_mod and mod_ids[j] < i:
+            j += 1
         if not at_risk[i]:
             continue
-        for s in range(n_states):
-            if states[i, s]:
-                h = (supported_rr if supported_months[i] > 0 else 1.0) / mean_durations[s]
-                a = end_acc[s][i] + h
-                end_acc[s][i] = a
-                if a >= end_thr[s][i]:
-                    ended[s, n_ended[s]] = i
-                    n_ended[s] += 1
-                continue
-            h = onset_rates[s] * rr[i]
-            h = h * co_occurrence[i]
-            h = h * np.float64(one + peer * share[s, i])
-            ids = mod_ids[s]
-            j = cursor[s]
-            while j < n_mod[s] and ids[j] < i:
-                j += 1
-            cursor[s] = j
-            if j < n_mod[s] and ids[j] == i:
-                h = h * mod_values[s][j]
-            a = acc[s][i] + h
-            acc[s][i] = a
-            if a >= thr[s][i]:
-                started[s, n_started[s]] = i
-                n_started[s] += 1
-    return started, n_started, ended, n_ended
+        if states[i, state]:
+            h = (supported_rr if supported_months[i] > 0 else 1.0) / mean_duration
+            a = end_acc[i] + h
+            end_acc[i] = a
+            if a >= end_thr[i]:
+                ended[k_end] = i
+                k_end += 1
+            continue
+        h = onset_rate * rr[i]
+        h = h * co_occurrence[i]
+        h = h * np.float64(one + peer * share[i])
+        if j < n_mod and mod_ids[j] == i:
+            h = h * mod_values[j]
+        a = acc[i] + h
+        acc[i] = a
+        if a >= thr[i]:
+            out[k] = i
+            k += 1
+    return out[:k].copy(), ended[:k_end].copy()
 
 
 @nb.njit(**_JIT)

@@ -94,7 +94,7 @@ class HouseholdAdversity(Process):
         them; spells (a few per cent of dwellings) use their ids.
         """
         h, p = model.households, model.scenario.adversity
-        shares = model.network.neighbour_share_matrix(h.adversity, h.occupied)
+        shares = model.network.neighbour_share_columns(h.adversity, h.occupied)
         if h.adversity.shape[1] == 4 and h.adversity.flags.c_contiguous:
             # at risk, base_onset_rr and the co-occurrence factor in one pass (same values)
             at_risk, rr, co_occurrence = kernels_people.adversity_onset_factors(
@@ -107,34 +107,33 @@ class HouseholdAdversity(Process):
             co_occurrence = (p.co_occurrence_rr ** np.arange(
                 len(ADVERSITY_STATES) + 1, dtype=np.int64))[active_state_count(h.adversity)]
             rr = base_onset_rr(h, p)
+        ending_rr = float(model.scenario.early_help.adversity_ending_rr)
         peer = np.float32(p.peer_effect)  # as NumPy combines it with the float32 shares
-        # the interventions' factors depend on no adversity state, so states with the same
-        # factors share one evaluation
         mods = model.modifiers
-        sparse = [mods.sparse_rr(f"onset.{ADVERSITY_STATES[0]}", h.size)]
-        for state in ADVERSITY_STATES[1:]:
-            hazard = f"onset.{state}"
-            sparse.append(sparse[0] if mods.same_factors(hazard, f"onset.{ADVERSITY_STATES[0]}")
-                          else mods.sparse_rr(hazard, h.size))
-        # onset x rr x co-occurrence x (1 + peer x share) x interventions for dwellings at
-        # risk and not in a state, the ending clock (early help shortens spells) for those in
-        # it: every state in one pass
-        started, n_started, ended, n_ended = kernels.adversity_clocks(
-            tuple(c.accumulated for c in self.onset), tuple(c.threshold for c in self.onset),
-            np.array([p.onset_per_month[s] for s in ADVERSITY_STATES], np.float64), rr,
-            co_occurrence, peer, shares, tuple(ids for ids, _ in sparse),
-            tuple(values for _, values in sparse), at_risk, h.adversity,
-            tuple(c.accumulated for c in self.ending), tuple(c.threshold for c in self.ending),
-            h.early_help_months_left, float(model.scenario.early_help.adversity_ending_rr),
-            np.array([p.mean_duration_months[s] for s in ADVERSITY_STATES], np.float64))
+        shared: tuple[np.ndarray, np.ndarray] | None = None
         for k, state in enumerate(ADVERSITY_STATES):
-            onsets = started[k, :n_started[k]]
-            endings = ended[k, :n_ended[k]]
-            self.onset[k].finish(onsets)
-            self.ending[k].finish(endings)
-            h.adversity[onsets, k] = True
-            h.adversity[endings, k] = False
-            model.recorder.count(f"onsets_{state}", onsets)
+            # onset x rr x co-occurrence x (1 + peer x share) x interventions for dwellings at
+            # risk and not in the state, the ending clock (early help shortens spells) for
+            # those in it: one fused pass. The interventions' factors depend on no adversity
+            # state, so states with the same factors share one evaluation.
+            hazard = f"onset.{state}"
+            if shared is not None and mods.same_factors(hazard, f"onset.{ADVERSITY_STATES[0]}"):
+                mod_ids, mod_values = shared
+            else:
+                mod_ids, mod_values = mods.sparse_rr(hazard, h.size)
+                if k == 0:
+                    shared = mod_ids, mod_values
+            started, ended = kernels.onset_and_ending(
+                self.onset[k].accumulated, self.onset[k].threshold,
+                float(p.onset_per_month[state]), rr, co_occurrence, peer, shares[k], mod_ids,
+                mod_values, at_risk, h.adversity, k, self.ending[k].accumulated,
+                self.ending[k].threshold, h.early_help_months_left, ending_rr,
+                float(p.mean_duration_months[state]))
+            self.onset[k].finish(started)
+            self.ending[k].finish(ended)
+            h.adversity[started, k] = True
+            h.adversity[ended, k] = False
+            model.recorder.count(f"onsets_{state}", started)
 
 
 def active_state_count(adversity: np.ndarray) -> np.ndarray:
