@@ -225,3 +225,24 @@ def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, mal
         aces[maltreated[j]] |= maltreatment_bits[j]
         j += 1
     return ids[:k].copy(), gained[:k].copy()
+
+
+@nb.njit(**_JIT)
+def add_bit_counts(slab, rows, cell_of_dwelling, dwellings, bits):
+    """For each event and each set bit ``b`` of ``bits``: one more in ``slab[rows[b], cell]``.
+
+    The counts are made per bit and cell from zero, then added to ``slab`` once each (the
+    same whole-number sums as one ``np.bincount`` per bit).
+    """
+    n_bits = rows.size
+    n_cells = slab.shape[1]
+    local = np.zeros((n_bits, n_cells), np.int64)
+    for e in range(dwellings.size):
+        c = cell_of_dwelling[dwellings[e]]
+        b = np.int64(bits[e])
+        for bit in range(n_bits):
+            if (b >> bit) & 1:
+                local[bit, c] += 1
+    for bit in range(n_bits):
+        for c in range(n_cells):
+            slab[rows[bit], c] += local[bit, c]

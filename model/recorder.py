@@ -53,19 +53,13 @@ class MonthlyRecorder:
                    dwellings: np.ndarray) -> None:
         """Add events per set bit: unit ``e`` counts towards ``metrics[b]`` if bit ``b`` is set.
 
-        One bincount over (bits, cell); the same whole-number counts as one :meth:`count` per
-        bit. At most 12 bits.
+        One compiled pass; the same whole-number counts as one :meth:`count` per bit.
         """
         if self.month is None or dwellings.size == 0:
             return
-        size = 1 << len(metrics)
-        cells = self.cell_of_dwelling[dwellings]
-        by_value = np.bincount(cells.astype(np.intp) * size + bits,
-                               minlength=N_CELLS * size).reshape(N_CELLS, size)
-        values = np.arange(size)
-        for bit, metric in enumerate(metrics):
-            self.values[self.month, METRIC_INDEX[metric]] += by_value[
-                :, (values >> bit) & 1 == 1].sum(axis=1)
+        kernels_people.add_bit_counts(
+            self.values[self.month], np.array([METRIC_INDEX[m] for m in metrics], np.int64),
+            self.cell_of_dwelling, dwellings, bits)
 
     def stock(self, metric: str, dwellings: np.ndarray, weights: np.ndarray | None = None) -> None:
         """Set this month's ``metric`` to the count over ``dwellings`` (end-of-month stock)."""
