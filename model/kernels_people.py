@@ -22,13 +22,15 @@ def members_of(marked_dwellings, household, n):
 
 @nb.njit(**_JIT)
 def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, indices,
-                            counts):
-    """Bring per-dwelling neighbour counts up to date after some dwellings changed.
+                            counts, shares):
+    """Bring per-dwelling neighbour counts and shares up to date after some dwellings changed.
 
-    ``counts[j, d]`` is the number of occupied neighbours of ``d`` in state ``j`` and
-    ``counts[k, d]`` its occupied neighbours (``k`` states). For each dwelling whose states or
-    occupancy differ from ``old_*``, its neighbours' counts move by the difference; the old
-    arrays are then updated in place.
+    ``counts[d, j]`` is the number of occupied neighbours of ``d`` in state ``j`` and
+    ``counts[d, k]`` its occupied neighbours (``k`` states); ``shares[j, d]`` is
+    ``float32(counts[d, j]) / float32(counts[d, k])`` (0 with no occupied neighbour), as
+    :func:`shares_from_counts`. For each dwelling whose states or occupancy differ from
+    ``old_*``, its neighbours' counts move by the difference and their shares are recomputed;
+    the old arrays are then updated in place.
 
     Args:
         states: (dwellings, k) uint8, the states now (a bool matrix viewed as bytes).
@@ -37,7 +39,8 @@ def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, 
         old_occupied: the occupancy the counts were made with; updated in place.
         indptr: CSR row pointers of the symmetric adjacency.
         indices: CSR column indices of the symmetric adjacency.
-        counts: (k + 1, dwellings) int32, updated in place.
+        counts: (dwellings, k + 1) int32, updated in place.
+        shares: (k, dwellings) float32, updated in place.
     """
     n, k = states.shape
     delta = np.empty(k + 1, np.int32)
@@ -68,7 +71,15 @@ def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, 
         for e in range(indptr[d], indptr[d + 1]):
             nb_ = indices[e]
             for j in range(k + 1):
-                counts[j, nb_] += delta[j]
+                counts[nb_, j] += delta[j]
+            occ = counts[nb_, k]
+            if occ > 0:
+                o = np.float32(occ)
+                for j in range(k):
+                    shares[j, nb_] = np.float32(counts[nb_, j]) / o
+            else:
+                for j in range(k):
+                    shares[j, nb_] = np.float32(0.0)
 
 
 @nb.njit(**_JIT)

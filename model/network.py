@@ -88,11 +88,17 @@ class HouseholdNetwork:
         return list(self.neighbour_share_matrix(states, occupied))
 
     def neighbour_share_matrix(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
-        """:meth:`neighbour_shares` transposed: a (k, dwellings) C-contiguous float32 array."""
+        """:meth:`neighbour_shares` transposed: a (k, dwellings) C-contiguous float32 array.
+
+        For boolean states, a read-only view of shares kept between calls (valid until the
+        next call with as many states).
+        """
         if not (states.dtype == np.bool_ and occupied.dtype == np.bool_
                 and self._symmetric_01()):
             return np.ascontiguousarray(self.neighbour_shares(states, occupied).T)
-        return kernels_people.shares_from_counts(self._counts(states, occupied))
+        shares = self._kept_shares(states, occupied).view()
+        shares.flags.writeable = False
+        return shares
 
     def _symmetric_01(self) -> bool:
         """Whether the adjacency is a symmetric 0/1 matrix (checked once)."""
@@ -104,22 +110,31 @@ class HouseholdNetwork:
                 a.indptr, t.indptr) and np.array_equal(a.indices, t.indices))
         return self._is_symmetric_01
 
-    def _counts(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
-        """(k + 1, dwellings) int32: occupied neighbours in each state, and occupied neighbours."""
+    def _kept_shares(self, states: np.ndarray, occupied: np.ndarray) -> np.ndarray:
+        """(k, dwellings) float32 shares, kept between calls with the neighbour counts.
+
+        The counts, (dwellings, k + 1) int32, are the occupied neighbours in each state and the
+        occupied neighbours: only the neighbours of the dwellings that changed since the last
+        call are recounted and their shares recomputed (the same float32 division, so the same
+        values).
+        """
         cache = self._count_cache.get(states.shape[1])
         if cache is None or cache["states"].shape != states.shape:
             weighted = np.column_stack([states & occupied[:, None], occupied]).astype(np.float32)
-            counts = np.ascontiguousarray((self.adjacency @ weighted).astype(np.int32).T)
+            counts = np.ascontiguousarray((self.adjacency @ weighted).astype(np.int32))
+            shares = kernels_people.shares_from_counts(np.ascontiguousarray(counts.T))
             self._count_cache[states.shape[1]] = {
-                "counts": counts, "states": np.ascontiguousarray(states).view(np.uint8).copy(),
+                "counts": counts, "shares": shares,
+                "states": np.ascontiguousarray(states).view(np.uint8).copy(),
                 "occupied": occupied.view(np.uint8).copy()}
-            return counts
+            return shares
         # only the dwellings that changed since last time move their neighbours' counts
         a = self.adjacency
         kernels_people.update_neighbour_counts(
             np.ascontiguousarray(states).view(np.uint8), occupied.view(np.uint8),
-            cache["states"], cache["occupied"], a.indptr, a.indices, cache["counts"])
-        return cache["counts"]
+            cache["states"], cache["occupied"], a.indptr, a.indices, cache["counts"],
+            cache["shares"])
+        return cache["shares"]
 
     def neighbours(self, dwelling: int) -> np.ndarray:
         """Dwelling ids tied to ``dwelling``."""
