@@ -99,9 +99,13 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
     for i in range(n):
         risk = alive[i] and age[i] >= 120 and not in_custody[i]
         at_risk[i] = risk
+        if not risk:  # nothing to compute (the modifier walk catches up at the next one)
+            continue
+        n_aces = popcount[aces[i]]
+        c = cell[i]
         rr = age_sex_rr[np.intp(age[i]) * 2 + np.intp(female[i])]
-        rr = rr * ace_rr[popcount[aces[i]]]
-        rr = rr * dep_rr[cell[i]]
+        rr = rr * ace_rr[n_aces]
+        rr = rr * dep_rr[c]
         if last_sanction[i] > recent_after:
             rr = rr * repeat_rr
         h = base * rr
@@ -109,24 +113,23 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
             j += 1
         if j < n_mod and mod_ids[j] == i:
             h = h * mod_values[j]
-        if risk:
-            a = acc[i] + h
-            acc[i] = a
-            if a >= thr[i]:
-                out[k] = i
-                k += 1
-            if age[i] >= adult_months:
-                h = mh_by_ace_count[popcount[aces[i]]]
-                h = h * mh_spell_rr[np.intp(in_spell_by_dwelling[household[i]])]
-                h = h * mh_dep_rr[cell[i]]
-                a = mh_acc[i] + h
-                mh_acc[i] = a
-                if a >= mh_thr[i]:
-                    mh_out[k_mh] = i
-                    k_mh += 1
-            else:
-                youth[k_youth] = i
-                k_youth += 1
+        a = acc[i] + h
+        acc[i] = a
+        if a >= thr[i]:
+            out[k] = i
+            k += 1
+        if age[i] >= adult_months:
+            h = mh_by_ace_count[n_aces]
+            h = h * mh_spell_rr[np.intp(in_spell_by_dwelling[household[i]])]
+            h = h * mh_dep_rr[c]
+            a = mh_acc[i] + h
+            mh_acc[i] = a
+            if a >= mh_thr[i]:
+                mh_out[k_mh] = i
+                k_mh += 1
+        else:
+            youth[k_youth] = i
+            k_youth += 1
     return out[:k].copy(), mh_out[:k_mh].copy(), youth[:k_youth].copy()
 
 
@@ -261,31 +264,38 @@ def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, 
 
 
 @nb.njit(**_JIT)
-def victim_weights(at_risk, force, aces, ace_rr, cell, dep_rr, n_force):
-    """Candidates ordered by force area then id, the running sum of their weights, block sizes."""
+def victim_weights(at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, n_force):
+    """Candidates ordered by force area then id, the running sum of their weights, block sizes.
+
+    Candidates are the people with ``at_risk``; a candidate's force area is
+    ``force_of_cell[cell]`` and weight ``ace_rr[ACE count] * dep_rr[cell]``, summed in
+    candidate order.
+    """
     n = at_risk.size
+    # ids into one row per force area, branch-free (everyone is written, the row's length
+    # moves on only for candidates; the spare last slot takes the writes of the others)
+    rows = np.empty((n_force, n + 1), np.int64)
     sizes = np.zeros(n_force, np.int64)
     for i in range(n):
-        if at_risk[i]:
-            sizes[force[i]] += 1
-    starts = np.zeros(n_force, np.int64)
-    for f in range(1, n_force):
-        starts[f] = starts[f - 1] + sizes[f - 1]
-    total = starts[n_force - 1] + sizes[n_force - 1]
+        f = force_of_cell[cell[i]]
+        s = sizes[f]
+        rows[f, s] = i
+        sizes[f] = s + np.int64(at_risk[i])
+    total = 0
+    for f in range(n_force):
+        total += sizes[f]
     candidates = np.empty(total, np.int64)
-    fill = starts.copy()
-    for i in range(n):
-        if at_risk[i]:
-            f = force[i]
-            candidates[fill[f]] = i
-            fill[f] += 1
-    popcount = _ACE_COUNT
     cumulative = np.empty(total, np.float64)
+    popcount = _ACE_COUNT
     running = 0.0
-    for t in range(total):
-        i = candidates[t]
-        running += ace_rr[popcount[aces[i]]] * dep_rr[cell[i]]
-        cumulative[t] = running
+    t = 0
+    for f in range(n_force):
+        for s in range(sizes[f]):
+            i = rows[f, s]
+            candidates[t] = i
+            running += ace_rr[popcount[aces[i]]] * dep_rr[cell[i]]
+            cumulative[t] = running
+            t += 1
     return candidates, cumulative, sizes
 
 
@@ -310,10 +320,11 @@ def agency_counts(alive, age_months, youth_justice_months, cell, n_force_areas, 
 def children_at_home(alive, age_months, looked_after, child_months):
     """Ids of living people under ``child_months`` who are not looked after."""
     n = alive.size
-    out = np.empty(n, np.int64)
+    out = np.empty(n + 1, np.int64)
     k = 0
+    # branch-free: every id is written, the count moves on only for those kept (the mix of
+    # children and adults makes a branch mispredict often)
     for i in range(n):
-        if alive[i] and age_months[i] < child_months and not looked_after[i]:
-            out[k] = i
-            k += 1
+        out[k] = i
+        k += np.int64(alive[i] & (age_months[i] < child_months) & (not looked_after[i]))
     return out[:k].copy()

@@ -33,7 +33,7 @@ from model.parameters import (
     OFFENCE_CATEGORIES,
     PoliceParams,
 )
-from model.population import CELL_DEPRIVATION, NO_MONTH, People, ace_count
+from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People, ace_count
 from model.processes import Process
 from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
@@ -97,6 +97,9 @@ _VIOLENT_CATEGORY = np.isin(np.arange(len(INCIDENT_CATEGORIES)),
 """Whether each incident category is a violent offence (one gather instead of ``np.isin``)."""
 INCIDENT_METRICS = tuple(f"incidents_{c}" for c in INCIDENT_CATEGORIES)
 
+
+_CELL_FORCE_AREA = CELL_FORCE_AREA.astype(np.int64)
+_N_FORCE_AREAS = int(CELL_FORCE_AREA.max()) + 1
 
 ACE_COUNTS = len(ACE_TYPES) + 1
 """Possible ACE counts (0..9): the size of a table of powers indexed by a person's ACE count."""
@@ -231,9 +234,9 @@ class PoliceIncidents(Process):
         person = model.person_view()
         # ordered by force area, then id; weights and their running sum in the same pass order
         candidates, cumulative, sizes = kernels.victim_weights(
-            candidate_mask, person.force_area, model.people.aces[: candidate_mask.size],
+            candidate_mask, person.cell, _CELL_FORCE_AREA, model.people.aces,
             params.victimisation_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
-            person.cell, np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], 4)
+            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], _N_FORCE_AREAS)
         ends = np.cumsum(sizes)
         starts = ends - sizes
         low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
