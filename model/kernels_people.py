@@ -44,42 +44,62 @@ def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, 
     """
     n, k = states.shape
     delta = np.empty(k + 1, np.int32)
-    flat = states.reshape(-1)
-    old_flat = old_states.reshape(-1)
-    packed = k == 4  # four state bytes compared as one uint32 (most dwellings are unchanged)
-    words = flat.view(np.uint32) if packed else flat[:0].view(np.uint32)
-    old_words = old_flat.view(np.uint32) if packed else old_flat[:0].view(np.uint32)
+    if k == 4:
+        # four state bytes compared as one uint32, and sixteen dwellings at a time without a
+        # branch (about 1 % of dwellings change in a month)
+        words = states.reshape(-1).view(np.uint32)
+        old_words = old_states.reshape(-1).view(np.uint32)
+        whole = n - n % 16
+        for c in range(0, whole, 16):
+            diff = np.uint32(0)
+            for b in range(16):
+                d = c + b
+                diff |= (words[d] ^ old_words[d]) | np.uint32(occupied[d] ^ old_occupied[d])
+            if diff:
+                for b in range(16):
+                    d = c + b
+                    if words[d] != old_words[d] or occupied[d] != old_occupied[d]:
+                        _apply_change(d, states, occupied, old_states, old_occupied, indptr,
+                                      indices, counts, shares, delta)
+        for d in range(whole, n):
+            if words[d] != old_words[d] or occupied[d] != old_occupied[d]:
+                _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices,
+                              counts, shares, delta)
+        return
     for d in range(n):
-        if packed:
-            if words[d] == old_words[d] and occupied[d] == old_occupied[d]:
-                continue
-        else:
-            same = occupied[d] == old_occupied[d]
-            base = d * k
-            for j in range(k):
-                same = same and flat[base + j] == old_flat[base + j]
-            if same:
-                continue
-        occ_new = np.int32(occupied[d] != 0)
-        occ_old = np.int32(old_occupied[d] != 0)
+        same = occupied[d] == old_occupied[d]
         for j in range(k):
-            delta[j] = (np.int32(states[d, j] != 0) * occ_new
-                        - np.int32(old_states[d, j] != 0) * occ_old)
-            old_states[d, j] = states[d, j]
-        delta[k] = occ_new - occ_old
-        old_occupied[d] = occupied[d]
-        for e in range(indptr[d], indptr[d + 1]):
-            nb_ = indices[e]
-            for j in range(k + 1):
-                counts[nb_, j] += delta[j]
-            occ = counts[nb_, k]
-            if occ > 0:
-                o = np.float32(occ)
-                for j in range(k):
-                    shares[j, nb_] = np.float32(counts[nb_, j]) / o
-            else:
-                for j in range(k):
-                    shares[j, nb_] = np.float32(0.0)
+            same = same and states[d, j] == old_states[d, j]
+        if not same:
+            _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices,
+                          counts, shares, delta)
+
+
+@nb.njit(**_JIT)
+def _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices, counts,
+                  shares, delta):
+    """Move dwelling ``d``'s neighbours' counts by its change and recompute their shares."""
+    k = states.shape[1]
+    occ_new = np.int32(occupied[d] != 0)
+    occ_old = np.int32(old_occupied[d] != 0)
+    for j in range(k):
+        delta[j] = (np.int32(states[d, j] != 0) * occ_new
+                    - np.int32(old_states[d, j] != 0) * occ_old)
+        old_states[d, j] = states[d, j]
+    delta[k] = occ_new - occ_old
+    old_occupied[d] = occupied[d]
+    for e in range(indptr[d], indptr[d + 1]):
+        nb_ = indices[e]
+        for j in range(k + 1):
+            counts[nb_, j] += delta[j]
+        occ = counts[nb_, k]
+        if occ > 0:
+            o = np.float32(occ)
+            for j in range(k):
+                shares[j, nb_] = np.float32(counts[nb_, j]) / o
+        else:
+            for j in range(k):
+                shares[j, nb_] = np.float32(0.0)
 
 
 @nb.njit(**_JIT)
