@@ -115,9 +115,10 @@ class RunResult:
         month = np.repeat(np.arange(months, dtype=np.int16), n_metrics * cells)
         metric = np.tile(np.repeat(np.arange(n_metrics), cells), months)
         cell = np.tile(np.arange(cells), months * n_metrics)
+        one = np.zeros(cube.size, np.int8)  # the run's one id and scenario, as categories
         frame = pd.DataFrame({
-            "run_id": pd.Categorical([self.run_id] * cube.size),
-            "scenario": pd.Categorical([self.record["scenario"]] * cube.size),
+            "run_id": pd.Categorical.from_codes(one, [self.run_id]),
+            "scenario": pd.Categorical.from_codes(one, [self.record["scenario"]]),
             "seed": np.full(cube.size, self.record["seed"], np.int64),
             "month": month,
             "force_area": pd.Categorical.from_codes(cell // N_QUINTILES, FORCE_AREAS),
