@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RECENT_MALTREATMENT_MONTHS = 12
 FROM_POLICE = 1
 CHILD_MONTHS = 18 * 12
+_NO_IDS = np.zeros(0, np.int64)
 
 
 class FifoQueue:
@@ -35,9 +36,12 @@ class FifoQueue:
 
     def push(self, ids: np.ndarray, month: int, source: int = 0) -> np.ndarray:
         """Add ids not already waiting; return those added."""
+        ids = np.asarray(ids)
+        if ids.size == 0:  # most pushes at small scales: no compiled call, queue unchanged
+            return _NO_IDS
         # added in ascending id order: order within a month is by id (deterministic)
         self.ids, self.joined, self.source, added = kernels_agencies.queue_push(
-            self.ids, self.joined, self.source, np.asarray(ids), month, source)
+            self.ids, self.joined, self.source, ids, month, source)
         return added
 
     def _keep(self, keep: np.ndarray) -> None:
@@ -45,7 +49,11 @@ class FifoQueue:
 
     def drop_older_than(self, month: int, max_wait_months: int) -> np.ndarray:
         """Remove and return ids that have waited more than ``max_wait_months``."""
+        if self.ids.size == 0:
+            return self.ids
         stale = (month - self.joined) > max_wait_months
+        if not stale.any():  # nothing lapsed: the queue as it is
+            return _NO_IDS
         dropped = self.ids[stale]
         self._keep(~stale)
         return dropped
@@ -107,6 +115,8 @@ class ChildrensSocialCare(Agency):
         rec.count("referrals_lapsed", lapsed)
         capacity = self.take_capacity(sc.assessments_per_10k_children_per_month
                                       * model.children_in_force_area[self.force_area] / 1e4)
+        if not len(self.queue):  # nothing to assess (capacity still accrues above)
+            return
         if len(self.queue) > capacity:
             self.queue.prioritise(model.homes_of_recently_maltreated_children()[self.queue.ids])
         assessed, source = self.queue.pop(capacity)
@@ -153,6 +163,8 @@ class EarlyHelpTeam(Agency):
         model = self.model
         h, eh = model.households, model.scenario.early_help
         self.queue.drop_older_than(model.month, eh.waiting_list_months)
+        if not len(self.queue):  # no one waiting: no starts (place counts are pure)
+            return
         open_cases = int(model.early_help_open_cases[self.force_area])
         children = model.children_in_force_area[self.force_area]
         extra = model.extra_early_help_places(children)
@@ -181,6 +193,8 @@ class YouthJusticeService(Agency):
         model = self.model
         p, yj = model.people, model.scenario.youth_justice
         self.queue.drop_older_than(model.month, yj.waiting_list_months)
+        if not len(self.queue):  # no one waiting: no orders
+            return
         open_cases = int(model.youth_justice_open_cases[self.force_area])
         capacity = yj.caseload_per_10k_youth * model.youth_in_force_area[self.force_area] / 1e4
         started, _ = self.queue.pop(max(0, int(round(capacity)) - open_cases))

@@ -39,6 +39,22 @@ def test_queue_ignores_ids_already_waiting():
     np.testing.assert_array_equal(q.push(np.array([1]), month=2), [1])
 
 
+def test_empty_pushes_and_no_lapses_leave_the_queue_as_it_was():
+    q = FifoQueue()
+    assert q.push(np.zeros(0, np.int64), month=0).size == 0
+    assert q.drop_older_than(month=5, max_wait_months=1).size == 0
+    assert len(q) == 0
+    q.push(np.array([7, 3]), month=1, source=1)
+    added = q.push(np.zeros(0, np.int32), month=2)
+    assert added.size == 0 and added.dtype == np.int64
+    dropped = q.drop_older_than(month=2, max_wait_months=1)
+    assert dropped.size == 0 and dropped.dtype == np.int64
+    assert q.ids.tolist() == [3, 7] and q.joined.tolist() == [1, 1]
+    assert q.source.tolist() == [1, 1]
+    assert q.drop_older_than(month=3, max_wait_months=1).tolist() == [3, 7]
+    assert len(q) == 0
+
+
 def test_referrals_lapse_after_the_maximum_wait():
     q = FifoQueue()
     for month in range(5):

@@ -63,10 +63,11 @@ class AgencyReferrals(Process):
         # police notifications: triage, then the assessment queue
         notified = events.notifications
         u = self.stream.uniform(notified, model.month + 1000, salt=112)
-        referred = notified[u < sc.notification_referred_share * model.modifiers.rr(
-            "notification_referral", notified)]
-        screened_out = notified[u >= sc.notification_referred_share * model.modifiers.rr(
-            "notification_referral", notified)]
+        # the relative risks are a pure function of the ids: computed once
+        referral = sc.notification_referred_share * model.modifiers.rr(
+            "notification_referral", notified)
+        referred = notified[u < referral]
+        screened_out = notified[u >= referral]
         model.recorder.count("notifications_no_further_action", screened_out)
         force = h.force_area
         # trained officers refer families to early help; triage routes screened-out ones there
