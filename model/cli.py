@@ -506,7 +506,16 @@ class _ComparisonOutput:
             plots.save(plots.lever_figure(self.comparison), folder / "levers")
 
 
+def start_local_workers_early(args: argparse.Namespace) -> None:
+    """Start the local pool's fork server before the heavy imports, when one will be used."""
+    if args.scheduler is None and args.workers != 1:
+        from model.executors import start_fork_server
+
+        start_fork_server()
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
+    start_local_workers_early(args)
     from model.experiment import compare
 
     if len(args.scenarios) < 2:

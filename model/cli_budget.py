@@ -30,6 +30,7 @@ from model.cli import (
     add_comparison_arguments,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
+    start_local_workers_early,
 )
 
 MAX_DISCOUNT_RATE = 0.2
@@ -145,6 +146,7 @@ def _write_reports(analysis: Any, xlsx: Path | None, pdf: Path | None, csv: Path
 
 
 def _cmd_budget(args: argparse.Namespace) -> int:
+    start_local_workers_early(args)
     from model.budget import analyse_budget
     from model.experiment import compare
 

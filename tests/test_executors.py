@@ -48,3 +48,19 @@ def test_every_outcome_is_reported_once_when_nobody_stops():
                  on_outcome=lambda k, outcome: seen.setdefault(k, outcome.value),
                  executor=shared)
     assert seen == {k: k * k for k in range(12)}
+
+
+def test_the_fork_server_started_early_serves_a_local_pool_later():
+    """`eat-sim compare` starts the fork server before its own imports; a pool made after
+    that (twice started: harmless) runs jobs in worker processes."""
+    import os
+
+    from model.executors import local_pool, start_fork_server
+
+    start_fork_server()
+    start_fork_server()
+    pool = local_pool(1)
+    try:
+        assert pool.submit(os.getpid).result(timeout=120) != os.getpid()
+    finally:
+        pool.shutdown()
