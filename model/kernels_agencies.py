@@ -182,26 +182,9 @@ def _bit_totals(by_code, n_bits):
 def _flagged(flags):
     """Indices of the set entries of a bool array (ascending), for sparse flags.
 
-    Reads eight flags at a time as one word and skips words with none set; the same ids as
-    :func:`numpy.flatnonzero`.
+    The same ids as :func:`numpy.flatnonzero` (:func:`flagged_both` of the array with itself).
     """
-    n = flags.size
-    whole = n - n % 8
-    words = flags[:whole].view(np.uint64)
-    out = np.empty(n, np.int64)
-    k = 0
-    for j in range(words.size):
-        word = words[j]
-        if word:
-            for b in range(8):
-                if (word >> np.uint64(8 * b)) & np.uint64(1):
-                    out[k] = j * 8 + b
-                    k += 1
-    for i in range(whole, n):
-        if flags[i]:
-            out[k] = i
-            k += 1
-    return out[:k]
+    return flagged_both(flags, flags)
 
 
 @nb.njit(**_JIT)
