@@ -228,14 +228,6 @@ def _unlink(i, d, head, next_member, previous_member):
 
 
 @nb.njit(**_JIT)
-def _flags(alive, age, in_custody, lives_with_parents):
-    """A person's summary bits (:data:`ALIVE` ...)."""
-    return (np.uint8(alive) | (np.uint8(age >= _ADULT_MONTHS) << 1)
-            | (np.uint8((age >= _YOUNG_MONTHS[0]) & (age < _YOUNG_MONTHS[1])) << 2)
-            | (np.uint8(in_custody) << 3) | (np.uint8(lives_with_parents) << 4))
-
-
-@nb.njit(**_JIT)
 def _mark_person(i, hh, f, ace, old_n, snap_household, snap_flags, snap_aces, cell, cell_index,
                  cell_of_dwelling, head, next_member, previous_member, is_dirty, dirty, n_dirty):
     """Compare person ``i`` (dwelling ``hh``, flags ``f``, ACEs ``ace``) with the snapshot.
@@ -322,7 +314,8 @@ def mark_changed_people(ids, household, alive, age, in_custody, lives_with_paren
     """
     for i in ids:
         n_dirty = _mark_person(i, household[i],
-                               _flags(alive[i], age[i], in_custody[i], lives_with_parents[i]),
+                               _person_flags(alive[i], age[i], in_custody[i],
+                                             lives_with_parents[i]),
                                aces[i], old_n, snap_household, snap_flags, snap_aces, cell,
                                cell_index, cell_of_dwelling, head, next_member, previous_member,
                                is_dirty, dirty, n_dirty)
