@@ -73,7 +73,7 @@ def add_and_collect(acc, thr, hazard):
 def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr,
                            cell, dep_rr, last_sanction, recent_after, repeat_rr, base, mod_ids,
                            mod_values, at_risk, mh_acc, mh_thr, mh_by_ace_count, mh_spell_rr,
-                           in_spell_by_dwelling, household, mh_dep_rr, adult_months):
+                           in_spell_by_dwelling, household, mh_dep_rr, adult_months, lo, hi):
     """The offending and mental-health clocks of people, and who may go missing: one pass.
 
     Offending (:class:`model.processes.police.PoliceIncidents`): people aged 10+, alive, not in
@@ -83,20 +83,19 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
     at risk (aged 10-17) are those who may be reported missing.
 
     Returns:
-        ``(offenders, adults, youth)``: ascending ids whose offending clock crossed, whose
-        mental-health clock crossed, and the children aged 10-17 at risk.
+        ``(offenders, adults, youth)``: ascending ids in ``[lo, hi)`` whose offending clock
+        crossed, whose mental-health clock crossed, and the children aged 10-17 at risk.
     """
-    n = age.size
-    out = np.empty(n, np.int64)
-    mh_out = np.empty(n, np.int64)
-    youth = np.empty(n, np.int64)
+    out = np.empty(hi - lo, np.int64)
+    mh_out = np.empty(hi - lo, np.int64)
+    youth = np.empty(hi - lo, np.int64)
     k = 0
     k_mh = 0
     k_youth = 0
-    j = 0
+    j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
     popcount = _ACE_COUNT
-    for i in range(n):
+    for i in range(lo, hi):
         risk = alive[i] and age[i] >= 120 and not in_custody[i]
         at_risk[i] = risk
         if not risk:  # nothing to compute (the modifier walk catches up at the next one)
@@ -136,7 +135,7 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
 @nb.njit(**_JIT)
 def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_ids, mod_values,
                      at_risk, states, state, end_acc, end_thr, supported_months,
-                     supported_rr, mean_duration):
+                     supported_rr, mean_duration, lo, hi):
     """One adversity state's onset and ending clocks, in one pass over dwellings.
 
     The clocks of :class:`model.processes.adversity.HouseholdAdversity`.
@@ -147,17 +146,17 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
     ``ending_rr = supported_rr`` while ``supported_months > 0`` (early help), else 1.
 
     Returns:
-        ``(started, ended)``: ascending ids whose onset clock, or ending clock, crossed.
+        ``(started, ended)``: ascending ids in ``[lo, hi)`` whose onset clock, or ending
+        clock, crossed.
     """
-    n = rr.size
-    out = np.empty(n, np.int64)
-    ended = np.empty(n, np.int64)
+    out = np.empty(hi - lo, np.int64)
+    ended = np.empty(hi - lo, np.int64)
     k = 0
     k_end = 0
-    j = 0
+    j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
     one = np.float32(1.0)
-    for i in range(n):
+    for i in range(lo, hi):
         while j < n_mod and mod_ids[j] < i:
             j += 1
         if not at_risk[i]:
@@ -185,19 +184,18 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
 
 @nb.njit(**_JIT)
 def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household, by_dwelling,
-                 plan_months, plan_rr, mod_ids, mod_values):
-    """The three maltreatment clocks over the children at home (ascending ids).
+                 plan_months, plan_rr, mod_ids, mod_values, lo, hi):
+    """The three maltreatment clocks over ``children[lo:hi]`` (the children at home, ascending).
 
     Returns the crossing child ids per clock (three arrays).
     """
-    n = children.size
-    out0 = np.empty(n, np.int64)
-    out1 = np.empty(n, np.int64)
-    out2 = np.empty(n, np.int64)
+    out0 = np.empty(hi - lo, np.int64)
+    out1 = np.empty(hi - lo, np.int64)
+    out2 = np.empty(hi - lo, np.int64)
     k0 = k1 = k2 = 0
-    j = 0
+    j = np.searchsorted(mod_ids, children[lo]) if hi > lo else 0
     n_mod = mod_ids.size
-    for c in range(n):
+    for c in range(lo, hi):
         i = children[c]
         rr = by_dwelling[household[i]]
         if plan_months[i] > 0:
@@ -227,14 +225,16 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
 @nb.njit(**_JIT)
 def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, n_active,
                         adversity_pow, young, teen_table, welfare_rate, asb_rate, other_rate,
-                        acc0, thr0, acc1, thr1, acc2, thr2):
-    """Concern for welfare, anti-social behaviour and other public safety clocks; ids crossing."""
-    n = occupied.size
-    out0 = np.empty(n, np.int64)
-    out1 = np.empty(n, np.int64)
-    out2 = np.empty(n, np.int64)
+                        acc0, thr0, acc1, thr1, acc2, thr2, lo, hi):
+    """Concern for welfare, anti-social behaviour and other public safety clocks; ids crossing.
+
+    Over dwellings ``[lo, hi)``; returns the ascending ids whose clock crossed, per clock.
+    """
+    out0 = np.empty(hi - lo, np.int64)
+    out1 = np.empty(hi - lo, np.int64)
+    out2 = np.empty(hi - lo, np.int64)
     k0 = k1 = k2 = 0
-    for i in range(n):
+    for i in range(lo, hi):
         if not occupied[i]:
             continue
         d = dep_rr[deprivation[i]]

@@ -36,30 +36,30 @@ def _person_flags(alive, age, in_custody, lives_with_parents):
 def month_of_life(age, alive, female, in_custody, lives_with_parents, household, aces,
                   death_by_age, death_acc, death_thr, birth_low, birth_high, birth_per_month,
                   birth_acc, birth_thr, adult_months, home_low, home_high, old_n, snap_household,
-                  snap_flags, snap_aces, cell, cell_index, cell_of_dwelling, head, next_member,
-                  previous_member, is_dirty, dirty, n_dirty):
-    """Ageing, the death and birth clocks, 18th birthdays and the summary marks in one pass.
+                  snap_flags, snap_aces, lo, hi):
+    """Ageing, the death and birth clocks, 18th birthdays and who changed, in one pass.
 
     The living age one month and advance their death clock (``death_by_age`` at the new age);
     the survivors who are women aged ``birth_low <= age < birth_high`` and not in custody
     advance their birth clock by ``birth_per_month``. Then each person is compared with the
     household summary snapshot at their new age, as :func:`mark_changed_dwellings` does (the
-    snapshot arrays and marks are those arguments). Arrays cover person slots ``0 .. n - 1``
+    snapshot arrays are those arguments); those who differ are returned, for
+    :func:`mark_changed_people` to mark in id order. Covers person slots ``lo .. hi - 1``
     (clock and snapshot arrays may be longer).
 
     Returns:
-        ``(died, mothers, turned, at_home, n_dirty)``: ascending person ids of those whose
+        ``(died, mothers, turned, at_home, changed)``: ascending person ids of those whose
         death clock crossed; the mothers whose birth clock crossed; the survivors who reached
         ``adult_months``; the survivors living with their parents, not in custody, aged
-        ``home_low <= age < home_high``; and the number of marked dwellings.
+        ``home_low <= age < home_high``; and those who differ from the snapshot.
     """
-    n = age.size
-    died = np.empty(n, np.int64)
-    mothers = np.empty(n, np.int64)
-    turned = np.empty(n, np.int64)
-    at_home = np.empty(n, np.int64)
-    k_died = k_mothers = k_turned = k_home = 0
-    for i in range(n):
+    died = np.empty(hi - lo, np.int64)
+    mothers = np.empty(hi - lo, np.int64)
+    turned = np.empty(hi - lo, np.int64)
+    at_home = np.empty(hi - lo, np.int64)
+    changed = np.empty(hi - lo, np.int64)
+    k_died = k_mothers = k_turned = k_home = k_changed = 0
+    for i in range(lo, hi):
         a = age[i]
         if alive[i]:
             a += 1
@@ -87,11 +87,10 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, household,
         f = _person_flags(alive[i], a, in_custody[i], lives_with_parents[i])
         if (i >= old_n or hh != snap_household[i] or f != snap_flags[i]
                 or aces[i] != snap_aces[i]):  # a change: rare
-            n_dirty = _mark_person(i, hh, f, aces[i], old_n, snap_household, snap_flags,
-                                   snap_aces, cell, cell_index, cell_of_dwelling, head,
-                                   next_member, previous_member, is_dirty, dirty, n_dirty)
+            changed[k_changed] = i
+            k_changed += 1
     return (died[:k_died].copy(), mothers[:k_mothers].copy(), turned[:k_turned].copy(),
-            at_home[:k_home].copy(), n_dirty)
+            at_home[:k_home].copy(), changed[:k_changed].copy())
 
 
 @nb.njit(**_JIT)

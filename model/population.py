@@ -601,11 +601,7 @@ def refresh_household_summaries(pop: Population, full: bool = False,
                 setattr(h, name, np.zeros(h.size, dtype))
     else:
         snapshot.grow(p.capacity)
-    marks = (p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
-             p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household,
-             snapshot.flags, snapshot.aces, snapshot.cells, snapshot.cell_indices,
-             snapshot.cell_of_dwelling, snapshot.head, snapshot.next_member,
-             snapshot.previous_member, snapshot.is_dirty, snapshot.dirty, snapshot.n_dirty)
+    marks = _mark_arguments(pop, snapshot)
     if changed is None or full:
         n_dirty = kd.mark_changed_dwellings(*marks)
     else:
@@ -637,13 +633,35 @@ def refresh_household_summaries(pop: Population, full: bool = False,
         _check_summaries(pop)
 
 
+def _mark_arguments(pop: Population, snapshot: SummarySnapshot) -> tuple:
+    """The people's and the snapshot's arrays, in the order the marking kernels take them."""
+    p = pop.people
+    n = p.count
+    return (p.household[:n], p.alive[:n], p.age_months[:n], p.in_custody[:n],
+            p.lives_with_parents[:n], p.aces[:n], snapshot.n, snapshot.household,
+            snapshot.flags, snapshot.aces, snapshot.cells, snapshot.cell_indices,
+            snapshot.cell_of_dwelling, snapshot.head, snapshot.next_member,
+            snapshot.previous_member, snapshot.is_dirty, snapshot.dirty, snapshot.n_dirty)
+
+
+def mark_people(pop: Population, snapshot: SummarySnapshot, ids: np.ndarray) -> None:
+    """Mark the dwellings of the people ``ids`` (ascending) who differ from the snapshot.
+
+    For the step that found them (:func:`household_snapshot`): updates the snapshot's rows of
+    those people, its member lists and ``n_dirty`` (``model.kernels_demography``), but not
+    ``n``.
+    """
+    snapshot.n_dirty = kd.mark_changed_people(ids, *_mark_arguments(pop, snapshot))
+
+
 def household_snapshot(pop: Population) -> SummarySnapshot:
     """The household summary snapshot, ready for a pass that marks changes as it goes.
 
     For a step that passes over every person anyway (the demography step): it compares each
-    person with the snapshot (``model.kernels_demography.month_of_life``), stores the marks in
-    ``n_dirty`` and sets ``n``, then calls :func:`refresh_household_summaries` with
-    ``changed``. Refreshes in full first when there is no usable snapshot.
+    person with the snapshot (``model.kernels_demography.month_of_life``), marks the dwellings
+    of those who changed (:func:`mark_people`) and sets ``n``, then calls
+    :func:`refresh_household_summaries` with ``changed``. Refreshes in full first when there
+    is no usable snapshot.
     """
     p, h = pop.people, pop.households
     snapshot = pop.summary_snapshot

@@ -22,6 +22,7 @@ from model.parameters import ADVERSITY_STATES, AdversityParams
 from model.population import Households
 from model.processes import Process
 from model.rng import HazardClocks
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -123,8 +124,9 @@ class HouseholdAdversity(Process):
                 mod_ids, mod_values = mods.sparse_rr(hazard, h.size)
                 if k == 0:
                     shared = mod_ids, mod_values
-            started, ended = kernels.onset_and_ending(
-                self.onset[k].accumulated, self.onset[k].threshold,
+            started, ended = over_ids(
+                kernels.onset_and_ending, rr.size, self.onset[k].accumulated,
+                self.onset[k].threshold,
                 float(p.onset_per_month[state]), rr, co_occurrence, peer, shares[k], mod_ids,
                 mod_values, at_risk, h.adversity, k, self.ending[k].accumulated,
                 self.ending[k].threshold, h.early_help_months_left, ending_rr,

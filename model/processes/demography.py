@@ -10,11 +10,13 @@ from model import kernels_demography as kd
 from model.population import (
     ace_count,
     household_snapshot,
+    mark_people,
     move_to_vacant_dwellings,
     refresh_household_summaries,
 )
 from model.processes import Process
 from model.rng import HazardClocks
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -64,16 +66,14 @@ class Demography(Process):
         # the same pass compares everyone with the household summary snapshot (at their new
         # age), so the refresh at the end of the step only looks at the people changed here
         snapshot = household_snapshot(model.population)
-        died, mothers, turned, at_home, snapshot.n_dirty = kd.month_of_life(
-            p.age_months[:n], p.alive[:n], p.female[:n], p.in_custody[:n],
-            p.lives_with_parents[:n], p.household[:n], p.aces[:n], self._death_table(model),
-            self.deaths.accumulated, self.deaths.threshold, CHILDBEARING_MONTHS[0],
-            CHILDBEARING_MONTHS[1], float(per_month), self.births.accumulated,
-            self.births.threshold, ADULT_MONTHS, *LEAVING_HOME_MONTHS, snapshot.n,
-            snapshot.household, snapshot.flags, snapshot.aces, snapshot.cells,
-            snapshot.cell_indices, snapshot.cell_of_dwelling, snapshot.head,
-            snapshot.next_member, snapshot.previous_member, snapshot.is_dirty, snapshot.dirty,
-            snapshot.n_dirty)
+        died, mothers, turned, at_home, changed = over_ids(
+            kd.month_of_life, n, p.age_months[:n], p.alive[:n], p.female[:n],
+            p.in_custody[:n], p.lives_with_parents[:n], p.household[:n], p.aces[:n],
+            self._death_table(model), self.deaths.accumulated, self.deaths.threshold,
+            CHILDBEARING_MONTHS[0], CHILDBEARING_MONTHS[1], float(per_month),
+            self.births.accumulated, self.births.threshold, ADULT_MONTHS, *LEAVING_HOME_MONTHS,
+            snapshot.n, snapshot.household, snapshot.flags, snapshot.aces)
+        mark_people(model.population, snapshot, changed)
         snapshot.n = n
         self.deaths.finish(died)
         model.remove_people(died)

@@ -17,6 +17,7 @@ from model import kernels, kernels_people
 from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES, MaltreatmentParams
 from model.population import Households, People
 from model.processes import Process
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -68,9 +69,9 @@ class Maltreatment(Process):
         # maltreatment_rr x interventions per child, then the three clocks: one fused pass
         mod_ids, mod_values = model.modifiers.sparse_rr("maltreatment", p.count)
         c = self.clocks
-        crossed = kernels.maltreatment(
-            c[0].accumulated, c[0].threshold, c[1].accumulated, c[1].threshold,
-            c[2].accumulated, c[2].threshold,
+        crossed = over_ids(
+            kernels.maltreatment, children.size, c[0].accumulated, c[0].threshold,
+            c[1].accumulated, c[1].threshold, c[2].accumulated, c[2].threshold,
             np.array([params.onset_per_child_month[kind] for kind in MALTREATMENT_TYPES],
                      np.float64), children, p.household, household_rr(h, params),
             p.protection_plan_months_left, float(params.protection_plan_rr), mod_ids,

@@ -37,6 +37,7 @@ from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People
 from model.processes import Process
 from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -184,8 +185,9 @@ class PoliceIncidents(Process):
         # x deprivation, for adults not in custody.
         mod_ids, mod_values = model.modifiers.sparse_rr("offending", n)
         at_risk = np.empty(n, bool)
-        offenders, adults, youth = kernels.person_incident_clocks(
-            self.offending.accumulated, self.offending.threshold, p.age_months[:n],
+        offenders, adults, youth = over_ids(
+            kernels.person_incident_clocks, n, self.offending.accumulated,
+            self.offending.threshold, p.age_months[:n],
             p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
             p.aces[:n], params.offending_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
@@ -287,8 +289,9 @@ class PoliceIncidents(Process):
         clocks = [self.household_clocks[c] for c in names]
         # welfare = rate x deprivation x children x adversity, asb = rate x deprivation x
         # teenagers, other = rate x deprivation, for occupied dwellings: one fused pass
-        crossed = kernels.household_incidents(
-            occupied, np.asarray(params.incident_deprivation_rr, dtype=np.float64),
+        crossed = over_ids(
+            kernels.household_incidents, occupied.size, occupied,
+            np.asarray(params.incident_deprivation_rr, dtype=np.float64),
             h.deprivation, h.n_children, float(params.welfare_concern_children_rr), n_active,
             params.welfare_concern_adversity_rr ** np.arange(
                 len(ADVERSITY_STATES) + 2, dtype=np.int64), young, teen,

@@ -1,0 +1,112 @@
+"""Run a compiled pass over people or dwellings on this process's spare cores.
+
+A single large run (whole Wales at 1:1) leaves all but one core idle. The largest monthly
+passes take a half-open range ``lo, hi`` of ids as their last two arguments;
+:func:`over_ids` runs such a kernel over ``[0, n)`` in one call, or, when ``n`` is large and the
+process may use more than one thread, in one contiguous chunk per thread (the kernels are
+compiled with ``nogil``) and joins the chunks' results in id order.
+
+Results do not depend on the number of threads, bit for bit: every chunk writes only its own
+ids' state, draws no random numbers, and returns ascending ids or integer counts, which are
+joined in chunk order (``tests/test_threads.py`` runs a model both ways).
+
+How many threads (:func:`thread_count`): ``EAT_THREADS`` if set, else one in a process started
+by :mod:`multiprocessing` (a worker of a local pool or of a Dask cluster runs beside others that
+already fill the cores), else the number of cores this process may run on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+MIN_IDS_PER_THREAD = 100_000
+"""Below this many ids a chunk is not worth a thread (~50 us to hand a chunk over, measured)."""
+
+_settings: dict[str, Any] = {"threads": None, "min_ids": MIN_IDS_PER_THREAD, "pool": None}
+
+
+def _default_threads() -> int:
+    env = os.environ.get("EAT_THREADS")
+    if env:
+        try:
+            threads = int(env)
+        except ValueError:
+            raise ValueError(f"EAT_THREADS: {env!r} is not a whole number; use 1 or more") \
+                from None
+        if threads < 1:
+            raise ValueError(f"EAT_THREADS: {threads} is not allowed; use 1 or more")
+        return threads
+    if multiprocessing.parent_process() is not None:
+        return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+
+
+def thread_count() -> int:
+    """Threads a large pass may use in this process (see the module docstring)."""
+    if _settings["threads"] is None:
+        _settings["threads"] = _default_threads()
+    return _settings["threads"]
+
+
+def set_threads(threads: int, *, min_ids_per_thread: int = MIN_IDS_PER_THREAD) -> None:
+    """Use ``threads`` threads (1 or more) for large passes, each with at least that many ids.
+
+    Args:
+        threads: Threads for one pass; 1 runs every pass in the calling thread.
+        min_ids_per_thread: Smallest chunk worth a thread (tests use small values so that
+            small models are split too).
+    """
+    if int(threads) < 1:
+        raise ValueError(f"threads: {threads} is not allowed; use 1 or more")
+    _settings.update(threads=int(threads), min_ids=max(1, int(min_ids_per_thread)))
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    pool = _settings["pool"]
+    if pool is None or pool._max_workers < workers:  # noqa: SLF001 (grown on demand)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eat-pass")
+        _settings["pool"] = pool
+    return pool
+
+
+def _join(parts: list[Any]) -> Any:
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):
+        return tuple(_join([part[k] for part in parts]) for k in range(len(first)))
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    return sum(parts[1:], first)
+
+
+def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
+    """``kernel(*args, lo, hi)`` over ids ``[0, n)``, split across threads when worth it.
+
+    Args:
+        kernel: A ``nogil`` compiled pass whose last two arguments are the id range; it
+            returns None, an array of ids in the range (ascending), an integer count, or a
+            tuple of these.
+        n: Number of ids.
+        *args: The kernel's other arguments.
+
+    Returns:
+        The kernel's result for the whole range: arrays concatenated and counts added in id
+        order, so the same as one call over ``[0, n)``.
+    """
+    chunks = min(thread_count(), n // _settings["min_ids"])
+    if chunks <= 1:
+        return kernel(*args, 0, n)
+    bounds = [n * k // chunks for k in range(chunks + 1)]
+    pool = _pool(chunks - 1)
+    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, chunks)]
+    parts = [kernel(*args, bounds[0], bounds[1])]
+    parts.extend(future.result() for future in futures)
+    return _join(parts)

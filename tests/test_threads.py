@@ -1,0 +1,75 @@
+"""Large passes split across threads give the same results, bit for bit, as one thread."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+from model import EarlyActionModel, threads
+
+
+@pytest.fixture
+def restore_threads():
+    saved = dict(threads._settings)
+    yield
+    threads._settings.update(saved)
+
+
+def _run(name: str, thread_count: int, min_ids: int):
+    threads.set_threads(thread_count, min_ids_per_thread=min_ids)
+    model = EarlyActionModel(name, scale=200, seed=11, years=2)
+    return model, model.run()
+
+
+@pytest.mark.parametrize("name", ["symptoms", "systems"])
+def test_split_passes_change_nothing(name, restore_threads):
+    # chunks of a few hundred ids, so every split pass is split several ways at 1:200
+    one, one_result = _run(name, 1, threads.MIN_IDS_PER_THREAD)
+    split, split_result = _run(name, 3, 250)
+    assert threads.thread_count() == 3
+    assert np.array_equal(one_result.values, split_result.values)
+    assert np.array_equal(one_result.cohort_aces_at_18, split_result.cohort_aces_at_18)
+    for table in ("people", "households"):
+        a, b = getattr(one, table), getattr(split, table)
+        for field in vars(a):
+            left, right = getattr(a, field), getattr(b, field)
+            if isinstance(left, np.ndarray):
+                assert np.array_equal(left, right), f"{table}.{field}"
+
+
+def test_over_ids_joins_chunks_in_order(restore_threads):
+    def kernel(values, lo, hi):
+        chunk = np.arange(lo, hi)
+        return chunk[values[lo:hi] > 0], int((values[lo:hi] > 0).sum()), None
+
+    values = np.random.default_rng(0).normal(size=1003)
+    threads.set_threads(4, min_ids_per_thread=100)
+    ids, count, nothing = threads.over_ids(kernel, values.size, values)
+    assert np.array_equal(ids, np.flatnonzero(values > 0))
+    assert count == ids.size and nothing is None
+
+
+def test_bad_thread_settings_are_named(monkeypatch, restore_threads):
+    with pytest.raises(ValueError, match="threads: 0 is not allowed"):
+        threads.set_threads(0)
+    threads._settings["threads"] = None
+    monkeypatch.setenv("EAT_THREADS", "two")
+    with pytest.raises(ValueError, match="EAT_THREADS: 'two' is not a whole number"):
+        threads.thread_count()
+    monkeypatch.setenv("EAT_THREADS", "3")
+    threads._settings["threads"] = None
+    assert threads.thread_count() == 3
+
+
+def _count_in_worker() -> int:
+    return threads.thread_count()
+
+
+def test_pool_workers_use_one_thread(monkeypatch):
+    # the workers of a pool share the cores already: each runs its passes in one thread
+    monkeypatch.delenv("EAT_THREADS", raising=False)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_count_in_worker).result() == 1
