@@ -95,7 +95,9 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
     j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
     popcount = _ACE_COUNT
-    for i in range(lo, hi):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         risk = alive[i] and age[i] >= 120 and not in_custody[i]
         at_risk[i] = risk
         if not risk:  # nothing to compute (the modifier walk catches up at the next one)
@@ -156,7 +158,9 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
     j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
     one = np.float32(1.0)
-    for i in range(lo, hi):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         while j < n_mod and mod_ids[j] < i:
             j += 1
         if not at_risk[i]:
@@ -195,7 +199,9 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
     k0 = k1 = k2 = 0
     j = np.searchsorted(mod_ids, children[lo]) if hi > lo else 0
     n_mod = mod_ids.size
-    for c in range(lo, hi):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        c = lo + t
         i = children[c]
         rr = by_dwelling[household[i]]
         if plan_months[i] > 0:
@@ -234,7 +240,9 @@ def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, 
     out1 = np.empty(hi - lo, np.int64)
     out2 = np.empty(hi - lo, np.int64)
     k0 = k1 = k2 = 0
-    for i in range(lo, hi):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         if not occupied[i]:
             continue
         d = dep_rr[deprivation[i]]
@@ -264,39 +272,49 @@ def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, 
 
 
 @nb.njit(**_JIT)
-def victim_weights(at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, n_force):
-    """Candidates ordered by force area then id, the running sum of their weights, block sizes.
+def victim_counts(at_risk, cell, force_of_cell, n_force, lo, hi):
+    """Candidates (``at_risk``) per force area among people ``[lo, hi)`` (:func:`place_victims`)."""
+    counts = np.zeros(n_force, np.int64)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
+        counts[force_of_cell[cell[i]]] += np.int64(at_risk[i])
+    return counts
 
-    Candidates are the people with ``at_risk``; a candidate's force area is
-    ``force_of_cell[cell]`` and weight ``ace_rr[ACE count] * dep_rr[cell]``, summed in
-    candidate order.
+
+@nb.njit(**_JIT)
+def place_victims(at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, first_slots,
+                  chunk_starts, candidates, weights, lo, hi):
+    """Write the candidates among people ``[lo, hi)`` and their weights in their slots.
+
+    Candidates are ordered by force area, then id: a candidate's force area is
+    ``force_of_cell[cell]``. The range is the chunk ``k`` that starts at ``chunk_starts[k]``;
+    its candidates of force area ``f`` take the slots from ``first_slots[k, f]`` on (from the
+    :func:`victim_counts` of the chunks). A weight is ``ace_rr[ACE count] * dep_rr[cell]``.
     """
-    n = at_risk.size
-    # ids into one row per force area, branch-free (everyone is written, the row's length
-    # moves on only for candidates; the spare last slot takes the writes of the others)
-    rows = np.empty((n_force, n + 1), np.int64)
-    sizes = np.zeros(n_force, np.int64)
-    for i in range(n):
-        f = force_of_cell[cell[i]]
-        s = sizes[f]
-        rows[f, s] = i
-        sizes[f] = s + np.int64(at_risk[i])
-    total = 0
-    for f in range(n_force):
-        total += sizes[f]
-    candidates = np.empty(total, np.int64)
-    cumulative = np.empty(total, np.float64)
+    slot = first_slots[np.searchsorted(chunk_starts, lo)].copy()
     popcount = _ACE_COUNT
-    running = 0.0
-    t = 0
-    for f in range(n_force):
-        for s in range(sizes[f]):
-            i = rows[f, s]
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
+        if at_risk[i]:
+            c = cell[i]
+            f = force_of_cell[c]
+            t = slot[f]
             candidates[t] = i
-            running += ace_rr[popcount[aces[i]]] * dep_rr[cell[i]]
-            cumulative[t] = running
-            t += 1
-    return candidates, cumulative, sizes
+            weights[t] = ace_rr[popcount[aces[i]]] * dep_rr[c]
+            slot[f] = t + 1
+
+
+@nb.njit(**_JIT)
+def running_sum(values):
+    """The running sum of ``values``, added in order."""
+    out = np.empty(values.size, np.float64)
+    running = 0.0
+    for t in range(values.size):
+        running += values[t]
+        out[t] = running
+    return out
 
 
 @nb.njit(**_JIT)

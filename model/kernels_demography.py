@@ -59,7 +59,9 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, household,
     at_home = np.empty(hi - lo, np.int64)
     changed = np.empty(hi - lo, np.int64)
     k_died = k_mothers = k_turned = k_home = k_changed = 0
-    for i in range(lo, hi):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         a = age[i]
         if alive[i]:
             a += 1

@@ -87,6 +87,28 @@ def _join(parts: list[Any]) -> Any:
     return sum(parts[1:], first)
 
 
+def chunk_bounds(n: int) -> list[int]:
+    """Where the chunks of ``[0, n)`` start, and ``n``: one chunk, or one per thread if worth it."""
+    chunks = max(1, min(thread_count(), n // _settings["min_ids"]))
+    return [n * k // chunks for k in range(chunks + 1)]
+
+
+def map_chunks(kernel: Callable[..., Any], bounds: list[int], *args: Any) -> list[Any]:
+    """``kernel(*args, lo, hi)`` for each chunk of ``bounds``, the first in this thread.
+
+    Returns:
+        The chunks' results, in chunk order.
+    """
+    if len(bounds) <= 2:
+        return [kernel(*args, bounds[0], bounds[-1])]
+    pool = _pool(len(bounds) - 2)
+    futures = [pool.submit(kernel, *args, lo, hi)
+               for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)]
+    parts = [kernel(*args, bounds[0], bounds[1])]
+    parts.extend(future.result() for future in futures)
+    return parts
+
+
 def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
     """``kernel(*args, lo, hi)`` over ids ``[0, n)``, split across threads when worth it.
 
@@ -101,12 +123,7 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
         The kernel's result for the whole range: arrays concatenated and counts added in id
         order, so the same as one call over ``[0, n)``.
     """
-    chunks = min(thread_count(), n // _settings["min_ids"])
-    if chunks <= 1:
+    bounds = chunk_bounds(n)
+    if len(bounds) == 2:
         return kernel(*args, 0, n)
-    bounds = [n * k // chunks for k in range(chunks + 1)]
-    pool = _pool(chunks - 1)
-    futures = [pool.submit(kernel, *args, bounds[k], bounds[k + 1]) for k in range(1, chunks)]
-    parts = [kernel(*args, bounds[0], bounds[1])]
-    parts.extend(future.result() for future in futures)
-    return _join(parts)
+    return _join(map_chunks(kernel, bounds, *args))

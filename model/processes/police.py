@@ -37,7 +37,7 @@ from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People
 from model.processes import Process
 from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
-from model.threads import over_ids
+from model.threads import chunk_bounds, map_chunks, over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -104,6 +104,29 @@ _N_FORCE_AREAS = int(CELL_FORCE_AREA.max()) + 1
 
 ACE_COUNTS = len(ACE_TYPES) + 1
 """Possible ACE counts (0..9): the size of a table of powers indexed by a person's ACE count."""
+
+
+def _victim_weights(candidate_mask: np.ndarray, cell: np.ndarray, aces: np.ndarray,
+                    ace_rr: np.ndarray, dep_rr: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate victims ordered by force area then id, their weights' running sum, counts.
+
+    A candidate's weight is ``ace_rr[ACE count] * dep_rr[cell]``; the running sum adds them in
+    candidate order. Counted and placed in chunks of ids (:mod:`model.threads`): the result
+    does not depend on the chunks.
+    """
+    bounds = chunk_bounds(candidate_mask.size)
+    counts = np.array(map_chunks(kernels.victim_counts, bounds, candidate_mask, cell,
+                                 _CELL_FORCE_AREA, _N_FORCE_AREAS)).reshape(-1, _N_FORCE_AREAS)
+    sizes = counts.sum(axis=0)
+    # a chunk's first slot per force area: the force areas before, then the chunks before
+    first_slots = (np.cumsum(sizes) - sizes) + (np.cumsum(counts, axis=0) - counts)
+    candidates = np.empty(int(sizes.sum()), np.int64)
+    weights = np.empty(candidates.size, np.float64)
+    map_chunks(kernels.place_victims, bounds, candidate_mask, cell, _CELL_FORCE_AREA, aces,
+               ace_rr, dep_rr, first_slots, np.asarray(bounds[:-1], np.int64), candidates,
+               weights)
+    return candidates, kernels.running_sum(weights), sizes
 
 
 @cache
@@ -234,11 +257,10 @@ class PoliceIncidents(Process):
         """
         params = model.scenario.police
         person = model.person_view()
-        # ordered by force area, then id; weights and their running sum in the same pass order
-        candidates, cumulative, sizes = kernels.victim_weights(
-            candidate_mask, person.cell, _CELL_FORCE_AREA, model.people.aces,
+        candidates, cumulative, sizes = _victim_weights(
+            candidate_mask, person.cell, model.people.aces,
             params.victimisation_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
-            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], _N_FORCE_AREAS)
+            np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION])
         ends = np.cumsum(sizes)
         starts = ends - sizes
         low = np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
