@@ -33,6 +33,7 @@ from model.intervention_specs import (
 )
 from model.parameters import ADVERSITY_STATES
 from model.population import ace_count
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -479,7 +480,7 @@ class EarlyHelpEffects:
         supported = self.supported()
         if not supported.any():
             return _NO_IDS
-        return kernels_people.members_of(supported, self.model.people.household, n)
+        return over_ids(kernels_people.members_of, n, supported, self.model.people.household)
 
     def onset_rr(self, dwellings: np.ndarray) -> np.ndarray:
         """Adversity onset relative risk."""

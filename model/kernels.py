@@ -335,14 +335,15 @@ def agency_counts(alive, age_months, youth_justice_months, cell, n_force_areas, 
 
 
 @nb.njit(**_JIT)
-def children_at_home(alive, age_months, looked_after, child_months):
-    """Ids of living people under ``child_months`` who are not looked after."""
-    n = alive.size
-    out = np.empty(n + 1, np.int64)
+def children_at_home(alive, age_months, looked_after, child_months, lo, hi):
+    """Ids in ``[lo, hi)`` of living people under ``child_months`` who are not looked after."""
+    out = np.empty(hi - lo + 1, np.int64)
     k = 0
     # branch-free: every id is written, the count moves on only for those kept (the mix of
     # children and adults makes a branch mispredict often)
-    for i in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         out[k] = i
         k += np.int64(alive[i] & (age_months[i] < child_months) & (not looked_after[i]))
     return out[:k].copy()

@@ -232,14 +232,14 @@ def _popcount16(x):
 @nb.njit(**_JIT)
 def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_months,
                        youth_justice_months, cell, month, recent_months, child_months,
-                       youth_months, no_month, n_cells, cells_per_force):
-    """The people part of the agency step's start.
+                       youth_months, no_month, n_cells, cells_per_force, lo, hi):
+    """The people part of the agency step's start, for people ``[lo, hi)``.
 
     Counts down the protection plan and youth justice months (every positive entry, in place)
     and collects what the step needs next.
 
     Args:
-        alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
+        alive: living flag per person slot (the arrays below are aligned).
         age_months: age in months.
         looked_after: in care.
         last_maltreated: month of the last maltreatment (``no_month`` if none).
@@ -254,6 +254,8 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         n_cells: number of cells.
         cells_per_force: cells per force area (cell ``c`` is in force area
             ``c // cells_per_force``).
+        lo: first person.
+        hi: one past the last person.
 
     Returns:
         ``(in_care, maltreated, by_force)``: the living looked-after (ascending); the living
@@ -261,12 +263,13 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         the living children, living youths and living people with youth justice months left
         (after the count-down).
     """
-    n = alive.size
     earliest = month - recent_months  # "month - last <= recent" for whole months
-    codes = np.empty(n, np.uint8)
-    in_care = np.empty(n, np.bool_)
-    maltreated = np.empty(n, np.bool_)
-    for i in range(n):
+    codes = np.empty(hi - lo, np.uint8)
+    in_care = np.empty(hi - lo, np.bool_)
+    maltreated = np.empty(hi - lo, np.bool_)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         months = plan_months[i]
         plan_months[i] = months - (months > 0)
         months = youth_justice_months[i]
@@ -276,15 +279,15 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
         age = age_months[i]
         child = living & (age < child_months)
         last = np.int64(last_maltreated[i])
-        codes[i] = (np.uint8(child) | (np.uint8(child & (age >= youth_months)) << 1)
+        codes[t] = (np.uint8(child) | (np.uint8(child & (age >= youth_months)) << 1)
                     | (np.uint8(living & (months > 0)) << 2))
-        in_care[i] = living & looked_after[i]
-        maltreated[i] = child & (last != no_month) & (last >= earliest)
-    by_cell = _bit_totals(_tally_codes(cell, codes, n_cells, 8), 3)
+        in_care[t] = living & looked_after[i]
+        maltreated[t] = child & (last != no_month) & (last >= earliest)
+    by_cell = _bit_totals(_tally_codes(cell[lo:hi], codes, n_cells, 8), 3)
     by_force = np.zeros((n_cells // cells_per_force, 3), np.int64)
     for c in range(n_cells):
         by_force[c // cells_per_force] += by_cell[c]
-    return _flagged(in_care), _flagged(maltreated), by_force
+    return _flagged(in_care) + lo, _flagged(maltreated) + lo, by_force
 
 
 @nb.njit(**_JIT)
@@ -308,58 +311,75 @@ def dwelling_month_start(early_help_months, occupied, cell_of_dwelling, n_cells)
 
 
 @nb.njit(**_JIT)
-def person_month_end(alive, age_months, aces, looked_after, plan_months, in_custody,
-                     youth_justice_months, trusted_adult, cell, household, cell_of_dwelling,
-                     low_wellbeing_chance, n_cells):
-    """End-of-month person stocks per cell and the young adults' low well-being.
+def person_stocks(alive, age_months, aces, looked_after, plan_months, in_custody,
+                  youth_justice_months, cell, n_cells, lo, hi):
+    """End-of-month person stocks per cell, and the young adults, of people ``[lo, hi)``.
 
     Args:
-        alive: living flag per person slot ``0 .. n - 1`` (the arrays below are aligned).
+        alive: living flag per person slot (the arrays below are aligned).
         age_months: age in months.
         aces: ACE bitmask.
         looked_after: in care.
         plan_months: protection plan months left.
         in_custody: in custody.
         youth_justice_months: youth justice order months left.
-        trusted_adult: has a trusted adult.
-        household: dwelling.
         cell: each person's dwelling cell (the person view's).
-        cell_of_dwelling: each dwelling's cell (the recorder's).
-        low_wellbeing_chance: chance of low well-being by ``[trusted_adult, ace count]``.
         n_cells: number of cells.
+        lo: first person.
+        hi: one past the last person.
 
     Returns:
         ``(stocks, young)``: ``stocks[c]`` counts, in cell ``c``, the living people, children
         (under 216 months), children with 1+ and 4+ ACEs, and the living looked-after, on
-        protection plans, in custody, on the youth justice caseload; ``young[c]`` holds the
-        number of living 18-25s of the dwellings of cell ``c`` and the sum of their chances of
-        low well-being, added in person order (as a weighted :func:`numpy.bincount`).
+        protection plans, in custody, on the youth justice caseload; ``young`` lists the
+        living 18-25s (ascending ids) for :func:`young_adult_wellbeing`.
     """
-    n = alive.size
-    codes = np.empty(n, np.uint8)
-    for i in range(n):
+    codes = np.empty(hi - lo, np.uint8)
+    young_adult = np.empty(hi - lo, np.bool_)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         living = alive[i]
-        child = living & (age_months[i] < 216)
+        age = age_months[i]
+        child = living & (age < 216)
         count = _popcount16(np.int64(aces[i]))
-        codes[i] = (np.uint8(living) | (np.uint8(child) << 1)
+        codes[t] = (np.uint8(living) | (np.uint8(child) << 1)
                     | (np.uint8(child & (count >= 1)) << 2)
                     | (np.uint8(child & (count >= 4)) << 3)
                     | (np.uint8(living & looked_after[i]) << 4)
                     | (np.uint8(living & (plan_months[i] > 0)) << 5)
                     | (np.uint8(living & in_custody[i]) << 6)
                     | (np.uint8(living & (youth_justice_months[i] > 0)) << 7))
-    stocks = _bit_totals(_tally_codes(cell, codes, n_cells, 256), 8)
-    young_adult = np.empty(n, np.bool_)
-    for i in range(n):
-        age = age_months[i]
-        young_adult[i] = alive[i] & (age >= 216) & (age < 26 * 12)
-    young = np.zeros((n_cells, 2), np.float64)
-    for i in _flagged(young_adult):
+        young_adult[t] = living & (age >= 216) & (age < 26 * 12)
+    stocks = _bit_totals(_tally_codes(cell[lo:hi], codes, n_cells, 256), 8)
+    return stocks, _flagged(young_adult) + lo
+
+
+@nb.njit(**_JIT)
+def young_adult_wellbeing(young, aces, trusted_adult, household, cell_of_dwelling,
+                          low_wellbeing_chance, n_cells):
+    """Per cell of the young adults' dwellings: how many, and their chances of low well-being.
+
+    Args:
+        young: the living 18-25s (ascending ids, from :func:`person_stocks`).
+        aces: ACE bitmask per person.
+        trusted_adult: has a trusted adult.
+        household: dwelling per person.
+        cell_of_dwelling: each dwelling's cell (the recorder's).
+        low_wellbeing_chance: chance of low well-being by ``[trusted_adult, ace count]``.
+        n_cells: number of cells.
+
+    Returns:
+        float64 array ``(n_cells, 2)``: the number of young adults and the sum of their chances,
+        added in person order (as a weighted :func:`numpy.bincount`).
+    """
+    out = np.zeros((n_cells, 2), np.float64)
+    for i in young:
         d = cell_of_dwelling[household[i]]
-        young[d, 0] += 1.0
-        young[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),
-                                            _popcount16(np.int64(aces[i]))]
-    return stocks, young
+        out[d, 0] += 1.0
+        out[d, 1] += low_wellbeing_chance[np.int64(trusted_adult[i]),
+                                          _popcount16(np.int64(aces[i]))]
+    return out
 
 
 def state_bits(states: np.ndarray) -> np.ndarray:

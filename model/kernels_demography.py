@@ -113,18 +113,19 @@ def add_constant_and_collect(ids, hazard, acc, thr):
 
 @nb.njit(**_JIT)
 def separations(n_adults, n_children, first_adult, last_adult, adversity, per_month,
-                adversity_rr, acc, thr):
-    """The separation clock of couples with dependent children; dwellings crossing.
+                adversity_rr, acc, thr, lo, hi):
+    """The separation clock of couples with dependent children; dwellings ``[lo, hi)`` crossing.
 
     A dwelling is at risk with two or more adults, a child and two householders; its hazard is
     ``per_month`` times ``adversity_rr`` when any adversity state is active (times 1.0
     otherwise, as the NumPy expression it replaces).
     """
-    size = n_adults.size
     n_states = adversity.shape[1]
-    out = np.empty(size, np.int64)
+    out = np.empty(hi - lo, np.int64)
     k = 0
-    for d in range(size):  # no branches: whether a dwelling is at risk varies a lot
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):  # no branches: whether a dwelling is at risk varies a lot
+        d = lo + t
         at_risk = (n_adults[d] >= 2) & (n_children[d] >= 1) & (first_adult[d] != last_adult[d])
         any_state = False
         for s in range(n_states):

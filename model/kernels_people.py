@@ -9,11 +9,13 @@ from model.kernels import _JIT
 
 
 @nb.njit(**_JIT)
-def members_of(marked_dwellings, household, n):
-    """People ``0 .. n - 1`` whose dwelling is marked (ascending ids)."""
-    out = np.empty(n, np.int64)
+def members_of(marked_dwellings, household, lo, hi):
+    """People ``lo .. hi - 1`` whose dwelling is marked (ascending ids)."""
+    out = np.empty(hi - lo, np.int64)
     k = 0
-    for i in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
         if marked_dwellings[household[i]]:
             out[k] = i
             k += 1
@@ -119,69 +121,74 @@ def shares_from_counts(counts):
 
 @nb.njit(**_JIT)
 def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max_adult_aces,
-                            parent_ace_cap, parent_powers, packed_states, co_occurrence_table):
-    """Per dwelling: at risk of onsets, the base relative risk and the co-occurrence factor.
+                            parent_ace_cap, parent_powers, packed_states, co_occurrence_table,
+                            lo, hi):
+    """Per dwelling of ``[lo, hi)``: at risk of onsets, the base relative risk, co-occurrence.
 
     The same values as ``occupied & (n_adults > 0)``,
     :func:`model.processes.adversity.base_onset_rr` and the co-occurrence power of the number
     of active states (``packed_states``: each dwelling's four state bytes as one uint32).
     """
-    n = occupied.size
-    at_risk = np.empty(n, np.bool_)
-    rr = np.empty(n, np.float64)
-    co = np.empty(n, np.float64)
-    for i in range(n):
-        at_risk[i] = occupied[i] and n_adults[i] > 0
+    at_risk = np.empty(hi - lo, np.bool_)
+    rr = np.empty(hi - lo, np.float64)
+    co = np.empty(hi - lo, np.float64)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = lo + t
+        at_risk[t] = occupied[i] and n_adults[i] > 0
         parents = min(max_adult_aces[i], parent_ace_cap)
-        rr[i] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
+        rr[t] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
         x = np.uint64(packed_states[i])
         # the four state bytes' sum: the top byte of the 32-bit product (Numba widens uint32
         # products to 64 bits, so mask back to 32)
         active = ((x * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
-        co[i] = co_occurrence_table[active]
+        co[t] = co_occurrence_table[active]
     return at_risk, rr, co
 
 
 @nb.njit(**_JIT)
 def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_custody,
-                              state_powers, adult_maltreated, parent_maltreated_rr):
-    """Per dwelling, the household factors of maltreatment.
+                              state_powers, adult_maltreated, parent_maltreated_rr, lo, hi):
+    """Per dwelling of ``[lo, hi)``, the household factors of maltreatment.
 
     Deprivation x adversity power (active states and a parent in custody) x a parent
     maltreated: the same products as :func:`model.processes.maltreatment.household_rr` once
     computed with NumPy.
     """
-    n = deprivation.size
-    out = np.empty(n, np.float64)
+    out = np.empty(hi - lo, np.float64)
     n_states = adversity.shape[1]
-    for d in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
         active = np.int64(adults_in_custody[d] > 0)
         for s in range(n_states):
             active += np.int64(adversity[d, s])
         rr = deprivation_rr[deprivation[d]] * state_powers[active]
         if adult_maltreated[d]:
             rr = rr * parent_maltreated_rr
-        out[d] = rr
+        out[t] = rr
     return out
 
 
 @nb.njit(**_JIT)
-def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit):
-    """Per dwelling, the ACE bits its children are exposed to this month.
+def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit, lo, hi):
+    """Per dwelling of ``[lo, hi)``, the ACE bits its children are exposed to this month.
 
     The OR of ``state_bits[k]`` over its active states, and ``custody_bit`` when an adult is
     in custody (:func:`model.processes.aces.household_exposure_bits`).
     """
-    n, n_states = adversity.shape
-    out = np.empty(n, np.uint16)
-    for d in range(n):
+    n_states = adversity.shape[1]
+    out = np.empty(hi - lo, np.uint16)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
         bits = np.uint16(0)
         for s in range(n_states):
             if adversity[d, s]:
                 bits |= state_bits[s]
         if adults_in_custody[d] > 0:
             bits |= custody_bit
-        out[d] = bits
+        out[t] = bits
     return out
 
 

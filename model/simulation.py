@@ -65,6 +65,7 @@ from model.scenario import (
     load_scenario,
 )
 from model.services import AGENCY_TYPES, Agency
+from model.threads import over_ids
 
 STREAM_NAMES = ("population", "network", "demography", "adversity", "maltreatment", "aces",
                 "police", "justice", "agencies", "interventions", "initial_state")
@@ -573,10 +574,12 @@ class EarlyActionModel(mesa.Model):
         chance = low_wellbeing_probability(ace_counts, trusted, self.scenario.wellbeing)
         # one fused pass each over people and dwellings: the same whole-number counts as a
         # flag bincount per metric, and the same weighted sums as a weighted bincount
-        by_cell, young = kernels_agencies.person_month_end(
-            p.alive[:n], p.age_months[:n], p.aces[:n], p.looked_after[:n],
-            p.protection_plan_months_left[:n], p.in_custody[:n], p.youth_justice_months_left[:n],
-            p.trusted_adult[:n], self.person_view().cell, p.household[:n], rec.cell_of_dwelling,
+        by_cell, young_adults = over_ids(
+            kernels_agencies.person_stocks, n, p.alive[:n], p.age_months[:n], p.aces[:n],
+            p.looked_after[:n], p.protection_plan_months_left[:n], p.in_custody[:n],
+            p.youth_justice_months_left[:n], self.person_view().cell, N_CELLS)
+        young = kernels_agencies.young_adult_wellbeing(
+            young_adults, p.aces, p.trusted_adult, p.household, rec.cell_of_dwelling,
             chance.reshape(2, 17), N_CELLS)
         rec.set_stocks(("persons", "children", "children_aces_1plus",
                         "children_aces_4plus", "looked_after_children",

@@ -82,7 +82,7 @@ def _join(parts: list[Any]) -> Any:
         return None
     if isinstance(first, tuple):
         return tuple(_join([part[k] for part in parts]) for k in range(len(first)))
-    if isinstance(first, np.ndarray):
+    if isinstance(first, np.ndarray) and first.ndim == 1:
         return np.concatenate(parts)
     return sum(parts[1:], first)
 
@@ -114,14 +114,15 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
 
     Args:
         kernel: A ``nogil`` compiled pass whose last two arguments are the id range; it
-            returns None, an array of ids in the range (ascending), an integer count, or a
-            tuple of these.
+            returns None, a 1-D array (ids in the range, ascending, or one value per id), whole
+            numbers (an integer, or an array of two or more dimensions, of counts), or a tuple
+            of these.
         n: Number of ids.
         *args: The kernel's other arguments.
 
     Returns:
-        The kernel's result for the whole range: arrays concatenated and counts added in id
-        order, so the same as one call over ``[0, n)``.
+        The kernel's result for the whole range: 1-D arrays concatenated and counts added in
+        id order, so the same as one call over ``[0, n)``.
     """
     bounds = chunk_bounds(n)
     if len(bounds) == 2:

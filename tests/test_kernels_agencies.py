@@ -58,7 +58,7 @@ def test_tally_codes_is_a_bincount():
     assert np.array_equal(ka._tally_codes(group, codes, 20, 256), expected)
 
 
-def test_person_month_end_matches_bincounts():
+def test_person_stocks_and_young_adults_match_bincounts():
     rng = np.random.default_rng(4)
     n, n_dwellings = 2000, 300
     alive = rng.random(n) < 0.95
@@ -70,8 +70,15 @@ def test_person_month_end_matches_bincounts():
     cell_of_dwelling = rng.integers(0, 20, n_dwellings)
     cell = cell_of_dwelling[household]
     chance = rng.random((2, 17))
-    stocks, young = ka.person_month_end(alive, age, aces, looked_after, plan, custody, youth,
-                                        trusted, cell, household, cell_of_dwelling, chance, 20)
+    stocks, young_ids = ka.person_stocks(alive, age, aces, looked_after, plan, custody, youth,
+                                         cell, 20, 0, n)
+    young = ka.young_adult_wellbeing(young_ids, aces, trusted, household, cell_of_dwelling,
+                                     chance, 20)
+    # two chunks give the same counts (added) and young adults (joined)
+    first, second = (ka.person_stocks(alive, age, aces, looked_after, plan, custody, youth,
+                                      cell, 20, lo, hi) for lo, hi in ((0, 997), (997, n)))
+    assert np.array_equal(first[0] + second[0], stocks)
+    assert np.array_equal(np.concatenate([first[1], second[1]]), young_ids)
     counts = np.bitwise_count(aces)
     child = alive & (age < 216)
     flags = (alive, child, child & (counts >= 1), child & (counts >= 4), alive & looked_after,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from model import kernels
+from model import kernels, threads
 from model.kernels import _ACE_COUNT
+from model.population import CELL_FORCE_AREA
+from model.processes.police import _victim_weights
 
 
 def test_children_at_home_matches_numpy():
@@ -15,13 +18,26 @@ def test_children_at_home_matches_numpy():
         age = rng.integers(0, 1200, n).astype(np.int16)
         looked_after = rng.random(n) < 0.05
         expected = np.flatnonzero(alive & (age < 216) & ~looked_after)
-        got = kernels.children_at_home(alive, age, looked_after, 216)
+        got = kernels.children_at_home(alive, age, looked_after, 216, 0, n)
         np.testing.assert_array_equal(got, expected)
+        if n > 7:  # a chunk from an id that is not a multiple of eight
+            part = kernels.children_at_home(alive, age, looked_after, 216, 5, n - 3)
+            np.testing.assert_array_equal(part, expected[(expected >= 5) & (expected < n - 3)])
 
 
-def test_victim_weights_match_numpy():
+@pytest.mark.parametrize(("thread_count", "min_ids"), [(1, 100_000), (3, 100)])
+def test_victim_weights_match_numpy(thread_count, min_ids):
+    saved = dict(threads._settings)
+    threads.set_threads(thread_count, min_ids_per_thread=min_ids)
+    try:
+        _check_victim_weights()
+    finally:
+        threads._settings.update(saved)
+
+
+def _check_victim_weights():
     rng = np.random.default_rng(4)
-    force_of_cell = (np.arange(20) // 5).astype(np.int64)
+    force_of_cell = CELL_FORCE_AREA.astype(np.int64)
     ace_rr = 1.3 ** np.arange(10)
     dep_rr = rng.random(20) + 0.5
     for n in (0, 1, 9, 4000):
@@ -34,8 +50,7 @@ def test_victim_weights_match_numpy():
         ids = np.flatnonzero(at_risk)
         order = ids[np.argsort(force[ids], kind="stable")]
         weights = ace_rr[_ACE_COUNT[aces[order]]] * dep_rr[cell[order]]
-        candidates, cumulative, sizes = kernels.victim_weights(
-            at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, 4)
+        candidates, cumulative, sizes = _victim_weights(at_risk, cell, aces, ace_rr, dep_rr)
         np.testing.assert_array_equal(candidates, order)
         np.testing.assert_array_equal(cumulative, np.cumsum(weights))
         np.testing.assert_array_equal(sizes, np.bincount(force[ids], minlength=4))

@@ -18,6 +18,7 @@ from model.parameters import ACE_TYPES, ADVERSITY_STATES
 from model.population import ACE_BIT, Households, ace_count
 from model.processes import Process
 from model.processes.maltreatment import children_at_home
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -40,8 +41,9 @@ NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 
 def household_exposure_bits(households: Households) -> np.ndarray:
     """ACE bits every dwelling exposes its children to this month (separation excluded)."""
-    return kernels_people.exposure_bits(
-        households.adversity, _STATE_BITS, households.adults_in_custody,
+    return over_ids(
+        kernels_people.exposure_bits, households.adversity.shape[0], households.adversity,
+        _STATE_BITS, households.adults_in_custody,
         np.uint16(ACE_BIT["incarceration"]))
 
 

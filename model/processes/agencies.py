@@ -15,6 +15,7 @@ from model.population import NO_MONTH
 from model.processes import Process
 from model.recorder import N_CELLS, N_FORCE_AREAS, N_QUINTILES
 from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -43,8 +44,9 @@ class AgencyReferrals(Process):
 
         # cases run down; who is in care, who was maltreated lately, agency statistics (one
         # pass over people and one over dwellings)
-        in_care, maltreated, by_force = kernels_agencies.agency_month_start(
-            alive, age, p.looked_after[:n], p.last_maltreated_month[:n],
+        in_care, maltreated, by_force = over_ids(
+            kernels_agencies.agency_month_start, n, alive, age, p.looked_after[:n],
+            p.last_maltreated_month[:n],
             p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
             model.person_view().cell, model.month, RECENT_MALTREATMENT_MONTHS, CHILD_MONTHS,
             YOUTH_MONTHS, int(NO_MONTH), N_CELLS, N_QUINTILES)

@@ -118,10 +118,10 @@ class Demography(Process):
         # separation of couples with dependent children: one parent moves out (the first and
         # last adults are the householders, so an adult child is never taken for a parent)
         a = model.scenario.adversity
-        separated = kd.separations(h.n_adults, h.n_children, h.first_adult, h.last_adult,
-                                   h.adversity, float(a.separation_per_month),
-                                   float(a.separation_adversity_rr),
-                                   self.separations.accumulated, self.separations.threshold)
+        separated = over_ids(kd.separations, h.n_adults.size, h.n_adults, h.n_children,
+                             h.first_adult, h.last_adult, h.adversity,
+                             float(a.separation_per_month), float(a.separation_adversity_rr),
+                             self.separations.accumulated, self.separations.threshold)
         self.separations.finish(separated)
         if separated.size:
             first, last = h.first_adult[separated], h.last_adult[separated]

@@ -28,8 +28,8 @@ CHILD_MONTHS = 18 * 12
 def children_at_home(people: People) -> np.ndarray:
     """Ids of living children under 18 who are not looked after."""
     n = people.count
-    return kernels.children_at_home(people.alive[:n], people.age_months[:n],
-                                    people.looked_after[:n], CHILD_MONTHS)
+    return over_ids(kernels.children_at_home, n, people.alive[:n], people.age_months[:n],
+                    people.looked_after[:n], CHILD_MONTHS)
 
 
 def maltreatment_rr(children: np.ndarray, people: People, households: Households,
@@ -43,8 +43,9 @@ def maltreatment_rr(children: np.ndarray, people: People, households: Households
 
 def household_rr(h: Households, p: MaltreatmentParams) -> np.ndarray:
     """The household factors of :func:`maltreatment_rr`, per dwelling."""
-    return kernels_people.maltreatment_household_rr(
-        h.deprivation, np.asarray(p.deprivation_rr, np.float64), h.adversity,
+    return over_ids(
+        kernels_people.maltreatment_household_rr, h.deprivation.size, h.deprivation,
+        np.asarray(p.deprivation_rr, np.float64), h.adversity,
         h.adults_in_custody, p.adversity_rr_per_state ** np.arange(
             len(ADVERSITY_STATES) + 2, dtype=np.int64), h.adult_maltreated,
         float(p.parent_maltreated_rr))
