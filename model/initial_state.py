@@ -20,6 +20,7 @@ from model.population import ACE_BIT, ace_count
 from model.processes.aces import STATE_ACE
 from model.processes.adversity import base_onset_rr, stationary_share
 from model.rng import ProcessStream
+from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
@@ -120,9 +121,9 @@ def simulate_childhoods(model: EarlyActionModel, children: np.ndarray, stream: P
         # one uniform per family and state (float32: the same numbers as one draw per state);
         # hazards are small, so a hazard serves as the month's probability
         u = generator.random(n_states * families.size, dtype=np.float32)
-        kd.replay_adversity_month(month, u.reshape(n_states, families.size), states,
-                                  last_active, onset, p_end, co_occurrence, family_rr,
-                                  maltreatment_by_states, cumulative)
+        over_ids(kd.replay_adversity_month, families.size, month,
+                 u.reshape(n_states, families.size), states, last_active, onset, p_end,
+                 co_occurrence, family_rr, maltreatment_by_states, cumulative)
     active = states
     state_bits = np.array([ACE_BIT[STATE_ACE[s]] for s in ADVERSITY_STATES], np.uint16)
     exposed = last_active[child_family] >= born_at[:, None]

@@ -423,8 +423,8 @@ def liability_bitmasks(common, specific, common_weight, specific_weight, thresho
 
 @nb.njit(**_JIT)
 def replay_adversity_month(month, u, states, last_active, onset, p_end, co_occurrence, family_rr,
-                           maltreatment_by_states, cumulative):
-    """One month of the families' adversity states in the replay of childhoods.
+                           maltreatment_by_states, cumulative, lo, hi):
+    """One month of the adversity states of families ``[lo, hi)`` in the replay of childhoods.
 
     For each family (row of ``states``) and state ``k``: an active state ends when
     ``u[k, f] >= p_end[k]``; an inactive one starts when ``u[k, f] < onset[f, k] *
@@ -433,7 +433,9 @@ def replay_adversity_month(month, u, states, last_active, onset, p_end, co_occur
     ``cumulative`` adds ``family_rr`` times ``maltreatment_by_states`` at the number active.
     """
     n_states = states.shape[1]
-    for f in range(states.shape[0]):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        f = lo + t
         n_active = 0
         for k in range(n_states):
             n_active += states[f, k]

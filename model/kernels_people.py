@@ -122,40 +122,38 @@ def shares_from_counts(counts):
 @nb.njit(**_JIT)
 def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max_adult_aces,
                             parent_ace_cap, parent_powers, packed_states, co_occurrence_table,
-                            lo, hi):
+                            at_risk, rr, co, lo, hi):
     """Per dwelling of ``[lo, hi)``: at risk of onsets, the base relative risk, co-occurrence.
+
+    Written to ``at_risk``, ``rr`` and ``co`` (one entry per dwelling).
 
     The same values as ``occupied & (n_adults > 0)``,
     :func:`model.processes.adversity.base_onset_rr` and the co-occurrence power of the number
     of active states (``packed_states``: each dwelling's four state bytes as one uint32).
     """
-    at_risk = np.empty(hi - lo, np.bool_)
-    rr = np.empty(hi - lo, np.float64)
-    co = np.empty(hi - lo, np.float64)
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
-        at_risk[t] = occupied[i] and n_adults[i] > 0
+        at_risk[i] = occupied[i] and n_adults[i] > 0
         parents = min(max_adult_aces[i], parent_ace_cap)
-        rr[t] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
+        rr[i] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
         x = np.uint64(packed_states[i])
         # the four state bytes' sum: the top byte of the 32-bit product (Numba widens uint32
         # products to 64 bits, so mask back to 32)
         active = ((x * np.uint64(0x01010101)) & np.uint64(0xFFFFFFFF)) >> np.uint64(24)
-        co[t] = co_occurrence_table[active]
-    return at_risk, rr, co
+        co[i] = co_occurrence_table[active]
 
 
 @nb.njit(**_JIT)
 def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_custody,
-                              state_powers, adult_maltreated, parent_maltreated_rr, lo, hi):
-    """Per dwelling of ``[lo, hi)``, the household factors of maltreatment.
+                              state_powers, adult_maltreated, parent_maltreated_rr, out, lo,
+                              hi):
+    """Per dwelling of ``[lo, hi)``, the household factors of maltreatment (into ``out``).
 
     Deprivation x adversity power (active states and a parent in custody) x a parent
     maltreated: the same products as :func:`model.processes.maltreatment.household_rr` once
     computed with NumPy.
     """
-    out = np.empty(hi - lo, np.float64)
     n_states = adversity.shape[1]
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
@@ -166,19 +164,17 @@ def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_
         rr = deprivation_rr[deprivation[d]] * state_powers[active]
         if adult_maltreated[d]:
             rr = rr * parent_maltreated_rr
-        out[t] = rr
-    return out
+        out[d] = rr
 
 
 @nb.njit(**_JIT)
-def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit, lo, hi):
-    """Per dwelling of ``[lo, hi)``, the ACE bits its children are exposed to this month.
+def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit, out, lo, hi):
+    """Per dwelling of ``[lo, hi)``, the ACE bits its children are exposed to (into ``out``).
 
     The OR of ``state_bits[k]`` over its active states, and ``custody_bit`` when an adult is
     in custody (:func:`model.processes.aces.household_exposure_bits`).
     """
     n_states = adversity.shape[1]
-    out = np.empty(hi - lo, np.uint16)
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         d = lo + t
@@ -188,8 +184,7 @@ def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit, lo, hi)
                 bits |= state_bits[s]
         if adults_in_custody[d] > 0:
             bits |= custody_bit
-        out[t] = bits
-    return out
+        out[d] = bits
 
 
 @nb.njit(**_JIT)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import kernels, kernels_clocks
+from model.threads import over_ids
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -55,10 +56,14 @@ def keyed_uniform(key: int, unit_ids: np.ndarray, counters: np.ndarray | int) ->
     ids = np.atleast_1d(np.asarray(unit_ids)).astype(np.uint64)
     ctr = np.atleast_1d(np.asarray(counters)).astype(np.uint64)
     if ctr.size == ids.size and ctr.ndim == 1:
-        return kernels.keyed_uniform(np.uint64(key), ids, ctr, np.uint64(0))
-    if ctr.size == 1:
-        return kernels.keyed_uniform(np.uint64(key), ids, ctr[:0], ctr[0])
-    return keyed_uniform_numpy(key, ids, ctr)
+        scalar = np.uint64(0)
+    elif ctr.size == 1:
+        ctr, scalar = ctr[:0], ctr[0]
+    else:
+        return keyed_uniform_numpy(key, ids, ctr)
+    out = np.empty(ids.size, np.float64)
+    over_ids(kernels.keyed_uniform, ids.size, np.uint64(key), ids, ctr, scalar, out)
+    return out
 
 
 def keyed_uniform_numpy(key: int, unit_ids: np.ndarray, counters: np.ndarray | int

@@ -41,10 +41,10 @@ NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 
 def household_exposure_bits(households: Households) -> np.ndarray:
     """ACE bits every dwelling exposes its children to this month (separation excluded)."""
-    return over_ids(
-        kernels_people.exposure_bits, households.adversity.shape[0], households.adversity,
-        _STATE_BITS, households.adults_in_custody,
-        np.uint16(ACE_BIT["incarceration"]))
+    out = np.empty(households.size, np.uint16)
+    over_ids(kernels_people.exposure_bits, households.size, households.adversity, _STATE_BITS,
+             households.adults_in_custody, np.uint16(ACE_BIT["incarceration"]), out)
+    return out
 
 
 class AceAccrual(Process):

@@ -98,12 +98,15 @@ class HouseholdAdversity(Process):
         shares = model.network.neighbour_share_columns(h.adversity, h.occupied)
         if h.adversity.shape[1] == 4 and h.adversity.flags.c_contiguous:
             # at risk, base_onset_rr and the co-occurrence factor in one pass (same values)
-            at_risk, rr, co_occurrence = over_ids(
-                kernels_people.adversity_onset_factors, h.occupied.size, h.occupied, h.n_adults,
+            at_risk = np.empty(h.size, bool)
+            rr = np.empty(h.size, np.float64)
+            co_occurrence = np.empty(h.size, np.float64)
+            over_ids(
+                kernels_people.adversity_onset_factors, h.size, h.occupied, h.n_adults,
                 h.deprivation, np.asarray(p.deprivation_rr),
                 h.max_adult_aces, PARENT_ACE_CAP, _parent_powers(p, h.max_adult_aces.dtype),
                 h.adversity.view(np.uint32).ravel(), p.co_occurrence_rr ** np.arange(
-                    len(ADVERSITY_STATES) + 1, dtype=np.int64))
+                    len(ADVERSITY_STATES) + 1, dtype=np.int64), at_risk, rr, co_occurrence)
         else:
             at_risk = h.occupied & (h.n_adults > 0)
             co_occurrence = (p.co_occurrence_rr ** np.arange(

@@ -43,12 +43,12 @@ def maltreatment_rr(children: np.ndarray, people: People, households: Households
 
 def household_rr(h: Households, p: MaltreatmentParams) -> np.ndarray:
     """The household factors of :func:`maltreatment_rr`, per dwelling."""
-    return over_ids(
-        kernels_people.maltreatment_household_rr, h.deprivation.size, h.deprivation,
-        np.asarray(p.deprivation_rr, np.float64), h.adversity,
-        h.adults_in_custody, p.adversity_rr_per_state ** np.arange(
-            len(ADVERSITY_STATES) + 2, dtype=np.int64), h.adult_maltreated,
-        float(p.parent_maltreated_rr))
+    out = np.empty(h.size, np.float64)
+    over_ids(kernels_people.maltreatment_household_rr, h.size, h.deprivation,
+             np.asarray(p.deprivation_rr, np.float64), h.adversity, h.adults_in_custody,
+             p.adversity_rr_per_state ** np.arange(len(ADVERSITY_STATES) + 2, dtype=np.int64),
+             h.adult_maltreated, float(p.parent_maltreated_rr), out)
+    return out
 
 
 class Maltreatment(Process):
