@@ -28,12 +28,17 @@ def _uniform(key, unit, counter):
 
 
 @nb.njit(**_JIT)
-def add_and_cross(accumulated, threshold, ids, hazard):
-    """``accumulated[ids] += hazard``; positions in ``ids`` (ascending) now at or past threshold."""
-    n = ids.size
-    out = np.empty(n, np.int64)
+def add_and_cross(accumulated, threshold, ids, hazard, lo, hi):
+    """``accumulated[ids] += hazard`` at positions ``[lo, hi)`` of the (distinct) ``ids``.
+
+    Returns:
+        The positions (ascending) whose unit is now at or past its threshold.
+    """
+    out = np.empty(hi - lo, np.int64)
     k = 0
-    for j in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        j = lo + t
         i = ids[j]
         a = accumulated[i] + hazard[j]
         accumulated[i] = a

@@ -23,77 +23,105 @@ def members_of(marked_dwellings, household, lo, hi):
 
 
 @nb.njit(**_JIT)
-def update_neighbour_counts(states, occupied, old_states, old_occupied, indptr, indices,
-                            counts, shares):
-    """Bring per-dwelling neighbour counts and shares up to date after some dwellings changed.
+def changed_dwellings(states, occupied, old_states, old_occupied, lo, hi):
+    """Dwellings of ``[lo, hi)`` whose states or occupancy differ from ``old_*``, and by how much.
 
-    ``counts[d, j]`` is the number of occupied neighbours of ``d`` in state ``j`` and
-    ``counts[d, k]`` its occupied neighbours (``k`` states); ``shares[j, d]`` is
-    ``float32(counts[d, j]) / float32(counts[d, k])`` (0 with no occupied neighbour), as
-    :func:`shares_from_counts`. For each dwelling whose states or occupancy differ from
-    ``old_*``, its neighbours' counts move by the difference and their shares are recomputed;
-    the old arrays are then updated in place.
+    The first step of keeping neighbour counts current (:func:`apply_neighbour_changes`).
+    ``states`` is (dwellings, k) uint8 (a bool matrix viewed as bytes), ``occupied`` uint8 per
+    dwelling; the old arrays, which the counts were made with, are brought up to date in place.
 
-    Args:
-        states: (dwellings, k) uint8, the states now (a bool matrix viewed as bytes).
-        occupied: uint8 per dwelling, occupancy now.
-        old_states: the states the counts were made with; updated in place.
-        old_occupied: the occupancy the counts were made with; updated in place.
-        indptr: CSR row pointers of the symmetric adjacency.
-        indices: CSR column indices of the symmetric adjacency.
-        counts: (dwellings, k + 1) int32, updated in place.
-        shares: (k, dwellings) float32, updated in place.
+    Returns:
+        ``(changed, deltas)``: the dwellings that changed (ascending), and for each ``k + 1``
+        int32 differences: in each state among the occupied, then in occupancy.
     """
-    n, k = states.shape
-    delta = np.empty(k + 1, np.int32)
+    k = states.shape[1]
+    changed = np.empty(hi - lo, np.int64)
+    m = 0
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     if k == 4:
         # four state bytes compared as one uint32, and sixteen dwellings at a time without a
         # branch (about 1 % of dwellings change in a month)
         words = states.reshape(-1).view(np.uint32)
         old_words = old_states.reshape(-1).view(np.uint32)
-        whole = n - n % 16
+        whole = (hi - lo) - (hi - lo) % 16
         for c in range(0, whole, 16):
             diff = np.uint32(0)
             for b in range(16):
-                d = c + b
+                d = lo + c + b
                 diff |= (words[d] ^ old_words[d]) | np.uint32(occupied[d] ^ old_occupied[d])
             if diff:
                 for b in range(16):
-                    d = c + b
+                    d = lo + c + b
                     if words[d] != old_words[d] or occupied[d] != old_occupied[d]:
-                        _apply_change(d, states, occupied, old_states, old_occupied, indptr,
-                                      indices, counts, shares, delta)
-        for d in range(whole, n):
+                        changed[m] = d
+                        m += 1
+        for t in range(whole, hi - lo):
+            d = lo + t
             if words[d] != old_words[d] or occupied[d] != old_occupied[d]:
-                _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices,
-                              counts, shares, delta)
-        return
-    for d in range(n):
-        same = occupied[d] == old_occupied[d]
+                changed[m] = d
+                m += 1
+    else:
+        for t in range(hi - lo):
+            d = lo + t
+            same = occupied[d] == old_occupied[d]
+            for j in range(k):
+                same = same and states[d, j] == old_states[d, j]
+            if not same:
+                changed[m] = d
+                m += 1
+    deltas = np.empty(m * (k + 1), np.int32)
+    for r in range(m):
+        d = changed[r]
+        occ_new = np.int32(occupied[d] != 0)
+        occ_old = np.int32(old_occupied[d] != 0)
         for j in range(k):
-            same = same and states[d, j] == old_states[d, j]
-        if not same:
-            _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices,
-                          counts, shares, delta)
+            deltas[r * (k + 1) + j] = (np.int32(states[d, j] != 0) * occ_new
+                                       - np.int32(old_states[d, j] != 0) * occ_old)
+            old_states[d, j] = states[d, j]
+        deltas[r * (k + 1) + k] = occ_new - occ_old
+        old_occupied[d] = occupied[d]
+    return changed[:m].copy(), deltas
 
 
 @nb.njit(**_JIT)
-def _apply_change(d, states, occupied, old_states, old_occupied, indptr, indices, counts,
-                  shares, delta):
-    """Move dwelling ``d``'s neighbours' counts by its change and recompute their shares."""
-    k = states.shape[1]
-    occ_new = np.int32(occupied[d] != 0)
-    occ_old = np.int32(old_occupied[d] != 0)
-    for j in range(k):
-        delta[j] = (np.int32(states[d, j] != 0) * occ_new
-                    - np.int32(old_states[d, j] != 0) * occ_old)
-        old_states[d, j] = states[d, j]
-    delta[k] = occ_new - occ_old
-    old_occupied[d] = occupied[d]
-    for e in range(indptr[d], indptr[d + 1]):
-        nb_ = indices[e]
-        for j in range(k + 1):
-            counts[nb_, j] += delta[j]
+def apply_neighbour_changes(changed, deltas, indptr, indices, counts, shares, touched, lo, hi):
+    """Move the neighbour counts of dwellings ``[lo, hi)`` by the changes of their neighbours.
+
+    ``counts[d, j]`` is the number of occupied neighbours of ``d`` in state ``j`` and
+    ``counts[d, k]`` its occupied neighbours (``k`` states); ``shares[j, d]`` is
+    ``float32(counts[d, j]) / float32(counts[d, k])`` (0 with no occupied neighbour), as
+    :func:`shares_from_counts`, recomputed for every dwelling whose counts moved. Only
+    dwellings in the range are written, so ranges can be updated side by side.
+
+    Args:
+        changed: dwellings that changed (:func:`changed_dwellings`).
+        deltas: their ``k + 1`` differences each.
+        indptr: CSR row pointers of the symmetric adjacency.
+        indices: CSR column indices of the symmetric adjacency.
+        counts: (dwellings, k + 1) int32, updated in place.
+        shares: (k, dwellings) float32, updated in place.
+        touched: uint8 per dwelling, all 0; used as marks and left all 0.
+        lo: first dwelling of the range.
+        hi: one past the last.
+    """
+    k = counts.shape[1] - 1
+    moved = np.empty(min(indices.size, hi - lo), np.int64)
+    n_moved = 0
+    for r in range(changed.size):
+        d = changed[r]
+        for e in range(indptr[d], indptr[d + 1]):
+            nb_ = indices[e]
+            if nb_ < lo or nb_ >= hi:
+                continue
+            for j in range(k + 1):
+                counts[nb_, j] += deltas[r * (k + 1) + j]
+            if touched[nb_] == 0:
+                touched[nb_] = 1
+                moved[n_moved] = nb_
+                n_moved += 1
+    for t in range(n_moved):
+        nb_ = moved[t]
+        touched[nb_] = 0
         occ = counts[nb_, k]
         if occ > 0:
             o = np.float32(occ)
@@ -168,23 +196,18 @@ def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_
 
 
 @nb.njit(**_JIT)
-def exposure_bits(adversity, state_bits, adults_in_custody, custody_bit, out, lo, hi):
+def exposure_bits(state_masks, bits_by_mask, adults_in_custody, custody_bit, out, lo, hi):
     """Per dwelling of ``[lo, hi)``, the ACE bits its children are exposed to (into ``out``).
 
-    The OR of ``state_bits[k]`` over its active states, and ``custody_bit`` when an adult is
-    in custody (:func:`model.processes.aces.household_exposure_bits`).
+    ``bits_by_mask[m]`` for the dwelling's active states ``m`` (bit ``k``: state ``k``), and
+    ``custody_bit`` when an adult is in custody
+    (:func:`model.processes.aces.household_exposure_bits`).
     """
-    n_states = adversity.shape[1]
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         d = lo + t
-        bits = np.uint16(0)
-        for s in range(n_states):
-            if adversity[d, s]:
-                bits |= state_bits[s]
-        if adults_in_custody[d] > 0:
-            bits |= custody_bit
-        out[d] = bits
+        out[d] = bits_by_mask[state_masks[d]] | (np.uint16(adults_in_custody[d] > 0)
+                                                 * custody_bit)
 
 
 @nb.njit(**_JIT)

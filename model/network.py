@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from model import kernels_people
 from model.parameters import NetworkParams
 from model.population import Households
+from model.threads import over_ids
 
 
 class HouseholdNetwork:
@@ -126,14 +127,19 @@ class HouseholdNetwork:
             self._count_cache[states.shape[1]] = {
                 "counts": counts, "shares": shares,
                 "states": np.ascontiguousarray(states).view(np.uint8).copy(),
-                "occupied": occupied.view(np.uint8).copy()}
+                "occupied": occupied.view(np.uint8).copy(),
+                "touched": np.zeros(states.shape[0], np.uint8)}
             return shares
-        # only the dwellings that changed since last time move their neighbours' counts
+        # only the dwellings that changed since last time move their neighbours' counts (each
+        # range of neighbours can be updated by its own thread)
         a = self.adjacency
-        kernels_people.update_neighbour_counts(
-            np.ascontiguousarray(states).view(np.uint8), occupied.view(np.uint8),
-            cache["states"], cache["occupied"], a.indptr, a.indices, cache["counts"],
-            cache["shares"])
+        n = states.shape[0]
+        changed, deltas = over_ids(
+            kernels_people.changed_dwellings, n, np.ascontiguousarray(states).view(np.uint8),
+            occupied.view(np.uint8), cache["states"], cache["occupied"])
+        if changed.size:
+            over_ids(kernels_people.apply_neighbour_changes, n, changed, deltas, a.indptr,
+                     a.indices, cache["counts"], cache["shares"], cache["touched"])
         return cache["shares"]
 
     def neighbours(self, dwelling: int) -> np.ndarray:

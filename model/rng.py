@@ -149,7 +149,8 @@ class HazardClocks:
         if not (type(hazard) is np.ndarray and hazard.dtype == np.float64
                 and hazard.shape == ids.shape and hazard.flags.c_contiguous):
             hazard = np.ascontiguousarray(np.broadcast_to(hazard, ids.shape), dtype=np.float64)
-        positions = kernels_clocks.add_and_cross(self.accumulated, self.threshold, ids, hazard)
+        positions = over_ids(kernels_clocks.add_and_cross, ids.size, self.accumulated,
+                             self.threshold, ids, hazard)
         return self._cross(ids, positions, max_events)
 
     def advance_dense(self, hazard: np.ndarray, max_events: int = 1) -> tuple[np.ndarray,

@@ -124,6 +124,8 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
         The kernel's result for the whole range: 1-D arrays concatenated and counts added in
         id order, so the same as one call over ``[0, n)``.
     """
+    if n < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
+        return kernel(*args, 0, n)
     bounds = chunk_bounds(n)
     if len(bounds) == 2:
         return kernel(*args, 0, n)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import kernels_people
+from model import kernels_agencies, kernels_people
 from model.parameters import ACE_TYPES, ADVERSITY_STATES
 from model.population import ACE_BIT, Households, ace_count
 from model.processes import Process
@@ -34,6 +34,12 @@ STATE_ACE = {
 _STATE_BITS = np.array([ACE_BIT[STATE_ACE[state]] for state in ADVERSITY_STATES], np.uint16)
 """The ACE bit of each adversity state, in state order."""
 
+_BITS_BY_STATES = np.array([np.bitwise_or.reduce(_STATE_BITS[[(mask >> k) & 1 == 1 for k in
+                                                               range(_STATE_BITS.size)]],
+                                                 initial=np.uint16(0))
+                            for mask in range(1 << _STATE_BITS.size)], np.uint16)
+"""The ACE bits of each set of active states (bit ``k`` of the index: state ``k``)."""
+
 
 NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 """The new-ACE metric of each ACE bit."""
@@ -42,7 +48,8 @@ NEW_ACE_METRICS = tuple(f"new_aces_{name}" for name in ACE_TYPES)
 def household_exposure_bits(households: Households) -> np.ndarray:
     """ACE bits every dwelling exposes its children to this month (separation excluded)."""
     out = np.empty(households.size, np.uint16)
-    over_ids(kernels_people.exposure_bits, households.size, households.adversity, _STATE_BITS,
+    over_ids(kernels_people.exposure_bits, households.size,
+             kernels_agencies.state_bits(households.adversity), _BITS_BY_STATES,
              households.adults_in_custody, np.uint16(ACE_BIT["incarceration"]), out)
     return out
 
