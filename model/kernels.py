@@ -43,15 +43,16 @@ def _splitmix64(x):
 
 @nb.njit(**_JIT)
 def keyed_uniform(key, ids, counters, scalar_counter, out, lo, hi):
-    """Uniforms in (0, 1) keyed by (key, id, counter) into ``out[lo:hi]``; uint64 inputs.
+    """Uniforms in (0, 1) keyed by (key, id, counter) into ``out[lo:hi]``.
 
-    See :func:`model.rng.keyed_uniform`.
+    Ids and counters are whole numbers of any width, taken as uint64 (as ``astype``); ``key``
+    and ``scalar_counter`` are uint64. See :func:`model.rng.keyed_uniform`.
     """
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
-        c = scalar_counter if counters.size == 0 else counters[i]
-        x = _splitmix64(ids[i] * _GOLDEN + key)
+        c = scalar_counter if counters.size == 0 else np.uint64(counters[i])
+        x = _splitmix64(np.uint64(ids[i]) * _GOLDEN + key)
         x = _splitmix64(x ^ (c * _KEY2 + _GOLDEN))
         out[i] = (np.float64(x >> _S11) + 0.5) * _TO_UNIT
 

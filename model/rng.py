@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import kernels, kernels_clocks
-from model.threads import over_ids
+from model.threads import chunk_bounds, map_chunks, over_ids
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -42,6 +42,12 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S31)
 
 
+def _whole_numbers(values: np.ndarray | int) -> np.ndarray:
+    """At least 1-D; any integer dtype kept as it is (the kernel widens), others as uint64."""
+    array = np.atleast_1d(np.asarray(values))
+    return array if array.dtype.kind in "iu" else array.astype(np.uint64)
+
+
 def keyed_uniform(key: int, unit_ids: np.ndarray, counters: np.ndarray | int) -> np.ndarray:
     """Uniform numbers in (0, 1) that are a pure function of (key, unit id, counter).
 
@@ -53,14 +59,14 @@ def keyed_uniform(key: int, unit_ids: np.ndarray, counters: np.ndarray | int) ->
     Returns:
         float64 array with one uniform per unit id, never exactly 0 or 1.
     """
-    ids = np.atleast_1d(np.asarray(unit_ids)).astype(np.uint64)
-    ctr = np.atleast_1d(np.asarray(counters)).astype(np.uint64)
+    ids = _whole_numbers(unit_ids)
+    ctr = _whole_numbers(counters)
     if ctr.size == ids.size and ctr.ndim == 1:
         scalar = np.uint64(0)
     elif ctr.size == 1:
-        ctr, scalar = ctr[:0], ctr[0]
+        ctr, scalar = ctr[:0], np.uint64(ctr[0])
     else:
-        return keyed_uniform_numpy(key, ids, ctr)
+        return keyed_uniform_numpy(key, ids.astype(np.uint64), ctr.astype(np.uint64))
     out = np.empty(ids.size, np.float64)
     over_ids(kernels.keyed_uniform, ids.size, np.uint64(key), ids, ctr, scalar, out)
     return out
@@ -97,6 +103,13 @@ class ProcessStream:
                              unit_ids, counters)
 
 
+def _minus_log(values: np.ndarray, lo: int, hi: int) -> None:
+    """``values[lo:hi] = -log(values[lo:hi])`` in place (NumPy's log)."""
+    part = values[lo:hi]
+    np.log(part, out=part)
+    np.negative(part, out=part)
+
+
 class HazardClocks:
     """Exponential clocks for one recurrent event over a fixed set of units.
 
@@ -120,7 +133,11 @@ class HazardClocks:
         self.threshold = self._draw(np.arange(n_units), self.events)
 
     def _draw(self, ids: np.ndarray, counters: np.ndarray) -> np.ndarray:
-        return -np.log(self.stream.uniform(ids, counters, self.salt))
+        # -log(u) in chunks, side by side for a large draw (NumPy's log frees the GIL, and
+        # takes the same values in place, element by element)
+        u = self.stream.uniform(ids, counters, self.salt)
+        map_chunks(_minus_log, chunk_bounds(u.size), u)
+        return u
 
     def grow(self, n_units: int) -> None:
         """Extend capacity to ``n_units`` slots (new slots get fresh clocks)."""
