@@ -173,6 +173,35 @@ def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max
 
 
 @nb.njit(**_JIT)
+def initial_states_pass(dwellings, u, rr, shares, states, onset_rate, co_occurrence_table,
+                        peer, ending, lo, hi):
+    """One pass of the draw of the starting adversity states, for ``dwellings[lo:hi]``.
+
+    For dwelling ``d = dwellings[t]`` and state ``k``, with ``others`` its other states active
+    at the start of the pass: ``onset = onset_rate[k] * rr[d] * co_occurrence_table[others]
+    * float32(1 + float32(peer) * shares[k, d])`` and the state is on when ``u[t, k] <
+    onset / (onset + ending[k])`` (the stationary share), as
+    :meth:`model.processes.adversity.HouseholdAdversity.initialise` computed with NumPy.
+    ``states`` (dwellings, k) bool is updated in place.
+    """
+    k = states.shape[1]
+    one = np.float32(1.0)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        r = lo + t
+        d = dwellings[r]
+        active = 0
+        for j in range(k):
+            active += np.int64(states[d, j])
+        for j in range(k):
+            others = active - np.int64(states[d, j])
+            onset = onset_rate[j] * rr[d]
+            onset = onset * co_occurrence_table[others]
+            onset = onset * np.float64(one + peer * shares[j, d])
+            states[d, j] = u[r, j] < onset / (onset + ending[j])
+
+
+@nb.njit(**_JIT)
 def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_custody,
                               state_powers, adult_maltreated, parent_maltreated_rr, out, lo,
                               hi):

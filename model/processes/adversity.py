@@ -76,16 +76,16 @@ class HouseholdAdversity(Process):
         occupied = np.flatnonzero(h.occupied & (h.n_adults > 0))
         u = np.column_stack([self.stream.uniform(occupied, 0, salt=30 + k)
                              for k in range(len(ADVERSITY_STATES))])
+        # onset = rate x rr x co-occurrence ** others x (1 + peer x share), on where u is below
+        # the stationary share (stationary_share), dwelling by dwelling in a compiled pass
+        onset_rate = np.array([p.onset_per_month[s] for s in ADVERSITY_STATES], np.float64)
+        ending = np.array([1.0 / p.mean_duration_months[s] for s in ADVERSITY_STATES])
+        co_occurrence = p.co_occurrence_rr ** np.arange(len(ADVERSITY_STATES), dtype=np.int64)
         for _ in range(INITIAL_PASSES):
-            shares = model.network.neighbour_shares(h.adversity, h.occupied)[occupied]
-            active = h.adversity[occupied]
-            others = active.sum(axis=1, keepdims=True) - active
-            for k, state in enumerate(ADVERSITY_STATES):
-                onset = (p.onset_per_month[state] * rr[occupied]
-                         * p.co_occurrence_rr ** others[:, k]
-                         * (1.0 + p.peer_effect * shares[:, k]))
-                h.adversity[occupied, k] = u[:, k] < stationary_share(
-                    onset, p.mean_duration_months[state])
+            shares = model.network.neighbour_share_matrix(h.adversity, h.occupied)
+            over_ids(kernels_people.initial_states_pass, occupied.size, occupied, u, rr,
+                     shares, h.adversity, onset_rate, co_occurrence, np.float32(p.peer_effect),
+                     ending)
 
     def step(self, model: EarlyActionModel) -> None:
         """Switch states on and off for this month.
