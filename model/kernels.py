@@ -310,6 +310,37 @@ def place_victims(at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, first_slot
 
 
 @nb.njit(**_JIT)
+def search_sorted_right(values, keys):
+    """``np.searchsorted(values, keys, side="right")`` for ascending ``keys``.
+
+    Each search gallops on from the previous position, so many keys over a long ascending
+    array cost little more than one pass over the keys.
+    """
+    n = values.size
+    out = np.empty(keys.size, np.int64)
+    pos = 0
+    for j in range(keys.size):
+        x = keys[j]
+        lo = pos
+        hi = pos
+        step = 1
+        while hi < n and values[hi] <= x:
+            lo = hi + 1
+            hi += step
+            step *= 2
+        hi = min(hi, n)
+        while lo < hi:  # the first position in [lo, hi) with a value above x, else hi
+            mid = (lo + hi) >> 1
+            if values[mid] <= x:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[j] = lo
+        pos = lo
+    return out
+
+
+@nb.njit(**_JIT)
 def running_sum(values):
     """The running sum of ``values``, added in order."""
     out = np.empty(values.size, np.float64)

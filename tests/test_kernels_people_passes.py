@@ -54,3 +54,16 @@ def _check_victim_weights():
         np.testing.assert_array_equal(candidates, order)
         np.testing.assert_array_equal(cumulative, np.cumsum(weights))
         np.testing.assert_array_equal(sizes, np.bincount(force[ids], minlength=4))
+
+
+def test_search_sorted_right_matches_numpy():
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 5, 3000):
+        values = np.cumsum(rng.random(n))
+        top = values[-1] if n else 1.0
+        for m in (0, 1, 9, 2000):
+            # keys below, inside and above the range, and some equal to values (ties)
+            keys = np.sort(np.concatenate([rng.random(m) * top * 1.2 - 0.1 * top,
+                                           values[:: max(1, n // 40)]]))
+            np.testing.assert_array_equal(kernels.search_sorted_right(values, keys),
+                                          np.searchsorted(values, keys, side="right"))

@@ -268,9 +268,12 @@ class PoliceIncidents(Process):
         def draw(who: np.ndarray, counter: np.ndarray, force: np.ndarray) -> np.ndarray:
             u = self.stream.uniform(who, counter, salt=71)
             target = low[force] + u * (high[force] - low[force])
-            pick = np.minimum(np.searchsorted(cumulative, target, side="right"),
-                              candidates.size - 1)
-            return candidates[pick]
+            # searched in ascending order, each search from the last one (the same positions
+            # as np.searchsorted, for a fraction of the cost on a long array)
+            order = np.argsort(target, kind="stable")
+            pick = np.empty(target.size, np.int64)
+            pick[order] = kernels.search_sorted_right(cumulative, target[order])
+            return candidates[np.minimum(pick, candidates.size - 1)]
 
         victims = draw(offenders, serial.astype(np.uint64), force_area)
         # an offender is not their own victim: redraw with the next keyed counter
