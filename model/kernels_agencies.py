@@ -291,8 +291,8 @@ def agency_month_start(alive, age_months, looked_after, last_maltreated, plan_mo
 
 
 @nb.njit(**_JIT)
-def dwelling_month_start(early_help_months, occupied, cell_of_dwelling, n_cells):
-    """The dwelling part of the agency step's start.
+def dwelling_month_start(early_help_months, occupied, cell_of_dwelling, n_cells, lo, hi):
+    """The dwelling part of the agency step's start, for dwellings ``[lo, hi)``.
 
     Counts down the early help months (every positive entry, in place).
 
@@ -300,14 +300,15 @@ def dwelling_month_start(early_help_months, occupied, cell_of_dwelling, n_cells)
         int64 array ``(n_cells, 2)``: per cell, the dwellings with early help months left
         (after the count-down) and the occupied dwellings.
     """
-    n = early_help_months.size
-    codes = np.empty(n, np.uint8)
-    for d in range(n):
+    codes = np.empty(hi - lo, np.uint8)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
         months = early_help_months[d]
         months = months - (months > 0)
         early_help_months[d] = months
-        codes[d] = np.uint8(months > 0) | (np.uint8(occupied[d]) << 1)
-    return _bit_totals(_tally_codes(cell_of_dwelling, codes, n_cells, 4), 2)
+        codes[t] = np.uint8(months > 0) | (np.uint8(occupied[d]) << 1)
+    return _bit_totals(_tally_codes(cell_of_dwelling[lo:hi], codes, n_cells, 4), 2)
 
 
 @nb.njit(**_JIT)
@@ -418,7 +419,7 @@ def _pack_flags(states):
 
 @nb.njit(**_JIT)
 def dwelling_month_end(early_help_months, adversity_bits, n_states, occupied, cell_of_dwelling,
-                       n_cells):
+                       n_cells, lo, hi):
     """End-of-month dwelling stocks per cell: open early help, then each adversity state.
 
     Args:
@@ -428,15 +429,18 @@ def dwelling_month_end(early_help_months, adversity_bits, n_states, occupied, ce
         occupied: occupied flag per dwelling.
         cell_of_dwelling: each dwelling's cell.
         n_cells: number of cells.
+        lo: first dwelling.
+        hi: one past the last dwelling.
 
     Returns:
         int64 array ``(n_cells, 1 + n_states)``: dwellings with early help months left, and
         occupied dwellings in each adversity state.
     """
-    n = early_help_months.size
-    codes = np.empty(n, np.uint8)
-    for d in range(n):
-        codes[d] = (np.uint8(early_help_months[d] > 0)
+    codes = np.empty(hi - lo, np.uint8)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
+        codes[t] = (np.uint8(early_help_months[d] > 0)
                     | ((adversity_bits[d] << np.uint8(1)) * np.uint8(occupied[d])))
-    return _bit_totals(_tally_codes(cell_of_dwelling, codes, n_cells, 2 << n_states),
+    return _bit_totals(_tally_codes(cell_of_dwelling[lo:hi], codes, n_cells, 2 << n_states),
                        1 + n_states)

@@ -328,17 +328,20 @@ def mark_changed_people(ids, household, alive, age, in_custody, lives_with_paren
 def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custody,
                         lives_with_parents, n_adults, n_children, n_young_people, max_adult_aces,
                         adult_maltreated, adults_in_custody, first_adult, last_adult, occupied,
-                        adversity, early_help_months_left, early_help_until):
-    """Recount the member summaries of the ``dirty`` dwellings from their member lists.
+                        adversity, early_help_months_left, early_help_until, lo, hi):
+    """Recount the member summaries of the dwellings ``dirty[lo:hi]`` from their member lists.
 
     Counts of adults, children and 12-24s, the adults' largest ACE count, whether an adult was
     maltreated, adults in custody, and the first and last adult: the lowest and highest ids of
     the householders (adults not living with their parents), or of all adults where there is
     none. Then occupancy; a dwelling without adults loses its adversity states and a vacant one
-    its early help. ``is_dirty`` is cleared on return.
+    its early help. Their ``is_dirty`` marks are cleared on return. The dwellings are distinct,
+    so ranges of ``dirty`` can be recounted side by side.
     """
     n_states = adversity.shape[1]
-    for d in dirty:
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = dirty[lo + t]
         adults = children = young = custody = 0
         most_aces = 0
         maltreated = False

@@ -273,8 +273,13 @@ def add_counts(row, cell_of_dwelling, dwellings, weights):
 
 
 @nb.njit(**_JIT)
-def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, maltreatment_bits):
+def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, maltreatment_bits,
+                lo, hi):
     """Children gain the ACEs of their household's exposures and of this month's maltreatment.
+
+    For ``children[lo:hi]`` and the maltreated people from ``children[lo]`` (from the first
+    when ``lo`` is 0) to before ``children[hi]`` (to the last when ``hi`` is the end), so
+    ranges of children can be updated side by side.
 
     ``children`` and ``maltreated`` are ascending person ids (with the maltreatment ACE bits
     of each maltreated person); ``aces`` is updated in place. What a child gained is counted
@@ -285,13 +290,14 @@ def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, mal
         ``(ids, gained)``: the children who gained ACEs (ascending) and the bits each gained.
     """
     n = children.size
-    m = maltreated.size
-    ids = np.empty(n, np.int64)
-    gained = np.empty(n, np.uint16)
+    j = 0 if lo <= 0 else np.searchsorted(maltreated, children[lo])
+    m = maltreated.size if hi >= n else np.searchsorted(maltreated, children[hi])
+    ids = np.empty(hi - lo, np.int64)
+    gained = np.empty(hi - lo, np.uint16)
     k = 0
-    j = 0
-    for c in range(n):
-        i = children[c]
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        i = children[lo + t]
         while j < m and maltreated[j] < i:
             aces[maltreated[j]] |= maltreatment_bits[j]
             j += 1

@@ -20,6 +20,7 @@ from scipy.stats import norm
 from model import kernels_demography as kd
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
 from model.reference import force_areas, households_per_force_area, wales_reference
+from model.threads import over_ids
 
 NO_MONTH = np.int16(-30000)
 """Sentinel for "never" in month-stamp arrays."""
@@ -618,11 +619,12 @@ def refresh_household_summaries(pop: Population, full: bool = False,
         dirty = snapshot.dirty[:n_dirty]
         dirty.sort()  # dwellings in order: their members' rows are read in order too
     if dirty.size:
-        kd.summarise_dwellings(
-            dirty, snapshot.is_dirty, snapshot.head, snapshot.next_member, p.age_months[:n],
-            p.aces[:n], p.in_custody[:n], p.lives_with_parents[:n], h.n_adults, h.n_children,
-            h.n_young_people, h.max_adult_aces, h.adult_maltreated, h.adults_in_custody,
-            h.first_adult, h.last_adult, h.occupied, h.adversity, h.early_help_months_left,
+        over_ids(
+            kd.summarise_dwellings, dirty.size, dirty, snapshot.is_dirty, snapshot.head,
+            snapshot.next_member, p.age_months[:n], p.aces[:n], p.in_custody[:n],
+            p.lives_with_parents[:n], h.n_adults, h.n_children, h.n_young_people,
+            h.max_adult_aces, h.adult_maltreated, h.adults_in_custody, h.first_adult,
+            h.last_adult, h.occupied, h.adversity, h.early_help_months_left,
             h.early_help_until)
     snapshot.n = n
     snapshot.n_dirty = 0

@@ -588,9 +588,9 @@ class EarlyActionModel(mesa.Model):
         rec.set_stocks(("young_adults", "young_adults_low_wellbeing"), young)
         rec.set_stocks(("early_help_caseload",)
                        + tuple(f"households_{state}" for state in ADVERSITY_STATES),
-                       kernels_agencies.dwelling_month_end(
-                           h.early_help_months_left, kernels_agencies.state_bits(h.adversity),
-                           len(ADVERSITY_STATES), h.occupied, rec.cell_of_dwelling, N_CELLS))
+                       over_ids(kernels_agencies.dwelling_month_end, h.size,
+                                h.early_help_months_left, kernels_agencies.state_bits(h.adversity),
+                                len(ADVERSITY_STATES), h.occupied, rec.cell_of_dwelling, N_CELLS))
         queued = np.concatenate([self.agency("social_care", f).queue.ids for f in range(4)])
         rec.stock("social_care_queue", queued)
 

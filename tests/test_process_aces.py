@@ -154,9 +154,14 @@ def test_accrual_kernel_matches_the_array_steps_also_for_maltreated_outside_the_
     gained = expected[children] & ~before
     has_new = np.flatnonzero(gained)
 
-    got = aces.copy()
-    ids, got_gained = accrue_aces(children, household, got, exposure, maltreated, bits)
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(ids, children[has_new])
-    np.testing.assert_array_equal(got_gained, gained[has_new])
+    for cuts in ([0, children.size], [0, 1, 57, 58, 149, children.size]):
+        # in one range, and in ranges (each maltreated person falls in exactly one)
+        got = aces.copy()
+        parts = [accrue_aces(children, household, got, exposure, maltreated, bits, lo, hi)
+                 for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
+        ids = np.concatenate([part[0] for part in parts])
+        got_gained = np.concatenate([part[1] for part in parts])
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(ids, children[has_new])
+        np.testing.assert_array_equal(got_gained, gained[has_new])
     assert ids.size > 0 and np.setdiff1d(maltreated, children).size == outside.size

@@ -69,9 +69,9 @@ class AceAccrual(Process):
         if children is None:  # (maltreatment did not run this month)
             children = children_at_home(p)
         # exposures and this month's maltreatment, and what each child gained: one pass
-        new_ids, gained = kernels_people.accrue_aces(
-            children, p.household, p.aces, exposure_by_dwelling, events.maltreated,
-            events.maltreatment_bits)
+        new_ids, gained = over_ids(
+            kernels_people.accrue_aces, children.size, children, p.household, p.aces,
+            exposure_by_dwelling, events.maltreated, events.maltreatment_bits)
         where = p.household[new_ids]
         model.recorder.count("new_aces", where, ace_count(gained).astype(float))
         model.recorder.count_bits(NEW_ACE_METRICS, gained, where)

@@ -50,8 +50,9 @@ class AgencyReferrals(Process):
             p.protection_plan_months_left[:n], p.youth_justice_months_left[:n],
             model.person_view().cell, model.month, RECENT_MALTREATMENT_MONTHS, CHILD_MONTHS,
             YOUTH_MONTHS, int(NO_MONTH), N_CELLS, N_QUINTILES)
-        by_cell = kernels_agencies.dwelling_month_start(
-            h.early_help_months_left, h.occupied, model.recorder.cell_of_dwelling, N_CELLS)
+        by_cell = over_ids(
+            kernels_agencies.dwelling_month_start, h.size, h.early_help_months_left,
+            h.occupied, model.recorder.cell_of_dwelling, N_CELLS)
         open_early_help = by_cell[:, 0].reshape(N_FORCE_AREAS, N_QUINTILES).sum(axis=1)
 
         # looked-after children leave care
