@@ -17,6 +17,7 @@ import numba as nb
 import numpy as np
 
 from model.kernels import _JIT
+from model.threads import over_ids
 
 
 @nb.njit(**_JIT)
@@ -393,18 +394,20 @@ def state_bits(states: np.ndarray) -> np.ndarray:
         uint8 array, one byte per row.
     """
     if states.shape[1] == 4 and states.flags.c_contiguous and sys.byteorder == "little":
-        return _pack_four_flags(states.view(np.uint32).reshape(-1))
+        out = np.empty(states.shape[0], np.uint8)
+        over_ids(_pack_four_flags, out.size, states.view(np.uint32).reshape(-1), out)
+        return out
     return _pack_flags(states)
 
 
 @nb.njit(**_JIT)
-def _pack_four_flags(rows):
+def _pack_four_flags(rows, out, lo, hi):
     # four bool bytes (0 or 1) read as one little-endian word: byte k is bit 8k
-    out = np.empty(rows.size, np.uint8)
-    for d in range(rows.size):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
         x = rows[d]
         out[d] = (x | (x >> 7) | (x >> 14) | (x >> 21)) & np.uint32(0xF)
-    return out
 
 
 @nb.njit(**_JIT)

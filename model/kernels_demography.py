@@ -96,12 +96,17 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, household,
 
 
 @nb.njit(**_JIT)
-def add_constant_and_collect(ids, hazard, acc, thr):
-    """``acc[ids] += hazard``; the positions in ``ids`` whose clock crossed its threshold."""
-    m = ids.size
-    out = np.empty(m, np.int64)
+def add_constant_and_collect(ids, hazard, acc, thr, lo, hi):
+    """``acc[ids] += hazard`` at positions ``[lo, hi)`` of the (distinct) ``ids``.
+
+    Returns:
+        The positions (ascending) whose clock crossed its threshold.
+    """
+    out = np.empty(hi - lo, np.int64)
     k = 0
-    for j in range(m):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        j = lo + t
         i = ids[j]
         a = acc[i] + hazard
         acc[i] = a

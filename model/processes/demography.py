@@ -109,9 +109,9 @@ class Demography(Process):
                 at_home = at_home[p.lives_with_parents[at_home]]
 
         # young adults leaving home
-        leavers = at_home[kd.add_constant_and_collect(
-            at_home, float(d.leave_home_per_month), self.leaving.accumulated,
-            self.leaving.threshold)]
+        leavers = at_home[over_ids(
+            kd.add_constant_and_collect, at_home.size, at_home, float(d.leave_home_per_month),
+            self.leaving.accumulated, self.leaving.threshold)]
         self.leaving.finish(leavers)
         move_to_vacant_dwellings(model.population, leavers)
 
