@@ -46,13 +46,15 @@ def keyed_uniform(key, ids, counters, scalar_counter, out, lo, hi):
     """Uniforms in (0, 1) keyed by (key, id, counter) into ``out[lo:hi]``.
 
     Ids and counters are whole numbers of any width, taken as uint64 (as ``astype``); ``key``
-    and ``scalar_counter`` are uint64. See :func:`model.rng.keyed_uniform`.
+    and ``scalar_counter`` are uint64; no ids means that the ids are the positions
+    ``0 .. out.size - 1``. See :func:`model.rng.keyed_uniform`.
     """
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
         c = scalar_counter if counters.size == 0 else np.uint64(counters[i])
-        x = _splitmix64(np.uint64(ids[i]) * _GOLDEN + key)
+        unit = np.uint64(i) if ids.size == 0 else np.uint64(ids[i])
+        x = _splitmix64(unit * _GOLDEN + key)
         x = _splitmix64(x ^ (c * _KEY2 + _GOLDEN))
         out[i] = (np.float64(x >> _S11) + 0.5) * _TO_UNIT
 

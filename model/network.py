@@ -30,13 +30,16 @@ class HouseholdNetwork:
 
     Args:
         adjacency: symmetric 0/1 CSR matrix over dwellings.
+        symmetric_01: True when the caller built ``adjacency`` symmetric with 0/1 entries
+            (:func:`build_network` does), so that it need not be checked; None checks it on
+            first use (a transposed copy of the matrix).
     """
 
-    def __init__(self, adjacency: sp.csr_matrix):
+    def __init__(self, adjacency: sp.csr_matrix, symmetric_01: bool | None = None):
         self.adjacency = adjacency.astype(np.float32).tocsr()
         self.adjacency.sort_indices()
         self.degree = np.diff(self.adjacency.indptr).astype(np.int32)
-        self._is_symmetric_01: bool | None = None
+        self._is_symmetric_01: bool | None = symmetric_01
         self._count_cache: dict[int, dict[str, np.ndarray]] = {}
         """Neighbour counts kept between calls, by number of states (the adversity states and
         an intervention's one state are kept apart, so neither recounts the other's)."""
@@ -208,4 +211,5 @@ def build_network(households: Households, params: NetworkParams,
     data = np.ones(2 * src.size, dtype=np.float32)
     adjacency = sp.csr_matrix((data, (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
     adjacency.data[:] = 1.0  # duplicates summed: back to 0/1
-    return HouseholdNetwork(adjacency)
+    # every tie was entered both ways, so the matrix is symmetric 0/1 by construction
+    return HouseholdNetwork(adjacency, symmetric_01=True)

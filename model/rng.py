@@ -42,6 +42,10 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _S31)
 
 
+_NO_UNITS = np.zeros(0, np.uint64)
+"""No ids (or no counters): the keyed-uniform kernel then takes the positions."""
+
+
 def _whole_numbers(values: np.ndarray | int) -> np.ndarray:
     """At least 1-D; any integer dtype kept as it is (the kernel widens), others as uint64."""
     array = np.atleast_1d(np.asarray(values))
@@ -103,6 +107,16 @@ class ProcessStream:
                              unit_ids, counters)
 
 
+def _thresholds(u: np.ndarray) -> np.ndarray:
+    """Thresholds ``-log(u)``, computed in place.
+
+    Chunk by chunk side by side for a large draw: NumPy's log frees the GIL and takes the same
+    values in place, element by element.
+    """
+    map_chunks(_minus_log, chunk_bounds(u.size), u)
+    return u
+
+
 def _minus_log(values: np.ndarray, lo: int, hi: int) -> None:
     """``values[lo:hi] = -log(values[lo:hi])`` in place (NumPy's log)."""
     part = values[lo:hi]
@@ -130,14 +144,14 @@ class HazardClocks:
         self._key = np.uint64(stream.key ^ (salt * _SALT_MIX & _MASK64))
         self.accumulated = np.zeros(n_units, dtype=np.float64)
         self.events = np.zeros(n_units, dtype=np.uint32)
-        self.threshold = self._draw(np.arange(n_units), self.events)
+        # units 0 .. n_units - 1 with event count 0, without making the array of ids
+        u = np.empty(n_units, np.float64)
+        over_ids(kernels.keyed_uniform, n_units, self._key, _NO_UNITS, _NO_UNITS,
+                 np.uint64(0), u)
+        self.threshold = _thresholds(u)
 
     def _draw(self, ids: np.ndarray, counters: np.ndarray) -> np.ndarray:
-        # -log(u) in chunks, side by side for a large draw (NumPy's log frees the GIL, and
-        # takes the same values in place, element by element)
-        u = self.stream.uniform(ids, counters, self.salt)
-        map_chunks(_minus_log, chunk_bounds(u.size), u)
-        return u
+        return _thresholds(self.stream.uniform(ids, counters, self.salt))
 
     def grow(self, n_units: int) -> None:
         """Extend capacity to ``n_units`` slots (new slots get fresh clocks)."""
