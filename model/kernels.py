@@ -78,7 +78,7 @@ def add_and_collect(acc, thr, hazard):
 def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr,
                            cell, dep_rr, last_sanction, recent_after, repeat_rr, base, mod_ids,
                            mod_values, at_risk, mh_acc, mh_thr, mh_by_ace_count, mh_spell_rr,
-                           in_spell_by_dwelling, household, mh_dep_rr, adult_months, lo, hi):
+                           states, spell_state, household, mh_dep_rr, adult_months, lo, hi):
     """The offending and mental-health clocks of people, and who may go missing: one pass.
 
     Offending (:class:`model.processes.police.PoliceIncidents`): people aged 10+, alive, not in
@@ -126,7 +126,7 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
             k += 1
         if age[i] >= adult_months:
             h = mh_by_ace_count[n_aces]
-            h = h * mh_spell_rr[np.intp(in_spell_by_dwelling[household[i]])]
+            h = h * mh_spell_rr[np.intp(states[household[i], spell_state])]
             h = h * mh_dep_rr[c]
             a = mh_acc[i] + h
             mh_acc[i] = a
@@ -234,13 +234,29 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
 
 
 @nb.njit(**_JIT)
-def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, n_active,
-                        adversity_pow, young, teen_table, welfare_rate, asb_rate, other_rate,
-                        acc0, thr0, acc1, thr1, acc2, thr2, lo, hi):
+def occupied_in_state(states, state, occupied, lo, hi):
+    """Occupied dwellings of ``[lo, hi)`` in ``state`` (ascending ids)."""
+    out = np.empty(hi - lo, np.int64)
+    k = 0
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        d = lo + t
+        out[k] = d
+        k += np.int64(states[d, state] & occupied[d])
+    return out[:k].copy()
+
+
+@nb.njit(**_JIT)
+def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, states,
+                        adults_in_custody, adversity_pow, young, teen_table, welfare_rate,
+                        asb_rate, other_rate, acc0, thr0, acc1, thr1, acc2, thr2, lo, hi):
     """Concern for welfare, anti-social behaviour and other public safety clocks; ids crossing.
 
-    Over dwellings ``[lo, hi)``; returns the ascending ids whose clock crossed, per clock.
+    Over dwellings ``[lo, hi)``; the welfare hazard takes ``adversity_pow`` at the number of
+    active ``states`` (a bool row per dwelling) plus one with an adult in custody. Returns the
+    ascending ids whose clock crossed, per clock.
     """
+    n_states = states.shape[1]
     out0 = np.empty(hi - lo, np.int64)
     out1 = np.empty(hi - lo, np.int64)
     out2 = np.empty(hi - lo, np.int64)
@@ -254,7 +270,10 @@ def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, 
         w = welfare_rate * d
         if n_children[i] > 0:
             w = w * children_rr
-        w = w * adversity_pow[n_active[i]]
+        n_active = np.int64(adults_in_custody[i] > 0)
+        for s in range(n_states):
+            n_active += np.int64(states[i, s])
+        w = w * adversity_pow[n_active]
         a = acc0[i] + w
         acc0[i] = a
         if a >= thr0[i]:

@@ -35,7 +35,6 @@ from model.parameters import (
 )
 from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People, ace_count
 from model.processes import Process
-from model.processes.adversity import active_state_count
 from model.rng import HazardClocks
 from model.threads import chunk_bounds, map_chunks, over_ids
 
@@ -221,7 +220,7 @@ class PoliceIncidents(Process):
             params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
             ** np.arange(ACE_COUNTS, dtype=np.int8),
             np.array([1.0, params.mental_health_spell_rr]),
-            np.ascontiguousarray(h.adversity[:, 1]).view(np.uint8), p.household[:n],
+            h.adversity, ADVERSITY_STATES.index("parental_mental_illness"), p.household[:n],
             np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], ADULT_MONTHS)
         return at_risk, offenders, adults, youth
 
@@ -289,8 +288,8 @@ class PoliceIncidents(Process):
     def _household_incidents(self, model: EarlyActionModel, incidents: IncidentRows) -> None:
         h, params = model.households, model.scenario.police
         occupied = h.occupied
-        da = h.adversity[:, 0] & occupied
-        da_ids = np.flatnonzero(da)
+        da_ids = over_ids(kernels.occupied_in_state, h.size, h.adversity,
+                          ADVERSITY_STATES.index("domestic_abuse"), occupied)
         for category, rate in (("domestic_abuse_crime",
                                 params.domestic_abuse_crime_per_household_month),
                                ("domestic_incident", params.domestic_incident_per_household_month)):
@@ -306,7 +305,6 @@ class PoliceIncidents(Process):
             else:
                 incidents.extend(CATEGORY_INDEX[category], where, None, victims, serial)
         # every dwelling on contiguous vectors (0 where vacant), factors in the original order
-        n_active = active_state_count(h.adversity) + (h.adults_in_custody > 0)
         young = h.n_young_people
         teen = (1.0 + (params.anti_social_behaviour_teen_rr - 1.0) * np.arange(
             int(young.max(initial=0)) + 1, dtype=young.dtype))
@@ -317,8 +315,8 @@ class PoliceIncidents(Process):
         crossed = over_ids(
             kernels.household_incidents, occupied.size, occupied,
             np.asarray(params.incident_deprivation_rr, dtype=np.float64),
-            h.deprivation, h.n_children, float(params.welfare_concern_children_rr), n_active,
-            params.welfare_concern_adversity_rr ** np.arange(
+            h.deprivation, h.n_children, float(params.welfare_concern_children_rr),
+            h.adversity, h.adults_in_custody, params.welfare_concern_adversity_rr ** np.arange(
                 len(ADVERSITY_STATES) + 2, dtype=np.int64), young, teen,
             float(params.welfare_concern_per_household_month),
             float(params.anti_social_behaviour_per_household_month),
