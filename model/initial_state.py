@@ -154,7 +154,8 @@ def initialise_prior_convictions(model: EarlyActionModel, stream: ProcessStream)
     adults = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= CHILDHOOD_MONTHS))
     police = scenario.police
     propensity = (np.where(p.female[adults], police.offending_female_rr, 1.0)
-                  * police.offending_ace_rr_per_ace ** ace_count(p.aces[adults])
+                  * (police.offending_ace_rr_per_ace
+                     ** np.arange(len(ACE_BIT) + 1, dtype=np.int8))[ace_count(p.aces[adults])]
                   * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[adults]]])
     mean = scenario.justice.prior_convictions_per_adult_at_start * propensity / propensity.mean()
     p.convictions[adults] = np.minimum(stream.generator.poisson(mean), 50)

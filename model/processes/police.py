@@ -336,7 +336,8 @@ class PoliceIncidents(Process):
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
                          serial)
         hazard = (params.missing_person_per_child_month
-                  * params.missing_person_ace_rr_per_ace ** ace_count(p.aces[youth])
+                  * (params.missing_person_ace_rr_per_ace
+                     ** np.arange(ACE_COUNTS, dtype=np.int8))[ace_count(p.aces[youth])]
                   * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0)
                   * model.modifiers.rr("missing_person", youth))
         counts = self.missing.advance(youth, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
