@@ -48,6 +48,16 @@ def _default_threads() -> int:
         (os.cpu_count() or 1)
 
 
+def _forget_in_child() -> None:
+    # a forked process (a worker forked from the local pool's fork server, which ran a tiny
+    # model) decides again, and has none of its parent's pool threads
+    _settings.update(threads=None, pool=None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def thread_count() -> int:
     """Threads a large pass may use in this process (see the module docstring)."""
     if _settings["threads"] is None:

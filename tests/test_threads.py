@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from model import EarlyActionModel, threads
+from model.executors import local_pool
 
 
 @pytest.fixture
@@ -73,3 +74,7 @@ def test_pool_workers_use_one_thread(monkeypatch):
     monkeypatch.delenv("EAT_THREADS", raising=False)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert pool.submit(_count_in_worker).result() == 1
+    # also workers forked from the local pool's fork server, which ran tiny models (and so
+    # decided its own thread count) before forking them
+    with local_pool(2) as pool:
+        assert [pool.submit(_count_in_worker).result() for _ in range(4)] == [1] * 4
