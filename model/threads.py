@@ -7,8 +7,10 @@ process may use more than one thread, in one contiguous chunk per thread (the ke
 compiled with ``nogil``) and joins the chunks' results in id order.
 
 Results do not depend on the number of threads, bit for bit: every chunk writes only its own
-ids' state, draws no random numbers, and returns ascending ids or integer counts, which are
-joined in chunk order (``tests/test_threads.py`` runs a model both ways).
+ids' state (and its own entries of an output array the caller made), draws no random numbers
+that depend on the chunk, and returns ascending ids, one value per id, or whole-number counts,
+which are joined in chunk order. Sums of real numbers whose order matters are left to single
+ordered passes (``tests/test_threads.py`` runs models both ways).
 
 How many threads (:func:`thread_count`): ``EAT_THREADS`` if set, else one in a process started
 by :mod:`multiprocessing` (a worker of a local pool or of a Dask cluster runs beside others that
