@@ -210,8 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(err), EXIT_USAGE)
     except ValueError as err:
         from model.executors import ExecutorError
+        from model.threads import ThreadSettingError
 
-        if isinstance(err, ExecutorError):
+        if isinstance(err, ExecutorError | ThreadSettingError):
             return _fail(str(err), EXIT_USAGE)
         raise
     except KeyboardInterrupt:

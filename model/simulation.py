@@ -65,7 +65,7 @@ from model.scenario import (
     load_scenario,
 )
 from model.services import AGENCY_TYPES, Agency
-from model.threads import over_ids
+from model.threads import over_ids, thread_count
 
 STREAM_NAMES = ("population", "network", "demography", "adversity", "maltreatment", "aces",
                 "police", "justice", "agencies", "interventions", "initial_state")
@@ -163,6 +163,7 @@ class EarlyActionModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         _check_run_settings(scale, seed, years, warmup_months)
+        thread_count()  # a bad EAT_THREADS is reported here, before any work
         build_start = time.perf_counter()
         super().__init__(rng=seed)
         self.scenario = scenario

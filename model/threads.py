@@ -33,16 +33,20 @@ MIN_IDS_PER_THREAD = 100_000
 _settings: dict[str, Any] = {"threads": None, "min_ids": MIN_IDS_PER_THREAD, "pool": None}
 
 
+class ThreadSettingError(ValueError):
+    """A thread count that is not a whole number of 1 or more (names the setting and value)."""
+
+
 def _default_threads() -> int:
     env = os.environ.get("EAT_THREADS")
     if env:
         try:
             threads = int(env)
         except ValueError:
-            raise ValueError(f"EAT_THREADS: {env!r} is not a whole number; use 1 or more") \
-                from None
+            raise ThreadSettingError(
+                f"EAT_THREADS: {env!r} is not a whole number; use 1 or more") from None
         if threads < 1:
-            raise ValueError(f"EAT_THREADS: {threads} is not allowed; use 1 or more")
+            raise ThreadSettingError(f"EAT_THREADS: {threads} is not allowed; use 1 or more")
         return threads
     if multiprocessing.parent_process() is not None:
         return 1
@@ -76,7 +80,7 @@ def set_threads(threads: int, *, min_ids_per_thread: int = MIN_IDS_PER_THREAD) -
             small models are split too).
     """
     if int(threads) < 1:
-        raise ValueError(f"threads: {threads} is not allowed; use 1 or more")
+        raise ThreadSettingError(f"threads: {threads} is not allowed; use 1 or more")
     _settings.update(threads=int(threads), min_ids=max(1, int(min_ids_per_thread)))
 
 

@@ -65,6 +65,19 @@ def test_bad_thread_settings_are_named(monkeypatch, restore_threads):
     assert threads.thread_count() == 3
 
 
+def test_bad_eat_threads_is_one_clear_cli_error(monkeypatch, tmp_path, capsys, restore_threads):
+    from model.cli import main
+
+    threads._settings["threads"] = None
+    monkeypatch.setenv("EAT_THREADS", "0")
+    out = tmp_path / "run"
+    code = main(["run", "symptoms", "--scale", "1:400", "--years", "1", "--out", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: EAT_THREADS: 0 is not allowed; use 1 or more")
+    assert not out.exists()
+
+
 def _count_in_worker() -> int:
     return threads.thread_count()
 
