@@ -49,12 +49,13 @@ def add_and_cross(accumulated, threshold, ids, hazard, lo, hi):
 
 
 @nb.njit(**_JIT)
-def crossed(accumulated, threshold, ids):
-    """Positions in ``ids`` (ascending) whose accumulated hazard is at or past the threshold."""
-    n = ids.size
-    out = np.empty(n, np.int64)
+def crossed(accumulated, threshold, ids, lo, hi):
+    """Positions ``[lo, hi)`` of ``ids`` (ascending) whose unit is at or past its threshold."""
+    out = np.empty(hi - lo, np.int64)
     k = 0
-    for j in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        j = lo + t
         i = ids[j]
         if accumulated[i] >= threshold[i]:
             out[k] = j
@@ -63,24 +64,31 @@ def crossed(accumulated, threshold, ids):
 
 
 @nb.njit(**_JIT)
-def fire(accumulated, threshold, events, ids, positions, counts, key):
-    """One event for each crossing unit: spend its threshold, count it; the next uniforms."""
-    u = np.empty(positions.size, np.float64)
-    for k in range(positions.size):
-        j = positions[k]
+def fire(accumulated, threshold, events, ids, positions, counts, key, lo, hi):
+    """One event for each crossing unit of ``positions[lo:hi]``: spend its threshold, count it.
+
+    Returns:
+        The uniforms of the units' next thresholds, one per position.
+    """
+    u = np.empty(hi - lo, np.float64)
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        j = positions[lo + t]
         i = ids[j]
         accumulated[i] = accumulated[i] - threshold[i]
         counts[j] += 1
         e = events[i] + np.uint32(1)
         events[i] = e
-        u[k] = _uniform(key, i, e)
+        u[t] = _uniform(key, i, e)
     return u
 
 
 @nb.njit(**_JIT)
 def settle(accumulated, threshold, events, ids, positions, counts, new_threshold, max_events,
-           key):
-    """Set the new thresholds; who crosses again, and who reached the cap while still over.
+           key, lo, hi):
+    """Set the new thresholds of ``positions[lo:hi]``; who crosses again, who is capped.
+
+    ``new_threshold`` has one threshold per entry of ``positions``.
 
     A unit that reached its cap forgets the rest of this month's hazard and the threshold it
     would have crossed too: it gets a fresh one under the next draw counter.
@@ -90,13 +98,14 @@ def settle(accumulated, threshold, events, ids, positions, counts, new_threshold
         that were capped while still over their threshold, and the uniforms of their fresh
         thresholds.
     """
-    n = positions.size
-    again = np.empty(n, np.int64)
-    spent = np.empty(n, np.int64)
-    spent_u = np.empty(n, np.float64)
+    again = np.empty(hi - lo, np.int64)
+    spent = np.empty(hi - lo, np.int64)
+    spent_u = np.empty(hi - lo, np.float64)
     ka = 0
     ks = 0
-    for k in range(n):
+    lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
+    for t in range(hi - lo):
+        k = lo + t
         j = positions[k]
         i = ids[j]
         threshold[i] = new_threshold[k]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import kernels, kernels_clocks
-from model.threads import chunk_bounds, map_chunks, over_ids
+from model.threads import SCATTERED, chunk_bounds, map_chunks, over_ids
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -181,7 +181,7 @@ class HazardClocks:
                 and hazard.shape == ids.shape and hazard.flags.c_contiguous):
             hazard = np.ascontiguousarray(np.broadcast_to(hazard, ids.shape), dtype=np.float64)
         positions = over_ids(kernels_clocks.add_and_cross, ids.size, self.accumulated,
-                             self.threshold, ids, hazard)
+                             self.threshold, ids, hazard, weight=SCATTERED)
         return self._cross(ids, positions, max_events)
 
     def advance_dense(self, hazard: np.ndarray, max_events: int = 1) -> tuple[np.ndarray,
@@ -217,7 +217,8 @@ class HazardClocks:
         """
         if ids.size == 0:
             return np.zeros(0, np.int32)
-        positions = kernels_clocks.crossed(self.accumulated, self.threshold, ids)
+        positions = over_ids(kernels_clocks.crossed, ids.size, self.accumulated,
+                             self.threshold, ids, weight=SCATTERED)
         return self._cross(ids, positions, max_events)
 
     def _cross(self, ids: np.ndarray, positions: np.ndarray, max_events: int) -> np.ndarray:
@@ -233,13 +234,14 @@ class HazardClocks:
         counts = np.zeros(ids.size, dtype=np.int32)
         key = self._key
         while positions.size:
-            u = kernels_clocks.fire(self.accumulated, self.threshold, self.events, ids,
-                                    positions, counts, key)
-            positions, spent, spent_u = kernels_clocks.settle(
-                self.accumulated, self.threshold, self.events, ids, positions, counts,
-                -np.log(u), max_events, key)
+            u = over_ids(kernels_clocks.fire, positions.size, self.accumulated, self.threshold,
+                         self.events, ids, positions, counts, key, weight=SCATTERED)
+            positions, spent, spent_u = over_ids(
+                kernels_clocks.settle, positions.size, self.accumulated, self.threshold,
+                self.events, ids, positions, counts, _thresholds(u), max_events, key,
+                weight=SCATTERED)
             if spent.size:
-                self.threshold[spent] = -np.log(spent_u)
+                self.threshold[spent] = _thresholds(spent_u)
         return counts
 
     def occurrences(self, ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

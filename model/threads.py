@@ -30,6 +30,10 @@ import numpy as np
 MIN_IDS_PER_THREAD = 100_000
 """Below this many ids a chunk is not worth a thread (~50 us to hand a chunk over, measured)."""
 
+SCATTERED = 10
+"""The :func:`over_ids` weight of a pass that reads and writes the state of scattered units
+(a clock's crossing units, found by id): about ten times a plain pass's cost per id."""
+
 _settings: dict[str, Any] = {"threads": None, "min_ids": MIN_IDS_PER_THREAD, "pool": None}
 
 
@@ -103,9 +107,12 @@ def _join(parts: list[Any]) -> Any:
     return sum(parts[1:], first)
 
 
-def chunk_bounds(n: int) -> list[int]:
-    """Where the chunks of ``[0, n)`` start, and ``n``: one chunk, or one per thread if worth it."""
-    chunks = max(1, min(thread_count(), n // _settings["min_ids"]))
+def chunk_bounds(n: int, weight: int = 1) -> list[int]:
+    """Where the chunks of ``[0, n)`` start, and ``n``: one chunk, or one per thread if worth it.
+
+    ``weight`` as in :func:`over_ids`.
+    """
+    chunks = max(1, min(thread_count(), n * weight // _settings["min_ids"]))
     return [n * k // chunks for k in range(chunks + 1)]
 
 
@@ -125,7 +132,7 @@ def map_chunks(kernel: Callable[..., Any], bounds: list[int], *args: Any) -> lis
     return parts
 
 
-def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
+def over_ids(kernel: Callable[..., Any], n: int, *args: Any, weight: int = 1) -> Any:
     """``kernel(*args, lo, hi)`` over ids ``[0, n)``, split across threads when worth it.
 
     Args:
@@ -135,14 +142,18 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any) -> Any:
             of these.
         n: Number of ids.
         *args: The kernel's other arguments.
+        weight: How many ids of a plain pass one id of this kernel is worth: a pass that
+            gathers and scatters at random (a clock's crossing units) splits from ``weight``
+            times fewer ids.
 
     Returns:
         The kernel's result for the whole range: 1-D arrays concatenated and counts added in
         id order, so the same as one call over ``[0, n)``.
     """
-    if n < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
+    n_weighted = n * weight
+    if n_weighted < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
         return kernel(*args, 0, n)
-    bounds = chunk_bounds(n)
+    bounds = chunk_bounds(n, weight)
     if len(bounds) == 2:
         return kernel(*args, 0, n)
     return _join(map_chunks(kernel, bounds, *args))

@@ -53,6 +53,44 @@ def test_over_ids_joins_chunks_in_order(restore_threads):
     assert count == ids.size and nothing is None
 
 
+def test_a_weighted_pass_splits_from_fewer_ids(restore_threads):
+    threads.set_threads(2, min_ids_per_thread=1000)
+    assert threads.chunk_bounds(1500) == [0, 1500]
+    assert threads.chunk_bounds(1500, weight=threads.SCATTERED) == [0, 750, 1500]
+
+    seen = []
+
+    def kernel(lo, hi):
+        seen.append((lo, hi))
+        return np.arange(lo, hi)
+
+    assert np.array_equal(threads.over_ids(kernel, 300, weight=threads.SCATTERED),
+                          np.arange(300))
+    assert sorted(seen) == [(0, 150), (150, 300)]
+
+
+def test_split_clock_rounds_change_nothing(restore_threads):
+    # the crossing units of a clock (found, fired and settled in chunks) and its state, with
+    # several events per unit and month and the cap reached, are those of one thread
+    from model.rng import HazardClocks, ProcessStream
+
+    def months(thread_count: int) -> tuple[np.ndarray, ...]:
+        threads.set_threads(thread_count, min_ids_per_thread=50)
+        clock = HazardClocks(ProcessStream(np.random.SeedSequence(5), "test"), 4000, salt=2)
+        rng = np.random.default_rng(1)
+        ids = np.sort(rng.choice(4000, 3000, replace=False))
+        counts = [clock.advance(ids, rng.uniform(0, 3, ids.size), max_events=3)
+                  for _ in range(4)]
+        dense_ids, dense_counts = clock.advance_dense(rng.uniform(0, 2, 4000), max_events=2)
+        return (*counts, dense_ids, dense_counts, clock.accumulated, clock.threshold,
+                clock.events)
+
+    one, split = months(1), months(3)
+    assert one[0].max() == 3  # the cap was reached
+    for left, right in zip(one, split, strict=True):
+        assert np.array_equal(left, right)
+
+
 def test_bad_thread_settings_are_named(monkeypatch, restore_threads):
     with pytest.raises(ValueError, match="threads: 0 is not allowed"):
         threads.set_threads(0)
