@@ -99,6 +99,7 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
     k_youth = 0
     j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
+    next_mod = mod_ids[j] if j < n_mod else hi
     popcount = _ACE_COUNT
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
@@ -107,18 +108,22 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
         at_risk[i] = risk
         if not risk:  # nothing to compute (the modifier walk catches up at the next one)
             continue
-        n_aces = popcount[aces[i]]
-        c = cell[i]
-        rr = age_sex_rr[np.intp(age[i]) * 2 + np.intp(female[i])]
+        # indices as unsigned: the compiler then drops the negative-index wrap-around
+        n_aces = np.uintp(popcount[aces[i]])
+        c = np.uintp(cell[i])
+        rr = age_sex_rr[np.uintp(age[i]) * np.uintp(2) + np.uintp(female[i])]
         rr = rr * ace_rr[n_aces]
         rr = rr * dep_rr[c]
         if last_sanction[i] > recent_after:
             rr = rr * repeat_rr
         h = base * rr
-        while j < n_mod and mod_ids[j] < i:
-            j += 1
-        if j < n_mod and mod_ids[j] == i:
-            h = h * mod_values[j]
+        if i >= next_mod:  # at (or past) the next unit with a modifier: rare
+            while j < n_mod and mod_ids[j] < i:
+                j += 1
+            if j < n_mod and mod_ids[j] == i:
+                h = h * mod_values[j]
+                j += 1
+            next_mod = mod_ids[j] if j < n_mod else hi
         a = acc[i] + h
         acc[i] = a
         if a >= thr[i]:
@@ -126,7 +131,7 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
             k += 1
         if age[i] >= adult_months:
             h = mh_by_ace_count[n_aces]
-            h = h * mh_spell_rr[np.intp(states[household[i], spell_state])]
+            h = h * mh_spell_rr[np.uintp(states[np.uintp(household[i]), spell_state])]
             h = h * mh_dep_rr[c]
             a = mh_acc[i] + h
             mh_acc[i] = a
@@ -162,15 +167,15 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
     k_end = 0
     j = np.searchsorted(mod_ids, lo)
     n_mod = mod_ids.size
+    next_mod = mod_ids[j] if j < n_mod else hi
     one = np.float32(1.0)
+    column = np.uintp(state)  # unsigned indices: no negative-index wrap-around
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
-        while j < n_mod and mod_ids[j] < i:
-            j += 1
         if not at_risk[i]:
             continue
-        if states[i, state]:
+        if states[i, column]:
             h = (supported_rr if supported_months[i] > 0 else 1.0) / mean_duration
             a = end_acc[i] + h
             end_acc[i] = a
@@ -181,8 +186,13 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
         h = onset_rate * rr[i]
         h = h * co_occurrence[i]
         h = h * np.float64(one + peer * share[i])
-        if j < n_mod and mod_ids[j] == i:
-            h = h * mod_values[j]
+        if i >= next_mod:  # at (or past) the next unit with a modifier: rare
+            while j < n_mod and mod_ids[j] < i:
+                j += 1
+            if j < n_mod and mod_ids[j] == i:
+                h = h * mod_values[j]
+                j += 1
+            next_mod = mod_ids[j] if j < n_mod else hi
         a = acc[i] + h
         acc[i] = a
         if a >= thr[i]:
@@ -266,21 +276,21 @@ def household_incidents(occupied, dep_rr, deprivation, n_children, children_rr, 
         i = lo + t
         if not occupied[i]:
             continue
-        d = dep_rr[deprivation[i]]
+        d = dep_rr[np.uintp(deprivation[i])]  # unsigned indices: no wrap-around
         w = welfare_rate * d
         if n_children[i] > 0:
             w = w * children_rr
         n_active = np.int64(adults_in_custody[i] > 0)
         for s in range(n_states):
             n_active += np.int64(states[i, s])
-        w = w * adversity_pow[n_active]
+        w = w * adversity_pow[np.uintp(n_active)]
         a = acc0[i] + w
         acc0[i] = a
         if a >= thr0[i]:
             out0[k0] = i
             k0 += 1
         s = asb_rate * d
-        s = s * teen_table[young[i]]
+        s = s * teen_table[np.uintp(young[i])]
         a = acc1[i] + s
         acc1[i] = a
         if a >= thr1[i]:
@@ -322,12 +332,12 @@ def place_victims(at_risk, cell, force_of_cell, aces, ace_rr, dep_rr, first_slot
     for t in range(hi - lo):
         i = lo + t
         if at_risk[i]:
-            c = cell[i]
-            f = force_of_cell[c]
-            t = slot[f]
-            candidates[t] = i
-            weights[t] = ace_rr[popcount[aces[i]]] * dep_rr[c]
-            slot[f] = t + 1
+            c = np.uintp(cell[i])  # unsigned indices: no negative-index wrap-around
+            f = np.uintp(force_of_cell[c])
+            s = slot[f]
+            candidates[np.uintp(s)] = i
+            weights[np.uintp(s)] = ace_rr[np.uintp(popcount[aces[i]])] * dep_rr[c]
+            slot[f] = s + 1
 
 
 @nb.njit(**_JIT)

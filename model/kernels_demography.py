@@ -66,7 +66,7 @@ def month_of_life(age, alive, female, in_custody, lives_with_parents, household,
         if alive[i]:
             a += 1
             age[i] = a
-            acc = death_acc[i] + death_by_age[a]
+            acc = death_acc[i] + death_by_age[np.uintp(a)]  # unsigned: no wrap-around
             death_acc[i] = acc
             if acc >= death_thr[i]:
                 died[k_died] = i
