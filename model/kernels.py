@@ -312,7 +312,7 @@ def victim_counts(at_risk, cell, force_of_cell, n_force, lo, hi):
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
-        counts[force_of_cell[cell[i]]] += np.int64(at_risk[i])
+        counts[np.uintp(force_of_cell[np.uintp(cell[i])])] += np.int64(at_risk[i])
     return counts
 
 

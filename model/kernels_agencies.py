@@ -155,11 +155,12 @@ def _tally_codes(group, codes, n_groups, n_codes):
     lanes = np.zeros((_LANES, n_groups * n_codes), np.int64)
     n = codes.size
     whole = n - n % _LANES
+    width = np.uintp(n_codes)  # unsigned indices: no negative-index wrap-around
     for i in range(0, whole, _LANES):
         for lane in range(_LANES):
-            lanes[lane, group[i + lane] * n_codes + codes[i + lane]] += 1
+            lanes[lane, np.uintp(group[i + lane]) * width + np.uintp(codes[i + lane])] += 1
     for i in range(whole, n):
-        lanes[0, group[i] * n_codes + codes[i]] += 1
+        lanes[0, np.uintp(group[i]) * width + np.uintp(codes[i])] += 1
     return lanes.sum(axis=0).reshape(n_groups, n_codes)
 
 

@@ -16,7 +16,7 @@ def members_of(marked_dwellings, household, lo, hi):
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         i = lo + t
-        if marked_dwellings[household[i]]:
+        if marked_dwellings[np.uintp(household[i])]:  # unsigned: no wrap-around
             out[k] = i
             k += 1
     return out[:k].copy()
@@ -107,20 +107,22 @@ def apply_neighbour_changes(changed, deltas, indptr, indices, counts, shares, to
     k = counts.shape[1] - 1
     moved = np.empty(min(indices.size, hi - lo), np.int64)
     n_moved = 0
+    width = np.uintp(k + 1)
     for r in range(changed.size):
-        d = changed[r]
-        for e in range(indptr[d], indptr[d + 1]):
-            nb_ = indices[e]
-            if nb_ < lo or nb_ >= hi:
+        d = np.uintp(changed[r])  # unsigned indices: no negative-index wrap-around
+        for e in range(indptr[d], indptr[d + np.uintp(1)]):
+            neighbour = indices[e]
+            if neighbour < lo or neighbour >= hi:
                 continue
+            nb_ = np.uintp(neighbour)
             for j in range(k + 1):
-                counts[nb_, j] += deltas[r * (k + 1) + j]
+                counts[nb_, np.uintp(j)] += deltas[np.uintp(r) * width + np.uintp(j)]
             if touched[nb_] == 0:
                 touched[nb_] = 1
                 moved[n_moved] = nb_
                 n_moved += 1
     for t in range(n_moved):
-        nb_ = moved[t]
+        nb_ = np.uintp(moved[t])
         touched[nb_] = 0
         occ = counts[nb_, k]
         if occ > 0:
@@ -164,7 +166,8 @@ def adversity_onset_factors(occupied, n_adults, deprivation, deprivation_rr, max
         i = lo + t
         at_risk[i] = occupied[i] and n_adults[i] > 0
         parents = min(max_adult_aces[i], parent_ace_cap)
-        rr[i] = deprivation_rr[deprivation[i]] * parent_powers[max(parents, 0)]
+        rr[i] = (deprivation_rr[np.uintp(deprivation[i])]
+                 * parent_powers[np.uintp(max(parents, 0))])  # unsigned: no wrap-around
         x = np.uint64(packed_states[i])
         # the four state bytes' sum: the top byte of the 32-bit product (Numba widens uint32
         # products to 64 bits, so mask back to 32)
@@ -218,7 +221,7 @@ def maltreatment_household_rr(deprivation, deprivation_rr, adversity, adults_in_
         active = np.int64(adults_in_custody[d] > 0)
         for s in range(n_states):
             active += np.int64(adversity[d, s])
-        rr = deprivation_rr[deprivation[d]] * state_powers[active]
+        rr = deprivation_rr[np.uintp(deprivation[d])] * state_powers[np.uintp(active)]
         if adult_maltreated[d]:
             rr = rr * parent_maltreated_rr
         out[d] = rr
@@ -301,12 +304,13 @@ def accrue_aces(children, household, aces, exposure_by_dwelling, maltreated, mal
         while j < m and maltreated[j] < i:
             aces[maltreated[j]] |= maltreatment_bits[j]
             j += 1
-        before = aces[i]
-        after = before | exposure_by_dwelling[household[i]]
+        u = np.uintp(i)  # unsigned indices: no negative-index wrap-around
+        before = aces[u]
+        after = before | exposure_by_dwelling[np.uintp(household[u])]
         if j < m and maltreated[j] == i:
             after |= maltreatment_bits[j]
             j += 1
-        aces[i] = after
+        aces[u] = after
         new = after & ~before
         if new:
             ids[k] = i
