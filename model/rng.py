@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import kernels, kernels_clocks
-from model.threads import SCATTERED, chunk_bounds, map_chunks, over_ids
+from model.threads import SCATTERED, over_ids
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -113,7 +113,7 @@ def _thresholds(u: np.ndarray) -> np.ndarray:
     Chunk by chunk side by side for a large draw: NumPy's log frees the GIL and takes the same
     values in place, element by element.
     """
-    map_chunks(_minus_log, chunk_bounds(u.size), u)
+    over_ids(_minus_log, u.size, u)
     return u
 
 
