@@ -75,6 +75,27 @@ def add_and_collect(acc, thr, hazard):
 
 
 @nb.njit(**_JIT)
+def _modifier_at(mod_ids, mod_values, i, j, end):
+    """The sparse modifier of unit ``i`` (1.0 if none), walking on from position ``j``.
+
+    For loops over ascending units that call it only when ``i`` reached the next listed unit
+    (``next_id``), since multiplying by 1.0 changes no hazard.
+
+    Returns:
+        ``(factor, j, next_id)``: the factor, the position of the first listed unit after
+        ``i``, and that unit (``end`` when there is none).
+    """
+    n_mod = mod_ids.size
+    while j < n_mod and mod_ids[j] < i:
+        j += 1
+    factor = 1.0
+    if j < n_mod and mod_ids[j] == i:
+        factor = mod_values[j]
+        j += 1
+    return factor, j, (mod_ids[j] if j < n_mod else end)
+
+
+@nb.njit(**_JIT)
 def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr,
                            cell, dep_rr, last_sanction, recent_after, repeat_rr, base, mod_ids,
                            mod_values, at_risk, mh_acc, mh_thr, mh_by_ace_count, mh_spell_rr,
@@ -118,12 +139,8 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
             rr = rr * repeat_rr
         h = base * rr
         if i >= next_mod:  # at (or past) the next unit with a modifier: rare
-            while j < n_mod and mod_ids[j] < i:
-                j += 1
-            if j < n_mod and mod_ids[j] == i:
-                h = h * mod_values[j]
-                j += 1
-            next_mod = mod_ids[j] if j < n_mod else hi
+            factor, j, next_mod = _modifier_at(mod_ids, mod_values, i, j, hi)
+            h = h * factor
         a = acc[i] + h
         acc[i] = a
         if a >= thr[i]:
@@ -187,12 +204,8 @@ def onset_and_ending(acc, thr, onset_rate, rr, co_occurrence, peer, share, mod_i
         h = h * co_occurrence[i]
         h = h * np.float64(one + peer * share[i])
         if i >= next_mod:  # at (or past) the next unit with a modifier: rare
-            while j < n_mod and mod_ids[j] < i:
-                j += 1
-            if j < n_mod and mod_ids[j] == i:
-                h = h * mod_values[j]
-                j += 1
-            next_mod = mod_ids[j] if j < n_mod else hi
+            factor, j, next_mod = _modifier_at(mod_ids, mod_values, i, j, hi)
+            h = h * factor
         a = acc[i] + h
         acc[i] = a
         if a >= thr[i]:

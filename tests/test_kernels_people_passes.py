@@ -67,3 +67,21 @@ def test_search_sorted_right_matches_numpy():
                                            values[:: max(1, n // 40)]]))
             np.testing.assert_array_equal(kernels.search_sorted_right(values, keys),
                                           np.searchsorted(values, keys, side="right"))
+
+
+def test_modifier_walk_finds_each_listed_unit_once():
+    # the walk the offending and onset loops take, called only when a unit reaches the next
+    # listed one; units skipped (not at risk) are passed over
+    rng = np.random.default_rng(8)
+    n = 2000
+    ids = np.sort(rng.choice(n, 150, replace=False)).astype(np.int64)
+    values = rng.uniform(0.2, 1.5, ids.size)
+    visited = np.flatnonzero(rng.random(n) < 0.7)
+    expected = dict(zip(ids.tolist(), values.tolist(), strict=True))
+    j, next_id = 0, int(ids[0])
+    for i in visited:
+        factor = 1.0
+        if i >= next_id:
+            factor, j, next_id = kernels._modifier_at(ids, values, i, j, n)
+        assert factor == expected.get(int(i), 1.0)
+    assert next_id == n or next_id > visited[-1]
