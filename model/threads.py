@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,6 +36,9 @@ SCATTERED = 10
 (a clock's crossing units, found by id): about ten times a plain pass's cost per id."""
 
 _settings: dict[str, Any] = {"threads": None, "min_ids": MIN_IDS_PER_THREAD, "pool": None}
+
+_SHARES: dict[Any, list[float]] = {}
+"""Per kernel, the share of ids of each chunk (see :func:`_balanced_chunks`)."""
 
 
 class ThreadSettingError(ValueError):
@@ -153,7 +157,50 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any, weight: int = 1) ->
     n_weighted = n * weight
     if n_weighted < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
         return kernel(*args, 0, n)
-    bounds = chunk_bounds(n, weight)
-    if len(bounds) == 2:
+    chunks = len(chunk_bounds(n, weight)) - 1
+    if chunks == 1:
         return kernel(*args, 0, n)
-    return _join(map_chunks(kernel, bounds, *args))
+    return _join(_balanced_chunks(kernel, n, chunks, args))
+
+
+def _timed(kernel: Callable[..., Any], args: tuple, lo: int, hi: int) -> tuple[Any, float]:
+    return kernel(*args, lo, hi), time.perf_counter()
+
+
+def _balanced_chunks(kernel: Callable[..., Any], n: int, chunks: int, args: tuple) -> list[Any]:
+    """:func:`map_chunks` over ``[0, n)`` in ``chunks`` chunks sized to finish together.
+
+    Each kernel's chunks start equal; after each call, the share of ids of each chunk moves
+    halfway to what would have made the chunks finish together, judged by each chunk's ids
+    per second from the hand-over to its end (a thread waking late, or a range with more
+    work, gets fewer ids next time). Shares stay within half and one and a half times an
+    equal share. Only where the ranges are cut changes, so results do not (see the module
+    docstring).
+    """
+    shares = _SHARES.get(kernel)
+    if shares is None or len(shares) != chunks:
+        shares = [1.0 / chunks] * chunks
+    bounds = [0]
+    cumulative = 0.0
+    for share in shares[:-1]:
+        cumulative += share
+        bounds.append(min(max(int(n * cumulative), bounds[-1] + 1), n - (chunks - len(bounds))))
+    bounds.append(n)
+    pool = _pool(chunks - 1)
+    start = time.perf_counter()
+    futures = [pool.submit(_timed, kernel, args, lo, hi)
+               for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)]
+    parts = [kernel(*args, bounds[0], bounds[1])]
+    ends = [time.perf_counter()]
+    for future in futures:
+        part, end = future.result()
+        parts.append(part)
+        ends.append(end)
+    speeds = [(hi - lo) / max(end - start, 1e-9)
+              for lo, hi, end in zip(bounds[:-1], bounds[1:], ends, strict=True)]
+    total = sum(speeds)
+    low, high = 0.5 / chunks, 1.5 / chunks
+    moved = [min(max(0.5 * share + 0.5 * speed / total, low), high)
+             for share, speed in zip(shares, speeds, strict=True)]
+    _SHARES[kernel] = [share / sum(moved) for share in moved]
+    return parts

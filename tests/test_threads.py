@@ -91,6 +91,25 @@ def test_split_clock_rounds_change_nothing(restore_threads):
         assert np.array_equal(left, right)
 
 
+def test_chunks_move_towards_finishing_together(restore_threads):
+    # a range whose ids take longer gets fewer of them next time; the joined result is the
+    # same whatever the cut
+    import time
+
+    def kernel(values, lo, hi):
+        time.sleep(0.0001 * int((values[lo:hi] > 500).sum()))  # ids above 500 are slow
+        return np.arange(lo, hi)[values[lo:hi] % 3 == 0]
+
+    values = np.arange(1000)
+    threads.set_threads(2, min_ids_per_thread=100)
+    threads._SHARES.pop(kernel, None)
+    for _ in range(6):
+        assert np.array_equal(threads.over_ids(kernel, values.size, values),
+                              np.flatnonzero(values % 3 == 0))
+    first, second = threads._SHARES[kernel]
+    assert first > 0.6 and abs(first + second - 1) < 1e-12
+
+
 def test_bad_thread_settings_are_named(monkeypatch, restore_threads):
     with pytest.raises(ValueError, match="threads: 0 is not allowed"):
         threads.set_threads(0)
