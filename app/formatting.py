@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from model.numbers import compact
+
 HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("incidents_total", "Police incidents", "incidents"),
     ("incidents_non_crime", "Non-crime demand", "incidents"),
@@ -22,23 +24,6 @@ UNITS = {
     "young_adults_low_wellbeing": "people", "repeat_victimisations": "victimisations",
 }
 """Unit of each headline-table metric (flows summed over the horizon, stocks at its end)."""
-
-
-def compact(value: float, signed: bool = False) -> str:
-    """A number in a few characters: 1,340, -52.3k, +1.24m."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
-    size = abs(value)
-    if size >= 1e6:
-        text = f"{size / 1e6:.3g}m"
-    elif size >= 1e4:
-        text = f"{size / 1e3:.3g}k"
-    else:
-        text = f"{size:,.0f}"
-    if text in ("0", "0k", "0m"):
-        sign = "+" if signed else ""
-    return sign + text
 
 
 def band_text(low: float, high: float, signed: bool = True) -> str:

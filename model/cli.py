@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+from model.numbers import compact
 from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_YEARS
 
 EXIT_OK = 0
@@ -602,19 +603,8 @@ def _comparison_tables(comparison: Any) -> list[Any]:
 
 
 def _band(row: Any) -> str:
-    return (f"{_compact(row['difference_median'])} [{_compact(row['difference_p10'])}, "
-            f"{_compact(row['difference_p90'])}]")
-
-
-def _compact(value: float, signed: bool = True) -> str:
-    """A number in at most about six characters: +640, -52.3k, +1.24M (unsigned: 52.3k)."""
-    sign = "+" if signed else ""
-    size = abs(value)
-    if size >= 1e6:
-        return f"{value / 1e6:{sign}.3g}M"
-    if size >= 1e4:
-        return f"{value / 1e3:{sign}.3g}k"
-    return f"{value:{sign},.0f}"
+    return (f"{compact(row['difference_median'], True)} "
+            f"[{compact(row['difference_p10'], True)}, {compact(row['difference_p90'], True)}]")
 
 
 def _officer_time(comparison: Any) -> str:

@@ -27,11 +27,11 @@ from model.cli import (
     EXIT_OK,
     UsageError,
     _check_out_dir,
-    _compact,
     _console,
     _progress_bar,
     parse_workers,
 )
+from model.numbers import compact
 
 SHOWN_POINTS = 12
 """Scenario x point tables printed at most (everything is in summary.csv)."""
@@ -226,8 +226,7 @@ def _summary_tables(table: Any) -> list[Any]:
 
 
 def _band(row: Any) -> str:
-    return (f"{_compact(row['median'], signed=False)} [{_compact(row['p10'], signed=False)}, "
-            f"{_compact(row['p90'], signed=False)}]")
+    return f"{compact(row['median'])} [{compact(row['p10'])}, {compact(row['p90'])}]"
 
 
 __all__ = ["register"]
