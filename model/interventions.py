@@ -32,7 +32,7 @@ from model.intervention_specs import (
     YouthDiversion,
 )
 from model.parameters import ADVERSITY_STATES
-from model.population import ace_count
+from model.population import NO_MONTH, ace_count
 from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,7 +156,7 @@ class PersonTimer:
     """A relative risk that applies to some people until a given month."""
 
     def __init__(self) -> None:
-        self.until = np.full(0, -1, np.int32)
+        self.until = np.full(0, NO_MONTH, np.int32)
         self.value = np.ones(0, np.float32)
 
     def start(self, ids: np.ndarray, until_month: int, value: float) -> None:
@@ -179,7 +179,8 @@ class PersonTimer:
     def _fit(self, size: int) -> None:
         if size > self.until.size:
             grow = max(size, int(self.until.size * 1.25) + 1024)
-            self.until = np.concatenate([self.until, np.full(grow - self.until.size, -1, np.int32)])
+            self.until = np.concatenate([self.until,
+                                         np.full(grow - self.until.size, NO_MONTH, np.int32)])
             self.value = np.concatenate([self.value, np.ones(grow - self.value.size, np.float32)])
 
 

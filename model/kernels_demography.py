@@ -17,6 +17,9 @@ from model.kernels import _JIT
 _ABUSE_BITS = 0b111
 """The three maltreatment ACE types (as :data:`model.population.ABUSE_BITS`)."""
 
+NO_MONTH = np.int16(-30000)
+"""A month before every simulated month, the warm-up's included: "never" in month fields."""
+
 ALIVE, ADULT, YOUNG, CUSTODY, WITH_PARENTS = (1 << i for i in range(5))
 """Bits of a person's summary flags (see :func:`mark_changed_dwellings`)."""
 
@@ -396,7 +399,7 @@ def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custod
                 adversity[d, s] = False
         if adults + children == 0:
             early_help_months_left[d] = 0
-            early_help_until[d] = -1
+            early_help_until[d] = NO_MONTH  # no effects (a month below the warm-up's)
         is_dirty[d] = False
 
 

@@ -22,8 +22,8 @@ from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
 from model.reference import force_areas, households_per_force_area, wales_reference
 from model.threads import over_ids
 
-NO_MONTH = np.int16(-30000)
-"""Sentinel for "never" in month-stamp arrays."""
+NO_MONTH = kd.NO_MONTH
+"""Sentinel for "never" in month-stamp arrays (a month below the warm-up's)."""
 
 ABUSE_BITS = np.uint16(0b111)
 """Bitmask of the three maltreatment ACE types (verbal, physical, sexual abuse)."""
@@ -514,7 +514,7 @@ def _build_dwellings(params: PopulationParams, scale: int, rng: np.random.Genera
         deprivation=np.concatenate(deprivation), occupied=np.concatenate(occupied),
         adversity=np.zeros((n, len(ADVERSITY_STATES)), dtype=bool),
         early_help_months_left=np.zeros(n, np.int16),
-        early_help_until=np.full(n, -1, np.int32),
+        early_help_until=np.full(n, NO_MONTH, np.int32),
         last_incident_month=np.full(n, NO_MONTH, np.int16),
     )
 
@@ -754,5 +754,5 @@ def move_to_vacant_dwellings(pop: Population, movers: np.ndarray,
     pop.moved_into.append(target)
     h.adversity[target] = False
     h.early_help_months_left[target] = 0
-    h.early_help_until[target] = -1
+    h.early_help_until[target] = NO_MONTH
     return moved

@@ -10,6 +10,8 @@ import pytest
 from model import EarlyActionModel, load_scenario
 from model.intervention_specs import INTERVENTION_TYPES
 from model.metrics import METRICS
+from model.parameters import ADVERSITY_STATES
+from model.population import NO_MONTH
 
 SCALE, SEED, YEARS = 200, 7, 3
 
@@ -165,3 +167,28 @@ def test_operation_encompass_gives_trusted_adults_after_domestic_abuse(baseline)
     assert gained.sum() > 0
     assert not (pb.trusted_adult[:n] & ~p.trusted_adult[:n]).any()
     assert result.wales("reached_operation_encompass").sum() > 0
+
+
+def test_no_household_has_early_help_effects_in_the_warm_up_unless_supported():
+    # months before 0 are negative; "never supported" must stay below them all, or every
+    # household would get early help's lower adversity, maltreatment and offending there
+    model = EarlyActionModel("symptoms", scale=2000, seed=3, years=1, warmup_months=0,
+                             track_households=0)
+    h, p = model.households, model.people
+    h.early_help_until[:] = NO_MONTH  # no support anywhere...
+    supported = np.flatnonzero(h.occupied)[:3]
+    h.early_help_until[supported] = -5  # ...but three families, supported until month -5
+    for month, expected in ((-24, supported), (-5, np.zeros(0, np.int64))):
+        model.month = month
+        ids, _ = model.modifiers.sparse_rr(f"onset.{ADVERSITY_STATES[0]}", h.size)
+        assert np.array_equal(ids, expected)
+        members, _ = model.modifiers.sparse_rr("offending", p.count)
+        assert np.array_equal(members, np.flatnonzero(np.isin(p.household[:p.count],
+                                                              expected)))
+
+
+def test_a_new_model_starts_with_no_early_help_effects_in_its_warm_up():
+    model = EarlyActionModel("symptoms", scale=2000, seed=3, years=1, warmup_months=0,
+                             track_households=0)
+    model.month = -24
+    assert model.modifiers.sparse_rr("maltreatment", model.people.count)[0].size == 0
