@@ -4,13 +4,15 @@ A single large run (whole Wales at 1:1) leaves all but one core idle. The larges
 passes take a half-open range ``lo, hi`` of ids as their last two arguments;
 :func:`over_ids` runs such a kernel over ``[0, n)`` in one call, or, when ``n`` is large and the
 process may use more than one thread, in one contiguous chunk per thread (the kernels are
-compiled with ``nogil``) and joins the chunks' results in id order.
+compiled with ``nogil``) and joins the chunks' results in id order. Each kernel's chunks are
+resized as it runs so that the threads finish together (:func:`_balanced_chunks`).
 
-Results do not depend on the number of threads, bit for bit: every chunk writes only its own
-ids' state (and its own entries of an output array the caller made), draws no random numbers
-that depend on the chunk, and returns ascending ids, one value per id, or whole-number counts,
-which are joined in chunk order. Sums of real numbers whose order matters are left to single
-ordered passes (``tests/test_threads.py`` runs models both ways).
+Results do not depend on the number of threads or on where the chunks are cut, bit for bit:
+every chunk writes only its own ids' state (and its own entries of an output array the caller
+made), draws no random numbers that depend on the chunk, and returns ascending ids, one value
+per id, or whole-number counts, which are joined in chunk order. Sums of real numbers whose
+order matters are left to single ordered passes (``tests/test_threads.py`` runs models both
+ways).
 
 How many threads (:func:`thread_count`): ``EAT_THREADS`` if set, else one in a process started
 by :mod:`multiprocessing` (a worker of a local pool or of a Dask cluster runs beside others that
@@ -111,12 +113,17 @@ def _join(parts: list[Any]) -> Any:
     return sum(parts[1:], first)
 
 
+def _chunk_count(n: int, weight: int = 1) -> int:
+    """One chunk, or one per thread if worth it (``weight`` as in :func:`over_ids`)."""
+    return max(1, min(thread_count(), n * weight // _settings["min_ids"]))
+
+
 def chunk_bounds(n: int, weight: int = 1) -> list[int]:
     """Where the chunks of ``[0, n)`` start, and ``n``: one chunk, or one per thread if worth it.
 
     ``weight`` as in :func:`over_ids`.
     """
-    chunks = max(1, min(thread_count(), n * weight // _settings["min_ids"]))
+    chunks = _chunk_count(n, weight)
     return [n * k // chunks for k in range(chunks + 1)]
 
 
@@ -154,10 +161,9 @@ def over_ids(kernel: Callable[..., Any], n: int, *args: Any, weight: int = 1) ->
         The kernel's result for the whole range: 1-D arrays concatenated and counts added in
         id order, so the same as one call over ``[0, n)``.
     """
-    n_weighted = n * weight
-    if n_weighted < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
+    if n * weight < 2 * _settings["min_ids"]:  # most calls: one chunk, no further look-ups
         return kernel(*args, 0, n)
-    chunks = len(chunk_bounds(n, weight)) - 1
+    chunks = _chunk_count(n, weight)
     if chunks == 1:
         return kernel(*args, 0, n)
     return _join(_balanced_chunks(kernel, n, chunks, args))
