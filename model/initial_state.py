@@ -16,7 +16,7 @@ import numpy as np
 
 from model import kernels_demography as kd
 from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES
-from model.population import ACE_BIT, ace_count
+from model.population import ACE_BIT, ace_count, ace_powers
 from model.processes.aces import STATE_ACE
 from model.processes.adversity import base_onset_rr, stationary_share
 from model.rng import ProcessStream
@@ -154,8 +154,7 @@ def initialise_prior_convictions(model: EarlyActionModel, stream: ProcessStream)
     adults = np.flatnonzero(p.alive[:n] & (p.age_months[:n] >= CHILDHOOD_MONTHS))
     police = scenario.police
     propensity = (np.where(p.female[adults], police.offending_female_rr, 1.0)
-                  * (police.offending_ace_rr_per_ace
-                     ** np.arange(len(ACE_BIT) + 1, dtype=np.int8))[ace_count(p.aces[adults])]
+                  * ace_powers(police.offending_ace_rr_per_ace)[ace_count(p.aces[adults])]
                   * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[adults]]])
     mean = scenario.justice.prior_convictions_per_adult_at_start * propensity / propensity.mean()
     p.convictions[adults] = np.minimum(stream.generator.poisson(mean), 50)

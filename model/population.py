@@ -40,6 +40,14 @@ def ace_count(aces: np.ndarray) -> np.ndarray:
     return _POPCOUNT[aces]
 
 
+def ace_powers(rr_per_ace: float) -> np.ndarray:
+    """``rr_per_ace ** k`` for each ACE count ``k`` (0 .. 9), to index by :func:`ace_count`.
+
+    The same floats as ``rr_per_ace ** ace_count(aces)``: int8 exponents either way.
+    """
+    return rr_per_ace ** np.arange(len(ACE_TYPES) + 1, dtype=np.int8)
+
+
 @dataclass
 class People:
     """One row per person slot (alive or not). Ages are in months."""

@@ -12,7 +12,7 @@ import pytest
 
 from model import load_scenario
 from model.parameters import ACE_TYPES
-from model.population import ace_count, build_population, refresh_household_summaries
+from model.population import ace_count, ace_powers, build_population, refresh_household_summaries
 from model.reference import force_areas, households_per_force_area, wales_reference
 
 SCALE = 20
@@ -281,3 +281,9 @@ def test_household_summaries_match_a_brute_force_count(pop):
         assert h.first_adult[d] == among.min()
         assert h.last_adult[d] == among.max()
         assert h.adults_in_custody[d] == p.in_custody[adults].sum()
+
+
+def test_a_table_of_ace_powers_gives_the_powers_of_each_count():
+    aces = np.random.default_rng(2).integers(0, 1 << 9, 5000).astype(np.uint16)
+    for rr in (1.37, 0.81, 2.0):
+        assert np.array_equal(ace_powers(rr)[ace_count(aces)], rr ** ace_count(aces))

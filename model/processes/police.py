@@ -25,7 +25,6 @@ import numpy as np
 
 from model import kernels
 from model.parameters import (
-    ACE_TYPES,
     ADVERSITY_STATES,
     AGE_BANDS,
     INCIDENT_CATEGORIES,
@@ -33,7 +32,14 @@ from model.parameters import (
     OFFENCE_CATEGORIES,
     PoliceParams,
 )
-from model.population import CELL_DEPRIVATION, CELL_FORCE_AREA, NO_MONTH, People, ace_count
+from model.population import (
+    CELL_DEPRIVATION,
+    CELL_FORCE_AREA,
+    NO_MONTH,
+    People,
+    ace_count,
+    ace_powers,
+)
 from model.processes import Process
 from model.rng import HazardClocks
 from model.threads import chunk_bounds, map_chunks, over_ids
@@ -101,8 +107,6 @@ INCIDENT_METRICS = tuple(f"incidents_{c}" for c in INCIDENT_CATEGORIES)
 _CELL_FORCE_AREA = CELL_FORCE_AREA.astype(np.int64)
 _N_FORCE_AREAS = int(CELL_FORCE_AREA.max()) + 1
 
-ACE_COUNTS = len(ACE_TYPES) + 1
-"""Possible ACE counts (0..9): the size of a table of powers indexed by a person's ACE count."""
 
 
 def _victim_weights(candidate_mask: np.ndarray, cell: np.ndarray, aces: np.ndarray,
@@ -211,14 +215,13 @@ class PoliceIncidents(Process):
             kernels.person_incident_clocks, n, self.offending.accumulated,
             self.offending.threshold, p.age_months[:n],
             p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
-            p.aces[:n], params.offending_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
+            p.aces[:n], ace_powers(params.offending_ace_rr_per_ace),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
             p.last_sanction_month[:n], model.month - SANCTION_MEMORY_MONTHS,
             float(params.repeat_offending_rr), float(params.offending_per_person_month),
             mod_ids, mod_values, at_risk, self.mental_health.accumulated,
             self.mental_health.threshold,
-            params.mental_health_per_adult_month * params.mental_health_ace_rr_per_ace
-            ** np.arange(ACE_COUNTS, dtype=np.int8),
+            params.mental_health_per_adult_month * ace_powers(params.mental_health_ace_rr_per_ace),
             np.array([1.0, params.mental_health_spell_rr]),
             h.adversity, ADVERSITY_STATES.index("parental_mental_illness"), p.household[:n],
             np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION], ADULT_MONTHS)
@@ -258,7 +261,7 @@ class PoliceIncidents(Process):
         person = model.person_view()
         candidates, cumulative, sizes = _victim_weights(
             candidate_mask, person.cell, model.people.aces,
-            params.victimisation_ace_rr_per_ace ** np.arange(ACE_COUNTS, dtype=np.int8),
+            ace_powers(params.victimisation_ace_rr_per_ace),
             np.asarray(params.incident_deprivation_rr)[CELL_DEPRIVATION])
         ends = np.cumsum(sizes)
         starts = ends - sizes
@@ -336,8 +339,7 @@ class PoliceIncidents(Process):
         incidents.extend(CATEGORY_INDEX["mental_health"], p.household[people], None, people,
                          serial)
         hazard = (params.missing_person_per_child_month
-                  * (params.missing_person_ace_rr_per_ace
-                     ** np.arange(ACE_COUNTS, dtype=np.int8))[ace_count(p.aces[youth])]
+                  * ace_powers(params.missing_person_ace_rr_per_ace)[ace_count(p.aces[youth])]
                   * np.where(p.looked_after[youth], params.missing_person_looked_after_rr, 1.0)
                   * model.modifiers.rr("missing_person", youth))
         counts = self.missing.advance(youth, hazard, max_events=MAX_INCIDENTS_PER_MONTH)
