@@ -226,7 +226,8 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
     out2 = np.empty(hi - lo, np.int64)
     k0 = k1 = k2 = 0
     j = np.searchsorted(mod_ids, children[lo]) if hi > lo else 0
-    n_mod = mod_ids.size
+    end = household.size  # past every person id
+    next_mod = mod_ids[j] if j < mod_ids.size else end
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         c = lo + t
@@ -234,10 +235,9 @@ def maltreatment(acc0, thr0, acc1, thr1, acc2, thr2, rates, children, household,
         rr = by_dwelling[household[i]]
         if plan_months[i] > 0:
             rr = rr * plan_rr
-        while j < n_mod and mod_ids[j] < i:
-            j += 1
-        if j < n_mod and mod_ids[j] == i:
-            rr = rr * mod_values[j]
+        if i >= next_mod:  # at (or past) the next child with a modifier: rare
+            factor, j, next_mod = _modifier_at(mod_ids, mod_values, i, j, end)
+            rr = rr * factor
         a = acc0[i] + rates[0] * rr
         acc0[i] = a
         if a >= thr0[i]:
