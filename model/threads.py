@@ -135,12 +135,28 @@ def map_chunks(kernel: Callable[..., Any], bounds: list[int], *args: Any) -> lis
     """
     if len(bounds) <= 2:
         return [kernel(*args, bounds[0], bounds[-1])]
+    return _timed_chunks(kernel, bounds, args)[0]
+
+
+def _timed_chunks(kernel: Callable[..., Any], bounds: list[int], args: tuple
+                  ) -> tuple[list[Any], list[float]]:
+    """Each chunk of ``bounds`` (two or more) on its own thread, the first in this one.
+
+    Returns:
+        The chunks' results in chunk order, and the seconds from the hand-over to each
+        chunk's end.
+    """
     pool = _pool(len(bounds) - 2)
-    futures = [pool.submit(kernel, *args, lo, hi)
+    start = time.perf_counter()
+    futures = [pool.submit(_timed, kernel, args, lo, hi)
                for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)]
     parts = [kernel(*args, bounds[0], bounds[1])]
-    parts.extend(future.result() for future in futures)
-    return parts
+    ends = [time.perf_counter()]
+    for future in futures:
+        part, end = future.result()
+        parts.append(part)
+        ends.append(end)
+    return parts, [end - start for end in ends]
 
 
 def over_ids(kernel: Callable[..., Any], n: int, *args: Any, weight: int = 1) -> Any:
@@ -192,18 +208,9 @@ def _balanced_chunks(kernel: Callable[..., Any], n: int, chunks: int, args: tupl
         cumulative += share
         bounds.append(min(max(int(n * cumulative), bounds[-1] + 1), n - (chunks - len(bounds))))
     bounds.append(n)
-    pool = _pool(chunks - 1)
-    start = time.perf_counter()
-    futures = [pool.submit(_timed, kernel, args, lo, hi)
-               for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)]
-    parts = [kernel(*args, bounds[0], bounds[1])]
-    ends = [time.perf_counter()]
-    for future in futures:
-        part, end = future.result()
-        parts.append(part)
-        ends.append(end)
-    speeds = [(hi - lo) / max(end - start, 1e-9)
-              for lo, hi, end in zip(bounds[:-1], bounds[1:], ends, strict=True)]
+    parts, seconds = _timed_chunks(kernel, bounds, args)
+    speeds = [(hi - lo) / max(elapsed, 1e-9)
+              for lo, hi, elapsed in zip(bounds[:-1], bounds[1:], seconds, strict=True)]
     total = sum(speeds)
     low, high = 0.5 / chunks, 1.5 / chunks
     moved = [min(max(0.5 * share + 0.5 * speed / total, low), high)
