@@ -204,7 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as done:  # --help and --version
             return int(done.code or 0)
-        return args.handler(args)
+        from model.interrupts import stop_signals
+
+        with stop_signals():  # Ctrl-C and SIGTERM stop a command at a safe point
+            return args.handler(args)
     except UsageError as err:
         return _fail(str(err), EXIT_USAGE)
     except ScenarioError as err:

@@ -14,10 +14,7 @@ succeeded, 1 if any failed, 2 for a bad argument or experiment file, 130 if inte
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,23 +76,6 @@ def register(commands: Any) -> None:
     summary.set_defaults(handler=_cmd_summary)
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while the experiment runs (finished runs are kept)."""
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
@@ -117,29 +97,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
                       f"{spec.years} years, scale 1:{spec.scale}, seed {spec.seed}, "
                       f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}
-    with _sigterm_as_interrupt():
-        try:
-            with _progress_bar(err_console, "Runs", total, unit="runs") as bar:
-                def on_start(done: int, todo: int) -> None:
-                    state["already"] = done
-                    if done:
-                        err_console.print(f"{done} of {total} runs already done in "
-                                          f"{args.out}; running the other {todo}",
-                                          highlight=False)
-                    bar(done, total)
+    try:
+        with _progress_bar(err_console, "Runs", total, unit="runs") as bar:
+            def on_start(done: int, todo: int) -> None:
+                state["already"] = done
+                if done:
+                    err_console.print(f"{done} of {total} runs already done in "
+                                      f"{args.out}; running the other {todo}",
+                                      highlight=False)
+                bar(done, total)
 
-                def progress(done: int, todo: int) -> None:
-                    bar(state.get("already", 0) + done, total)
+            def progress(done: int, todo: int) -> None:
+                bar(state.get("already", 0) + done, total)
 
-                report = experiment.run(args.out, scheduler=args.scheduler,
-                                        workers=args.workers, force=args.force,
-                                        progress=progress, on_start=on_start)
-        except ExecutorError as err:
-            raise UsageError(str(err)) from None
-        except KeyboardInterrupt:
-            print(f"interrupted: finished runs are kept in {args.out}; run the same command "
-                  f"again to finish the rest", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            report = experiment.run(args.out, scheduler=args.scheduler,
+                                    workers=args.workers, force=args.force,
+                                    progress=progress, on_start=on_start)
+    except ExecutorError as err:
+        raise UsageError(str(err)) from None
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {args.out}; run the same command "
+              f"again to finish the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
     for note in report.notes:
         err_console.print(f"note: {escape(note)}", highlight=False)
     console = _console(sys.stdout)

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.interrupts import check, deferred
+
 DASK_CONFIG_FILE = Path(__file__).resolve().parent / "data" / "dask.yaml"
 """Dask settings for workers started from the command line (``DASK_CONFIG=<this file>``)."""
 
@@ -218,8 +220,22 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *,
     """
     if executor is None and scheduler is None and workers == 1:
         for k, job in enumerate(jobs):  # one worker: run here, one after another
-            on_outcome(k, guarded(fn, job))
+            outcome = guarded(fn, job)  # a stop cuts a run short here...
+            with deferred():  # ...but never its recording
+                on_outcome(k, outcome)
         return
+    with deferred():  # a stop is raised by check() below, never inside the pool's internals
+        _run_on_pool(fn, jobs, on_outcome, executor, scheduler, workers, max_attempts)
+
+
+POLL_SECONDS = 0.1
+"""How often the wait for the next outcome looks for a stop (Ctrl-C or SIGTERM)."""
+
+
+def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
+                 on_outcome: Callable[[int, Outcome], None], executor: Executor | None,
+                 scheduler: str | None, workers: int | None, max_attempts: int) -> None:
+    """:func:`run_jobs` on an executor, with its stop checks at safe points."""
     own = executor is None
     pool = executor if executor is not None else make_executor(scheduler, workers)
     attempts = [0] * len(jobs)
@@ -236,8 +252,10 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *,
     try:
         for k in range(len(jobs)):
             submit(k)
+            check()
         while inflight:
-            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+            done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            check()
             lost: list[tuple[int, BaseException]] = []
             broken = False
             for future in done:
@@ -274,8 +292,9 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *,
                         error=f"worker lost {attempts[k]} times; last: "
                               f"{type(err).__name__}: {_one_line(err)}",
                         attempts=attempts[k]))
+            check()
     finally:
-        # left early (a job's error raised by on_outcome, Ctrl-C, a stopped app page): drop
+        # left early (a job's error raised by on_outcome, a stop, a stopped app page): drop
         # the queued jobs, so a shared executor (the app's pool) is free for the next request
         for future in inflight:
             future.cancel()
@@ -287,14 +306,35 @@ def stop(pool: Executor) -> None:
     """Shut an executor down now: cancel queued jobs and end local workers mid-run."""
     if isinstance(pool, ProcessPoolExecutor):
         processes = list((getattr(pool, "_processes", None) or {}).values())
+        results = getattr(pool, "_result_queue", None)  # shutdown() forgets it
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:  # our own workers: do not wait for a run to finish
             if process.is_alive():
                 process.terminate()
         for process in processes:
             process.join(timeout=5)
+        if not any(process.is_alive() for process in processes):
+            _end_result_pipe(results)
     else:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _end_result_pipe(results: Any) -> None:
+    """Let a pool's manager thread finish after the pool's workers were ended mid-run.
+
+    A worker ended while it was sending a result leaves the manager thread waiting for the rest
+    of that message, and Python's exit waits for the manager thread: the command would hang
+    after printing that it stopped. With every worker gone, this process holds the last
+    writing end of the results pipe; closing it ends that wait with end-of-file, which the
+    thread treats as a broken pool, and it finishes.
+
+    Args:
+        results: the pool's ``_result_queue`` (CPython's ``ProcessPoolExecutor`` internals;
+            None or another object: nothing to close).
+    """
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def _one_line(err: object) -> str:

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from model.executors import Outcome, local_pool, make_executor, run_jobs
+from model.interrupts import deferred
 from model.metrics import ALL_METRICS
 from model.reference import FORCE_AREAS, force_areas
 from model.results import RunResult, atomic_write
@@ -220,9 +221,10 @@ def _run_jobs(fn: Callable[[Any], Any], jobs: list[Any], runs_per_job: list[int]
     if executor is None and scheduler is None and (workers == 1 or len(jobs) <= 1):
         done = 0
         for k, job in enumerate(jobs):
-            results[k] = fn(job)
-            if on_result:
-                on_result(k, results[k])
+            results[k] = fn(job)  # a stop (Ctrl-C, SIGTERM) cuts a run short here...
+            with deferred():  # ...but never the recording of a finished one
+                if on_result:
+                    on_result(k, results[k])
             done += runs_per_job[k]
             if progress:
                 progress(done, total)

@@ -199,7 +199,8 @@ def test_interrupt_while_writing_leaves_nothing(cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_on_the_console_script_exits_130_and_writes_nothing(tmp_path):
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_on_the_console_script_exits_130_and_writes_nothing(tmp_path, how):
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [eat_sim_executable(), "run", "symptoms", "--scale", "1:100", "--years", "25",
@@ -208,7 +209,7 @@ def test_ctrl_c_on_the_console_script_exits_130_and_writes_nothing(tmp_path):
     try:
         first = proc.stderr.readline()  # printed after parsing, before building the model
         assert first.startswith("Scenario symptoms"), first
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, how))
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()

@@ -1,0 +1,156 @@
+"""Ctrl-C and SIGTERM stop a batch at a safe point (model/interrupts.py, model/executors.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from model import interrupts
+from model.executors import run_jobs
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def _terminate_me() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _settle() -> None:
+    """Give the interpreter a few bytecodes to run the Python-level handler."""
+    for _ in range(1000):
+        pass
+    time.sleep(0.01)
+
+
+def test_a_stop_outside_a_deferred_block_raises_at_once():
+    reached = False
+    with pytest.raises(KeyboardInterrupt), interrupts.stop_signals():
+        _terminate_me()
+        _settle()
+        reached = True
+    assert not reached
+
+
+def test_a_stop_inside_a_deferred_block_waits_for_its_end():
+    steps = []
+    with pytest.raises(KeyboardInterrupt), interrupts.stop_signals():
+        with interrupts.deferred():
+            with interrupts.deferred():  # nested: raised at the end of the outer block
+                _terminate_me()
+                _settle()
+                steps.append("inner")
+            steps.append("outer")
+        steps.append("after")
+    assert steps == ["inner", "outer"]
+    assert not interrupts.stop_requested()
+
+
+def test_check_raises_a_held_stop_and_only_once():
+    with interrupts.stop_signals(), interrupts.deferred():
+        interrupts.check()  # nothing requested: no-op
+        _terminate_me()
+        _settle()
+        assert interrupts.stop_requested()
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+        interrupts.check()  # already raised
+
+
+def test_previous_handlers_come_back():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with interrupts.stop_signals():
+        assert signal.getsignal(signal.SIGTERM) is not before[0]
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_off_the_main_thread_it_does_nothing():
+    errors = []
+
+    def body():
+        try:
+            with interrupts.stop_signals(), interrupts.deferred():
+                interrupts.check()
+        except Exception as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join()
+    assert errors == []
+
+
+def _nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_a_stop_during_a_pool_batch_ends_it_promptly_and_stops_the_workers():
+    outcomes = []
+    sent = []
+
+    def on_outcome(k, outcome):
+        outcomes.append(k)
+        if len(outcomes) == 2:  # the quick jobs are done; stop while the pool waits
+            sent.append(time.monotonic() + 0.3)
+            threading.Timer(0.3, _terminate_me).start()
+
+    with pytest.raises(KeyboardInterrupt), interrupts.stop_signals():
+        run_jobs(_nap, [0.01, 0.01, 60, 60, 60], workers=2, on_outcome=on_outcome)
+    stopped_after = time.monotonic() - sent[0]
+    assert sorted(outcomes) == [0, 1]
+    assert stopped_after < 10  # not a minute: the wait noticed, stop() ended the workers
+
+
+def test_in_process_a_stop_never_cuts_the_recording_of_a_finished_run_short():
+    recorded = []
+
+    def record(k, outcome):
+        _terminate_me()  # the stop arrives while the run is being written
+        _settle()
+        recorded.append(outcome.value)
+
+    with pytest.raises(KeyboardInterrupt), interrupts.stop_signals():
+        run_jobs(_nap, [0.0, 0.0, 0.0], workers=1, on_outcome=record)
+    assert recorded == [0.0]  # the first recording finished; the batch stopped after it
+
+
+def _half_a_result(marker: str) -> None:
+    """A job that dies (is ended) half-way through sending its result to the pool."""
+    import struct
+
+    frame = sys._getframe()
+    while frame.f_code.co_name != "_process_worker":  # the pool's worker loop holds the queue
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"only the start of a result")
+    Path(marker).touch()
+    time.sleep(600)
+
+
+def test_a_pool_ended_while_a_worker_sends_its_result_still_shuts_down(tmp_path):
+    """The hang behind a stopped batch that never exited (the pool's manager thread kept
+    waiting for the rest of a result, and Python's exit waits for that thread)."""
+    from model.executors import _end_result_pipe, local_pool, stop
+
+    pool = local_pool(1)
+    results = pool._result_queue
+    marker = tmp_path / "sending"
+    try:
+        pool.submit(_half_a_result, str(marker))
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.02)
+        time.sleep(0.2)  # the manager thread is now reading the partial message
+        manager = pool._executor_manager_thread
+        stop(pool)
+        manager.join(timeout=10)
+        assert not manager.is_alive(), "the pool's manager thread still waits for a result"
+    finally:
+        _end_result_pipe(results)  # never leave a stuck thread behind for pytest's exit
