@@ -38,7 +38,7 @@ from model.executors import Outcome, local_pool, make_executor, run_jobs
 from model.interrupts import deferred
 from model.metrics import ALL_METRICS
 from model.reference import FORCE_AREAS, force_areas
-from model.results import RunResult, atomic_write
+from model.results import RunResult, atomic_write, timeseries_of
 from model.scenario import Scenario
 
 BAND = (10, 90)
@@ -374,7 +374,7 @@ class Comparison:
         for name, runs in {**self.results, **self.levers}.items():
             safe = name.replace(":", "__").replace("/", "_")
             path = out / f"timeseries_{safe}.parquet"
-            frame = pd.concat([r.timeseries() for r in runs], ignore_index=True)
+            frame = timeseries_of(runs)
             atomic_write(path, lambda f, frame=frame: frame.to_parquet(
                 f, engine="pyarrow", compression="zstd", index=False))
             paths[f"timeseries_{safe}"] = path

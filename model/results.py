@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from model.metrics import ALL_METRICS, DERIVED_METRICS, METRIC_INDEX, METRICS
 from model.population import ace_count
@@ -182,6 +183,20 @@ class RunResult:
         atomic_write(paths["run"], lambda f: f.write(
             json.dumps(record, indent=2, sort_keys=False).encode("utf-8")))
         return paths
+
+
+def timeseries_of(results: Sequence[RunResult]) -> pd.DataFrame:
+    """The tidy tables of several runs, one under the other.
+
+    Each run's ``run_id`` is a category of its own; concatenated as they are, pandas would
+    turn the column into strings, row by row (most of the time of writing a comparison's
+    time series). The run ids' categories are united first instead.
+    """
+    frames = [result.timeseries() for result in results]
+    run_ids = union_categoricals([frame["run_id"] for frame in frames])
+    out = pd.concat([frame.drop(columns="run_id") for frame in frames], ignore_index=True)
+    out.insert(0, "run_id", run_ids)
+    return out
 
 
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:

@@ -95,6 +95,12 @@ def test_write_produces_tidy_files(comparison, tmp_path):
     assert pd.read_csv(paths["headline"]).shape[0] > 0
     series = pd.read_parquet(tmp_path / "timeseries_systems.parquet")
     assert series["seed"].nunique() == REPS
+    # the runs' tables one under the other, run ids kept as one category
+    assert isinstance(series["run_id"].dtype, pd.CategoricalDtype)
+    runs = comparison.results["systems"]
+    expected = pd.concat([r.timeseries() for r in runs], ignore_index=True)
+    assert series.astype({"run_id": str}).equals(expected.astype({"run_id": str}))
+    assert list(series["run_id"].unique()) == [r.run_id for r in runs]
 
 
 def test_cli_compare_writes_tables_figures_and_prints_bands(cli, tmp_path):
