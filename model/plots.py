@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from model.experiment import (  # noqa: E402
     BAND,
@@ -23,6 +24,7 @@ from model.experiment import (  # noqa: E402
     wales_series,
 )
 from model.metrics import ALL_METRICS  # noqa: E402
+from model.numbers import compact  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000")
@@ -41,9 +43,18 @@ def _label(metric: str, figure: bool = False) -> str:
     return metric.replace("_", " ").capitalize()
 
 
-def _style(ax: plt.Axes) -> None:
+def _tick(value: float, _position: int | None = None) -> str:
+    """A tick label as the tables show numbers: -25k, 1.2m, 2,500, 0.25."""
+    return compact(value) if abs(value) >= 1e4 else f"{value:,.4g}"
+
+
+def _style(ax: plt.Axes, values: str = "y") -> None:
+    """Grid, no top and right spines, and compact labels on the ``values`` axis ("x"/"y")."""
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
+    axis = ax.xaxis if values == "x" else ax.yaxis
+    axis.set_major_locator(MaxNLocator(nbins=5 if values == "y" else 4))
+    axis.set_major_formatter(FuncFormatter(_tick))
 
 
 def area_series(results: list, metric: str, area: str | None = None) -> np.ndarray:
@@ -150,7 +161,7 @@ def lever_figure(comparison: Comparison, years: int | None = None,
         ax.set_title(f"{_label(metric)}\n({'over' if how == 'sum' else 'after'} {years} years)",
                      fontsize=9)
         ax.set_xlabel("difference from " + comparison.baseline, fontsize=8)
-        _style(ax)
+        _style(ax, values="x")
     axes.flat[0].invert_yaxis()
     fig.tight_layout()
     return fig

@@ -84,6 +84,29 @@ def test_lever_contributions_run_each_lever_alone():
     table = c.headline(horizons=(1,))
     assert table["lever"].any()
     assert set(table[table["lever"]]["scenario"]) == set(c.levers)
+    from model import plots
+
+    fig = plots.lever_figure(c)
+    fig.canvas.draw()
+    for ax in fig.axes:  # differences in thousands read as -24k, not -24000 run together
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert 2 <= len(labels) <= 6 and all(len(label) <= 6 for label in labels), labels
+        assert ax.xaxis.get_offset_text().get_text() == ""
+
+
+def test_figures_label_axes_with_compact_numbers(comparison):
+    from model import plots
+
+    fig = plots.comparison_figure(comparison)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        labels = [t.get_text().replace("\u2212", "-") for t in ax.get_yticklabels()]
+        assert all(len(label) <= 6 for label in labels), labels
+        assert ax.yaxis.get_offset_text().get_text() == ""  # no "1e6" above the axis
+        if max(abs(v) for v in ax.get_yticks()) >= 1e4:
+            assert any(label.endswith(("k", "m")) for label in labels), labels
 
 
 def test_write_produces_tidy_files(comparison, tmp_path):
