@@ -43,13 +43,16 @@ def stop_signals(*signums: int) -> Iterator[None]:
 
     A stop raises ``KeyboardInterrupt``: at once outside :func:`deferred` blocks, at the
     block's next :func:`check` or its end inside one. The previous handlers come back after the
-    block. Off the main thread (where handlers cannot be set) this does nothing.
+    block. A signal this process ignores (``SIG_IGN``) is left ignored. Off the main thread
+    (where handlers cannot be set) this does nothing.
     """
     if not _on_main_thread():
         yield
         return
     signums = signums or (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, _handler) for signum in signums}
+    # a signal ignored on purpose (a job started in the background with '&') stays ignored
+    previous = {signum: signal.signal(signum, _handler) for signum in signums
+                if signal.getsignal(signum) != signal.SIG_IGN}
     _state["requested"] = False
     try:
         yield

@@ -154,3 +154,15 @@ def test_a_pool_ended_while_a_worker_sends_its_result_still_shuts_down(tmp_path)
         assert not manager.is_alive(), "the pool's manager thread still waits for a result"
     finally:
         _end_result_pipe(results)  # never leave a stuck thread behind for pytest's exit
+
+
+def test_an_ignored_signal_stays_ignored():
+    """A command started in the background of a script ('cmd &') inherits SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts.stop_signals():
+            assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is interrupts._handler
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
