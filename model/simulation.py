@@ -24,6 +24,7 @@ import mesa
 import numpy as np
 
 from model import kernels, kernels_agencies
+from model.interrupts import check, deferred
 from model.interventions import (
     AceInformedPolicingRuntime,
     EarlyHelpExpansionRuntime,
@@ -164,61 +165,65 @@ class EarlyActionModel(mesa.Model):
             scenario = load_scenario(scenario)
         _check_run_settings(scale, seed, years, warmup_months)
         thread_count()  # a bad EAT_THREADS is reported here, before any work
-        build_start = time.perf_counter()
-        super().__init__(rng=seed)
-        self.scenario = scenario
-        self.seed = int(seed)
-        self.years = int(years if years is not None else scenario.years)
-        self.n_months = self.years * 12
-        self.warmup_months = int(warmup_months)
-        root = np.random.SeedSequence(self.seed)
-        self.streams = {name: _stream(child, name)
-                        for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)),
-                                               strict=True)}
-        self.population: Population = build_population(
-            scenario.population, int(scale), self.streams["population"].generator)
-        self.network = build_network(self.households, scenario.network,
-                                     self.streams["network"].generator)
-        self.modifiers = Modifiers()
-        self.month = -self.warmup_months
-        self.month_events = MonthEvents()
-        self.cohort_at_18: list[np.ndarray] = []
-        h = self.households
-        self.recorder = MonthlyRecorder(self.n_months, (h.force_area.astype(np.int64) * 5
-                                                        + h.deprivation).astype(np.int64))
-        self.officers_in_force_area = np.array([f.officers_2022 for f in force_areas()], float)
-        self._agencies: dict[tuple[str, int], Agency] = {}
-        for kind, cls in AGENCY_TYPES.items():
-            for f in range(len(force_areas())):
-                self._agencies[(kind, f)] = cls(self, f)
-        self.processes: list[Process] = [cls(self) for cls in PROCESS_ORDER]
-        try:
-            check_intervention_starts(scenario, self.years)
-        except ValueError as err:
-            raise ScenarioError(f"scenario '{scenario.name}': {err}") from None
-        register_early_help_effects(self)
-        self.interventions: list[Intervention] = build_interventions(self)
-        self._events: list[tuple[int, int, int, str, str]] = []
-        self._recently_maltreated_month: int | None = None
-        self._recently_maltreated = np.zeros(0, np.int64)
-        self._maltreated_homes: np.ndarray | None = None
-        self.tracked = np.zeros(h.size, dtype=bool)
-        self._person_view: PersonView | None = None
-        self.process_seconds: dict[str, float] = {}
-        """Wall seconds spent in each process (and in recording) over the recorded months."""
-        self.warmup_process_seconds: dict[str, float] = {}
-        """The same over the warm-up months."""
-        self._initialise_state(track_households)
-        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
-        self.build_seconds = time.perf_counter() - build_start
-        """Wall seconds to build the population, network and initial state."""
-        warmup_start = time.perf_counter()
-        for _ in range(self.warmup_months):
-            self._month()
-        self.warmup_seconds = time.perf_counter() - warmup_start
-        """Wall seconds of the warm-up months."""
-        self._start_recording()
-        self.running = True
+        with deferred():  # under eat-sim a stop waits for a safe point (interrupts.py)
+            build_start = time.perf_counter()
+            super().__init__(rng=seed)
+            self.scenario = scenario
+            self.seed = int(seed)
+            self.years = int(years if years is not None else scenario.years)
+            self.n_months = self.years * 12
+            self.warmup_months = int(warmup_months)
+            root = np.random.SeedSequence(self.seed)
+            self.streams = {name: _stream(child, name)
+                            for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)),
+                                                   strict=True)}
+            self.population: Population = build_population(
+                scenario.population, int(scale), self.streams["population"].generator)
+            check()
+            self.network = build_network(self.households, scenario.network,
+                                         self.streams["network"].generator)
+            check()
+            self.modifiers = Modifiers()
+            self.month = -self.warmup_months
+            self.month_events = MonthEvents()
+            self.cohort_at_18: list[np.ndarray] = []
+            h = self.households
+            self.recorder = MonthlyRecorder(self.n_months, (h.force_area.astype(np.int64) * 5
+                                                            + h.deprivation).astype(np.int64))
+            self.officers_in_force_area = np.array([f.officers_2022 for f in force_areas()], float)
+            self._agencies: dict[tuple[str, int], Agency] = {}
+            for kind, cls in AGENCY_TYPES.items():
+                for f in range(len(force_areas())):
+                    self._agencies[(kind, f)] = cls(self, f)
+            self.processes: list[Process] = [cls(self) for cls in PROCESS_ORDER]
+            try:
+                check_intervention_starts(scenario, self.years)
+            except ValueError as err:
+                raise ScenarioError(f"scenario '{scenario.name}': {err}") from None
+            register_early_help_effects(self)
+            self.interventions: list[Intervention] = build_interventions(self)
+            self._events: list[tuple[int, int, int, str, str]] = []
+            self._recently_maltreated_month: int | None = None
+            self._recently_maltreated = np.zeros(0, np.int64)
+            self._maltreated_homes: np.ndarray | None = None
+            self.tracked = np.zeros(h.size, dtype=bool)
+            self._person_view: PersonView | None = None
+            self.process_seconds: dict[str, float] = {}
+            """Wall seconds spent in each process (and in recording) over the recorded months."""
+            self.warmup_process_seconds: dict[str, float] = {}
+            """The same over the warm-up months."""
+            self._initialise_state(track_households)
+            check()
+            self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+            self.build_seconds = time.perf_counter() - build_start
+            """Wall seconds to build the population, network and initial state."""
+            warmup_start = time.perf_counter()
+            for _ in range(self.warmup_months):
+                self._month()
+            self.warmup_seconds = time.perf_counter() - warmup_start
+            """Wall seconds of the warm-up months."""
+            self._start_recording()
+            self.running = True
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -254,13 +259,14 @@ class EarlyActionModel(mesa.Model):
         if self.month >= self.n_months:
             self.running = False
             return
-        self.recorder.month = self.month
-        self._month()
-        start = time.perf_counter()
-        self._record_stocks()
-        self.datacollector.collect(self)
-        self.process_seconds["record"] = self.process_seconds.get("record", 0.0) + (
-            time.perf_counter() - start)
+        with deferred():  # a stop is raised at the end of the month, not inside a kernel
+            self.recorder.month = self.month
+            self._month()
+            start = time.perf_counter()
+            self._record_stocks()
+            self.datacollector.collect(self)
+            self.process_seconds["record"] = self.process_seconds.get("record", 0.0) + (
+                time.perf_counter() - start)
         if self.month >= self.n_months:
             self.running = False
 
@@ -525,6 +531,7 @@ class EarlyActionModel(mesa.Model):
                 time.perf_counter() - start)
         self._person_view = None
         self.month += 1
+        check()  # a stop that came during the month (Ctrl-C or SIGTERM under eat-sim)
 
     def person_view(self) -> PersonView:
         """Derived per-person vectors (ACE counts, dwelling cells) for this process step.

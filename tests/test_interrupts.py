@@ -166,3 +166,23 @@ def test_an_ignored_signal_stays_ignored():
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.15, 0.3, 0.45, 0.6, 0.8])
+def test_a_stop_during_a_run_in_this_process_is_a_clean_interrupt(delay_s):
+    """Under eat-sim a stop waits for the end of a build phase or a month: raised inside a
+    compiled kernel's call back into Python it became a SystemError (exit 1, a traceback)."""
+    from model.simulation import EarlyActionModel
+
+    timer = threading.Timer(delay_s, _terminate_me)
+    model = None
+    try:
+        with pytest.raises(KeyboardInterrupt), interrupts.stop_signals():
+            timer.start()
+            model = EarlyActionModel("systems", scale=200, seed=1, years=25,
+                                     track_households=0)
+            model.run()  # ~2 s: the stop comes first
+    finally:
+        timer.cancel()
+    assert model is None or model.month < model.n_months
+    assert not interrupts.stop_requested()
