@@ -48,8 +48,10 @@ def register(commands: Any) -> None:
         "calibrate", help="fit parameters to the Welsh targets (Optuna); apply the fit",
         description="fit (default): fit the chosen parameters of the parameter space to "
                     "calibration/targets.yaml with a resumable Optuna study, replicates per "
-                    "trial, on the shared executor; report every target before and after and "
-                    "write calibration/calibrated.yaml and calibration/accepted.parquet. "
+                    "trial, on the shared executor; report every target before and after, "
+                    "write the fit into the report folder and, if it scores better than the "
+                    "scenario's current parameters on the check seeds, into "
+                    "calibration/calibrated.yaml and calibration/accepted.parquet. "
                     "apply: write calibration/calibrated.yaml into scenarios/symptoms.yaml.")
     parser.add_argument("action", nargs="?", choices=("fit", "apply"), default="fit",
                         help="fit (default) or apply")
@@ -92,9 +94,12 @@ def register(commands: Any) -> None:
                         help="Dask scheduler address, or 'local'")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help="report folder and study (default results/calibration)")
-    parser.add_argument("--calibrated", type=Path, default=CALIBRATED_FILE, metavar="FILE",
-                        help="calibrated file to write (fit) or read (apply); accepted.parquet "
-                             "goes beside it (default calibration/calibrated.yaml)")
+    parser.add_argument("--calibrated", type=Path, default=None, metavar="FILE",
+                        help="calibrated file to write (fit; given, it is always written) or "
+                             "read (apply); accepted.parquet goes beside it (default "
+                             f"{CALIBRATED_FILE.relative_to(CALIBRATED_FILE.parents[1])}, "
+                             "written only by a fit that scores better than the scenario's "
+                             "current parameters)")
     parser.add_argument("--scenario-file", type=Path, default=None, metavar="FILE",
                         help="apply: the scenario file to write (default "
                              "scenarios/symptoms.yaml)")
@@ -112,14 +117,32 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from model.calibration_sets import CalibrationFileError, apply_to_scenario_file
+    from model.calibration_sets import (
+        CALIBRATED_FILE,
+        CalibrationFileError,
+        apply_to_scenario_file,
+    )
 
+    source = args.calibrated or CALIBRATED_FILE
     try:
-        path = apply_to_scenario_file(args.calibrated, args.scenario_file)
+        path = apply_to_scenario_file(source, args.scenario_file)
     except CalibrationFileError as err:
         raise UsageError(str(err)) from None
-    print(f"Calibrated parameters of {args.calibrated} written into {path}")
+    print(f"Calibrated parameters of {source} written into {path}")
     return EXIT_OK
+
+
+def install_target(explicit: Path | None, improved: bool, default: Path) -> Path | None:
+    """Where a fit's calibrated file goes besides the report folder, if anywhere.
+
+    A file named with ``--calibrated`` is always written. The project's own
+    ``calibration/calibrated.yaml`` (what ``apply`` reads by default) is replaced only by a
+    fit that scores better on the check seeds than the scenario's current parameters, so a
+    quick trial run cannot overwrite a better calibration.
+    """
+    if explicit is not None:
+        return explicit
+    return default if improved else None
 
 
 def choose_space(args: argparse.Namespace) -> Any:
@@ -229,11 +252,16 @@ def _fit(args: argparse.Namespace) -> int:
                                  "calibrated": round(float(fit["after_score"].sum()), 4)}
     summary = summary_markdown(fit, provenance, result.best,
                                defaults_of(space.names, space.defaults))
+    improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["defaults"]
+    from model.calibration_sets import CALIBRATED_FILE
+
+    target = install_target(args.calibrated, improved, CALIBRATED_FILE)
     try:
         write_report(args.out, fit, result.trials, result.accepted, summary)
         written = write_calibrated(args.out / "calibrated.yaml", result.best, provenance,
                                    result.accepted)
-        written += write_calibrated(args.calibrated, result.best, provenance, result.accepted)
+        if target is not None:
+            written += write_calibrated(target, result.best, provenance, result.accepted)
     except OSError as err:
         print(f"error: cannot write the calibration: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -245,14 +273,20 @@ def _fit(args: argparse.Namespace) -> int:
     for name, value in result.best.items():
         console.print(f"  {name} = {value:.4g}", highlight=False)
     installed = ", ".join(str(p) for p in written[2:])
-    console.print(f"Report: {args.out / 'summary.md'}; calibrated: {installed}",
-                  highlight=False, soft_wrap=True)
+    console.print(f"Report: {args.out / 'summary.md'}; calibrated: "
+                  f"{installed or args.out / 'calibrated.yaml'}", highlight=False, soft_wrap=True)
+    if target is None:
+        console.print(f"{CALIBRATED_FILE.relative_to(CALIBRATED_FILE.parents[1])} was kept: "
+                      f"the fit does not score better than the scenario's current parameters "
+                      f"on the check seeds ('eat-sim calibrate apply --calibrated "
+                      f"{args.out / 'calibrated.yaml'}' applies it all the same).",
+                      highlight=False, soft_wrap=True)
     if args.apply:
-        improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["defaults"]
         if not improved:
             console.print("Not applied: the calibrated set does not fit better on the check "
                           "seeds.", highlight=False)
         else:
+            args.calibrated = target
             return _apply(args)
     return EXIT_OK
 

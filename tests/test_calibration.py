@@ -4,6 +4,7 @@ calibration to the default scenarios and carrying parameter uncertainty into com
 from __future__ import annotations
 
 import math
+import re
 import shutil
 
 import numpy as np
@@ -225,3 +226,30 @@ def test_compare_and_budget_take_parameter_sets_from_the_command_line(cli, tmp_p
             result.err and result.err.count("\n") == 1
     result = cli("compare", "symptoms", "systems", "--parameter-sets", tmp_path / "none.csv")
     assert result.code == 2 and "does not exist" in result.err
+
+
+def test_only_a_better_fit_replaces_the_projects_calibration(cli, tmp_path, monkeypatch):
+    from model import calibration_sets
+    from model.cli_calibrate import install_target
+
+    default = tmp_path / "calibration" / "calibrated.yaml"
+    assert install_target(None, improved=True, default=default) == default
+    assert install_target(None, improved=False, default=default) is None
+    assert install_target(tmp_path / "mine.yaml", improved=False, default=default) == \
+        tmp_path / "mine.yaml"  # a file named on the command line is always written
+
+    default.parent.mkdir()
+    default.write_text("# the shipped calibration\n")
+    monkeypatch.setattr(calibration_sets, "CALIBRATED_FILE", default)
+    out = cli("calibrate", "--parameters", "police.offending_per_person_month", "--scale",
+              "1:2000", "--years", "1", "--replicates", "1", "--trials", "2",
+              "--check-replicates", "2", "--workers", "1", "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    scores = re.search(r"defaults ([\d.]+), calibrated ([\d.]+)", out.out)
+    improved = float(scores[2]) < float(scores[1])
+    assert (tmp_path / "fit" / "calibrated.yaml").exists()  # the fit is always in the report
+    if improved:
+        assert "provenance" in default.read_text()
+    else:
+        assert default.read_text() == "# the shipped calibration\n"
+        assert "was kept" in out.out
