@@ -134,18 +134,34 @@ def break_even_year(net_saving_by_year: Sequence[float] | np.ndarray,
     return np.where(positive.any(axis=-1), first, np.inf)
 
 
+def cost_per_averted(cost: np.ndarray, averted: np.ndarray) -> np.ndarray:
+    """Cost per unit averted, replicate by replicate (replicates on the first axis).
+
+    Where the median replicate averts nothing there is no figure (NaN, shown blank): a band
+    made of the few replicates that happen to avert something would look like a result. Where
+    it does, a replicate that averts nothing has no finite cost per unit: ``inf``, which leaves
+    the band's upper end open.
+    """
+    cost, averted = np.asarray(cost, float), np.asarray(averted, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(averted > 0, cost / np.where(averted > 0, averted, 1), np.inf)
+    none_averted = np.median(averted, axis=0) <= 0
+    return np.where(none_averted[None, ...], np.nan, ratio)
+
+
 def band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median and 10-90 % band over replicates (NaNs ignored; infinities kept)."""
     values = np.asarray(values, float)
-    if np.isinf(values).any():
-        q = np.percentile(values, [50, *BAND], axis=axis, method="nearest")
-        return q[0], q[1], q[2]
     with np.errstate(all="ignore"):
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             q = np.nanpercentile(values, [50, *BAND], axis=axis)
+            infinite = np.isinf(values).any(axis=axis)
+            if infinite.any():  # interpolating towards inf gives nan: take ranks there
+                ranked = np.percentile(values, [50, *BAND], axis=axis, method="nearest")
+                q = np.where(infinite, ranked, q)
     return q[0], q[1], q[2]
 
 
@@ -236,11 +252,8 @@ class BudgetAnalysis:
             averted = base - self.outcomes[scenario][key]
             averted = np.column_stack([averted, averted.sum(axis=1)])
             out[f"{key}_averted"] = averted
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[f"programme_cost_per_{key}_averted"] = np.where(
-                    averted > 0, investment / np.where(averted > 0, averted, 1), np.nan)
-                out[f"net_cost_per_{key}_averted"] = np.where(
-                    averted > 0, -out["npv"] / np.where(averted > 0, averted, 1), np.nan)
+            out[f"programme_cost_per_{key}_averted"] = cost_per_averted(investment, averted)
+            out[f"net_cost_per_{key}_averted"] = cost_per_averted(-out["npv"], averted)
         return out
 
     # --- tables ---

@@ -92,3 +92,27 @@ def test_cost_uncertainty_draws_once_per_replicate_for_every_scenario():
 def test_bad_discount_rate_is_refused():
     with pytest.raises(ValueError, match="discount rate"):
         analyse_budget(small_comparison(), discount_rate=-0.01)
+
+
+def test_cost_per_outcome_is_blank_when_the_median_replicate_averts_nothing():
+    from model.budget import band, cost_per_averted
+
+    cost = np.array([[100.0, 100.0], [100.0, 100.0], [100.0, 100.0]])
+    averted = np.array([[10.0, 0.0], [20.0, -5.0], [-1.0, 4.0]])  # replicates x areas
+    ratio = cost_per_averted(cost, averted)
+    # area 0: two of three avert (median 10): 10 and 5 per unit, the third unbounded
+    assert ratio[:, 0].tolist() == [10.0, 5.0, np.inf]
+    # area 1: the median replicate averts nothing, so there is no figure at all (not 25 from
+    # the one replicate that happened to avert something)
+    assert np.isnan(ratio[:, 1]).all()
+    mid, low, high = band(ratio)
+    assert mid[0] == 10.0 and high[0] == np.inf and np.isnan(mid[1])
+
+
+def test_band_interpolates_areas_without_infinities():
+    from model.budget import band
+
+    values = np.array([[1.0, 1.0], [3.0, np.inf]])
+    mid, _, _ = band(values)
+    assert mid[0] == 2.0  # as every other measure, not the lower of two replicates
+    assert mid[1] in (1.0, np.inf)
