@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from app import catalogue
 from app.levers import apply_levers
+from model.numbers import count_of
 from model.scenario import MAX_SCALE, MAX_YEARS, Scenario, ScenarioError, check_intervention_starts
 
 MAX_APP_REPLICATES = 50
@@ -98,8 +99,8 @@ class RunInputs:
             try:
                 check_intervention_starts(scenario, self.years)
             except ValueError as err:
-                raise ScenarioError(f"scenario '{scenario.name}' with a horizon of {self.years} "
-                                    f"years: {err}") from None
+                raise ScenarioError(f"scenario '{scenario.name}' with a horizon of "
+                                    f"{count_of(self.years, 'year')}: {err}") from None
         return [baseline, adjusted]
 
     def describe(self) -> str:

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from model.numbers import compact
+from model.numbers import compact, count_of
 from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_YEARS
 
 EXIT_OK = 0
@@ -265,7 +265,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console = _console(sys.stdout)
     years = args.years if args.years is not None else scenario.years
     err_console = _console(sys.stderr)
-    err_console.print(f"Scenario [bold]{escape(scenario.name)}[/], {years} years, "
+    err_console.print(f"Scenario [bold]{escape(scenario.name)}[/], {count_of(years, 'year')}, "
                       f"scale 1:{args.scale}, seed {args.seed}", highlight=False)
     with err_console.status("Building the population, network and warm-up months..."):
         model = EarlyActionModel(scenario, scale=args.scale, seed=args.seed, years=years)
@@ -551,8 +551,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)
-    err_console.print(f"Comparing {', '.join(names)}: {args.replicates} replicates, "
-                      f"{args.years} years, scale 1:{args.scale}, seed {args.seed}"
+    err_console.print(f"Comparing {', '.join(names)}: "
+                      f"{count_of(args.replicates, 'replicate')}, "
+                      f"{count_of(args.years, 'year')}, scale 1:{args.scale}, seed {args.seed}"
                       + (f", plus {n_levers} single levers" if n_levers else ""),
                       highlight=False)
     with _progress_bar(err_console, "Runs", total, unit="runs") as progress:

@@ -32,6 +32,7 @@ from model.cli import (
     load_comparison_scenarios,
     start_local_workers_early,
 )
+from model.numbers import count_of
 
 MAX_DISCOUNT_RATE = 0.2
 
@@ -173,7 +174,8 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         return _fail(str(err), EXIT_FAILED)
     err_console = _console(sys.stderr)
     err_console.print(f"Budget impact of {', '.join(names[1:])} against {names[0]}: "
-                      f"{args.replicates} replicates, {args.years} years, scale 1:{args.scale}, "
+                      f"{count_of(args.replicates, 'replicate')}, {count_of(args.years, 'year')}, "
+                      f"scale 1:{args.scale}, "
                       f"seed {args.seed}", highlight=False)
     with _progress_bar(err_console, "Runs", args.replicates * len(scenarios),
                        unit="runs") as progress:

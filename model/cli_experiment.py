@@ -28,7 +28,7 @@ from model.cli import (
     _progress_bar,
     parse_workers,
 )
-from model.numbers import compact
+from model.numbers import compact, count_of
 
 SHOWN_POINTS = 12
 """Scenario x point tables printed at most (everything is in summary.csv)."""
@@ -93,8 +93,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{args.workers or 'all'} local worker{'s' if args.workers != 1 else ''}")
     err_console.print(f"Experiment [bold]{escape(spec.name)}[/]: "
                       f"{len(experiment.definition.scenarios)} scenario(s) x {n_points} "
-                      f"point(s) x {spec.replicates} replicate(s) = {total} runs, "
-                      f"{spec.years} years, scale 1:{spec.scale}, seed {spec.seed}, "
+                      f"point(s) x {count_of(spec.replicates, 'replicate')} = {total} runs, "
+                      f"{count_of(spec.years, 'year')}, scale 1:{spec.scale}, seed {spec.seed}, "
                       f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}
     try:

@@ -32,6 +32,7 @@ from model.cli import (
     parse_workers,
     parse_years,
 )
+from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
 
 DEFAULT_OUT = Path("results") / "sensitivity"
@@ -169,7 +170,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(
         f"Sensitivity of {len(evaluator.outputs)} outputs to {space.dimension} parameters: "
-        f"scale 1:{args.scale}, {args.years} years, {args.replicates} replicates per point "
+        f"scale 1:{args.scale}, {count_of(args.years, 'year')}, "
+        f"{count_of(args.replicates, 'replicate')} per point "
         f"({runs_per_point} model runs), seed {args.seed}", highlight=False)
     bars: dict[str, Any] = {}
     try:

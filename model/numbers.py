@@ -25,3 +25,8 @@ def compact(value: float, signed: bool = False) -> str:
     if text in ("0", "0k", "0m"):
         sign = "+" if signed else ""
     return sign + text
+
+
+def count_of(n: int, noun: str) -> str:
+    """``1 year``, ``2 years``: a count with its noun in the right number (plural adds s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

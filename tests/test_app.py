@@ -397,7 +397,7 @@ def test_inputs_name_the_field_the_value_and_what_is_allowed():
         RunInputs("symptoms", "systems", replicates=1).scenarios()
     late = ("name: late\nextends: systems\ninterventions:\n  - type: youth_diversion\n"
             "    start_month: 20\n")
-    with pytest.raises(ScenarioError, match="scenario 'late' with a horizon of 1 years: "
+    with pytest.raises(ScenarioError, match="scenario 'late' with a horizon of 1 year: "
                                             "interventions"):
         RunInputs("symptoms", "late", years=1, custom=(("late", late),)).scenarios()
 

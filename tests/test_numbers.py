@@ -29,3 +29,11 @@ def test_compact(value, signed, text):
 
 def test_the_app_shows_numbers_as_the_command_line_does():
     assert app_compact is compact
+
+
+def test_count_of_puts_the_noun_in_the_right_number():
+    from model.numbers import count_of
+
+    assert count_of(1, "year") == "1 year"
+    assert count_of(2, "year") == "2 years"
+    assert count_of(0, "replicate") == "0 replicates"
