@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,22 @@ def parse_port(text: str) -> int:
         raise UsageError(f"argument --port: value '{text}' is not allowed: give a whole number "
                          f"from 1024 to 65535, e.g. 8501")
     return int(text)
+
+
+def check_port_free(port: int, address: str | None = None) -> None:
+    """Refuse a port another program listens on, before the server starts.
+
+    Raises:
+        UsageError: the port is taken (Streamlit would print its own message and exit 1).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        try:
+            probe.bind((address or "", port))
+        except OSError as err:
+            raise UsageError(f"argument --port: port {port} is not available "
+                             f"({err.strerror or err}): another program listens there; give "
+                             f"another with --port N") from None
 
 
 def app_script() -> Path:
@@ -84,6 +101,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise UsageError(f"argument --workers: value '{args.workers}' is not allowed: give a "
                          f"whole number from 1 to 256")
+    check_port_free(args.port, args.address)
     env = dict(os.environ)
     if args.workers is not None:
         env["EAT_APP_WORKERS"] = str(args.workers)
@@ -95,9 +113,16 @@ def _cmd_app(args: argparse.Namespace) -> int:
 def serve(command: list[str], env: dict[str, str]) -> int:
     """Run the server until it ends; SIGTERM or Ctrl-C stop it (and its workers) too."""
     server = subprocess.Popen(command, env=env)
-    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    stopped = []
+
+    def on_sigterm(*_: Any) -> None:
+        stopped.append(True)
+        server.terminate()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        return server.wait()
+        code = server.wait()
+        return EXIT_INTERRUPTED if stopped else code  # stopped as Ctrl-C stops it: 130
     except KeyboardInterrupt:
         server.terminate()
         server.wait(timeout=30)
@@ -106,4 +131,5 @@ def serve(command: list[str], env: dict[str, str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["DEFAULT_PORT", "app_script", "parse_port", "register", "serve", "streamlit_command"]
+__all__ = ["DEFAULT_PORT", "app_script", "check_port_free", "parse_port", "register", "serve",
+           "streamlit_command"]

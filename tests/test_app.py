@@ -7,6 +7,7 @@ Runs are tiny (1:200, one or two years, two replicates) and happen in the test p
 from __future__ import annotations
 
 import io
+import socket
 import zipfile
 from pathlib import Path
 
@@ -416,6 +417,13 @@ def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
     assert cli("app", "--port", "8600", "--headless", "--workers", "1").code == 0
     assert seen["cmd"][seen["cmd"].index("--server.port") + 1] == "8600"
     assert seen["env"]["EAT_APP_WORKERS"] == "1"
+    with socket.socket() as taken:  # a port another program listens on
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = cli("app", "--port", str(port), "--headless")
+    assert busy.code == 2 and busy.err.count("\n") == 1
+    assert busy.err.startswith(f"error: argument --port: port {port} is not available")
     bad = cli("app", "--port", "80")
     assert bad.code == 2
     assert bad.err.strip() == ("error: argument --port: value '80' is not allowed: give a whole "
