@@ -16,8 +16,9 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -238,12 +239,11 @@ def _validate(data: dict[str, Any], label: str) -> Scenario:
 
 def _allowed_names(loc: tuple) -> str:
     """What may stand where an unknown field was found: the closest names, or all of them."""
-    model: type[BaseModel] | None = Scenario
+    annotation: Any = Scenario
     for part in loc[:-1]:
-        field = model.model_fields.get(str(part)) if model else None
-        annotation = getattr(field, "annotation", None)
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
-            else None
+        annotation = _inner_annotation(annotation, part)
+    model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+        else None
     if model is None:
         return "see docs/parameters.md and docs/scenarios.md for the allowed fields"
     names = sorted(model.model_fields)
@@ -251,6 +251,27 @@ def _allowed_names(loc: tuple) -> str:
     if close:
         return f"did you mean {' or '.join(repr(c) for c in close)}? (docs/parameters.md)"
     return f"allowed: {', '.join(names)}"
+
+
+def _inner_annotation(annotation: Any, part: str | int) -> Any:
+    """The type at ``part`` of a validation error's location inside ``annotation``.
+
+    A model's field, a list's items (an index), or the member of a tagged union (an
+    intervention's ``type``).
+    """
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return getattr(field, "annotation", None)
+    arguments = typing.get_args(annotation)
+    if isinstance(part, int) and typing.get_origin(annotation) in (list, tuple) and arguments:
+        return arguments[0]
+    for member in arguments:  # a union: the model whose 'type' is this part
+        kind = getattr(member, "model_fields", {}).get("type")
+        if kind is not None and kind.default == part:
+            return member
+    return None
 
 
 def _explain(err: ValidationError, label: str) -> str:

@@ -34,7 +34,9 @@ def test_coverage_ramps_linearly_from_the_start_month():
     ("- type: early_help\n    extra_places_per_10k_children: -5",
      ["extra_places_per_10k_children", "-5", "zero or more"]),
     ("- type: youth_diversion\n    start_month: 120", ["start_month 120", "horizon", "0 to 119"]),
-    ("- type: youth_diversion\n    coverage_share: 0.4", ["coverage_share", "unknown field"]),
+    ("- type: youth_diversion\n    coverage_share: 0.4",
+     ["coverage_share", "unknown field", "did you mean 'coverage'"]),
+    ("- type: early_help\n    ramp_month: 12", ["ramp_month", "did you mean 'ramp_months'"]),
 ])
 def test_bad_intervention_entries_are_refused_clearly(entry, words):
     text = f"name: bad\nyears: 10\ninterventions:\n  {entry}\n"
