@@ -287,3 +287,19 @@ def test_a_table_of_ace_powers_gives_the_powers_of_each_count():
     aces = np.random.default_rng(2).integers(0, 1 << 9, 5000).astype(np.uint16)
     for rr in (1.37, 0.81, 2.0):
         assert np.array_equal(ace_powers(rr)[ace_count(aces)], rr ** ace_count(aces))
+
+
+def test_drawing_the_replay_s_uniforms_ahead_changes_nothing(monkeypatch):
+    """The childhood replay draws next month's uniforms on a helper thread at large scales."""
+    from model import initial_state
+    from model.simulation import EarlyActionModel
+
+    def build(min_values):
+        monkeypatch.setattr(initial_state, "DRAW_AHEAD_MIN_VALUES", min_values)
+        return EarlyActionModel("symptoms", scale=400, seed=8, years=1, warmup_months=0,
+                                track_households=0)
+
+    inline, ahead = build(10**12), build(0)
+    for name in ("aces", "household", "looked_after", "trusted_adult"):
+        assert np.array_equal(getattr(inline.people, name), getattr(ahead.people, name)), name
+    assert np.array_equal(inline.households.adversity, ahead.households.adversity)
