@@ -188,6 +188,7 @@ def _fit(args: argparse.Namespace) -> int:
         write_calibrated,
         write_report,
     )
+    from model.calibration_sets import CALIBRATED_FILE
     from model.calibration_targets import (
         TARGETS_FILE,
         TargetsError,
@@ -253,8 +254,6 @@ def _fit(args: argparse.Namespace) -> int:
     summary = summary_markdown(fit, provenance, result.best,
                                defaults_of(space.names, space.defaults))
     improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["defaults"]
-    from model.calibration_sets import CALIBRATED_FILE
-
     target = install_target(args.calibrated, improved, CALIBRATED_FILE)
     try:
         write_report(args.out, fit, result.trials, result.accepted, summary)

@@ -7,8 +7,10 @@ process pool interrupted there may never shut down: the command then hangs after
 it to stop. :func:`stop_signals` replaces the handlers of SIGINT and SIGTERM for the duration of
 a command; code that must not be cut short runs inside :func:`deferred`, where a stop is only
 remembered and raised by :func:`check` (at the points the code chooses) or when the block ends.
-Outside a deferred block a stop raises at once, as usual: a run computed in this process stops
-mid-run.
+Outside a deferred block a stop raises at once, as usual. The model builds and steps in
+deferred blocks (a stop raised inside a compiled kernel's call back into Python would surface
+as a ``SystemError``), so a run computed in this process stops at the end of a build phase or
+a month.
 
 Only the main thread receives signals, so all of this applies to it alone; other threads (the
 app's script thread) see plain no-ops.
