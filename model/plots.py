@@ -53,7 +53,13 @@ def _style(ax: plt.Axes, values: str = "y") -> None:
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     axis = ax.xaxis if values == "x" else ax.yaxis
-    axis.set_major_locator(MaxNLocator(nbins=5 if values == "y" else 4))
+    # the values are counts of people, incidents or hours: whole-number ticks, also where a
+    # difference is zero throughout (matplotlib would label that axis -0.05 to 0.05)
+    axis.set_major_locator(MaxNLocator(nbins=5 if values == "y" else 4, integer=True))
+    low, high = ax.get_xlim() if values == "x" else ax.get_ylim()
+    if abs(high - low) < 2:
+        middle = (low + high) / 2
+        (ax.set_xlim if values == "x" else ax.set_ylim)(middle - 1, middle + 1)
     axis.set_major_formatter(FuncFormatter(_tick))
 
 

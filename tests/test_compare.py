@@ -104,6 +104,8 @@ def test_figures_label_axes_with_compact_numbers(comparison):
             continue
         labels = [t.get_text().replace("\u2212", "-") for t in ax.get_yticklabels()]
         assert all(len(label) <= 6 for label in labels), labels
+        # counts: whole numbers below 10,000 (above, 12.5k is compact notation)
+        assert not any("." in label for label in labels if not label.endswith(("k", "m")))
         assert ax.yaxis.get_offset_text().get_text() == ""  # no "1e6" above the axis
         if max(abs(v) for v in ax.get_yticks()) >= 1e4:
             assert any(label.endswith(("k", "m")) for label in labels), labels
