@@ -334,8 +334,9 @@ def person_stocks(alive, age_months, aces, looked_after, plan_months, in_custody
     Returns:
         ``(stocks, young)``: ``stocks[c]`` counts, in cell ``c``, the living people, children
         (under 216 months), children with 1+ and 4+ ACEs, and the living looked-after, on
-        protection plans, in custody, on the youth justice caseload; ``young`` lists the
-        living 18-25s (ascending ids) for :func:`young_adult_wellbeing`.
+        protection plans, in custody, on the youth justice caseload, and the children in
+        custody; ``young`` lists the living 18-25s (ascending ids) for
+        :func:`young_adult_wellbeing`.
     """
     codes = np.empty(hi - lo, np.uint8)
     young_adult = np.empty(hi - lo, np.bool_)
@@ -354,7 +355,14 @@ def person_stocks(alive, age_months, aces, looked_after, plan_months, in_custody
                     | (np.uint8(living & in_custody[i]) << 6)
                     | (np.uint8(living & (youth_justice_months[i] > 0)) << 7))
         young_adult[t] = living & (age >= 216) & (age < 26 * 12)
-    stocks = _bit_totals(_tally_codes(cell[lo:hi], codes, n_cells, 256), 8)
+    by_code = _tally_codes(cell[lo:hi], codes, n_cells, 256)
+    stocks = np.empty((n_cells, 9), np.int64)
+    stocks[:, :8] = _bit_totals(by_code, 8)
+    # children in custody: the codes with both the child and the custody bit
+    stocks[:, 8] = 0
+    for code in range(256):
+        if (code >> 1) & (code >> 6) & 1:
+            stocks[:, 8] += by_code[:, code]
     return stocks, _flagged(young_adult) + lo
 
 

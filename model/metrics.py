@@ -115,6 +115,8 @@ def _metrics() -> tuple[Metric, ...]:
         Metric("children_on_protection_plans", "children", "stock",
                "Children on a child protection plan."),
         Metric("people_in_custody", "people", "stock", "People in prison or youth custody."),
+        Metric("children_in_custody", "children", "stock",
+               "Children (under 18) in youth custody; also counted in people_in_custody."),
         Metric("youth_justice_caseload", "children", "stock", "Open youth justice orders."),
         Metric("early_help_caseload", "families", "stock", "Families in early help."),
         Metric("social_care_queue", "referrals", "stock", "Referrals waiting for assessment."),

@@ -493,14 +493,14 @@ class EarlyActionModel(mesa.Model):
             self._events.append((self.month, int(incidents.dwelling[i]), person,
                                  "police incident", category.replace("_", " ")))
 
-    def log_people_events(self, kind: str, people: np.ndarray) -> None:
+    def log_people_events(self, kind: str, people: np.ndarray, detail: str = "") -> None:
         """Log events of people living in tracked households."""
         if people.size == 0:
             return
         where = self.people.household[people]
         for i in np.flatnonzero(self.tracked[where]):
             self._events.append((self.month, int(where[i]), int(people[i]), kind.replace("_", " "),
-                                 ""))
+                                 detail))
 
     def log_dwelling_events(self, kind: str, dwellings: np.ndarray) -> None:
         """Log events of tracked households."""
@@ -592,7 +592,7 @@ class EarlyActionModel(mesa.Model):
         rec.set_stocks(("persons", "children", "children_aces_1plus",
                         "children_aces_4plus", "looked_after_children",
                         "children_on_protection_plans", "people_in_custody",
-                        "youth_justice_caseload"), by_cell)
+                        "youth_justice_caseload", "children_in_custody"), by_cell)
         rec.set_stocks(("young_adults", "young_adults_low_wellbeing"), young)
         rec.set_stocks(("early_help_caseload",)
                        + tuple(f"households_{state}" for state in ADVERSITY_STATES),

@@ -82,7 +82,7 @@ def test_person_stocks_and_young_adults_match_bincounts():
     counts = np.bitwise_count(aces)
     child = alive & (age < 216)
     flags = (alive, child, child & (counts >= 1), child & (counts >= 4), alive & looked_after,
-             alive & (plan > 0), alive & custody, alive & (youth > 0))
+             alive & (plan > 0), alive & custody, alive & (youth > 0), child & custody)
     for b, flag in enumerate(flags):
         assert np.array_equal(stocks[:, b], np.bincount(cell[flag], minlength=20))
     is_young = np.flatnonzero(alive & (age >= 216) & (age < 312))

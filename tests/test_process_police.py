@@ -281,3 +281,19 @@ def test_an_offender_is_never_their_own_victim(scenario):
         assert not np.any(incidents.offender[both] == incidents.person[both])
         checked += int(both.sum())
     assert checked > 100
+
+
+def test_children_in_custody_are_counted_apart_and_among_people_in_custody(scenario):
+    """The youth custody stock counts the living under-18s in custody at the month's end."""
+    strict = scenario.with_overrides({"justice.youth_custody_given_conviction_share": 0.5})
+    model = EarlyActionModel(strict, scale=200, seed=11, years=1, warmup_months=6,
+                             track_households=0)
+    result = model.run()
+    p = model.people
+    n = p.count
+    inside = p.alive[:n] & p.in_custody[:n]
+    children = inside & (p.age_months[:n] < 18 * 12)
+    assert children.sum() > 0
+    scale = model.population.scale
+    assert result.wales("children_in_custody")[-1] == children.sum() * scale
+    assert result.wales("people_in_custody")[-1] == inside.sum() * scale

@@ -147,7 +147,8 @@ class JusticeResponse(Process):
         rec.count("custody_sentences", p.household[custody])
         parents = custody[h.n_children[p.household[custody]] > 0]
         rec.count("parents_sent_to_custody", p.household[parents])
-        model.log_people_events("custody", custody)
+        model.log_people_events("custody", to_custody)
+        model.log_people_events("custody", youth_custody, detail="youth custody")
         return custody
 
     def _victims(self, model: EarlyActionModel, incidents) -> None:
