@@ -118,12 +118,8 @@ def test_stock_and_programme_lines_are_activity_times_unit_cost():
     values = book.unit_cost_values()
     names = [line.name for line in cost_lines(book)]
     cube = ledger_cube(run)
-    adults = run.by_force_area("people_in_custody") - run.by_force_area("children_in_custody")
     np.testing.assert_allclose(cube[:, :, names.index("prison_places")],
-                               adults * values["prison_month"])
-    np.testing.assert_allclose(cube[:, :, names.index("youth_custody_places")],
-                               run.by_force_area("children_in_custody")
-                               * values["youth_custody_month"])
+                               run.by_force_area("people_in_custody") * values["prison_month"])
     np.testing.assert_allclose(cube[:, :, names.index("programme_youth_diversion")],
                                run.by_force_area("reached_youth_diversion") * 600.0)
     assert cube[:, :, names.index("programme_early_help")].sum() > 0
@@ -151,27 +147,3 @@ def test_ledger_at_1_to_10_and_1_to_20_agree_within_noise():
     police = np.array([line.agency == "police" for line in lines])
     assert totals[10][police].sum() == pytest.approx(totals[20][police].sum(), rel=0.03)
     assert totals[10].sum() == pytest.approx(totals[20].sum(), rel=0.05)
-
-
-def test_children_in_custody_cost_a_youth_custody_place_not_a_prison_place():
-    import dataclasses
-
-    from model.metrics import METRIC_INDEX
-
-    run = small_comparison().results["symptoms"][0]
-    values = run.values.copy()
-    people = values[:, METRIC_INDEX["people_in_custody"]]
-    assert people.sum() > 0
-    values[:, METRIC_INDEX["children_in_custody"]] = np.floor(people / 4)  # a quarter children
-    with_children = dataclasses.replace(run, values=values)
-    unit = load_cost_book().unit_cost_values()
-    names = [line.name for line in cost_lines()]
-    before, after = ledger_cube(run), ledger_cube(with_children)
-    children = (with_children.by_force_area("children_in_custody")
-                - run.by_force_area("children_in_custody"))
-    assert children.sum() > 0
-    custody = [names.index("prison_places"), names.index("youth_custody_places")]
-    np.testing.assert_allclose(
-        after[:, :, custody].sum(axis=2) - before[:, :, custody].sum(axis=2),
-        children * (unit["youth_custody_month"] - unit["prison_month"]))
-    assert unit["youth_custody_month"] > 3 * unit["prison_month"]
