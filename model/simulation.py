@@ -559,12 +559,16 @@ class EarlyActionModel(mesa.Model):
             self.track(np.sort(chosen))
 
     def _start_recording(self) -> None:
-        """End of warm-up: month 0 starts; per-person counters restart from zero."""
+        """End of warm-up: month 0 starts; per-person counters restart from zero.
+
+        The month of each person's last victimisation is kept, as each dwelling's last
+        incident is, so that repeat victimisation counts the warm-up's last 12 months from
+        month 0 on (the warm-up exists so that such histories have a past).
+        """
         p = self.people
         self.month = 0
         for counter in (p.arrests, p.victimisations, p.custody_sentences):
             counter[:] = 0
-        p.last_victim_month[:] = NO_MONTH
         self.cohort_at_18.clear()
         self._events = [e for e in self._events if e[0] >= 0]
         self.ever_in_custody_start = p.in_custody.copy()

@@ -297,3 +297,16 @@ def test_children_in_custody_are_counted_apart_and_among_people_in_custody(scena
     scale = model.population.scale
     assert result.wales("children_in_custody")[-1] == children.sum() * scale
     assert result.wales("people_in_custody")[-1] == inside.sum() * scale
+
+
+def test_repeat_victimisation_counts_the_warm_up_from_the_first_month(scenario):
+    """Victimisations in the warm-up's last 12 months make month 0's victims repeat victims.
+
+    Without that history, year 1 counted about half the repeat victimisations of later years.
+    """
+    result = EarlyActionModel(scenario, scale=100, seed=21, years=2,
+                              track_households=0).run()
+    repeat = result.wales("repeat_victimisations")
+    assert repeat[0] > 0
+    year_1, year_2 = repeat[:12].sum(), repeat[12:].sum()
+    assert year_1 > 0.8 * year_2
