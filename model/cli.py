@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "compare", help="paired comparison of scenarios over replicates",
         description="Run replicate k of every scenario with the same seed (common random "
                     "numbers) and report paired differences from the first scenario: median and "
-                    "10-90 %% band over replicates, for Wales and each force area at 1, 5 and 10 "
+                    "10-90 % band over replicates, for Wales and each force area at 1, 5 and 10 "
                     "years. Writes DIR/comparison.parquet, DIR/headline.csv, per-scenario time "
                     "series and figures (PNG and PDF).")
     add_comparison_arguments(compare)
@@ -140,9 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser(
         "validate", help="run the baseline and compare it with published Welsh figures",
-        description="Run the 'symptoms' baseline and compare it with every target in "
-                    "calibration/targets.yaml. Exit code 0 if all are within their allowed "
-                    "range, 1 otherwise.")
+        description="Run the 'symptoms' baseline and compare it with the validation targets "
+                    "of calibration/targets.yaml (those not marked 'validation: false', which "
+                    "only calibration uses): police incidents, non-crime share, recorded crime "
+                    "by force area, ACEs at 18 and adult odds ratios. Exit code 0 if all are "
+                    "within their allowed range, 1 otherwise.")
     validate.add_argument("--scale", type=parse_scale, default=1, metavar="1:K",
                           help="population scale (default 1:1, the scale the targets are for)")
     validate.add_argument("--seed", type=parse_seed, default=0, metavar="S",
@@ -643,9 +645,12 @@ def _officer_time(comparison: Any) -> str:
         monthly = diff[:, last].mean(axis=1)
         low, mid, high = np.percentile(monthly, [10, 50, 90])
         verb = "freed" if mid < 0 else "used"
+        # the band in the verb's direction (hours freed are a fall in hours used)
+        band = sorted((-low, -high) if mid < 0 else (low, high))
         lines.append(f"Officer time, {scenario}: {abs(mid):,.0f} officer-hours a month {verb} in "
-                     f"year {comparison.years} ([{low:+,.0f}, {high:+,.0f}]), "
-                     f"{abs(mid) / available:.1%} of the {available:,.0f} available.")
+                     f"year {comparison.years} (10-90 % band {band[0]:,.0f} to "
+                     f"{band[1]:,.0f}), {abs(mid) / available:.1%} of the {available:,.0f} "
+                     f"available.")
     return "\n".join(lines)
 
 

@@ -67,7 +67,7 @@ def register(commands: Any) -> None:
 
     summary = actions.add_parser(
         "summary", help="medians and 10-90 %% bands of an experiment's results",
-        description="Medians and 10-90 %% bands over replicates, per scenario, parameter point "
+        description="Medians and 10-90 % bands over replicates, per scenario, parameter point "
                     "and metric: Wales totals over the horizon and per year (flows summed, "
                     "stocks at the end). Prints the headline metrics and writes every metric "
                     "to DIR/summary.csv.")

@@ -171,12 +171,15 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
     share = h["share_breaking_even"]
     savings = (f"saves other agencies {money(saved)}" if saved >= 0 else
                f"adds {money(-saved)} to other agencies' spending")
+    # the band in the sentence's own direction: a net cost's band is the NPV's, negated
+    net_low, net_high = ((h["npv"][1], h["npv"][2]) if npv_mid > 0
+                         else (-h["npv"][2], -h["npv"][1]))
     parts = [
         f"Over {years_text(years)}, '{scenario}' {verdict} in public-sector spending compared "
         f"with '{analysis.baseline}'.",
         f"It costs {money(invest)} (discounted) and {savings}, a net "
         f"{'saving' if npv_mid > 0 else 'cost'} of {money(abs(npv_mid))} "
-        f"(10-90 % band {money(h['npv'][1])} to {money(h['npv'][2])}).",
+        f"(10-90 % band {money(net_low)} to {money(net_high)}).",
         f"Every pound invested returns {ratio_text(h['return_per_pound'][0])}.",
         (f"It breaks even in {year_text(breakeven)} ({share:.0%} of replicates break even "
          f"within {years_text(years)})." if np.isfinite(breakeven) else

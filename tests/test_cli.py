@@ -335,3 +335,23 @@ def test_readme_scenario_example_is_valid():
 
     scenario = scenario_from_yaml_text(_blocks("yaml")[0])
     assert scenario.police.offending_per_person_month == 0.005
+
+
+def _every_parser(parser):
+    """A parser and, recursively, every subcommand's parser."""
+    import argparse
+
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _every_parser(sub)
+
+
+def test_every_help_text_reads_as_printed():
+    """No doubled percent signs or unfilled placeholders in any command's --help."""
+    from model.cli import build_parser
+
+    for parser in _every_parser(build_parser()):
+        text = parser.format_help()
+        assert "%%" not in text and "%(" not in text, parser.prog

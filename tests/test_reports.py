@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pytest
 from _budget_helpers import small_comparison
 
 from model.budget import analyse_budget
@@ -58,3 +60,35 @@ def test_money_words_read_well_for_losses_and_one_year():
 
     assert ratio_text(-0.14) == "-£0.14" and ratio_text(0.43) == "£0.43"
     assert years_text(1) == "1 year" and years_text(10) == "10 years"
+
+
+def _stub_analysis(npv: tuple[float, float, float]):
+    from types import SimpleNamespace
+
+    headline = {"npv": npv, "programme_cost": (80.2e6, 78e6, 83e6),
+                "gross_savings": (65.0e6, 40e6, 75e6), "break_even_year": (np.inf,),
+                "share_breaking_even": 0.0, "return_per_pound": (0.8, 0.5, 0.9),
+                "cashable_savings": (30e6, 20e6, 35e6), "non_cashable_savings": (35e6, 20e6, 40e6)}
+    return SimpleNamespace(headline=lambda scenario, area="Wales": headline, years=10,
+                           baseline="symptoms")
+
+
+@pytest.mark.parametrize(("npv", "expected"), [
+    ((-19.9e6, -40.4e6, -6.1e6), "a net cost of £19.9m (10-90 % band £6.1m to £40.4m)"),
+    ((12.0e6, -3.0e6, 30.0e6), "a net saving of £12.0m (10-90 % band -£3.0m to £30.0m)"),
+])
+def test_headline_sentence_gives_the_band_in_the_direction_of_the_net_figure(npv, expected):
+    from model.reports import headline_sentence
+
+    assert expected in headline_sentence(_stub_analysis(npv), "systems")
+
+
+def test_officer_time_line_gives_its_band_in_the_direction_of_its_verb():
+    from model.cli import _officer_time
+
+    line = _officer_time(small_comparison()).splitlines()[-1]
+    match = re.search(r": ([\d,]+) officer-hours a month (freed|used) in year 2 "
+                      r"\(10-90 % band (-?[\d,]+) to (-?[\d,]+)\)", line)
+    assert match, line
+    mid, low, high = (float(match.group(k).replace(",", "")) for k in (1, 3, 4))
+    assert low <= mid <= high
