@@ -23,6 +23,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,12 @@ SUMMARY_FILE = "summary.csv"
 RUNS_DIR = "runs"
 
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
-    """The package version, plus the git commit (and ``+dirty``) when run from a checkout."""
+    """The package version, plus the git commit (and ``.dirty``) when run from a checkout.
+
+    Asked of git once a process (runs record it too).
+    """
     from model import __version__
 
     root = Path(__file__).resolve().parents[1]

@@ -608,7 +608,7 @@ class EarlyActionModel(mesa.Model):
 
     def run_record(self) -> dict[str, Any]:
         """What identifies this run: scenario, parameters, seed, scale, code version, network."""
-        from model import __version__
+        from model.experiment_store import code_version
 
         return {
             "scenario": self.scenario.name,
@@ -617,7 +617,7 @@ class EarlyActionModel(mesa.Model):
             "scale": self.population.scale,
             "years": self.years,
             "warmup_months": self.warmup_months,
-            "code_version": __version__,
+            "code_version": code_version(),
             "network_edge_hash": self.network.edge_hash(),
             "network_ties": self.network.n_ties,
             "dwellings": int(self.households.size),
