@@ -156,7 +156,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     from model.sensitivity import SensitivityError, run_sensitivity
     from model.sensitivity_model import output_label
-    from model.sensitivity_report import write_report
+    from model.sensitivity_report import CONSTANT, ST_ABOVE_ONE, write_report
 
     try:
         space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
@@ -202,8 +202,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         top = (result.sobol.sort_values("ST", ascending=False).groupby("output", sort=False)
                .head(1))
         for row in top.itertuples():
-            console.print(f"  {output_label(row.output)}: {row.parameter} (ST {row.ST:.2f} "
-                          f"+/- {row.ST_conf:.2f})", highlight=False, soft_wrap=True)
+            text = (CONSTANT if row.constant else
+                    f"{row.parameter} (ST {row.ST:.2f} +/- {row.ST_conf:.2f})"
+                    + (f"; {ST_ABOVE_ONE}" if row.ST > 1 else ""))
+            console.print(f"  {output_label(row.output)}: {text}", highlight=False,
+                          soft_wrap=True)
     console.print(f"Report: {args.out / 'summary.md'} (figures morris.png, sobol.png)",
                   highlight=False, soft_wrap=True)
     return EXIT_OK

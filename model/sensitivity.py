@@ -154,8 +154,9 @@ def analyse_morris(space: ParameterSpace, unit: np.ndarray, outputs: pd.DataFram
     """Elementary-effect statistics for each output and parameter.
 
     Returns:
-        One row per output and parameter: mu, mu_star, mu_star_conf (95 %), sigma, and
-        mu_star_relative (mu* over the largest mu* of that output).
+        One row per output and parameter: mu, mu_star, mu_star_conf (95 %), sigma,
+        mu_star_relative (mu* over the largest mu* of that output), and constant (the output
+        took one value over the whole design, so every statistic is 0).
     """
     from SALib.analyze.morris import analyze as analyze_morris
 
@@ -173,7 +174,8 @@ def analyse_morris(space: ParameterSpace, unit: np.ndarray, outputs: pd.DataFram
                          "mu": float(result["mu"][j]), "mu_star": float(result["mu_star"][j]),
                          "mu_star_conf": float(result["mu_star_conf"][j]),
                          "sigma": float(result["sigma"][j]),
-                         "mu_star_relative": float(result["mu_star"][j]) / top})
+                         "mu_star_relative": float(result["mu_star"][j]) / top,
+                         "constant": bool(np.ptp(y) == 0)})
     return pd.DataFrame(rows)
 
 
@@ -195,7 +197,8 @@ def analyse_sobol(space: ParameterSpace, outputs: pd.DataFrame, seed: int,
 
     Returns:
         One row per output and parameter: S1, S1_conf, ST, ST_conf (conf: half-width of the
-        95 % interval).
+        95 % interval), and constant (the output took one value over the whole design: it has
+        no variance to share out, and the indices are set to 0).
     """
     from SALib.analyze.sobol import analyze as analyze_sobol
 
@@ -212,7 +215,8 @@ def analyse_sobol(space: ParameterSpace, outputs: pd.DataFrame, seed: int,
         for j, name in enumerate(space.names):
             rows.append({"output": output, "parameter": name, "group": space.groups[j],
                          "S1": float(s["S1"][j]), "S1_conf": float(s["S1_conf"][j]),
-                         "ST": float(s["ST"][j]), "ST_conf": float(s["ST_conf"][j])})
+                         "ST": float(s["ST"][j]), "ST_conf": float(s["ST_conf"][j]),
+                         "constant": bool(np.ptp(y) == 0)})
     return pd.DataFrame(rows)
 
 

@@ -4,8 +4,9 @@ Files (names are stable; the app's Evidence page reads them):
 
 =============================  ===================================================================
 ``morris.csv`` / ``.parquet``  Morris statistics: output, parameter, group, mu, mu_star,
-                               mu_star_conf, sigma, mu_star_relative, influential
-``sobol.csv`` / ``.parquet``   Sobol indices: output, parameter, group, S1, S1_conf, ST, ST_conf
+                               mu_star_conf, sigma, mu_star_relative, constant, influential
+``sobol.csv`` / ``.parquet``   Sobol indices: output, parameter, group, S1, S1_conf, ST, ST_conf,
+                               constant
 ``design_morris.parquet``      Morris points: point, parameter values, replicate-mean outputs
 ``design_sobol.parquet``       Sobol points, the same columns
 ``morris.png`` / ``.pdf``      mu* against sigma, one panel per output
@@ -38,6 +39,13 @@ from model.sensitivity import SensitivityResult  # noqa: E402
 REPORT_FILES = ("morris.csv", "morris.parquet", "sobol.csv", "sobol.parquet",
                 "design_morris.parquet", "design_sobol.parquet", "morris.png", "morris.pdf",
                 "sobol.png", "sobol.pdf", "summary.md", "sensitivity.json")
+
+
+CONSTANT = "constant over the design (no parameter moves it)"
+"""What the report says of an output that took one value at every point."""
+ST_ABOVE_ONE = ("ST above 1 cannot be a share of variance: the estimate is unstable; run more "
+                "base samples (--sobol-samples).")
+"""The note beside a total index above 1."""
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -138,8 +146,9 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
         lines += ["| output | top parameters by mu* (relative) |", "| --- | --- |"]
         for output, part in result.morris.groupby("output", sort=False):
             top = part.nlargest(3, "mu_star")
-            text = ", ".join(f"`{r.parameter}` ({r.mu_star_relative:.2f})"
-                             for r in top.itertuples())
+            text = (CONSTANT if part["constant"].any() else
+                    ", ".join(f"`{r.parameter}` ({r.mu_star_relative:.2f})"
+                              for r in top.itertuples()))
             lines.append(f"| {label(output)} | {text} |")
     if not result.sobol.empty:
         lines += ["", "## Sobol indices", "",
@@ -147,10 +156,18 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
                   "its interactions. Intervals are 95 % bootstrap half-widths; with few samples "
                   "they are wide, and small negative S1 values are noise around zero.", "",
                   "| output | parameter | S1 | ST |", "| --- | --- | --- | --- |"]
+        unstable = False
         for output, part in result.sobol.groupby("output", sort=False):
+            if part["constant"].any():
+                lines.append(f"| {label(output)} | {CONSTANT} | | |")
+                continue
             for r in part.sort_values("ST", ascending=False).head(4).itertuples():
+                flag = " (!)" if r.ST > 1 else ""
+                unstable |= bool(flag)
                 lines.append(f"| {label(output)} | `{r.parameter}` | {r.S1:.2f} +/- "
-                             f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f} |")
+                             f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f}{flag} |")
+        if unstable:
+            lines += ["", f"(!) {ST_ABOVE_ONE}"]
     lines += ["", "Figures: `morris.png` (mu* against sigma) and `sobol.png` (S1 and ST with "
               "intervals); tables: `morris.csv`, `sobol.csv`. How to read them: "
               "docs/sensitivity.md.", ""]

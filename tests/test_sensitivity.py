@@ -175,3 +175,38 @@ def test_a_bad_space_file_is_one_error_line(cli, tmp_path):
                      "high: 0.005}\n")
     out = cli("sensitivity", "--space", space, "--out", tmp_path / "s")
     assert out.code == 2 and "declared range" in out.err and out.err.count("\n") == 1
+
+
+class _WithConstant(Ishigami):
+    """Ishigami's y and an output that no parameter moves (``outputs=("y", "flat")``)."""
+
+    def __call__(self, job):
+        return {**super().__call__(job), "flat": 3.0}
+
+
+def test_a_constant_output_is_reported_as_constant_not_as_zero_indices(tmp_path):
+    from model.sensitivity_report import CONSTANT, summary_markdown
+
+    evaluator = _WithConstant(outputs=("y", "flat"))
+    result = run_sensitivity(ishigami_space(), evaluator, trajectories=4, sobol_samples=16,
+                             seed=1, workers=1)
+    flat_sobol = result.sobol[result.sobol["output"] == "flat"]
+    assert len(flat_sobol) > 0 and flat_sobol["constant"].all() and not result.sobol.loc[
+        result.sobol["output"] == "y", "constant"].any()
+    assert (flat_sobol[["S1", "ST"]] == 0).all().all()
+    assert result.morris.loc[result.morris["output"] == "flat", "constant"].all()
+    text = summary_markdown(result)
+    assert f"| flat | {CONSTANT} |" in text
+    assert "| flat | `x" not in text  # no rows of 0.00 indices for it
+
+
+def test_a_total_index_above_one_is_flagged(ishigami_result):
+    from model.sensitivity_report import ST_ABOVE_ONE, summary_markdown
+
+    sobol = ishigami_result.sobol.copy()
+    sobol.loc[sobol.index[0], "ST"] = 1.3
+    flagged = summary_markdown(type(ishigami_result)(
+        ishigami_result.morris, ishigami_result.influential, sobol, ishigami_result.stages,
+        ishigami_result.settings))
+    assert "1.30 +/- " in flagged and "(!)" in flagged and ST_ABOVE_ONE in flagged
+    assert ST_ABOVE_ONE not in summary_markdown(ishigami_result)
