@@ -1,7 +1,8 @@
 """The scenarios a user can choose: the built-in files and the ones edited or uploaded.
 
 Edited and uploaded scenarios live in the browser session only (as YAML text); they are parsed
-with ``yaml.safe_load`` and validated exactly like a file given to the command line, so a bad
+by the project's safe YAML loader (:mod:`model.yaml_files`: no arbitrary objects, no key given
+twice) and validated exactly like a file given to the command line, so a bad
 one gets the same one-line message (:class:`model.scenario.ScenarioError`) as ``eat-sim``.
 """
 

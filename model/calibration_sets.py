@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
@@ -21,7 +22,8 @@ import pandas as pd
 import yaml
 
 from model.parameter_space import declared_parameter
-from model.scenario import Scenario, scenario_from_yaml_text
+from model.scenario import Scenario, ScenarioError, scenario_from_yaml_text, table_points
+from model.yaml_files import parse_yaml, read_yaml
 
 CALIBRATED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "calibrated.yaml"
 ACCEPTED_FILE = CALIBRATED_FILE.with_name("accepted.parquet")
@@ -41,10 +43,7 @@ def load_calibrated(path: str | Path = CALIBRATED_FILE) -> dict[str, Any]:
         CalibrationFileError: a missing or malformed file, or unknown parameter names.
     """
     label = f"calibrated file '{path}'"
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
+    data = read_yaml(path, label, CalibrationFileError)
     if not isinstance(data, dict) or not isinstance(data.get("parameters"), dict) \
             or not data["parameters"]:
         raise CalibrationFileError(f"{label}: needs a mapping 'parameters:' of dotted "
@@ -54,9 +53,10 @@ def load_calibrated(path: str | Path = CALIBRATED_FILE) -> dict[str, Any]:
             declared_parameter(name)
         except ValueError as err:
             raise CalibrationFileError(f"{label}: parameter '{name}': {err}") from None
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) \
+                or not math.isfinite(value):
             raise CalibrationFileError(f"{label}: parameter '{name}': value {value!r} is not "
-                                       f"a number")
+                                       f"a finite number")
     return data
 
 
@@ -105,18 +105,18 @@ def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
         CalibrationFileError: the file already sets one of the calibrated groups outside the
             block (merge by hand), or the result does not load with the calibrated values.
     """
-    from model.scenario import SCENARIO_DIR, ScenarioError
+    from model.scenario import SCENARIO_DIR
 
     data = load_calibrated(calibrated)
     path = Path(scenario_file) if scenario_file else SCENARIO_DIR / "symptoms.yaml"
     text = without_block(path.read_text(encoding="utf-8"))
-    own = yaml.safe_load(text) or {}
+    label = f"scenario file '{path}'"
+    own = parse_yaml(text, label, CalibrationFileError) or {}
     groups = {name.split(".")[0] for name in data["parameters"]}
     clash = sorted(groups & set(own))
     if clash:
         raise CalibrationFileError(f"scenario file '{path}' already sets {clash} outside the "
                                    f"calibrated block; merge the calibrated values by hand")
-    label = f"scenario file '{path}'"
     base = scenario_from_yaml_text(text, label, path.parent)
     block = calibrated_block(base, data["parameters"], data.get("provenance", {}))
     new_text = text.rstrip("\n") + "\n\n" + block
@@ -141,27 +141,38 @@ def _value(scenario: Scenario, name: str) -> float:
 def load_parameter_sets(path: str | Path = ACCEPTED_FILE) -> list[dict[str, float]]:
     """Accepted parameter sets from a Parquet or CSV table (one row per set).
 
-    Columns other than dotted parameter names (rank, trial, score, ...) are ignored.
+    Columns other than dotted parameter names (rank, trial, score, ...) are ignored. Every
+    cell of a parameter column must be a finite number (the same rule as an experiment's
+    sample table), and every row must make a valid scenario from the documented defaults.
 
     Raises:
-        CalibrationFileError: an unreadable table, no parameter columns or unknown names.
+        CalibrationFileError: an unreadable table, no parameter columns, an unknown name, an
+            empty or non-numeric cell (naming the file, row, column and value), or a row whose
+            values a scenario does not allow (a share above 1, a fractional count, ...).
     """
     path = Path(path)
+    where = f"parameter sets '{path}'"
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except Exception as err:
-        raise CalibrationFileError(f"parameter sets '{path}': cannot be read ({err})") from None
-    columns = [c for c in frame.columns if c not in NON_PARAMETER_COLUMNS]
+        raise CalibrationFileError(f"{where}: cannot be read ({err})") from None
+    columns = [str(c) for c in frame.columns if c not in NON_PARAMETER_COLUMNS]
     if not columns or frame.empty:
-        raise CalibrationFileError(f"parameter sets '{path}': needs one column per dotted "
-                                   f"parameter name and at least one row")
+        raise CalibrationFileError(f"{where}: needs one column per dotted parameter name and "
+                                   f"at least one row")
     for name in columns:
         try:
             declared_parameter(name)
         except ValueError as err:
-            raise CalibrationFileError(f"parameter sets '{path}': column '{name}': {err}") \
-                from None
-    return [{c: float(row[c]) for c in columns} for _, row in frame.iterrows()]
+            raise CalibrationFileError(f"{where}: column '{name}': {err}") from None
+    points = table_points(frame, where, CalibrationFileError, columns)
+    defaults = Scenario(name="defaults")
+    for row_number, point in enumerate(points, start=1):
+        try:
+            defaults.with_overrides(point, label=f"{where}: row {row_number}")
+        except ScenarioError as err:
+            raise CalibrationFileError(str(err)) from None
+    return [{c: float(v) for c, v in point.items()} for point in points]
 
 
 def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequence[dict],

@@ -264,6 +264,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / (
         f"{_safe_name(scenario.name)}-s{args.seed}")
     _check_out_dir(out)
+    warn_implausible([scenario])
     console = _console(sys.stdout)
     years = args.years if args.years is not None else scenario.years
     err_console = _console(sys.stderr)
@@ -490,6 +491,16 @@ def load_comparison_parameter_sets(path: Path | None) -> list[dict[str, float]] 
         raise UsageError(f"--parameter-sets: {err}") from None
 
 
+def warn_implausible(scenarios: Sequence[Any]) -> None:
+    """One ``warning:`` line on stderr per scenario that sets parameters outside their range."""
+    from model.scenario import plausible_range_warning
+
+    for scenario in scenarios:
+        line = plausible_range_warning(scenario)
+        if line:
+            print(f"warning: {line}", file=sys.stderr)
+
+
 def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
     """Load the scenarios of a paired comparison and check them against the horizon.
 
@@ -550,6 +561,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     stem = "-".join(_safe_name(n) for n in names[:3])
     out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
     _check_out_dir(out)
+    warn_implausible(scenarios)
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)

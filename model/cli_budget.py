@@ -31,6 +31,7 @@ from model.cli import (
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
+    warn_implausible,
 )
 from model.numbers import count_of
 
@@ -165,6 +166,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         _check_writable("--csv", args.csv)
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
+    warn_implausible(scenarios)
     names = [s.name for s in scenarios]
     from model.costs import CostDataError, load_cost_book
 

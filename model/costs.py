@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model.intervention_specs import INTERVENTION_TYPES
@@ -278,12 +277,9 @@ def _default_book() -> CostBook:
 
 
 def _load(path: Path) -> CostBook:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise CostDataError(f"cannot read the unit-cost file '{path}': {err}") from None
-    except yaml.YAMLError as err:
-        raise CostDataError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+    from model.yaml_files import read_yaml
+
+    data = read_yaml(path, f"unit-cost file '{path}'", CostDataError)
     if not isinstance(data, dict):
         raise CostDataError(f"{path}: expected a mapping with price_year, deflator, figures and "
                             f"unit_costs")

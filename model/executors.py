@@ -53,9 +53,10 @@ class ExecutorError(ValueError):
 def apply_dask_config() -> None:
     """Apply :data:`DASK_CONFIG_FILE` to this process's Dask config (before workers start)."""
     import dask.config
-    import yaml
 
-    settings = yaml.safe_load(DASK_CONFIG_FILE.read_text(encoding="utf-8"))
+    from model.yaml_files import read_yaml
+
+    settings = read_yaml(DASK_CONFIG_FILE, f"Dask config '{DASK_CONFIG_FILE}'", ExecutorError)
     dask.config.update(dask.config.config, settings, priority="new")
 
 

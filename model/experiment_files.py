@@ -30,13 +30,11 @@ import difflib
 import hashlib
 import itertools
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from model.experiment import RunSpec, replicate_seeds
@@ -46,8 +44,13 @@ from model.scenario import (
     MAX_YEARS,
     Scenario,
     ScenarioError,
+    check_intervention_starts,
     load_scenario,
+    problem_text,
+    shown,
+    table_points,
 )
+from model.yaml_files import parse_yaml
 
 MAX_RUNS = 1_000_000
 
@@ -73,6 +76,13 @@ class ExperimentSpec(BaseModel):
     years: int = Field(ge=1, le=MAX_YEARS, description="Years to simulate.")
     scale: int = Field(20, description="Population scale 1:K, given as K or '1:K'.")
     seed: int = Field(0, ge=0, description="Root seed of the replicate seeds.")
+
+    @field_validator("replicates", "years", "seed", mode="before")
+    @classmethod
+    def _whole_number_not_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a whole number; true and false are not numbers")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -175,6 +185,8 @@ class ExperimentDefinition:
         self.base_dir = Path(base_dir)
         self.label = label
         self.scenarios = [self._load_scenario(k, s) for k, s in enumerate(spec.scenarios)]
+        for k, scenario in enumerate(self.scenarios):  # as compare and budget do, before any run
+            self._check_horizon(scenario, f"field 'scenarios.{k}': ")
         names = [s.name for s in self.scenarios]
         partitions = [safe_name(n) for n in names]
         if len(set(partitions)) != len(partitions):
@@ -252,15 +264,8 @@ class ExperimentDefinition:
             raise ExperimentError(f"{self.label}: {where}: the table has no rows or no "
                                   f"columns; give one column per dotted parameter path and one "
                                   f"row per point")
-        points = []
-        for row_number, row in enumerate(table.to_dict(orient="records"), start=1):
-            point = {}
-            for column, value in row.items():
-                if isinstance(value, float) and math.isnan(value):
-                    raise ExperimentError(f"{self.label}: {where}: row {row_number}, column "
-                                          f"'{column}' is empty; every cell needs a value")
-                point[str(column)] = value.item() if hasattr(value, "item") else value
-            points.append(point)
+        points: list[dict[str, Any]] = list(table_points(table, f"{self.label}: {where}",
+                                                         ExperimentError))
         for column in table.columns:  # an unknown path: say so once, naming the column
             for scenario in self.scenarios:
                 self._override(scenario, {str(column): points[0][str(column)]},
@@ -278,14 +283,16 @@ class ExperimentDefinition:
             return scenario
         where = f"parameter point {index} {json.dumps(point, default=str)}"
         variant = self._override(scenario, point, where)
-        try:
-            from model.scenario import check_intervention_starts
-
-            check_intervention_starts(variant, self.spec.years)
-        except ValueError as err:
-            raise ExperimentError(f"{self.label}: scenario '{scenario.name}' with years "
-                                  f"{self.spec.years}: {err}") from None
+        self._check_horizon(variant, f"{where}: ")
         return variant
+
+    def _check_horizon(self, scenario: Scenario, where: str) -> None:
+        """Every intervention of ``scenario`` must start before the experiment's horizon."""
+        try:
+            check_intervention_starts(scenario, self.spec.years)
+        except ValueError as err:
+            raise ExperimentError(f"{self.label}: {where}scenario '{scenario.name}' with years "
+                                  f"{self.spec.years}: {err}") from None
 
     # --- what to run -----------------------------------------------------------------------
 
@@ -347,13 +354,7 @@ def parse_experiment_yaml(text: str, label: str) -> dict[str, Any]:
     if not text.strip():
         raise ExperimentError(f"{label} is empty; it needs name, scenarios, replicates and "
                               f"years")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ExperimentError(f"{label} is not valid YAML{where}: {problem}") from None
+    data = parse_yaml(text, label, ExperimentError)
     if not isinstance(data, dict):
         raise ExperimentError(f"{label} must be a mapping of fields (name: ..., scenarios: "
                               f"...), got {type(data).__name__}")
@@ -380,12 +381,15 @@ def _explain(err: ValidationError, label: str) -> str:
                                               n=2)
             hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
                     else f"allowed: {', '.join(ExperimentSpec.model_fields)}")
-            lines.append(f"field '{path}': unknown field (value {value!r}); {hint}")
+            lines.append(f"field '{path}': unknown field (value {shown(value)}); {hint}")
         elif kind == "missing":
             lines.append(f"field '{path}': required but missing")
+        elif kind in ("dict_type", "model_type") and not loc:
+            lines.append(f"must be a mapping of fields (name: ..., scenarios: ...), got "
+                         f"{type(value).__name__}")
         else:
-            message = problem["msg"].removeprefix("Value error, ")
-            lines.append(f"field '{path}': value {value!r} is not allowed: {message}")
+            lines.append(f"field '{path}': value {shown(value)} is not allowed: "
+                         f"{problem_text(problem)}")
     return f"{label}: " + "; ".join(lines)
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 ADVERSITY_STATES = ("domestic_abuse", "parental_mental_illness", "alcohol_misuse", "drug_misuse")
 """Household adversity states switched on and off by hazards (see processes/adversity.py)."""
@@ -70,9 +71,37 @@ def param(default: Any, unit: str, description: str, *, source: str | None = Non
 
 
 class ParamGroup(BaseModel):
-    """Base of every parameter group: immutable, no unknown keys, checked on assignment."""
+    """Base of every parameter group: immutable, no unknown keys, checked on assignment.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    Every number must be finite (NaN and infinity are refused, here and inside the values of
+    per-category and per-quintile parameters), zero or more, and a real number: ``true`` and
+    ``false`` are refused rather than read as 1 and 0. A parameter whose unit is a share or a
+    probability must lie in [0, 1].
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True,
+                              allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans(cls, data: Any) -> Any:
+        """Refuse true/false where a parameter (declared with :func:`param`) wants a number.
+
+        Raises:
+            PydanticCustomError: ``boolean_number``, its context naming the place inside the
+                group (``field``: ``name`` or ``name.key``) and the value (``true``/``false``).
+        """
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            if not is_declared_parameter(cls.model_fields.get(str(name))):
+                continue
+            for where, item in _leaves(value, (str(name),)):
+                if isinstance(item, bool):
+                    raise PydanticCustomError(
+                        "boolean_number", "{field} must be a number, not {value}",
+                        {"field": ".".join(where), "value": str(item).lower()})
+        return data
 
     @field_validator("*")
     @classmethod
@@ -82,11 +111,48 @@ class ParamGroup(BaseModel):
             if number < 0:
                 raise ValueError(f"must be zero or more, got {number}")
         name = info.field_name or ""
-        if name.endswith("_share") or name.endswith("_shares"):
+        # intervention entries enforce their whole declared range, which for a share lies in
+        # [0, 1]: their own range check gives the message (it names the range)
+        by_unit = cls.__module__ != "model.intervention_specs"
+        if is_share(name, cls.model_fields.get(name) if by_unit else None):
             for number in _numbers(value):
                 if number > 1:
                     raise ValueError(f"is a share and must lie in [0, 1], got {number}")
         return value
+
+
+SHARE_UNITS = ("share", "probability", "proportion")
+"""Units whose values lie in [0, 1]: ``share``, ``share of ...``, ``probability``, ..."""
+
+
+def is_declared_parameter(field: Any) -> bool:
+    """Whether a pydantic field was declared with :func:`param` (it carries a unit)."""
+    extra = getattr(field, "json_schema_extra", None)
+    return isinstance(extra, dict) and "unit" in extra
+
+
+def is_share(name: str, field: Any) -> bool:
+    """Whether a parameter is a share or probability, by its unit or by its name (``_share``).
+
+    Args:
+        name: the field's name.
+        field: the pydantic field (its ``json_schema_extra`` holds the unit), or None.
+    """
+    if name.endswith("_share") or name.endswith("_shares"):
+        return True
+    if not is_declared_parameter(field):
+        return False
+    unit = str(field.json_schema_extra["unit"]).lower()
+    return any(unit == word or unit.startswith(f"{word} ") for word in SHARE_UNITS)
+
+
+def _leaves(value: Any, where: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    """Every scalar inside a value with where it sits: ``(("name", "drugs"), 0.5)``."""
+    if isinstance(value, (list, tuple)):
+        return [leaf for k, v in enumerate(value) for leaf in _leaves(v, (*where, str(k)))]
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*where, str(k)))]
+    return [(where, value)]
 
 
 def _numbers(value: Any) -> list[float]:

@@ -7,7 +7,6 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
-import yaml
 
 FORCE_AREAS = ("dyfed_powys", "gwent", "north_wales", "south_wales")
 """The four Welsh police force areas, in the order used by every array (force_area index)."""
@@ -27,8 +26,10 @@ class ForceArea:
 @cache
 def wales_reference() -> dict:
     """The parsed ``model/data/wales.yaml``."""
+    from model.yaml_files import parse_yaml
+
     text = resources.files("model").joinpath("data/wales.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return parse_yaml(text, "reference file 'model/data/wales.yaml'", ValueError)
 
 
 @cache

@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 import typing
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from model.intervention_specs import InterventionEntry
 from model.parameters import (
@@ -31,6 +39,7 @@ from model.parameters import (
     JusticeParams,
     MaltreatmentParams,
     NetworkParams,
+    ParamGroup,
     PoliceParams,
     PopulationParams,
     SocialCareParams,
@@ -52,6 +61,24 @@ MAX_REPLICATES = 1000
 
 class ScenarioError(ValueError):
     """A scenario (file, name or override) that cannot be used; the message says why."""
+
+
+class OutOfRange(NamedTuple):
+    """A parameter value outside its documented plausible range (allowed, but worth a word).
+
+    Attributes:
+        name: dotted name, e.g. ``police.offending_per_person_month`` or
+            ``police.offending_age_rr.10-13`` (a category) or ``adversity.deprivation_rr.0``
+            (a quintile, most deprived first).
+        value: the value the scenario uses.
+        low: lower end of the plausible range (docs/parameters.md).
+        high: upper end of the plausible range.
+    """
+
+    name: str
+    value: float
+    low: float
+    high: float
 
 
 class Scenario(BaseModel):
@@ -78,6 +105,13 @@ class Scenario(BaseModel):
         default_factory=list, description="Early interventions acting in this scenario "
         "(empty: the reactive baseline). See docs/scenarios.md.")
 
+    @field_validator("years", mode="before")
+    @classmethod
+    def _years_not_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a whole number of years from 1 to {MAX_YEARS}")
+        return value
+
     @model_validator(mode="after")
     def _interventions_start_within_horizon(self) -> Scenario:
         check_intervention_starts(self, self.years)
@@ -94,8 +128,45 @@ class Scenario(BaseModel):
         return self.model_copy(update={"interventions": [spec],
                                        "name": name or f"{self.name}:{spec.name}"})
 
-    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+    def outside_plausible_ranges(self) -> list[OutOfRange]:
+        """Parameters set outside their documented plausible range (low to high).
+
+        Such values are allowed (planners explore on purpose) but the results rest on values
+        the evidence does not support, so the user should be told. Parameters declared with a
+        source but no range are never listed; interventions' ranges are enforced as errors.
+
+        Returns:
+            One item per value outside its range (a category or quintile of a per-category or
+            per-quintile parameter on its own), in declaration order.
+        """
+        out = []
+        for group_name in type(self).model_fields:
+            group = getattr(self, group_name)
+            if not isinstance(group, ParamGroup):
+                continue
+            for name, field in type(group).model_fields.items():
+                extra = field.json_schema_extra or {}
+                low, high = extra.get("low"), extra.get("high")
+                if low is None or high is None:
+                    continue
+                value = getattr(group, name)
+                if isinstance(value, dict):
+                    items = [(f".{key}", item) for key, item in value.items()]
+                elif isinstance(value, (list, tuple)):
+                    items = [(f".{k}", item) for k, item in enumerate(value)]
+                else:
+                    items = [("", value)]
+                out += [OutOfRange(f"{group_name}.{name}{where}", item, low, high)
+                        for where, item in items
+                        if isinstance(item, (int, float)) and not low <= item <= high]
+        return out
+
+    def with_overrides(self, overrides: dict[str, Any], label: str | None = None) -> Scenario:
         """A copy with dotted-path overrides, e.g. ``{"police.offending_per_person_month": 0.005}``.
+
+        Args:
+            overrides: dotted path -> value (``group.parameter`` or ``group.parameter.key``).
+            label: how an error names the overrides (default: the scenario "with overrides").
 
         Raises:
             ScenarioError: an unknown path or an invalid value.
@@ -118,7 +189,7 @@ class Scenario(BaseModel):
                 node[leaf] = {**node[leaf], **value}
             else:
                 node[leaf] = value
-        return _validate(data, f"scenario '{self.name}' with overrides")
+        return _validate(data, label or f"scenario '{self.name}' with overrides")
 
     def to_yaml(self) -> str:
         """The full scenario as self-contained YAML (every parameter; no ``extends``)."""
@@ -134,9 +205,84 @@ def check_intervention_starts(scenario: Scenario, years: int) -> None:
     """
     for k, spec in enumerate(scenario.interventions):
         if spec.start_month >= years * 12:
+            span = f"{years} year{'s' if years != 1 else ''} = {years * 12} months"
             raise ValueError(f"interventions[{k}] ({spec.type}): start_month {spec.start_month} "
-                             f"is at or after the horizon ({years} years = {years * 12} months); "
-                             f"allowed: 0 to {years * 12 - 1}")
+                             f"is at or after the horizon ({span}); allowed: 0 to "
+                             f"{years * 12 - 1}")
+
+
+def plausible_range_warning(scenario: Scenario) -> str | None:
+    """One line telling the user which parameters lie outside their plausible range, or None.
+
+    Example: ``scenario 'x' sets a parameter outside its plausible range (docs/parameters.md):
+    police.offending_per_person_month = 5 (plausible 0.003 to 0.012); results rest on values
+    the evidence does not support``.
+    """
+    found = scenario.outside_plausible_ranges()
+    if not found:
+        return None
+    listed = "; ".join(f"{item.name} = {item.value:g} (plausible {item.low:g} to {item.high:g})"
+                       for item in found)
+    several = "parameters outside their plausible ranges" if len(found) > 1 else \
+        "a parameter outside its plausible range"
+    return (f"scenario '{scenario.name}' sets {several} (docs/parameters.md): {listed}; "
+            f"results rest on values the evidence does not support")
+
+
+def table_points(table: Any, where: str, error: type[Exception],
+                 columns: list[str] | None = None) -> list[dict[str, int | float]]:
+    """Rows of a table of parameter values (a pandas DataFrame) as ``{column: number}`` points.
+
+    Used for experiment sample tables and calibrated parameter sets, so both refuse the same
+    cells with the same words.
+
+    Args:
+        table: one column per dotted parameter name, one row per point.
+        where: how messages name the table, e.g. ``"parameter sets 'accepted.csv'"``.
+        error: the exception class to raise.
+        columns: the columns to read (default: all).
+
+    Raises:
+        error: an empty cell, or a cell that is not a finite number (text, true/false, NaN,
+            infinity), naming the row (the first row of values is row 1), column and value.
+    """
+    import pandas as pd
+
+    names = {str(c): c for c in table.columns}
+    columns = list(names) if columns is None else columns
+    points = []
+    for row_number, row in enumerate(table.to_dict(orient="records"), start=1):
+        point: dict[str, int | float] = {}
+        for column in columns:
+            value = row[names[column]]
+            value = value.item() if hasattr(value, "item") else value
+            if value is None or (not isinstance(value, str) and pd.isna(value)) or (
+                    isinstance(value, str) and not value.strip()):
+                raise error(f"{where}: row {row_number}, column '{column}' is empty; every "
+                            f"cell needs a value")
+            number = _number_in_cell(value)
+            if number is None:
+                raise error(f"{where}: row {row_number}, column '{column}': value "
+                            f"{shown(value)} is not allowed: every cell needs a finite number")
+            point[column] = number
+        points.append(point)
+    return points
+
+
+def _number_in_cell(value: Any) -> int | float | None:
+    """A table cell as a finite number, or None (text that is no number, true/false, NaN, inf).
+
+    A column that mixes numbers and text is read as text, so its numbers arrive as strings.
+    """
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        return None
+    return value
 
 
 def available_scenarios(directory: Path | None = None) -> list[str]:
@@ -253,14 +399,26 @@ def _allowed_names(loc: tuple) -> str:
     return f"allowed: {', '.join(names)}"
 
 
+def _unwrapped(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_tags(annotation: Any) -> list[str]:
+    """The ``type`` tags of a tagged union's members (empty for anything else)."""
+    members = typing.get_args(_unwrapped(annotation))
+    kinds = [getattr(m, "model_fields", {}).get("type") for m in members]
+    return [str(k.default) for k in kinds if k is not None]
+
+
 def _inner_annotation(annotation: Any, part: str | int) -> Any:
     """The type at ``part`` of a validation error's location inside ``annotation``.
 
     A model's field, a list's items (an index), or the member of a tagged union (an
     intervention's ``type``).
     """
-    while typing.get_origin(annotation) is Annotated:
-        annotation = typing.get_args(annotation)[0]
+    annotation = _unwrapped(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(str(part))
         return getattr(field, "annotation", None)
@@ -274,21 +432,116 @@ def _inner_annotation(annotation: Any, part: str | int) -> Any:
     return None
 
 
+def _located(loc: tuple) -> tuple[str, Any]:
+    """A location as users write it, and the type expected there.
+
+    ``("interventions", 0, "early_help", "coverage")`` reads ``interventions.0.coverage``: the
+    member of a tagged union that pydantic puts in the location is left out.
+    """
+    annotation: Any = Scenario
+    parts = []
+    for part in loc:
+        if part not in _union_tags(annotation):
+            parts.append(str(part))
+        annotation = _inner_annotation(annotation, part)
+    return ".".join(parts), annotation
+
+
+def _kind_of(value: Any) -> str:
+    """What a YAML value is, in a user's words."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+def problem_text(problem: Any) -> str:
+    """What is allowed, for one pydantic problem, in the project's words (not pydantic's).
+
+    Args:
+        problem: one item of ``ValidationError.errors()``.
+    """
+    kind = problem["type"]
+    value = problem.get("input")
+    context = problem.get("ctx") or {}
+    if kind == "finite_number":
+        return "must be a finite number, not NaN or infinity"
+    if kind in ("float_type", "float_parsing"):
+        return f"must be a number, got {_kind_of(value)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be a whole number, got {shown(value)}"
+    if kind in ("string_type", "string_sub_type"):
+        return f"must be text, got {_kind_of(value)}"
+    if kind in ("list_type", "tuple_type"):
+        return f"expected a list, got {_kind_of(value)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value), got {_kind_of(value)}"
+    if kind == "boolean_number":
+        return "must be a number; true and false are not numbers"
+    bounds = {"greater_than_equal": ("ge", "or more"), "greater_than": ("gt", "exclusive"),
+              "less_than_equal": ("le", "or less"), "less_than": ("lt", "exclusive")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        limit = context.get(key)
+        if words == "exclusive":
+            return f"must be {'more' if key == 'gt' else 'less'} than {limit}"
+        return f"must be {limit} {words}"
+    return str(problem["msg"]).removeprefix("Value error, ")
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: ``true``/``false`` as YAML writes them, else its repr."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def _explain(err: ValidationError, label: str) -> str:
     """One line per problem: field path, the value given and what is allowed."""
     lines = []
     for problem in err.errors():
-        path = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        path, expected = _located(problem["loc"])
+        path = path or "(top level)"
         kind = problem["type"]
         value = problem.get("input")
+        context = problem.get("ctx") or {}
         if kind == "extra_forbidden":
-            lines.append(f"field '{path}': unknown field (value {value!r}); "
+            lines.append(f"field '{path}': unknown field (value {shown(value)}); "
                          f"{_allowed_names(problem['loc'])}")
         elif kind == "missing":
             lines.append(f"field '{path}': required but missing")
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            tags = ", ".join(_union_tags(expected))
+            key = str(context.get("discriminator", "type")).strip("'")
+            what = "an intervention type" if path.startswith("interventions") else "a type"
+            if kind == "union_tag_not_found":
+                lines.append(f"field '{path}.{key}': required but missing; allowed: {tags}")
+            else:
+                given = value.get(key) if isinstance(value, dict) else context.get("tag")
+                lines.append(f"field '{path}.{key}': value {shown(given)} is not {what}; "
+                             f"allowed: {tags}")
+        elif kind in ("model_type", "model_attributes_type") and _union_tags(expected):
+            lines.append(f"field '{path}': value {shown(value)} is not allowed: expected a "
+                         f"mapping with a 'type' (one of {', '.join(_union_tags(expected))}) "
+                         f"and its settings, got {_kind_of(value)}")
+        elif kind == "model_type" and isinstance(expected, type) \
+                and issubclass(expected, ParamGroup):
+            lines.append(f"field '{path}': value {shown(value)} is not allowed: expected a "
+                         f"mapping of parameters (name: value, see docs/parameters.md), got "
+                         f"{_kind_of(value)}")
+        elif kind == "boolean_number":
+            lines.append(f"field '{path}.{context['field']}': value {context['value']} is not "
+                         f"allowed: {problem_text(problem)}")
         elif not problem["loc"]:
-            lines.append(problem["msg"].removeprefix("Value error, "))
+            lines.append(problem_text(problem))
         else:
-            message = problem["msg"].removeprefix("Value error, ")
-            lines.append(f"field '{path}': value {value!r} is not allowed: {message}")
+            lines.append(f"field '{path}': value {shown(value)} is not allowed: "
+                         f"{problem_text(problem)}")
     return f"{label}: " + "; ".join(lines)

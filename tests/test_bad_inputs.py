@@ -24,7 +24,7 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
         ["'polise'", "unknown field", "offending_per_person_month", "docs/parameters.md"]),
     "wrong_type": (
         "name: x\npolice:\n  offending_per_person_month: lots\n",
-        ["police.offending_per_person_month", "'lots'", "valid number"]),
+        ["police.offending_per_person_month", "'lots'", "must be a number"]),
     "negative_rate": (
         "name: x\npolice:\n  offending_per_person_month: -0.002\n",
         ["police.offending_per_person_month", "-0.002", "zero or more"]),
@@ -52,6 +52,31 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
     "extends_not_a_name": (
         "name: x\nextends: [symptoms]\n",
         ["'extends'", "['symptoms']", "scenario name"]),
+    "nan_rate": (
+        "name: x\npolice: {offending_per_person_month: .nan}\n",
+        ["police.offending_per_person_month", "value nan", "finite number"]),
+    "nan_share": (
+        "name: x\njustice: {arrest_given_suspect_share: .nan}\n",
+        ["justice.arrest_given_suspect_share", "value nan", "finite number"]),
+    "infinite_share": (
+        "name: x\njustice: {arrest_given_suspect_share: .inf}\n",
+        ["justice.arrest_given_suspect_share", "value inf", "finite number"]),
+    "boolean_share": (
+        "name: x\njustice: {arrest_given_suspect_share: true}\n",
+        ["justice.arrest_given_suspect_share", "value true", "must be a number"]),
+    "boolean_in_a_quintile_list": (
+        "name: x\npolice: {offending_deprivation_rr: [2.0, false, 1.3, 1.1, 1.0]}\n",
+        ["police.offending_deprivation_rr.1", "value false", "must be a number"]),
+    "unknown_intervention_type": (
+        "name: x\ninterventions:\n  - type: magic_wand\n",
+        ["interventions.0.type", "'magic_wand'", "is not an intervention type", "allowed:",
+         "early_help"]),
+    "group_is_a_list": (
+        "name: x\npolice: [0.004]\n",
+        ["'police'", "expected a mapping of parameters", "got a list"]),
+    "repeated_key": (
+        "name: x\npolice: {offending_per_person_month: 0.004}\nname: y\n",
+        ["bad.yaml", "line 3", "'name' is given twice", "first at line 1"]),
 }
 
 
@@ -201,3 +226,37 @@ def test_arguments_are_checked_before_the_model_is_built(cli, tmp_path, workdir,
                  ["run", "symptoms", "--scale", "0"],
                  ["run", "nosuch"]):
         assert cli(*argv).code == 2
+
+
+# --parameter-sets table cells -> words the one error line must contain
+BAD_PARAMETER_SETS: dict[str, tuple[str, list[str]]] = {
+    "empty_cell": ("rank,police.offending_per_person_month\n1,\n2,0.004\n",
+                   ["sets.csv", "row 1", "column 'police.offending_per_person_month'",
+                    "is empty"]),
+    "text_cell": ("rank,police.offending_per_person_month\n1,0.004\n2,abc\n",
+                  ["sets.csv", "row 2", "column 'police.offending_per_person_month'",
+                   "value 'abc'", "finite number"]),
+    "nan_cell": ("rank,police.offending_per_person_month\n1,nan\n",
+                 ["sets.csv", "row 1", "is empty"]),
+    "infinite_cell": ("rank,police.offending_per_person_month\n1,inf\n",
+                      ["sets.csv", "row 1", "value inf", "finite number"]),
+    "boolean_cell": ("rank,police.offending_per_person_month\n1,True\n2,False\n",
+                     ["sets.csv", "row 1", "value true", "finite number"]),
+    "unknown_parameter": ("rank,police.nothing\n1,0.5\n",
+                          ["sets.csv", "column 'police.nothing'", "unknown parameter"]),
+    "share_above_one": ("justice.arrest_given_suspect_share\n0.5\n1.5\n",
+                        ["sets.csv", "row 2", "justice.arrest_given_suspect_share", "1.5",
+                         "[0, 1]"]),
+}
+
+
+@pytest.mark.parametrize("command", ["compare", "budget"])
+@pytest.mark.parametrize("case", sorted(BAD_PARAMETER_SETS))
+def test_bad_parameter_sets(case, command, cli, tmp_path, workdir):
+    text, fragments = BAD_PARAMETER_SETS[case]
+    (tmp_path / "sets.csv").write_text(text)
+    out = ["--out", workdir / "out"] if command == "compare" else []  # budget: default folder
+    run_and_check(cli, tmp_path, [command, "symptoms", "systems", "--replicates", "2",
+                                  "--years", "1", "--scale", "1:2000", "--workers", "1",
+                                  "--parameter-sets", tmp_path / "sets.csv", *out],
+                  ["--parameter-sets:", *fragments])

@@ -360,3 +360,17 @@ def test_every_help_text_reads_as_printed():
     for parser in _every_parser(build_parser()):
         text = parser.format_help()
         assert "%%" not in text and "%(" not in text, parser.prog
+
+
+def test_a_parameter_outside_its_plausible_range_runs_with_one_warning(cli, tmp_path):
+    wild = tmp_path / "wild.yaml"
+    wild.write_text("name: wild\nextends: symptoms\n"
+                    "police: {offending_per_person_month: 0.05}\n", encoding="utf-8")
+    outcome = cli("run", wild, "--scale", "1:2000", "--years", "1", "--out", tmp_path / "out")
+    assert outcome.code == 0
+    warnings = [line for line in outcome.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "police.offending_per_person_month = 0.05 (plausible 0.003 to 0.012)" in warnings[0]
+    shipped = cli("run", "symptoms", "--scale", "1:2000", "--years", "1", "--out",
+                  tmp_path / "shipped")
+    assert shipped.code == 0 and "warning:" not in shipped.err

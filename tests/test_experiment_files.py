@@ -41,7 +41,7 @@ BAD = [
      ["'replicate'", "unknown field", "did you mean 'replicates'"]),
     ("missing field", GOOD.replace("years: 1\n", ""), ["'years'", "required but missing"]),
     ("zero replicates", GOOD.replace("replicates: 2", "replicates: 0"),
-     ["'replicates'", "value 0", "greater than or equal to 1"]),
+     ["'replicates'", "value 0", "must be 1 or more"]),
     ("too many years", GOOD.replace("years: 1", "years: 40"), ["'years'", "value 40"]),
     ("bad scale", GOOD.replace('"1:1000"', '"2:50"'), ["'scale'", "'2:50'", "1:K"]),
     ("scale too coarse", GOOD.replace('"1:1000"', "20000"), ["'scale'", "20000"]),
@@ -60,8 +60,18 @@ BAD = [
      ["parameters.police.offending_per_person_month", "-1"]),
     ("empty value list", GOOD.replace("[0.004, 0.005]", "[]"), ["'parameters'", "empty list"]),
     ("values not a list", GOOD.replace("[0.004, 0.005]", "0.004"),
-     ["parameters.police.offending_per_person_month", "valid list"]),
+     ["parameters.police.offending_per_person_month", "expected a list"]),
     ("grid and samples", GOOD + "samples: design.csv\n", ["'parameters' and 'samples'"]),
+    ("NaN in the grid", GOOD.replace("[0.004, 0.005]", "[.nan, 0.004]"),
+     ["parameters.police.offending_per_person_month", "value nan", "finite number"]),
+    ("infinity in the grid", GOOD.replace("[0.004, 0.005]", "[0.004, .inf]"),
+     ["parameters.police.offending_per_person_month", "value inf", "finite number"]),
+    ("true in the grid", GOOD.replace("[0.004, 0.005]", "[true, 0.004]"),
+     ["parameters.police.offending_per_person_month", "value true", "must be a number"]),
+    ("replicates true", GOOD.replace("replicates: 2", "replicates: true"),
+     ["'replicates'", "value true", "whole number"]),
+    ("repeated key", GOOD + "years: 2\n",
+     ["not valid YAML", "line 10", "'years' is given twice", "first at line 7"]),
 ]
 
 
@@ -89,6 +99,14 @@ def test_bad_sample_tables(tmp_path):
         tmp_path / "design.csv", index=False)
     with pytest.raises(ExperimentError, match="row 2, column .* is empty"):
         load_experiment(exp)
+    for cell, shown in (("abc", "'abc'"), ("inf", "inf"), ("true", "'true'")):
+        (tmp_path / "design.csv").write_text(
+            f"police.offending_per_person_month\n0.004\n{cell}\n")
+        with pytest.raises(ExperimentError) as caught:
+            load_experiment(exp)
+        message = str(caught.value)
+        assert f"row 2, column 'police.offending_per_person_month': value {shown} is not " \
+            f"allowed: every cell needs a finite number" in message, message
     (tmp_path / "design.txt").write_text("x")
     with pytest.raises(ExperimentError, match=r"\.csv or \.parquet"):
         load_experiment(write(tmp_path, base.replace("design.csv", "design.txt")))
@@ -150,3 +168,31 @@ def test_changed_file_changes_the_hash(tmp_path):
     again = load_experiment(write(tmp_path, GOOD)).source_hash
     changed = load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: 8"))).source_hash
     assert first == again != changed
+
+
+LATE = """\
+name: late
+interventions:
+  - type: early_help
+    start_month: 20
+"""
+
+
+def test_scenarios_are_checked_against_the_horizon_before_any_run(tmp_path, cli):
+    (tmp_path / "late.yaml").write_text(LATE)
+    text = "name: e\nscenarios: [symptoms, late.yaml]\nreplicates: 1\nyears: 1\nscale: 2000\n"
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(write(tmp_path, text))
+    message = str(caught.value)
+    for words in ("field 'scenarios.1'", "scenario 'late' with years 1", "start_month 20",
+                  "at or after the horizon", "allowed: 0 to 11"):
+        assert words in message, message
+    with pytest.raises(ExperimentError, match="start_month 20 is at or after the horizon"):
+        Experiment("e", ["late.yaml"], years=1, base_dir=tmp_path)
+    longer = write(tmp_path, text.replace("years: 1", "years: 2"), name="longer.yaml")
+    assert len(load_experiment(longer).runs()) == 2
+    outcome = cli("experiment", "run", tmp_path / "exp.yaml", "--out", tmp_path / "out",
+                  "--workers", "1")
+    assert outcome.code == 2, outcome.err
+    assert outcome.err.count("\n") == 1 and "start_month 20" in outcome.err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,96 @@
+"""The project's YAML loader: a key given twice is an error naming the file, the key and lines."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from model.yaml_files import parse_yaml, read_yaml
+
+
+def test_a_repeated_key_names_the_key_and_both_lines():
+    text = "name: x\npolice:\n  offending_per_person_month: 0.004\nname: y\n"
+    with pytest.raises(ValueError) as caught:
+        parse_yaml(text, "scenario file 'x.yaml'", ValueError)
+    message = str(caught.value)
+    assert message.startswith("scenario file 'x.yaml'")
+    assert "'name'" in message and "line 4" in message and "first at line 1" in message
+
+
+def test_repeated_keys_are_found_in_nested_and_flow_mappings():
+    with pytest.raises(ValueError, match=r"line 3.*'offending_female_rr'.*first at line 2"):
+        parse_yaml("police:\n  offending_female_rr: 0.2\n  offending_female_rr: 0.3\n",
+                   "f", ValueError)
+    with pytest.raises(ValueError, match="'drugs' is given twice"):
+        parse_yaml("shares: {drugs: 0.1, drugs: 0.2}\n", "f", ValueError)
+
+
+def test_the_same_key_in_different_mappings_and_merge_overrides_are_fine():
+    text = textwrap.dedent("""\
+        base: &base {coverage: 0.5, ramp_months: 12}
+        interventions:
+          - {type: early_help, coverage: 0.2}
+          - {type: youth_diversion, coverage: 0.3}
+        lever:
+          <<: *base
+          coverage: 0.9
+        """)
+    data = parse_yaml(text, "f", ValueError)
+    assert data["lever"] == {"coverage": 0.9, "ramp_months": 12}
+    assert [i["coverage"] for i in data["interventions"]] == [0.2, 0.3]
+
+
+def test_keys_that_only_look_alike_are_different_keys():
+    assert parse_yaml("1: a\n'1': b\n", "f", ValueError) == {1: "a", "1": "b"}
+
+
+def test_read_yaml_names_the_file(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text("a: 1\na: 2\n")
+    with pytest.raises(ValueError, match=rf"targets file '{path}' .*line 2.*'a'"):
+        read_yaml(path, f"targets file '{path}'", ValueError)
+
+
+def test_every_project_file_loads_without_repeated_keys():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [p for folder in ("scenarios", "calibration", "model/data", "docs")
+             for p in (root / folder).rglob("*.y*ml")]
+    assert files
+    for path in files:
+        read_yaml(path, str(path), ValueError)
+
+
+def test_scenario_file_with_a_repeated_group(cli, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: x\npolice:\n  offending_per_person_month: 0.004\n"
+                    "justice:\n  arrest_given_suspect_share: 0.5\n"
+                    "police:\n  offending_female_rr: 0.3\n")
+    outcome = cli("run", path, "--years", "1", "--scale", "1:400", "--out", tmp_path / "out")
+    assert outcome.code == 2
+    assert outcome.err.count("\n") == 1 and "Traceback" not in outcome.err
+    for word in ("dup.yaml", "'police'", "line 6", "first at line 2"):
+        assert word in outcome.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_other_project_files_refuse_repeated_keys(tmp_path):
+    from model.calibration_sets import CalibrationFileError, load_calibrated
+    from model.calibration_targets import TargetsError, load_target_file
+    from model.parameter_space import ParameterSpaceError, load_parameter_space
+
+    calibrated = tmp_path / "calibrated.yaml"
+    calibrated.write_text("parameters:\n  police.offending_per_person_month: 0.004\n"
+                          "  police.offending_per_person_month: 0.005\n")
+    with pytest.raises(CalibrationFileError, match="police.offending_per_person_month"):
+        load_calibrated(calibrated)
+    space = tmp_path / "space.yaml"
+    space.write_text("description: x\ndescription: y\nparameters: []\n")
+    with pytest.raises(ParameterSpaceError, match="'description' is given twice"):
+        load_parameter_space(space)
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("a: {}\na: {}\n")
+    with pytest.raises(TargetsError, match="'a' is given twice"):
+        load_target_file(targets)
