@@ -730,14 +730,17 @@ def _cmd_params(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from model.parameters import parameter_table, parameters_markdown
+    from model.parameters import SHIPPED_BASELINE, parameter_table, parameters_markdown
 
     if args.markdown:
         sys.stdout.write(parameters_markdown())
         return EXIT_OK
     console = _console(sys.stdout)
     console.print("Parameters: override any of them in a scenario file as 'group: {name: value}' "
-                  "(reference: docs/parameters.md).", highlight=False)
+                  f"(reference: docs/parameters.md). '{SHIPPED_BASELINE}': the value in "
+                  f"scenarios/{SHIPPED_BASELINE}.yaml where it differs from the default (the "
+                  f"calibrated values, which every shipped scenario runs with).",
+                  highlight=False)
     tables: dict[str, Table] = {}
     for row in parameter_table():
         table = tables.get(row["group"])
@@ -745,13 +748,16 @@ def _cmd_params(args: argparse.Namespace) -> int:
             table = tables[row["group"]] = Table(title=row["group"], title_justify="left")
             table.add_column("parameter", no_wrap=True)
             table.add_column("default", overflow="fold")
+            table.add_column(SHIPPED_BASELINE, overflow="fold")
             table.add_column("unit", overflow="fold")
             table.add_column("source or assumption (range)", overflow="fold")
         evidence = row["source"]
         if row["low"] is not None:
             evidence += f" ({row['low']} to {row['high']})"
-        table.add_row(row["name"], escape(_fmt_default(row["default"])), escape(row["unit"]),
-                      escape(evidence))
+        shipped = row[SHIPPED_BASELINE]
+        table.add_row(row["name"], escape(_fmt_default(row["default"])),
+                      escape(_fmt_default(shipped)) if shipped != row["default"] else "",
+                      escape(row["unit"]), escape(evidence))
     for table in tables.values():
         console.print(table)
     return EXIT_OK

@@ -653,17 +653,31 @@ PARAMETER_GROUPS: dict[str, type[ParamGroup]] = {
 }
 
 
+SHIPPED_BASELINE = "symptoms"
+"""The shipped baseline scenario: every other shipped scenario extends it, and it holds the
+calibrated values (docs/calibration.md)."""
+
+
 def parameter_table() -> list[dict[str, Any]]:
-    """One row per parameter: group, name, default, unit, source or assumption, range, meaning."""
+    """One row per parameter: group, name, default, shipped value, unit, evidence, meaning.
+
+    ``default`` is the documented value a scenario gets when it does not set the parameter;
+    ``symptoms`` is the value in ``scenarios/symptoms.yaml`` (calibrated values among them),
+    which every shipped scenario runs with unless it changes it.
+    """
+    from model.scenario import load_scenario
+
+    baseline = load_scenario(SHIPPED_BASELINE)
     rows = []
     for group, cls in PARAMETER_GROUPS.items():
         for name, field in cls.model_fields.items():
             extra = field.json_schema_extra or {}
             default = field.get_default(call_default_factory=True)
             rows.append({
-                "group": group, "name": name, "default": default, "unit": extra["unit"],
-                "source": extra["source"], "low": extra["low"], "high": extra["high"],
-                "description": field.description,
+                "group": group, "name": name, "default": default,
+                SHIPPED_BASELINE: getattr(getattr(baseline, group), name),
+                "unit": extra["unit"], "source": extra["source"], "low": extra["low"],
+                "high": extra["high"], "description": field.description,
             })
     return rows
 
@@ -678,25 +692,40 @@ def parameters_markdown() -> str:
         "Every parameter has a unit and a source, or is an assumption with a plausible range.",
         "Scenario files override any of them: `group: {name: value}`.",
         "",
+        f"`default` is the documented value, which a scenario gets when it does not set the "
+        f"parameter. `{SHIPPED_BASELINE}` is the value in `scenarios/{SHIPPED_BASELINE}.yaml` "
+        f"where it differs (blank where it is the default): the shipped baseline, which every "
+        f"other shipped scenario extends, sets the calibrated values there "
+        f"(docs/calibration.md). Those are the values the shipped scenarios run with.",
+        "",
     ]
     current = None
     for row in parameter_table():
         if row["group"] != current:
             current = row["group"]
             lines += ["", f"## {current}", "",
-                      "| parameter | default | unit | source or assumption (range) | meaning |",
-                      "| --- | --- | --- | --- | --- |"]
+                      f"| parameter | default | {SHIPPED_BASELINE} | unit | source or "
+                      f"assumption (range) | meaning |",
+                      "| --- | --- | --- | --- | --- | --- |"]
         lines.append(markdown_row(row))
     return "\n".join(lines) + "\n"
 
 
 def markdown_row(row: dict[str, Any]) -> str:
-    """One table row: name, default, unit, source or assumption with its range, meaning."""
+    """One table row: name, default, shipped value, unit, evidence with its range, meaning.
+
+    The shipped baseline's value is shown where it differs from the default (a row without
+    it, such as an intervention field's, has no such column).
+    """
     evidence = row["source"]
     if row["low"] is not None:
         evidence += f" ({row['low']} to {row['high']})"
-    return (f"| `{row['name']}` | {_fmt(row['default'])} | {row['unit']} | {evidence} | "
-            f"{row['description']} |")
+    shipped = ""
+    if SHIPPED_BASELINE in row:
+        value = row[SHIPPED_BASELINE]
+        shipped = f" {_fmt(value) if value != row['default'] else ''} |"
+    return (f"| `{row['name']}` | {_fmt(row['default'])} |{shipped} {row['unit']} | "
+            f"{evidence} | {row['description']} |")
 
 
 def _fmt(value: Any) -> str:

@@ -247,6 +247,12 @@ def test_params_table_and_markdown(cli):
     markdown = cli("params", "--markdown")
     assert markdown.code == 0
     assert markdown.out == parameters_markdown()
+    # the values the shipped scenarios run with (calibrated) are shown beside the defaults
+    calibrated = [r for r in rows if r["symptoms"] != r["default"]]
+    assert calibrated
+    for row in calibrated:
+        line = next(x for x in markdown.out.splitlines() if x.startswith(f"| `{row['name']}` |"))
+        assert f"| {row['default']} | {row['symptoms']} |" in line
 
 
 def test_validate_prints_a_table_at_coarse_scale(cli):

@@ -76,7 +76,7 @@ def _outputs(kind: str, command: str) -> None:
 
 def _parameters() -> None:
     from model.intervention_specs import intervention_table
-    from model.parameters import parameter_table
+    from model.parameters import SHIPPED_BASELINE, parameter_table
 
     st.subheader("Every parameter: value, unit, source or assumption")
     query = st.text_input("Filter (any word in the name, unit or source)", key="param_filter",
@@ -84,9 +84,12 @@ def _parameters() -> None:
     params = pd.DataFrame(parameter_table())
     params["range"] = [f"{lo} to {hi}" if lo is not None else ""
                        for lo, hi in zip(params["low"], params["high"], strict=True)]
+    shipped = [str(v) if v != d else "" for v, d in zip(params[SHIPPED_BASELINE],
+                                                        params["default"], strict=True)]
     params["default"] = params["default"].map(str)
-    columns = [c for c in ("group", "name", "default", "unit", "source", "range", "description")
-               if c in params.columns]
+    params[f"{SHIPPED_BASELINE} (calibrated)"] = shipped
+    columns = [c for c in ("group", "name", "default", f"{SHIPPED_BASELINE} (calibrated)",
+                           "unit", "source", "range", "description") if c in params.columns]
     params = params[columns]
     effects = pd.DataFrame(intervention_table())
     effects["range"] = [f"{lo} to {hi}" if lo is not None else ""
