@@ -318,6 +318,9 @@ def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
     text_name = str(name_or_path)
     path = Path(text_name)
     if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        if path.is_dir():
+            raise ScenarioError(f"scenario file '{text_name}' is a folder; give a scenario "
+                                f"name or the path of a .yaml file")
         if not path.is_file():
             raise ScenarioError(f"scenario file '{text_name}' does not exist")
     else:

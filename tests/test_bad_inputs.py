@@ -133,6 +133,13 @@ def test_missing_scenario_file(cli, tmp_path, workdir):
                   ["nowhere.yaml", "does not exist"])
 
 
+def test_a_folder_given_as_scenario_file(cli, tmp_path, workdir):
+    folder = tmp_path / "scenarios_folder"
+    folder.mkdir()
+    run_and_check(cli, tmp_path, ["run", folder, "--out", workdir / "out"],
+                  ["scenarios_folder", "is a folder", ".yaml"])
+
+
 def test_extends_cycle(cli, tmp_path, workdir):
     (tmp_path / "a.yaml").write_text("name: a\nextends: b\n")
     (tmp_path / "b.yaml").write_text("name: b\nextends: a\n")
