@@ -31,6 +31,13 @@ def scenarios_markdown() -> str:
         "seen (`eat-sim compare symptoms systems --levers` derives the same single-lever "
         "variants automatically).",
         "",
+        "Every value is checked when a scenario is read: numbers must be finite (no NaN or "
+        "infinity) and real numbers (`true` and `false` are refused, not read as 1 and 0), "
+        "shares and probabilities lie in [0, 1], and a key written twice in one mapping is "
+        "refused; each problem is one message naming the field, the value and what is allowed. "
+        "A value outside a parameter's plausible range (docs/parameters.md) is allowed, and "
+        "`eat-sim run`, `compare` and `budget` print one warning line naming it.",
+        "",
         "## Scenario files",
         "",
         "| scenario | extends | interventions | description |",
