@@ -9,8 +9,9 @@ Goodness of fit. For target ``i`` with published value ``y_i`` and standard devi
 
 which is the Gaussian negative log-likelihood up to a constant. A figure the run cannot
 compute (no cohort, an odds ratio with an empty cell) counts as ``z = 10``. Optuna's TPE
-sampler (seeded) minimises the score; trial 0 is the current defaults, so the study always
-knows the starting fit. Every trial runs ``R`` replicates with the same seeds (common random
+sampler (seeded) minimises the score; trial 0 is the documented defaults of the fitted parameters
+(docs/parameters.md; the scenario's other parameters as they stand), so the study always knows
+that starting fit. Every trial runs ``R`` replicates with the same seeds (common random
 numbers: differences between trials are parameter effects, not noise); trials are asked in
 batches and their runs go to the shared executor (:mod:`model.executors`). The study lives in
 an SQLite file: running the same calibration again continues it.
@@ -139,10 +140,12 @@ class CalibrationResult:
         trials: one row per complete trial: trial, score, parameter values.
         best: the best trial's parameter values.
         best_score: its score.
-        default_score: the score of the defaults (trial 0).
+        default_score: the score of the documented defaults (trial 0) on the trial seeds.
         accepted: the best ``k`` trials (parameter sets for uncertainty propagation).
         settings: what was run (provenance).
         seconds: wall time of this call's trials.
+        earlier_trials: complete trials the study already had when this call began (a
+            resumed study); none ran if they were already as many as asked for.
     """
 
     trials: pd.DataFrame
@@ -152,6 +155,7 @@ class CalibrationResult:
     accepted: pd.DataFrame
     settings: dict[str, Any]
     seconds: float
+    earlier_trials: int = 0
 
 
 def _sampler(seed: int, startup: int) -> Any:
@@ -226,7 +230,8 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
         workers: local worker processes (1: run here).
         scheduler: a Dask scheduler address, or ``"local"``.
         force: discard a stored study made with other settings.
-        progress: ``progress(complete trials, trials)``.
+        progress: ``progress(complete trials, total)``; the total is ``trials``, or the
+            study's complete trials when it already has more (nothing is left to run).
 
     Raises:
         CalibrationError: a stored study with other settings, or every run of a batch failed.
@@ -257,8 +262,9 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
     def complete() -> int:
         return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
 
+    earlier = complete()
     if progress:
-        progress(complete(), trials)
+        progress(earlier, max(trials, earlier))
     with shared_executor(executor, workers, scheduler) as pool:
         while (done := complete()) < trials:
             asked = [study.ask(distributions) for _ in range(min(batch, trials - done))]
@@ -290,11 +296,11 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
                                        f"{next(iter(errors.values()))}")
             if progress:
                 progress(complete(), trials)
-    return _result(study, space, settings, accept, time.perf_counter() - started)
+    return _result(study, space, settings, accept, time.perf_counter() - started, earlier)
 
 
 def _result(study: Any, space: ParameterSpace, settings: dict[str, Any], accept: int,
-            seconds: float) -> CalibrationResult:
+            seconds: float, earlier: int = 0) -> CalibrationResult:
     import optuna
 
     rows = []
@@ -312,14 +318,19 @@ def _result(study: Any, space: ParameterSpace, settings: dict[str, Any], accept:
     accepted.insert(0, "rank", np.arange(1, len(accepted) + 1))
     return CalibrationResult(trials=trials, best={n: float(best[n]) for n in space.names},
                              best_score=float(best["score"]), default_score=default_score,
-                             accepted=accepted, settings=settings, seconds=seconds)
+                             accepted=accepted, settings=settings, seconds=seconds,
+                             earlier_trials=earlier)
 
 
 def evaluate_parameter_set(overrides: dict[str, float], items: Sequence[TargetItem],
                            scenario: Scenario, *, scale: int, years: int, seeds: Sequence[int],
                            executor: Executor | None = None, workers: int | None = None,
                            scheduler: str | None = None) -> pd.DataFrame:
-    """The fit table of one parameter set, over the given replicate seeds."""
+    """The fit table of one parameter set, over the given replicate seeds.
+
+    ``overrides`` change the scenario as it stands; ``{}`` scores its current values (with its
+    calibrated block, if it has one), not the documented defaults.
+    """
     evaluator = TargetFigures(scenario, scale, years, figure_keys(items))
     jobs = [TrialJob(0, r, int(s), dict(overrides)) for r, s in enumerate(seeds)]
     figures: list[dict[str, float]] = []

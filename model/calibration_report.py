@@ -1,25 +1,42 @@
 """The calibration report: every target before and after, the calibrated file, accepted sets.
 
+Three parameter sets are named apart everywhere (summary, tables, figure, command output):
+
+- the **documented defaults** (docs/parameters.md): trial 0 of the study, scored on the trial
+  seeds;
+- the scenario's **current** values (with its calibrated block, if it has one): what the fit
+  must beat, scored on the fresh check seeds (the "before");
+- the **calibrated** set (the best trial): scored on the trial seeds and on the check seeds
+  (the "after").
+
 Files of the report folder (stable names; the app's Evidence page reads them):
 
 ===============================  ================================================================
 ``fit.csv`` / ``fit.parquet``    one row per target: observed with its sd and allowed range;
-                                 simulated mean, 10-90 % band over replicates, z and within,
-                                 before (the defaults) and after (the calibrated set)
+                                 simulated mean, 10-90 % band over the check replicates, z and
+                                 within, for the scenario's ``current_`` values and the
+                                 ``calibrated_`` set
 ``trials.csv``                   every complete trial: score, targets within, parameter values
 ``accepted.parquet``             the accepted parameter sets (best ``k`` trials)
 ``fit.png`` / ``fit.pdf``        each target: observed +/- 2 sd, allowed range, simulated band
-                                 before and after, as a ratio to the observed value
+                                 of the current values and of the calibrated set, as a ratio to
+                                 the observed value
 ``summary.md``                   the fit in words
 ``calibrated.yaml``              the calibrated parameters with their provenance
 ``study.db``                     the Optuna study (resumable)
 ===============================  ================================================================
+
+The report is written whole or not at all (:class:`CalibrationReport` is staged by the
+command); :func:`write_calibrated` renames its two files into place together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +50,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from model.numbers import count_of  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 
@@ -40,24 +58,41 @@ SCORE_DEFINITION = ("sum over targets of weight * z^2 / 2, z = (simulated mean -
                     "sqrt(observed sd^2 + simulation se^2), on the log scale for odds ratios "
                     "(Gaussian negative log-likelihood up to a constant)")
 
+SETS = ("current", "calibrated")
+"""Column prefixes of the fit table: the scenario's current values and the calibrated set."""
 
-def before_after(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """One row per target with the fit of the defaults (before) and of the calibrated set."""
+SET_LABELS = {"current": "current values", "calibrated": "calibrated"}
+"""How the two checked sets are named in the summary, the figure and the command output."""
+
+
+def before_after(current: pd.DataFrame, calibrated: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: the fit of the scenario's current values and of the calibrated set.
+
+    Args:
+        current: the fit table (:func:`model.calibration.fit_table`) of the scenario as it
+            stands, on the check seeds (the "before").
+        calibrated: the fit table of the calibrated set on the same seeds (the "after").
+
+    Returns:
+        The target columns, then ``current_<measure>`` and ``calibrated_<measure>`` for the
+        simulated mean, its 10 and 90 % points, z, within and score.
+    """
     keep = ["target", "area", "observed", "observed_sd", "scale", "allowed_low",
             "allowed_high", "validation", "description", "source"]
     measured = ["simulated", "simulated_p10", "simulated_p90", "z", "within", "score"]
-    out = before[keep].copy()
-    for label, table in (("before", before), ("after", after)):
+    out = current[keep].copy()
+    for label, table in zip(SETS, (current, calibrated), strict=True):
         for column in measured:
             out[f"{label}_{column}"] = table[column].to_numpy()
     return out
 
 
 def fit_figure(fit: pd.DataFrame) -> Figure:
-    """Each target as a ratio to its observed value, before and after calibration.
+    """Each target as a ratio to its observed value, for the current and the calibrated set.
 
     Shows the observed value +/- 2 sd, the allowed range, and the simulated mean with its
-    10-90 % band over replicates for the defaults (before) and the calibrated set (after).
+    10-90 % band over the check replicates for the scenario's current values (before) and the
+    calibrated set (after).
     """
     n = len(fit)
     fig, ax = plt.subplots(figsize=(8.5, 0.32 * n + 1.6))
@@ -71,8 +106,8 @@ def fit_figure(fit: pd.DataFrame) -> Figure:
         ax.plot([row.allowed_low / obs, row.allowed_high / obs], [k, k], color="#dddddd",
                 linewidth=7, solid_capstyle="butt", zorder=1)
         ax.plot([low_sd, high_sd], [k, k], color="#888888", linewidth=2.5, zorder=2)
-        for label, colour, offset in (("before", OKABE_ITO[5], -0.18),
-                                      ("after", OKABE_ITO[0], 0.18)):
+        for label, colour, offset in (("current", OKABE_ITO[5], -0.18),
+                                      ("calibrated", OKABE_ITO[0], 0.18)):
             mid = getattr(row, f"{label}_simulated") / obs
             lo = getattr(row, f"{label}_simulated_p10") / obs
             hi = getattr(row, f"{label}_simulated_p90") / obs
@@ -89,13 +124,13 @@ def fit_figure(fit: pd.DataFrame) -> Figure:
     handles = [plt.Line2D([], [], color="#dddddd", linewidth=7, label="allowed range"),
                plt.Line2D([], [], color="#888888", linewidth=2.5, label="observed +/- 2 sd"),
                plt.Line2D([], [], color=OKABE_ITO[5], marker="o", linestyle="",
-                          label="before (defaults)"),
+                          label="before: the scenario's current values"),
                plt.Line2D([], [], color=OKABE_ITO[0], marker="o", linestyle="",
-                          label="after (calibrated)")]
+                          label="after: calibrated")]
     ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0),
-              ncol=4, frameon=False)
-    ax.set_title("Targets before and after calibration (o within the allowed range, x outside; "
-                 "bars: 10-90 % over replicates)", fontsize=8, pad=22)
+              ncol=2, frameon=False)
+    ax.set_title("Targets on the check seeds (o within the allowed range, x outside; bars: "
+                 "10-90 % over replicates)", fontsize=8, pad=34)
     ax.grid(True, axis="x", color="#eeeeee", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -118,7 +153,28 @@ def provenance_record(*, targets_file: Path, targets_hash: str, space_source: st
                       trials: int, best_trial: int, best_score: float, default_score: float,
                       within: dict[str, str], force_area: str | None, out_dir: Path
                       ) -> dict[str, Any]:
-    """Where a calibrated set came from: date, code, targets, scale, seeds, trials, score."""
+    """Where a calibrated set came from: date, code, targets, scale, seeds, trials, score.
+
+    Args:
+        targets_file: the targets file, as shown.
+        targets_hash: its hash (:func:`model.calibration_targets.targets_hash`).
+        space_source: the parameter space file, as shown.
+        space_digest: the fitted space's digest.
+        code_version: package version and git commit.
+        settings: the study's settings (:attr:`model.calibration.CalibrationResult.settings`).
+        trials: complete trials in the study.
+        best_trial: the best trial's number.
+        best_score: its score on the trial seeds.
+        default_score: the score of the documented defaults (trial 0) on the trial seeds.
+        within: targets within their range on the check seeds, ``{"current": "a/n",
+            "calibrated": "b/n"}``.
+        force_area: the force area fitted, or None for Wales and every force.
+        out_dir: the report folder (the study is ``study.db`` in it).
+
+    Returns:
+        The ``provenance:`` mapping of ``calibrated.yaml``; the command adds ``check_seeds``
+        and ``check_score`` (``current`` and ``calibrated``, on the check seeds).
+    """
     import optuna
 
     return {
@@ -132,40 +188,85 @@ def provenance_record(*, targets_file: Path, targets_hash: str, space_source: st
         "seed": settings["seed"], "trials": trials, "best_trial": best_trial,
         "sampler": f"Optuna {optuna.__version__} TPE (multivariate), seed {settings['seed']}",
         "study": str(out_dir / "study.db"),
-        "score": {"defaults": round(default_score, 4), "calibrated": round(best_score, 4),
+        "score": {"documented_defaults": round(default_score, 4),
+                  "calibrated": round(best_score, 4), "seeds": "trial seeds",
                   "definition": SCORE_DEFINITION},
         "targets_within": within,
     }
 
 
+def scenario_values(scenario: Any, names: Sequence[str]) -> dict[str, float]:
+    """``{dotted name: value}`` of parameters as a scenario sets them (its current values).
+
+    Args:
+        scenario: a :class:`model.scenario.Scenario`.
+        names: dotted names (``group.field`` or ``group.field.key``).
+    """
+    values = {}
+    for name in names:
+        group, field, *key = name.split(".")
+        value = getattr(getattr(scenario, group), field)
+        values[name] = float(value[key[0]] if key else value)
+    return values
+
+
 def summary_markdown(fit: pd.DataFrame, provenance: dict[str, Any],
-                     best: dict[str, float], defaults: dict[str, float]) -> str:
-    """The fit in words: settings, parameters, each target before and after."""
+                     best: dict[str, float], defaults: dict[str, float],
+                     current: dict[str, float] | None = None, outcome: str = "") -> str:
+    """The fit in words: settings, parameters, each target before and after.
+
+    Args:
+        fit: the fit table (:func:`before_after`).
+        provenance: the calibrated file's provenance, with ``check_score`` and
+            ``check_seeds``.
+        best: the calibrated parameter values.
+        defaults: the documented defaults of the fitted parameters (trial 0).
+        current: the scenario's current values of the fitted parameters (the "before").
+        outcome: one sentence on what became of the project's calibrated file.
+    """
     n = len(fit)
+    current = current or {}
+    check = provenance.get("check_score", {})
+    checks = len(provenance.get("check_seeds", []))
     lines = ["# Calibration", "",
-             f"- {provenance['trials']} trials, {provenance['replicates_per_trial']} replicates "
-             f"each, scale {provenance['scale']}, {provenance['years']} years, seed "
-             f"{provenance['seed']} ({provenance['sampler']})",
+             f"- {count_of(provenance['trials'], 'trial')} of "
+             f"{count_of(provenance['replicates_per_trial'], 'replicate')} each, scale "
+             f"{provenance['scale']}, {count_of(provenance['years'], 'year')}, seed "
+             f"{provenance['seed']} ({provenance['sampler']}); scenario "
+             f"{provenance['scenario']}",
              f"- targets: {provenance['targets_file']} (hash {provenance['targets_hash']})"
              + (f", force area {provenance['force_area']}" if provenance["force_area"] else ""),
-             f"- score ({SCORE_DEFINITION}): defaults {provenance['score']['defaults']:.2f}, "
-             f"calibrated {provenance['score']['calibrated']:.2f} (on the trial seeds)",
-             f"- targets within their allowed range on fresh check seeds: before "
-             f"{int(fit['before_within'].sum())}/{n}, after {int(fit['after_within'].sum())}/{n}",
-             "", "## Parameters", "", "| parameter | default | calibrated |",
-             "| --- | --- | --- |"]
+             f"- score: {SCORE_DEFINITION}",
+             f"- on the trial seeds: documented defaults (trial 0) "
+             f"{provenance['score']['documented_defaults']:.2f}, calibrated (best trial "
+             f"{provenance['best_trial']}) {provenance['score']['calibrated']:.2f}",
+             f"- on {count_of(checks, 'fresh check seed')}: the scenario's current values "
+             f"{check.get('current', math.nan):.2f}, calibrated "
+             f"{check.get('calibrated', math.nan):.2f}; targets within their allowed range: "
+             f"{int(fit['current_within'].sum())}/{n} current, "
+             f"{int(fit['calibrated_within'].sum())}/{n} calibrated"]
+    if outcome:
+        lines.append(f"- {outcome}")
+    lines += ["", "## Parameters", "",
+              "Documented default: docs/parameters.md (trial 0 of the study). Current: the "
+              "scenario as it stands, with its calibrated block if it has one (the \"before\" "
+              "of the check). Calibrated: the best trial (the \"after\").", "",
+              "| parameter | documented default | current | calibrated |",
+              "| --- | --- | --- | --- |"]
     for name, value in best.items():
-        lines.append(f"| `{name}` | {defaults.get(name, float('nan')):.4g} | {value:.4g} |")
+        lines.append(f"| `{name}` | {defaults.get(name, math.nan):.4g} | "
+                     f"{current.get(name, math.nan):.4g} | {value:.4g} |")
     lines += ["", "## Targets", "",
-              "| target | observed (sd) | before | after | within before / after |",
+              "| target | observed (sd) | current | calibrated | within current / calibrated |",
               "| --- | --- | --- | --- | --- |"]
     for r in fit.itertuples():
         lines.append(f"| {r.target} | {r.observed:.4g} ({r.observed_sd:.2g}"
-                     f"{' log' if r.scale == 'log' else ''}) | {r.before_simulated:.4g} "
-                     f"[{r.before_simulated_p10:.3g}, {r.before_simulated_p90:.3g}] | "
-                     f"{r.after_simulated:.4g} [{r.after_simulated_p10:.3g}, "
-                     f"{r.after_simulated_p90:.3g}] | {'yes' if r.before_within else 'no'} / "
-                     f"{'yes' if r.after_within else 'no'} |")
+                     f"{' log' if r.scale == 'log' else ''}) | {r.current_simulated:.4g} "
+                     f"[{r.current_simulated_p10:.3g}, {r.current_simulated_p90:.3g}] | "
+                     f"{r.calibrated_simulated:.4g} [{r.calibrated_simulated_p10:.3g}, "
+                     f"{r.calibrated_simulated_p90:.3g}] | "
+                     f"{'yes' if r.current_within else 'no'} / "
+                     f"{'yes' if r.calibrated_within else 'no'} |")
     lines += ["", "Simulated: mean [10-90 % over the check replicates]. Figure: `fit.png`. "
               "How to read it: docs/calibration.md.", ""]
     return "\n".join(lines)
@@ -173,7 +274,11 @@ def summary_markdown(fit: pd.DataFrame, provenance: dict[str, Any],
 
 def write_report(out_dir: Path, fit: pd.DataFrame, trials: pd.DataFrame,
                  accepted: pd.DataFrame, summary: str) -> dict[str, Path]:
-    """Write the tables, the figure and the summary into ``out_dir``."""
+    """Write the tables, the figure and the summary into ``out_dir``.
+
+    Each file is renamed into place when complete; for the whole report or nothing, write a
+    :class:`CalibrationReport` into a staging folder (the command does).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in ("fit.csv", "fit.parquet", "trials.csv",
@@ -184,23 +289,76 @@ def write_report(out_dir: Path, fit: pd.DataFrame, trials: pd.DataFrame,
     atomic_write(paths["accepted.parquet"], lambda f: accepted.to_parquet(f, index=False))
     atomic_write(paths["summary.md"], lambda f: f.write(summary.encode("utf-8")))
     fig = fit_figure(fit)
-    for suffix in ("png", "pdf"):
-        path = out / f"fit.{suffix}"
-        atomic_write(path, lambda f, s=suffix: fig.savefig(f, format=s, dpi=150))
-        paths[path.name] = path
-    plt.close(fig)
+    try:
+        for suffix in ("png", "pdf"):
+            path = out / f"fit.{suffix}"
+            atomic_write(path, lambda f, s=suffix: fig.savefig(f, format=s, dpi=150))
+            paths[path.name] = path
+    finally:
+        plt.close(fig)
     return paths
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """Everything a fit writes into its report folder, as one writable result.
+
+    ``write(folder)`` writes every file (tables, figure, summary, ``calibrated.yaml`` and
+    ``accepted.parquet``); staged into a temporary folder and moved into place
+    (``model.cli._write_result``), the report is written whole or not at all.
+    """
+
+    fit: pd.DataFrame
+    trials: pd.DataFrame
+    accepted: pd.DataFrame
+    summary: str
+    best: dict[str, float]
+    provenance: dict[str, Any]
+
+    def write(self, folder: Path) -> None:
+        """Write the report's files into ``folder``."""
+        write_report(folder, self.fit, self.trials, self.accepted, self.summary)
+        text = calibrated_document(self.best, self.provenance)
+        atomic_write(Path(folder) / "calibrated.yaml", lambda f: f.write(text.encode("utf-8")))
 
 
 def write_calibrated(path: Path, best: dict[str, float], provenance: dict[str, Any],
                      accepted: pd.DataFrame, accepted_path: Path | None = None
                      ) -> list[Path]:
-    """Write ``calibrated.yaml`` and the accepted sets (``accepted.parquet`` beside it)."""
+    """Write ``calibrated.yaml`` and the accepted sets (``accepted.parquet`` beside it).
+
+    Both files are written under temporary names first and renamed into place together (a
+    stop waits for both renames), so a failure or a stop leaves the earlier pair as it was.
+
+    Returns:
+        The two paths written.
+    """
+    from model.interrupts import deferred
+
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    accepted_path = Path(accepted_path or path.with_name("accepted.parquet"))
     text = calibrated_document(best, provenance)
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
-    accepted_path = accepted_path or path.with_name("accepted.parquet")
-    atomic_write(accepted_path, lambda f: accepted.to_parquet(f, index=False))
+    writers: list[tuple[Path, Callable[[Any], Any]]] = [
+        (path, lambda f: f.write(text.encode("utf-8"))),
+        (accepted_path, lambda f: accepted.to_parquet(f, index=False))]
+    staged: list[tuple[Path, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for target, write in writers:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                       dir=target.parent)
+            staged.append((Path(tmp), target))
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files
+        with deferred():
+            for tmp, target in reversed(staged):  # the accepted sets, then the file naming them
+                os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
     return [path, accepted_path]
 
 
@@ -209,6 +367,6 @@ def defaults_of(names: Sequence[str], defaults: Sequence[float]) -> dict[str, fl
     return dict(zip(names, defaults, strict=True))
 
 
-__all__ = ["SCORE_DEFINITION", "before_after", "calibrated_document", "defaults_of",
-           "fit_figure", "provenance_record", "summary_markdown", "write_calibrated",
-           "write_report"]
+__all__ = ["SCORE_DEFINITION", "SETS", "SET_LABELS", "CalibrationReport", "before_after",
+           "calibrated_document", "defaults_of", "fit_figure", "provenance_record",
+           "scenario_values", "summary_markdown", "write_calibrated", "write_report"]

@@ -76,8 +76,8 @@ def calibrated_block(scenario: Scenario, parameters: dict[str, float],
     fit = provenance.get("check_score") or provenance.get("score") or {}
     return (f"{BLOCK_START}: written by 'eat-sim calibrate apply' from calibration/"
             f"calibrated.yaml\n# (date {provenance.get('date', '?')}, targets hash "
-            f"{provenance.get('targets_hash', '?')}, score {fit.get('defaults', '?')} -> "
-            f"{fit.get('calibrated', '?')}).\n"
+            f"{provenance.get('targets_hash', '?')}, score "
+            f"{fit.get('current', fit.get('defaults', '?'))} -> {fit.get('calibrated', '?')}).\n"
             f"# Delete this block to go back to the documented defaults.\n{body}{BLOCK_END}\n")
 
 
@@ -90,9 +90,57 @@ def without_block(text: str) -> str:
     return (text[:start].rstrip("\n") + "\n" + text[end:].lstrip("\n")).rstrip("\n") + "\n"
 
 
+def block_parameters(text: str, label: str) -> dict[str, float]:
+    """The parameters a scenario file's calibrated block sets, as ``{dotted name: value}``.
+
+    A per-category field (written whole in the block) gives one name per category.
+
+    Args:
+        text: the scenario file's text.
+        label: how the file is named in errors.
+
+    Raises:
+        CalibrationFileError: a block without its end line, or one that sets something other
+            than numbers of known parameters.
+    """
+    if BLOCK_START not in text:
+        return {}
+    start = text.index(BLOCK_START)
+    end = text.find(BLOCK_END, start)
+    if end < 0:
+        raise CalibrationFileError(f"{label}: its calibrated block has no end line "
+                                   f"'{BLOCK_END}'; restore it or delete the block")
+    body = parse_yaml(text[start:end], f"{label}: its calibrated block",
+                      CalibrationFileError) or {}
+    values: dict[str, float] = {}
+    for group, fields in (body.items() if isinstance(body, dict) else [("block", body)]):
+        if not isinstance(fields, dict):
+            raise CalibrationFileError(f"{label}: its calibrated block sets '{group}' to "
+                                       f"{fields!r}; allowed: a mapping of parameters")
+        for field, value in fields.items():
+            entries = ({f"{group}.{field}.{k}": v for k, v in value.items()}
+                       if isinstance(value, dict) else {f"{group}.{field}": value})
+            for name, number in entries.items():
+                try:
+                    declared_parameter(name)
+                except ValueError as err:
+                    raise CalibrationFileError(f"{label}: its calibrated block sets '{name}': "
+                                               f"{err}") from None
+                if isinstance(number, bool) or not isinstance(number, (int, float)):
+                    raise CalibrationFileError(f"{label}: its calibrated block sets '{name}' "
+                                               f"to {number!r}; allowed: a number")
+                values[name] = float(number)
+    return values
+
+
 def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
                            scenario_file: str | Path | None = None) -> Path:
     """Write the calibrated parameters into a scenario file's calibrated block.
+
+    The block's other values are kept: a fit is checked against the scenario as it stands
+    (its block included) with the fitted parameters changed, so keeping them makes the
+    scenario written exactly the one checked. Delete the block first to start from the
+    documented defaults. The file is replaced in one step (never half-written).
 
     Args:
         calibrated: the calibrated file.
@@ -102,33 +150,44 @@ def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
         The scenario file written.
 
     Raises:
-        CalibrationFileError: the file already sets one of the calibrated groups outside the
-            block (merge by hand), or the result does not load with the calibrated values.
+        CalibrationFileError: an unreadable scenario file or malformed block, a file that
+            already sets one of the calibrated groups outside the block (merge by hand), or a
+            result that does not load with the calibrated values.
     """
+    from model.results import atomic_write
     from model.scenario import SCENARIO_DIR
 
     data = load_calibrated(calibrated)
     path = Path(scenario_file) if scenario_file else SCENARIO_DIR / "symptoms.yaml"
-    text = without_block(path.read_text(encoding="utf-8"))
     label = f"scenario file '{path}'"
+    try:
+        original = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
+    parameters = {**block_parameters(original, label),
+                  **{name: float(value) for name, value in data["parameters"].items()}}
+    text = without_block(original)
     own = parse_yaml(text, label, CalibrationFileError) or {}
-    groups = {name.split(".")[0] for name in data["parameters"]}
+    if not isinstance(own, dict):
+        raise CalibrationFileError(f"{label}: needs a mapping of scenario fields (name:, "
+                                   f"police:, ...), got {type(own).__name__}")
+    groups = {name.split(".")[0] for name in parameters}
     clash = sorted(groups & set(own))
     if clash:
         raise CalibrationFileError(f"scenario file '{path}' already sets {clash} outside the "
                                    f"calibrated block; merge the calibrated values by hand")
     base = scenario_from_yaml_text(text, label, path.parent)
-    block = calibrated_block(base, data["parameters"], data.get("provenance", {}))
+    block = calibrated_block(base, parameters, data.get("provenance", {}))
     new_text = text.rstrip("\n") + "\n\n" + block
     try:
         check = scenario_from_yaml_text(new_text, label, path.parent)
     except ScenarioError as err:
         raise CalibrationFileError(f"the calibrated scenario does not load: {err}") from None
-    for name, value in data["parameters"].items():
-        if abs(_value(check, name) - float(value)) > 1e-12 * max(1.0, abs(float(value))):
+    for name, value in parameters.items():
+        if abs(_value(check, name) - value) > 1e-12 * max(1.0, abs(value)):
             raise CalibrationFileError(f"after applying, '{name}' is {_value(check, name)}, "
                                        f"not {value}")
-    path.write_text(new_text, encoding="utf-8")
+    atomic_write(path, lambda handle: handle.write(new_text.encode("utf-8")))
     return path
 
 
@@ -208,5 +267,5 @@ def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequen
 
 
 __all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE",
-           "CalibrationFileError", "apply_to_scenario_file", "calibrated_block",
+           "CalibrationFileError", "apply_to_scenario_file", "block_parameters", "calibrated_block",
            "compare_parameter_sets", "load_calibrated", "load_parameter_sets", "without_block"]

@@ -675,13 +675,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from model.validation import run_validation
 
     err_console = _console(sys.stderr)
-    err_console.print(f"Validating 'symptoms' at scale 1:{args.scale}, {args.years} year(s), "
-                      f"seed {args.seed}", highlight=False)
+    err_console.print(f"Validating 'symptoms' at scale 1:{args.scale}, "
+                      f"{count_of(args.years, 'year')}, seed {args.seed}", highlight=False)
     with _progress_bar(err_console, "Simulating", args.years * 12) as progress:
         report = run_validation(scale=args.scale, seed=args.seed, years=args.years,
                                 progress=progress)
     table = Table(title=f"Validation against Welsh figures (scale 1:{args.scale}, "
-                        f"seed {args.seed}, {args.years} year(s))", title_justify="left")
+                        f"seed {args.seed}, {count_of(args.years, 'year')})",
+                  title_justify="left")
     for name, justify in (("target", "left"), ("published", "right"), ("allowed", "right"),
                           ("simulated", "right"), ("within", "center"), ("source", "left")):
         table.add_column(name, justify=justify, no_wrap=name != "source", overflow="fold")

@@ -6,11 +6,16 @@ Examples:
     eat-sim calibrate apply          # write calibration/calibrated.yaml into symptoms.yaml
 
 ``fit`` (the default action) runs a persistent Optuna study (``DIR/study.db``: the same
-command continues it), checks the defaults and the best set on fresh seeds, writes the report
-(DIR/fit.csv, fit.png, summary.md, trials.csv, accepted.parquet) and
-``calibration/calibrated.yaml`` with its provenance and ``calibration/accepted.parquet`` (the
-accepted parameter sets). ``apply`` writes the calibrated parameters into the baseline scenario
-file, so every default scenario uses them. docs/calibration.md explains the fit and the files.
+command continues it), checks the scenario's current values and the best set on fresh seeds,
+and writes the report (DIR/fit.csv, fit.png, summary.md, trials.csv, accepted.parquet and
+calibrated.yaml, the fit with its provenance) whole or not at all. The project's
+``calibration/calibrated.yaml`` and ``calibration/accepted.parquet`` are replaced only by a fit
+made with settings at least as demanding as theirs that scores better than the scenario's
+current values on the check seeds (:mod:`model.calibration_install`); ``--calibrated FILE``
+writes the fit there in any case. ``apply`` writes a calibrated file's parameters into the
+baseline scenario file's calibrated block, keeping the block's other parameters, so that the
+scenario applied is the one the fit was checked as. docs/calibration.md explains the fit and
+the files.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from model.calibration_install import install_target, keep_reasons, shipped_provenance
 from model.cli import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -29,12 +36,14 @@ from model.cli import (
     _check_out_dir,
     _console,
     _progress_bar,
+    _write_result,
     parse_scale,
     parse_seed,
     parse_workers,
     parse_years,
 )
 from model.cli_sensitivity import _whole
+from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
 
 DEFAULT_OUT = Path("results") / "calibration"
@@ -48,11 +57,13 @@ def register(commands: Any) -> None:
         "calibrate", help="fit parameters to the Welsh targets (Optuna); apply the fit",
         description="fit (default): fit the chosen parameters of the parameter space to "
                     "calibration/targets.yaml with a resumable Optuna study, replicates per "
-                    "trial, on the shared executor; report every target before and after, "
-                    "write the fit into the report folder and, if it scores better than the "
-                    "scenario's current parameters on the check seeds, into "
-                    "calibration/calibrated.yaml and calibration/accepted.parquet. "
-                    "apply: write calibration/calibrated.yaml into scenarios/symptoms.yaml.")
+                    "trial, on the shared executor; report every target for the scenario's "
+                    "current values and the fit on fresh check seeds; write the fit into the "
+                    "report folder and, if its settings are at least as demanding as those of "
+                    "calibration/calibrated.yaml and it scores better than the scenario's "
+                    "current values on the check seeds, into calibration/calibrated.yaml and "
+                    "calibration/accepted.parquet. apply: write calibration/calibrated.yaml "
+                    "into scenarios/symptoms.yaml (other calibrated parameters kept).")
     parser.add_argument("action", nargs="?", choices=("fit", "apply"), default="fit",
                         help="fit (default) or apply")
     parser.add_argument("--targets", type=Path, default=None, metavar="FILE",
@@ -84,8 +95,8 @@ def register(commands: Any) -> None:
                         metavar="K", help="best trials kept as accepted sets (default 10)")
     parser.add_argument("--check-replicates", type=_whole("--check-replicates", 2, 1000),
                         default=4, metavar="R",
-                        help="fresh seeds on which the defaults and the best set are checked "
-                             "(default 4)")
+                        help="fresh seeds on which the scenario's current values and the best "
+                             "set are checked (default 4)")
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                         help="seed of the sampler and the replicates (default 0)")
     parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",
@@ -97,14 +108,16 @@ def register(commands: Any) -> None:
     parser.add_argument("--calibrated", type=Path, default=None, metavar="FILE",
                         help="calibrated file to write (fit; given, it is always written) or "
                              "read (apply); accepted.parquet goes beside it (default "
-                             f"{CALIBRATED_FILE.relative_to(CALIBRATED_FILE.parents[1])}, "
-                             "written only by a fit that scores better than the scenario's "
-                             "current parameters)")
+                             f"{_project_path(CALIBRATED_FILE)}, replaced only by a fit with "
+                             "settings at least as demanding as its own that scores better "
+                             "than the scenario's current values)")
     parser.add_argument("--scenario-file", type=Path, default=None, metavar="FILE",
                         help="apply: the scenario file to write (default "
                              "scenarios/symptoms.yaml)")
     parser.add_argument("--apply", action="store_true",
-                        help="fit: also apply the result if it fits better on the check seeds")
+                        help="fit: also apply the fit, if it replaced the project's calibrated "
+                             "file (or went to --calibrated) and scores better than the "
+                             "scenario's current values on the check seeds")
     parser.add_argument("--force", action="store_true",
                         help="discard a study made with other settings")
     parser.set_defaults(handler=_cmd_calibrate)
@@ -116,33 +129,102 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return _fit(args)
 
 
-def _apply(args: argparse.Namespace) -> int:
+def _project_path(path: Path) -> Path:
+    """The project's calibrated file as shown: ``calibration/calibrated.yaml``."""
+    return path.relative_to(path.parents[1])
+
+
+# --- apply ----------------------------------------------------------------------------------
+
+def _check_input_file(option: str, path: Path, what: str) -> None:
+    """Fail early with one line if ``path`` is not an existing file.
+
+    Raises:
+        UsageError: a missing path or a folder.
+    """
+    if path.is_dir():
+        raise UsageError(f"argument {option}: '{path}' is a folder; give {what}")
+    if not path.is_file():
+        raise UsageError(f"argument {option}: '{path}' does not exist; give {what}")
+
+
+def _check_output_file(option: str, path: Path) -> None:
+    """Fail early (before any trial) if a file cannot be written at ``path``.
+
+    Raises:
+        UsageError: ``path`` is a folder, or lies under a file.
+    """
+    if path.is_dir():
+        raise UsageError(f"argument {option}: '{path}' is a folder; give a file name (e.g. "
+                         f"'{path / 'calibrated.yaml'}')")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"argument {option}: '{path}' cannot be created because '{parent}' is "
+                         f"a file, not a folder")
+
+
+CALIBRATED_WHAT = "a calibrated file written by 'eat-sim calibrate' (e.g. DIR/calibrated.yaml)"
+SCENARIO_WHAT = "the scenario file to write into (default scenarios/symptoms.yaml)"
+
+
+def apply_calibration(calibrated: Path, scenario_file: Path) -> tuple[Path, list[str]]:
+    """Write a calibrated file into a scenario file's block, keeping the block's other values.
+
+    See :func:`model.calibration_sets.apply_to_scenario_file`.
+
+    Returns:
+        The scenario file written and the names kept from its earlier block.
+
+    Raises:
+        CalibrationFileError: an unreadable or malformed calibrated file, scenario file or
+            block, a scenario file that sets a calibrated group outside the block, or a
+            result that does not load with the calibrated values.
+    """
     from model.calibration_sets import (
-        CALIBRATED_FILE,
         CalibrationFileError,
         apply_to_scenario_file,
+        block_parameters,
+        load_calibrated,
     )
 
-    source = args.calibrated or CALIBRATED_FILE
+    fitted = load_calibrated(calibrated)["parameters"]
+    label = f"scenario file '{scenario_file}'"
     try:
-        path = apply_to_scenario_file(source, args.scenario_file)
+        text = Path(scenario_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
+    kept = [name for name in block_parameters(text, label) if name not in fitted]
+    return apply_to_scenario_file(calibrated, scenario_file), kept
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from model.calibration_sets import CALIBRATED_FILE, CalibrationFileError
+    from model.interrupts import deferred
+    from model.scenario import SCENARIO_DIR
+
+    source = args.calibrated or CALIBRATED_FILE
+    scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
+    inside = Path(source) / "calibrated.yaml"
+    _check_input_file("--calibrated", source, f"the file inside it, '{inside}'"
+                      if inside.is_file() else CALIBRATED_WHAT)
+    _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
+    done: list[Path] = []
+    try:
+        with deferred():  # a stop waits until the scenario file is written
+            path, kept = apply_calibration(source, scenario_file)
+            done.append(path)
     except CalibrationFileError as err:
         raise UsageError(str(err)) from None
-    print(f"Calibrated parameters of {source} written into {path}")
+    except KeyboardInterrupt:
+        print(f"interrupted after writing the calibrated parameters into {scenario_file}"
+              if done else f"interrupted: nothing was written ({scenario_file} is as it was)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"Calibrated parameters of {source} written into {path}"
+          + (f" (kept from its earlier calibrated block: {', '.join(kept)})" if kept else ""))
     return EXIT_OK
-
-
-def install_target(explicit: Path | None, improved: bool, default: Path) -> Path | None:
-    """Where a fit's calibrated file goes besides the report folder, if anywhere.
-
-    A file named with ``--calibrated`` is always written. The project's own
-    ``calibration/calibrated.yaml`` (what ``apply`` reads by default) is replaced only by a
-    fit that scores better on the check seeds than the scenario's current parameters, so a
-    quick trial run cannot overwrite a better calibration.
-    """
-    if explicit is not None:
-        return explicit
-    return default if improved else None
 
 
 def choose_space(args: argparse.Namespace) -> Any:
@@ -181,12 +263,13 @@ def choose_space(args: argparse.Namespace) -> Any:
 def _fit(args: argparse.Namespace) -> int:
     from model.calibration import CalibrationError, calibrate, evaluate_parameter_set
     from model.calibration_report import (
+        CalibrationReport,
         before_after,
         defaults_of,
         provenance_record,
+        scenario_values,
         summary_markdown,
         write_calibrated,
-        write_report,
     )
     from model.calibration_sets import CALIBRATED_FILE
     from model.calibration_targets import (
@@ -198,8 +281,9 @@ def _fit(args: argparse.Namespace) -> int:
     )
     from model.experiment import replicate_seeds
     from model.experiment_store import code_version
+    from model.interrupts import deferred
     from model.parameter_space import PARAMETER_SPACE_FILE
-    from model.scenario import load_scenario
+    from model.scenario import SCENARIO_DIR, load_scenario
     from model.sensitivity import shared_executor
 
     targets_file = args.targets or TARGETS_FILE
@@ -210,10 +294,17 @@ def _fit(args: argparse.Namespace) -> int:
     space = choose_space(args)
     scenario = load_scenario(args.scenario)
     _check_out_dir(args.out)
+    if args.calibrated is not None:
+        _check_output_file("--calibrated", args.calibrated)
+    if args.apply:
+        _check_input_file("--scenario-file", args.scenario_file or SCENARIO_DIR / "symptoms.yaml",
+                          SCENARIO_WHAT)
     err_console = _console(sys.stderr)
-    err_console.print(f"Calibrating {space.dimension} parameters ({', '.join(space.names)}) "
-                      f"to {len(items)} targets: scale 1:{args.scale}, {args.years} years, "
-                      f"{args.replicates} replicates per trial, {args.trials} trials",
+    err_console.print(f"Calibrating {count_of(space.dimension, 'parameter')} "
+                      f"({', '.join(space.names)}) to {count_of(len(items), 'target')}: scale "
+                      f"1:{args.scale}, {count_of(args.years, 'year')}, "
+                      f"{count_of(args.replicates, 'replicate')} per trial, "
+                      f"{count_of(args.trials, 'trial')} in the study",
                       highlight=False, soft_wrap=True)
     all_seeds = replicate_seeds(args.seed, args.replicates + args.check_replicates)
     check_seeds = all_seeds[args.replicates:]
@@ -225,21 +316,23 @@ def _fit(args: argparse.Namespace) -> int:
                                    years=args.years, replicates=args.replicates,
                                    trials=args.trials, batch=args.batch, seed=args.seed,
                                    accept=args.accept, force=args.force, progress=bar, **run)
-            err_console.print(f"Checking the defaults and the best set on "
-                              f"{args.check_replicates} fresh seeds", highlight=False)
+            _say_resumed(err_console, result, args)
+            err_console.print(f"Checking the scenario's current values and the calibrated set "
+                              f"on {count_of(args.check_replicates, 'fresh seed')}",
+                              highlight=False)
             check = {"scale": args.scale, "years": args.years, "seeds": check_seeds, **run}
-            before = evaluate_parameter_set({}, items, scenario, **check)
-            after = evaluate_parameter_set(result.best, items, scenario, **check)
+            current = evaluate_parameter_set({}, items, scenario, **check)
+            fitted = evaluate_parameter_set(result.best, items, scenario, **check)
     except CalibrationError as err:
         raise UsageError(str(err)) from None
     except KeyboardInterrupt:
-        print(f"interrupted: finished trials are kept in {args.out / 'study.db'}; run the same "
-              f"command to continue", file=sys.stderr)
+        print(f"interrupted: the report was not written; finished trials are kept in "
+              f"{args.out / 'study.db'}; run the same command to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
-    fit = before_after(before, after)
+    fit = before_after(current, fitted)
     n = len(fit)
-    within = {"before": f"{int(fit['before_within'].sum())}/{n}",
-              "after": f"{int(fit['after_within'].sum())}/{n}"}
+    within = {"current": f"{int(fit['current_within'].sum())}/{n}",
+              "calibrated": f"{int(fit['calibrated_within'].sum())}/{n}"}
     best_trial = int(result.accepted.iloc[0]["trial"])
     provenance = provenance_record(
         targets_file=_shown(targets_file), targets_hash=targets_hash(targets_file),
@@ -249,45 +342,113 @@ def _fit(args: argparse.Namespace) -> int:
         best_score=result.best_score, default_score=result.default_score, within=within,
         force_area=args.force_area, out_dir=_shown(args.out))
     provenance["check_seeds"] = check_seeds
-    provenance["check_score"] = {"defaults": round(float(fit["before_score"].sum()), 4),
-                                 "calibrated": round(float(fit["after_score"].sum()), 4)}
-    summary = summary_markdown(fit, provenance, result.best,
-                               defaults_of(space.names, space.defaults))
-    improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["defaults"]
-    target = install_target(args.calibrated, improved, CALIBRATED_FILE)
+    provenance["check_score"] = {"current": round(float(fit["current_score"].sum()), 4),
+                                 "calibrated": round(float(fit["calibrated_score"].sum()), 4)}
+    improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["current"]
+    keep = keep_reasons(provenance, shipped_provenance(CALIBRATED_FILE))
+    target = install_target(args.calibrated, keep, CALIBRATED_FILE)
+    project = _project_path(CALIBRATED_FILE)
+    if args.calibrated is not None:
+        outcome = f"written to {args.calibrated} (named with --calibrated)"
+    elif target is None:
+        outcome = f"{project} was kept: {'; '.join(keep)}"
+    else:
+        outcome = f"{project} and accepted.parquet beside it: replaced by this fit"
+    documented = defaults_of(space.names, space.defaults)
+    current_values = scenario_values(scenario, space.names)
+    summary = summary_markdown(fit, provenance, result.best, documented, current_values,
+                               outcome)
+    report = CalibrationReport(fit, result.trials, result.accepted, summary, result.best,
+                               provenance)
+    written: list[Path] = []
     try:
-        write_report(args.out, fit, result.trials, result.accepted, summary)
-        written = write_calibrated(args.out / "calibrated.yaml", result.best, provenance,
-                                   result.accepted)
-        if target is not None:
-            written += write_calibrated(target, result.best, provenance, result.accepted)
+        with deferred():  # a stop waits until the report (and the calibrated file) is whole
+            _write_result(report, args.out)
+            written.append(args.out)
+            if target is not None:
+                written += write_calibrated(target, result.best, provenance, result.accepted)
     except OSError as err:
-        print(f"error: cannot write the calibration: {err}", file=sys.stderr)
+        print(f"error: cannot write the calibration: {err}; "
+              + _what_was_written(written, args.out, target), file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"interrupted: {_what_was_written(written, args.out, target)}; finished trials "
+              f"are kept in {args.out / 'study.db'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     console = _console(sys.stdout)
-    console.print(f"Score (sum of z^2/2) on the check seeds: defaults "
-                  f"{provenance['check_score']['defaults']:.1f}, calibrated "
-                  f"{provenance['check_score']['calibrated']:.1f}; targets within: before "
-                  f"{within['before']}, after {within['after']}", highlight=False)
-    for name, value in result.best.items():
-        console.print(f"  {name} = {value:.4g}", highlight=False)
-    installed = ", ".join(str(p) for p in written[2:])
-    console.print(f"Report: {args.out / 'summary.md'}; calibrated: "
-                  f"{installed or args.out / 'calibrated.yaml'}", highlight=False, soft_wrap=True)
-    if target is None:
-        console.print(f"{CALIBRATED_FILE.relative_to(CALIBRATED_FILE.parents[1])} was kept: "
-                      f"the fit does not score better than the scenario's current parameters "
-                      f"on the check seeds ('eat-sim calibrate apply --calibrated "
-                      f"{args.out / 'calibrated.yaml'}' applies it all the same).",
-                      highlight=False, soft_wrap=True)
+    try:
+        _say_fit(console, args, provenance, result.best, documented, current_values, written,
+                 keep)
+    except KeyboardInterrupt:  # the files are whole: say what was written, not "nothing"
+        print(f"interrupted: {_what_was_written(written, args.out, target)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if args.apply:
         if not improved:
-            console.print("Not applied: the calibrated set does not fit better on the check "
-                          "seeds.", highlight=False)
+            console.print("Not applied: the calibrated set does not score better than the "
+                          "scenario's current values on the check seeds.", highlight=False)
+        elif target is None:
+            console.print(f"Not applied: {project} was kept (above).", highlight=False)
         else:
             args.calibrated = target
             return _apply(args)
     return EXIT_OK
+
+
+def _say_fit(console: Any, args: argparse.Namespace, provenance: dict[str, Any],
+             best: dict[str, float], documented: dict[str, float], current: dict[str, float],
+             written: list[Path], keep: Sequence[str]) -> None:
+    """Print the fit: scores of each set, the parameters, where it went or why it was kept."""
+    from model.calibration_sets import CALIBRATED_FILE
+
+    check = provenance["check_score"]
+    within = provenance["targets_within"]
+    console.print(f"Score (sum of z^2/2) on "
+                  f"{count_of(len(provenance['check_seeds']), 'fresh check seed')}: the "
+                  f"scenario's current values {check['current']:.1f}, calibrated "
+                  f"{check['calibrated']:.1f}; targets within: {within['current']} current, "
+                  f"{within['calibrated']} calibrated", highlight=False, soft_wrap=True)
+    console.print(f"On the trial seeds: documented defaults (trial 0) "
+                  f"{provenance['score']['documented_defaults']:.1f}, calibrated (trial "
+                  f"{provenance['best_trial']}) {provenance['score']['calibrated']:.1f}",
+                  highlight=False)
+    for name, value in best.items():
+        console.print(f"  {name} = {value:.4g} (current {current[name]:.4g}, documented "
+                      f"default {documented[name]:.4g})", highlight=False)
+    fit_file = args.out / "calibrated.yaml"
+    installed = ", ".join(str(p) for p in written[1:])
+    console.print(f"Report: {args.out / 'summary.md'}; calibrated: {installed or fit_file}",
+                  highlight=False, soft_wrap=True)
+    if args.calibrated is None and keep:
+        console.print(f"{_project_path(CALIBRATED_FILE)} was kept: {'; '.join(keep)}. The fit "
+                      f"is in {fit_file}: 'eat-sim calibrate apply --calibrated {fit_file}' "
+                      f"applies it, --calibrated FILE writes it where you choose.",
+                      highlight=False, soft_wrap=True)
+
+
+def _say_resumed(console: Any, result: Any, args: argparse.Namespace) -> None:
+    """Say how a resumed study stands: earlier trials, and whether any was left to run."""
+    earlier = result.earlier_trials
+    study = args.out / "study.db"
+    if earlier >= args.trials:
+        console.print(f"The study in {study} already has {count_of(earlier, 'complete trial')} "
+                      f"(--trials {args.trials}): none to run; give --trials above {earlier} "
+                      f"to run more.", highlight=False, soft_wrap=True)
+    elif earlier:
+        console.print(f"Continued the study in {study}: {earlier} earlier, "
+                      f"{len(result.trials) - earlier} new complete trials.",
+                      highlight=False, soft_wrap=True)
+
+
+def _what_was_written(written: list[Path], out: Path, target: Path | None) -> str:
+    """What a write cut short left, in words: the report whole or not at all, and the file."""
+    if not written:
+        return (f"the report was not written ({out} holds the study and any earlier report, "
+                f"unchanged); run the same command to write it")
+    text = f"the report was written in {out}"
+    if target is not None:
+        text += (f", and {target} with accepted.parquet beside it" if len(written) > 1 else
+                 f", but {target} was not (it is as it was)")
+    return text
 
 
 def _shown(path: Path | str) -> Path:

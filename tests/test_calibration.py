@@ -122,7 +122,8 @@ def test_apply_writes_a_replaceable_block_into_the_baseline(tmp_path):
     apply_to_scenario_file(calibrated, path)
     assert path.read_text().count(BLOCK_START) == 1
     assert load_scenario(path).police.offending_per_person_month == 0.0047
-    assert load_scenario(path).adversity.onset_per_month["drug_misuse"] == 3e-6  # block replaced
+    # one block, replaced; a value the new fit does not set is kept from the earlier block
+    assert load_scenario(path).adversity.onset_per_month["drug_misuse"] == 4e-6
     clash = scenarios / "clash.yaml"
     clash.write_text("name: clash\npolice:\n  offending_per_person_month: 0.004\n")
     with pytest.raises(CalibrationFileError, match="already sets \\['police'\\]"):
@@ -167,7 +168,7 @@ def test_eat_sim_calibrate_fit_and_apply(cli, tmp_path):
               "--check-replicates", "2", "--workers", "1", "--out", tmp_path / "fit",
               "--calibrated", calibrated)
     assert out.code == 0, out.err
-    assert "targets within: before" in out.out
+    assert "targets within:" in out.out and "current values" in out.out
     for name in ("fit.csv", "fit.parquet", "fit.png", "fit.pdf", "summary.md", "trials.csv",
                  "accepted.parquet", "calibrated.yaml", "study.db"):
         assert (tmp_path / "fit" / name).exists(), name
@@ -180,7 +181,7 @@ def test_eat_sim_calibrate_fit_and_apply(cli, tmp_path):
     assert provenance["trials"] == 3 and provenance["scale"] == "1:2000"
     assert list(document["parameters"]) == ["police.offending_per_person_month"]
     fit = __import__("pandas").read_csv(tmp_path / "fit" / "fit.csv")
-    assert {"before_within", "after_within", "observed_sd", "after_simulated_p10"} \
+    assert {"current_within", "calibrated_within", "observed_sd", "calibrated_simulated_p10"} \
         <= set(fit.columns)
     scenarios = tmp_path / "scenarios"
     shutil.copytree(SCENARIO_DIR, scenarios)
@@ -230,12 +231,12 @@ def test_compare_and_budget_take_parameter_sets_from_the_command_line(cli, tmp_p
 
 def test_only_a_better_fit_replaces_the_projects_calibration(cli, tmp_path, monkeypatch):
     from model import calibration_sets
-    from model.cli_calibrate import install_target
+    from model.calibration_install import install_target
 
     default = tmp_path / "calibration" / "calibrated.yaml"
-    assert install_target(None, improved=True, default=default) == default
-    assert install_target(None, improved=False, default=default) is None
-    assert install_target(tmp_path / "mine.yaml", improved=False, default=default) == \
+    assert install_target(None, [], default=default) == default
+    assert install_target(None, ["worse"], default=default) is None
+    assert install_target(tmp_path / "mine.yaml", ["worse"], default=default) == \
         tmp_path / "mine.yaml"  # a file named on the command line is always written
 
     default.parent.mkdir()
@@ -245,11 +246,11 @@ def test_only_a_better_fit_replaces_the_projects_calibration(cli, tmp_path, monk
               "1:2000", "--years", "1", "--replicates", "1", "--trials", "2",
               "--check-replicates", "2", "--workers", "1", "--out", tmp_path / "fit")
     assert out.code == 0, out.err
-    scores = re.search(r"defaults ([\d.]+), calibrated ([\d.]+)", out.out)
+    scores = re.search(r"current values ([\d.]+), calibrated ([\d.]+)", out.out)
     improved = float(scores[2]) < float(scores[1])
     assert (tmp_path / "fit" / "calibrated.yaml").exists()  # the fit is always in the report
-    if improved:
+    if improved:  # no provenance to compare settings with: a better fit replaces it
         assert "provenance" in default.read_text()
     else:
         assert default.read_text() == "# the shipped calibration\n"
-        assert "was kept" in out.out
+        assert "was kept: the fit does not score better" in out.out

@@ -1,0 +1,392 @@
+"""Calibration as a new user meets it: which fit replaces the project's calibrated file, what
+``apply`` writes, what the report calls each parameter set, a stop while the report is written,
+bad paths, and a resumed study that already has its trials.
+
+Every fit here runs at 1:2000 for one year (a second or two); the project's
+``calibration/calibrated.yaml`` is redirected to a temporary file in every test (autouse
+fixture), so nothing here can touch it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from model import calibration, calibration_report, calibration_sets
+from model.calibration_sets import BLOCK_END, BLOCK_START, without_block
+from model.parameter_space import declared_parameter
+from model.scenario import SCENARIO_DIR, load_scenario
+
+OFFENDING = "police.offending_per_person_month"
+QUICK = ("--parameters", OFFENDING, "--scale", "1:2000", "--years", "1", "--replicates", "1",
+         "--trials", "2", "--check-replicates", "2", "--workers", "1")
+SHIPPED_TEXT = "# the shipped calibration\n"
+
+
+@pytest.fixture(autouse=True)
+def project_file(tmp_path, monkeypatch) -> Path:
+    """The project's calibrated file, redirected to a temporary folder (not created)."""
+    path = tmp_path / "project" / "calibration" / "calibrated.yaml"
+    monkeypatch.setattr(calibration_sets, "CALIBRATED_FILE", path)
+    return path
+
+
+def _ship(path: Path, **provenance) -> None:
+    """A shipped calibrated file with the given provenance, and its accepted sets."""
+    from model.calibration_targets import TARGETS_FILE, targets_hash
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"targets_hash": targets_hash(TARGETS_FILE), "force_area": None,
+              "scenario": "symptoms", **provenance}
+    path.write_text(SHIPPED_TEXT + yaml.safe_dump({"provenance": record,
+                                                   "parameters": {OFFENDING: 0.0044}}))
+    path.with_name("accepted.parquet").write_bytes(b"shipped sets")
+
+
+def _fit_scores_better(monkeypatch, better: bool = True) -> None:
+    """Make the check seeds find the fit better (or worse) than the current values."""
+    real = calibration.evaluate_parameter_set
+
+    def evaluate(overrides, items, scenario, **check):
+        table = real(overrides, items, scenario, **check)
+        if not overrides:  # the scenario's current values
+            table["score"] += 1000.0 if better else -table["score"]
+        return table
+
+    monkeypatch.setattr(calibration, "evaluate_parameter_set", evaluate)
+
+
+def _scenario_with_block(folder: Path, block: dict) -> Path:
+    """A copy of symptoms.yaml whose calibrated block sets ``block`` (group -> fields)."""
+    text = without_block((SCENARIO_DIR / "symptoms.yaml").read_text())
+    path = folder / "symptoms.yaml"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{text.rstrip()}\n\n{BLOCK_START}: by hand\n{yaml.safe_dump(block)}"
+                    f"{BLOCK_END}\n")
+    return path
+
+
+# --- 1. a quick, coarse fit does not replace a finer calibration ----------------------------
+
+def test_a_coarse_fit_does_not_replace_a_finer_shipped_calibration(cli, tmp_path, monkeypatch,
+                                                                   project_file):
+    _ship(project_file, scale="1:100", years=3, replicates_per_trial=2,
+          check_seeds=[1, 2, 3, 4])
+    _fit_scores_better(monkeypatch)
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    assert project_file.read_text().startswith(SHIPPED_TEXT)
+    assert project_file.with_name("accepted.parquet").read_bytes() == b"shipped sets"
+    assert (tmp_path / "fit" / "calibrated.yaml").exists()  # the report always has the fit
+    kept = [line for line in out.out.splitlines() if "was kept" in line]
+    assert len(kept) == 1
+    assert "less demanding" in kept[0] and "scale 1:2000, coarser than 1:100" in kept[0]
+    assert "1 year, fewer than 3" in kept[0] and "2 check seeds, fewer than 4" in kept[0]
+    assert "does not score better" not in kept[0]  # it did score better: only settings count
+    assert f"eat-sim calibrate apply --calibrated {tmp_path / 'fit' / 'calibrated.yaml'}" \
+        in kept[0]
+    summary = (tmp_path / "fit" / "summary.md").read_text()
+    assert "calibrated.yaml was kept: the fit's settings are less demanding" in summary
+    # --calibrated still writes wherever it is told
+    mine = tmp_path / "mine" / "calibrated.yaml"
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", mine)
+    assert out.code == 0, out.err
+    assert mine.exists() and mine.with_name("accepted.parquet").exists()
+    assert project_file.read_text().startswith(SHIPPED_TEXT)
+
+
+def test_a_better_fit_as_demanding_as_the_shipped_one_replaces_it(cli, tmp_path, monkeypatch,
+                                                                  project_file):
+    _ship(project_file, scale="1:5000", years=1, replicates_per_trial=1, check_seeds=[1, 2])
+    _fit_scores_better(monkeypatch)
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    assert "was kept" not in out.out
+    provenance = yaml.safe_load(project_file.read_text())["provenance"]
+    assert provenance["scale"] == "1:2000"
+    assert pd.read_parquet(project_file.with_name("accepted.parquet"))["rank"].iloc[0] == 1
+
+
+def test_a_worse_fit_never_replaces_it(cli, tmp_path, monkeypatch, project_file):
+    _ship(project_file, scale="1:5000", years=1, replicates_per_trial=1, check_seeds=[1, 2])
+    _fit_scores_better(monkeypatch, better=False)
+    scenario_file = tmp_path / "symptoms.yaml"
+    shutil.copy(SCENARIO_DIR / "symptoms.yaml", scenario_file)
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--apply", "--scenario-file",
+              scenario_file)
+    assert out.code == 0, out.err
+    assert project_file.read_text().startswith(SHIPPED_TEXT)
+    assert scenario_file.read_text() == (SCENARIO_DIR / "symptoms.yaml").read_text()
+    assert "was kept: the fit does not score better than the scenario's current values" \
+        in out.out
+    assert "Not applied" in out.out
+
+
+def test_what_counts_as_less_demanding():
+    from model.calibration_install import keep_reasons, less_demanding
+
+    shipped = {"scale": "1:100", "years": 3, "replicates_per_trial": 2,
+               "check_seeds": [1, 2, 3, 4], "targets_hash": "abc", "force_area": None,
+               "scenario": "symptoms"}
+    assert less_demanding(dict(shipped), shipped) == []
+    finer = {**shipped, "scale": "1:50", "years": 5, "replicates_per_trial": 4,
+             "check_seeds": [1, 2, 3, 4, 5]}
+    assert less_demanding(finer, shipped) == []
+    coarse = {**shipped, "scale": "1:500", "years": 2, "replicates_per_trial": 1,
+              "check_seeds": [1, 2]}
+    assert less_demanding(coarse, shipped) == [
+        "scale 1:500, coarser than 1:100", "2 years, fewer than 3",
+        "1 replicate per trial, fewer than 2", "2 check seeds, fewer than 4"]
+    other = {**shipped, "targets_hash": "def", "force_area": "gwent"}
+    assert less_demanding(other, shipped) == ["other targets (hash): def, not abc",
+                                              "other force area: gwent, not all of Wales"]
+    assert less_demanding(coarse, {}) == []  # no provenance: nothing to fall short of
+    better = {**finer, "check_score": {"current": 30.0, "calibrated": 20.0}}
+    assert keep_reasons(better, shipped) == []
+    worse = {**coarse, "check_score": {"current": 30.0, "calibrated": 30.0}}
+    reasons = keep_reasons(worse, shipped)
+    assert len(reasons) == 2 and "does not score better" in reasons[0]
+
+
+# --- 2. apply writes exactly the scenario that was checked ----------------------------------
+
+def test_apply_keeps_the_block_parameters_the_fit_does_not_set(cli, tmp_path):
+    scenario_file = _scenario_with_block(tmp_path / "scenarios", {
+        "police": {"offending_per_person_month": 0.005},
+        "social_care": {"looked_after_given_assessment_share": 0.159658,
+                        "assessments_per_10k_children_per_month": 11.265}})
+    checked = load_scenario(scenario_file)  # the scenario the fit was checked against ...
+    fit = {"police.offending_per_person_month": 0.0047,
+           "social_care.assessments_per_10k_children_per_month": 10.5}
+    calibrated = tmp_path / "fit.yaml"
+    calibrated.write_text(yaml.safe_dump({"provenance": {"check_score": {
+        "current": 30.0, "calibrated": 20.0}}, "parameters": fit}))
+    out = cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+              scenario_file)
+    assert out.code == 0, out.err
+    assert "kept from its earlier calibrated block: " \
+           "social_care.looked_after_given_assessment_share" in out.out
+    applied = load_scenario(scenario_file)
+    expected = checked.with_overrides(fit)  # ... with the fitted parameters changed
+    for group in ("police", "social_care", "adversity", "maltreatment"):
+        assert getattr(applied, group) == getattr(expected, group), group
+    assert applied.social_care.looked_after_given_assessment_share == 0.159658
+    text = scenario_file.read_text()
+    assert text.count(BLOCK_START) == 1 and "score 30.0 -> 20.0" in text
+    # a per-category parameter: the block's whole field is kept, one category changed
+    calibrated.write_text(yaml.safe_dump({"parameters": {
+        "adversity.onset_per_month.drug_misuse": 4e-6}}))
+    assert cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+               scenario_file).code == 0
+    again = load_scenario(scenario_file)
+    assert again.adversity.onset_per_month["drug_misuse"] == 4e-6
+    assert again.police == applied.police and again.social_care == applied.social_care
+
+
+# --- 3. the report names the documented defaults, the current values and the fit ------------
+
+def test_the_report_names_each_parameter_set_for_what_it_is(cli, tmp_path):
+    scenario_file = _scenario_with_block(tmp_path / "scenarios",
+                                         {"police": {"offending_per_person_month": 0.005}})
+    documented = declared_parameter(OFFENDING)[0]
+    assert documented != 0.005
+    out = cli("calibrate", *QUICK, "--scenario", scenario_file, "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    folder = tmp_path / "fit"
+    document = yaml.safe_load((folder / "calibrated.yaml").read_text())
+    provenance, best = document["provenance"], document["parameters"][OFFENDING]
+    assert set(provenance["score"]) >= {"documented_defaults", "calibrated"}
+    assert set(provenance["check_score"]) == {"current", "calibrated"}
+    assert set(provenance["targets_within"]) == {"current", "calibrated"}
+    trials = pd.read_csv(folder / "trials.csv")
+    assert trials.loc[trials["trial"] == 0, OFFENDING].item() == documented  # trial 0
+    assert bool(trials.loc[trials["trial"] == 0, "defaults"].item())
+    # the check's "before" is the scenario as it stands, not the documented defaults
+    fit = pd.read_csv(folder / "fit.csv")
+    assert not any(c.startswith(("before_", "after_")) for c in fit.columns)
+    assert fit["current_score"].sum() == pytest.approx(provenance["check_score"]["current"],
+                                                       abs=1e-3)
+    assert fit["calibrated_score"].sum() == pytest.approx(
+        provenance["check_score"]["calibrated"], abs=1e-3)
+    summary = (folder / "summary.md").read_text()
+    assert "| parameter | documented default | current | calibrated |" in summary
+    assert f"| `{OFFENDING}` | {documented:.4g} | 0.005 | {best:.4g} |" in summary
+    assert (f"documented defaults (trial 0) {provenance['score']['documented_defaults']:.2f}"
+            in summary)
+    assert (f"the scenario's current values {provenance['check_score']['current']:.2f}, "
+            f"calibrated {provenance['check_score']['calibrated']:.2f}") in summary
+    assert re.search(r"\| target \| observed \(sd\) \| current \| calibrated \|", summary)
+    assert (f"the scenario's current values {provenance['check_score']['current']:.1f}, "
+            f"calibrated {provenance['check_score']['calibrated']:.1f}") in out.out
+    assert "On the trial seeds: documented defaults (trial 0)" in out.out
+    assert f"{OFFENDING} = {best:.4g} (current 0.005, documented default {documented:.4g})" \
+        in out.out
+    assert "defaults " not in out.out.replace("documented defaults", "")
+    assert "1 replicate per trial" in out.err and "1 year," in out.err
+
+
+# --- 4. a stop while the report is written ---------------------------------------------------
+
+def _stop(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def test_a_stop_while_the_report_is_written_leaves_no_half_report(cli, tmp_path, monkeypatch,
+                                                                  project_file):
+    monkeypatch.setattr(calibration_report, "fit_figure", _stop)  # after the tables
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", project_file)
+    assert out.code == 130
+    stopped = [line for line in out.err.splitlines() if line.startswith("interrupted")]
+    assert len(stopped) == 1 and "the report was not written" in stopped[0]
+    assert "nothing was written" not in out.err
+    assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == ["study.db"]
+    assert not project_file.exists()
+    # an earlier report stays whole when a later write is stopped
+    monkeypatch.undo()
+    monkeypatch.setattr(calibration_sets, "CALIBRATED_FILE", project_file)
+    assert cli("calibrate", *QUICK, "--out", tmp_path / "fit").code == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "fit").iterdir() if p.is_file()}
+    monkeypatch.setattr(calibration_report, "fit_figure", _stop)
+    assert cli("calibrate", *QUICK, "--trials", "3", "--out", tmp_path / "fit").code == 130
+    after = {p.name: p.read_bytes() for p in (tmp_path / "fit").iterdir() if p.is_file()}
+    assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == sorted(before)
+    assert {k: v for k, v in after.items() if k != "study.db"} == \
+        {k: v for k, v in before.items() if k != "study.db"}
+
+
+def test_ctrl_c_during_the_write_waits_for_the_whole_report(cli, tmp_path, monkeypatch,
+                                                          project_file):
+    import os
+    import signal
+
+    real = calibration_report.fit_figure
+
+    def figure_then_ctrl_c(fit):
+        os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C here
+        return real(fit)
+
+    monkeypatch.setattr(calibration_report, "fit_figure", figure_then_ctrl_c)
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", project_file)
+    assert out.code == 130
+    assert f"interrupted: the report was written in {tmp_path / 'fit'}, and {project_file}" \
+        in out.err
+    for name in ("fit.csv", "fit.png", "fit.pdf", "summary.md", "calibrated.yaml"):
+        assert (tmp_path / "fit" / name).exists(), name
+    assert project_file.exists() and project_file.with_name("accepted.parquet").exists()
+
+
+def test_a_stop_while_the_calibrated_file_is_written_says_what_was_written(cli, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setattr(calibration_report, "write_calibrated", _stop)
+    mine = tmp_path / "mine" / "calibrated.yaml"
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", mine)
+    assert out.code == 130
+    assert f"the report was written in {tmp_path / 'fit'}, but {mine} was not" in out.err
+    assert (tmp_path / "fit" / "fit.png").exists() and not mine.exists()
+
+
+def test_the_calibrated_pair_is_replaced_together(tmp_path):
+    path = tmp_path / "calibrated.yaml"
+    path.write_text("old\n")
+    path.with_name("accepted.parquet").write_bytes(b"old sets")
+
+    class Unwritable:
+        def to_parquet(self, *args, **kwargs):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibration_report.write_calibrated(path, {OFFENDING: 0.005}, {}, Unwritable())
+    assert path.read_text() == "old\n"
+    assert path.with_name("accepted.parquet").read_bytes() == b"old sets"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accepted.parquet",
+                                                           "calibrated.yaml"]
+
+
+# --- 5. bad paths are one error line ---------------------------------------------------------
+
+def test_bad_paths_are_one_error_line(cli, tmp_path):
+    calibrated = tmp_path / "fit.yaml"
+    calibrated.write_text(yaml.safe_dump({"parameters": {OFFENDING: 0.005}}))
+    scenario = tmp_path / "symptoms.yaml"
+    shutil.copy(SCENARIO_DIR / "symptoms.yaml", scenario)
+    original = scenario.read_text()
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("name: [unclosed\n")
+    open_block = tmp_path / "open.yaml"
+    open_block.write_text(f"name: open\n{BLOCK_START}\npolice:\n  offending_per_person_month: 1\n")
+    cases = [
+        (("--calibrated", calibrated, "--scenario-file", tmp_path / "missing.yaml"),
+         "argument --scenario-file: '{}' does not exist".format(tmp_path / "missing.yaml")),
+        (("--calibrated", calibrated, "--scenario-file", tmp_path),
+         f"argument --scenario-file: '{tmp_path}' is a folder"),
+        (("--calibrated", tmp_path / "none.yaml", "--scenario-file", scenario),
+         "argument --calibrated: '{}' does not exist".format(tmp_path / "none.yaml")),
+        (("--calibrated", tmp_path, "--scenario-file", scenario),
+         f"argument --calibrated: '{tmp_path}' is a folder"),
+        (("--calibrated", calibrated, "--scenario-file", bad_yaml), "is not valid YAML"),
+        (("--calibrated", calibrated, "--scenario-file", open_block), "has no end line"),
+    ]
+    for arguments, message in cases:
+        out = cli("calibrate", "apply", *arguments)
+        assert out.code == 2, (arguments, out.err)
+        assert out.err.startswith("error: ") and out.err.count("\n") == 1, out.err
+        assert message in out.err, (message, out.err)
+    assert scenario.read_text() == original
+    # a fit fails before any trial when the file it must write cannot be one
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", tmp_path)
+    assert out.code == 2 and f"argument --calibrated: '{tmp_path}' is a folder" in out.err
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--apply", "--scenario-file",
+              tmp_path / "missing.yaml")
+    assert out.code == 2 and "argument --scenario-file" in out.err
+    assert not (tmp_path / "fit").exists()
+
+
+# --- 6. the default command fits what the shipped calibration fitted ------------------------
+
+def test_the_default_parameters_are_those_of_the_shipped_calibration():
+    from model.parameter_space import load_parameter_space
+
+    project = Path(__file__).resolve().parents[1]
+    shipped = yaml.safe_load((project / "calibration" / "calibrated.yaml").read_text())
+    flagged = load_parameter_space().calibration_subset().names
+    assert flagged == list(shipped["parameters"])
+    docs = project / "docs"
+    odd = docs.joinpath("ODD.md").read_text()
+    section = odd[odd.index("## 10. Validation"):odd.index("## References")]
+    words = {5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
+    assert f"{words[len(flagged)]} influential parameters" in section
+    assert "calibrate: true" in section
+    shipped_doc = docs.joinpath("calibration.md").read_text()
+    shipped_doc = shipped_doc[shipped_doc.index("## The shipped calibration"):]
+    for name in flagged:
+        assert f"`{name}`" in shipped_doc, name
+
+
+# --- 7. a resumed study that already has its trials -----------------------------------------
+
+def test_a_study_with_enough_trials_says_so(cli, tmp_path):
+    assert cli("calibrate", *QUICK, "--trials", "3", "--out", tmp_path / "fit").code == 0
+    seen = []
+    from model.calibration_targets import parse_targets, target_items
+    from model.parameter_space import load_parameter_space
+
+    space = load_parameter_space().subset([OFFENDING])
+    items = target_items(parse_targets({"police_incidents_per_1000": {
+        "description": "d", "value": 290.0, "tolerance": {"relative": 0.2},
+        "uncertainty": {"relative_sd": 0.05}, "source": "s", "verified": "derived"}}))
+    common = {"out_dir": tmp_path / "api", "scale": 2000, "years": 1, "replicates": 1,
+              "seed": 1, "workers": 1}
+    calibration.calibrate(space, items, load_scenario("symptoms"), trials=3, **common)
+    result = calibration.calibrate(space, items, load_scenario("symptoms"), trials=2,
+                                   progress=lambda done, total: seen.append((done, total)),
+                                   **common)
+    assert seen == [(3, 3)] and result.earlier_trials == 3 and len(result.trials) == 3
+    out = cli("calibrate", *QUICK, "--trials", "2", "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    assert "already has 3 complete trials (--trials 2): none to run" in out.err
+    assert "3/3" in out.err and "3/2" not in out.err
