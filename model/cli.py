@@ -289,6 +289,13 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
 
 
+def existing_ancestor(path: Path) -> Path:
+    """The nearest of ``path`` and its parents that exists (where a new path would be made)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
 def _check_out_dir(out: Path) -> None:
     """Fail early (before any simulation) if ``out`` cannot be a results folder."""
     if out.exists():
@@ -297,9 +304,7 @@ def _check_out_dir(out: Path) -> None:
                              f"folder path (it is created if missing)")
         probe_in = out
     else:
-        probe_in = out.parent
-        while not probe_in.exists() and probe_in != probe_in.parent:
-            probe_in = probe_in.parent
+        probe_in = existing_ancestor(out.parent)
         if not probe_in.is_dir():
             raise UsageError(f"argument --out: '{out}' cannot be created because '{probe_in}' "
                              f"is a file, not a folder; give a folder path")

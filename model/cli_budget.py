@@ -28,6 +28,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     add_comparison_arguments,
+    existing_ancestor,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
@@ -94,9 +95,7 @@ def _check_file(option: str, path: Path, suffix: str) -> None:
 
 
 def _check_writable(option: str, folder: Path) -> None:
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    probe = existing_ancestor(folder)
     if not probe.is_dir():
         raise UsageError(f"argument {option}: '{folder}' cannot be created because '{probe}' is "
                          f"a file, not a folder")

@@ -37,6 +37,7 @@ from model.cli import (
     _console,
     _progress_bar,
     _write_result,
+    existing_ancestor,
     parse_scale,
     parse_seed,
     parse_workers,
@@ -157,9 +158,7 @@ def _check_output_file(option: str, path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"argument {option}: '{path}' is a folder; give a file name (e.g. "
                          f"'{path / 'calibrated.yaml'}')")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = existing_ancestor(path.parent)
     if not parent.is_dir():
         raise UsageError(f"argument {option}: '{path}' cannot be created because '{parent}' is "
                          f"a file, not a folder")
