@@ -35,7 +35,6 @@ from model.experiment_store import (
     EXPERIMENT_COPY,
     RUNS_DIR,
     Manifest,
-    code_version,
     discard_results,
     is_complete,
     new_manifest,
@@ -47,6 +46,7 @@ from model.experiment_store import (
     write_run,
     write_summary,
 )
+from model.provenance import code_version
 from model.results import RunResult, atomic_write
 
 

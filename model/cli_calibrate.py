@@ -279,9 +279,9 @@ def _fit(args: argparse.Namespace) -> int:
         targets_hash,
     )
     from model.experiment import replicate_seeds
-    from model.experiment_store import code_version
     from model.interrupts import deferred
     from model.parameter_space import PARAMETER_SPACE_FILE
+    from model.provenance import code_version
     from model.scenario import SCENARIO_DIR, load_scenario
     from model.sensitivity import shared_executor
 

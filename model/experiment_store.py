@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ import pandas as pd
 
 from model.experiment import BAND
 from model.metrics import ALL_METRICS, DERIVED_METRICS, METRICS
+from model.provenance import code_version
 from model.recorder import N_QUINTILES
 from model.reference import FORCE_AREAS
 from model.results import RunResult, atomic_write
@@ -40,25 +39,6 @@ MANIFEST_FILE = "manifest.json"
 EXPERIMENT_COPY = "experiment.yaml"
 SUMMARY_FILE = "summary.csv"
 RUNS_DIR = "runs"
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """The package version, plus the git commit (and ``.dirty``) when run from a checkout.
-
-    Asked of git once a process (runs record it too).
-    """
-    from model import __version__
-
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5, check=True)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "model"],
-                               capture_output=True, text=True, timeout=5, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    return f"{__version__}+g{commit.stdout.strip()}" + (".dirty" if dirty.stdout.strip() else "")
 
 
 def run_path(out: Path, partition: str, run_id: str) -> Path:

@@ -608,7 +608,7 @@ class EarlyActionModel(mesa.Model):
 
     def run_record(self) -> dict[str, Any]:
         """What identifies this run: scenario, parameters, seed, scale, code version, network."""
-        from model.experiment_store import code_version
+        from model.provenance import code_version
 
         return {
             "scenario": self.scenario.name,

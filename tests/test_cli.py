@@ -88,7 +88,7 @@ def test_console_script_run_record(coarse_run):
     assert record["parameters"]["name"] == "symptoms"
     assert len(record["network_edge_hash"]) == 64
     # the same version string as experiment manifests and calibrations (with the commit)
-    from model.experiment_store import code_version
+    from model.provenance import code_version
 
     assert record["code_version"] == code_version()
     assert not [p.name for p in coarse_run.iterdir() if p.name.startswith(".")]

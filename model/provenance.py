@@ -1,0 +1,33 @@
+"""Which code made a result: the package version and, in a checkout, the git commit.
+
+Kept apart from the heavier modules so that a run's record (:meth:`model.simulation.
+EarlyActionModel.run_record`) can name it without importing the experiment store.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version, plus the git commit (and ``.dirty``) when run from a checkout.
+
+    Asked of git once a process (runs record it too).
+    """
+    from model import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=5, check=True)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "model"],
+                               capture_output=True, text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{commit.stdout.strip()}" + (".dirty" if dirty.stdout.strip() else "")
+
+
+__all__ = ["code_version"]
