@@ -428,3 +428,15 @@ def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
     assert bad.code == 2
     assert bad.err.strip() == ("error: argument --port: value '80' is not allowed: give a whole "
                                "number from 1024 to 65535, e.g. 8501")
+
+
+def test_a_refused_run_says_the_results_shown_are_the_last_run_s():
+    at = set_tiny(page("compare"))
+    at.button(key="run").click().run()
+    no_problem(at)
+    before = shown_metrics(at)
+    at.text_input(key="scale").set_value("1:0")
+    at.button(key="run").click().run()
+    assert len(at.error) == 1 and at.error[0].value.startswith("error: field 'Scale'")
+    assert len(at.warning) == 1 and "last run" in at.warning[0].value
+    assert shown_metrics(at) == before  # the last run's numbers, labelled as such

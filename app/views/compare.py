@@ -97,6 +97,7 @@ def _form(scenario: Any) -> RunInputs | None:
             help=f"Adds {len(scenario.interventions)} runs per replicate: the baseline plus "
                  f"each intervention of {scenario.name} on its own.")
         pressed = st.form_submit_button("Run", type="primary", key="run")
+    st.session_state["run_refused"] = False
     if not pressed:
         return None
     try:
@@ -112,6 +113,7 @@ def _form(scenario: Any) -> RunInputs | None:
         inputs.scenarios()
     except ScenarioError as err:
         session.error(err)
+        st.session_state["run_refused"] = True
         return None
     return inputs
 
@@ -279,6 +281,9 @@ def render() -> None:
                 return
             session.set_last_inputs(submitted)
         inputs = session.last_inputs()
+        if inputs is not None and st.session_state.get("run_refused"):
+            st.warning("These settings were not run (see the error on the left): the results "
+                       "below are still those of the last run.", icon=":material/history:")
         if inputs is None:
             st.info("Press **Run** to simulate. The default (symptoms against systems, 10 "
                     "replicates, 10 years at 1:20) takes about half a minute on two cores, with "
