@@ -11,19 +11,30 @@ from app import runner
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-st.set_page_config(page_title="Early Action simulator", page_icon=":material/family_restroom:",
-                   layout="wide")
-runner.warm_up()
-page = st.navigation([
-    st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:",
-            default=True),
-    st.Page(PAGES / "budget.py", title="Budget", icon=":material/payments:"),
-    st.Page(PAGES / "explore.py", title="Explore", icon=":material/home:"),
-    st.Page(PAGES / "evidence.py", title="Evidence", icon=":material/fact_check:"),
-    st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/description:"),
-])
-with st.sidebar:
-    st.caption("Early Action simulator: ACEs, police demand and early intervention in the four "
-               "Welsh police force areas. Results are simulations with stated assumptions; "
-               "see the Evidence page.")
-page.run()
+
+def main() -> None:
+    """Draw the app: page set-up, the warm worker pool, navigation and the chosen page."""
+    st.set_page_config(page_title="Early Action simulator",
+                       page_icon=":material/family_restroom:", layout="wide")
+    runner.warm_up()
+    page = st.navigation([
+        st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:",
+                default=True),
+        st.Page(PAGES / "budget.py", title="Budget", icon=":material/payments:"),
+        st.Page(PAGES / "explore.py", title="Explore", icon=":material/home:"),
+        st.Page(PAGES / "evidence.py", title="Evidence", icon=":material/fact_check:"),
+        st.Page(PAGES / "scenarios.py", title="Scenarios", icon=":material/description:"),
+    ])
+    with st.sidebar:
+        st.caption("Early Action simulator: ACEs, police demand and early intervention in the "
+                   "four Welsh police force areas. Results are simulations with stated "
+                   "assumptions; see the Evidence page.")
+    page.run()
+
+
+# Streamlit runs this script as __main__. The app's worker processes import it again as
+# __mp_main__ (multiprocessing re-imports the main module of the process that starts them, and
+# in the server that is this script): there it must only be imported, not run, or each worker
+# would draw the app in bare mode and try to start a worker pool of its own.
+if __name__ == "__main__":
+    main()

@@ -440,3 +440,24 @@ def test_a_refused_run_says_the_results_shown_are_the_last_run_s():
     assert len(at.error) == 1 and at.error[0].value.startswith("error: field 'Scale'")
     assert len(at.warning) == 1 and "last run" in at.warning[0].value
     assert shown_metrics(at) == before  # the last run's numbers, labelled as such
+
+
+def test_worker_processes_import_the_app_script_without_running_it(monkeypatch):
+    """multiprocessing re-imports the server's main script (app/main.py) in each worker as
+    __mp_main__; it must not draw the app there, nor start a pool inside the worker."""
+    import runpy
+    import threading
+
+    import streamlit
+
+    from app import MAIN_SCRIPT
+
+    def drawn(*args, **kwargs):
+        raise AssertionError("the app was drawn in a worker")
+
+    monkeypatch.setattr(streamlit, "set_page_config", drawn)
+    monkeypatch.setattr(streamlit, "navigation", drawn)
+    before = {t.name for t in threading.enumerate()}
+    namespace = runpy.run_path(str(MAIN_SCRIPT), run_name="__mp_main__")
+    assert callable(namespace["main"])
+    assert {t.name for t in threading.enumerate()} <= before
