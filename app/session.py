@@ -45,5 +45,14 @@ def error(message: Any) -> None:
     st.error("error: " + " ".join(str(message).split()), icon=":material/error:")
 
 
+def warn_implausible(scenario: Any) -> None:
+    """Show, as the command line warns, parameters set outside their plausible range."""
+    from model.scenario import plausible_range_warning
+
+    line = plausible_range_warning(scenario)
+    if line:
+        st.warning("warning: " + line, icon=":material/warning:")
+
+
 __all__ = ["COMPARE_INPUTS", "CUSTOM", "DEFAULT_INPUTS", "custom_scenarios", "error",
-           "keep_custom", "last_inputs", "scenario_names", "set_last_inputs"]
+           "keep_custom", "last_inputs", "scenario_names", "set_last_inputs", "warn_implausible"]

@@ -496,12 +496,23 @@ def load_comparison_parameter_sets(path: Path | None) -> list[dict[str, float]] 
         raise UsageError(f"--parameter-sets: {err}") from None
 
 
-def warn_implausible(scenarios: Sequence[Any]) -> None:
-    """One ``warning:`` line on stderr per scenario that sets parameters outside their range."""
-    from model.scenario import plausible_range_warning
+def warn_implausible(scenarios: Sequence[Any],
+                     parameter_sets: Sequence[dict[str, float]] | None = None,
+                     source: Path | None = None) -> None:
+    """Warn (one ``warning:`` line each) of values outside their plausible range.
 
-    for scenario in scenarios:
-        line = plausible_range_warning(scenario)
+    One line per scenario that sets such values, and one for the parameter sets (allowed, but
+    the user should know).
+    """
+    from model.scenario import implausible_points_warning, plausible_range_warning
+
+    lines = [plausible_range_warning(scenario) for scenario in scenarios]
+    if parameter_sets and scenarios:
+        base = scenarios[0]  # every scenario of a replicate gets the same set
+        lines.append(implausible_points_warning(
+            base, [base.with_overrides(dict(values)) for values in parameter_sets],
+            f"--parameter-sets '{source}'"))
+    for line in lines:
         if line:
             print(f"warning: {line}", file=sys.stderr)
 
@@ -566,7 +577,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     stem = "-".join(_safe_name(n) for n in names[:3])
     out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
     _check_out_dir(out)
-    warn_implausible(scenarios)
+    warn_implausible(scenarios, parameter_sets, args.parameter_sets)
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)

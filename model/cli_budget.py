@@ -165,7 +165,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         _check_writable("--csv", args.csv)
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
-    warn_implausible(scenarios)
+    warn_implausible(scenarios, parameter_sets, args.parameter_sets)
     names = [s.name for s in scenarios]
     from model.costs import CostDataError, load_cost_book
 

@@ -85,6 +85,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     experiment = Experiment.from_file(args.experiment)
     _check_out_dir(args.out)
     experiment.check_output(args.out, force=args.force)
+    for line in experiment.definition.implausible_warnings():
+        print(f"warning: {line}", file=sys.stderr)
     spec = experiment.definition.spec
     err_console = _console(sys.stderr)
     n_points = len(experiment.definition.points)
@@ -92,8 +94,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     where = f"Dask at {args.scheduler}" if args.scheduler else (
         f"{args.workers or 'all'} local worker{'s' if args.workers != 1 else ''}")
     err_console.print(f"Experiment [bold]{escape(spec.name)}[/]: "
-                      f"{len(experiment.definition.scenarios)} scenario(s) x {n_points} "
-                      f"point(s) x {count_of(spec.replicates, 'replicate')} = {total} runs, "
+                      f"{count_of(len(experiment.definition.scenarios), 'scenario')} x "
+                      f"{count_of(n_points, 'point')} x "
+                      f"{count_of(spec.replicates, 'replicate')} = {total} runs, "
                       f"{count_of(spec.years, 'year')}, scale 1:{spec.scale}, seed {spec.seed}, "
                       f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}

@@ -301,6 +301,23 @@ class ExperimentDefinition:
         """The dotted parameter paths that vary, in file order."""
         return list(self.points[0]) if self.points else []
 
+    def implausible_warnings(self) -> list[str]:
+        """Warnings of values outside their plausible range (allowed, but worth a word).
+
+        One line per scenario, and one per scenario's parameter points, that set such values
+        (:func:`model.scenario.implausible_points_warning`).
+        """
+        from model.scenario import implausible_points_warning, plausible_range_warning
+
+        lines = []
+        for scenario, variants in zip(self.scenarios, self._variants, strict=True):
+            lines.append(plausible_range_warning(scenario))
+            if self.points and self.points[0]:
+                lines.append(implausible_points_warning(
+                    scenario, variants, f"{self.label}: the parameter points of scenario "
+                    f"'{scenario.name}'", noun="point", first=0))
+        return [line for line in lines if line]
+
     @property
     def seeds(self) -> list[int]:
         """Replicate seeds: replicate k has seed ``seeds[k]`` in every scenario and point."""

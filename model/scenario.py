@@ -18,6 +18,7 @@ import difflib
 import math
 import os
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -227,6 +228,41 @@ def plausible_range_warning(scenario: Scenario) -> str | None:
         "a parameter outside its plausible range"
     return (f"scenario '{scenario.name}' sets {several} (docs/parameters.md): {listed}; "
             f"results rest on values the evidence does not support")
+
+
+def implausible_points_warning(base: Scenario, variants: Sequence[Scenario], what: str,
+                               noun: str = "row", first: int = 1) -> str | None:
+    """One line naming the values outside their plausible range in a set of variants, or None.
+
+    For parameter sets and experiment points: each variant is ``base`` with one set's values.
+    Values the base scenario itself sets outside their range are left to
+    :func:`plausible_range_warning`.
+
+    Args:
+        base: the scenario the variants were made from.
+        variants: one scenario per set or point, in order.
+        what: how the line names the sets, e.g. ``"--parameter-sets 'accepted.csv'"``.
+        noun: what one set is called (``row``, ``point``).
+        first: the number of the first set (1 for table rows, 0 for experiment points).
+    """
+    own = {item.name for item in base.outside_plausible_ranges()}
+    found: dict[str, tuple[list[int], OutOfRange]] = {}
+    for k, variant in enumerate(variants, start=first):
+        for item in variant.outside_plausible_ranges():
+            if item.name not in own:
+                found.setdefault(item.name, ([], item))[0].append(k)
+    if not found:
+        return None
+    parts = []
+    for name, (numbers, example) in found.items():
+        shown_numbers = ", ".join(str(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5
+                                                                   else "")
+        plural = "s" if len(numbers) > 1 else ""
+        parts.append(f"{name} in {len(numbers)} of {len(variants)} ({noun}{plural} "
+                     f"{shown_numbers}; e.g. {example.value:g}, plausible {example.low:g} to "
+                     f"{example.high:g})")
+    return (f"{what} set values outside their plausible ranges (docs/parameters.md): "
+            f"{'; '.join(parts)}; results rest on values the evidence does not support")
 
 
 def table_points(table: Any, where: str, error: type[Exception],

@@ -344,6 +344,21 @@ def test_bad_uploads_are_refused_in_one_line(name, data, message):
         catalogue.read_upload(name, data)
 
 
+def test_an_uploaded_scenario_outside_the_plausible_ranges_is_kept_with_a_warning():
+    at = page("scenarios")
+    at.file_uploader(key="upload").upload(
+        "wild.yaml", b"name: wild\nextends: symptoms\npolice: {offending_per_person_month: 0.5}\n",
+        "application/x-yaml").run()
+    assert not at.exception and not at.error
+    assert "wild" in at.session_state["custom_scenarios"]
+    assert len(at.warning) == 1
+    assert "police.offending_per_person_month = 0.5 (plausible 0.003 to 0.012)" in \
+        at.warning[0].value
+    compare = page("compare", custom_scenarios=dict(at.session_state["custom_scenarios"]))
+    compare.selectbox(key="alternative").set_value("wild").run()
+    assert any("police.offending_per_person_month = 0.5" in w.value for w in compare.warning)
+
+
 def test_an_uploaded_or_edited_scenario_can_be_compared():
     at = page("scenarios")
     at.file_uploader(key="upload").upload(

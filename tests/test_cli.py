@@ -380,3 +380,16 @@ def test_a_parameter_outside_its_plausible_range_runs_with_one_warning(cli, tmp_
     shipped = cli("run", "symptoms", "--scale", "1:2000", "--years", "1", "--out",
                   tmp_path / "shipped")
     assert shipped.code == 0 and "warning:" not in shipped.err
+
+
+def test_parameter_sets_outside_the_plausible_range_get_one_warning(cli, tmp_path):
+    sets = tmp_path / "sets.csv"
+    sets.write_text("police.offending_per_person_month\n0.004\n0.5\n", encoding="utf-8")
+    outcome = cli("compare", "symptoms", "systems", "--replicates", "2", "--years", "1",
+                  "--scale", "1:2000", "--workers", "1", "--parameter-sets", sets,
+                  "--out", tmp_path / "out")
+    assert outcome.code == 0
+    warnings = [line for line in outcome.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert ("police.offending_per_person_month in 1 of 2 (row 2; e.g. 0.5, plausible 0.003 to "
+            "0.012)") in warnings[0]

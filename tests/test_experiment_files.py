@@ -196,3 +196,16 @@ def test_scenarios_are_checked_against_the_horizon_before_any_run(tmp_path, cli)
     assert outcome.code == 2, outcome.err
     assert outcome.err.count("\n") == 1 and "start_month 20" in outcome.err
     assert not (tmp_path / "out").exists()
+
+
+def test_points_outside_the_plausible_range_are_named_not_refused(tmp_path):
+    plausible = GOOD.replace("[30, 60, 90]", "[30, 60, 80]")  # 90 is above 10 to 80
+    assert load_experiment(write(tmp_path, plausible)).implausible_warnings() == []
+    wild = plausible.replace("[0.004, 0.005]", "[0.004, 0.5]")
+    warnings = load_experiment(write(tmp_path, wild)).implausible_warnings()
+    assert len(warnings) == 2  # one per scenario, each naming its points
+    for scenario, line in zip(("symptoms", "systems"), warnings, strict=True):
+        assert f"the parameter points of scenario '{scenario}'" in line
+        # points 3, 4, 5 are offending 0.5 with each early-help level (counted from 0)
+        assert ("police.offending_per_person_month in 3 of 6 (points 3, 4, 5; e.g. 0.5, "
+                "plausible 0.003 to 0.012)") in line

@@ -58,6 +58,7 @@ def _scenario_choice() -> Any:
         return None
     if "lever_" + LEVERS[0].key not in st.session_state:
         _reset_levers()
+    session.warn_implausible(scenario)
     return scenario
 
 

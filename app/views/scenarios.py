@@ -23,6 +23,7 @@ def _keep(text: str, label: str) -> None:
     session.keep_custom(scenario.name, text)
     st.success(f"Kept '{scenario.name}' for this session: choose it on the Compare page.",
                icon=":material/check_circle:")
+    session.warn_implausible(scenario)
 
 
 def _view(name: str, text: str) -> None:
@@ -81,6 +82,7 @@ def render() -> None:
                 session.keep_custom(scenario.name, uploaded_text)
                 st.success(f"Kept '{scenario.name}' for this session: choose it on the Compare "
                            f"page.", icon=":material/check_circle:")
+                session.warn_implausible(scenario)
 
 
 __all__ = ["render"]
