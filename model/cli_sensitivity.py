@@ -156,7 +156,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     )
     from model.sensitivity import SensitivityError, run_sensitivity
     from model.sensitivity_model import output_label
-    from model.sensitivity_report import CONSTANT, ST_ABOVE_ONE, write_report
+    from model.sensitivity_report import CONSTANT, INDEX_ABOVE_ONE, write_report
 
     try:
         space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
@@ -204,7 +204,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         for row in top.itertuples():
             text = (CONSTANT if row.constant else
                     f"{row.parameter} (ST {row.ST:.2f} +/- {row.ST_conf:.2f})"
-                    + (f"; {ST_ABOVE_ONE}" if row.ST > 1 else ""))
+                    + (f"; {INDEX_ABOVE_ONE}" if max(row.S1, row.ST) > 1 else ""))
             console.print(f"  {output_label(row.output)}: {text}", highlight=False,
                           soft_wrap=True)
     console.print(f"Report: {args.out / 'summary.md'} (figures morris.png, sobol.png)",

@@ -43,9 +43,9 @@ REPORT_FILES = ("morris.csv", "morris.parquet", "sobol.csv", "sobol.parquet",
 
 CONSTANT = "constant over the design (no parameter moves it)"
 """What the report says of an output that took one value at every point."""
-ST_ABOVE_ONE = ("ST above 1 cannot be a share of variance: the estimate is unstable; run more "
-                "base samples (--sobol-samples).")
-"""The note beside a total index above 1."""
+INDEX_ABOVE_ONE = ("an index above 1 cannot be a share of variance: the estimate is unstable; run "
+                "more base samples (--sobol-samples).")
+"""The note beside a first-order or total index above 1."""
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -57,6 +57,16 @@ def _short(name: str) -> str:
     return name.split(".", 1)[-1]
 
 
+def _constant_panel(ax: Any, title: str) -> None:
+    """A panel for an output no parameter moves: the words instead of an empty plot."""
+    ax.text(0.5, 0.5, CONSTANT.replace(" (", "\n("), ha="center", va="center", fontsize=8,
+            color="#555555", transform=ax.transAxes)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
+
+
 def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
     """mu* (mean absolute elementary effect) against sigma, one panel per output."""
     outputs = list(dict.fromkeys(morris["output"]))
@@ -66,6 +76,9 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
     colour = {g: OKABE_ITO[k % len(OKABE_ITO)] for k, g in enumerate(groups)}
     for ax, output in zip(axes.flat, outputs, strict=False):
         part = morris[morris["output"] == output]
+        if part["constant"].any():
+            _constant_panel(ax, label(output))
+            continue
         for group, rows_ in part.groupby("group", sort=False):
             ax.errorbar(rows_["mu_star"], rows_["sigma"], xerr=rows_["mu_star_conf"], fmt="o",
                         color=colour[group], label=group, markersize=5, elinewidth=0.8)
@@ -84,13 +97,22 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[len(outputs):]:
         ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8,
-               frameon=False)
+    handles, labels = _legend_entries(axes)
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, min(6, len(labels))),
+               fontsize=8, frameon=False)
     fig.suptitle("Morris screening: influence (mu*) and non-linearity or interaction (sigma); "
                  "bars: 95 % interval of mu*", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
+
+
+def _legend_entries(axes: Any) -> tuple[list[Any], list[str]]:
+    """The legend of the first panel that has one (a constant output's panel has none)."""
+    for ax in axes.flat:
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            return handles, labels
+    return [], []
 
 
 def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
@@ -103,6 +125,9 @@ def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figu
     y = np.arange(len(parameters))
     for ax, output in zip(axes.flat, outputs, strict=False):
         part = sobol[sobol["output"] == output].set_index("parameter").loc[parameters]
+        if part["constant"].any():
+            _constant_panel(ax, label(output))
+            continue
         ax.barh(y - 0.2, part["S1"], height=0.38, xerr=part["S1_conf"], color=OKABE_ITO[0],
                 label="first order S1", error_kw={"elinewidth": 0.8})
         ax.barh(y + 0.2, part["ST"], height=0.38, xerr=part["ST_conf"], color=OKABE_ITO[1],
@@ -118,7 +143,7 @@ def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figu
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[len(outputs):]:
         ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles, labels = _legend_entries(axes)
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.suptitle("Sobol indices with 95 % bootstrap intervals", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
@@ -162,12 +187,12 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
                 lines.append(f"| {label(output)} | {CONSTANT} | | |")
                 continue
             for r in part.sort_values("ST", ascending=False).head(4).itertuples():
-                flag = " (!)" if r.ST > 1 else ""
+                flag = " (!)" if max(r.S1, r.ST) > 1 else ""
                 unstable |= bool(flag)
                 lines.append(f"| {label(output)} | `{r.parameter}` | {r.S1:.2f} +/- "
                              f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f}{flag} |")
         if unstable:
-            lines += ["", f"(!) {ST_ABOVE_ONE}"]
+            lines += ["", f"(!) {INDEX_ABOVE_ONE}"]
     lines += ["", "Figures: `morris.png` (mu* against sigma) and `sobol.png` (S1 and ST with "
               "intervals); tables: `morris.csv`, `sobol.csv`. How to read them: "
               "docs/sensitivity.md.", ""]

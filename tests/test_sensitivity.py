@@ -198,15 +198,23 @@ def test_a_constant_output_is_reported_as_constant_not_as_zero_indices(tmp_path)
     text = summary_markdown(result)
     assert f"| flat | {CONSTANT} |" in text
     assert "| flat | `x" not in text  # no rows of 0.00 indices for it
+    from model.sensitivity_report import morris_figure, sobol_figure
+
+    for figure in (morris_figure(result.morris), sobol_figure(result.sobol)):
+        panels = [ax for ax in figure.axes if ax.get_title() == "flat"]
+        assert len(panels) == 1
+        assert [t.get_text() for t in panels[0].texts] == [CONSTANT.replace(" (", "\n(")]
+        assert figure.legends  # the legend comes from a panel that has one
 
 
-def test_a_total_index_above_one_is_flagged(ishigami_result):
-    from model.sensitivity_report import ST_ABOVE_ONE, summary_markdown
+@pytest.mark.parametrize("index", ["ST", "S1"])
+def test_an_index_above_one_is_flagged(ishigami_result, index):
+    from model.sensitivity_report import INDEX_ABOVE_ONE, summary_markdown
 
     sobol = ishigami_result.sobol.copy()
-    sobol.loc[sobol.index[0], "ST"] = 1.3
+    sobol.loc[sobol.index[0], index] = 1.3
     flagged = summary_markdown(type(ishigami_result)(
         ishigami_result.morris, ishigami_result.influential, sobol, ishigami_result.stages,
         ishigami_result.settings))
-    assert "1.30 +/- " in flagged and "(!)" in flagged and ST_ABOVE_ONE in flagged
-    assert ST_ABOVE_ONE not in summary_markdown(ishigami_result)
+    assert "1.30 +/- " in flagged and "(!)" in flagged and INDEX_ABOVE_ONE in flagged
+    assert INDEX_ABOVE_ONE not in summary_markdown(ishigami_result)
