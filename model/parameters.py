@@ -106,10 +106,15 @@ class ParamGroup(BaseModel):
     @field_validator("*")
     @classmethod
     def _non_negative(cls, value: Any, info: Any) -> Any:
-        """Reject negative numbers anywhere in a parameter (rates, shares, counts)."""
+        """Reject negative numbers anywhere in a parameter (rates, shares, counts).
+
+        The message names the offending number only inside a list or mapping (a single value
+        is already shown by the message's ``value ...``).
+        """
+        scalar = isinstance(value, (int, float))
         for number in _numbers(value):
             if number < 0:
-                raise ValueError(f"must be zero or more, got {number}")
+                raise ValueError("must be zero or more" + ("" if scalar else f", got {number}"))
         name = info.field_name or ""
         # intervention entries enforce their whole declared range, which for a share lies in
         # [0, 1]: their own range check gives the message (it names the range)
@@ -117,7 +122,8 @@ class ParamGroup(BaseModel):
         if is_share(name, cls.model_fields.get(name) if by_unit else None):
             for number in _numbers(value):
                 if number > 1:
-                    raise ValueError(f"is a share and must lie in [0, 1], got {number}")
+                    raise ValueError("a share must lie in [0, 1]"
+                                     + ("" if scalar else f", got {number}"))
         return value
 
 

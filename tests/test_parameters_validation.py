@@ -218,3 +218,13 @@ def test_calibrated_file_refuses_non_finite_values(tmp_path):
     path.write_text("parameters:\n  police.offending_per_person_month: .nan\n")
     with pytest.raises(CalibrationFileError, match="value nan is not a finite number"):
         load_calibrated(path)
+
+
+def test_a_bad_single_value_is_named_once_and_one_inside_a_mapping_is_named():
+    negative = refused("name: x\njustice:\n  arrest_given_suspect_share: -0.1\n")
+    assert negative.endswith("value -0.1 is not allowed: must be zero or more")
+    above = refused("name: x\njustice:\n  arrest_given_suspect_share: 1.5\n")
+    assert above.endswith("value 1.5 is not allowed: a share must lie in [0, 1]")
+    inside = refused(f"name: x\njustice:\n  suspect_identified_share: "
+                     f"{CRIME_SHARES.replace('VALUE', '1.5')}\n")
+    assert "a share must lie in [0, 1], got 1.5" in inside
