@@ -28,9 +28,10 @@ import os
 import re
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,29 @@ def start_fork_server() -> None:
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    with _working_directory_off_path():
+        forkserver.ensure_running()
+
+
+@contextmanager
+def _working_directory_off_path() -> Iterator[None]:
+    """Start child interpreters without the working directory at the head of ``sys.path``.
+
+    The fork server is started with ``python -c``, which puts the working directory first on
+    its ``sys.path``, and Python 3.11 does not replace that path with this process's: run from
+    inside another checkout of the project, the server (and every worker forked from it) would
+    import that checkout's ``model``. ``PYTHONSAFEPATH`` (Python 3.11+) leaves it out; the
+    installed package is then found as in this process.
+    """
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -89,7 +112,7 @@ def local_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        start_fork_server()  # now, with the working directory off its path
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context)

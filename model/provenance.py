@@ -15,11 +15,15 @@ from pathlib import Path
 def code_version() -> str:
     """The package version, plus the git commit (and ``.dirty``) when run from a checkout.
 
-    Asked of git once a process (runs record it too).
+    Asked of git once a process (runs record it too), and only when the code is the checkout's
+    own (the project's ``pyproject.toml`` beside the package): an installed copy in a virtual
+    environment that happens to lie inside a checkout is not that checkout's commit.
     """
     from model import __version__
 
     root = Path(__file__).resolve().parents[1]
+    if not (root / "pyproject.toml").is_file():
+        return __version__
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5, check=True)

@@ -64,3 +64,28 @@ def test_the_fork_server_started_early_serves_a_local_pool_later():
         assert pool.submit(os.getpid).result(timeout=120) != os.getpid()
     finally:
         pool.shutdown()
+
+
+def test_workers_import_this_model_not_one_in_the_working_directory(tmp_path):
+    """Run from inside another checkout, the pool's workers still use the installed code."""
+    import subprocess
+    import sys
+
+    import model
+
+    other = tmp_path / "other_checkout"
+    (other / "model").mkdir(parents=True)
+    (other / "model" / "__init__.py").write_text("", encoding="utf-8")
+    script = tmp_path / "where.py"
+    script.write_text(
+        "from model.executors import local_pool\n"
+        "def where(_):\n"
+        "    import model\n"
+        "    return model.__file__\n"
+        "if __name__ == '__main__':\n"
+        "    with local_pool(1) as pool:\n"
+        "        print(pool.submit(where, 0).result(timeout=120))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=other, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == model.__file__
