@@ -765,7 +765,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
             table = tables[row["group"]] = Table(title=row["group"], title_justify="left")
             table.add_column("parameter", no_wrap=True)
             table.add_column("default", overflow="fold")
-            table.add_column(SHIPPED_BASELINE, overflow="fold")
+            table.add_column(SHIPPED_BASELINE, overflow="fold", min_width=len(SHIPPED_BASELINE))
             table.add_column("unit", overflow="fold")
             table.add_column("source or assumption (range)", overflow="fold")
         evidence = row["source"]

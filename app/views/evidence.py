@@ -87,9 +87,13 @@ def _parameters() -> None:
     shipped = [str(v) if v != d else "" for v, d in zip(params[SHIPPED_BASELINE],
                                                         params["default"], strict=True)]
     params["default"] = params["default"].map(str)
-    params[f"{SHIPPED_BASELINE} (calibrated)"] = shipped
-    columns = [c for c in ("group", "name", "default", f"{SHIPPED_BASELINE} (calibrated)",
-                           "unit", "source", "range", "description") if c in params.columns]
+    params[SHIPPED_BASELINE] = shipped
+    st.caption(f"*default*: the documented value a scenario gets when it does not set the "
+               f"parameter. *{SHIPPED_BASELINE}*: the value in scenarios/{SHIPPED_BASELINE}.yaml "
+               f"where it differs (the calibrated values, which every shipped scenario runs "
+               f"with).")
+    columns = [c for c in ("group", "name", "default", SHIPPED_BASELINE, "unit", "source",
+                           "range", "description") if c in params.columns]
     params = params[columns]
     effects = pd.DataFrame(intervention_table())
     effects["range"] = [f"{lo} to {hi}" if lo is not None else ""
