@@ -657,6 +657,23 @@ def _band(row: Any) -> str:
             f"[{compact(row['difference_p10'], True)}, {compact(row['difference_p90'], True)}]")
 
 
+def freed_or_used(low: float, mid: float, high: float) -> tuple[str, float, float]:
+    """A change in officer-hours used as words: the verb and the band in its direction.
+
+    Args:
+        low: the 10 % point of the change in hours used.
+        mid: its median.
+        high: its 90 % point.
+
+    Returns:
+        ``("freed", ...)`` for a fall (the band as hours freed: a negative end means hours
+        used) or ``("used", ...)`` otherwise, and the band's lower and upper ends.
+    """
+    if mid < 0:
+        return "freed", -high, -low
+    return "used", low, high
+
+
 def _officer_time(comparison: Any) -> str:
     """Officer-hours freed (or used) a month in the final year, against the hours available."""
     import numpy as np
@@ -672,12 +689,10 @@ def _officer_time(comparison: Any) -> str:
                 - wales_series(comparison.results[comparison.baseline], "officer_hours"))
         monthly = diff[:, last].mean(axis=1)
         low, mid, high = np.percentile(monthly, [10, 50, 90])
-        verb = "freed" if mid < 0 else "used"
-        # the band in the verb's direction (hours freed are a fall in hours used)
-        band = sorted((-low, -high) if mid < 0 else (low, high))
+        verb, band_low, band_high = freed_or_used(low, mid, high)
         lines.append(f"Officer time, {scenario}: {abs(mid):,.0f} officer-hours a month {verb} in "
-                     f"year {comparison.years} (10-90 % band {band[0]:,.0f} to "
-                     f"{band[1]:,.0f}), {abs(mid) / available:.1%} of the {available:,.0f} "
+                     f"year {comparison.years} (10-90 % band {band_low:,.0f} to "
+                     f"{band_high:,.0f}), {abs(mid) / available:.1%} of the {available:,.0f} "
                      f"available.")
     return "\n".join(lines)
 

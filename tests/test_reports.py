@@ -76,6 +76,7 @@ def _stub_analysis(npv: tuple[float, float, float]):
 @pytest.mark.parametrize(("npv", "expected"), [
     ((-19.9e6, -40.4e6, -6.1e6), "a net cost of £19.9m (10-90 % band £6.1m to £40.4m)"),
     ((12.0e6, -3.0e6, 30.0e6), "a net saving of £12.0m (10-90 % band -£3.0m to £30.0m)"),
+    ((-5.0e6, -20.0e6, 8.0e6), "a net cost of £5.0m (10-90 % band -£8.0m to £20.0m)"),
 ])
 def test_headline_sentence_gives_the_band_in_the_direction_of_the_net_figure(npv, expected):
     from model.reports import headline_sentence
@@ -92,3 +93,17 @@ def test_officer_time_line_gives_its_band_in_the_direction_of_its_verb():
     assert match, line
     mid, low, high = (float(match.group(k).replace(",", "")) for k in (1, 3, 4))
     assert low <= mid <= high
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ((-7581.0, -6254.0, -4910.0), ("freed", 4910.0, 7581.0)),
+    ((749.0, 1482.0, 1949.0), ("used", 749.0, 1949.0)),
+    ((-900.0, -300.0, 200.0), ("freed", -200.0, 900.0)),  # a band crossing zero
+    ((-200.0, 100.0, 600.0), ("used", -200.0, 600.0)),
+])
+def test_officer_time_bands_follow_the_verb(change, expected):
+    from model.cli import freed_or_used
+
+    verb, low, high = freed_or_used(*change)
+    assert (verb, low, high) == expected
+    assert low <= abs(change[1]) <= high
