@@ -294,8 +294,8 @@ def table_points(table: Any, where: str, error: type[Exception],
             value = value.item() if hasattr(value, "item") else value
             if value is None or (not isinstance(value, str) and pd.isna(value)) or (
                     isinstance(value, str) and not value.strip()):
-                raise error(f"{where}: row {row_number}, column '{column}' is empty; every "
-                            f"cell needs a value")
+                raise error(f"{where}: row {row_number}, column '{column}' is empty or NaN; "
+                            f"every cell needs a finite number")
             number = _number_in_cell(value)
             if number is None:
                 raise error(f"{where}: row {row_number}, column '{column}': value "
