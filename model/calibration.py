@@ -11,10 +11,11 @@ which is the Gaussian negative log-likelihood up to a constant. A figure the run
 compute (no cohort, an odds ratio with an empty cell) counts as ``z = 10``. Optuna's TPE
 sampler (seeded) minimises the score; trial 0 is the documented defaults of the fitted parameters
 (docs/parameters.md; the scenario's other parameters as they stand), so the study always knows
-that starting fit. Every trial runs ``R`` replicates with the same seeds (common random
-numbers: differences between trials are parameter effects, not noise); trials are asked in
-batches and their runs go to the shared executor (:mod:`model.executors`). The study lives in
-an SQLite file: running the same calibration again continues it.
+that starting fit (a stop that loses it runs it again later). Every trial runs ``R``
+replicates with the same seeds (common random numbers: differences between trials are
+parameter effects, not noise); trials are asked in batches and their runs go to the shared
+executor (:mod:`model.executors`). The study lives in an SQLite file: running the same
+calibration again continues it. A stop (Ctrl-C) waits until a finished batch is recorded.
 
 The accepted parameter sets are the best ``k`` trials (the lowest scores); they carry parameter
 uncertainty into comparisons (:mod:`model.calibration_sets`).
@@ -35,6 +36,7 @@ import pandas as pd
 
 from model.calibration_targets import TargetItem
 from model.executors import Outcome, run_jobs
+from model.interrupts import deferred
 from model.parameter_space import ParameterSpace
 from model.scenario import Scenario
 from model.sensitivity import shared_executor
@@ -140,12 +142,15 @@ class CalibrationResult:
         trials: one row per complete trial: trial, score, parameter values.
         best: the best trial's parameter values.
         best_score: its score.
-        default_score: the score of the documented defaults (trial 0) on the trial seeds.
+        default_score: the score of the documented defaults on the trial seeds (NaN if their
+            trial did not finish).
         accepted: the best ``k`` trials (parameter sets for uncertainty propagation).
         settings: what was run (provenance).
         seconds: wall time of this call's trials.
         earlier_trials: complete trials the study already had when this call began (a
             resumed study); none ran if they were already as many as asked for.
+        default_trial: the number of the documented defaults' trial (0, unless a stop lost
+            the first one and it was run again), or None if it did not finish.
     """
 
     trials: pd.DataFrame
@@ -156,6 +161,7 @@ class CalibrationResult:
     settings: dict[str, Any]
     seconds: float
     earlier_trials: int = 0
+    default_trial: int | None = 0
 
 
 def _sampler(seed: int, startup: int) -> Any:
@@ -252,7 +258,7 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
     startup = max(2, min(10, trials // 3))
     study = open_study(Path(out_dir) / STUDY_FILE, settings, seed, startup, force)
     distributions = {n: _distribution(space, n) for n in space.names}
-    if not study.trials:
+    if not _has_defaults_trial(study):  # a new study, or one whose first batch was stopped
         defaults = {n: d for n, d in zip(space.names, space.defaults, strict=True)
                     if np.isfinite(d)}
         study.enqueue_trial(defaults, user_attrs={"defaults": True})
@@ -282,21 +288,36 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
 
             run_jobs(evaluator, jobs, on_outcome=collect, executor=pool,
                      workers=workers if pool is None else None)
-            for trial in asked:
-                if trial.number in errors:
-                    trial.set_user_attr("error", errors[trial.number])
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                    continue
-                table = fit_table(items, figures[trial.number])
-                trial.set_user_attr("figures", figures[trial.number])
-                trial.set_user_attr("within", int(table["within"].sum()))
-                study.tell(trial, float(table["score"].sum()))
-            if len(errors) == len(asked):
-                raise CalibrationError(f"every run of a batch failed; first error: "
-                                       f"{next(iter(errors.values()))}")
-            if progress:
-                progress(complete(), trials)
+            with deferred():  # a stop waits until the batch is recorded (and counted) whole
+                for trial in asked:
+                    if trial.number in errors:
+                        trial.set_user_attr("error", errors[trial.number])
+                        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                        continue
+                    table = fit_table(items, figures[trial.number])
+                    trial.set_user_attr("figures", figures[trial.number])
+                    trial.set_user_attr("within", int(table["within"].sum()))
+                    study.tell(trial, float(table["score"].sum()))
+                if len(errors) == len(asked):
+                    raise CalibrationError(f"every run of a batch failed; first error: "
+                                           f"{next(iter(errors.values()))}")
+                if progress:
+                    progress(complete(), trials)
     return _result(study, space, settings, accept, time.perf_counter() - started, earlier)
+
+
+def _has_defaults_trial(study: Any) -> bool:
+    """Whether the study has its documented defaults' trial, finished or still to run.
+
+    The defaults trial is enqueued in a new study; a stop during the first batch leaves it
+    running, and :func:`open_study` then marks it failed: it is enqueued again, so that the
+    study still scores the starting fit.
+    """
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.WAITING)
+    return any(t.user_attrs.get("defaults") for t in study.get_trials(deepcopy=False,
+                                                                      states=states))
 
 
 def _result(study: Any, space: ParameterSpace, settings: dict[str, Any], accept: int,
@@ -314,12 +335,13 @@ def _result(study: Any, space: ParameterSpace, settings: dict[str, Any], accept:
     best = ranked.iloc[0]
     default_rows = trials[trials["defaults"]]
     default_score = float(default_rows["score"].iloc[0]) if len(default_rows) else math.nan
+    default_trial = int(default_rows["trial"].iloc[0]) if len(default_rows) else None
     accepted = ranked.head(accept).copy()
     accepted.insert(0, "rank", np.arange(1, len(accepted) + 1))
     return CalibrationResult(trials=trials, best={n: float(best[n]) for n in space.names},
                              best_score=float(best["score"]), default_score=default_score,
                              accepted=accepted, settings=settings, seconds=seconds,
-                             earlier_trials=earlier)
+                             earlier_trials=earlier, default_trial=default_trial)
 
 
 def evaluate_parameter_set(overrides: dict[str, float], items: Sequence[TargetItem],

@@ -2,9 +2,10 @@
 
 ``eat-sim calibrate`` always writes its fit into the report folder. The project's
 ``calibration/calibrated.yaml`` (and ``accepted.parquet``), which ``eat-sim calibrate apply``
-reads by default, is replaced only by a fit made with settings at least as demanding as those
-the file records (:func:`less_demanding`) that scores better than the scenario's current
-values on fresh check seeds (:func:`keep_reasons`); ``--calibrated FILE`` always writes there
+reads by default, is replaced only by a fit of the same parameters as those the file records
+(:func:`other_parameters`), made with settings at least as demanding (:func:`less_demanding`),
+that scores better than the scenario's current values on fresh check seeds
+(:func:`scores_better`, :func:`keep_reasons`); ``--calibrated FILE`` always writes there
 (:func:`install_target`).
 """
 
@@ -24,14 +25,58 @@ def _scale_of(text: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def shipped_provenance(path: Path) -> dict[str, Any]:
-    """The provenance recorded in a calibrated file, or ``{}`` if there is none to read."""
+def shipped_calibration(path: Path) -> dict[str, Any]:
+    """What a calibrated file records: ``{"provenance": {...}, "parameters": [names]}``.
+
+    Both are empty when there is no file, or nothing readable in it.
+    """
     try:
         data = read_yaml(path, f"calibrated file '{path}'", ValueError)
     except ValueError:
-        return {}
-    provenance = data.get("provenance") if isinstance(data, dict) else None
-    return provenance if isinstance(provenance, dict) else {}
+        data = None
+    data = data if isinstance(data, dict) else {}
+    provenance = data.get("provenance")
+    parameters = data.get("parameters")
+    return {"provenance": provenance if isinstance(provenance, dict) else {},
+            "parameters": [str(name) for name in parameters]
+            if isinstance(parameters, dict) else []}
+
+
+def other_parameters(fitted: Sequence[str], shipped: Sequence[str]) -> str | None:
+    """How a fit's parameters differ from those a calibrated file records, or None.
+
+    A fit of other parameters cannot replace the file, however well it scores: the file's
+    parameters it does not fit would be lost from the calibrated file and the accepted sets.
+    A file that records no parameters is not compared.
+
+    Args:
+        fitted: the dotted names the fit fitted.
+        shipped: the dotted names the calibrated file records.
+
+    Returns:
+        One phrase naming the difference, or None when the names are the same.
+    """
+    missing = [name for name in shipped if name not in fitted]
+    extra = [name for name in fitted if name not in shipped]
+    if not shipped or not (missing or extra):
+        return None
+    parts = []
+    if missing:
+        parts.append(f"it does not fit {', '.join(missing)}")
+    if extra:
+        parts.append(f"it fits {', '.join(extra)}, which the file does not record")
+    return f"the fit is of other parameters than those it records ({'; '.join(parts)})"
+
+
+def scores_better(provenance: dict[str, Any]) -> bool:
+    """Whether the fit scores better than the scenario's current values on the check seeds.
+
+    Args:
+        provenance: the fit's provenance, with ``check_score`` (``current`` and
+            ``calibrated``).
+    """
+    check = provenance["check_score"]
+    return bool(check["calibrated"] < check["current"])
 
 
 def less_demanding(fit: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
@@ -70,25 +115,34 @@ def less_demanding(fit: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def keep_reasons(provenance: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
+def keep_reasons(provenance: dict[str, Any], shipped: dict[str, Any], *,
+                 parameters: Sequence[str] = (), shipped_parameters: Sequence[str] = ()
+                 ) -> list[str]:
     """Why the project's calibrated file must be kept rather than replaced by this fit.
 
     Args:
         provenance: the fit's provenance, with ``check_score`` (``current`` and
             ``calibrated``, on the check seeds) and ``check_seeds``.
         shipped: the provenance of the project's calibrated file (``{}`` if none).
+        parameters: the names the fit fitted.
+        shipped_parameters: the names the project's calibrated file records (empty: not
+            compared).
 
     Returns:
-        Empty if the fit replaces it: its settings are at least as demanding
-        (:func:`less_demanding`) and it scores better than the scenario's current values on
-        the check seeds. Otherwise one phrase per reason.
+        Empty if the fit replaces it: it fits the same parameters (:func:`other_parameters`),
+        its settings are at least as demanding (:func:`less_demanding`) and it scores better
+        than the scenario's current values on the check seeds (:func:`scores_better`).
+        Otherwise one phrase per reason.
     """
     reasons = []
     check = provenance["check_score"]
-    if not check["calibrated"] < check["current"]:
+    if not scores_better(provenance):
         reasons.append(f"the fit does not score better than the scenario's current values on "
                        f"the check seeds ({check['calibrated']:.1f}, against "
                        f"{check['current']:.1f})")
+    other = other_parameters(parameters, shipped_parameters)
+    if other:
+        reasons.append(other)
     shortfalls = less_demanding(provenance, shipped)
     if shortfalls:
         reasons.append(f"the fit's settings are less demanding than those it records "
@@ -109,4 +163,5 @@ def install_target(explicit: Path | None, keep: Sequence[str], default: Path) ->
     return None if keep else default
 
 
-__all__ = ["install_target", "keep_reasons", "less_demanding", "shipped_provenance"]
+__all__ = ["install_target", "keep_reasons", "less_demanding", "other_parameters",
+           "scores_better", "shipped_calibration"]

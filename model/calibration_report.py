@@ -1,13 +1,18 @@
 """The calibration report: every target before and after, the calibrated file, accepted sets.
 
-Three parameter sets are named apart everywhere (summary, tables, figure, command output):
+Three parameter sets are named apart everywhere (summary, tables, figure, command output;
+:data:`SET_LABELS`):
 
-- the **documented defaults** (docs/parameters.md): trial 0 of the study, scored on the trial
-  seeds;
+- the **documented defaults** (docs/parameters.md): the study's defaults trial (trial 0),
+  scored on the trial seeds, and scored again on the fresh check seeds;
 - the scenario's **current** values (with its calibrated block, if it has one): what the fit
   must beat, scored on the fresh check seeds (the "before");
 - the **calibrated** set (the best trial): scored on the trial seeds and on the check seeds
   (the "after").
+
+Only scores on the same seeds can be compared: the trial seeds are those the fit was selected
+on, with ``--replicates`` runs a trial (one run has no simulation spread to widen the
+uncertainty, so its z-scores are larger), while the check seeds are fresh ones.
 
 Files of the report folder (stable names; the app's Evidence page reads them):
 
@@ -50,6 +55,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from model.calibration_sets import parameter_value  # noqa: E402
 from model.numbers import count_of  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 from model.results import atomic_write  # noqa: E402
@@ -61,8 +67,9 @@ SCORE_DEFINITION = ("sum over targets of weight * z^2 / 2, z = (simulated mean -
 SETS = ("current", "calibrated")
 """Column prefixes of the fit table: the scenario's current values and the calibrated set."""
 
-SET_LABELS = {"current": "current values", "calibrated": "calibrated"}
-"""How the two checked sets are named in the summary, the figure and the command output."""
+SET_LABELS = {"documented_defaults": "documented defaults",
+              "current": "the scenario's current values", "calibrated": "calibrated"}
+"""How the three sets are named in the summary, the figure and the command output."""
 
 
 def before_after(current: pd.DataFrame, calibrated: pd.DataFrame) -> pd.DataFrame:
@@ -124,9 +131,9 @@ def fit_figure(fit: pd.DataFrame) -> Figure:
     handles = [plt.Line2D([], [], color="#dddddd", linewidth=7, label="allowed range"),
                plt.Line2D([], [], color="#888888", linewidth=2.5, label="observed +/- 2 sd"),
                plt.Line2D([], [], color=OKABE_ITO[5], marker="o", linestyle="",
-                          label="before: the scenario's current values"),
+                          label=f"before: {SET_LABELS['current']}"),
                plt.Line2D([], [], color=OKABE_ITO[0], marker="o", linestyle="",
-                          label="after: calibrated")]
+                          label=f"after: {SET_LABELS['calibrated']}")]
     ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0),
               ncol=2, frameon=False)
     ax.set_title("Targets on the check seeds (o within the allowed range, x outside; bars: "
@@ -151,8 +158,8 @@ def calibrated_document(best: dict[str, float], provenance: dict[str, Any]) -> s
 def provenance_record(*, targets_file: Path, targets_hash: str, space_source: str,
                       space_digest: str, code_version: str, settings: dict[str, Any],
                       trials: int, best_trial: int, best_score: float, default_score: float,
-                      within: dict[str, str], force_area: str | None, out_dir: Path
-                      ) -> dict[str, Any]:
+                      within: dict[str, str], force_area: str | None, out_dir: Path,
+                      defaults_trial: int | None = 0) -> dict[str, Any]:
     """Where a calibrated set came from: date, code, targets, scale, seeds, trials, score.
 
     Args:
@@ -165,15 +172,18 @@ def provenance_record(*, targets_file: Path, targets_hash: str, space_source: st
         trials: complete trials in the study.
         best_trial: the best trial's number.
         best_score: its score on the trial seeds.
-        default_score: the score of the documented defaults (trial 0) on the trial seeds.
+        default_score: the score of the documented defaults (their trial) on the trial seeds.
         within: targets within their range on the check seeds, ``{"current": "a/n",
             "calibrated": "b/n"}``.
         force_area: the force area fitted, or None for Wales and every force.
         out_dir: the report folder (the study is ``study.db`` in it).
+        defaults_trial: the number of the documented defaults' trial (0 unless a stop lost
+            the first one), or None if none finished.
 
     Returns:
         The ``provenance:`` mapping of ``calibrated.yaml``; the command adds ``check_seeds``
-        and ``check_score`` (``current`` and ``calibrated``, on the check seeds).
+        and ``check_score`` (``documented_defaults``, ``current`` and ``calibrated``, on the
+        check seeds).
     """
     import optuna
 
@@ -186,6 +196,7 @@ def provenance_record(*, targets_file: Path, targets_hash: str, space_source: st
         "scale": f"1:{settings['scale']}", "years": settings["years"],
         "replicates_per_trial": settings["replicates"], "seeds": settings["seeds"],
         "seed": settings["seed"], "trials": trials, "best_trial": best_trial,
+        "defaults_trial": defaults_trial,
         "sampler": f"Optuna {optuna.__version__} TPE (multivariate), seed {settings['seed']}",
         "study": str(out_dir / "study.db"),
         "score": {"documented_defaults": round(default_score, 4),
@@ -202,12 +213,37 @@ def scenario_values(scenario: Any, names: Sequence[str]) -> dict[str, float]:
         scenario: a :class:`model.scenario.Scenario`.
         names: dotted names (``group.field`` or ``group.field.key``).
     """
-    values = {}
-    for name in names:
-        group, field, *key = name.split(".")
-        value = getattr(getattr(scenario, group), field)
-        values[name] = float(value[key[0]] if key else value)
-    return values
+    return {name: parameter_value(scenario, name) for name in names}
+
+
+def score_lines(provenance: dict[str, Any], decimals: int = 2) -> tuple[str, str]:
+    """The scores in words, one line for the check seeds and one for the trial seeds.
+
+    Scores on different seeds are not comparable, so each line names its seeds and says so.
+
+    Args:
+        provenance: the calibrated file's provenance, with ``check_score`` and
+            ``check_seeds``.
+        decimals: decimals of the scores.
+
+    Returns:
+        The check seeds' line (the before and after), then the trial seeds' line.
+    """
+    check = provenance.get("check_score", {})
+    n_check = len(provenance.get("check_seeds", []))
+    n_trial = len(provenance.get("seeds", [])) or provenance.get("replicates_per_trial", 0)
+    scored = [f"{SET_LABELS[key]} {check[key]:.{decimals}f}"
+              for key in ("documented_defaults", "current", "calibrated") if key in check]
+    trial = provenance["score"]
+    number = provenance.get("defaults_trial", 0)
+    defaults_trial = "none finished" if number is None else f"trial {number}"
+    return (f"on {count_of(n_check, 'fresh check seed')} (the before and after): "
+            f"{', '.join(scored)}",
+            f"on the {count_of(n_trial, 'trial seed')} (those the fit was selected on; not "
+            f"comparable with the check seeds' scores: other seeds and replicates): "
+            f"{SET_LABELS['documented_defaults']} ({defaults_trial}) "
+            f"{trial['documented_defaults']:.{decimals}f}, {SET_LABELS['calibrated']} (best "
+            f"trial {provenance['best_trial']}) {trial['calibrated']:.{decimals}f}")
 
 
 def summary_markdown(fit: pd.DataFrame, provenance: dict[str, Any],
@@ -220,14 +256,13 @@ def summary_markdown(fit: pd.DataFrame, provenance: dict[str, Any],
         provenance: the calibrated file's provenance, with ``check_score`` and
             ``check_seeds``.
         best: the calibrated parameter values.
-        defaults: the documented defaults of the fitted parameters (trial 0).
+        defaults: the documented defaults of the fitted parameters.
         current: the scenario's current values of the fitted parameters (the "before").
         outcome: one sentence on what became of the project's calibrated file.
     """
     n = len(fit)
     current = current or {}
-    check = provenance.get("check_score", {})
-    checks = len(provenance.get("check_seeds", []))
+    on_check, on_trials = score_lines(provenance)
     lines = ["# Calibration", "",
              f"- {count_of(provenance['trials'], 'trial')} of "
              f"{count_of(provenance['replicates_per_trial'], 'replicate')} each, scale "
@@ -237,18 +272,14 @@ def summary_markdown(fit: pd.DataFrame, provenance: dict[str, Any],
              f"- targets: {provenance['targets_file']} (hash {provenance['targets_hash']})"
              + (f", force area {provenance['force_area']}" if provenance["force_area"] else ""),
              f"- score: {SCORE_DEFINITION}",
-             f"- on the trial seeds: documented defaults (trial 0) "
-             f"{provenance['score']['documented_defaults']:.2f}, calibrated (best trial "
-             f"{provenance['best_trial']}) {provenance['score']['calibrated']:.2f}",
-             f"- on {count_of(checks, 'fresh check seed')}: the scenario's current values "
-             f"{check.get('current', math.nan):.2f}, calibrated "
-             f"{check.get('calibrated', math.nan):.2f}; targets within their allowed range: "
+             f"- {on_check}; targets within their allowed range: "
              f"{int(fit['current_within'].sum())}/{n} current, "
-             f"{int(fit['calibrated_within'].sum())}/{n} calibrated"]
+             f"{int(fit['calibrated_within'].sum())}/{n} calibrated",
+             f"- {on_trials}"]
     if outcome:
         lines.append(f"- {outcome}")
     lines += ["", "## Parameters", "",
-              "Documented default: docs/parameters.md (trial 0 of the study). Current: the "
+              "Documented default: docs/parameters.md (the study's defaults trial). Current: the "
               "scenario as it stands, with its calibrated block if it has one (the \"before\" "
               "of the check). Calibrated: the best trial (the \"after\").", "",
               "| parameter | documented default | current | calibrated |",
@@ -369,4 +400,5 @@ def defaults_of(names: Sequence[str], defaults: Sequence[float]) -> dict[str, fl
 
 __all__ = ["SCORE_DEFINITION", "SETS", "SET_LABELS", "CalibrationReport", "before_after",
            "calibrated_document", "defaults_of", "fit_figure", "provenance_record",
-           "scenario_values", "summary_markdown", "write_calibrated", "write_report"]
+           "scenario_values", "score_lines", "summary_markdown", "write_calibrated",
+           "write_report"]

@@ -1,10 +1,12 @@
 """Using a calibration: the calibrated file, the default scenarios, and parameter uncertainty.
 
 - :func:`load_calibrated` reads ``calibration/calibrated.yaml`` (parameters and provenance).
-- :func:`apply_to_scenario_file` writes the calibrated parameters into a scenario file
-  (``scenarios/symptoms.yaml``, which ``systems`` and every lever extend) inside a marked
-  block, so the default scenarios use them; removing the block restores the documented
-  defaults. The block is replaced, never duplicated, when a new calibration is applied.
+- :func:`apply_calibration` (and :func:`apply_to_scenario_file`) writes the calibrated
+  parameters into a scenario file (``scenarios/symptoms.yaml``, which ``systems`` and every
+  lever extend) inside a marked block, so the default scenarios use them; removing the block
+  restores the documented defaults. The block is replaced, never duplicated, when a new
+  calibration is applied; its header names the calibrated file and the parameters kept from
+  the earlier block.
 - :func:`load_parameter_sets` and :func:`compare_parameter_sets` carry parameter uncertainty
   into a paired comparison: replicate ``k`` of every scenario uses accepted parameter set
   ``k mod n`` and the same seed, so the bands cover parameter and stochastic uncertainty.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ from model.parameter_space import declared_parameter
 from model.scenario import Scenario, ScenarioError, scenario_from_yaml_text, table_points
 from model.yaml_files import parse_yaml, read_yaml
 
-CALIBRATED_FILE = Path(__file__).resolve().parents[1] / "calibration" / "calibrated.yaml"
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+CALIBRATED_FILE = PROJECT_DIR / "calibration" / "calibrated.yaml"
 ACCEPTED_FILE = CALIBRATED_FILE.with_name("accepted.parquet")
 BLOCK_START = "# >>> calibrated parameters"
 BLOCK_END = "# <<< calibrated parameters"
@@ -61,11 +65,22 @@ def load_calibrated(path: str | Path = CALIBRATED_FILE) -> dict[str, Any]:
 
 
 def calibrated_block(scenario: Scenario, parameters: dict[str, float],
-                     provenance: dict[str, Any]) -> str:
+                     provenance: dict[str, Any], source: str | Path | None = None,
+                     kept: Sequence[str] = ()) -> str:
     """The YAML block that sets the calibrated parameters in a scenario file.
 
     Whole fields are written (a per-category parameter with every category), because a
-    scenario file replaces a field's whole value.
+    scenario file replaces a field's whole value. The header names the calibrated file the
+    values came from, with its date, targets hash and score, and the parameters kept from the
+    file's earlier block, which that date and score do not describe.
+
+    Args:
+        scenario: the scenario without its block (the values it falls back to).
+        parameters: every parameter the block sets: the calibrated file's and those kept.
+        provenance: the calibrated file's provenance.
+        source: the calibrated file, as it should be named (default: the project's
+            ``calibration/calibrated.yaml``).
+        kept: the names in ``parameters`` that come from the earlier block, not the file.
     """
     calibrated = scenario.with_overrides(parameters)
     groups: dict[str, dict[str, Any]] = {}
@@ -74,11 +89,30 @@ def calibrated_block(scenario: Scenario, parameters: dict[str, float],
         groups.setdefault(group, {})[field] = getattr(getattr(calibrated, group), field)
     body = yaml.safe_dump(groups, sort_keys=False)
     fit = provenance.get("check_score") or provenance.get("score") or {}
-    return (f"{BLOCK_START}: written by 'eat-sim calibrate apply' from calibration/"
-            f"calibrated.yaml\n# (date {provenance.get('date', '?')}, targets hash "
-            f"{provenance.get('targets_hash', '?')}, score "
-            f"{fit.get('current', fit.get('defaults', '?'))} -> {fit.get('calibrated', '?')}).\n"
-            f"# Delete this block to go back to the documented defaults.\n{body}{BLOCK_END}\n")
+    shown = source_name(source if source is not None else CALIBRATED_FILE)
+    lines = [f"{BLOCK_START}: written by 'eat-sim calibrate apply' from {shown}",
+             f"# (date {provenance.get('date', '?')}, targets hash "
+             f"{provenance.get('targets_hash', '?')}, score "
+             f"{fit.get('current', fit.get('defaults', '?'))} -> "
+             f"{fit.get('calibrated', '?')})."]
+    if kept:
+        lines.append(f"# Kept from the earlier block (not from {shown}; the date and score "
+                     f"above are not theirs): {', '.join(kept)}.")
+    lines.append("# Delete this block to go back to the documented defaults.")
+    return "\n".join(lines) + f"\n{body}{BLOCK_END}\n"
+
+
+def source_name(path: str | Path) -> str:
+    """A calibrated file as a block header names it.
+
+    Relative to the project when inside it, else its absolute path:
+    ``calibration/calibrated.yaml``, ``/tmp/fit/calibrated.yaml``.
+    """
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_DIR).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def without_block(text: str) -> str:
@@ -147,12 +181,38 @@ def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
         scenario_file: the scenario file (default ``scenarios/symptoms.yaml``).
 
     Returns:
-        The scenario file written.
+        The scenario file written (:func:`apply_calibration` also says what was kept).
 
     Raises:
         CalibrationFileError: an unreadable scenario file or malformed block, a file that
             already sets one of the calibrated groups outside the block (merge by hand), or a
             result that does not load with the calibrated values.
+    """
+    return apply_calibration(calibrated, scenario_file).path
+
+
+@dataclass(frozen=True)
+class AppliedCalibration:
+    """What :func:`apply_calibration` wrote.
+
+    Attributes:
+        path: the scenario file written.
+        kept: the names its earlier block set that the calibrated file does not, kept.
+    """
+
+    path: Path
+    kept: list[str]
+
+
+def apply_calibration(calibrated: str | Path = CALIBRATED_FILE,
+                      scenario_file: str | Path | None = None) -> AppliedCalibration:
+    """:func:`apply_to_scenario_file`, saying also which block parameters were kept.
+
+    Each file is read once.
+
+    Raises:
+        CalibrationFileError: as :func:`apply_to_scenario_file`; also an unreadable or
+            malformed calibrated file.
     """
     from model.results import atomic_write
     from model.scenario import SCENARIO_DIR
@@ -164,8 +224,10 @@ def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
         original = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
-    parameters = {**block_parameters(original, label),
-                  **{name: float(value) for name, value in data["parameters"].items()}}
+    earlier = block_parameters(original, label)
+    fitted = {name: float(value) for name, value in data["parameters"].items()}
+    kept = [name for name in earlier if name not in fitted]
+    parameters = {**earlier, **fitted}
     text = without_block(original)
     own = parse_yaml(text, label, CalibrationFileError) or {}
     if not isinstance(own, dict):
@@ -177,21 +239,22 @@ def apply_to_scenario_file(calibrated: str | Path = CALIBRATED_FILE,
         raise CalibrationFileError(f"scenario file '{path}' already sets {clash} outside the "
                                    f"calibrated block; merge the calibrated values by hand")
     base = scenario_from_yaml_text(text, label, path.parent)
-    block = calibrated_block(base, parameters, data.get("provenance", {}))
+    block = calibrated_block(base, parameters, data.get("provenance", {}), calibrated, kept)
     new_text = text.rstrip("\n") + "\n\n" + block
     try:
         check = scenario_from_yaml_text(new_text, label, path.parent)
     except ScenarioError as err:
         raise CalibrationFileError(f"the calibrated scenario does not load: {err}") from None
     for name, value in parameters.items():
-        if abs(_value(check, name) - value) > 1e-12 * max(1.0, abs(value)):
-            raise CalibrationFileError(f"after applying, '{name}' is {_value(check, name)}, "
-                                       f"not {value}")
+        applied = parameter_value(check, name)
+        if abs(applied - value) > 1e-12 * max(1.0, abs(value)):
+            raise CalibrationFileError(f"after applying, '{name}' is {applied}, not {value}")
     atomic_write(path, lambda handle: handle.write(new_text.encode("utf-8")))
-    return path
+    return AppliedCalibration(path, kept)
 
 
-def _value(scenario: Scenario, name: str) -> float:
+def parameter_value(scenario: Scenario, name: str) -> float:
+    """The value a scenario gives a dotted name (``group.field`` or ``group.field.key``)."""
     parts = name.split(".")
     value: Any = getattr(getattr(scenario, parts[0]), parts[1])
     return float(value[parts[2]] if len(parts) == 3 else value)
@@ -266,6 +329,7 @@ def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequen
                    progress=progress, scheduler=scheduler, parameter_sets=parameter_sets)
 
 
-__all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE",
-           "CalibrationFileError", "apply_to_scenario_file", "block_parameters", "calibrated_block",
-           "compare_parameter_sets", "load_calibrated", "load_parameter_sets", "without_block"]
+__all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE", "AppliedCalibration",
+           "CalibrationFileError", "apply_calibration", "apply_to_scenario_file",
+           "block_parameters", "calibrated_block", "compare_parameter_sets", "load_calibrated",
+           "load_parameter_sets", "parameter_value", "source_name", "without_block"]

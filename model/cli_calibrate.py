@@ -6,28 +6,38 @@ Examples:
     eat-sim calibrate apply          # write calibration/calibrated.yaml into symptoms.yaml
 
 ``fit`` (the default action) runs a persistent Optuna study (``DIR/study.db``: the same
-command continues it), checks the scenario's current values and the best set on fresh seeds,
-and writes the report (DIR/fit.csv, fit.png, summary.md, trials.csv, accepted.parquet and
-calibrated.yaml, the fit with its provenance) whole or not at all. The project's
-``calibration/calibrated.yaml`` and ``calibration/accepted.parquet`` are replaced only by a fit
-made with settings at least as demanding as theirs that scores better than the scenario's
-current values on the check seeds (:mod:`model.calibration_install`); ``--calibrated FILE``
-writes the fit there in any case. ``apply`` writes a calibrated file's parameters into the
-baseline scenario file's calibrated block, keeping the block's other parameters, so that the
-scenario applied is the one the fit was checked as. docs/calibration.md explains the fit and
-the files.
+command continues it), checks the documented defaults, the scenario's current values and the
+best set on fresh seeds, and writes the report (DIR/fit.csv, fit.png, summary.md, trials.csv,
+accepted.parquet and calibrated.yaml, the fit with its provenance) whole or not at all. The
+project's ``calibration/calibrated.yaml`` and ``calibration/accepted.parquet`` are replaced
+only by a fit of the same parameters, made with settings at least as demanding as theirs, that
+scores better than the scenario's current values on the check seeds
+(:mod:`model.calibration_install`); ``--calibrated FILE`` writes the fit there in any case.
+A stop (Ctrl-C, SIGTERM) in any phase exits with code 130 and one line saying what it left
+(:class:`FitProgress`): the finished trials stay in the study, the report is whole or absent.
+``apply`` writes a calibrated file's parameters into the baseline scenario file's calibrated
+block, keeping the block's other parameters, so that the scenario applied is the one the fit
+was checked as. docs/calibration.md explains the fit and the files.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from model.calibration_install import install_target, keep_reasons, shipped_provenance
+from model.calibration_install import (
+    install_target,
+    keep_reasons,
+    scores_better,
+    shipped_calibration,
+)
 from model.cli import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -42,10 +52,14 @@ from model.cli import (
     parse_seed,
     parse_workers,
     parse_years,
+    start_local_workers_early,
 )
 from model.cli_sensitivity import _whole
 from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
+
+if TYPE_CHECKING:
+    from model.calibration_sets import AppliedCalibration
 
 DEFAULT_OUT = Path("results") / "calibration"
 
@@ -59,10 +73,11 @@ def register(commands: Any) -> None:
         description="fit (default): fit the chosen parameters of the parameter space to "
                     "calibration/targets.yaml with a resumable Optuna study, replicates per "
                     "trial, on the shared executor; report every target for the scenario's "
-                    "current values and the fit on fresh check seeds; write the fit into the "
-                    "report folder and, if its settings are at least as demanding as those of "
-                    "calibration/calibrated.yaml and it scores better than the scenario's "
-                    "current values on the check seeds, into calibration/calibrated.yaml and "
+                    "current values and the fit on fresh check seeds (and the documented "
+                    "defaults' score there); write the fit into the report folder and, if it "
+                    "fits the parameters of calibration/calibrated.yaml with settings at least "
+                    "as demanding as that file's and scores better than the scenario's current "
+                    "values on the check seeds, into calibration/calibrated.yaml and "
                     "calibration/accepted.parquet. apply: write calibration/calibrated.yaml "
                     "into scenarios/symptoms.yaml (other calibrated parameters kept).")
     parser.add_argument("action", nargs="?", choices=("fit", "apply"), default="fit",
@@ -109,9 +124,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--calibrated", type=Path, default=None, metavar="FILE",
                         help="calibrated file to write (fit; given, it is always written) or "
                              "read (apply); accepted.parquet goes beside it (default "
-                             f"{_project_path(CALIBRATED_FILE)}, replaced only by a fit with "
-                             "settings at least as demanding as its own that scores better "
-                             "than the scenario's current values)")
+                             f"{_project_path(CALIBRATED_FILE)}, replaced only by a fit of "
+                             "its parameters with settings at least as demanding as its own "
+                             "that scores better than the scenario's current values)")
     parser.add_argument("--scenario-file", type=Path, default=None, metavar="FILE",
                         help="apply: the scenario file to write (default "
                              "scenarios/symptoms.yaml)")
@@ -152,54 +167,42 @@ def _check_input_file(option: str, path: Path, what: str) -> None:
 def _check_output_file(option: str, path: Path) -> None:
     """Fail early (before any trial) if a file cannot be written at ``path``.
 
+    The folder it goes in (or the nearest existing folder above it) must take a new file:
+    the file is written under a temporary name there and renamed into place.
+
     Raises:
-        UsageError: ``path`` is a folder, or lies under a file.
+        UsageError: ``path`` is a folder, lies under a file, or its folder cannot be written.
     """
     if path.is_dir():
         raise UsageError(f"argument {option}: '{path}' is a folder; give a file name (e.g. "
                          f"'{path / 'calibrated.yaml'}')")
+    _check_writable_folder(option, path)
+
+
+def _check_writable_folder(option: str, path: Path) -> None:
+    """Probe, with a temporary folder, that a file can be created where ``path`` goes.
+
+    Raises:
+        UsageError: ``path`` lies under a file, or its folder cannot be written.
+    """
     parent = existing_ancestor(path.parent)
     if not parent.is_dir():
         raise UsageError(f"argument {option}: '{path}' cannot be created because '{parent}' is "
                          f"a file, not a folder")
+    try:  # a real probe: permissions, read-only file systems, root or not
+        tempfile.TemporaryDirectory(dir=parent, prefix=".eat-sim-probe-").cleanup()
+    except OSError as err:
+        raise UsageError(f"argument {option}: '{path}' cannot be written: no file can be "
+                         f"created in '{parent}' ({err.strerror or err}); give a file in a "
+                         f"folder you can write to") from None
 
 
 CALIBRATED_WHAT = "a calibrated file written by 'eat-sim calibrate' (e.g. DIR/calibrated.yaml)"
 SCENARIO_WHAT = "the scenario file to write into (default scenarios/symptoms.yaml)"
 
 
-def apply_calibration(calibrated: Path, scenario_file: Path) -> tuple[Path, list[str]]:
-    """Write a calibrated file into a scenario file's block, keeping the block's other values.
-
-    See :func:`model.calibration_sets.apply_to_scenario_file`.
-
-    Returns:
-        The scenario file written and the names kept from its earlier block.
-
-    Raises:
-        CalibrationFileError: an unreadable or malformed calibrated file, scenario file or
-            block, a scenario file that sets a calibrated group outside the block, or a
-            result that does not load with the calibrated values.
-    """
-    from model.calibration_sets import (
-        CalibrationFileError,
-        apply_to_scenario_file,
-        block_parameters,
-        load_calibrated,
-    )
-
-    fitted = load_calibrated(calibrated)["parameters"]
-    label = f"scenario file '{scenario_file}'"
-    try:
-        text = Path(scenario_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
-    kept = [name for name in block_parameters(text, label) if name not in fitted]
-    return apply_to_scenario_file(calibrated, scenario_file), kept
-
-
 def _apply(args: argparse.Namespace) -> int:
-    from model.calibration_sets import CALIBRATED_FILE, CalibrationFileError
+    from model.calibration_sets import CALIBRATED_FILE, CalibrationFileError, apply_calibration
     from model.interrupts import deferred
     from model.scenario import SCENARIO_DIR
 
@@ -209,11 +212,10 @@ def _apply(args: argparse.Namespace) -> int:
     _check_input_file("--calibrated", source, f"the file inside it, '{inside}'"
                       if inside.is_file() else CALIBRATED_WHAT)
     _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
-    done: list[Path] = []
+    done: list[AppliedCalibration] = []
     try:
         with deferred():  # a stop waits until the scenario file is written
-            path, kept = apply_calibration(source, scenario_file)
-            done.append(path)
+            done.append(apply_calibration(source, scenario_file))
     except CalibrationFileError as err:
         raise UsageError(str(err)) from None
     except KeyboardInterrupt:
@@ -221,9 +223,15 @@ def _apply(args: argparse.Namespace) -> int:
               if done else f"interrupted: nothing was written ({scenario_file} is as it was)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"Calibrated parameters of {source} written into {path}"
-          + (f" (kept from its earlier calibrated block: {', '.join(kept)})" if kept else ""))
+    print(_applied_line(source, done[0]))
     return EXIT_OK
+
+
+def _applied_line(source: Path, applied: AppliedCalibration) -> str:
+    """What ``apply`` wrote, in one line (and which block parameters it kept)."""
+    return (f"Calibrated parameters of {source} written into {applied.path}"
+            + (f" (kept from its earlier calibrated block: {', '.join(applied.kept)})"
+               if applied.kept else ""))
 
 
 def choose_space(args: argparse.Namespace) -> Any:
@@ -259,31 +267,116 @@ def choose_space(args: argparse.Namespace) -> Any:
     return chosen
 
 
+@dataclass
+class FitProgress:
+    """How far a fit got, so that a stop (Ctrl-C, SIGTERM) is reported in one true line.
+
+    Attributes:
+        out: the report folder (the study is ``study.db`` in it).
+        study_before: the study file's identity (device, inode, size, modification time)
+            before the command, or None if there was none.
+        force: whether ``--force`` discards an earlier study.
+        created_from: the nearest folder at or above ``out`` that existed before the command.
+        phase: ``"trials"``, ``"check"`` (checking on fresh seeds and building the report),
+            ``"write"``, ``"done"`` (everything written; printing) or ``"apply"``.
+        finished: complete trials in the study, once it is open.
+        written: the report folder and the calibrated file's pair, as each is in place.
+        target: where the calibrated file goes besides the report, if anywhere.
+        scenario_file: the scenario file ``--apply`` writes, once it is being written.
+        applied: whether the scenario file was written.
+    """
+
+    out: Path
+    study_before: tuple[int, ...] | None
+    force: bool
+    created_from: Path
+    phase: str = "trials"
+    finished: int = 0
+    written: list[Path] = field(default_factory=list)
+    target: Path | None = None
+    scenario_file: Path | None = None
+    applied: bool = False
+
+    @classmethod
+    def before(cls, out: Path, force: bool) -> FitProgress:
+        """The progress of a fit about to start in ``out``."""
+        from model.calibration import STUDY_FILE
+
+        return cls(out=out, study_before=_identity(out / STUDY_FILE), force=force,
+                   created_from=existing_ancestor(out))
+
+    @property
+    def study(self) -> Path:
+        """The study file."""
+        from model.calibration import STUDY_FILE
+
+        return self.out / STUDY_FILE
+
+    def stopped(self) -> str:
+        """The line a stop prints now (after removing a study this fit began and left empty)."""
+        if self.phase in ("trials", "check"):
+            return self._report_not_written()
+        if self.phase == "write":  # cut short inside the write: whole files or none
+            return (f"interrupted: {_what_was_written(self.written, self.out, self.target)}; "
+                    f"the finished trials are kept in {self.study}")
+        text = f"interrupted after the report was written in {self.out}"
+        if self.target is not None:
+            text += f", and {self.target} with accepted.parquet beside it"
+        if self.phase == "apply":
+            text += (f"; the calibrated parameters were written into {self.scenario_file}"
+                     if self.applied else f"; {self.scenario_file} is as it was (not applied)")
+        return text
+
+    def _report_not_written(self) -> str:
+        if self.finished:
+            then = ("continue" if self.phase == "trials" else
+                    "check the fit and write the report (no trial runs again)")
+            return (f"interrupted{' while checking the fit' if self.phase == 'check' else ''}: "
+                    f"the report was not written; {count_of(self.finished, 'finished trial')} "
+                    f"{'is' if self.finished == 1 else 'are'} kept in {self.study}; run the same "
+                    f"command to {then}")
+        if self.study_before is None:
+            self._forget_empty_study()
+        elif self.force and _identity(self.study) != self.study_before:
+            return (f"interrupted before any trial finished: the report was not written, and "
+                    f"--force discarded the earlier study in {self.study}")
+        if not self.study.exists():
+            return "interrupted: nothing was written"
+        return (f"interrupted before any trial finished: the report was not written; the "
+                f"study in {self.study} has no finished trial; run the same command to "
+                f"continue")
+
+    def _forget_empty_study(self) -> None:
+        """Remove the study file (and folders) this fit created before any trial finished."""
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.study}{suffix}").unlink(missing_ok=True)
+        folder = self.out
+        while folder != self.created_from and folder != folder.parent:
+            try:
+                folder.rmdir()  # only if empty: never anything the user put there
+            except OSError:
+                break
+            folder = folder.parent
+
+
+def _identity(path: Path) -> tuple[int, ...] | None:
+    """A file's device, inode, size and modification time, or None if it does not exist."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def _fit(args: argparse.Namespace) -> int:
-    from model.calibration import CalibrationError, calibrate, evaluate_parameter_set
-    from model.calibration_report import (
-        CalibrationReport,
-        before_after,
-        defaults_of,
-        provenance_record,
-        scenario_values,
-        summary_markdown,
-        write_calibrated,
-    )
-    from model.calibration_sets import CALIBRATED_FILE
+    start_local_workers_early(args)
     from model.calibration_targets import (
         TARGETS_FILE,
         TargetsError,
         load_target_file,
         target_items,
-        targets_hash,
     )
-    from model.experiment import replicate_seeds
-    from model.interrupts import deferred
-    from model.parameter_space import PARAMETER_SPACE_FILE
-    from model.provenance import code_version
     from model.scenario import SCENARIO_DIR, load_scenario
-    from model.sensitivity import shared_executor
 
     targets_file = args.targets or TARGETS_FILE
     try:
@@ -296,8 +389,9 @@ def _fit(args: argparse.Namespace) -> int:
     if args.calibrated is not None:
         _check_output_file("--calibrated", args.calibrated)
     if args.apply:
-        _check_input_file("--scenario-file", args.scenario_file or SCENARIO_DIR / "symptoms.yaml",
-                          SCENARIO_WHAT)
+        scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
+        _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
+        _check_writable_folder("--scenario-file", scenario_file)
     err_console = _console(sys.stderr)
     err_console.print(f"Calibrating {count_of(space.dimension, 'parameter')} "
                       f"({', '.join(space.names)}) to {count_of(len(items), 'target')}: scale "
@@ -305,29 +399,75 @@ def _fit(args: argparse.Namespace) -> int:
                       f"{count_of(args.replicates, 'replicate')} per trial, "
                       f"{count_of(args.trials, 'trial')} in the study",
                       highlight=False, soft_wrap=True)
+    progress = FitProgress.before(args.out, args.force)
+    try:  # one handler from the first trial to the last line: a stop says what it left
+        return _fit_and_report(args, space, items, scenario, targets_file, progress,
+                               err_console)
+    except KeyboardInterrupt:
+        print(progress.stopped(), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _fit_and_report(args: argparse.Namespace, space: Any, items: Sequence[Any], scenario: Any,
+                    targets_file: Path, progress: FitProgress, err_console: Any) -> int:
+    """Run the trials, check the fit, write the report (and the calibrated file), say so.
+
+    ``progress`` follows each phase, for the line a stop prints.
+    """
+    from model.calibration import CalibrationError, calibrate, evaluate_parameter_set
+    from model.calibration_report import (
+        CalibrationReport,
+        before_after,
+        defaults_of,
+        provenance_record,
+        scenario_values,
+        summary_markdown,
+        write_calibrated,
+    )
+    from model.calibration_sets import CALIBRATED_FILE
+    from model.calibration_targets import targets_hash
+    from model.experiment import replicate_seeds
+    from model.interrupts import deferred
+    from model.parameter_space import PARAMETER_SPACE_FILE
+    from model.provenance import code_version
+    from model.sensitivity import shared_executor
+
     all_seeds = replicate_seeds(args.seed, args.replicates + args.check_replicates)
     check_seeds = all_seeds[args.replicates:]
+    documented = defaults_of(space.names, space.defaults)
+    current_values = scenario_values(scenario, space.names)
+    documented_set = {n: v for n, v in documented.items() if math.isfinite(v)}
+    # the runs of the documented defaults are the current values' when these are the same
+    same_as_current = all(current_values[n] == v for n, v in documented_set.items())
     try:
         with shared_executor(None, args.workers, args.scheduler) as pool:
             run = {"executor": pool, "workers": args.workers if pool is None else None}
             with _progress_bar(err_console, "Trials", args.trials, unit="trials") as bar:
+                def counted(done: int, total: int) -> None:
+                    progress.finished = done
+                    bar(done, total)
+
                 result = calibrate(space, items, scenario, out_dir=args.out, scale=args.scale,
                                    years=args.years, replicates=args.replicates,
                                    trials=args.trials, batch=args.batch, seed=args.seed,
-                                   accept=args.accept, force=args.force, progress=bar, **run)
+                                   accept=args.accept, force=args.force, progress=counted,
+                                   **run)
+            progress.phase, progress.finished = "check", len(result.trials)
             _say_resumed(err_console, result, args)
-            err_console.print(f"Checking the scenario's current values and the calibrated set "
-                              f"on {count_of(args.check_replicates, 'fresh seed')}",
+            err_console.print(f"Checking the documented defaults, the scenario's current "
+                              f"values and the calibrated set on "
+                              f"{count_of(args.check_replicates, 'fresh seed')}",
                               highlight=False)
             check = {"scale": args.scale, "years": args.years, "seeds": check_seeds, **run}
             current = evaluate_parameter_set({}, items, scenario, **check)
             fitted = evaluate_parameter_set(result.best, items, scenario, **check)
+            if same_as_current or result.best == documented_set:  # the same runs again
+                defaults_check = current if same_as_current else fitted
+            else:
+                defaults_check = evaluate_parameter_set(documented_set, items, scenario,
+                                                        **check)
     except CalibrationError as err:
         raise UsageError(str(err)) from None
-    except KeyboardInterrupt:
-        print(f"interrupted: the report was not written; finished trials are kept in "
-              f"{args.out / 'study.db'}; run the same command to continue", file=sys.stderr)
-        return EXIT_INTERRUPTED
     fit = before_after(current, fitted)
     n = len(fit)
     within = {"current": f"{int(fit['current_within'].sum())}/{n}",
@@ -339,12 +479,16 @@ def _fit(args: argparse.Namespace) -> int:
         space_digest=space.digest(), code_version=code_version(),
         settings=result.settings, trials=len(result.trials), best_trial=best_trial,
         best_score=result.best_score, default_score=result.default_score, within=within,
-        force_area=args.force_area, out_dir=_shown(args.out))
+        force_area=args.force_area, out_dir=_shown(args.out),
+        defaults_trial=result.default_trial)
     provenance["check_seeds"] = check_seeds
-    provenance["check_score"] = {"current": round(float(fit["current_score"].sum()), 4),
-                                 "calibrated": round(float(fit["calibrated_score"].sum()), 4)}
-    improved = provenance["check_score"]["calibrated"] < provenance["check_score"]["current"]
-    keep = keep_reasons(provenance, shipped_provenance(CALIBRATED_FILE))
+    provenance["check_score"] = {
+        "documented_defaults": round(float(defaults_check["score"].sum()), 4),
+        "current": round(float(fit["current_score"].sum()), 4),
+        "calibrated": round(float(fit["calibrated_score"].sum()), 4)}
+    shipped = shipped_calibration(CALIBRATED_FILE)
+    keep = keep_reasons(provenance, shipped["provenance"], parameters=space.names,
+                        shipped_parameters=shipped["parameters"])
     target = install_target(args.calibrated, keep, CALIBRATED_FILE)
     project = _project_path(CALIBRATED_FILE)
     if args.calibrated is not None:
@@ -353,63 +497,76 @@ def _fit(args: argparse.Namespace) -> int:
         outcome = f"{project} was kept: {'; '.join(keep)}"
     else:
         outcome = f"{project} and accepted.parquet beside it: replaced by this fit"
-    documented = defaults_of(space.names, space.defaults)
-    current_values = scenario_values(scenario, space.names)
     summary = summary_markdown(fit, provenance, result.best, documented, current_values,
                                outcome)
     report = CalibrationReport(fit, result.trials, result.accepted, summary, result.best,
                                provenance)
-    written: list[Path] = []
+    progress.phase, progress.target = "write", target
     try:
         with deferred():  # a stop waits until the report (and the calibrated file) is whole
             _write_result(report, args.out)
-            written.append(args.out)
+            progress.written.append(args.out)
             if target is not None:
-                written += write_calibrated(target, result.best, provenance, result.accepted)
+                progress.written += write_calibrated(target, result.best, provenance,
+                                                     result.accepted)
+            progress.phase = "done"
     except OSError as err:
         print(f"error: cannot write the calibration: {err}; "
-              + _what_was_written(written, args.out, target), file=sys.stderr)
+              + _what_was_written(progress.written, args.out, target), file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(f"interrupted: {_what_was_written(written, args.out, target)}; finished trials "
-              f"are kept in {args.out / 'study.db'}", file=sys.stderr)
-        return EXIT_INTERRUPTED
     console = _console(sys.stdout)
-    try:
-        _say_fit(console, args, provenance, result.best, documented, current_values, written,
-                 keep)
-    except KeyboardInterrupt:  # the files are whole: say what was written, not "nothing"
-        print(f"interrupted: {_what_was_written(written, args.out, target)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    if args.apply:
-        if not improved:
-            console.print("Not applied: the calibrated set does not score better than the "
-                          "scenario's current values on the check seeds.", highlight=False)
-        elif target is None:
-            console.print(f"Not applied: {project} was kept (above).", highlight=False)
-        else:
-            args.calibrated = target
-            return _apply(args)
+    with deferred():  # the lines are printed whole; a stop is then said after them
+        _say_fit(console, args, provenance, result.best, documented, current_values,
+                 progress.written, keep)
+        if args.apply:
+            _apply_fit(args, console, provenance, target, progress)
     return EXIT_OK
+
+
+def _apply_fit(args: argparse.Namespace, console: Any, provenance: dict[str, Any],
+               target: Path | None, progress: FitProgress) -> None:
+    """``--apply``: write the fit into the scenario file, or say why not.
+
+    Applied only if the fit went to a calibrated file and scores better than the scenario's
+    current values on the check seeds.
+
+    Raises:
+        UsageError: the scenario file or its block cannot take the calibrated values.
+    """
+    from model.calibration_sets import CALIBRATED_FILE, CalibrationFileError, apply_calibration
+    from model.scenario import SCENARIO_DIR
+
+    if not scores_better(provenance):
+        console.print("Not applied: the calibrated set does not score better than the "
+                      "scenario's current values on the check seeds.", highlight=False)
+        return
+    if target is None:
+        console.print(f"Not applied: {_project_path(CALIBRATED_FILE)} was kept (above).",
+                      highlight=False)
+        return
+    progress.phase = "apply"
+    progress.scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
+    try:
+        applied = apply_calibration(target, progress.scenario_file)
+    except CalibrationFileError as err:
+        raise UsageError(str(err)) from None
+    progress.applied = True
+    console.print(_applied_line(target, applied), highlight=False, soft_wrap=True)
 
 
 def _say_fit(console: Any, args: argparse.Namespace, provenance: dict[str, Any],
              best: dict[str, float], documented: dict[str, float], current: dict[str, float],
              written: list[Path], keep: Sequence[str]) -> None:
     """Print the fit: scores of each set, the parameters, where it went or why it was kept."""
+    from model.calibration_report import score_lines
     from model.calibration_sets import CALIBRATED_FILE
 
-    check = provenance["check_score"]
     within = provenance["targets_within"]
-    console.print(f"Score (sum of z^2/2) on "
-                  f"{count_of(len(provenance['check_seeds']), 'fresh check seed')}: the "
-                  f"scenario's current values {check['current']:.1f}, calibrated "
-                  f"{check['calibrated']:.1f}; targets within: {within['current']} current, "
-                  f"{within['calibrated']} calibrated", highlight=False, soft_wrap=True)
-    console.print(f"On the trial seeds: documented defaults (trial 0) "
-                  f"{provenance['score']['documented_defaults']:.1f}, calibrated (trial "
-                  f"{provenance['best_trial']}) {provenance['score']['calibrated']:.1f}",
-                  highlight=False)
+    on_check, on_trials = score_lines(provenance, decimals=1)
+    console.print(f"Score (sum of z^2/2) {on_check}; targets within: {within['current']} "
+                  f"current, {within['calibrated']} calibrated", highlight=False,
+                  soft_wrap=True)
+    console.print(f"Score {on_trials}", highlight=False, soft_wrap=True)
     for name, value in best.items():
         console.print(f"  {name} = {value:.4g} (current {current[name]:.4g}, documented "
                       f"default {documented[name]:.4g})", highlight=False)

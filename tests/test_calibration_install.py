@@ -36,15 +36,17 @@ def project_file(tmp_path, monkeypatch) -> Path:
     return path
 
 
-def _ship(path: Path, **provenance) -> None:
-    """A shipped calibrated file with the given provenance, and its accepted sets."""
+def _ship(path: Path, parameters: dict[str, float] | None = None, **provenance) -> None:
+    """A shipped calibrated file with the given provenance and parameters (default: the one
+    the quick fits fit), and its accepted sets."""
     from model.calibration_targets import TARGETS_FILE, targets_hash
 
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"targets_hash": targets_hash(TARGETS_FILE), "force_area": None,
               "scenario": "symptoms", **provenance}
-    path.write_text(SHIPPED_TEXT + yaml.safe_dump({"provenance": record,
-                                                   "parameters": {OFFENDING: 0.0044}}))
+    path.write_text(SHIPPED_TEXT + yaml.safe_dump({"provenance": record, "parameters":
+                                                   parameters or {OFFENDING: 0.0044}},
+                                                  sort_keys=False))
     path.with_name("accepted.parquet").write_bytes(b"shipped sets")
 
 
@@ -110,6 +112,50 @@ def test_a_better_fit_as_demanding_as_the_shipped_one_replaces_it(cli, tmp_path,
     provenance = yaml.safe_load(project_file.read_text())["provenance"]
     assert provenance["scale"] == "1:2000"
     assert pd.read_parquet(project_file.with_name("accepted.parquet"))["rank"].iloc[0] == 1
+
+
+def test_a_better_fit_of_other_parameters_never_replaces_it(cli, tmp_path, monkeypatch,
+                                                            project_file):
+    """A fit of one parameter, as demanding as the shipped calibration of six and better on
+    the check seeds, used to replace it: calibrated.yaml kept one parameter and the accepted
+    sets lost the six calibrated columns."""
+    from model.parameter_space import load_parameter_space
+
+    shipped = load_parameter_space().calibration_subset()
+    assert OFFENDING not in shipped.names
+    _ship(project_file, dict(zip(shipped.names, shipped.defaults, strict=True)),
+          scale="1:5000", years=1, replicates_per_trial=1, check_seeds=[1, 2])
+    _fit_scores_better(monkeypatch)
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit")
+    assert out.code == 0, out.err
+    assert project_file.read_text().startswith(SHIPPED_TEXT)
+    assert project_file.with_name("accepted.parquet").read_bytes() == b"shipped sets"
+    kept = " ".join(line for line in out.out.splitlines() if "was kept" in line)
+    assert (f"the fit is of other parameters than those it records (it does not fit "
+            f"{', '.join(shipped.names)}; it fits {OFFENDING}, which the file does not "
+            f"record)") in " ".join(kept.split())
+    assert "does not score better" not in kept and "less demanding" not in kept
+    # the same fit of the same parameters does replace it
+    _ship(project_file, scale="1:5000", years=1, replicates_per_trial=1, check_seeds=[1, 2])
+    assert cli("calibrate", *QUICK, "--out", tmp_path / "fit").code == 0
+    assert not project_file.read_text().startswith(SHIPPED_TEXT)
+
+
+def test_what_counts_as_other_parameters():
+    from model.calibration_install import keep_reasons, other_parameters
+
+    assert other_parameters(["a.b", "c.d"], ["c.d", "a.b"]) is None  # the order is no matter
+    assert other_parameters(["a.b"], []) is None  # a file without parameters: not compared
+    assert other_parameters(["a.b"], ["a.b", "c.d"]) == (
+        "the fit is of other parameters than those it records (it does not fit c.d)")
+    assert other_parameters(["a.b", "e.f"], ["a.b"]) == (
+        "the fit is of other parameters than those it records (it fits e.f, which the file "
+        "does not record)")
+    better = {"check_score": {"current": 30.0, "calibrated": 20.0}}
+    assert keep_reasons(better, {}, parameters=["a.b"], shipped_parameters=["a.b"]) == []
+    assert keep_reasons(better, {}, parameters=["a.b"], shipped_parameters=["c.d"]) == [
+        "the fit is of other parameters than those it records (it does not fit c.d; it fits "
+        "a.b, which the file does not record)"]
 
 
 def test_a_worse_fit_never_replaces_it(cli, tmp_path, monkeypatch, project_file):
@@ -178,6 +224,13 @@ def test_apply_keeps_the_block_parameters_the_fit_does_not_set(cli, tmp_path):
     assert applied.social_care.looked_after_given_assessment_share == 0.159658
     text = scenario_file.read_text()
     assert text.count(BLOCK_START) == 1 and "score 30.0 -> 20.0" in text
+    # the header names the file applied and the parameters its date and score do not describe
+    header = text[text.index(BLOCK_START):].splitlines()
+    assert header[0] == (f"{BLOCK_START}: written by 'eat-sim calibrate apply' from "
+                         f"{calibrated.resolve()}")
+    assert header[2] == (f"# Kept from the earlier block (not from {calibrated.resolve()}; the "
+                         f"date and score above are not theirs): "
+                         f"social_care.looked_after_given_assessment_share.")
     # a per-category parameter: the block's whole field is kept, one category changed
     calibrated.write_text(yaml.safe_dump({"parameters": {
         "adversity.onset_per_month.drug_misuse": 4e-6}}))
@@ -186,6 +239,22 @@ def test_apply_keeps_the_block_parameters_the_fit_does_not_set(cli, tmp_path):
     again = load_scenario(scenario_file)
     assert again.adversity.onset_per_month["drug_misuse"] == 4e-6
     assert again.police == applied.police and again.social_care == applied.social_care
+    kept_line = next(line for line in scenario_file.read_text().splitlines()
+                     if line.startswith("# Kept from the earlier block"))
+    assert "adversity.onset_per_month.drug_misuse" not in kept_line  # it came from the file
+    assert "police.offending_per_person_month" in kept_line
+
+
+def test_the_block_names_the_project_file_as_the_project_does(tmp_path):
+    from model.calibration_sets import PROJECT_DIR, calibrated_block, source_name
+    from model.scenario import Scenario
+
+    project = PROJECT_DIR / "calibration" / "calibrated.yaml"
+    assert source_name(project) == "calibration/calibrated.yaml"
+    block = calibrated_block(Scenario(name="s"), {OFFENDING: 0.005}, {}, project)
+    assert block.startswith(f"{BLOCK_START}: written by 'eat-sim calibrate apply' from "
+                            f"calibration/calibrated.yaml\n")
+    assert "Kept from the earlier block" not in block  # nothing was kept
 
 
 # --- 3. the report names the documented defaults, the current values and the fit ------------
@@ -201,7 +270,7 @@ def test_the_report_names_each_parameter_set_for_what_it_is(cli, tmp_path):
     document = yaml.safe_load((folder / "calibrated.yaml").read_text())
     provenance, best = document["provenance"], document["parameters"][OFFENDING]
     assert set(provenance["score"]) >= {"documented_defaults", "calibrated"}
-    assert set(provenance["check_score"]) == {"current", "calibrated"}
+    assert set(provenance["check_score"]) == {"documented_defaults", "current", "calibrated"}
     assert set(provenance["targets_within"]) == {"current", "calibrated"}
     trials = pd.read_csv(folder / "trials.csv")
     assert trials.loc[trials["trial"] == 0, OFFENDING].item() == documented  # trial 0
@@ -216,14 +285,24 @@ def test_the_report_names_each_parameter_set_for_what_it_is(cli, tmp_path):
     summary = (folder / "summary.md").read_text()
     assert "| parameter | documented default | current | calibrated |" in summary
     assert f"| `{OFFENDING}` | {documented:.4g} | 0.005 | {best:.4g} |" in summary
-    assert (f"documented defaults (trial 0) {provenance['score']['documented_defaults']:.2f}"
-            in summary)
-    assert (f"the scenario's current values {provenance['check_score']['current']:.2f}, "
-            f"calibrated {provenance['check_score']['calibrated']:.2f}") in summary
+    check, trial = provenance["check_score"], provenance["score"]
+    # each score names its seeds; the documented defaults are scored on the check seeds too
+    assert (f"- on 2 fresh check seeds (the before and after): documented defaults "
+            f"{check['documented_defaults']:.2f}, the scenario's current values "
+            f"{check['current']:.2f}, calibrated {check['calibrated']:.2f}; ") in summary
+    assert (f"- on the 1 trial seed (those the fit was selected on; not comparable with the "
+            f"check seeds' scores: other seeds and replicates): documented defaults (trial 0) "
+            f"{trial['documented_defaults']:.2f}, calibrated (best trial "
+            f"{provenance['best_trial']}) {trial['calibrated']:.2f}") in summary
+    assert check["documented_defaults"] != check["current"]  # the block's value differs
     assert re.search(r"\| target \| observed \(sd\) \| current \| calibrated \|", summary)
-    assert (f"the scenario's current values {provenance['check_score']['current']:.1f}, "
-            f"calibrated {provenance['check_score']['calibrated']:.1f}") in out.out
-    assert "On the trial seeds: documented defaults (trial 0)" in out.out
+    assert (f"Score (sum of z^2/2) on 2 fresh check seeds (the before and after): documented "
+            f"defaults {check['documented_defaults']:.1f}, the scenario's current values "
+            f"{check['current']:.1f}, calibrated {check['calibrated']:.1f}") in out.out
+    assert ("Score on the 1 trial seed (those the fit was selected on; not comparable with the "
+            "check seeds' scores: other seeds and replicates): documented defaults (trial 0)"
+            in out.out)
+    assert "Checking the documented defaults, the scenario's current values" in out.err
     assert f"{OFFENDING} = {best:.4g} (current 0.005, documented default {documented:.4g})" \
         in out.out
     assert "defaults " not in out.out.replace("documented defaults", "")
@@ -273,8 +352,9 @@ def test_ctrl_c_during_the_write_waits_for_the_whole_report(cli, tmp_path, monke
     monkeypatch.setattr(calibration_report, "fit_figure", figure_then_ctrl_c)
     out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated", project_file)
     assert out.code == 130
-    assert f"interrupted: the report was written in {tmp_path / 'fit'}, and {project_file}" \
-        in out.err
+    stopped = [line for line in out.err.splitlines() if line.startswith("interrupted")]
+    assert stopped == [f"interrupted after the report was written in {tmp_path / 'fit'}, and "
+                       f"{project_file} with accepted.parquet beside it"]
     for name in ("fit.csv", "fit.png", "fit.pdf", "summary.md", "calibrated.yaml"):
         assert (tmp_path / "fit" / name).exists(), name
     assert project_file.exists() and project_file.with_name("accepted.parquet").exists()
@@ -343,6 +423,27 @@ def test_bad_paths_are_one_error_line(cli, tmp_path):
     out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--apply", "--scenario-file",
               tmp_path / "missing.yaml")
     assert out.code == 2 and "argument --scenario-file" in out.err
+    assert not (tmp_path / "fit").exists()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc (a folder no one can "
+                    "write, even root)")
+def test_an_unwritable_calibrated_file_fails_before_any_trial(cli, tmp_path):
+    """It was found only after the whole fit ('error: cannot write the calibration')."""
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated",
+              "/proc/nope.yaml")
+    assert out.code == 2
+    assert out.err.startswith("error: argument --calibrated: '/proc/nope.yaml' cannot be "
+                              "written: no file can be created in '/proc' (") \
+        and out.err.count("\n") == 1, out.err
+    assert not (tmp_path / "fit").exists()
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--calibrated",
+              "/proc/new/folder/calibrated.yaml")
+    assert out.code == 2 and "no file can be created in '/proc'" in out.err
+    out = cli("calibrate", *QUICK, "--out", tmp_path / "fit", "--apply", "--scenario-file",
+              "/proc/version")  # a file in a folder where no file can be replaced
+    assert out.code == 2 and "argument --scenario-file: '/proc/version' cannot be written" \
+        in out.err
     assert not (tmp_path / "fit").exists()
 
 
