@@ -200,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from model.scenario import ScenarioError
 
+    finished: list[int] = []  # the command's exit code, once it has returned
     try:
         parser = build_parser()
         try:
@@ -209,7 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from model.interrupts import stop_signals
 
         with stop_signals():  # Ctrl-C and SIGTERM stop a command at a safe point
-            return args.handler(args)
+            finished.append(args.handler(args))
+        if argv is None:  # the console script: the interpreter exits next
+            _leave_at_once_if_stopped(finished[0])
+        return finished[0]
     except UsageError as err:
         return _fail(str(err), EXIT_USAGE)
     except ScenarioError as err:
@@ -222,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(str(err), EXIT_USAGE)
         raise
     except KeyboardInterrupt:
+        if finished:  # the command had finished, and said what it wrote, when the stop came
+            return finished[0]
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except SystemError as err:  # a stop raised inside a compiled kernel's call into Python
@@ -229,6 +235,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _leave_at_once_if_stopped(code: int) -> None:
+    """From here on, a Ctrl-C or SIGTERM ends the process at once with the command's own code.
+
+    The command has finished and said what it wrote; Python may take a second to exit after a
+    batch (joining worker processes), and a stop then would end the process by the signal
+    (exit 130, no line) although everything was done. Output is flushed first, since leaving
+    at once skips it. Exiting stays interruptible. For the console script only: ``main(argv)``
+    called from Python leaves its process's handlers alone.
+    """
+    import os
+    import signal
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+    def leave(*_: Any) -> None:
+        os._exit(code)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) != signal.SIG_IGN:  # a job started with '&' stays deaf
+            signal.signal(signum, leave)
 
 
 def _caused_by_interrupt(err: BaseException) -> bool:

@@ -79,8 +79,38 @@ def start_fork_server() -> None:
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     from multiprocessing import forkserver
 
-    with _working_directory_off_path():
+    with _working_directory_off_path(), _ctrl_c_blocked():
         forkserver.ensure_running()
+
+
+@contextmanager
+def _ctrl_c_blocked() -> Iterator[None]:
+    """Block SIGINT while the fork server starts, so that it and its workers never get it.
+
+    Ctrl-C reaches every process of the terminal's foreground group. A fork server still
+    importing the model would die of it (the next submit then fails with ``EOFError``), and each
+    worker forked from it would print a ``KeyboardInterrupt`` traceback. This process stops its
+    workers itself (:func:`stop`) after a stop at a safe point, so the server starts with SIGINT
+    blocked: it and every worker forked from it inherit the block, and a Ctrl-C that arrives
+    meanwhile reaches this process when the block lifts. Multiprocessing's resource tracker is
+    started first, because starting it unblocks SIGINT. Only on the main thread of a POSIX
+    process (elsewhere, e.g. in the app's server, nothing is blocked).
+    """
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") \
+            or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # it unblocks SIGINT when it starts: start it first
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextmanager

@@ -393,3 +393,15 @@ def test_parameter_sets_outside_the_plausible_range_get_one_warning(cli, tmp_pat
     assert len(warnings) == 1
     assert ("police.offending_per_person_month in 1 of 2 (row 2; e.g. 0.5, plausible 0.003 to "
             "0.012)") in warnings[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_after_the_command_finished_changes_nothing(tmp_path, signum):
+    """A stop while Python exits after a finished command keeps its exit code and output."""
+    script = ("import os, sys, time\nfrom model.cli import main\ncode = main()\n"
+              f"os.kill(os.getpid(), {int(signum)})\ntime.sleep(5)\nsys.exit(99)\n")
+    proc = subprocess.run([sys.executable, "-c", script, "scenarios"], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "symptoms" in proc.stdout and proc.stderr == ""
