@@ -325,23 +325,33 @@ def existing_ancestor(path: Path) -> Path:
     return path
 
 
+def check_can_create(option: str, target: Path, folder: Path) -> None:
+    """Fail early (before any simulation) unless ``target`` can be made in ``folder``.
+
+    ``folder`` may not exist yet: its nearest existing ancestor must be a folder in which a
+    file can really be created (a probe: permissions, read-only file systems, root or not).
+
+    Raises:
+        UsageError: naming the option, the path and what is wrong.
+    """
+    probe = existing_ancestor(folder)
+    if not probe.is_dir():
+        raise UsageError(f"argument {option}: '{target}' cannot be created because '{probe}' is "
+                         f"a file, not a folder")
+    try:
+        tempfile.TemporaryDirectory(dir=probe, prefix=".eat-sim-probe-").cleanup()
+    except OSError as err:
+        raise UsageError(f"argument {option}: '{target}' cannot be written: no file can be "
+                         f"created in '{probe}' ({err.strerror or err}); give a place you can "
+                         f"write to") from None
+
+
 def _check_out_dir(out: Path) -> None:
     """Fail early (before any simulation) if ``out`` cannot be a results folder."""
-    if out.exists():
-        if not out.is_dir():
-            raise UsageError(f"argument --out: '{out}' exists and is not a folder; give a "
-                             f"folder path (it is created if missing)")
-        probe_in = out
-    else:
-        probe_in = existing_ancestor(out.parent)
-        if not probe_in.is_dir():
-            raise UsageError(f"argument --out: '{out}' cannot be created because '{probe_in}' "
-                             f"is a file, not a folder; give a folder path")
-    try:  # a real probe: permissions, read-only file systems, root or not
-        tempfile.TemporaryDirectory(dir=probe_in, prefix=".eat-sim-probe-").cleanup()
-    except OSError as err:
-        raise UsageError(f"argument --out: '{out}' cannot be written ({err.strerror or err}); "
-                         f"give a folder you can write to") from None
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"argument --out: '{out}' exists and is not a folder; give a "
+                         f"folder path (it is created if missing)")
+    check_can_create("--out", out, out if out.exists() else out.parent)
 
 
 def _write_result(result: Any, out: Path) -> Path:

@@ -28,7 +28,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     add_comparison_arguments,
-    existing_ancestor,
+    check_can_create,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
@@ -91,19 +91,7 @@ def _check_file(option: str, path: Path, suffix: str) -> None:
     if path.is_dir():
         raise UsageError(f"argument {option}: '{path}' is a folder; give a file name ending "
                          f"in {suffix}")
-    _check_writable(option, path.parent if str(path.parent) else Path("."))
-
-
-def _check_writable(option: str, folder: Path) -> None:
-    probe = existing_ancestor(folder)
-    if not probe.is_dir():
-        raise UsageError(f"argument {option}: '{folder}' cannot be created because '{probe}' is "
-                         f"a file, not a folder")
-    try:
-        tempfile.TemporaryDirectory(dir=probe, prefix=".eat-sim-probe-").cleanup()
-    except OSError as err:
-        raise UsageError(f"argument {option}: '{folder}' cannot be written "
-                         f"({err.strerror or err}); give a place you can write to") from None
+    check_can_create(option, path, path.parent if str(path.parent) else Path("."))
 
 
 class _CsvTables:
@@ -162,7 +150,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         if args.csv.exists() and not args.csv.is_dir():
             raise UsageError(f"argument --csv: '{args.csv}' exists and is not a folder; give a "
                              f"folder path (it is created if missing)")
-        _check_writable("--csv", args.csv)
+        check_can_create("--csv", args.csv, args.csv)
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     warn_implausible(scenarios, parameter_sets, args.parameter_sets)

@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from model.cli import (
     _console,
     _progress_bar,
     _write_result,
+    check_can_create,
     existing_ancestor,
     parse_scale,
     parse_seed,
@@ -176,25 +176,7 @@ def _check_output_file(option: str, path: Path) -> None:
     if path.is_dir():
         raise UsageError(f"argument {option}: '{path}' is a folder; give a file name (e.g. "
                          f"'{path / 'calibrated.yaml'}')")
-    _check_writable_folder(option, path)
-
-
-def _check_writable_folder(option: str, path: Path) -> None:
-    """Probe, with a temporary folder, that a file can be created where ``path`` goes.
-
-    Raises:
-        UsageError: ``path`` lies under a file, or its folder cannot be written.
-    """
-    parent = existing_ancestor(path.parent)
-    if not parent.is_dir():
-        raise UsageError(f"argument {option}: '{path}' cannot be created because '{parent}' is "
-                         f"a file, not a folder")
-    try:  # a real probe: permissions, read-only file systems, root or not
-        tempfile.TemporaryDirectory(dir=parent, prefix=".eat-sim-probe-").cleanup()
-    except OSError as err:
-        raise UsageError(f"argument {option}: '{path}' cannot be written: no file can be "
-                         f"created in '{parent}' ({err.strerror or err}); give a file in a "
-                         f"folder you can write to") from None
+    check_can_create(option, path, path.parent)
 
 
 CALIBRATED_WHAT = "a calibrated file written by 'eat-sim calibrate' (e.g. DIR/calibrated.yaml)"
@@ -391,7 +373,7 @@ def _fit(args: argparse.Namespace) -> int:
     if args.apply:
         scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
         _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
-        _check_writable_folder("--scenario-file", scenario_file)
+        check_can_create("--scenario-file", scenario_file, scenario_file.parent)
     err_console = _console(sys.stderr)
     err_console.print(f"Calibrating {count_of(space.dimension, 'parameter')} "
                       f"({', '.join(space.names)}) to {count_of(len(items), 'target')}: scale "
