@@ -12,6 +12,10 @@ deferred blocks (a stop raised inside a compiled kernel's call back into Python 
 as a ``SystemError``), so a run computed in this process stops at the end of a build phase or
 a month.
 
+A stop that lands in a finalizer (a ``__del__`` or weakref callback), where Python would print
+the exception and drop it, is kept and raised at the next :func:`check` (the pool's wait polls
+one every 0.1 s; a model checks at the end of each month).
+
 Only the main thread receives signals, so all of this applies to it alone; other threads (the
 app's script thread) see plain no-ops.
 """
@@ -19,6 +23,7 @@ app's script thread) see plain no-ops.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,10 +60,23 @@ def stop_signals(*signums: int) -> Iterator[None]:
     # a signal ignored on purpose (a job started in the background with '&') stays ignored
     previous = {signum: signal.signal(signum, _handler) for signum in signums
                 if signal.getsignal(signum) != signal.SIG_IGN}
+    previous_hook = sys.unraisablehook
+
+    def keep_stop(unraisable: Any) -> None:
+        # a stop that landed in a finalizer (a __del__ or weakref callback, e.g. a database
+        # library's clean-up), where Python prints the exception and drops it: keep it for the
+        # next check instead, so the command still stops, without that traceback
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _on_main_thread():
+            _state["requested"] = True
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = keep_stop
     _state["requested"] = False
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         _state["requested"] = False

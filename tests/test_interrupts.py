@@ -186,3 +186,24 @@ def test_a_stop_during_a_run_in_this_process_is_a_clean_interrupt(delay_s):
         timer.cancel()
     assert model is None or model.month < model.n_months
     assert not interrupts.stop_requested()
+
+
+def test_a_stop_that_lands_in_a_finalizer_is_raised_at_the_next_check(capsys):
+    """A stop raised inside a __del__ or weakref callback (a library's clean-up) is not lost.
+
+    Python prints such an exception ('Exception ignored in ...') and drops it: the command went
+    on and printed a traceback (seen in SQLAlchemy's clean-up during a calibration)."""
+    import gc
+
+    class Finalised:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)  # the handler runs inside this finalizer
+
+    with interrupts.stop_signals():
+        thing = Finalised()
+        del thing
+        gc.collect()
+        assert interrupts.stop_requested()
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    assert "Exception ignored" not in capsys.readouterr().err
