@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from model import kernels_demography as kd
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
@@ -351,7 +351,7 @@ def adult_ace_thresholds() -> tuple[float, ...]:
 
     def prevalence(threshold: float) -> float:
         z = (threshold - np.sqrt(loading) * nodes) / np.sqrt(1 - loading)
-        return float((weights * norm.sf(z)).sum())
+        return float((weights * ndtr(-z)).sum())  # the normal upper tail, sf(z)
 
     return tuple(brentq(lambda t, p=ref["type_prevalence"][name]: prevalence(t) - p, -6.0, 10.0)
                  for name in ACE_TYPES)
