@@ -164,6 +164,10 @@ class Experiment:
             manifest.data.setdefault("code_versions", [manifest.data.get("code_version")])
             manifest.data["code_versions"].append(version)
             manifest.data["code_version"] = version
+        if manifest.data.get("replicates") != definition.spec.replicates:  # more replicates
+            manifest.data["replicates"] = definition.spec.replicates
+            manifest.data["seeds"] = definition.seeds
+            _write_copy(out, definition)
         remove_partial_files(out)
         years = definition.spec.years
         todo: list[PlannedRun] = []
@@ -248,6 +252,16 @@ class Experiment:
                     f"give another --out, "
                     f"or --force to discard those {len(manifest.runs)} runs and start again")
             return None
+        before = manifest.data.get("replicates") if manifest is not None else None
+        if isinstance(before, int) and before > self.definition.spec.replicates:
+            if not force:
+                raise ExperimentError(
+                    f"--out: '{out}' holds {before} replicates of experiment "
+                    f"'{manifest.data.get('experiment')}'; field 'replicates': value "
+                    f"{self.definition.spec.replicates} is fewer: give at least {before} (more "
+                    f"add runs to the finished ones), another --out, or --force to discard "
+                    f"those {len(manifest.runs)} runs and start again")
+            return None
         if manifest is None and (out / RUNS_DIR).exists() and not force:
             raise ExperimentError(f"--out: '{out}' has a '{RUNS_DIR}' folder but no "
                                   f"manifest; give another --out, or --force to replace it")
@@ -262,9 +276,14 @@ class Experiment:
                 discard_results(out)
             out.mkdir(parents=True, exist_ok=True)
             manifest = new_manifest(out, definition)
-            copy = yaml.safe_dump(definition.spec.model_dump(mode="json"), sort_keys=False)
-            atomic_write(out / EXPERIMENT_COPY, lambda f: f.write(copy.encode("utf-8")))
+            _write_copy(out, definition)
         return manifest
+
+
+def _write_copy(out: Path, definition: ExperimentDefinition) -> None:
+    """Write the experiment as run to ``out`` (replacing an older copy whole)."""
+    copy = yaml.safe_dump(definition.spec.model_dump(mode="json"), sort_keys=False)
+    atomic_write(out / EXPERIMENT_COPY, lambda f: f.write(copy.encode("utf-8")))
 
 
 def run_experiment(path: str | Path, out_dir: str | Path, **kwargs: Any) -> ExperimentReport:

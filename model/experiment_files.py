@@ -174,8 +174,9 @@ class ExperimentDefinition:
     Args:
         spec: the validated fields.
         base_dir: where relative paths (scenario files, sample tables) are resolved.
-        source_hash: hash of the experiment file and sample table bytes (the resolved
-            scenarios are added to it).
+        source_hash: what identifies the experiment's runs (default: a hash of every field
+            but ``replicates`` and of the sample table's bytes); the resolved scenarios are
+            added to it.
         label: how errors name the experiment.
     """
 
@@ -206,7 +207,9 @@ class ExperimentDefinition:
         self._variants = [[self._apply(s, k, p) for k, p in enumerate(self.points)]
                           for s in self.scenarios]
         if source_hash is None:
-            digest = hashlib.sha256(spec.model_dump_json().encode("utf-8"))
+            # what defines the runs, but not how many replicates: replicate k's seed and run id
+            # do not depend on the count, so more replicates add runs to the finished ones
+            digest = hashlib.sha256(spec.model_dump_json(exclude={"replicates"}).encode("utf-8"))
             digest.update(table_bytes)
             source_hash = digest.hexdigest()
         # the scenarios as resolved (files, what they extend, every parameter), so editing a
@@ -356,14 +359,7 @@ def load_experiment(path: str | Path) -> ExperimentDefinition:
     except (OSError, UnicodeDecodeError) as err:
         raise ExperimentError(f"{label}: cannot be read ({err})") from None
     data = parse_experiment_yaml(text, label)
-    spec = validate_spec(data, label)
-    digest = hashlib.sha256(raw)
-    if spec.samples is not None:
-        table = Path(spec.samples)
-        table = table if table.is_absolute() else path.parent / table
-        if table.is_file():
-            digest.update(table.read_bytes())
-    return ExperimentDefinition(spec, path.parent, digest.hexdigest(), label)
+    return ExperimentDefinition(validate_spec(data, label), path.parent, label=label)
 
 
 def parse_experiment_yaml(text: str, label: str) -> dict[str, Any]:

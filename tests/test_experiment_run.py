@@ -105,6 +105,39 @@ def test_a_changed_experiment_is_refused_unless_forced(tmp_path, cli):
     assert json.loads((out / "manifest.json").read_text())["seed"] == 4
 
 
+def test_more_replicates_add_runs_and_keep_the_finished_ones(tmp_path, cli):
+    exp = tmp_path / "exp.yaml"
+    one = EXP.replace("[symptoms, systems]", "[symptoms]").replace("[0.004, 0.005]", "[0.004]")
+    exp.write_text(one)
+    out = tmp_path / "out"
+    assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    first = run_files(out)
+    stamps = {f: f.stat().st_mtime_ns for f in first}
+    seeds = json.loads((out / "manifest.json").read_text())["seeds"]
+
+    # a comment and three replicates instead of two: one new run, the two kept as they were
+    exp.write_text("# grown\n" + one.replace("replicates: 2", "replicates: 3"))
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 0, result.err
+    assert "2 of 3 runs already done" in result.err
+    assert len(run_files(out)) == 3
+    assert {f: f.stat().st_mtime_ns for f in first} == stamps
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replicates"] == 3 and manifest["seeds"][:2] == seeds
+    assert "replicates: 3" in (out / "experiment.yaml").read_text()
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["runs"]) == {3}
+
+    # fewer replicates than are finished: refused (the summary would mix them), unless forced
+    exp.write_text(one)
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "holds 3 replicates" in result.err and "field 'replicates': value 2" in result.err
+    assert len(run_files(out)) == 3
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1", "--force")
+    assert result.code == 0 and len(run_files(out)) == 2
+
+
 def test_bad_command_lines(tmp_path, cli):
     exp = tmp_path / "exp.yaml"
     exp.write_text(EXP)
