@@ -31,7 +31,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,10 +165,13 @@ class DaskExecutor(Executor):
         self._cluster = None
         apply_dask_config()
         if scheduler == "local":
-            self._cluster = LocalCluster(n_workers=workers or os.cpu_count(),
-                                         threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
-            self.client = Client(self._cluster)
+            # its event loop thread, and the worker processes that thread starts, never get a
+            # Ctrl-C (see _ctrl_c_blocked): this process closes the cluster after a stop
+            with _ctrl_c_blocked():
+                self._cluster = LocalCluster(n_workers=workers or os.cpu_count(),
+                                             threads_per_worker=1, processes=True,
+                                             dashboard_address=None)
+                self.client = Client(self._cluster)
         else:
             try:
                 self.client = Client(scheduler, timeout=f"{timeout}s")
@@ -183,11 +186,27 @@ class DaskExecutor(Executor):
         return self._executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Cancel what is left (if asked), then close the client and any local cluster."""
+        """Cancel what is left (if asked), then close the client and any local cluster.
+
+        The workers of a local cluster are told first to log nothing more: cancelling their
+        tasks and closing the scheduler under them is expected here, and each would log it
+        (a warning per task, a heartbeat traceback) after the command's own last line.
+        """
+        if self._cluster is not None:
+            with suppress(Exception):  # a worker already gone has nothing to log
+                self.client.run(_log_nothing_more, nanny=False)
+                self.client.run(_log_nothing_more, nanny=True)
         self._executor.shutdown(wait=wait and not cancel_futures)
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _log_nothing_more() -> None:
+    """On a Dask worker or nanny of our own local cluster, just before it is closed."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
 
 def make_executor(scheduler: str | None = None, workers: int | None = None, *,
