@@ -332,11 +332,14 @@ class YouthDiversionRuntime(Intervention):
         super().__init__(spec, model)
         self.after_diversion = PersonTimer()
         model.modifiers.add_share("youth_diversion", self._share)
-        model.modifiers.add_rr("offending", self._reoffending_rr,
-                               lambda n: self.after_diversion.support(n, self.model.month))
+        model.modifiers.add_rr("offending", self._reoffending_rr, self._diverted_recently)
 
     def _share(self, ids: np.ndarray) -> float:
         return self.coverage
+
+    def _diverted_recently(self, n: int) -> np.ndarray:
+        # a method, not a lambda: a model is copied with pickle (model.branching)
+        return self.after_diversion.support(n, self.model.month)
 
     def _reoffending_rr(self, ids: np.ndarray) -> np.ndarray:
         return self.after_diversion.rr(ids, self.model.month)
@@ -357,9 +360,12 @@ class TraumaInformedCustodyRuntime(Intervention):
         self.after_support = PersonTimer()
         self.custody = PersonTimer()
         model.modifiers.add_share("custody_liaison", self._eligible_share)
-        model.modifiers.add_rr("offending", self._reoffending_rr,
-                               lambda n: self.after_support.support(n, self.model.month))
+        model.modifiers.add_rr("offending", self._reoffending_rr, self._supported_recently)
         model.modifiers.add_rr("custody", self._custody_rr)
+
+    def _supported_recently(self, n: int) -> np.ndarray:
+        # a method, not a lambda: a model is copied with pickle (model.branching)
+        return self.after_support.support(n, self.model.month)
 
     def _reoffending_rr(self, ids: np.ndarray) -> np.ndarray:
         return self.after_support.rr(ids, self.model.month)

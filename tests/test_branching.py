@@ -40,6 +40,22 @@ def test_a_branch_is_bit_identical_to_a_fresh_model(name, seed):
     assert np.array_equal(baseline.run().values, alone.values)
 
 
+@pytest.mark.parametrize(("source", "name"), [("systems", "symptoms"),
+                                              ("lever_youth_diversion", "systems"),
+                                              ("lever_trauma_informed_custody", "symptoms")])
+def test_a_model_with_interventions_branches_too(source, name):
+    """The first scenario of a comparison may have interventions (their hooks were lambdas,
+    which pickle cannot copy: compare systems symptoms crashed)."""
+    scenario = load_scenario(name)
+    baseline = EarlyActionModel(source, scale=400, seed=6, years=1)
+    assert can_branch(baseline, scenario)
+    branched = branch(baseline, scenario).run()
+    fresh = EarlyActionModel(scenario, scale=400, seed=6, years=1).run()
+    assert np.array_equal(branched.values, fresh.values)
+    alone = EarlyActionModel(source, scale=400, seed=6, years=1).run()
+    assert np.array_equal(baseline.run().values, alone.values)
+
+
 def test_the_branch_state_matches_too():
     scenario = load_scenario("systems")
     baseline = EarlyActionModel("symptoms", scale=200, seed=5, years=1)
