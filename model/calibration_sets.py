@@ -260,6 +260,29 @@ def parameter_value(scenario: Scenario, name: str) -> float:
     return float(value[parts[2]] if len(parts) == 3 else value)
 
 
+def values_for(scenario: Scenario, baseline: Scenario,
+               values: dict[str, float]) -> dict[str, float]:
+    """The part of an accepted parameter set that replaces a scenario's values.
+
+    A set replaces a parameter in every scenario that gives it the baseline's value. A
+    scenario that sets its own value (the change under study, e.g. a higher looked-after
+    share) keeps it: otherwise the set would erase the very difference being compared.
+    """
+    return {name: value for name, value in values.items()
+            if parameter_value(scenario, name) == parameter_value(baseline, name)}
+
+
+def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str, list[str]]:
+    """Per scenario after the first (the baseline), the set's parameters it keeps its own of.
+
+    See :func:`values_for`; scenarios that keep none are left out.
+    """
+    baseline = scenarios[0]
+    kept = {s.name: [n for n in names if parameter_value(s, n) != parameter_value(baseline, n)]
+            for s in scenarios[1:]}
+    return {name: found for name, found in kept.items() if found}
+
+
 def load_parameter_sets(path: str | Path = ACCEPTED_FILE) -> list[dict[str, float]]:
     """Accepted parameter sets from a Parquet or CSV table (one row per set).
 
@@ -332,4 +355,5 @@ def compare_parameter_sets(scenarios: Sequence[Scenario], parameter_sets: Sequen
 __all__ = ["ACCEPTED_FILE", "BLOCK_END", "BLOCK_START", "CALIBRATED_FILE", "AppliedCalibration",
            "CalibrationFileError", "apply_calibration", "apply_to_scenario_file",
            "block_parameters", "calibrated_block", "compare_parameter_sets", "load_calibrated",
-           "load_parameter_sets", "parameter_value", "source_name", "without_block"]
+           "kept_values", "load_parameter_sets", "parameter_value", "source_name",
+           "values_for", "without_block"]

@@ -547,10 +547,15 @@ def warn_implausible(scenarios: Sequence[Any],
 
     lines = [plausible_range_warning(scenario) for scenario in scenarios]
     if parameter_sets and scenarios:
+        from model.calibration_sets import kept_values
+
         base = scenarios[0]  # every scenario of a replicate gets the same set
         lines.append(implausible_points_warning(
             base, [base.with_overrides(dict(values)) for values in parameter_sets],
             f"--parameter-sets '{source}'"))
+        lines += [f"scenario '{name}' keeps its own {', '.join(names)} (the change under "
+                  f"study); --parameter-sets replaces the baseline's values only"
+                  for name, names in kept_values(scenarios, list(parameter_sets[0])).items()]
     for line in lines:
         if line:
             print(f"warning: {line}", file=sys.stderr)

@@ -408,7 +408,8 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
         parameter_sets: accepted parameter sets (``{dotted name: value}``, e.g. from
             :func:`model.calibration_sets.load_parameter_sets`): replicate ``k`` of every
             scenario uses set ``k mod n``, so the bands carry parameter uncertainty as well as
-            stochastic uncertainty.
+            stochastic uncertainty. A scenario that gives a parameter of the set another
+            value than the baseline keeps its own (:func:`model.calibration_sets.values_for`).
         run_cache: finished runs by :func:`run_key` (e.g. a ``dict`` kept between calls).
             Runs found there are used instead of being run again; every new run is added as
             soon as it finishes (so runs finished before an error or interruption are kept).
@@ -440,7 +441,10 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
     def variant(scenario: Scenario, r: int) -> Scenario:
         if not parameter_sets:
             return scenario
-        return scenario.with_overrides(dict(parameter_sets[r % len(parameter_sets)]))
+        from model.calibration_sets import values_for
+
+        values = dict(parameter_sets[r % len(parameter_sets)])
+        return scenario.with_overrides(values_for(scenario, scenarios[0], values))
 
     # grid[r][i]: replicate r of variant i (None until run or found in the cache)
     planned = [[variant(s, r) for s in variants] for r in range(replicates)]

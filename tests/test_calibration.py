@@ -161,6 +161,44 @@ def test_comparisons_carry_accepted_parameter_sets(tmp_path):
         load_parameter_sets(bad)
 
 
+def test_a_scenario_keeps_its_own_value_of_a_parameter_in_the_sets(cli, tmp_path):
+    """A set replaced every scenario's value, so a scenario raising the looked-after share
+    compared as +0 [+0, +0] against symptoms: the change under study was erased."""
+    from model.calibration_sets import compare_parameter_sets, kept_values, values_for
+
+    name = "social_care.looked_after_given_assessment_share"
+    more = load_scenario("symptoms").with_overrides({name: 0.25}).model_copy(
+        update={"name": "more_lac"})
+    base = load_scenario("symptoms")
+    sets = [{name: 0.1, "police.offending_per_person_month": 0.004},
+            {name: 0.12, "police.offending_per_person_month": 0.007}]
+    assert values_for(more, base, sets[0]) == {"police.offending_per_person_month": 0.004}
+    assert values_for(base, base, sets[0]) == sets[0]
+    assert kept_values([base, more], list(sets[0])) == {"more_lac": [name]}
+    comparison = compare_parameter_sets([base, more], sets, replicates=2, years=1, scale=2000,
+                                        seed=2, workers=1)
+    for r, values in enumerate(sets):
+        ours = comparison.results["more_lac"][r].record["parameters"]
+        theirs = comparison.results["symptoms"][r].record["parameters"]
+        assert ours["social_care"]["looked_after_given_assessment_share"] == 0.25
+        assert theirs["social_care"]["looked_after_given_assessment_share"] == values[name]
+        assert ours["police"]["offending_per_person_month"] == \
+            theirs["police"]["offending_per_person_month"] == \
+            values["police.offending_per_person_month"]
+    table = tmp_path / "sets.csv"
+    table.write_text(f"{name},police.offending_per_person_month\n0.1,0.004\n0.12,0.007\n")
+    scenario = tmp_path / "more_lac.yaml"
+    scenario.write_text("name: more_lac\nextends: symptoms\n"
+                        "social_care: {looked_after_given_assessment_share: 0.25}\n")
+    result = cli("compare", "symptoms", scenario, "--replicates", "2", "--years", "1",
+                 "--scale", "1:2000", "--workers", "1", "--parameter-sets", table,
+                 "--out", tmp_path / "out")
+    assert result.code == 0, result.err
+    kept = [line for line in result.err.splitlines() if "keeps its own" in line]
+    assert kept == [f"warning: scenario 'more_lac' keeps its own {name} (the change under "
+                    f"study); --parameter-sets replaces the baseline's values only"]
+
+
 def test_eat_sim_calibrate_fit_and_apply(cli, tmp_path):
     calibrated = tmp_path / "calibration" / "calibrated.yaml"
     out = cli("calibrate", "--parameters", "police.offending_per_person_month", "--scale",
