@@ -7,6 +7,7 @@ the simulated population, so they scale with ``--scale``.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -83,6 +84,7 @@ class Agency(mesa.Agent):
         self.force_area = force_area
         self.queue = FifoQueue()
         self._capacity_credit = 0.0
+        self._place_balance = 0.0
 
     def take_capacity(self, per_month: float) -> int:
         """Whole units of capacity this month; fractions carry over (small scales)."""
@@ -90,6 +92,38 @@ class Agency(mesa.Agent):
         whole = int(self._capacity_credit)
         self._capacity_credit -= whole
         return whole
+
+    def free_places(self, places: float, open_cases: int) -> int:
+        """Whole places free this month under a caseload limit that need not be whole.
+
+        At small scales a force area's limit is a fraction of a place or a few places and a
+        fraction: rounding it down starved the service (no early help at all at 1:2000) and
+        rounding it off biased it. What carries over instead is the balance of ``places -
+        open cases``. Any part of a place free opens a whole one, on credit; the months of
+        caseload above the limit that this causes (at most one case's length, see
+        :meth:`started_cases`) hold further starts back until repaid. So a family waiting for
+        a service that is not full starts at once, as it would at full scale, and the caseload
+        of a full service averages the limit over time. Places not used for want of families
+        are not banked.
+
+        Args:
+            places: this month's caseload limit.
+            open_cases: cases open now.
+
+        Returns:
+            How many cases may start now (the caller starts at most that many and then calls
+            :meth:`started_cases`).
+        """
+        balance = self._place_balance + places - open_cases
+        self._place_balance = balance
+        return math.ceil(balance) if balance > 0 else 0
+
+    def started_cases(self, started: int, case_months: float) -> None:
+        """Settle the balance of :meth:`free_places` after ``started`` cases started."""
+        # places left unused for want of families lapse (a part of one already counted as
+        # whole); a debt is kept, up to one case's length
+        balance = min(self._place_balance - started, 0.0)
+        self._place_balance = max(balance, -float(case_months))
 
 
 class ChildrensSocialCare(Agency):
@@ -163,15 +197,16 @@ class EarlyHelpTeam(Agency):
         model = self.model
         h, eh = model.households, model.scenario.early_help
         self.queue.drop_older_than(model.month, eh.waiting_list_months)
-        if not len(self.queue):  # no one waiting: no starts (place counts are pure)
-            return
         open_cases = int(model.early_help_open_cases[self.force_area])
         children = model.children_in_force_area[self.force_area]
         extra = model.extra_early_help_places(children)
         places = eh.places_per_10k_children * children / 1e4 + extra
-        free = max(0, int(places) - open_cases)
+        free = self.free_places(places, open_cases)
         started, _ = self.queue.pop(free)
         started = started[h.occupied[started] & (h.early_help_months_left[started] == 0)]
+        self.started_cases(started.size, eh.support_months)
+        if started.size == 0:
+            return
         h.early_help_months_left[started] = round(eh.support_months)
         h.early_help_until[started] = model.month + eh.effect_months
         model.recorder.count("early_help_starts", started)
@@ -193,12 +228,11 @@ class YouthJusticeService(Agency):
         model = self.model
         p, yj = model.people, model.scenario.youth_justice
         self.queue.drop_older_than(model.month, yj.waiting_list_months)
-        if not len(self.queue):  # no one waiting: no orders
-            return
         open_cases = int(model.youth_justice_open_cases[self.force_area])
         capacity = yj.caseload_per_10k_youth * model.youth_in_force_area[self.force_area] / 1e4
-        started, _ = self.queue.pop(max(0, int(round(capacity)) - open_cases))
+        started, _ = self.queue.pop(self.free_places(capacity, open_cases))
         started = started[p.alive[started]]
+        self.started_cases(started.size, yj.order_months)
         p.youth_justice_months_left[started] = round(yj.order_months)
 
 
