@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from app import catalogue
 from app.levers import apply_levers
 from model.numbers import count_of
-from model.scenario import MAX_SCALE, MAX_YEARS, Scenario, ScenarioError, check_intervention_starts
+from model.scenario import (
+    MAX_SCALE,
+    MAX_SEED,
+    MAX_YEARS,
+    SEED_RANGE,
+    Scenario,
+    ScenarioError,
+    check_intervention_starts,
+)
 
 MAX_APP_REPLICATES = 50
 """Most replicates the app offers (the command line allows more)."""
@@ -75,9 +83,9 @@ class RunInputs:
         if not 1 <= self.scale <= MAX_SCALE:
             raise ScenarioError(f"field 'Scale': value '1:{self.scale}' is not allowed: give 1:1 "
                                 f"to 1:{MAX_SCALE:,}")
-        if self.seed < 0:
-            raise ScenarioError(f"field 'Seed': value {self.seed} is not allowed: give a whole "
-                                f"number of 0 or more")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ScenarioError(f"field 'Seed': value {self.seed} is not allowed: give "
+                                f"{SEED_RANGE}")
 
     def scenarios(self) -> list[Scenario]:
         """The baseline and the tested scenario with its levers set.

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from model.numbers import compact, count_of
-from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_YEARS
+from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_SEED, MAX_YEARS, SEED_RANGE
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -84,14 +84,14 @@ def parse_years(text: str) -> int:
 
 
 def parse_seed(text: str) -> int:
-    """Parse ``--seed``: a whole number of 0 or more.
+    """Parse ``--seed``: a whole number from 0 to 2**63 - 1 (what results store as a seed).
 
     Raises:
-        argparse.ArgumentTypeError: anything else.
+        argparse.ArgumentTypeError: anything else, before any run starts.
     """
-    if re.fullmatch(r"\s*\d+\s*", text) is None:
+    if re.fullmatch(r"\s*\d+\s*", text) is None or int(text) > MAX_SEED:
         raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: give a whole number of 0 or more, e.g. 1")
+            f"value {text!r} is not allowed: give {SEED_RANGE}, e.g. 1")
     return int(text)
 
 
@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="simulate one scenario and write its results",
         description="Simulate one scenario month by month and write DIR/timeseries.parquet "
-                    "(tidy monthly results) and DIR/run.json (the run record).")
+                    "(tidy monthly results), DIR/cost_ledger.parquet (the run's costs by "
+                    "month, force area, agency and cost line) and DIR/run.json (the run "
+                    "record).")
     run.add_argument("scenario", metavar="SCENARIO",
                      help="a scenario name from 'eat-sim scenarios' or a path to a .yaml file")
     run.add_argument("--years", type=parse_years, default=None, metavar="Y",
@@ -118,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="simulate one household in K and scale up; 1:1 is the whole of Wales "
                           "(default 1:20)")
     run.add_argument("--seed", type=parse_seed, default=0, metavar="S",
-                     help="root random seed, a whole number >= 0 (default 0)")
+                     help=f"root random seed, a whole number from 0 to 2**63 - 1 "
+                          f"({MAX_SEED}) (default 0)")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="output folder (default: results/SCENARIO-sSEED)")
     run.set_defaults(handler=_cmd_run)

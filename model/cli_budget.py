@@ -197,10 +197,10 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
     summary = analysis.summary()
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == "Wales")]
     table = Table(title=f"{escape(scenario)} against {escape(analysis.baseline)}, Wales: median "
-                        f"[10-90 % band] over {analysis.replicates} replicates",
+                        f"[10-90 % band] over {count_of(analysis.replicates, 'replicate')}",
                   title_justify="left",
                   caption=f"GBP at {analysis.price_year} prices, discounted at "
-                          f"{analysis.discount_rate:.1%} over {analysis.years} years"
+                          f"{analysis.discount_rate:.1%} over {count_of(analysis.years, 'year')}"
                           + ("; unit-cost uncertainty included" if analysis.cost_uncertainty
                              else ""),
                   caption_justify="left")

@@ -35,13 +35,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from model.experiment import RunSpec, replicate_seeds
 from model.scenario import (
     MAX_REPLICATES,
     MAX_SCALE,
+    MAX_SEED,
     MAX_YEARS,
+    SEED_RANGE,
     Scenario,
     ScenarioError,
     check_intervention_starts,
@@ -75,7 +84,7 @@ class ExperimentSpec(BaseModel):
     replicates: int = Field(ge=1, le=MAX_REPLICATES, description="Replicates per point.")
     years: int = Field(ge=1, le=MAX_YEARS, description="Years to simulate.")
     scale: int = Field(20, description="Population scale 1:K, given as K or '1:K'.")
-    seed: int = Field(0, ge=0, description="Root seed of the replicate seeds.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Root seed of the replicate seeds.")
 
     @field_validator("replicates", "years", "seed", mode="before")
     @classmethod
@@ -83,6 +92,18 @@ class ExperimentSpec(BaseModel):
         if isinstance(value, bool):
             raise ValueError("must be a whole number; true and false are not numbers")
         return value
+
+    @field_validator("seed", mode="wrap")
+    @classmethod
+    def _seed_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Say the seed's range as ``--seed`` does, not pydantic's "must be ... or less"."""
+        try:
+            return handler(value)
+        except ValidationError as err:
+            if any(e["type"] in ("greater_than_equal", "less_than_equal")
+                   for e in err.errors()):
+                raise ValueError(f"give {SEED_RANGE}") from None
+            raise
 
     @field_validator("name")
     @classmethod

@@ -24,7 +24,7 @@ from model.experiment import (  # noqa: E402
     wales_series,
 )
 from model.metrics import ALL_METRICS  # noqa: E402
-from model.numbers import compact  # noqa: E402
+from model.numbers import compact, count_of  # noqa: E402
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000")
@@ -164,8 +164,8 @@ def lever_figure(comparison: Comparison, years: int | None = None,
         ax.axvline(0, color="#555555", linewidth=0.8)
         ax.set_yticks(y, [n.removeprefix("lever:") for n in names], fontsize=8)
         how = next((h for m, h, _ in HEADLINE_METRICS if m == metric), "sum")
-        ax.set_title(f"{_label(metric)}\n({'over' if how == 'sum' else 'after'} {years} years)",
-                     fontsize=9)
+        period = f"{'over' if how == 'sum' else 'after'} {count_of(years, 'year')}"
+        ax.set_title(f"{_label(metric)}\n({period})", fontsize=9)
         ax.set_xlabel("difference from " + comparison.baseline, fontsize=8)
         _style(ax, values="x")
     axes.flat[0].invert_yaxis()

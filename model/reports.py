@@ -29,6 +29,7 @@ from model.costs import (  # noqa: E402
     programme_cost_table,
     unit_cost_table,
 )
+from model.numbers import count_of  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 
@@ -350,7 +351,7 @@ def _who_pays_page(analysis: BudgetAnalysis) -> Figure:
     ax.axvline(0, color="#555555", linewidth=0.8)
     lim = np.nanmax(np.abs(np.concatenate([mid - err[0], mid + err[1]]))) * 1.6 or 1
     ax.set_xlim(-lim, lim)
-    ax.set_xlabel(f"discounted change in spend over {analysis.years} years, £ million "
+    ax.set_xlabel(f"discounted change in spend over {count_of(analysis.years, 'year')}, £ million "
                   f"({analysis.price_year} prices): right = pays more, left = saves")
     ax.set_title(f"Who pays and who saves: {scenario} against {analysis.baseline}, Wales "
                  f"(median, {BAND[0]}-{BAND[1]} % band)", fontsize=12)
@@ -377,7 +378,8 @@ def _cumulative_page(analysis: BudgetAnalysis) -> Figure:
             ax.annotate(f"break-even: year {be:.0f}", (be, 0), xytext=(6, 12),
                         textcoords="offset points", color=colour, fontsize=10)
         else:
-            ax.text(0.98, 0.95, f"{scenario}: no break-even within {analysis.years} years",
+            within = count_of(analysis.years, "year")
+            ax.text(0.98, 0.95, f"{scenario}: no break-even within {within}",
                     transform=ax.transAxes, color=colour, fontsize=10, va="top", ha="right")
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(years)

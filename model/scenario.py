@@ -58,6 +58,10 @@ MAX_SCALE = 10_000
 """Coarsest population scale: one household in 10,000."""
 MAX_REPLICATES = 1000
 """Most replicates per scenario (or per experiment point) a batch may ask for."""
+MAX_SEED = 2**63 - 1
+"""Largest seed: results store seeds as 64-bit signed integers (9,223,372,036,854,775,807)."""
+SEED_RANGE = f"a whole number of 0 or more, at most 2**63 - 1 ({MAX_SEED})"
+"""What a seed may be, in the words of every message that refuses one."""
 
 
 class ScenarioError(ValueError):
@@ -395,14 +399,47 @@ def _apply_extends(data: dict[str, Any], label: str, directory: Path,
     if not isinstance(parent_name, str):
         raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} must be a "
                             f"scenario name")
-    # a parent is looked for beside the file first, then among the built-in scenarios
-    local = Path(directory) / f"{parent_name}.yaml"
-    is_path = Path(parent_name).suffix.lower() in (".yaml", ".yml")
-    search = directory if is_path or local.is_file() else SCENARIO_DIR
-    parent, _ = _resolve(parent_name, search, chain)
+    parent_file = _parent_file(parent_name, label, Path(directory))
+    parent, _ = _resolve(parent_file, parent_file.parent, chain)
     merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
     merged["extends"] = parent_name
     return merged
+
+
+def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
+    """The file a scenario's ``extends`` names, or an error naming the file, field and value.
+
+    A name (``extends: systems``) is looked for beside the file first, then among the built-in
+    scenarios; a path (``extends: base.yaml``) beside the file first, then as given (from the
+    current folder, or absolute).
+
+    Args:
+        parent_name: the value of ``extends``.
+        label: how messages name the extending file, e.g. ``"scenario file 'x.yaml'"``.
+        directory: the folder of the extending file.
+
+    Raises:
+        ScenarioError: no such scenario or file, naming ``label``, the field ``extends``, the
+            value and the scenario names allowed.
+    """
+    if Path(parent_name).suffix.lower() in (".yaml", ".yml"):
+        candidates = [directory / parent_name, Path(parent_name)]
+    else:
+        candidates = [directory / f"{parent_name}.yaml", SCENARIO_DIR / f"{parent_name}.yaml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(sorted(set(available_scenarios(directory))
+                             | set(available_scenarios(SCENARIO_DIR)))) or "none"
+    if Path(parent_name).suffix.lower() in (".yaml", ".yml"):
+        places = " or ".join(dict.fromkeys(f"'{c}'" for c in candidates))
+        raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not allowed: "
+                            f"there is no file {places}; give the path of a .yaml file "
+                            f"(relative to this file's folder) or a scenario name, available: "
+                            f"{known}")
+    raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not allowed: "
+                        f"unknown scenario; available: {known} (or give the path of a .yaml "
+                        f"file)")
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -633,14 +633,15 @@ def _stream(seed_sequence: np.random.SeedSequence, name: str):
 
 
 def _check_run_settings(scale: Any, seed: Any, years: Any, warmup_months: Any) -> None:
-    from model.scenario import MAX_YEARS
+    from model.scenario import MAX_SEED, MAX_YEARS, SEED_RANGE
 
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or not (
             1 <= scale <= MAX_SCALE):
         raise ScenarioError(f"scale: value {scale!r} is not allowed: give a whole number from 1 "
                             f"(whole Wales) to {MAX_SCALE} (1 household in {MAX_SCALE})")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScenarioError(f"seed: value {seed!r} is not allowed: give a whole number >= 0")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not \
+            0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed: value {seed!r} is not allowed: give {SEED_RANGE}")
     if years is not None and (isinstance(years, bool) or not isinstance(years, (int, np.integer))
                               or not 1 <= years <= MAX_YEARS):
         raise ScenarioError(f"years: value {years!r} is not allowed: give a whole number from 1 "

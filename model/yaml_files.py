@@ -3,11 +3,14 @@
 Every YAML file of the project (scenarios, experiments, calibration targets, parameter spaces,
 calibrated parameters) should be read here: besides turning syntax errors into one line, the
 loader refuses a key given twice in the same mapping, which plain ``yaml.safe_load`` silently
-resolves by keeping the last value.
+resolves by keeping the last value, and it reads ``1:20`` as the text ``"1:20"``, not as the
+base-60 (sexagesimal) number 80 that YAML 1.1 makes of it, so an unquoted ``scale: 1:20`` is a
+scale of 1:20 and any other time-like value is refused by the field's own check.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +18,44 @@ import yaml
 from yaml.constructor import ConstructorError
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+
+INT_PATTERN = re.compile(r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""", re.X)
+"""A plain scalar read as a whole number: YAML 1.1's forms without base 60 (``1:20``)."""
+
+FLOAT_PATTERN = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+"""A plain scalar read as a number with a fraction: YAML 1.1's forms without base 60
+(``1:20.5``)."""
+
+
+def _resolvers_without_base_60() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """``SafeLoader``'s implicit resolvers with the int and float patterns above.
+
+    The order of the resolvers for each first character is kept; only the int and float
+    patterns are replaced, so ``1_000``, ``0x1F``, ``1.5e-3``, ``.inf`` and the rest read as
+    before and only the base-60 forms (``1:20``, ``190:20:30.15``) stay text.
+    """
+    replaced = {INT_TAG: INT_PATTERN, FLOAT_TAG: FLOAT_PATTERN}
+    return {first: [(tag, replaced.get(tag, pattern)) for tag, pattern in entries]
+            for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping and has no base 60.
 
     Keys brought in by a merge (``<<: *anchor``) may be overridden, as YAML intends; only keys
-    written twice in the same mapping are refused.
+    written twice in the same mapping are refused. An unquoted ``1:20`` (or ``1:0``) is the
+    text ``"1:20"``, as in YAML 1.2, not the YAML 1.1 base-60 number 80 (or 60).
     """
+
+    yaml_implicit_resolvers = _resolvers_without_base_60()
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Build a mapping, or raise naming the repeated key and both of its lines."""

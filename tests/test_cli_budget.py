@@ -61,3 +61,12 @@ def test_a_failing_report_leaves_nothing_behind(cli, tmp_path, monkeypatch):
               "--pdf", tmp_path / "b.pdf", "--csv", tmp_path / "csv")
     assert out.code == 1 and "disk full" in out.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_year_is_said_in_the_singular(cli, tmp_path):
+    out = cli("budget", "symptoms", "systems", "--scale", "1:2000", "--years", "1",
+              "--replicates", "2", "--workers", "1")
+    assert out.code == 0, out.err
+    text = " ".join((out.out + out.err).split())
+    assert "discounted at 3.5% over 1 year" in text and "over 2 replicates" in text
+    assert "1 years" not in text and "1 replicates" not in text

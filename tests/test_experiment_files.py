@@ -209,3 +209,67 @@ def test_points_outside_the_plausible_range_are_named_not_refused(tmp_path):
         # points 3, 4, 5 are offending 0.5 with each early-help level (counted from 0)
         assert ("police.offending_per_person_month in 3 of 6 (points 3, 4, 5; e.g. 0.5, "
                 "plausible 0.003 to 0.012)") in line
+
+
+# --- an unquoted scale 1:K is 1:K (YAML 1.1 would read 1:20 as the base-60 number 80) ---------
+
+@pytest.mark.parametrize(("scale", "expected"), [("1:20", 20), ("1:400", 400), ("1:1", 1),
+                                                 ("1:10000", 10000), ("20", 20)])
+def test_an_unquoted_scale_is_the_scale_written(tmp_path, scale, expected):
+    definition = load_experiment(write(tmp_path, GOOD.replace('"1:1000"', scale)))
+    assert definition.spec.scale == expected
+    assert {run.spec.scale for run in definition.runs()} == {expected}
+
+
+@pytest.mark.parametrize("scale", ["1:0", "1:10001", "2:50", "1:20:30"])
+def test_an_unquoted_bad_scale_is_refused(tmp_path, scale):
+    path = write(tmp_path, GOOD.replace('"1:1000"', scale))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"field 'scale': value '{scale}' is not allowed: give K or '1:K'" in message, message
+
+
+@pytest.mark.parametrize(("field", "text"), [("years", "1:30"), ("replicates", "1:20"),
+                                             ("seed", "1:20")])
+def test_a_time_like_value_elsewhere_gets_the_usual_message(tmp_path, field, text):
+    line = next(ln for ln in GOOD.splitlines() if ln.startswith(f"{field}:"))
+    path = write(tmp_path, GOOD.replace(line, f"{field}: {text}"))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    assert f"field '{field}': value '{text}' is not allowed: must be a whole number, got " \
+        f"'{text}'" in str(caught.value), str(caught.value)
+
+
+def test_a_time_like_grid_value_gets_the_usual_message(tmp_path):
+    path = write(tmp_path, GOOD.replace("[30, 60, 90]", "[30, 1:00]"))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "parameters.early_help.places_per_10k_children" in message
+    assert "value '1:00' is not allowed: must be a number, got text" in message, message
+
+
+# --- seeds: results store them as int64, so 2**63 and more are refused before any run --------
+
+@pytest.mark.parametrize("seed", [2**63, 2**64, 10**30])
+def test_a_seed_too_large_is_refused(tmp_path, seed):
+    path = write(tmp_path, GOOD.replace("seed: 7", f"seed: {seed}"))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"field 'seed': value {seed} is not allowed: give a whole number of 0 or more, at " \
+        f"most 2**63 - 1 (9223372036854775807)" in message, message
+    with pytest.raises(ExperimentError, match=r"field 'seed': value \d+ is not allowed"):
+        Experiment("big", ["symptoms"], years=1, seed=seed)
+
+
+def test_the_largest_seed_is_allowed_and_a_negative_one_says_the_range(tmp_path):
+    definition = load_experiment(write(tmp_path, GOOD.replace("seed: 7", f"seed: {2**63 - 1}")))
+    assert definition.spec.seed == 2**63 - 1
+    assert definition.seeds == replicate_seeds(2**63 - 1, 2)
+    with pytest.raises(ExperimentError, match=r"value -1 is not allowed: give a whole number "
+                                              r"of 0 or more, at most 2\*\*63 - 1"):
+        load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: -1")))

@@ -94,3 +94,37 @@ def test_other_project_files_refuse_repeated_keys(tmp_path):
     targets.write_text("a: {}\na: {}\n")
     with pytest.raises(TargetsError, match="'a' is given twice"):
         load_target_file(targets)
+
+
+# --- no base-60 numbers: YAML 1.1 reads an unquoted 1:20 as 80 ------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1:20", "1:20"), ("1:0", "1:0"), ("1:400", "1:400"), ("190:20:30", "190:20:30"),
+    ("-1:30", "-1:30"), ("1:20.5", "1:20.5"), ("190:20:30.15", "190:20:30.15"),
+])
+def test_time_like_values_stay_text(text, value):
+    assert parse_yaml(f"scale: {text}\n", "f", ValueError) == {"scale": value}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("20", 20), ("-3", -3), ("+7", 7), ("1_000", 1000), ("0x1F", 31), ("0b101", 5),
+    ("0", 0), ("0.0044", 0.0044), ("1.5e-3", 0.0015), ("-2.", -2.0), (".5", 0.5),
+    ("1_0.5", 10.5), (".inf", float("inf")), ("-.inf", float("-inf")),
+    ("'1:20'", "1:20"), ('"1:20"', "1:20"), ("true", True), ("~", None), ("abc", "abc"),
+])
+def test_every_other_number_reads_as_before(text, value):
+    assert parse_yaml(f"x: {text}\n", "f", ValueError) == {"x": value}
+
+
+def test_nan_and_lists_of_time_like_values():
+    import math
+
+    assert math.isnan(parse_yaml("x: .nan\n", "f", ValueError)["x"])
+    assert parse_yaml("x: [1:20, 20]\n", "f", ValueError) == {"x": ["1:20", 20]}
+    assert parse_yaml("1:20: a\n", "f", ValueError) == {"1:20": "a"}
+
+
+def test_plain_safe_load_is_left_alone():
+    import yaml
+
+    assert yaml.safe_load("scale: 1:20\n") == {"scale": 80}  # the project's loader only

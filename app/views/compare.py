@@ -18,6 +18,7 @@ from app.formatting import HEADLINE, UNITS, band_text, cell, compact, percent
 from app.inputs import MAX_APP_REPLICATES, RunInputs, parse_scale_text
 from app.levers import LEVERS
 from app.progress import ProgressBar
+from model.numbers import count_of
 from model.reference import force_areas
 from model.scenario import MAX_YEARS, ScenarioError
 
@@ -257,7 +258,8 @@ def _lever_contributions(inputs: RunInputs, comparison: Any) -> None:
                 "contributes on its own, beside the whole package.")
         return
     png = runner.figure_png(("levers", inputs), lambda: plots.lever_figure(comparison))
-    st.image(png, caption=f"What each intervention alone changes over {inputs.years} years "
+    over = count_of(inputs.years, "year")
+    st.image(png, caption=f"What each intervention alone changes over {over} "
                           f"(Wales; median with 10-90 % whiskers), beside the package.",
              width="stretch")
 

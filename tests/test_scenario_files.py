@@ -1,0 +1,120 @@
+"""Scenario files: time-like values and ``extends`` errors that name the file, field and value."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.scenario import (
+    SCENARIO_DIR,
+    ScenarioError,
+    available_scenarios,
+    load_scenario,
+    scenario_from_yaml_text,
+)
+
+BUILT_IN = available_scenarios(SCENARIO_DIR)
+
+
+# --- an unquoted time-like value is text, refused by the field's own check -------------------
+# (YAML 1.1 reads 1:30 as the base-60 number 90: years 90, or an offending rate of 90)
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("years: 1:30\n", "field 'years': value '1:30' is not allowed: must be a whole number, got "
+                      "'1:30'"),
+    ("police:\n  offending_per_person_month: 1:30\n",
+     "field 'police.offending_per_person_month': value '1:30' is not allowed: must be a number, "
+     "got text"),
+])
+def test_a_time_like_value_gets_the_usual_message(tmp_path, text, words):
+    path = tmp_path / "timey.yaml"
+    path.write_text("name: timey\n" + text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"scenario file '{path}': ")
+    assert words in message, message
+
+
+def test_a_time_like_name_is_the_text_written(tmp_path):
+    path = tmp_path / "named.yaml"
+    path.write_text("name: 1:20\ndescription: 10:30\n")
+    scenario = load_scenario(path)
+    assert (scenario.name, scenario.description) == ("1:20", "10:30")
+
+
+# --- extends: an unknown parent names the extending file, the field, the value, the names ---
+
+def test_an_unknown_parent_name_names_the_file_field_value_and_names(tmp_path):
+    (tmp_path / "sibling.yaml").write_text("name: sibling\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: nope\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"scenario file '{child}': field 'extends': value 'nope' is not "
+                              f"allowed: unknown scenario; available: "), message
+    for name in [*BUILT_IN, "sibling"]:  # the built-in ones and those beside the file
+        assert name in message
+
+
+def test_a_missing_parent_file_names_the_file_field_value_and_where_it_looked(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: base.yaml\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    message = str(caught.value)
+    assert message.startswith(f"scenario file '{child}': field 'extends': value 'base.yaml' is "
+                              f"not allowed: there is no file '{tmp_path / 'base.yaml'}'")
+    assert "symptoms" in message and "\n" not in message
+
+
+def test_an_uploaded_scenario_with_an_unknown_parent_says_extends():
+    with pytest.raises(ScenarioError, match=r"^uploaded scenario: field 'extends': value 'nope' "
+                                            r"is not allowed: unknown scenario; available: .*"
+                                            r"symptoms"):
+        scenario_from_yaml_text("name: x\nextends: nope\n")
+
+
+def test_unknown_parent_on_the_command_line_is_one_line_and_writes_nothing(cli, tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text("name: child\nextends: nope\n")
+    outcome = cli("run", child, "--years", "1", "--scale", "1:2000", "--out", tmp_path / "out")
+    assert outcome.code == 2
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: scenario file '{child}': field "
+                                                   f"'extends': value 'nope'"), outcome.err
+    assert "Traceback" not in outcome.err and not (tmp_path / "out").exists()
+
+
+# --- extends: a parent is found beside the file, whatever the current folder ---------------
+
+def test_a_parent_path_is_found_beside_the_file_from_another_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "base.yaml").write_text("name: base\npolice: {offending_per_person_month: 0.005}\n")
+    (folder / "child.yaml").write_text("name: child\nextends: base.yaml\n")
+    (folder / "by_name.yaml").write_text("name: by_name\nextends: base\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("child", "by_name"):
+        scenario = load_scenario(folder / f"{name}.yaml")
+        assert scenario.police.offending_per_person_month == 0.005
+    monkeypatch.chdir(folder)  # a path as given, from the current folder, still works
+    assert load_scenario(tmp_path / "mine" / "child.yaml").extends == "base.yaml"
+
+
+def test_a_folder_in_the_current_folder_does_not_hide_a_built_in_parent(tmp_path, monkeypatch):
+    (tmp_path / "symptoms").mkdir()
+    child = tmp_path / "elsewhere" / "child.yaml"
+    child.parent.mkdir()
+    child.write_text("name: child\nextends: symptoms\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario(child).extends == "symptoms"
+
+
+def test_a_cycle_is_still_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\nextends: b\n")
+    (tmp_path / "b.yaml").write_text("name: b\nextends: a.yaml\n")
+    with pytest.raises(ScenarioError, match="'extends' makes a cycle"):
+        load_scenario(tmp_path / "a.yaml")
