@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import math
 import os
 import re
@@ -360,6 +361,10 @@ def _check_out_dir(out: Path) -> None:
 def _write_result(result: Any, out: Path) -> Path:
     """Write into a hidden staging folder, then move into ``out``; on failure leave nothing.
 
+    Into an existing folder, files of the result's ``replaces`` patterns (if it has them)
+    that this result did not write are removed, so that an earlier command's outputs (a
+    lever figure, another scenario's time series) do not lie beside the new ones.
+
     Returns:
         The output folder.
     """
@@ -380,9 +385,14 @@ def _write_result(result: Any, out: Path) -> Path:
         result.write(staging)
         _usual_permissions(staging)
         if target_exists:
+            written = {item.name for item in staging.iterdir()}
             for item in sorted(staging.iterdir()):
                 os.replace(item, out / item.name)
             staging.rmdir()
+            for pattern in getattr(result, "replaces", ()):  # an earlier run's other files
+                for old in out.glob(pattern):
+                    if old.name not in written and old.is_file():
+                        old.unlink()
         else:
             os.rename(staging, out)
         staging = None
@@ -564,6 +574,34 @@ def warn_implausible(scenarios: Sequence[Any],
             print(f"warning: {line}", file=sys.stderr)
 
 
+def warn_unused_sets(parameter_sets: Sequence[dict[str, float]] | None, replicates: int) -> None:
+    """Warn when fewer replicates than accepted parameter sets leave sets unused."""
+    if parameter_sets and replicates < len(parameter_sets):
+        print(f"warning: --parameter-sets has {len(parameter_sets)} sets but --replicates is "
+              f"{replicates}: only sets 1 to {replicates} are used; give --replicates "
+              f"{len(parameter_sets)} (or more) to carry them all", file=sys.stderr)
+
+
+def comparison_record(comparison: Any, args: argparse.Namespace, scenarios: Sequence[Any],
+                      parameter_sets: Sequence[dict[str, float]] | None) -> dict[str, Any]:
+    """What ``comparison.json`` says about a comparison: settings, seeds, provenance."""
+    from model.experiment import scenario_digest
+    from model.provenance import code_version
+
+    n_sets = len(parameter_sets) if parameter_sets else 0
+    return {
+        "baseline": comparison.baseline,
+        "scenarios": {s.name: {"digest": scenario_digest(s)} for s in scenarios},
+        "levers": list(comparison.levers),
+        "replicates": len(comparison.seeds), "years": comparison.years,
+        "scale": comparison.scale, "seed": args.seed, "replicate_seeds": comparison.seeds,
+        "parameter_sets": None if not n_sets else {
+            "file": str(args.parameter_sets), "sets": n_sets,
+            "set_of_replicate": [k % n_sets for k in range(len(comparison.seeds))]},
+        "code_version": code_version(),
+    }
+
+
 def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
     """Load the scenarios of a paired comparison and check them against the horizon.
 
@@ -587,15 +625,23 @@ def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list
 
 
 class _ComparisonOutput:
-    """What ``compare`` writes: tables, time series and figures, in one folder."""
+    """What ``compare`` writes: tables, time series, figures and its record, in one folder."""
 
-    def __init__(self, comparison: Any):
+    replaces = ("comparison.parquet", "headline.csv", "timeseries_*.parquet", "comparison.json",
+                "comparison.png", "comparison.pdf", "levels_incidents.png",
+                "levels_incidents.pdf", "levers.png", "levers.pdf")
+
+    def __init__(self, comparison: Any, record: dict[str, Any]):
         self.comparison = comparison
+        self.record = record
 
     def write(self, folder: Path) -> None:
         from model import plots
+        from model.results import atomic_write
 
         self.comparison.write(folder)
+        text = json.dumps(self.record, indent=2) + "\n"
+        atomic_write(folder / "comparison.json", lambda f: f.write(text.encode("utf-8")))
         plots.save(plots.comparison_figure(self.comparison), folder / "comparison")
         plots.save(plots.levels_figure(self.comparison, "incidents_total"),
                    folder / "levels_incidents")
@@ -625,6 +671,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / f"compare-{stem}-s{args.seed}"
     _check_out_dir(out)
     warn_implausible(scenarios, parameter_sets, args.parameter_sets)
+    warn_unused_sets(parameter_sets, args.replicates)
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)
@@ -638,8 +685,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                              scale=args.scale, seed=args.seed, levers=args.levers,
                              workers=args.workers, progress=progress,
                              scheduler=args.scheduler, parameter_sets=parameter_sets)
+    record = comparison_record(comparison, args, scenarios, parameter_sets)
     try:
-        written = _write_result(_ComparisonOutput(comparison), out)
+        written = _write_result(_ComparisonOutput(comparison, record), out)
     except OSError as err:
         return _fail(f"--out: cannot write results to '{out}': {err}", EXIT_FAILED)
     console = _console(sys.stdout)

@@ -33,6 +33,7 @@ from model.cli import (
     load_comparison_scenarios,
     start_local_workers_early,
     warn_implausible,
+    warn_unused_sets,
 )
 from model.numbers import count_of
 
@@ -154,6 +155,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     scenarios = load_comparison_scenarios(args.scenarios, args.years)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     warn_implausible(scenarios, parameter_sets, args.parameter_sets)
+    warn_unused_sets(parameter_sets, args.replicates)
     names = [s.name for s in scenarios]
     from model.costs import CostDataError, load_cost_book
 

@@ -1,5 +1,7 @@
 """Paired comparisons: common seeds, executor independence, tables, files and the CLI."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,6 +141,32 @@ def test_cli_compare_writes_tables_figures_and_prints_bands(cli, tmp_path):
     assert "systems minus symptoms, Wales" in outcome.out
     assert "by force area" in outcome.out
     assert "Common random numbers" in outcome.out
+
+
+def test_cli_compare_into_a_used_folder_replaces_the_earlier_outputs(cli, tmp_path):
+    """A reused --out kept the lever figure and lever time series of an earlier run, and no
+    file said which settings made the results."""
+    out = tmp_path / "cmp"
+    base = ["compare", "symptoms", "lever_early_help", "--years", "1", "--scale", "1:2000",
+            "--workers", "1", "--out", out]
+    assert cli(*base, "--replicates", "2", "--levers").code == 0
+    assert (out / "levers.png").exists() and list(out.glob("timeseries_lever__*.parquet"))
+    (out / "notes.txt").write_text("mine")
+    table = tmp_path / "sets.csv"
+    table.write_text("police.offending_per_person_month\n0.004\n0.005\n0.006\n")
+    result = cli(*base, "--replicates", "2", "--seed", "5", "--parameter-sets", table)
+    assert result.code == 0, result.err
+    assert "only sets 1 to 2 are used; give --replicates 3" in result.err
+    assert not (out / "levers.png").exists() and not list(out.glob("timeseries_lever__*"))
+    assert (out / "notes.txt").read_text() == "mine"  # not one of compare's outputs
+    record = json.loads((out / "comparison.json").read_text())
+    assert record["seed"] == 5 and record["scale"] == 2000 and record["years"] == 1
+    assert record["baseline"] == "symptoms" and list(record["scenarios"]) == [
+        "symptoms", "lever_early_help"]
+    assert len(record["replicate_seeds"]) == 2 and record["levers"] == []
+    assert record["parameter_sets"] == {"file": str(table), "sets": 3,
+                                        "set_of_replicate": [0, 1]}
+    assert record["code_version"]
 
 
 @pytest.mark.parametrize(("args", "words"), [
