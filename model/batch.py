@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from model.executors import MAX_ATTEMPTS, Outcome, run_jobs
+from model.executors import MAX_ATTEMPTS, Outcome, make_executor, run_jobs, stop
 from model.experiment import RunSpec, execute
 from model.experiment_files import (
     ExperimentDefinition,
@@ -151,8 +151,19 @@ class Experiment:
         Raises:
             ExperimentError: ``out_dir`` holds a different experiment and ``force`` is False,
                 or its manifest cannot be read.
+            ExecutorError: a malformed or unreachable ``scheduler``; nothing is written (the
+                scheduler is checked and connected to before ``out_dir`` is touched).
             KeyboardInterrupt: on Ctrl-C or SIGTERM; finished runs stay on disk.
         """
+        if executor is None and scheduler is not None:
+            # make (check, connect) the executor first: a refused scheduler leaves no folder
+            pool = make_executor(scheduler, workers)
+            try:
+                return self.run(out_dir, pool, workers=workers, force=force,
+                                progress=progress, on_start=on_start,
+                                max_attempts=max_attempts, runner=runner)
+            finally:
+                stop(pool)
         out = Path(out_dir)
         definition = self.definition
         planned = definition.runs()

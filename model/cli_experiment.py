@@ -9,6 +9,10 @@ Examples:
 and a summary; running it again finishes only what is missing. Exit code 0 if every run
 succeeded, 1 if any failed, 2 for a bad argument or experiment file, 130 if interrupted
 (Ctrl-C or SIGTERM: finished runs are kept, no partial file is left).
+
+``summary`` summarises the finished runs the manifest plans (other files in DIR/runs are left
+out). If some planned runs are not finished it says so in one line on stderr (``warning: 16 of
+32 runs done; missing: lever_early_help (16)``) and exits 1; 0 if every run is there.
 """
 
 from __future__ import annotations
@@ -70,7 +74,9 @@ def register(commands: Any) -> None:
         description="Medians and 10-90 % bands over replicates, per scenario, parameter point "
                     "and metric: Wales totals over the horizon and per year (flows summed, "
                     "stocks at the end). Prints the headline metrics and writes every metric "
-                    "to DIR/summary.csv.")
+                    "to DIR/summary.csv. Only the finished runs of the experiment are read; if "
+                    "some are missing (an interrupted or failed run), a warning says how many, "
+                    "and of which scenarios, and the exit code is 1 (0 if complete).")
     summary.add_argument("out", metavar="DIR", type=Path,
                          help="an experiment's output folder")
     summary.set_defaults(handler=_cmd_summary)
@@ -143,14 +149,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from model.experiment_store import RUNS_DIR, summarise, write_summary
+    from model.experiment_store import RUNS_DIR, run_completion, summarise, write_summary
 
     if not (args.out / RUNS_DIR).is_dir():
         raise UsageError(f"argument DIR: '{args.out}' has no '{RUNS_DIR}' folder; give the "
                          f"--out folder of 'eat-sim experiment run'")
     try:
-        table = summarise(args.out)
-    except FileNotFoundError as err:
+        done = run_completion(args.out)
+        table = summarise(args.out, done)
+    except (FileNotFoundError, ValueError) as err:
         raise UsageError(f"argument DIR: {err}") from None
     console = _console(sys.stdout)
     for rich_table in _summary_tables(table):
@@ -161,6 +168,10 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         console.print(f"(summary.csv not written: {err})", highlight=False)
     else:
         console.print(f"Every metric and year: {path}", highlight=False, soft_wrap=True)
+    if done is not None and not done.complete:
+        print(f"warning: {done.describe()}; the tables cover only the finished runs (run "
+              f"'eat-sim experiment run' again to finish the rest)", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

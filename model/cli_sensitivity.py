@@ -155,7 +155,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         load_parameter_space,
     )
     from model.sensitivity import SensitivityError, run_sensitivity
-    from model.sensitivity_model import output_label
     from model.sensitivity_report import CONSTANT, INDEX_ABOVE_ONE, write_report
 
     try:
@@ -194,7 +193,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     extra = {"scale": f"1:{args.scale}", "years": args.years,
              "baseline": evaluator.baseline.name,
              "package": evaluator.package.name if evaluator.package else "none"}
-    write_report(result, args.out, output_label, extra)
+    write_report(result, args.out, evaluator.label, extra)
     console = _console(sys.stdout)
     console.print(f"Influential parameters (Morris): {', '.join(result.influential) or 'none'}",
                   highlight=False, soft_wrap=True)
@@ -205,7 +204,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             text = (CONSTANT if row.constant else
                     f"{row.parameter} (ST {row.ST:.2f} +/- {row.ST_conf:.2f})"
                     + (f"; {INDEX_ABOVE_ONE}" if max(row.S1, row.ST) > 1 else ""))
-            console.print(f"  {output_label(row.output)}: {text}", highlight=False,
+            console.print(f"  {evaluator.label(row.output)}: {text}", highlight=False,
                           soft_wrap=True)
     console.print(f"Report: {args.out / 'summary.md'} (figures morris.png, sobol.png)",
                   highlight=False, soft_wrap=True)

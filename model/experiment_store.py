@@ -12,7 +12,8 @@ the dataset never holds a partial run; ``pandas.read_parquet("DIR/runs")`` and D
 ``read_parquet('DIR/runs/*/*.parquet')`` read it whole (the ``scenario`` column comes from the
 folder names). A run file is the proof that a run finished: on resume, a file with the expected
 number of rows is kept and anything else (a missing file, a stray temporary file, a file of the
-wrong size) is redone.
+wrong size) is redone. The summary reads only the finished runs the manifest plans
+(:func:`run_completion`): a file in ``runs/`` that is not one of them is left out.
 """
 
 from __future__ import annotations
@@ -175,26 +176,157 @@ def discard_results(out: Path) -> None:
 
 # --- summary ----------------------------------------------------------------------------------
 
-def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """The whole dataset of an output folder as one table (``scenario`` from the folders)."""
+@dataclass(frozen=True)
+class Completion:
+    """Which of the runs a folder's manifest plans have a finished file.
+
+    A run counts as done when its file is complete on disk (:func:`is_complete`), whatever
+    status the manifest last recorded (it is saved at most once a second while runs finish).
+
+    Attributes:
+        total: runs the manifest plans.
+        files: the finished run files, in the manifest's order.
+        missing: planned runs without a finished file, by scenario.
+        failed: of those, runs the manifest records as failed.
+    """
+
+    total: int
+    files: list[Path]
+    missing: dict[str, int]
+    failed: int = 0
+
+    @property
+    def done(self) -> int:
+        """Planned runs with a finished file."""
+        return len(self.files)
+
+    @property
+    def complete(self) -> bool:
+        """True if every planned run has a finished file."""
+        return self.done == self.total
+
+    def describe(self) -> str:
+        """One line, e.g. ``16 of 32 runs done; missing: lever_early_help (16)``."""
+        text = f"{self.done} of {self.total} runs done"
+        if self.missing:
+            text += "; missing: " + ", ".join(f"{scenario} ({n})"
+                                              for scenario, n in self.missing.items())
+        if self.failed:
+            text += f" ({self.failed} of them failed: see {MANIFEST_FILE})"
+        return text
+
+
+def run_completion(out: str | Path, manifest: Manifest | None = None) -> Completion | None:
+    """The planned runs of ``out`` (from its manifest) and which of them are finished.
+
+    Files in ``runs/`` that the manifest does not plan (left by someone else, damaged or not)
+    are not part of the experiment and are left out.
+
+    Args:
+        out: an experiment's output folder.
+        manifest: its manifest, if already loaded.
+
+    Returns:
+        None if the folder has no manifest.
+
+    Raises:
+        ValueError: a manifest that cannot be read or is not an experiment's manifest.
+    """
+    out = Path(out)
+    manifest = manifest if manifest is not None else Manifest.load(out)
+    if manifest is None:
+        return None
+    years = manifest.data.get("years") if isinstance(manifest.data, dict) else None
+    runs = manifest.data.get("runs") if isinstance(manifest.data, dict) else None
+    if not isinstance(years, int) or isinstance(years, bool) or not isinstance(runs, dict) \
+            or not all(isinstance(entry, dict) and "scenario" in entry
+                       for entry in runs.values()):
+        raise ValueError(f"'{manifest.path}' is not an experiment manifest (its 'years' or "
+                         f"'runs' is missing or malformed); give the --out folder of 'eat-sim "
+                         f"experiment run'")
+    files: list[Path] = []
+    missing: dict[str, int] = {}
+    failed = 0
+    for run_id, entry in runs.items():
+        scenario = str(entry["scenario"])
+        path = run_path(out, str(entry.get("partition", scenario)), run_id)
+        if is_complete(path, years):
+            files.append(path)
+            continue
+        missing[scenario] = missing.get(scenario, 0) + 1
+        failed += int(entry.get("status") == "failed")
+    return Completion(len(runs), files, missing, failed)
+
+
+def read_runs(out: str | Path, columns: list[str] | None = None,
+              files: list[Path] | None = None) -> pd.DataFrame:
+    """The finished runs of an output folder as one table (``scenario`` from the folders).
+
+    Args:
+        out: an experiment's output folder.
+        columns: columns to read (default: all).
+        files: the run files to read (default: the finished runs its manifest plans, see
+            :func:`run_completion`; every ``run-*.parquet`` file if it has no manifest).
+
+    Raises:
+        FileNotFoundError: no finished run.
+        ValueError: a run file that cannot be read (named), or an unreadable manifest.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
     runs = Path(out) / RUNS_DIR
-    if not any(runs.glob("*/run-*.parquet")):
+    if files is None:
+        state = run_completion(out)
+        files = state.files if state is not None else sorted(runs.glob("*/run-*.parquet"))
+        for path in files if state is None else ():
+            try:
+                pq.read_metadata(path)
+            except (pa.ArrowException, OSError) as err:
+                raise ValueError(f"'{path}' is not a readable run file "
+                                 f"({_one_line(err)}); move it out of '{runs}'") from None
+    if not files:
         raise FileNotFoundError(f"no finished runs in '{runs}'")
-    return pd.read_parquet(runs, columns=columns)
+    try:
+        dataset = ds.dataset([str(path) for path in files], format="parquet",
+                             partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
+                             partition_base_dir=str(runs))
+        return dataset.to_table(columns=columns).to_pandas()
+    except (pa.ArrowException, OSError) as err:
+        raise ValueError(f"the run files in '{runs}' cannot be read "
+                         f"({_one_line(err)})") from None
 
 
-def summarise(out: str | Path) -> pd.DataFrame:
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def summarise(out: str | Path, done: Completion | None = None) -> pd.DataFrame:
     """Medians and 10-90 % bands over replicates, from the Parquet dataset.
 
     For each scenario, parameter point and metric: the Wales total over the whole horizon and
-    in each year (flows summed over months; stocks at the end of the period).
+    in each year (flows summed over months; stocks at the end of the period). Only the
+    finished runs the manifest plans are read (:func:`run_completion`).
+
+    Args:
+        out: an experiment's output folder.
+        done: its :func:`run_completion`, if already known.
 
     Returns:
         Columns scenario, point, the varied parameters, metric, kind, period ("years 1-N" or
         "year K"), year (0 for the whole horizon), runs, median, p10, p90.
+
+    Raises:
+        FileNotFoundError: no finished run.
+        ValueError: an unreadable manifest or run file.
     """
     out = Path(out)
-    frame = read_runs(out, ["scenario", "run_id", "point", "month", "metric", "value"])
+    manifest = Manifest.load(out)
+    if done is None and manifest is not None:
+        done = run_completion(out, manifest)
+    frame = read_runs(out, ["scenario", "run_id", "point", "month", "metric", "value"],
+                      files=None if done is None else done.files)
     keys = ["scenario", "point", "run_id", "metric"]
     wales = (frame.groupby([*keys, "month"], observed=True, sort=False)["value"].sum()
              .reset_index())
@@ -227,7 +359,6 @@ def summarise(out: str | Path) -> pd.DataFrame:
     order = {name: k for k, name in enumerate(ALL_METRICS)}
     table["_order"] = table["metric"].map(order)
     table = table.sort_values(["scenario", "point", "_order", "year"]).drop(columns="_order")
-    manifest = Manifest.load(out)
     paths: list[str] = []
     if manifest is not None:
         paths = manifest.data.get("parameter_paths", [])
@@ -247,7 +378,8 @@ def write_summary(out: Path, table: pd.DataFrame) -> Path:
     return path
 
 
-__all__ = ["EXPERIMENT_COPY", "MANIFEST_FILE", "RUNS_DIR", "SUMMARY_FILE", "Manifest",
-           "code_version", "discard_results", "expected_rows", "is_complete", "new_manifest",
-           "parameter_columns", "read_runs", "remove_partial_files", "run_frame", "run_path",
-           "summarise", "write_run", "write_summary"]
+__all__ = ["EXPERIMENT_COPY", "MANIFEST_FILE", "RUNS_DIR", "SUMMARY_FILE", "Completion",
+           "Manifest", "code_version", "discard_results", "expected_rows", "is_complete",
+           "new_manifest", "parameter_columns", "read_runs", "remove_partial_files",
+           "run_completion", "run_frame", "run_path", "summarise", "write_run",
+           "write_summary"]

@@ -149,6 +149,23 @@ def sobol_design(space: ParameterSpace, base_samples: int, seed: int) -> np.ndar
 
 # --- analysis ----------------------------------------------------------------------------------
 
+def bootstrap_seed(seed: int) -> int:
+    """A non-zero seed for SALib's Sobol bootstrap, derived from the analysis's root seed.
+
+    ``SALib.analyze.sobol.analyze`` tests ``if seed:``, so a seed of 0 would leave the
+    bootstrap unseeded (NumPy's global generator) and the intervals would change from one call
+    to the next. The seed is mixed through ``SeedSequence`` and made non-zero, so every root
+    seed, 0 included, gives the same intervals every time.
+
+    Args:
+        seed: the analysis's root seed (any whole number from 0).
+
+    Returns:
+        A whole number from 1 to 2**32 - 1.
+    """
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
+
+
 def analyse_morris(space: ParameterSpace, unit: np.ndarray, outputs: pd.DataFrame,
                    seed: int, levels: int = MORRIS_LEVELS) -> pd.DataFrame:
     """Elementary-effect statistics for each output and parameter.
@@ -195,6 +212,9 @@ def analyse_sobol(space: ParameterSpace, outputs: pd.DataFrame, seed: int,
                   resamples: int = 200) -> pd.DataFrame:
     """First-order and total Sobol indices with bootstrap 95 % intervals.
 
+    The bootstrap is seeded with :func:`bootstrap_seed` of ``seed``, so the intervals are the
+    same on every call with the same seed (0 included).
+
     Returns:
         One row per output and parameter: S1, S1_conf, ST, ST_conf (conf: half-width of the
         95 % interval), and constant (the output took one value over the whole design: it has
@@ -211,7 +231,8 @@ def analyse_sobol(space: ParameterSpace, outputs: pd.DataFrame, seed: int,
             s = {k: np.zeros(space.dimension) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
             s = analyze_sobol(space.salib_problem(), y, calc_second_order=False,
-                              num_resamples=resamples, conf_level=CONFIDENCE, seed=seed)
+                              num_resamples=resamples, conf_level=CONFIDENCE,
+                              seed=bootstrap_seed(seed))
         for j, name in enumerate(space.names):
             rows.append({"output": output, "parameter": name, "group": space.groups[j],
                          "S1": float(s["S1"][j]), "S1_conf": float(s["S1_conf"][j]),
@@ -478,5 +499,6 @@ def _stages(space: ParameterSpace, evaluator: Evaluator, pool: Executor | None,
 
 __all__ = ["CONFIDENCE", "MORRIS_LEVELS", "EvaluationStore", "Evaluator", "Ishigami",
            "PointJob", "SensitivityError", "SensitivityResult", "StageResult", "analyse_morris",
-           "analyse_sobol", "evaluate_design", "influential_parameters", "ishigami_indices",
-           "ishigami_space", "morris_design", "run_sensitivity", "sobol_design"]
+           "analyse_sobol", "bootstrap_seed", "evaluate_design", "influential_parameters",
+           "ishigami_indices", "ishigami_space", "morris_design", "run_sensitivity",
+           "sobol_design"]

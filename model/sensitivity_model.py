@@ -33,11 +33,12 @@ OUTPUT_LABELS = {
     "police_incidents": "Police incidents",
     "officer_hours": "Officer-hours used",
     "children_aces_4plus": "Children with 4+ ACEs",
-    "police_incidents_averted": "Police incidents averted (systems)",
-    "children_aces_4plus_averted": "Children with 4+ ACEs averted (systems)",
-    "net_cost_gbp": "Net cost of systems (GBP)",
-    "npv_gbp": "NPV of systems (GBP)",
+    "police_incidents_averted": "Police incidents averted by {package}",
+    "children_aces_4plus_averted": "Children with 4+ ACEs averted by {package}",
+    "net_cost_gbp": "Net cost of {package}",
+    "npv_gbp": "NPV of {package}",
 }
+"""Label of each output kind; ``{package}`` is replaced by the package scenario's name."""
 
 
 def output_names(horizons: tuple[int, ...], package: bool) -> tuple[str, ...]:
@@ -46,13 +47,33 @@ def output_names(horizons: tuple[int, ...], package: bool) -> tuple[str, ...]:
     return tuple(f"{kind}_{h}y" for kind in kinds for h in horizons)
 
 
-def output_label(name: str) -> str:
-    """``police_incidents_5y`` -> ``Police incidents, 5 years``."""
+def output_label(name: str, baseline: str | None = None, package: str | None = None) -> str:
+    """A readable label naming the scenarios an output is about.
+
+    With baseline ``symptoms`` and package ``systems``: ``police_incidents_5y`` -> ``Police
+    incidents (symptoms), 5 years``; ``npv_gbp_10y`` -> ``NPV of systems vs symptoms (GBP), 10
+    years``.
+
+    Args:
+        name: an output name (see :func:`output_names`).
+        baseline: the baseline scenario's name (None: not named).
+        package: the package scenario's name (None: "the package").
+
+    Returns:
+        The label; ``name`` itself if it has no horizon suffix.
+    """
     kind, _, horizon = name.rpartition("_")
-    label = OUTPUT_LABELS.get(kind, kind.replace("_", " "))
     years = horizon.removesuffix("y")
     if not horizon.endswith("y") or not years.isdigit():
         return name
+    label = OUTPUT_LABELS.get(kind, kind.replace("_", " ")).format(
+        package=package or "the package")
+    if kind in PACKAGE_OUTPUTS:
+        label += f" vs {baseline}" if baseline else ""
+    elif baseline:
+        label += f" ({baseline})"
+    if kind in ("net_cost_gbp", "npv_gbp"):
+        label += " (GBP)"
     return f"{label}, {years} year{'' if years == '1' else 's'}"
 
 
@@ -100,6 +121,11 @@ class ModelOutputs:
     def outputs(self) -> tuple[str, ...]:
         """Names of the outputs, in order."""
         return self.selected or output_names(self.horizons, self.package is not None)
+
+    def label(self, name: str) -> str:
+        """The readable label of an output, naming this evaluator's scenarios."""
+        return output_label(name, self.baseline.name,
+                            None if self.package is None else self.package.name)
 
     def describe(self) -> dict[str, Any]:
         """Everything that determines the outputs."""
