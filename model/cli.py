@@ -649,6 +649,28 @@ class _ComparisonOutput:
             plots.save(plots.lever_figure(self.comparison), folder / "levers")
 
 
+@contextmanager
+def comparison_executor(args: argparse.Namespace) -> Iterator[Any]:
+    """The Dask executor of ``--scheduler``, made (and connected) before anything is shown.
+
+    None without ``--scheduler`` (the comparison makes its own local pool). A malformed or
+    unreachable address is refused here, before the command's header and progress bar.
+    Closed on the way out (its unfinished runs cancelled after a stop or an error).
+    """
+    if args.scheduler is None:
+        yield None
+        return
+    from model.executors import make_executor
+
+    executor = make_executor(args.scheduler, args.workers)
+    finished = False
+    try:
+        yield executor
+        finished = True
+    finally:
+        executor.shutdown(wait=finished, cancel_futures=not finished)
+
+
 def start_local_workers_early(args: argparse.Namespace) -> None:
     """Start the local pool's fork server before the heavy imports, when one will be used."""
     if args.scheduler is None and args.workers != 1:
@@ -675,16 +697,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)
-    err_console.print(f"Comparing {', '.join(names)}: "
-                      f"{count_of(args.replicates, 'replicate')}, "
-                      f"{count_of(args.years, 'year')}, scale 1:{args.scale}, seed {args.seed}"
-                      + (f", plus {n_levers} single levers" if n_levers else ""),
-                      highlight=False)
-    with _progress_bar(err_console, "Runs", total, unit="runs") as progress:
-        comparison = compare(scenarios, replicates=args.replicates, years=args.years,
-                             scale=args.scale, seed=args.seed, levers=args.levers,
-                             workers=args.workers, progress=progress,
-                             scheduler=args.scheduler, parameter_sets=parameter_sets)
+    with comparison_executor(args) as executor:
+        err_console.print(f"Comparing {', '.join(names)}: "
+                          f"{count_of(args.replicates, 'replicate')}, "
+                          f"{count_of(args.years, 'year')}, scale 1:{args.scale}, "
+                          f"seed {args.seed}"
+                          + (f", plus {n_levers} single levers" if n_levers else ""),
+                          highlight=False)
+        with _progress_bar(err_console, "Runs", total, unit="runs") as progress:
+            comparison = compare(scenarios, replicates=args.replicates, years=args.years,
+                                 scale=args.scale, seed=args.seed, levers=args.levers,
+                                 workers=args.workers, progress=progress, executor=executor,
+                                 parameter_sets=parameter_sets)
     record = comparison_record(comparison, args, scenarios, parameter_sets)
     try:
         written = _write_result(_ComparisonOutput(comparison, record), out)

@@ -29,6 +29,7 @@ from model.cli import (
     _write_result,
     add_comparison_arguments,
     check_can_create,
+    comparison_executor,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
@@ -164,16 +165,17 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     except CostDataError as err:
         return _fail(str(err), EXIT_FAILED)
     err_console = _console(sys.stderr)
-    err_console.print(f"Budget impact of {', '.join(names[1:])} against {names[0]}: "
-                      f"{count_of(args.replicates, 'replicate')}, {count_of(args.years, 'year')}, "
-                      f"scale 1:{args.scale}, "
-                      f"seed {args.seed}", highlight=False)
-    with _progress_bar(err_console, "Runs", args.replicates * len(scenarios),
-                       unit="runs") as progress:
-        comparison = compare(scenarios, replicates=args.replicates, years=args.years,
-                             scale=args.scale, seed=args.seed, workers=args.workers,
-                             scheduler=args.scheduler, progress=progress,
-                             parameter_sets=parameter_sets)
+    with comparison_executor(args) as executor:
+        err_console.print(f"Budget impact of {', '.join(names[1:])} against {names[0]}: "
+                          f"{count_of(args.replicates, 'replicate')}, "
+                          f"{count_of(args.years, 'year')}, scale 1:{args.scale}, "
+                          f"seed {args.seed}", highlight=False)
+        with _progress_bar(err_console, "Runs", args.replicates * len(scenarios),
+                           unit="runs") as progress:
+            comparison = compare(scenarios, replicates=args.replicates, years=args.years,
+                                 scale=args.scale, seed=args.seed, workers=args.workers,
+                                 executor=executor, progress=progress,
+                                 parameter_sets=parameter_sets)
     analysis = analyse_budget(comparison, discount_rate=args.discount_rate,
                               cost_uncertainty=args.cost_uncertainty, book=book)
     try:

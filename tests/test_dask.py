@@ -123,6 +123,20 @@ def test_compare_accepts_a_scheduler(cluster):
             assert np.array_equal(a.values, b.values)
 
 
+def test_cli_compare_and_budget_on_dask_and_a_bad_scheduler_before_anything(cluster, tmp_path,
+                                                                             cli):
+    args = ["symptoms", "systems", "--replicates", "2", "--years", "1", "--scale", "1:2000"]
+    result = cli("compare", *args, "--scheduler", cluster, "--out", tmp_path / "cmp")
+    assert result.code == 0, result.err
+    assert (tmp_path / "cmp" / "headline.csv").exists()
+    for command, out in (("compare", ["--out", tmp_path / "c"]),
+                         ("budget", ["--csv", tmp_path / "b"])):
+        result = cli(command, *args, "--scheduler", "foo", *out)
+        assert result.code == 2 and result.err.startswith("error: --scheduler: value 'foo'")
+        assert result.err.count("\n") == 1  # no header or progress bar first
+        assert not out[1].exists()
+
+
 def test_unreachable_scheduler_is_one_clear_error():
     port = free_port()
     with pytest.raises(ExecutorError, match=f"cannot connect to 'tcp://127.0.0.1:{port}'"):
