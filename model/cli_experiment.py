@@ -151,6 +151,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from model.experiment_store import RUNS_DIR, run_completion, summarise, write_summary
 
+    if not args.out.is_dir():
+        raise UsageError(f"argument DIR: '{args.out}' is not a folder that exists; give the "
+                         f"--out folder of 'eat-sim experiment run'")
     if not (args.out / RUNS_DIR).is_dir():
         raise UsageError(f"argument DIR: '{args.out}' has no '{RUNS_DIR}' folder; give the "
                          f"--out folder of 'eat-sim experiment run'")

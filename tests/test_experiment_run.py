@@ -147,6 +147,8 @@ def test_bad_command_lines(tmp_path, cli):
     assert result.code == 2 and "does not exist" in result.err
     result = cli("experiment", "summary", tmp_path)
     assert result.code == 2 and "no 'runs' folder" in result.err
+    result = cli("experiment", "summary", tmp_path / "nowhere")
+    assert result.code == 2 and "is not a folder that exists" in result.err
 
 
 def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, cli):
