@@ -15,13 +15,13 @@ import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from ctrl_c import ctrl_c_after
 
 from model import calibration, calibration_report, calibration_sets, cli_calibrate
 from model.scenario import SCENARIO_DIR
@@ -209,11 +209,6 @@ def test_a_stop_while_the_fit_is_applied_says_what_was_written(cli, tmp_path, mo
 
 # --- Ctrl-C on the console script, with a worker pool ----------------------------------------
 
-def _eat_sim() -> str:
-    candidate = Path(sys.executable).with_name("eat-sim")
-    return str(candidate) if candidate.exists() else shutil.which("eat-sim") or "eat-sim"
-
-
 @pytest.mark.parametrize(("marker", "delay_s"), [("Calibrating", 0.0), ("Calibrating", 0.5),
                                                  ("Calibrating", 1.5), ("Checking", 0.0)])
 def test_ctrl_c_on_the_console_script_in_every_phase(tmp_path, marker, delay_s):
@@ -222,28 +217,13 @@ def test_ctrl_c_on_the_console_script_in_every_phase(tmp_path, marker, delay_s):
     traceback before the message."""
     fit = tmp_path / "fit"
     mine = tmp_path / "mine" / "calibrated.yaml"
-    proc = subprocess.Popen(
-        [_eat_sim(), "calibrate", "--parameters", OFFENDING, "--scale", "1:2000", "--years",
-         "1", "--replicates", "1", "--trials", "6", "--check-replicates", "2", "--workers",
-         "2", "--out", str(fit), "--calibrated", str(mine)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    err = []
-    try:
-        for line in proc.stderr:
-            err.append(line)
-            if line.startswith(marker):
-                time.sleep(delay_s)
-                os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
-                break
-        _, rest = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    err_text = "".join(err) + rest
+    code, err_text = ctrl_c_after(
+        ["calibrate", "--parameters", OFFENDING, "--scale", "1:2000", "--years", "1",
+         "--replicates", "1", "--trials", "6", "--check-replicates", "2", "--workers", "2",
+         "--out", str(fit), "--calibrated", str(mine)], marker, delay_s)
     assert "Traceback" not in err_text and "Error" not in err_text, err_text
     stopped = [line for line in err_text.splitlines() if line.startswith("interrupted")]
-    assert proc.returncode == 130 and len(stopped) == 1, err_text
+    assert code == 130 and len(stopped) == 1, err_text
     if stopped[0] == "interrupted: nothing was written":
         assert not fit.exists()
     elif stopped[0].startswith("interrupted after the report was written"):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ctrl_c import ctrl_c_after
 
 from model.batch import Experiment
 from model.executors import DASK_CONFIG_FILE, ExecutorError, make_executor
@@ -148,25 +149,10 @@ def test_ctrl_c_with_a_local_dask_cluster_is_one_line(tmp_path, delay_s):
     """Ctrl-C reaches the whole process group: the command, the cluster's nannies and workers.
     Each worker used to print a KeyboardInterrupt traceback (two dozen lines apiece)."""
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("eat-sim")), "compare", "symptoms", "systems",
-         "--scheduler", "local", "--workers", "2", "--replicates", "20", "--scale", "1:200",
-         "--years", "3", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    err = []
-    try:
-        for line in proc.stderr:
-            err.append(line)
-            if line.startswith("Comparing"):
-                time.sleep(delay_s)  # while the cluster starts, or while it runs
-                os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
-                break
-        _, rest = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    err_text = "".join(err) + rest
+    code, err_text = ctrl_c_after(
+        ["compare", "symptoms", "systems", "--scheduler", "local", "--workers", "2",
+         "--replicates", "20", "--scale", "1:200", "--years", "3", "--out", str(out)],
+        "Comparing", delay_s)  # while the cluster starts, or while it runs
     assert "Traceback" not in err_text and "KeyboardInterrupt" not in err_text, err_text
-    assert proc.returncode == 130 and err_text.count("interrupted") == 1, err_text
+    assert code == 130 and err_text.count("interrupted") == 1, err_text
     assert not out.exists()
