@@ -104,6 +104,55 @@ def neighbourhood_figure(model: Any, dwelling: int, radius: int = 2,
     return fig
 
 
+TARGET_WORDS: dict[str, tuple[str, str]] = {
+    "police_incidents_per_1000": ("Police incidents", "per 1,000 people a year"),
+    "non_crime_share_of_incidents": ("Incidents that are not crimes", "share of incidents"),
+    "recorded_crime_per_1000": ("Recorded crime", "per 1,000 people a year"),
+    "aces_at_18_none": ("Young people reaching 18 with no ACEs", "share of 18-year-olds"),
+    "aces_at_18_four_plus": ("Young people reaching 18 with 4+ ACEs", "share of 18-year-olds"),
+    "violence_victimisation_or_4plus_vs_0": ("Violence victimisation, 4+ vs 0 ACEs",
+                                             "odds ratio"),
+    "incarceration_or_4plus_vs_0": ("Custodial sentence, 4+ vs 0 ACEs", "odds ratio"),
+}
+"""Plain words and the unit of each validation target of calibration/targets.yaml."""
+
+
+def _unit_from_description(description: str) -> str:
+    """The unit a target's description states, for targets not in :data:`TARGET_WORDS`."""
+    text = description.lower()
+    if "odds ratio" in text:
+        return "odds ratio"
+    if text.startswith("share of") or " share " in f" {text} ":
+        return "share"
+    if "per 1,000 people" in text:
+        return "per 1,000 people"
+    if "per 10,000 children" in text:
+        return "per 10,000 children"
+    return ""
+
+
+def target_words(check: Any) -> tuple[str, str]:
+    """A target in plain words, with its force area, and its unit.
+
+    Args:
+        check: a :class:`model.validation.TargetCheck` (``name`` is ``target`` or
+            ``target.force_area_key``).
+
+    Returns:
+        (label, unit), e.g. ("Recorded crime, Dyfed-Powys", "per 1,000 people a year"); a
+        target not known here gets its name in words and the unit its description states.
+    """
+    from model.reference import force_areas
+
+    base, _, area = check.name.partition(".")
+    label, unit = TARGET_WORDS.get(base, (base.replace("_", " ").capitalize(),
+                                          _unit_from_description(check.description)))
+    if area:
+        areas = {a.key: a.label for a in force_areas()}
+        label = f"{label}, {areas.get(area, area.replace('_', ' ').title())}"
+    return label, unit
+
+
 def targets_figure(checks: list[Any]) -> Figure:
     """Each target's allowed range and the simulated figure, as shares of the published one.
 
@@ -119,9 +168,11 @@ def targets_figure(checks: list[Any]) -> Figure:
         ax.scatter(c.simulated / scale, k, color=colour, marker="o" if c.ok else "X", s=60,
                    zorder=3)
     ax.axvline(1, color="#555555", linewidth=0.8)
-    ax.set_yticks(range(len(checks)), [c.name.replace("_", " ") for c in checks], fontsize=8)
+    words = [target_words(c) for c in checks]
+    ax.set_yticks(range(len(checks)), [f"{label} ({unit})" if unit else label
+                                       for label, unit in words], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("simulated figure as a share of the published one (grey: allowed range)")
+    ax.set_xlabel("simulated figure ÷ published figure (ratio, 1 = equal; grey: allowed range)")
     ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     handles = [Line2D([], [], linestyle="", marker="o", color=OKABE_ITO[0], label="within"),
@@ -132,4 +183,5 @@ def targets_figure(checks: list[Any]) -> Figure:
     return fig
 
 
-__all__ = ["EVENT_COLOURS", "neighbourhood_figure", "targets_figure", "timeline_figure"]
+__all__ = ["EVENT_COLOURS", "TARGET_WORDS", "neighbourhood_figure", "target_words",
+           "targets_figure", "timeline_figure"]

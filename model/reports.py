@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from model.budget import BAND, BudgetAnalysis, band  # noqa: E402
+from model.budget import AREA_LABELS, BAND, BudgetAnalysis, band  # noqa: E402
 from model.costs import (  # noqa: E402
     AGENCIES,
     AGENCY_LABELS,
@@ -76,10 +76,56 @@ def years_text(n: int) -> str:
 
 # --- tables -------------------------------------------------------------
 
-def report_tables(analysis: BudgetAnalysis) -> dict[str, pd.DataFrame]:
-    """Every table of the reports, by file stem."""
+APP_SETTING = "comparison as set in the app"
+"""The settings row that holds the app's description of the comparison (levers included)."""
+
+
+def report_settings(analysis: BudgetAnalysis, description: str | None = None) -> pd.DataFrame:
+    """How the analysis was made, one row per setting, for every report.
+
+    Args:
+        analysis: the budget analysis.
+        description: what the app ran, in words (scenarios, levers moved and their values,
+            horizon, replicates, scale, seed), so a report made in the app can be reproduced;
+            None from the command line, whose settings rows say it all.
+
+    Returns:
+        Columns ``setting`` and ``value``.
+    """
+    rows = [{"setting": k, "value": v} for k, v in analysis.settings().items()]
+    if description:
+        rows.insert(0, {"setting": APP_SETTING, "value": " ".join(description.split())})
+    return pd.DataFrame(rows)
+
+
+def _without_infinities(table: pd.DataFrame) -> pd.DataFrame:
+    """Infinite figures as empty cells (NaN): no break-even within the horizon, an open band end.
+
+    The csv and xlsx write an empty cell for a figure that does not exist, as docs/budget.md
+    says; ``inf`` would read as a number.
+    """
+    numeric = table.select_dtypes(include="number").columns
+    if not len(numeric):
+        return table
+    out = table.copy()
+    out[numeric] = out[numeric].replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+def report_tables(analysis: BudgetAnalysis, description: str | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """Every table of the reports, by file stem.
+
+    Args:
+        analysis: the budget analysis.
+        description: the app's description of the comparison (see :func:`report_settings`).
+
+    Returns:
+        Table name -> table; a figure that does not exist (no break-even within the horizon,
+        no cost per outcome where none is averted, an open band end) is NaN, an empty cell.
+    """
     book = analysis.book
-    settings = pd.DataFrame([{"setting": k, "value": v} for k, v in analysis.settings().items()])
+    settings = report_settings(analysis, description)
     deflator = pd.DataFrame({"year": list(book.deflator.index),
                              "index": list(book.deflator.index.values())})
     deflator["series"] = book.deflator.name
@@ -87,7 +133,7 @@ def report_tables(analysis: BudgetAnalysis) -> dict[str, pd.DataFrame]:
     by_area = []
     for area in analysis.summary()["area"].unique():
         by_area.append(analysis.who_pays(area))
-    return {
+    tables = {
         "summary": analysis.summary(),
         "spend_by_agency_year": analysis.spend_by_agency_year(),
         "who_pays_who_saves": pd.concat(by_area, ignore_index=True),
@@ -98,14 +144,25 @@ def report_tables(analysis: BudgetAnalysis) -> dict[str, pd.DataFrame]:
         "deflator": deflator,
         "settings": settings,
     }
+    return {name: _without_infinities(table) for name, table in tables.items()}
 
 
-def write_csv(analysis: BudgetAnalysis, folder: str | Path) -> list[Path]:
-    """Write every table as ``<name>.csv`` into ``folder`` (each file atomically)."""
+def write_csv(analysis: BudgetAnalysis, folder: str | Path, description: str | None = None
+              ) -> list[Path]:
+    """Write every table as ``<name>.csv`` into ``folder`` (each file atomically).
+
+    Args:
+        analysis: the budget analysis.
+        folder: where the tables go (made if missing).
+        description: the app's description of the comparison, written into settings.csv.
+
+    Returns:
+        The files written.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, table in report_tables(analysis).items():
+    for name, table in report_tables(analysis, description).items():
         path = out / f"{name}.csv"
         atomic_write(path, lambda f, t=table: f.write(t.to_csv(index=False).encode("utf-8")))
         paths.append(path)
@@ -115,10 +172,21 @@ def write_csv(analysis: BudgetAnalysis, folder: str | Path) -> list[Path]:
 XLSX_SHEETS = ("summary", "by agency by year", "by force area", "assumptions and sources")
 
 
-def write_xlsx(analysis: BudgetAnalysis, path: str | Path) -> Path:
-    """Write the workbook: summary, by agency by year, by force area, assumptions and sources."""
+def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | None = None
+               ) -> Path:
+    """Write the workbook: summary, by agency by year, by force area, assumptions and sources.
+
+    Args:
+        analysis: the budget analysis.
+        path: the ``.xlsx`` file.
+        description: the app's description of the comparison, written into the settings at the
+            top of the summary sheet.
+
+    Returns:
+        The file written.
+    """
     path = Path(path)
-    tables = report_tables(analysis)
+    tables = report_tables(analysis, description)
     summary = tables["summary"]
 
     def write(handle) -> None:
@@ -160,6 +228,71 @@ def write_xlsx(analysis: BudgetAnalysis, path: str | Path) -> Path:
 
 # --- the pdf -------------------------------------------------------------
 
+def _cashable_lines(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
+                    ) -> list[tuple[str, float]]:
+    """The cashable lines outside the programme and their median discounted change in spend.
+
+    Returns:
+        (label in lower case, change) for each such line that changed: negative saves.
+    """
+    lines = analysis.by_cost_line(area)
+    lines = lines[(lines["scenario"] == scenario) & (lines["cashable"] == "yes")
+                  & (lines["programme"] == "no")]
+    return [(r.label.lower(), float(r.change_median)) for r in lines.itertuples()
+            if r.change_median != 0 and np.isfinite(r.change_median)]
+
+
+def cashable_text(analysis: BudgetAnalysis, scenario: str, cashable: float,
+                  non_cashable: float) -> str:
+    """How much of the saving is cash, each cashable line in its own direction.
+
+    Args:
+        analysis: the budget analysis.
+        scenario: the scenario tested.
+        cashable: median discounted cashable saving (negative: cashable spending rises).
+        non_cashable: median discounted non-cashable saving (staff time).
+
+    Returns:
+        Two sentences, e.g. "Cashable savings come to £24.6m (prison places save £59.5m;
+        care placements cost £34.9m more). ..."; a line that costs more is never called a
+        saving.
+    """
+    lines = _cashable_lines(analysis, scenario)
+    saves = [f"{label} save {money(-change)}" for label, change in lines if change < 0]
+    costs = [f"{label} cost {money(change)} more" for label, change in lines if change > 0]
+    if cashable > 0:
+        detail = "; ".join(saves + costs)
+        cash = f"Cashable savings come to {money(cashable)}" + (
+            f" ({detail})." if detail else ".")
+    elif cashable < 0:
+        detail = "; ".join(costs + saves)
+        cash = f"Cashable spending rises by {money(-cashable)}" + (
+            f" ({detail})." if detail else ".")
+    else:
+        cash = "None of the savings is cashable."
+    staff = (f"{money(non_cashable)} of the savings is staff time that is freed rather than "
+             f"released as cash." if non_cashable >= 0 else
+             f"Staff time costs {money(-non_cashable)} more (officer training and referrals, "
+             f"more early-help places, net of time freed).")
+    return f"{cash} {staff}"
+
+
+def outcome_text(mid: float, label: str, cost_each: float = np.nan) -> str:
+    """One outcome in the direction it went: '23,400 police incidents averted', '400 more ...'.
+
+    Args:
+        mid: the median number averted (negative: more under the scenario).
+        label: what is counted, plural ("looked-after children (at the end)").
+        cost_each: programme cost per unit averted, shown where some are averted.
+    """
+    if mid > 0:
+        return f"{mid:,.0f} {label} averted" + (
+            f" ({money(cost_each)} of programme cost each)" if np.isfinite(cost_each) else "")
+    if mid < 0:
+        return f"{-mid:,.0f} more {label}"
+    return f"no change in {label}"
+
+
 def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
     """The answer in words, for Wales."""
     h = analysis.headline(scenario)
@@ -186,12 +319,8 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
          f"within {years_text(years)})." if np.isfinite(breakeven) else
          f"It does not break even within {years_text(years)} ({share:.0%} of replicates "
          f"do)."),
-        f"Of the savings, {money(h['cashable_savings'][0])} is cashable (prison places, care "
-        f"placements) and "
-        + (f"{money(h['non_cashable_savings'][0])} is staff time that is freed rather than "
-           f"released as cash." if h["non_cashable_savings"][0] >= 0 else
-           f"staff time costs {money(-h['non_cashable_savings'][0])} more (officer training "
-           f"and referrals, more early-help places, net of time freed)."),
+        cashable_text(analysis, scenario, h["cashable_savings"][0],
+                      h["non_cashable_savings"][0]),
     ]
     return " ".join(parts)
 
@@ -217,7 +346,8 @@ def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
     ]
 
 
-def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
+def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | None = None
+                   ) -> Figure:
     fig = plt.figure(figsize=A4_LANDSCAPE)
     h = analysis.headline(scenario)
     fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
@@ -227,14 +357,22 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
                 f"(simulated at 1:{analysis.scale})"
                 + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
-    fig.text(0.05, 0.895, "\n".join(textwrap.wrap(subtitle, 140)), fontsize=10.5,
-             color="#444444", va="top")
-    text = "\n".join(textwrap.wrap(headline_sentence(analysis, scenario), 120))
-    fig.text(0.05, 0.80, text, fontsize=12.5, va="top", linespacing=1.5)
+    subtitle_lines = textwrap.wrap(subtitle, 135)
+    if description:
+        subtitle_lines += textwrap.wrap(f"{APP_SETTING[0].upper()}{APP_SETTING[1:]}: "
+                                        f"{' '.join(description.split())}", 135)
+    fig.text(0.05, 0.895, "\n".join(subtitle_lines), fontsize=10.5, color="#444444",
+             va="top", linespacing=1.3)
+    sentence = textwrap.wrap(headline_sentence(analysis, scenario), 125)
+    top = 0.86 - 0.024 * len(subtitle_lines)
+    fig.text(0.05, top, "\n".join(sentence), fontsize=12, va="top", linespacing=1.45)
+    # the boxes and the lines below them move down as far as a long sentence needs
+    line_height = 12 * 1.45 / 72 / A4_LANDSCAPE[1]
+    box_top = min(0.61, top - len(sentence) * line_height - 0.03)
     boxes = headline_boxes(analysis, scenario)
     for i, (title, big, small, note) in enumerate(boxes):
         x = 0.05 + i * 0.235
-        ax = fig.add_axes((x, 0.36, 0.21, 0.25))
+        ax = fig.add_axes((x, box_top - 0.25, 0.21, 0.25))
         ax.set_xticks([])
         ax.set_yticks([])
         for spine in ax.spines.values():
@@ -254,16 +392,13 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str) -> Figure:
         f"{r.agency_label} {money(r.change_median)}" for r in pays.itertuples()) or "nobody"),
              "Who saves: " + ("; ".join(f"{r.agency_label} {money(-r.change_median)}"
                                         for r in saves.itertuples()) or "nobody")]
-    outcome = []
-    for key, label in (("incidents", "police incidents"), ("aces", "new ACEs"),
-                       ("looked_after", "looked-after children (at the end)")):
-        mid = h[f"{key}_averted"][0]
-        per = h[f"programme_cost_per_{key}_averted"][0]
-        outcome.append(f"{mid:,.0f} {label} averted" + (
-            f" ({money(per)} of programme cost each)" if np.isfinite(per) and mid > 0 else ""))
+    outcome = [outcome_text(h[f"{key}_averted"][0], label,
+                            h[f"programme_cost_per_{key}_averted"][0])
+               for key, label in (("incidents", "police incidents"), ("aces", "new ACEs"),
+                                  ("looked_after", "looked-after children (at the end)"))]
     lines.append("Outcomes: " + "; ".join(outcome) + ".")
     wrapped = "\n".join("\n".join(textwrap.wrap(t, 135)) for t in lines)
-    fig.text(0.05, 0.30, wrapped, fontsize=10.5, va="top", linespacing=1.6)
+    fig.text(0.05, box_top - 0.31, wrapped, fontsize=10.5, va="top", linespacing=1.6)
     fig.text(0.05, 0.06, "Costs are activity in the simulation times unit costs from public "
              "sources (last pages); officer and social-worker time is costed but not cashable.\n"
              "Intervention effects without published evidence are stated assumptions; read the "
@@ -277,14 +412,27 @@ def _style(ax: plt.Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _spend_page(analysis: BudgetAnalysis) -> Figure:
+def _area_index(area: str) -> int:
+    """Position of a force area (or Wales, last) on the area axis of the spend arrays.
+
+    Raises:
+        ValueError: an area that is neither Wales nor one of the four force areas.
+    """
+    areas = (*AREA_LABELS, "Wales")
+    if area not in areas:
+        raise ValueError(f"area '{area}' is not allowed: give one of {', '.join(areas)}")
+    return areas.index(area)
+
+
+def _spend_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    a = _area_index(area)
     names = [analysis.baseline, *analysis.scenarios]
     fig, axes = plt.subplots(1, 2, figsize=A4_LANDSCAPE, gridspec_kw={"width_ratios": [3, 2]})
     ax = axes[0]
     years = np.arange(1, analysis.years + 1)
     width = 0.8 / len(names)
     for s, name in enumerate(names):
-        spend = analysis._with_wales(analysis.spend[name])[:, :, -1, :]  # (reps, years, lines)
+        spend = analysis._with_wales(analysis.spend[name])[:, :, a, :]  # (reps, years, lines)
         bottom = np.zeros(analysis.years)
         for agency in AGENCIES:
             mask = analysis._lines_mask(agency=agency)
@@ -297,13 +445,13 @@ def _spend_page(analysis: BudgetAnalysis) -> Figure:
     ax.set_xlabel("simulated year (" + ", ".join(
         f"{'plain' if i == 0 else 'hatched'}: {n}" for i, n in enumerate(names)) + ")")
     ax.set_ylabel(f"spend, £ million a year ({analysis.price_year} prices, undiscounted)")
-    ax.set_title("Spend by agency and year, Wales (median over replicates)", fontsize=11)
+    ax.set_title(f"Spend by agency and year, {area} (median over replicates)", fontsize=11)
     fig.legend(*ax.get_legend_handles_labels(), fontsize=8.5, frameon=False,
                loc="lower center", ncols=4)
     _style(ax)
     ax = axes[1]
     for colour, scenario in zip(OKABE_ITO, analysis.scenarios, strict=False):
-        diff = analysis.difference(scenario)[:, :, -1, :]
+        diff = analysis.difference(scenario)[:, :, a, :]
         for agency in AGENCIES:
             mask = analysis._lines_mask(agency=agency)
             mid, low, high = band(diff[..., mask].sum(axis=-1) / 1e6)
@@ -318,16 +466,41 @@ def _spend_page(analysis: BudgetAnalysis) -> Figure:
     ax.set_xticks(years)
     ax.set_xlabel("simulated year")
     ax.set_ylabel("change in spend, £ million a year (+ pays more, - saves)")
-    ax.set_title(f"Change from {analysis.baseline} by agency\n(median, "
+    ax.set_title(f"Change from {analysis.baseline} by agency, {area}\n(median, "
                  f"{BAND[0]}-{BAND[1]} % band)", fontsize=11)
     _style(ax)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
-def _who_pays_page(analysis: BudgetAnalysis) -> Figure:
+def _fit_bar_labels(fig: Figure, ax: plt.Axes, labels: list[tuple[plt.Text, float]],
+                    pad: float = 0.02) -> None:
+    """Widen symmetric x limits until every bar label lies inside the axes.
+
+    A label is anchored at the end of its bar's band and runs outwards; labels running left
+    would otherwise be drawn over the agency names on the y axis. Called after the layout is
+    final, it measures each label and solves for the half-width ``L`` of the limits: a label
+    of width ``w`` (a share of the axes' width) anchored at ``x`` fits when
+    ``|x| + 2 L w <= L (1 - pad)``. Labels wider than a third of the axes are made smaller.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = ax.get_window_extent(renderer).width
+    low, high = ax.get_xlim()
+    half = max(abs(low), abs(high))
+    for text, anchor in labels:
+        share = text.get_window_extent(renderer).width / width
+        while share > 1 / 3 and text.get_fontsize() > 6:
+            text.set_fontsize(text.get_fontsize() - 0.5)
+            share = text.get_window_extent(renderer).width / width
+        half = max(half, abs(anchor) / (1 - pad - 2 * share))
+    ax.set_xlim(-half, half)
+
+
+def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    _area_index(area)  # a clear error for an unknown area
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
-    who = analysis.who_pays()
+    who = analysis.who_pays(area)
     scenario = analysis.scenarios[0]
     who = who[(who["scenario"] == scenario)]
     total = who[who["part"] == "total"].set_index("agency").reindex(AGENCIES).dropna(
@@ -338,40 +511,44 @@ def _who_pays_page(analysis: BudgetAnalysis) -> Figure:
                      total["change_p90"].to_numpy() / 1e6 - mid])
     colours = [OKABE_ITO[5] if v > 0 else OKABE_ITO[2] for v in mid]
     ax.barh(y, mid, xerr=err, color=colours, capsize=4)
+    labels = []
     for k, (agency, row) in enumerate(total.iterrows()):
         cash = who[(who["agency"] == agency) & (who["part"] == "cashable")]
         note = ""
         if len(cash) and abs(cash["change_median"].iloc[0]) > 0:
             note = f" (cashable {money(cash['change_median'].iloc[0], True)})"
         end = mid[k] + err[1, k] if mid[k] >= 0 else mid[k] - err[0, k]
-        ax.text(end, k, f"  {money(row['change_median'], True)}{note}  ",
-                va="center", ha="left" if mid[k] >= 0 else "right", fontsize=9.5)
+        text = ax.text(end, k, f"  {money(row['change_median'], True)}{note}  ",
+                       va="center", ha="left" if mid[k] >= 0 else "right", fontsize=9.5)
+        labels.append((text, end))
     ax.set_yticks(y, [AGENCY_LABELS[a] for a in total.index])
     ax.invert_yaxis()
     ax.axvline(0, color="#555555", linewidth=0.8)
-    lim = np.nanmax(np.abs(np.concatenate([mid - err[0], mid + err[1]]))) * 1.6 or 1
+    lim = np.nanmax(np.abs(np.concatenate([mid - err[0], mid + err[1]]))) * 1.15 or 1
     ax.set_xlim(-lim, lim)
     ax.set_xlabel(f"discounted change in spend over {count_of(analysis.years, 'year')}, £ million "
                   f"({analysis.price_year} prices): right = pays more, left = saves")
-    ax.set_title(f"Who pays and who saves: {scenario} against {analysis.baseline}, Wales "
+    ax.set_title(f"Who pays and who saves: {scenario} against {analysis.baseline}, {area} "
                  f"(median, {BAND[0]}-{BAND[1]} % band)", fontsize=12)
     ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
+    _fit_bar_labels(fig, ax, labels)
     return fig
 
 
-def _cumulative_page(analysis: BudgetAnalysis) -> Figure:
+def _cumulative_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    _area_index(area)  # a clear error for an unknown area
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
     years = np.arange(0, analysis.years + 1)
     for colour, scenario in zip(OKABE_ITO, analysis.scenarios, strict=False):
-        cumulative = analysis.cumulative_net_saving(scenario) / 1e6
+        cumulative = analysis.cumulative_net_saving(scenario, area) / 1e6
         cumulative = np.column_stack([np.zeros(len(cumulative)), cumulative])
         mid, low, high = band(cumulative)
         ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0,
                         label=f"{BAND[0]}-{BAND[1]} % band")
         ax.plot(years, mid, color=colour, marker="o", label=f"{scenario}: median")
-        h = analysis.headline(scenario)
+        h = analysis.headline(scenario, area)
         be = h["break_even_year"][0]
         if np.isfinite(be):
             ax.axvline(be, color=colour, linestyle="--", linewidth=1)
@@ -385,7 +562,7 @@ def _cumulative_page(analysis: BudgetAnalysis) -> Figure:
     ax.set_xticks(years)
     ax.set_xlabel("end of simulated year")
     ax.set_ylabel(f"cumulative discounted net saving, £ million ({analysis.price_year} prices)")
-    ax.set_title(f"Cumulative net saving against {analysis.baseline}, Wales: above zero the "
+    ax.set_title(f"Cumulative net saving against {analysis.baseline}, {area}: above zero the "
                  f"programme has paid for itself", fontsize=12)
     ax.legend(frameon=False, fontsize=9, loc="lower left")
     _style(ax)
@@ -404,13 +581,19 @@ def _table_page(title: str, frame: pd.DataFrame, note: str = "",
     table.auto_set_font_size(False)
     table.set_fontsize(font)
     table.scale(1, 1.35)
-    for (row, _), cell in table.get_celld().items():
+    cells = table.get_celld()
+    lines: dict[int, int] = {}  # a row as tall as its cell with the most lines
+    for (row, _), cell in cells.items():
+        lines[row] = max(lines.get(row, 1), cell.get_text().get_text().count("\n") + 1)
+    for (row, _), cell in cells.items():
+        cell.set_height(cell.get_height() * (1 + 0.85 * (lines[row] - 1)))
         cell.set_edgecolor("#cccccc")
         if row == 0:
             cell.set_facecolor("#eeeeee")
             cell.set_text_props(weight="bold")
     if note:
-        fig.text(0.04, 0.03, note, fontsize=8, color="#555555")
+        fig.text(0.04, 0.03, "\n".join(textwrap.wrap(note, 190)), fontsize=8,
+                 color="#555555", va="bottom")
     return fig
 
 
@@ -419,7 +602,7 @@ def _summary_rows(analysis: BudgetAnalysis, scenario: str, area: str) -> pd.Data
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == area)]
     out = []
     for r in rows.itertuples():
-        fmt = (year_text if r.measure == "break_even_year" else ratio_text
+        fmt = (_short_year if r.measure == "break_even_year" else ratio_text
                if r.measure == "return_per_pound" else (lambda v: f"{v:,.0f}")
                if r.measure.endswith("_averted") and "cost" not in r.measure else money)
         out.append({"measure": r.label, "median": fmt(r.median),
@@ -437,7 +620,7 @@ def _area_table(analysis: BudgetAnalysis, scenario: str) -> pd.DataFrame:
         for r in rows[rows["measure"] == measure].itertuples():
             fmt = _short_year if measure == "break_even_year" else (
                 ratio_text if measure == "return_per_pound" else money)
-            row[r.area] = f"{fmt(r.median)} [{fmt(r.p10)}, {fmt(r.p90)}]"
+            row[r.area] = f"{fmt(r.median)}\n[{fmt(r.p10)}, {fmt(r.p90)}]"
         out.append(row)
     return pd.DataFrame(out)
 
@@ -471,22 +654,29 @@ def _source_table(analysis: BudgetAnalysis) -> pd.DataFrame:
     })
 
 
-def pdf_figures(analysis: BudgetAnalysis) -> list[Figure]:
-    """The pages of the pdf, in order."""
-    pages = [_headline_page(analysis, s) for s in analysis.scenarios]
+def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> list[Figure]:
+    """The pages of the pdf, in order.
+
+    Args:
+        analysis: the budget analysis (the pdf is for Wales, with a table by force area).
+        description: the app's description of the comparison, shown under each first page's
+            title (see :func:`report_settings`).
+    """
+    pages = [_headline_page(analysis, s, description) for s in analysis.scenarios]
     pages += [_spend_page(analysis), _who_pays_page(analysis), _cumulative_page(analysis)]
     for scenario in analysis.scenarios:
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline}, Wales: every measure (median and "
             f"{BAND[0]}-{BAND[1]} % band)", _summary_rows(analysis, scenario, "Wales"),
             note="Money is discounted and in prices of the unit-cost year; outcomes averted are "
-                 "counts over the horizon (looked-after children: at its end).",
+                 "counts over the horizon (looked-after children: at its end). Break-even "
+                 "'none': not within the horizon; n/a: no figure (docs/budget.md).",
             col_widths=[0.4, 0.18, 0.18, 0.18], font=9))
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline} by force area: median [10 %, 90 %]",
-            _area_table(analysis, scenario), font=7.5,
+            _area_table(analysis, scenario), font=8,
             note="Break-even 'none': not within the horizon.",
-            col_widths=[0.25, 0.15, 0.15, 0.15, 0.15, 0.15]))
+            col_widths=[0.24, 0.145, 0.145, 0.145, 0.145, 0.145]))
     pages.append(_table_page(
         f"Unit costs ({analysis.price_year} prices, GDP deflator) and who pays",
         _cost_table(analysis),
@@ -499,25 +689,50 @@ def pdf_figures(analysis: BudgetAnalysis) -> list[Figure]:
     return pages
 
 
-def spend_figure(analysis: BudgetAnalysis) -> Figure:
-    """Spend by agency and year, and its change by agency (the pdf's spend page)."""
-    return _spend_page(analysis)
+def spend_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    """Spend by agency and year, and its change by agency (the pdf's spend page).
+
+    Args:
+        analysis: the budget analysis.
+        area: "Wales" (the pdf's) or a force area.
+    """
+    return _spend_page(analysis, area)
 
 
-def who_pays_figure(analysis: BudgetAnalysis) -> Figure:
-    """Who pays and who saves (the pdf's page of that name)."""
-    return _who_pays_page(analysis)
+def who_pays_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    """Who pays and who saves (the pdf's page of that name).
+
+    Args:
+        analysis: the budget analysis.
+        area: "Wales" (the pdf's) or a force area.
+    """
+    return _who_pays_page(analysis, area)
 
 
-def cumulative_figure(analysis: BudgetAnalysis) -> Figure:
-    """Cumulative discounted net saving with the break-even year (the pdf's page)."""
-    return _cumulative_page(analysis)
+def cumulative_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    """Cumulative discounted net saving with the break-even year (the pdf's page).
+
+    Args:
+        analysis: the budget analysis.
+        area: "Wales" (the pdf's) or a force area.
+    """
+    return _cumulative_page(analysis, area)
 
 
-def write_pdf(analysis: BudgetAnalysis, path: str | Path) -> Path:
-    """Write the report pdf (matplotlib's PdfPages)."""
+def write_pdf(analysis: BudgetAnalysis, path: str | Path, description: str | None = None
+              ) -> Path:
+    """Write the report pdf (matplotlib's PdfPages).
+
+    Args:
+        analysis: the budget analysis.
+        path: the ``.pdf`` file.
+        description: the app's description of the comparison, shown on the first page.
+
+    Returns:
+        The file written.
+    """
     path = Path(path)
-    figures = pdf_figures(analysis)
+    figures = pdf_figures(analysis, description)
 
     def write(handle) -> None:
         with PdfPages(handle, metadata={"Title": "Early Action simulator: budget impact"}) as pdf:
@@ -532,7 +747,7 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path) -> Path:
     return path
 
 
-__all__ = ["XLSX_SHEETS", "cumulative_figure", "headline_boxes", "headline_sentence", "money",
-           "pdf_figures",
+__all__ = ["APP_SETTING", "XLSX_SHEETS", "cashable_text", "cumulative_figure", "headline_boxes",
+           "headline_sentence", "money", "outcome_text", "pdf_figures", "report_settings",
            "report_tables", "spend_figure", "who_pays_figure", "write_csv", "write_pdf",
            "write_xlsx"]

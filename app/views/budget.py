@@ -22,19 +22,27 @@ from model.budget import DEFAULT_DISCOUNT_RATE
 from model.scenario import ScenarioError
 
 
-def _report_bytes(analysis: Any, kind: str) -> bytes:
-    """The xlsx, pdf or zipped CSV tables of an analysis, as bytes."""
+def _report_bytes(analysis: Any, kind: str, description: str | None = None) -> bytes:
+    """The xlsx, pdf or zipped CSV tables of an analysis, as bytes.
+
+    Args:
+        analysis: the budget analysis.
+        kind: "xlsx", "pdf" or "csv".
+        description: the comparison as set in the app (:meth:`RunInputs.describe`: scenarios,
+            moved levers, horizon, replicates, scale, seed), written into the reports'
+            settings so a shared report can be reproduced.
+    """
     from model.reports import write_csv, write_pdf, write_xlsx
 
     with tempfile.TemporaryDirectory(prefix="eat-app-") as folder:
         if kind == "csv":
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in write_csv(analysis, Path(folder) / "budget-tables"):
+                for path in write_csv(analysis, Path(folder) / "budget-tables", description):
                     archive.write(path, f"budget-tables/{path.name}")
             return buffer.getvalue()
         path = Path(folder) / f"budget.{kind}"
-        (write_xlsx if kind == "xlsx" else write_pdf)(analysis, path)
+        (write_xlsx if kind == "xlsx" else write_pdf)(analysis, path, description)
         return path.read_bytes()
 
 
@@ -71,10 +79,10 @@ def _who_pays(analysis: Any, scenario: str, area: str) -> None:
     who = analysis.who_pays(area)
     who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
     table = who.assign(**{
-        "change (discounted, GBP)": who["change_median"].map(lambda v: money(v, True)),
+        "change (discounted, £)": who["change_median"].map(lambda v: money(v, True)),
         "10-90 % band": [f"{money(a, True)} to {money(b, True)}"
                          for a, b in zip(who["change_p10"], who["change_p90"], strict=True)],
-    })[["agency_label", "change (discounted, GBP)", "10-90 % band", "role"]]
+    })[["agency_label", "change (discounted, £)", "10-90 % band", "role"]]
     st.dataframe(table.rename(columns={"agency_label": "agency", "role": "pays or saves"}),
                  hide_index=True, width="stretch", key="who_pays_table")
 
@@ -84,14 +92,23 @@ def _spend_table(analysis: Any, area: str) -> None:
     spend = spend[spend["area"] == area]
     wide = spend.pivot_table(index=["scenario", "agency_label"], columns="year",
                              values="spend_median", sort=False) / 1e6
-    wide.columns = [f"year {y}" for y in wide.columns]
+    wide.columns = [f"year {y} (£m)" for y in wide.columns]
+    wide.index = wide.index.set_names(["scenario", "agency"])
     st.markdown(f"**Spend by agency and year, {area}**: £ million a year, "
                 f"{analysis.price_year} prices, undiscounted (median over replicates).")
     st.dataframe(wide.round(2), width="stretch", key="spend_table")
 
 
-def _downloads(analysis: Any, key: Any) -> None:
-    st.markdown("**Reports** (Wales and each force area; the same files as `eat-sim budget`)")
+def _downloads(analysis: Any, key: Any, description: str) -> None:
+    """The three report buttons; each file is made when its button is first pressed.
+
+    Args:
+        analysis: the budget analysis shown.
+        key: what decides the analysis (the comparison's inputs and the costing settings).
+        description: the comparison as set in the app, written into each report's settings.
+    """
+    st.markdown("**Reports** (Wales and each force area; the same files as `eat-sim budget`, "
+                "with the comparison as set here in their settings)")
     columns = st.columns(3)
     results = runner.store()
     for column, kind, label, mime in (
@@ -100,15 +117,25 @@ def _downloads(analysis: Any, key: Any) -> None:
             (columns[1], "pdf", "Report (pdf)", "application/pdf"),
             (columns[2], "csv", "Tables (CSV, zip)", "application/zip")):
         def data(kind: str = kind) -> bytes:  # made when clicked, then kept
-            return results.get_or_make("derived", ("report", kind, key),
-                                       lambda: _report_bytes(analysis, kind))
+            return results.get_or_make("derived", ("report", kind, key, description),
+                                       lambda: _report_bytes(analysis, kind, description))
 
         column.download_button(label, data, file_name=f"budget.{'zip' if kind == 'csv' else kind}",
                                mime=mime, key=f"download_{kind}", on_click="ignore")
 
 
+def _costing_words(rate: float, cost_uncertainty: bool) -> str:
+    """How the shown budget was costed, in words."""
+    return (f"discounted at {100 * rate:.1f} % a year, unit costs "
+            + ("drawn from their ranges" if cost_uncertainty else "at their central values"))
+
+
 def render() -> None:
-    """Draw the Budget page."""
+    """Draw the Budget page.
+
+    The budget shown is always said to be for the comparison it costs: when the Compare page
+    has since run another comparison, a warning names the one shown and the one to cost.
+    """
     from model import reports
 
     st.title("Budget impact")
@@ -124,36 +151,45 @@ def render() -> None:
         st.info("Press **Cost it** to cost the comparison (it is run first if the Compare page "
                 "has not run it yet).")
         return
-    inputs, rate, cost_uncertainty = st.session_state["budget_key"]
+    shown, rate, cost_uncertainty = st.session_state["budget_key"]
+    if shown != inputs:
+        st.warning(f"The budget below is for an earlier comparison: {shown.describe()}. The "
+                   f"Compare page has since run {inputs.describe()}: press **Cost it** to cost "
+                   f"that one.", icon=":material/warning:")
     try:
-        comparison = comparison_for(inputs)
+        comparison = comparison_for(shown)
     except ScenarioError as err:
         session.error(err)
         return
     with st.spinner("Costing every run..."):
-        analysis = runner.run_budget(comparison, key=inputs, discount_rate=rate,
+        analysis = runner.run_budget(comparison, key=shown, discount_rate=rate,
                                      cost_uncertainty=cost_uncertainty)
     scenario = analysis.scenarios[-1]
     area = st.selectbox("Force area", AREAS, key="budget_area",
-                        help="Where the numbers below are for (does not run anything again).")
+                        help="Where the numbers and charts below are for (does not run anything "
+                             "again). The pdf is for Wales, with a table by force area.")
     st.subheader(f"{scenario} against {analysis.baseline}, {area}, over {analysis.years} "
                  f"year{'s' if analysis.years > 1 else ''}")
+    st.caption(f"Costed: {shown.describe()}; {_costing_words(rate, cost_uncertainty)}.")
     _numbers(analysis, scenario, area)
     spend, who, cumulative, tables = st.tabs(
         ["Spend by agency and year", "Who pays, who saves", "Break-even", "Tables"])
+    budget_key = st.session_state["budget_key"]
     with spend:
-        st.image(runner.figure_png(("spend", st.session_state["budget_key"]),
-                                   lambda: reports.spend_figure(analysis)), width="stretch")
+        st.image(runner.figure_png(("spend", budget_key, area),
+                                   lambda: reports.spend_figure(analysis, area)), width="stretch")
     with who:
-        st.image(runner.figure_png(("who_pays", st.session_state["budget_key"]),
-                                   lambda: reports.who_pays_figure(analysis)), width="stretch")
+        st.image(runner.figure_png(("who_pays", budget_key, area),
+                                   lambda: reports.who_pays_figure(analysis, area)),
+                 width="stretch")
         _who_pays(analysis, scenario, area)
     with cumulative:
-        st.image(runner.figure_png(("cumulative", st.session_state["budget_key"]),
-                                   lambda: reports.cumulative_figure(analysis)), width="stretch")
+        st.image(runner.figure_png(("cumulative", budget_key, area),
+                                   lambda: reports.cumulative_figure(analysis, area)),
+                 width="stretch")
     with tables:
         _spend_table(analysis, area)
-    _downloads(analysis, st.session_state["budget_key"])
+    _downloads(analysis, budget_key, shown.describe())
 
 
 __all__ = ["render"]

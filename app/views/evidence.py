@@ -7,14 +7,19 @@ intervention effects from their declarations (:mod:`model.parameters`,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 import streamlit as st
 
 from app import evidence_files, runner, session
-from app.figures import targets_figure
+from app.figures import target_words, targets_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
 from model.scenario import ScenarioError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.validation import ValidationReport
 
 
 def _targets() -> None:
@@ -42,7 +47,7 @@ def _targets() -> None:
     bar = ProgressBar("months")
     report = runner.run_targets(scale=key[0], seed=key[2], years=key[1], progress=bar)
     bar.done()
-    table = report.table()
+    table = target_table(report)
     met = int(table["within"].sum())
     st.metric("Targets met", f"{met} of {len(table)}",
               help=f"Simulated at 1:{key[0]}, {key[1]} year(s), seed {key[2]}.")
@@ -54,6 +59,36 @@ def _targets() -> None:
                                 "simulated": st.column_config.NumberColumn(format="%.3g")})
 
 
+def target_table(report: ValidationReport) -> pd.DataFrame:
+    """The targets in plain words with their units (the key of targets.yaml last).
+
+    Args:
+        report: a :class:`model.validation.ValidationReport`.
+
+    Returns:
+        Columns target, unit, published, allowed, simulated, within, source, key.
+    """
+    table = report.table()
+    words = [target_words(c) for c in report.checks]
+    table.insert(0, "unit", [unit for _, unit in words])
+    table.insert(0, "key", table.pop("target"))
+    table.insert(0, "target", [label for label, _ in words])
+    return table[["target", "unit", "published", "allowed", "simulated", "within", "source",
+                  "key"]]
+
+
+def range_text(low: Any, high: Any) -> str:
+    """A parameter's plausible range, or an empty cell where it has none (a sourced value).
+
+    Args:
+        low: the low end (None or NaN when there is no range).
+        high: the high end.
+    """
+    if any(v is None or (isinstance(v, float) and pd.isna(v)) for v in (low, high)):
+        return ""
+    return f"{low} to {high}"
+
+
 def _outputs(kind: str, command: str) -> None:
     files = evidence_files.find(kind)
     if not files:
@@ -62,7 +97,9 @@ def _outputs(kind: str, command: str) -> None:
                 f"this page.")
         return
     for item in files:
-        st.markdown(f"**{item.path.name}** ({item.path.parent})")
+        where = ("installed in the project: the calibration the shipped scenarios run with"
+                 if item.installed else str(item.path.parent))
+        st.markdown(f"**{item.path.name}** ({where})")
         try:
             if item.path.suffix == ".png":
                 st.image(str(item.path), width="stretch")
@@ -82,7 +119,7 @@ def _parameters() -> None:
     query = st.text_input("Filter (any word in the name, unit or source)", key="param_filter",
                           placeholder="e.g. custody, assumption, ONS")
     params = pd.DataFrame(parameter_table())
-    params["range"] = [f"{lo} to {hi}" if lo is not None else ""
+    params["range"] = [range_text(lo, hi)
                        for lo, hi in zip(params["low"], params["high"], strict=True)]
     shipped = [str(v) if v != d else "" for v, d in zip(params[SHIPPED_BASELINE],
                                                         params["default"], strict=True)]
@@ -96,7 +133,7 @@ def _parameters() -> None:
                            "range", "description") if c in params.columns]
     params = params[columns]
     effects = pd.DataFrame(intervention_table())
-    effects["range"] = [f"{lo} to {hi}" if lo is not None else ""
+    effects["range"] = [range_text(lo, hi)
                         for lo, hi in zip(effects["low"], effects["high"], strict=True)]
     effects["default"] = effects["default"].map(str)
     effects = effects[["type", "name", "default", "unit", "source", "range", "description"]]
@@ -133,4 +170,4 @@ def render() -> None:
         _parameters()
 
 
-__all__ = ["render"]
+__all__ = ["range_text", "render", "target_table"]

@@ -1,0 +1,246 @@
+"""The Budget and Evidence pages under Streamlit's AppTest: what a commissioner reads there.
+
+A budget shown is always said to be for the comparison it costs; the charts follow the force
+area chosen; the reports carry the comparison as set in the app; the tables use plain words;
+parameter ranges never read "nan to nan"; the project's installed calibration is shown.
+Runs are tiny (1:200 or 1:400, one or two years, two replicates), in the test process.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from test_app import _one_worker, frame_with, no_problem, page  # noqa: F401 (fixture)
+
+from app.inputs import RunInputs
+
+TWO_YEARS = RunInputs("symptoms", "systems", years=2, replicates=2, scale=200)
+ONE_YEAR = RunInputs("symptoms", "systems", years=1, replicates=2, scale=200)
+
+
+# --- Budget ---------------------------------------------------------------------------------
+
+def test_a_budget_of_an_earlier_comparison_is_said_to_be_one():
+    at = page("budget", compare_inputs=TWO_YEARS)
+    at.button(key="cost").click().run()
+    no_problem(at)
+    assert not at.warning
+    assert any("over 2 years" in s.value for s in at.subheader)
+    # the Compare page runs another comparison; the Budget page is opened again
+    at.session_state["compare_inputs"] = ONE_YEAR
+    at.run()
+    no_problem(at)
+    assert any(ONE_YEAR.describe() in c.value for c in at.caption)  # the page's own caption
+    warning = " ".join(w.value for w in at.warning)
+    assert "earlier comparison" in warning
+    assert TWO_YEARS.describe() in warning and ONE_YEAR.describe() in warning
+    assert any("over 2 years" in s.value for s in at.subheader)  # what is shown is said
+    assert any(c.value.startswith(f"Costed: {TWO_YEARS.describe()}") for c in at.caption)
+    at.button(key="cost").click().run()
+    no_problem(at)
+    assert not at.warning
+    assert any("over 1 year" in s.value for s in at.subheader)
+    assert any(c.value.startswith(f"Costed: {ONE_YEAR.describe()}") for c in at.caption)
+
+
+def test_budget_charts_follow_the_force_area_and_reports_carry_the_app_s_settings(
+        monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from app import runner
+    from app.views import budget as view
+
+    drawn: dict[tuple, list[str]] = {}
+    real_png = runner.figure_png
+
+    def figure_png(key, make):
+        if key[0] in ("spend", "who_pays", "cumulative"):
+            fig = make()
+            drawn[(key[0], key[-1])] = [ax.get_title() for ax in fig.axes]
+            plt.close(fig)
+        return real_png(key, make)
+
+    described: list[str] = []
+    real_downloads = view._downloads
+
+    def downloads(analysis, key, description):
+        described.append(description)
+        return real_downloads(analysis, key, description)
+
+    monkeypatch.setattr(runner, "figure_png", figure_png)
+    monkeypatch.setattr(view, "_downloads", downloads)
+    at = page("budget", compare_inputs=TWO_YEARS)
+    at.button(key="cost").click().run()
+    no_problem(at)
+    at.selectbox(key="budget_area").set_value("Gwent").run()
+    no_problem(at)
+    for chart in ("spend", "who_pays", "cumulative"):
+        titles = drawn[(chart, "Gwent")]
+        assert all("Gwent" in t for t in titles if t), (chart, titles)
+        assert all("Wales" in t for t in drawn[(chart, "Wales")] if t), chart
+    assert described and set(described) == {TWO_YEARS.describe()}
+    spend = frame_with(at, "year 1 (£m)")
+    names = [*spend.columns, *spend.index.names]
+    assert "agency_label" not in names and "agency" in names
+
+
+def test_reports_from_the_app_name_the_levers_moved(tmp_path):
+    import io
+    import zipfile
+
+    from _budget_helpers import small_comparison
+    from openpyxl import load_workbook
+
+    from app.views.budget import _report_bytes
+    from model.budget import analyse_budget
+    from model.reports import APP_SETTING
+
+    inputs = RunInputs("symptoms", "systems", years=2, replicates=2, scale=400, seed=3,
+                       levers=(("training_coverage", 35.0),))
+    description = inputs.describe()
+    analysis = analyse_budget(small_comparison())
+    book = load_workbook(io.BytesIO(_report_bytes(analysis, "xlsx", description)),
+                         read_only=True)
+    rows = [tuple(r[:2]) for r in book["summary"].iter_rows(values_only=True)]
+    assert (APP_SETTING, description) in rows
+    with zipfile.ZipFile(io.BytesIO(_report_bytes(analysis, "csv", description))) as tables:
+        settings = pd.read_csv(tables.open("budget-tables/settings.csv"))
+    assert settings.iloc[0].tolist() == [APP_SETTING, description]
+    assert _report_bytes(analysis, "pdf", description).startswith(b"%PDF")
+
+
+# --- Evidence -------------------------------------------------------------------------------
+
+def test_parameters_without_a_range_show_an_empty_cell_not_nan():
+    at = page("evidence")
+    no_problem(at)
+    params = frame_with(at, "group")
+    assert not params["range"].str.contains("nan").any()
+    rr = params[(params["group"] == "early_help") & (params["name"] == "maltreatment_rr")]
+    assert rr["range"].tolist() == [""]
+    assert (params["range"] != "").sum() > 0  # assumptions keep their ranges
+    effects = frame_with(at, "type")
+    assert not effects["range"].str.contains("nan").any()
+    at.text_input(key="param_filter").set_value("nan to nan").run()
+    assert len(frame_with(at, "group")) == 0
+
+
+def test_range_text_reads_an_absent_range_as_empty():
+    from app.views.evidence import range_text
+
+    assert range_text(float("nan"), float("nan")) == ""
+    assert range_text(None, None) == ""
+    assert range_text(0.5, 0.8) == "0.5 to 0.8"
+
+
+def _layout(tmp_path):
+    """A project with an installed calibration and a run's outputs, under a folder whose
+    name holds the words of both kinds ("abc", "sensitivity")."""
+    project = tmp_path / "abc-sensitivity-work" / "project"
+    (project / "calibration").mkdir(parents=True)
+    pd.DataFrame({"rank": [1, 2], "score": [0.5, 0.7]}).to_parquet(
+        project / "calibration" / "accepted.parquet")
+    run = project / "results" / "calibration"
+    run.mkdir(parents=True)
+    fit = pd.DataFrame({"target": ["police_incidents_per_1000"], "simulated": [300.0]})
+    fit.to_csv(run / "fit.csv", index=False)
+    fit.to_parquet(run / "fit.parquet")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    return project, elsewhere
+
+
+def test_the_installed_calibration_is_found_first_and_a_table_once(tmp_path, monkeypatch):
+    from app import evidence_files
+
+    project, elsewhere = _layout(tmp_path)
+    monkeypatch.setattr(evidence_files, "PROJECT", project)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("EAT_EVIDENCE_DIR", raising=False)
+    found = evidence_files.find("calibration")
+    assert [f.path.relative_to(project).as_posix() for f in found] == [
+        "calibration/accepted.parquet", "results/calibration/fit.parquet"]
+    assert [f.installed for f in found] == [True, False]
+    # the folders above the searched ones do not count: nothing here is a sensitivity output
+    assert evidence_files.find("sensitivity") == []
+
+
+def test_evidence_shows_the_installed_calibration(tmp_path, monkeypatch):
+    from app import evidence_files
+
+    project, elsewhere = _layout(tmp_path)
+    monkeypatch.setattr(evidence_files, "PROJECT", project)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("EAT_EVIDENCE_DIR", raising=False)
+    at = page("evidence")
+    no_problem(at)
+    assert not any("No calibration results" in i.value for i in at.info)
+    shown = [m.value for m in at.markdown]
+    assert any(m.startswith("**accepted.parquet** (installed in the project") for m in shown)
+    assert sum("fit." in m for m in shown) == 1
+
+
+def test_the_project_s_own_calibration_is_found_on_a_clean_checkout(tmp_path, monkeypatch):
+    from app import evidence_files
+
+    monkeypatch.chdir(tmp_path)  # no results/ here
+    monkeypatch.delenv("EAT_EVIDENCE_DIR", raising=False)
+    monkeypatch.setattr(evidence_files, "search_roots",
+                        lambda: [evidence_files.PROJECT / evidence_files.INSTALLED])
+    found = evidence_files.find("calibration")
+    assert found and found[0].installed and found[0].path.name == "accepted.parquet"
+
+
+# --- targets in plain words -----------------------------------------------------------------
+
+def test_every_validation_target_has_plain_words_and_a_unit():
+    from app.figures import target_words
+    from model.calibration_targets import load_target_file, target_items
+
+    specs = {n: s for n, s in load_target_file().items() if s.validation}
+    for item in target_items(specs):
+        label, unit = target_words(SimpleNamespace(name=item.key,
+                                                   description=item.description))
+        assert unit, item.key
+        assert "_" not in label and "." not in label, label
+    crime = SimpleNamespace(name="recorded_crime_per_1000.dyfed_powys", description="")
+    assert target_words(crime) == ("Recorded crime, Dyfed-Powys", "per 1,000 people a year")
+
+
+def test_the_targets_chart_and_table_use_plain_words_and_units():
+    import matplotlib.pyplot as plt
+
+    from app.figures import targets_figure
+    from app.views.evidence import target_table
+    from model.validation import TargetCheck, ValidationReport
+
+    checks = [TargetCheck("recorded_crime_per_1000.gwent", "Recorded crime (Gwent)", 99.8,
+                          79.8, 120.0, 110.0, "ONS"),
+              TargetCheck("aces_at_18_none", "Share of young people reaching 18 with no ACEs",
+                          0.53, 0.48, 0.58, 0.51, "Welsh ACE Study")]
+    table = target_table(ValidationReport(checks=checks, scale=400, seed=0, years=1))
+    assert list(table.columns) == ["target", "unit", "published", "allowed", "simulated",
+                                   "within", "source", "key"]
+    assert table["target"].tolist() == ["Recorded crime, Gwent",
+                                        "Young people reaching 18 with no ACEs"]
+    assert table["unit"].tolist() == ["per 1,000 people a year", "share of 18-year-olds"]
+    fig = targets_figure(checks)
+    try:
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        assert labels[0] == "Recorded crime, Gwent (per 1,000 people a year)"
+        assert "ratio" in fig.axes[0].get_xlabel()
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("scale", ["1:400"])
+def test_the_evidence_page_shows_targets_in_plain_words(scale):
+    at = page("evidence")
+    at.text_input(key="targets_scale").set_value(scale)
+    at.button(key="targets_run").click().run()
+    no_problem(at)
+    targets = frame_with(at, "within")
+    assert "unit" in targets.columns and targets["unit"].astype(bool).all()
+    assert not targets["target"].str.contains("_").any()
