@@ -220,7 +220,8 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
             fmt = "{:,.0f}".format
         else:
             fmt = money
-        table.add_row(r.label, fmt(r.median), f"[{fmt(r.p10)}, {fmt(r.p90)}]")
+        # escaped: rich reads "[none, none]" as a markup tag and drops it
+        table.add_row(r.label, fmt(r.median), escape(f"[{fmt(r.p10)}, {fmt(r.p90)}]"))
     who = analysis.who_pays()
     who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
     pays = Table(title="Who pays and who saves (discounted change in spend)",
@@ -231,7 +232,8 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
     pays.add_column("")
     for r in who.itertuples():
         pays.add_row(r.agency_label, money(r.change_median, True),
-                     f"[{money(r.change_p10, True)}, {money(r.change_p90, True)}]", r.role)
+                     escape(f"[{money(r.change_p10, True)}, {money(r.change_p90, True)}]"),
+                     r.role)
     return [headline_sentence(analysis, scenario), table, pays]
 
 

@@ -70,3 +70,5 @@ def test_one_year_is_said_in_the_singular(cli, tmp_path):
     text = " ".join((out.out + out.err).split())
     assert "discounted at 3.5% over 1 year" in text and "over 2 replicates" in text
     assert "1 years" not in text and "1 replicates" not in text
+    # no break-even within 1 year: the band says so (rich dropped "[none, none]" as a tag)
+    assert "Break-even year │ none │ [none, none]" in text
