@@ -184,6 +184,7 @@ class BudgetAnalysis:
             new ACEs summed over the horizon, looked-after children at its end.
         unit_costs: the unit costs used by each replicate (one dict per replicate).
         programme_costs: the programme unit costs used by each replicate, by scenario.
+        root_seed: the comparison's root seed (replicate seeds are spawned from it).
     """
 
     baseline: str
@@ -200,6 +201,7 @@ class BudgetAnalysis:
     unit_costs: list[dict[str, float]]
     programme_costs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     book: CostBook | None = None
+    root_seed: int | None = None
 
     # --- building blocks ---
 
@@ -372,6 +374,7 @@ class BudgetAnalysis:
         """How the analysis was made (for reports)."""
         return {"baseline": self.baseline, "scenarios": ", ".join(self.scenarios),
                 "years": self.years, "scale": f"1:{self.scale}", "replicates": self.replicates,
+                "seed": "not recorded" if self.root_seed is None else self.root_seed,
                 "discount_rate": self.discount_rate, "price_year": self.price_year,
                 "cost_uncertainty": "yes" if self.cost_uncertainty else "no",
                 "band": f"{BAND[0]}-{BAND[1]} % over replicates"}
@@ -453,7 +456,8 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         years=comparison.years, scale=comparison.scale, seeds=list(comparison.seeds),
         discount_rate=discount_rate, cost_uncertainty=cost_uncertainty,
         price_year=book.price_year, lines=lines, spend=spend, outcomes=outcomes,
-        unit_costs=unit_costs, programme_costs=programme, book=book)
+        unit_costs=unit_costs, programme_costs=programme, book=book,
+        root_seed=comparison.root_seed)
 
 
 __all__ = ["BAND", "DEFAULT_DISCOUNT_RATE", "MEASURE_LABELS", "BudgetAnalysis", "analyse_budget",

@@ -256,6 +256,7 @@ class Comparison:
         results: replicate results by scenario name (replicate k uses the same seed everywhere).
         levers: for each lever (intervention) name, replicate results of the baseline plus that
             lever alone, when lever contributions were asked for.
+        root_seed: the seed the replicates' seeds were spawned from (None if not known).
     """
 
     baseline: str
@@ -264,6 +265,7 @@ class Comparison:
     years: int
     seeds: list[int]
     levers: dict[str, list[RunResult]] = field(default_factory=dict)
+    root_seed: int | None = None
 
     @property
     def scenarios(self) -> list[str]:
@@ -464,7 +466,7 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
                    for i, s in enumerate(variants)}
         return Comparison(baseline=names[0], results={n: by_name[n] for n in names},
                           levers={n: by_name[n] for n in lever_names}, scale=scale,
-                          years=years, seeds=[seeds[r] for r in rows])
+                          years=years, seeds=[seeds[r] for r in rows], root_seed=seed)
 
     def finished(r: int, i: int, result: RunResult) -> None:
         grid[r][i] = result

@@ -54,6 +54,14 @@ def test_measures_are_consistent_with_the_spend_difference():
     assert (m["programme_cost"] > 0).all()
 
 
+def test_the_settings_of_a_report_give_the_root_seed():
+    """Reports from the command line could not be reproduced: no seed in their settings."""
+    comparison = small_comparison()
+    assert comparison.root_seed == 3
+    settings = analyse_budget(comparison).settings()
+    assert settings["seed"] == 3 and settings["replicates"] == 2 and settings["scale"] == "1:400"
+
+
 def test_who_pays_adds_up_to_minus_the_npv():
     budget = analyse_budget(small_comparison())
     who = budget.who_pays()
