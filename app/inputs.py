@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from app import catalogue
-from app.levers import apply_levers
+from app.levers import LEVERS, Lever, apply_levers
 from model.numbers import count_of
 from model.scenario import (
     MAX_SCALE,
@@ -43,6 +43,20 @@ def parse_scale_text(text: str) -> int:
                             f"a whole number from 1 (all of Wales) to {MAX_SCALE:,} (one "
                             f"household in K), e.g. 1:20")
     return int(match.group(2))
+
+
+def parse_seed_text(text: str) -> int:
+    """The seed field: a whole number from 0 to 2**63 - 1 (what the results can store).
+
+    Raises:
+        ScenarioError: anything else, naming the field, the value and what is allowed.
+    """
+    match = re.fullmatch(r"\s*\+?([0-9]+)\s*", text or "")
+    digits = match.group(1).lstrip("0") if match else ""
+    if match is None or len(digits) > len(str(MAX_SEED)) or int(digits or 0) > MAX_SEED:
+        given = text if len(text or "") <= 40 else f"{text[:30]}... ({len(text)} characters)"
+        raise ScenarioError(f"field 'Seed': value '{given}' is not allowed: give {SEED_RANGE}")
+    return int(digits or 0)
 
 
 @dataclass(frozen=True)
@@ -111,11 +125,39 @@ class RunInputs:
                                     f"{count_of(self.years, 'year')}: {err}") from None
         return [baseline, adjusted]
 
+    def moved_levers(self) -> list[tuple[Lever, float, float]]:
+        """The levers set to another value than the tested scenario's own, in the page's order.
+
+        Returns:
+            (lever, value set, the scenario's own value), values in the lever's units; empty
+            when the scenario cannot be read (a lever's effect is then not known).
+        """
+        try:
+            scenario = catalogue.load(self.alternative, dict(self.custom))
+        except ScenarioError:
+            return []
+        values = dict(self.levers)
+        moved = []
+        for lever in LEVERS:
+            own = lever.current(scenario)
+            if lever.key in values and own is not None and values[lever.key] != own:
+                moved.append((lever, values[lever.key], own))
+        return moved
+
     def describe(self) -> str:
-        """One line: what was run."""
-        return (f"{self.alternative} against {self.baseline}: {self.replicates} paired "
+        """One line of plain text: what was run, with every lever moved and its value.
+
+        Example: ``systems with Extra early-help places at 200 places per 10,000 children
+        (instead of 0) against symptoms: 10 paired replicates, 10 years, scale 1:20, seed 0``
+        (two levers are joined by a semicolon).
+        """
+        levers = "; ".join(f"{lever.label} at {value:g} {lever.unit} (instead of {own:g})"
+                           for lever, value, own in self.moved_levers())
+        tested = f"{self.alternative} with {levers}" if levers else self.alternative
+        return (f"{tested} against {self.baseline}: {self.replicates} paired "
                 f"replicates, {self.years} year{'s' if self.years > 1 else ''}, "
                 f"scale 1:{self.scale}, seed {self.seed}")
 
 
-__all__ = ["DEFAULT_SCALE", "MAX_APP_REPLICATES", "RunInputs", "parse_scale_text"]
+__all__ = ["DEFAULT_SCALE", "MAX_APP_REPLICATES", "RunInputs", "parse_scale_text",
+           "parse_seed_text"]

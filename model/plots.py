@@ -34,6 +34,34 @@ COMPARISON_PANELS = ("incidents_non_crime", "incidents_crime", "officer_hours",
                      "people_in_custody", "children_aces_4plus", "looked_after_children")
 
 
+INTERVENTION_TITLES = {
+    "ace_informed_policing": "ACE-informed policing",
+    "early_help": "More early help",
+    "multi_agency_triage": "Multi-agency triage",
+    "operation_encompass": "Operation Encompass",
+    "youth_diversion": "Youth diversion",
+    "trauma_informed_custody": "Trauma-informed custody",
+    "community_resilience": "Community resilience",
+}
+"""Plain-English names of the intervention types (docs/scenarios.md), for figures."""
+
+
+def intervention_title(name: str) -> str:
+    """How a figure names an intervention: its plain-English title, or its own label.
+
+    Args:
+        name: an intervention's name (its ``label``, or its type when it has none), with or
+            without the ``lever:`` prefix of a lever-contribution run.
+    """
+    name = name.removeprefix("lever:")
+    return INTERVENTION_TITLES.get(name, name)
+
+
+def metric_label(metric: str) -> str:
+    """A metric as figures and menus name it, e.g. ``Children with 4+ ACEs``, ``New ACEs``."""
+    return _label(metric, figure=True)
+
+
 def _label(metric: str, figure: bool = False) -> str:
     if figure and metric in STOCK_TITLES:
         return STOCK_TITLES[metric]
@@ -144,16 +172,33 @@ LEVER_METRICS = ("incidents_total", "officer_hours", "children_aces_4plus", "peo
 
 
 def lever_figure(comparison: Comparison, years: int | None = None,
-                 metrics: Sequence[str] = LEVER_METRICS) -> Figure:
-    """What each lever alone changes, beside the whole package (median, 10-90 % whiskers)."""
+                 metrics: Sequence[str] = LEVER_METRICS, cols: int | None = None) -> Figure:
+    """What each lever alone changes, beside the whole package (median, 10-90 % whiskers).
+
+    Interventions are named in plain English (:func:`intervention_title`) and the package by
+    its name with "(all)".
+
+    Args:
+        comparison: a comparison run with lever contributions.
+        years: the horizon summarised (default: the comparison's).
+        metrics: one panel each.
+        cols: panels a row (default: all in one row); the app uses 2, so that the text stays
+            readable at the width of its results column.
+    """
     years = years or comparison.years
     table = comparison.headline(horizons=(years,))
     table = table[table["area"] == "Wales"]
     package = comparison.scenarios[-1]
     names = [package, *comparison.levers]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 0.5 * len(names) + 1.6),
+    labels = [f"{package} (all)", *(intervention_title(n) for n in comparison.levers)]
+    cols = min(cols or len(metrics), len(metrics))
+    rows_of_panels = int(np.ceil(len(metrics) / cols))
+    fig, axes = plt.subplots(rows_of_panels, cols,
+                             figsize=(2.9 * cols + 1.8, (0.3 * len(names) + 1.2) * rows_of_panels),
                              squeeze=False, sharey=True)
-    for ax, metric in zip(axes.flat, metrics, strict=True):
+    for ax in list(axes.flat)[len(metrics):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
         rows = table[table["metric"] == metric].set_index("scenario").reindex(names)
         y = np.arange(len(names))
         mid = rows["difference_median"].to_numpy()
@@ -162,11 +207,12 @@ def lever_figure(comparison: Comparison, years: int | None = None,
         colours = [OKABE_ITO[0]] + [OKABE_ITO[1]] * (len(names) - 1)
         ax.barh(y, mid, xerr=err, color=colours, capsize=3)
         ax.axvline(0, color="#555555", linewidth=0.8)
-        ax.set_yticks(y, [n.removeprefix("lever:") for n in names], fontsize=8)
+        ax.set_yticks(y, labels, fontsize=10)
         how = next((h for m, h, _ in HEADLINE_METRICS if m == metric), "sum")
         period = f"{'over' if how == 'sum' else 'after'} {count_of(years, 'year')}"
-        ax.set_title(f"{_label(metric)}\n({period})", fontsize=9)
-        ax.set_xlabel("difference from " + comparison.baseline, fontsize=8)
+        ax.set_title(f"{_label(metric)}\n({period})", fontsize=11)
+        ax.set_xlabel("difference from " + comparison.baseline, fontsize=9)
+        ax.tick_params(axis="x", labelsize=9)
         _style(ax, values="x")
     axes.flat[0].invert_yaxis()
     fig.tight_layout()

@@ -18,7 +18,7 @@ import difflib
 import math
 import os
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -346,11 +346,87 @@ def load_scenario(name_or_path: str | Path, directory: Path | None = None) -> Sc
 
 
 def scenario_from_yaml_text(text: str, label: str = "uploaded scenario",
-                            directory: Path | None = None) -> Scenario:
-    """Parse and validate scenario YAML given as text (used by the app's upload)."""
+                            directory: Path | None = None, *, names_only: bool = False,
+                            texts: Mapping[str, str] | None = None,
+                            own_name: bool = False) -> Scenario:
+    """Parse and validate scenario YAML given as text (the app's uploads and edits).
+
+    Args:
+        text: the scenario's YAML.
+        label: how messages name the text, e.g. ``"scenario file 'mine.yaml'"``.
+        directory: where ``extends`` looks for scenarios (default: the built-in ones). Without
+            ``names_only`` a path there is allowed too, as on the command line.
+        names_only: ``extends`` may only name a scenario of ``directory`` or of ``texts``,
+            never a file path: text from a browser must not read files of the server.
+        texts: more scenarios ``extends`` may name (name -> YAML text), e.g. those kept in an
+            app session; they may extend one another by name.
+        own_name: the text must give ``name`` itself (not inherit it through ``extends``).
+
+    Raises:
+        ScenarioError: bad YAML, a missing name, a parent that is not allowed, or invalid
+            fields, in one line naming the field, the value and what is allowed.
+    """
     data = _parse_yaml(text, label)
-    data = _apply_extends(data, label, directory or SCENARIO_DIR, chain=())
+    if own_name and "name" not in data:
+        raise ScenarioError(f"{label}: field 'name': required but missing; give the scenario a "
+                            f"name of its own (e.g. name: my-plan), not a built-in one")
+    directory = Path(directory or SCENARIO_DIR)
+    if names_only:
+        own = data.get("name")
+        data = _apply_named_parent(data, label, directory, texts,
+                                   chain=(own,) if isinstance(own, str) else ())
+    else:
+        data = _apply_extends(data, label, directory, chain=())
     return _validate(data, label)
+
+
+def _apply_named_parent(data: dict[str, Any], label: str, directory: Path,
+                        texts: Mapping[str, str] | None, chain: tuple[str, ...]
+                        ) -> dict[str, Any]:
+    """Merge the parent ``extends`` names into ``data``, where the parent may only be a name.
+
+    The parent is a scenario of ``directory`` (a built-in one, read like any scenario file) or
+    one of ``texts`` (itself resolved the same way). A path, or any other name, is refused
+    without reading anything, so no other file's content can reach a message.
+
+    Args:
+        data: the scenario's fields as parsed.
+        label: how messages name the scenario.
+        directory: the folder of the scenarios that may be named.
+        texts: other scenarios that may be named (name -> YAML text), e.g. an app session's
+            (None: none; messages then mention only the built-in scenarios).
+        chain: the names of the ``texts`` scenarios already being resolved (finds cycles).
+
+    Raises:
+        ScenarioError: a parent that is not allowed, naming the field, the value and the names
+            allowed; a cycle; or a bad parent text.
+    """
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise ScenarioError(f"{label}: field 'extends': value {shown(parent_name)} must be a "
+                            f"scenario name")
+    built_in = available_scenarios(directory)
+    kept = dict(texts or {})
+    if parent_name in built_in:
+        parent, _ = _resolve(directory / f"{parent_name}.yaml", directory, chain=())
+    elif parent_name in kept:
+        if parent_name in chain:
+            loop = " -> ".join((*chain, parent_name))
+            raise ScenarioError(f"{label}: 'extends' makes a cycle: {loop}")
+        parent_label = f"scenario '{parent_name}'"
+        parent = _apply_named_parent(_parse_yaml(kept[parent_name], parent_label),
+                                     parent_label, directory, texts, (*chain, parent_name))
+    else:
+        allowed = ", ".join([*built_in, *sorted(set(kept) - set(built_in))]) or "none"
+        session = "" if texts is None else " or one kept in this session"
+        raise ScenarioError(f"{label}: field 'extends': value {shown(parent_name)} is not "
+                            f"allowed: give the name of a built-in scenario{session}, not a "
+                            f"file path; allowed: {allowed}")
+    merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
+    merged["extends"] = parent_name
+    return merged
 
 
 def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
@@ -579,6 +655,33 @@ def shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
+def _out_of_range(path: str, expected: Any, value: Any) -> str | None:
+    """An intervention's field outside its allowed range, in one line, or None.
+
+    An intervention checks its ranges all at once, after its fields are read, so pydantic
+    reports the whole entry; this finds the field, as users write it with the entry's place
+    and type, e.g. ``field 'interventions.0.coverage' (ace_informed_policing): value 1.5 is
+    not allowed: must lie in [0.0, 1.0] (share of officers)``.
+
+    Args:
+        path: where the entry is, e.g. ``interventions.0``.
+        expected: the type expected where the problem is (an intervention's class).
+        value: the entry as given.
+    """
+    if not (isinstance(expected, type) and issubclass(expected, ParamGroup)
+            and isinstance(value, dict) and "type" in expected.model_fields):
+        return None
+    for name, field in expected.model_fields.items():
+        extra = field.json_schema_extra or {}
+        low, high, given = extra.get("low"), extra.get("high"), value.get(name)
+        if low is None or high is None or isinstance(given, bool) \
+                or not isinstance(given, (int, float)) or low <= given <= high:
+            continue
+        return (f"field '{path}.{name}' ({value.get('type')}): value {shown(given)} is not "
+                f"allowed: must lie in [{low}, {high}] ({extra.get('unit')})")
+    return None
+
+
 def _explain(err: ValidationError, label: str) -> str:
     """One line per problem: field path, the value given and what is allowed."""
     lines = []
@@ -615,6 +718,8 @@ def _explain(err: ValidationError, label: str) -> str:
         elif kind == "boolean_number":
             lines.append(f"field '{path}.{context['field']}': value {context['value']} is not "
                          f"allowed: {problem_text(problem)}")
+        elif kind == "value_error" and _out_of_range(path, expected, value):
+            lines.append(_out_of_range(path, expected, value) or "")
         elif not problem["loc"]:
             lines.append(problem_text(problem))
         else:

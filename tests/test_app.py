@@ -122,7 +122,7 @@ def test_a_moved_lever_reruns_only_the_tested_scenario(monkeypatch):
     import model.experiment
 
     at = set_tiny(page("compare"))
-    at.number_input(key="seed").set_value(21)
+    at.text_input(key="seed").set_value("21")
     at.button(key="run").click().run()
     no_problem(at)
     ran: list[str] = []
@@ -167,7 +167,7 @@ def test_preliminary_numbers_show_while_replicates_run_and_go_at_the_end(monkeyp
 
     monkeypatch.setattr(view, "_preliminary", record)
     at = set_tiny(page("compare"))
-    at.number_input(key="seed").set_value(22)
+    at.text_input(key="seed").set_value("22")
     at.button(key="run").click().run()
     no_problem(at)
     final = runner.cached_comparison(at.session_state["compare_inputs"])
@@ -191,17 +191,108 @@ def test_lever_contributions_run_each_intervention_alone():
     assert len(at.get("image")) == 3  # over time, levels, lever contributions
 
 
+def test_the_lever_chart_and_the_level_menu_speak_plain_english(monkeypatch):
+    from model import plots
+
+    drawn = []
+    real = plots.lever_figure
+    monkeypatch.setattr(plots, "lever_figure", lambda *a, **k: drawn.append(real(*a, **k))
+                        or drawn[-1])
+    at = set_tiny(page("compare"))
+    at.text_input(key="seed").set_value("23")  # inputs of this test only: the chart is drawn
+    at.checkbox(key="with_levers").check()
+    at.button(key="run").click().run()
+    no_problem(at)
+    (figure,) = drawn
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels == ["systems (all)", "ACE-informed policing", "More early help",
+                      "Multi-agency triage", "Operation Encompass", "Youth diversion",
+                      "Trauma-informed custody", "Community resilience"]
+    # shown about 650 px wide: at most 8 inches, so 10-point text stays about 12 px high
+    assert figure.get_figwidth() <= 8
+    assert min(t.get_fontsize() for t in figure.axes[0].get_yticklabels()) >= 10
+    options = at.selectbox(key="level_metric").options
+    assert "Children with 4+ ACEs (children)" in options
+    assert "New ACEs (ACEs per month)" in options
+    assert not any("_" in o or o[0].islower() for o in options), options
+
+
 @pytest.mark.parametrize(("widget", "value", "message"), [
     ("scale", "1:0", "error: field 'Scale': value '1:0' is not allowed: give 1:K"),
     ("scale", "20:1", "error: field 'Scale': value '20:1' is not allowed"),
+    # replicates and seeds out of range once only turned the box red and Run did nothing
+    ("replicates", 200, "error: field 'Replicates': value 200 is not allowed: give 2 to 50"),
+    ("replicates", 1, "error: field 'Replicates': value 1 is not allowed: give 2 to 50"),
+    ("seed", "9223372036854775808", "error: field 'Seed': value '9223372036854775808' is not "
+                                    "allowed: give a whole number of 0 or more, at most 2**63 - 1"),
+    ("seed", "-1", "error: field 'Seed': value '-1' is not allowed: give a whole number"),
+    ("seed", "1.5", "error: field 'Seed': value '1.5' is not allowed: give a whole number"),
 ])
 def test_a_bad_input_gets_one_clear_line(widget, value, message):
     at = page("compare")
-    at.text_input(key=widget).set_value(value)
+    (at.number_input if widget == "replicates" else at.text_input)(key=widget).set_value(value)
     at.button(key="run").click().run()
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith(message)
     assert "compare_inputs" not in at.session_state
+
+
+def test_the_largest_seed_is_run_as_given():
+    at = set_tiny(page("compare"))
+    at.text_input(key="seed").set_value(" 9223372036854775807 ")
+    at.button(key="run").click().run()
+    no_problem(at)
+    assert at.session_state["compare_inputs"].seed == 2**63 - 1
+
+
+@pytest.mark.parametrize(("rr", "shown", "slider"), [(0.2, 80.0, 60.0), (1.2, -20.0, 0.0)])
+def test_a_scenario_with_a_lever_outside_its_range_can_be_chosen_and_run(rr, shown, slider):
+    name = f"effect-{rr}"
+    text = f"name: {name}\nextends: systems\nearly_help:\n  maltreatment_rr: {rr}\n"
+    at = page("compare", custom_scenarios={name: text})
+    at.selectbox(key="alternative").set_value(name).run()
+    no_problem(at)
+    lever = at.slider(key="lever_early_help_effect")
+    assert lever.disabled and lever.value == slider
+    assert any(c.value == f"{name} sets {shown:g} % fewer children maltreated, outside this "
+                          f"lever's 0 to 60: kept as set; edit the scenario to change it."
+               for c in at.caption)
+    assert not at.slider(key="lever_training_coverage").disabled  # the others still move
+    set_tiny(at).button(key="run").click().run()
+    no_problem(at)
+    inputs = at.session_state["compare_inputs"]
+    assert "early_help_effect" not in dict(inputs.levers)
+    assert inputs.scenarios()[1].early_help.maltreatment_rr == pytest.approx(rr)
+    assert any(s.value == f"{name} minus symptoms, Wales, over 1 year" for s in at.subheader)
+
+
+def test_the_results_and_the_budget_name_each_lever_moved_and_its_value():
+    own = LEVERS_BY_KEY["early_help_places"].current(load_scenario("systems"))
+    at = set_tiny(page("compare"))
+    at.slider(key="lever_early_help_places").set_value(200.0)
+    at.button(key="run").click().run()
+    no_problem(at)
+    said = (f"systems with Extra early-help places at 200 places per 10,000 children (instead "
+            f"of {own:g}) against symptoms: 2 paired replicates, 1 year, scale 1:200, seed 0")
+    assert any(c.value == f"Showing: {said}." for c in at.caption)
+    budget = page("budget", compare_inputs=at.session_state["compare_inputs"])
+    assert any(c.value.startswith(f"Costs the comparison of the Compare page: {said}.")
+               for c in budget.caption)
+
+
+def test_describe_lists_only_the_levers_moved():
+    systems = load_scenario("systems")
+    own = {k: lever.current(systems) for k, lever in LEVERS_BY_KEY.items()}
+    inputs = RunInputs("symptoms", "systems", years=2, replicates=3, scale=100, seed=4, levers=(
+        ("early_help_effect", 10.0), ("referral_rate", own["referral_rate"]),
+        ("training_coverage", 40.0)))
+    assert inputs.describe() == (
+        f"systems with Officers trained in ACE-informed practice at 40 % of officers (instead "
+        f"of {own['training_coverage']:g}); Early help's effect on maltreatment at 10 % fewer "
+        f"children maltreated (instead of {own['early_help_effect']:g}) against symptoms: 3 "
+        f"paired replicates, 2 years, scale 1:100, seed 4")
+    assert RunInputs("symptoms", "systems", levers=(("referral_rate", own["referral_rate"]),)
+                     ).describe().startswith("systems against symptoms: 10 paired replicates")
 
 
 def test_the_same_scenario_twice_without_a_lever_moved_is_refused():
@@ -380,6 +471,92 @@ def test_an_uploaded_or_edited_scenario_can_be_compared():
     assert {"mine", "systems-edited"} <= set(compare.selectbox(key="alternative").options)
     compare.selectbox(key="alternative").set_value("systems-edited").run()
     assert compare.slider(key="lever_training_coverage").value == 40.0
+
+
+def upload(at: AppTest, name: str, text: str) -> AppTest:
+    return at.file_uploader(key="upload").upload(name, text.encode(), "application/x-yaml").run()
+
+
+@pytest.mark.parametrize("parent", ["{secret}", "secret.yaml", "../secret.yaml",
+                                    "../../../../etc/hostname", "/etc/passwd",
+                                    "{scenarios}/systems.yaml"])
+def test_an_upload_may_not_extend_a_file_of_the_server(tmp_path, monkeypatch, parent):
+    """Once any path was read: `extends: /some/secret.yaml` showed that file's values."""
+    from model.scenario import SCENARIO_DIR
+
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    (inner / "secret.yaml").write_text("password: hunter2\n")
+    monkeypatch.chdir(inner)  # where the relative paths would find a secret
+    parent = parent.format(secret=secret, scenarios=SCENARIO_DIR)
+    at = upload(page("scenarios", custom_scenarios={"mine": "name: mine\n"}), "sneaky.yaml",
+                f"name: sneaky\nextends: {parent}\n")
+    assert not at.exception
+    allowed = ", ".join([*catalogue.builtin_names(), "mine"])
+    assert [e.value for e in at.error] == [
+        f"error: scenario file 'sneaky.yaml': field 'extends': value '{parent}' is not allowed: "
+        f"give the name of a built-in scenario or one kept in this session, not a file path; "
+        f"allowed: {allowed}"]
+    assert set(at.session_state["custom_scenarios"]) == {"mine"}
+
+
+def test_an_edited_scenario_may_not_extend_a_file_of_the_server(tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n")
+    at = page("scenarios")
+    at.text_area(key="editor_systems").set_value(f"name: sneaky\nextends: {secret}\n")
+    at.button(key="keep_edit").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"error: edited scenario: field 'extends': value '{secret}' is not allowed: give the "
+        f"name of a built-in scenario or one kept in this session, not a file path; allowed: "
+        f"{', '.join(catalogue.builtin_names())}"]
+
+
+def test_an_upload_may_extend_a_built_in_or_a_kept_scenario_by_name():
+    at = upload(page("scenarios"), "base.yaml", "name: base\nextends: systems\npolice: "
+                                                "{offending_per_person_month: 0.005}\n")
+    no_problem(at)
+    at = upload(at, "child.yaml", "name: child\nextends: base\ndescription: on my base\n")
+    no_problem(at)
+    custom = dict(at.session_state["custom_scenarios"])
+    assert set(custom) == {"base", "child"}
+    # the Compare page runs it; the inputs hold the parent's text too (part of the cache key)
+    compare = page("compare", custom_scenarios=custom)
+    compare.selectbox(key="alternative").set_value("child").run()
+    set_tiny(compare).button(key="run").click().run()
+    no_problem(compare)
+    inputs = compare.session_state["compare_inputs"]
+    assert dict(inputs.custom) == custom
+    assert inputs.scenarios()[1].police.offending_per_person_month == 0.005
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("noname.yaml", "extends: systems\ndescription: forgot the name\n",
+     "error: scenario file 'noname.yaml': field 'name': required but missing; give the scenario "
+     "a name of its own (e.g. name: my-plan), not a built-in one"),
+    ("range.yaml", "name: out-of-range\nextends: systems\ninterventions:\n"
+                   "  - type: ace_informed_policing\n    coverage: 1.5\n",
+     "error: scenario file 'range.yaml': field 'interventions.0.coverage' "
+     "(ace_informed_policing): value 1.5 is not allowed: must lie in [0.0, 1.0] (share of "
+     "officers)"),
+])
+def test_an_upload_s_message_names_the_field_at_fault(name, text, message):
+    at = upload(page("scenarios"), name, text)
+    assert not at.exception
+    assert [e.value for e in at.error] == [message]
+
+
+def test_a_picture_dropped_after_a_bad_file_gets_a_message_about_the_picture():
+    at = page("scenarios")
+    at.file_uploader(key="upload").upload("bad.yaml", BAD, "application/x-yaml").run()
+    assert "'bad.yaml'" in at.error[0].value
+    at.file_uploader(key="upload").upload("picture.png", b"\x89PNG\r\n\x1a\n", "image/png").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["error: scenario file 'picture.png': type '.png' is "
+                                           "not allowed: give a .yaml or .yml file"]
 
 
 # --- the app as a whole, levers, inputs and the command -------------------------------------

@@ -71,6 +71,15 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
         "name: x\ninterventions:\n  - type: magic_wand\n",
         ["interventions.0.type", "'magic_wand'", "is not an intervention type", "allowed:",
          "early_help"]),
+    "intervention_field_out_of_range": (
+        "name: x\ninterventions:\n  - type: ace_informed_policing\n    coverage: 1.5\n",
+        ["field 'interventions.0.coverage' (ace_informed_policing): value 1.5 is not allowed: "
+         "must lie in [0.0, 1.0] (share of officers)"]),
+    "second_intervention_out_of_range": (
+        "name: x\ninterventions:\n  - type: youth_diversion\n  - type: early_help\n"
+        "    extra_places_per_10k_children: 1000\n",
+        ["field 'interventions.1.extra_places_per_10k_children' (early_help): value 1000 is not "
+         "allowed: must lie in [0.0, 400.0] (open cases per 10,000 children)"]),
     "group_is_a_list": (
         "name: x\npolice: [0.004]\n",
         ["'police'", "expected a mapping of parameters", "got a list"]),

@@ -118,3 +118,52 @@ def test_a_cycle_is_still_refused(tmp_path):
     (tmp_path / "b.yaml").write_text("name: b\nextends: a.yaml\n")
     with pytest.raises(ScenarioError, match="'extends' makes a cycle"):
         load_scenario(tmp_path / "a.yaml")
+
+
+# --- text from the app: extends names a scenario, never a file ------------------------------
+
+SECRET = "password: hunter2\n"
+
+
+@pytest.mark.parametrize("parent", ["{folder}/secret.yaml", "secret.yaml", "../secret.yaml",
+                                    "{folder}/secret", str(SCENARIO_DIR / "systems.yaml"),
+                                    "/etc/passwd"])
+def test_app_text_may_not_extend_a_path(tmp_path, monkeypatch, parent):
+    (tmp_path / "secret.yaml").write_text(SECRET)
+    (tmp_path / "secret").write_text(SECRET)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    monkeypatch.chdir(inner)  # so that the relative paths would reach the secret file
+    parent = parent.format(folder=tmp_path)
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_yaml_text(f"name: sneaky\nextends: {parent}\n", "scenario file 'up.yaml'",
+                                names_only=True, texts={"mine": "name: mine\n"})
+    message = str(caught.value)
+    assert message == (f"scenario file 'up.yaml': field 'extends': value '{parent}' is not "
+                       f"allowed: give the name of a built-in scenario or one kept in this "
+                       f"session, not a file path; allowed: {', '.join(BUILT_IN)}, mine")
+    assert "hunter2" not in message and "password" not in message
+
+
+def test_app_text_may_extend_a_built_in_or_a_kept_scenario_by_name():
+    kept = {"base": "name: base\nextends: systems\npolice: {offending_per_person_month: 0.005}\n"}
+    mine = scenario_from_yaml_text("name: mine\nextends: systems\n", names_only=True, texts=kept)
+    assert mine.interventions == load_scenario("systems").interventions
+    child = scenario_from_yaml_text("name: child\nextends: base\n", names_only=True, texts=kept)
+    assert (child.name, child.extends) == ("child", "base")
+    assert child.police.offending_per_person_month == 0.005
+    assert child.interventions == load_scenario("systems").interventions
+
+
+def test_app_text_extending_itself_through_kept_scenarios_is_a_cycle():
+    kept = {"a": "name: a\nextends: b\n", "b": "name: b\nextends: a\n"}
+    with pytest.raises(ScenarioError, match=r"'extends' makes a cycle: a -> b -> a"):
+        scenario_from_yaml_text(kept["a"], names_only=True, texts=kept)
+
+
+def test_app_text_needs_its_own_name_before_its_parent_is_merged():
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_yaml_text("extends: systems\ndescription: forgot the name\n",
+                                "scenario file 'noname.yaml'", names_only=True, own_name=True)
+    assert str(caught.value).startswith("scenario file 'noname.yaml': field 'name': required but "
+                                        "missing; give the scenario a name of its own")

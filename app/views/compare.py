@@ -15,25 +15,36 @@ import streamlit as st
 
 from app import catalogue, runner, session
 from app.formatting import HEADLINE, UNITS, band_text, cell, compact, percent
-from app.inputs import MAX_APP_REPLICATES, RunInputs, parse_scale_text
-from app.levers import LEVERS
+from app.inputs import MAX_APP_REPLICATES, RunInputs, parse_scale_text, parse_seed_text
+from app.levers import LEVERS, Lever
 from app.progress import ProgressBar
 from model.numbers import count_of
 from model.reference import force_areas
-from model.scenario import MAX_YEARS, ScenarioError
+from model.scenario import MAX_YEARS, SEED_RANGE, ScenarioError
 
 AREAS = ("Wales", *(a.label for a in force_areas()))
 
 
+def _outside(lever: Lever, scenario: Any) -> float | None:
+    """The scenario's value of a lever when it lies outside the lever's range, else None."""
+    value = lever.current(scenario)
+    return value if value is not None and not lever.low <= value <= lever.high else None
+
+
 def _reset_levers() -> None:
-    """Set the levers to the values of the scenario now chosen."""
+    """Set the levers to the values of the scenario now chosen (within each lever's range).
+
+    A value outside the range (a scenario may set one) is shown at the nearest end of the
+    slider, which is then disabled: see :func:`_form`.
+    """
     try:
         scenario = catalogue.load(st.session_state["alternative"], session.custom_scenarios())
     except ScenarioError:
         return
     for lever in LEVERS:
         value = lever.current(scenario)
-        st.session_state[f"lever_{lever.key}"] = value if value is not None else lever.low
+        value = lever.low if value is None else min(max(value, lever.low), lever.high)
+        st.session_state[f"lever_{lever.key}"] = float(value)
 
 
 def _scenario_choice() -> Any:
@@ -70,30 +81,39 @@ def _form(scenario: Any) -> RunInputs | None:
         values = {}
         for lever in LEVERS:
             available = lever.available(scenario)
+            outside = _outside(lever, scenario)
             help_text = lever.help if available else (
                 f"{lever.help} Not available: {scenario.name} has no "
                 f"{lever.intervention.replace('_', ' ')} intervention.")
-            values[lever.key] = st.slider(
+            value = st.slider(
                 f"{lever.label} ({lever.unit})", min_value=float(lever.low),
                 max_value=float(lever.high), step=float(lever.step), key=f"lever_{lever.key}",
-                help=help_text, disabled=not available, format="%g")
+                help=help_text, disabled=not available or outside is not None, format="%g")
+            if outside is not None:  # kept as the scenario sets it: the lever is not sent
+                st.caption(f"{scenario.name} sets {outside:g} {lever.unit}, outside this "
+                           f"lever's {lever.low:g} to {lever.high:g}: kept as set; edit the "
+                           f"scenario to change it.")
+            else:
+                values[lever.key] = value
         st.markdown("**Run settings**")
         years, replicates = st.columns(2)
         scale, seed = st.columns(2)
         default = session.last_inputs() or session.DEFAULT_INPUTS
         years_value = years.slider("Horizon (years)", 1, MAX_YEARS, default.years, key="years",
                                    help="Years simulated after a two-year warm-up.")
+        # no min_value/max_value: the browser would only mark a value out of range and Run
+        # would do nothing; RunInputs.check names the field, the value and the range instead
         reps_value = replicates.number_input(
-            "Replicates (paired runs)", min_value=2, max_value=MAX_APP_REPLICATES,
-            value=default.replicates, step=1, key="replicates",
-            help="Runs per scenario; replicate k of every scenario has the same seed, so the "
-                 "band shows the spread of the paired difference.")
+            "Replicates (paired runs)", value=default.replicates, step=1, key="replicates",
+            help=f"Runs per scenario, 2 to {MAX_APP_REPLICATES}; replicate k of every scenario "
+                 f"has the same seed, so the band shows the spread of the paired difference.")
         scale_text = scale.text_input(
             "Scale (1:K)", value=f"1:{default.scale}", key="scale",
             help="Simulate one household in K and scale up to all of Wales: 1:20 is precise, "
                  "1:200 quick.")
-        seed_value = seed.number_input("Seed", min_value=0, value=default.seed, step=1,
-                                       key="seed", help="Root seed of the replicate seeds.")
+        # text, not a number input: a browser's number input stops at 2**53 - 1
+        seed_text = seed.text_input("Seed", value=str(default.seed), key="seed",
+                                    help=f"Root seed of the replicate seeds: {SEED_RANGE}.")
         with_levers = st.checkbox(
             "Also run each lever alone (lever contributions)", key="with_levers",
             help=f"Adds {len(scenario.interventions)} runs per replicate: the baseline plus "
@@ -104,13 +124,15 @@ def _form(scenario: Any) -> RunInputs | None:
         return None
     try:
         scale_value = parse_scale_text(scale_text)
-        custom = session.custom_scenarios()
-        used = {st.session_state["baseline"], st.session_state["alternative"]}
+        seed_value = parse_seed_text(seed_text)
+        used = catalogue.with_parents(
+            (st.session_state["baseline"], st.session_state["alternative"]),
+            session.custom_scenarios())
         inputs = RunInputs(
             st.session_state["baseline"], st.session_state["alternative"],
             years=int(years_value), replicates=int(reps_value), scale=scale_value,
-            seed=int(seed_value), levers=tuple(sorted(values.items())),
-            custom=tuple(sorted((n, t) for n, t in custom.items() if n in used)),
+            seed=seed_value, levers=tuple(sorted(values.items())),
+            custom=tuple(sorted(used.items())),
             with_levers=bool(with_levers) and bool(scenario.interventions))
         inputs.scenarios()
     except ScenarioError as err:
@@ -222,7 +244,7 @@ def _charts(inputs: RunInputs, comparison: Any, area: str) -> None:
     choices = [m for m, _, _ in HEADLINE] + ["officer_hours", "arrests",
                                              "safeguarding_notifications", "new_aces"]
     metric = st.selectbox("Level over time of", choices, key="level_metric",
-                          format_func=lambda m: f"{m.replace('_', ' ')} "
+                          format_func=lambda m: f"{plots.metric_label(m)} "
                                                 f"({ALL_METRICS[m].unit})")
     png = runner.figure_png(("levels", inputs, area, metric),
                             lambda: plots.levels_figure(comparison, metric, area=where))
@@ -257,10 +279,11 @@ def _lever_contributions(inputs: RunInputs, comparison: Any) -> None:
         st.info("Tick *Also run each lever alone* and press Run to see what each lever "
                 "contributes on its own, beside the whole package.")
         return
-    png = runner.figure_png(("levers", inputs), lambda: plots.lever_figure(comparison))
+    # two panels a row, so that the labels stay readable at the width of the results column
+    png = runner.figure_png(("levers", inputs), lambda: plots.lever_figure(comparison, cols=2))
     over = count_of(inputs.years, "year")
     st.image(png, caption=f"What each intervention alone changes over {over} "
-                          f"(Wales; median with 10-90 % whiskers), beside the package.",
+                          f"(Wales; median with 10-90 % whiskers), beside the whole package.",
              width="stretch")
 
 

@@ -16,7 +16,7 @@ from model.scenario import ScenarioError
 def _keep(text: str, label: str) -> None:
     """Validate a scenario text and keep it for the session, or show why not."""
     try:
-        scenario = catalogue.parse_scenario_text(text, label)
+        scenario = catalogue.parse_scenario_text(text, label, session.custom_scenarios())
     except ScenarioError as err:
         session.error(err)
         return
@@ -52,7 +52,8 @@ def render() -> None:
     st.title("Scenarios")
     st.caption("A scenario names itself and changes any parameter or lists interventions; "
                "everything it leaves out keeps its documented default (docs/scenarios.md, "
-               "docs/parameters.md). `extends: NAME` builds on a built-in scenario.")
+               "docs/parameters.md). `extends: NAME` builds on a built-in scenario or on one "
+               "kept in this session (by name; not a file path).")
     names = session.scenario_names()
     name = st.selectbox("Scenario", names, key="scenario_view",
                         index=names.index("systems") if "systems" in names else 0)
@@ -71,11 +72,13 @@ def render() -> None:
     with upload:
         st.caption(f"A .yaml or .yml file of at most {catalogue.MAX_UPLOAD_BYTES // 1000} kB, "
                    f"e.g. one downloaded here and changed.")
-        uploaded = st.file_uploader("Scenario file", type=["yaml", "yml"], key="upload")
+        # no type= filter: the browser would refuse another type with a mark on the file only,
+        # leaving the last file (and its message) in place; read_upload names the file instead
+        uploaded = st.file_uploader("Scenario file", key="upload")
         if uploaded is not None:
             try:
-                scenario, uploaded_text = catalogue.read_upload(uploaded.name,
-                                                                uploaded.getvalue())
+                scenario, uploaded_text = catalogue.read_upload(
+                    uploaded.name, uploaded.getvalue(), session.custom_scenarios())
             except ScenarioError as err:
                 session.error(err)
             else:
