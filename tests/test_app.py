@@ -357,6 +357,24 @@ def test_explore_shows_a_household_and_its_neighbourhood():
     assert any(f"Dwelling {other}:" in s.value for s in at.subheader)
 
 
+def test_explore_runs_again_when_a_scenario_it_extends_changes():
+    """Explore keyed its runs by the chosen scenario's own text, so a child whose parent was
+    uploaded again showed the run of the old parent."""
+    child = "name: child\nextends: base\n"
+    keys = []
+    for rate in (0.004, 0.006):
+        custom = {"base": f"name: base\nextends: symptoms\n"
+                          f"police: {{offending_per_person_month: {rate}}}\n", "child": child}
+        at = page("explore", custom_scenarios=custom)
+        at.selectbox(key="explore_scenario").set_value("child")
+        at.slider(key="explore_years").set_value(1)
+        at.text_input(key="explore_scale").set_value("1:2000")
+        at.button(key="explore_run").click().run()
+        no_problem(at)
+        keys.append(at.session_state["explore_key"])
+    assert keys[0] != keys[1]
+
+
 def test_event_costs_use_the_unit_costs():
     from app.views.explore import event_costs
     from model.costs import load_cost_book

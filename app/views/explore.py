@@ -18,6 +18,7 @@ from app import catalogue, runner, session
 from app.figures import neighbourhood_figure, timeline_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
+from model.experiment import scenario_digest
 from model.scenario import MAX_YEARS, ScenarioError
 
 TRACKED = 30
@@ -88,8 +89,10 @@ def _model() -> Any:
         except ScenarioError as err:
             session.error(err)
             return None
-        text = session.custom_scenarios().get(scenario_name, "")
-        st.session_state["explore_key"] = (scenario_name, text, scale, seed, years)
+        # keyed by the resolved scenario (what it extends included), not its file text: a
+        # session scenario it extends may have been uploaded again since
+        st.session_state["explore_key"] = (scenario_name, scenario_digest(scenario), scale,
+                                           seed, years)
         st.session_state["explore_scenario_object"] = scenario
     key = st.session_state.get("explore_key")
     if key is None:
