@@ -17,7 +17,7 @@ Example (scenarios/systems.yaml)::
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -72,6 +72,7 @@ class AceInformedPolicing(InterventionSpec):
     """
 
     type: Literal["ace_informed_policing"] = "ace_informed_policing"
+    title: ClassVar[str] = "ACE-informed policing"
     ramp_months: int = param(24, "months", "Months to train the target share of officers (over "
                              "5,000 officers and staff were trained across Wales by Sep 2019).",
                              low=0, high=60)
@@ -106,6 +107,7 @@ class EarlyHelpExpansion(InterventionSpec):
     """
 
     type: Literal["early_help"] = "early_help"
+    title: ClassVar[str] = "More early help"
     extra_places_per_10k_children: float = param(
         60.0, "open cases per 10,000 children", "Additional early-help places per force area at "
         "full roll-out (coverage scales it).", low=0.0, high=400.0)
@@ -123,6 +125,7 @@ class MultiAgencyTriage(InterventionSpec):
     """
 
     type: Literal["multi_agency_triage"] = "multi_agency_triage"
+    title: ClassVar[str] = "Multi-agency triage"
     routed_to_early_help_share: float = param(
         0.4, "share of notifications closed with no further action", "Share routed to early "
         "help instead. ASSUMPTION: no published effect size for MASH triage.",
@@ -141,6 +144,7 @@ class OperationEncompass(InterventionSpec):
     """
 
     type: Literal["operation_encompass"] = "operation_encompass"
+    title: ClassVar[str] = "Operation Encompass"
     trusted_adult_share: float = param(
         0.3, "share of notified children without a trusted adult", "Children who gain a trusted "
         "adult through school support. ASSUMPTION: Operation Encompass has no published "
@@ -161,6 +165,7 @@ class YouthDiversion(InterventionSpec):
     """
 
     type: Literal["youth_diversion"] = "youth_diversion"
+    title: ClassVar[str] = "Youth diversion"
     coverage: float = param(0.7, "share of arrested children", "Arrested children diverted at "
                             "full roll-out.", low=0.0, high=1.0)
     reoffending_rr: float = param(
@@ -179,6 +184,7 @@ class TraumaInformedCustody(InterventionSpec):
     """
 
     type: Literal["trauma_informed_custody"] = "trauma_informed_custody"
+    title: ClassVar[str] = "Trauma-informed custody"
     coverage: float = param(0.6, "share of arrested adults with 4+ ACEs", "Adults screened and "
                             "supported at full roll-out.", low=0.0, high=1.0)
     custody_rr: float = param(
@@ -201,6 +207,7 @@ class CommunityResilience(InterventionSpec):
     """
 
     type: Literal["community_resilience"] = "community_resilience"
+    title: ClassVar[str] = "Community resilience"
     coverage: float = param(0.3, "share of localities", "Localities with a programme at full "
                             "roll-out (the most deprived first).", low=0.0, high=1.0)
     participation_share: float = param(

@@ -23,6 +23,7 @@ from model.experiment import (  # noqa: E402
     Comparison,
     wales_series,
 )
+from model.intervention_specs import INTERVENTION_TYPES  # noqa: E402
 from model.metrics import ALL_METRICS  # noqa: E402
 from model.numbers import compact, count_of  # noqa: E402
 
@@ -34,15 +35,7 @@ COMPARISON_PANELS = ("incidents_non_crime", "incidents_crime", "officer_hours",
                      "people_in_custody", "children_aces_4plus", "looked_after_children")
 
 
-INTERVENTION_TITLES = {
-    "ace_informed_policing": "ACE-informed policing",
-    "early_help": "More early help",
-    "multi_agency_triage": "Multi-agency triage",
-    "operation_encompass": "Operation Encompass",
-    "youth_diversion": "Youth diversion",
-    "trauma_informed_custody": "Trauma-informed custody",
-    "community_resilience": "Community resilience",
-}
+INTERVENTION_TITLES = {kind: spec.title for kind, spec in INTERVENTION_TYPES.items()}
 """Plain-English names of the intervention types (docs/scenarios.md), for figures."""
 
 
