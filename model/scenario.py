@@ -401,12 +401,9 @@ def _apply_named_parent(data: dict[str, Any], label: str, directory: Path,
         ScenarioError: a parent that is not allowed, naming the field, the value and the names
             allowed; a cycle; or a bad parent text.
     """
-    parent_name = data.get("extends")
+    parent_name = _extends(data, label)
     if parent_name is None:
         return data
-    if not isinstance(parent_name, str):
-        raise ScenarioError(f"{label}: field 'extends': value {shown(parent_name)} must be a "
-                            f"scenario name")
     built_in = available_scenarios(directory)
     kept = dict(texts or {})
     if parent_name in built_in:
@@ -467,14 +464,24 @@ def _parse_yaml(text: str, label: str) -> dict[str, Any]:
     return data
 
 
+def _extends(data: dict[str, Any], label: str) -> str | None:
+    """The scenario named by ``extends`` (None if there is none).
+
+    Raises:
+        ScenarioError: ``extends`` is not a name.
+    """
+    parent_name = data.get("extends")
+    if parent_name is not None and not isinstance(parent_name, str):
+        raise ScenarioError(f"{label}: field 'extends': value {shown(parent_name)} must be a "
+                            f"scenario name")
+    return parent_name
+
+
 def _apply_extends(data: dict[str, Any], label: str, directory: Path,
                    chain: tuple[str, ...]) -> dict[str, Any]:
-    parent_name = data.get("extends")
+    parent_name = _extends(data, label)
     if parent_name is None:
         return data
-    if not isinstance(parent_name, str):
-        raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} must be a "
-                            f"scenario name")
     parent_file = _parent_file(parent_name, label, Path(directory))
     parent, _ = _resolve(parent_file, parent_file.parent, chain)
     merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})

@@ -120,6 +120,18 @@ def test_a_cycle_is_still_refused(tmp_path):
         load_scenario(tmp_path / "a.yaml")
 
 
+@pytest.mark.parametrize("names_only", [False, True])
+def test_extends_that_is_not_a_name_is_one_message_in_both_modes(tmp_path, names_only):
+    path = tmp_path / "two.yaml"
+    path.write_text("name: two\nextends: [symptoms, systems]\n")
+    with pytest.raises(ScenarioError, match=r"field 'extends': value \[.*\] must be a "
+                                            r"scenario name"):
+        if names_only:
+            scenario_from_yaml_text(path.read_text(), names_only=True)
+        else:
+            load_scenario(path)
+
+
 # --- text from the app: extends names a scenario, never a file ------------------------------
 
 SECRET = "password: hunter2\n"
