@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from model.executors import MAX_ATTEMPTS, Outcome, make_executor, run_jobs, stop
+from model.executors import MAX_ATTEMPTS, Outcome, run_jobs, scheduler_executor
 from model.experiment import RunSpec, execute
 from model.experiment_files import (
     ExperimentDefinition,
@@ -157,13 +157,10 @@ class Experiment:
         """
         if executor is None and scheduler is not None:
             # make (check, connect) the executor first: a refused scheduler leaves no folder
-            pool = make_executor(scheduler, workers)
-            try:
+            with scheduler_executor(scheduler, workers) as pool:
                 return self.run(out_dir, pool, workers=workers, force=force,
                                 progress=progress, on_start=on_start,
                                 max_attempts=max_attempts, runner=runner)
-            finally:
-                stop(pool)
         out = Path(out_dir)
         definition = self.definition
         planned = definition.runs()

@@ -582,8 +582,9 @@ def warn_unused_sets(parameter_sets: Sequence[dict[str, float]] | None, replicat
               f"{len(parameter_sets)} (or more) to carry them all", file=sys.stderr)
 
 
-def comparison_record(comparison: Any, args: argparse.Namespace, scenarios: Sequence[Any],
-                      parameter_sets: Sequence[dict[str, float]] | None) -> dict[str, Any]:
+def comparison_record(comparison: Any, scenarios: Sequence[Any],
+                      parameter_sets: Sequence[dict[str, float]] | None,
+                      source: Path | None) -> dict[str, Any]:
     """What ``comparison.json`` says about a comparison: settings, seeds, provenance."""
     from model.experiment import scenario_digest
     from model.provenance import code_version
@@ -594,9 +595,10 @@ def comparison_record(comparison: Any, args: argparse.Namespace, scenarios: Sequ
         "scenarios": {s.name: {"digest": scenario_digest(s)} for s in scenarios},
         "levers": list(comparison.levers),
         "replicates": len(comparison.seeds), "years": comparison.years,
-        "scale": comparison.scale, "seed": args.seed, "replicate_seeds": comparison.seeds,
+        "scale": comparison.scale, "seed": comparison.root_seed,
+        "replicate_seeds": comparison.seeds,
         "parameter_sets": None if not n_sets else {
-            "file": str(args.parameter_sets), "sets": n_sets,
+            "file": str(source), "sets": n_sets,
             "set_of_replicate": [k % n_sets for k in range(len(comparison.seeds))]},
         "code_version": code_version(),
     }
@@ -649,28 +651,6 @@ class _ComparisonOutput:
             plots.save(plots.lever_figure(self.comparison), folder / "levers")
 
 
-@contextmanager
-def comparison_executor(args: argparse.Namespace) -> Iterator[Any]:
-    """The Dask executor of ``--scheduler``, made (and connected) before anything is shown.
-
-    None without ``--scheduler`` (the comparison makes its own local pool). A malformed or
-    unreachable address is refused here, before the command's header and progress bar.
-    Closed on the way out (its unfinished runs cancelled after a stop or an error).
-    """
-    if args.scheduler is None:
-        yield None
-        return
-    from model.executors import make_executor
-
-    executor = make_executor(args.scheduler, args.workers)
-    finished = False
-    try:
-        yield executor
-        finished = True
-    finally:
-        executor.shutdown(wait=finished, cancel_futures=not finished)
-
-
 def start_local_workers_early(args: argparse.Namespace) -> None:
     """Start the local pool's fork server before the heavy imports, when one will be used."""
     if args.scheduler is None and args.workers != 1:
@@ -681,6 +661,7 @@ def start_local_workers_early(args: argparse.Namespace) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
+    from model.executors import scheduler_executor
     from model.experiment import compare
 
     if len(args.scenarios) < 2:
@@ -697,7 +678,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     err_console = _console(sys.stderr)
     n_levers = len(scenarios[-1].interventions) if args.levers else 0
     total = args.replicates * (len(scenarios) + n_levers)
-    with comparison_executor(args) as executor:
+    with scheduler_executor(args.scheduler, args.workers) as executor:
         err_console.print(f"Comparing {', '.join(names)}: "
                           f"{count_of(args.replicates, 'replicate')}, "
                           f"{count_of(args.years, 'year')}, scale 1:{args.scale}, "
@@ -709,7 +690,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                                  scale=args.scale, seed=args.seed, levers=args.levers,
                                  workers=args.workers, progress=progress, executor=executor,
                                  parameter_sets=parameter_sets)
-    record = comparison_record(comparison, args, scenarios, parameter_sets)
+    record = comparison_record(comparison, scenarios, parameter_sets, args.parameter_sets)
     try:
         written = _write_result(_ComparisonOutput(comparison, record), out)
     except OSError as err:

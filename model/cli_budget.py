@@ -29,7 +29,6 @@ from model.cli import (
     _write_result,
     add_comparison_arguments,
     check_can_create,
-    comparison_executor,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
@@ -139,6 +138,7 @@ def _write_reports(analysis: Any, xlsx: Path | None, pdf: Path | None, csv: Path
 def _cmd_budget(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
     from model.budget import analyse_budget
+    from model.executors import scheduler_executor
     from model.experiment import compare
 
     if len(args.scenarios) < 2:
@@ -165,7 +165,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
     except CostDataError as err:
         return _fail(str(err), EXIT_FAILED)
     err_console = _console(sys.stderr)
-    with comparison_executor(args) as executor:
+    with scheduler_executor(args.scheduler, args.workers) as executor:
         err_console.print(f"Budget impact of {', '.join(names[1:])} against {names[0]}: "
                           f"{count_of(args.replicates, 'replicate')}, "
                           f"{count_of(args.years, 'year')}, scale 1:{args.scale}, "

@@ -375,6 +375,28 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
             stop(pool)
 
 
+@contextmanager
+def scheduler_executor(scheduler: str | None, workers: int | None = None
+                       ) -> Iterator[Executor | None]:
+    """The Dask executor of a ``--scheduler`` address, made (and connected) up front.
+
+    For commands that must refuse a malformed or unreachable address before they write or
+    print anything. None without a scheduler (the batch then makes its own local pool).
+    Stopped on the way out (:func:`stop`: unfinished runs cancelled after a stop or an error).
+
+    Raises:
+        ExecutorError: a malformed or unreachable address.
+    """
+    if scheduler is None:
+        yield None
+        return
+    executor = make_executor(scheduler, workers)
+    try:
+        yield executor
+    finally:
+        stop(executor)
+
+
 def stop(pool: Executor) -> None:
     """Shut an executor down now: cancel queued jobs and end local workers mid-run."""
     if isinstance(pool, ProcessPoolExecutor):
@@ -416,4 +438,4 @@ def _one_line(err: object) -> str:
 
 __all__ = ["DASK_CONFIG_FILE", "MAX_ATTEMPTS", "PRELOAD", "DaskExecutor", "ExecutorError",
            "Outcome", "apply_dask_config", "guarded", "local_pool", "make_executor", "run_jobs",
-           "start_fork_server", "stop"]
+           "scheduler_executor", "start_fork_server", "stop"]
