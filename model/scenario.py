@@ -421,9 +421,7 @@ def _apply_named_parent(data: dict[str, Any], label: str, directory: Path,
         raise ScenarioError(f"{label}: field 'extends': value {shown(parent_name)} is not "
                             f"allowed: give the name of a built-in scenario{session}, not a "
                             f"file path; allowed: {allowed}")
-    merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
-    merged["extends"] = parent_name
-    return merged
+    return _with_parent(parent, data, parent_name)
 
 
 def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
@@ -484,9 +482,7 @@ def _apply_extends(data: dict[str, Any], label: str, directory: Path,
         return data
     parent_file = _parent_file(parent_name, label, Path(directory))
     parent, _ = _resolve(parent_file, parent_file.parent, chain)
-    merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
-    merged["extends"] = parent_name
-    return merged
+    return _with_parent(parent, data, parent_name)
 
 
 def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
@@ -505,7 +501,8 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
         ScenarioError: no such scenario or file, naming ``label``, the field ``extends``, the
             value and the scenario names allowed.
     """
-    if Path(parent_name).suffix.lower() in (".yaml", ".yml"):
+    is_path = Path(parent_name).suffix.lower() in (".yaml", ".yml")
+    if is_path:
         candidates = [directory / parent_name, Path(parent_name)]
     else:
         candidates = [directory / f"{parent_name}.yaml", SCENARIO_DIR / f"{parent_name}.yaml"]
@@ -514,7 +511,7 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
             return candidate
     known = ", ".join(sorted(set(available_scenarios(directory))
                              | set(available_scenarios(SCENARIO_DIR)))) or "none"
-    if Path(parent_name).suffix.lower() in (".yaml", ".yml"):
+    if is_path:
         places = " or ".join(dict.fromkeys(f"'{c}'" for c in candidates))
         raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not allowed: "
                             f"there is no file {places}; give the path of a .yaml file "
@@ -523,6 +520,14 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
     raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not allowed: "
                         f"unknown scenario; available: {known} (or give the path of a .yaml "
                         f"file)")
+
+
+def _with_parent(parent: dict[str, Any], data: dict[str, Any], parent_name: str
+                 ) -> dict[str, Any]:
+    """A scenario's fields over its parent's, keeping the name of the parent it extends."""
+    merged = _deep_merge(parent, {k: v for k, v in data.items() if k != "extends"})
+    merged["extends"] = parent_name
+    return merged
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -725,8 +730,8 @@ def _explain(err: ValidationError, label: str) -> str:
         elif kind == "boolean_number":
             lines.append(f"field '{path}.{context['field']}': value {context['value']} is not "
                          f"allowed: {problem_text(problem)}")
-        elif kind == "value_error" and _out_of_range(path, expected, value):
-            lines.append(_out_of_range(path, expected, value) or "")
+        elif kind == "value_error" and (line := _out_of_range(path, expected, value)):
+            lines.append(line)
         elif not problem["loc"]:
             lines.append(problem_text(problem))
         else:
