@@ -177,7 +177,7 @@ class DaskExecutor(Executor):
                 self.client = Client(scheduler, timeout=f"{timeout}s")
             except (OSError, TimeoutError) as err:
                 raise ExecutorError(f"--scheduler: cannot connect to '{scheduler}' within "
-                                    f"{timeout:g} s ({_one_line(err)}); start one with 'dask "
+                                    f"{timeout:g} s ({one_line(err)}); start one with 'dask "
                                     f"scheduler' or give another address") from None
         self._executor = self.client.get_executor(pure=False)
 
@@ -262,7 +262,7 @@ def guarded(fn: Callable[[Any], Any], job: Any) -> Outcome:
         return Outcome(value=fn(job), seconds=time.perf_counter() - start)
     except Exception as err:  # a failing run must not take the batch down
         where = traceback.extract_tb(err.__traceback__)[-1]
-        error = (f"{type(err).__name__}: {_one_line(err)} "
+        error = (f"{type(err).__name__}: {one_line(err)} "
                  f"(at {Path(where.filename).name}:{where.lineno})")
         try:
             import pickle
@@ -319,7 +319,7 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
         try:
             inflight[pool.submit(guarded, fn, jobs[k])] = k
         except (BrokenProcessPool, RuntimeError) as err:
-            on_outcome(k, Outcome(error=f"could not submit: {_one_line(err)}",
+            on_outcome(k, Outcome(error=f"could not submit: {one_line(err)}",
                                   attempts=attempts[k]))
 
     try:
@@ -363,7 +363,7 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                 else:
                     on_outcome(k, Outcome(
                         error=f"worker lost {attempts[k]} times; last: "
-                              f"{type(err).__name__}: {_one_line(err)}",
+                              f"{type(err).__name__}: {one_line(err)}",
                         attempts=attempts[k]))
             check()
     finally:
@@ -432,10 +432,11 @@ def _end_result_pipe(results: Any) -> None:
         writer.close()
 
 
-def _one_line(err: object) -> str:
+def one_line(err: object) -> str:
+    """An error's message on one line (its type's name if it has no message)."""
     return " ".join(str(err).split()) or type(err).__name__
 
 
 __all__ = ["DASK_CONFIG_FILE", "MAX_ATTEMPTS", "PRELOAD", "DaskExecutor", "ExecutorError",
-           "Outcome", "apply_dask_config", "guarded", "local_pool", "make_executor", "run_jobs",
-           "scheduler_executor", "start_fork_server", "stop"]
+           "Outcome", "apply_dask_config", "guarded", "local_pool", "make_executor", "one_line",
+           "run_jobs", "scheduler_executor", "start_fork_server", "stop"]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.executors import one_line
 from model.experiment import BAND
 from model.metrics import ALL_METRICS, DERIVED_METRICS, METRICS
 from model.provenance import code_version
@@ -285,7 +286,7 @@ def read_runs(out: str | Path, columns: list[str] | None = None,
                 pq.read_metadata(path)
             except (pa.ArrowException, OSError) as err:
                 raise ValueError(f"'{path}' is not a readable run file "
-                                 f"({_one_line(err)}); move it out of '{runs}'") from None
+                                 f"({one_line(err)}); move it out of '{runs}'") from None
     if not files:
         raise FileNotFoundError(f"no finished runs in '{runs}'")
     try:
@@ -295,11 +296,7 @@ def read_runs(out: str | Path, columns: list[str] | None = None,
         return dataset.to_table(columns=columns).to_pandas()
     except (pa.ArrowException, OSError) as err:
         raise ValueError(f"the run files in '{runs}' cannot be read "
-                         f"({_one_line(err)})") from None
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
+                         f"({one_line(err)})") from None
 
 
 def summarise(out: str | Path, done: Completion | None = None) -> pd.DataFrame:
