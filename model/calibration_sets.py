@@ -260,6 +260,11 @@ def parameter_value(scenario: Scenario, name: str) -> float:
     return float(value[parts[2]] if len(parts) == 3 else value)
 
 
+def _own_value(scenario: Scenario, baseline: Scenario, name: str) -> bool:
+    """Whether a scenario gives a parameter another value than the baseline does."""
+    return parameter_value(scenario, name) != parameter_value(baseline, name)
+
+
 def values_for(scenario: Scenario, baseline: Scenario,
                values: dict[str, float]) -> dict[str, float]:
     """The part of an accepted parameter set that replaces a scenario's values.
@@ -269,7 +274,7 @@ def values_for(scenario: Scenario, baseline: Scenario,
     share) keeps it: otherwise the set would erase the very difference being compared.
     """
     return {name: value for name, value in values.items()
-            if parameter_value(scenario, name) == parameter_value(baseline, name)}
+            if not _own_value(scenario, baseline, name)}
 
 
 def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str, list[str]]:
@@ -278,8 +283,7 @@ def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str
     See :func:`values_for`; scenarios that keep none are left out.
     """
     baseline = scenarios[0]
-    kept = {s.name: [n for n in names if parameter_value(s, n) != parameter_value(baseline, n)]
-            for s in scenarios[1:]}
+    kept = {s.name: [n for n in names if _own_value(s, baseline, n)] for s in scenarios[1:]}
     return {name: found for name, found in kept.items() if found}
 
 
