@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import yaml
-
 from model.scenario import (
     SCENARIO_DIR,
     Scenario,
@@ -24,6 +22,7 @@ from model.scenario import (
     load_scenario,
     scenario_from_yaml_text,
 )
+from model.yaml_files import parse_yaml
 
 MAX_UPLOAD_BYTES = 100_000
 """Largest scenario file accepted (a full scenario with every parameter is about 10 kB)."""
@@ -141,9 +140,10 @@ def with_parents(names: Iterable[str], custom: Mapping[str, str]) -> dict[str, s
             continue
         found[name] = custom[name]
         try:
-            parent = yaml.safe_load(custom[name]).get("extends")
-        except (yaml.YAMLError, AttributeError):
+            data = parse_yaml(custom[name], f"scenario '{name}'", ScenarioError)
+        except ScenarioError:  # reported when the scenario itself is read
             continue
+        parent = data.get("extends") if isinstance(data, dict) else None
         if isinstance(parent, str) and parent in custom:
             waiting.append(parent)
     return found
