@@ -168,6 +168,18 @@ def band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.
 # --- the analysis -------------------------------------------------------------
 
 AREA_LABELS = tuple(a.label for a in force_areas())
+
+
+def area_index(area: str) -> int:
+    """Position of a force area (or Wales, last) on the area axis of the spend arrays.
+
+    Raises:
+        ValueError: an area that is neither Wales nor one of the four force areas.
+    """
+    areas = (*AREA_LABELS, "Wales")
+    if area not in areas:
+        raise ValueError(f"area '{area}' is not allowed: give one of {', '.join(areas)}")
+    return areas.index(area)
 """Force areas in ledger order, as shown in reports (Wales is added as a fifth area)."""
 
 
@@ -310,7 +322,7 @@ class BudgetAnalysis:
 
     def who_pays(self, area: str = "Wales") -> pd.DataFrame:
         """Discounted change in each agency's spend over the horizon: who pays, who saves."""
-        a = (*AREA_LABELS, "Wales").index(area)
+        a = area_index(area)
         d = self.factors()[None, :, None]
         rows = []
         for scenario in self.scenarios:
@@ -336,7 +348,7 @@ class BudgetAnalysis:
 
     def by_cost_line(self, area: str = "Wales") -> pd.DataFrame:
         """Discounted change in each cost line over the horizon, and the baseline's spend."""
-        a = (*AREA_LABELS, "Wales").index(area)
+        a = area_index(area)
         d = self.factors()[None, :, None]
         base = (self._with_wales(self.spend[self.baseline])[:, :, a, :] * d).sum(axis=1)
         rows = []
@@ -356,7 +368,7 @@ class BudgetAnalysis:
 
     def cumulative_net_saving(self, scenario: str, area: str = "Wales") -> np.ndarray:
         """(replicates, years) cumulative discounted net saving."""
-        a = (*AREA_LABELS, "Wales").index(area)
+        a = area_index(area)
         net = -self.difference(scenario)[:, :, a, :].sum(axis=-1)
         return np.cumsum(net * self.factors()[None, :], axis=1)
 
@@ -460,6 +472,6 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         root_seed=comparison.root_seed)
 
 
-__all__ = ["BAND", "DEFAULT_DISCOUNT_RATE", "MEASURE_LABELS", "BudgetAnalysis", "analyse_budget",
-           "band", "break_even_year", "discount_factors", "discount_rates", "npv",
-           "return_per_pound"]
+__all__ = ["AREA_LABELS", "BAND", "DEFAULT_DISCOUNT_RATE", "MEASURE_LABELS", "BudgetAnalysis",
+           "analyse_budget", "area_index", "band", "break_even_year", "discount_factors",
+           "discount_rates", "npv", "return_per_pound"]

@@ -21,7 +21,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from model.budget import AREA_LABELS, BAND, BudgetAnalysis, band  # noqa: E402
+from model.budget import BAND, BudgetAnalysis, area_index, band  # noqa: E402
 from model.costs import (  # noqa: E402
     AGENCIES,
     AGENCY_LABELS,
@@ -412,20 +412,8 @@ def _style(ax: plt.Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _area_index(area: str) -> int:
-    """Position of a force area (or Wales, last) on the area axis of the spend arrays.
-
-    Raises:
-        ValueError: an area that is neither Wales nor one of the four force areas.
-    """
-    areas = (*AREA_LABELS, "Wales")
-    if area not in areas:
-        raise ValueError(f"area '{area}' is not allowed: give one of {', '.join(areas)}")
-    return areas.index(area)
-
-
 def _spend_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
-    a = _area_index(area)
+    a = area_index(area)
     names = [analysis.baseline, *analysis.scenarios]
     fig, axes = plt.subplots(1, 2, figsize=A4_LANDSCAPE, gridspec_kw={"width_ratios": [3, 2]})
     ax = axes[0]
@@ -498,7 +486,6 @@ def _fit_bar_labels(fig: Figure, ax: plt.Axes, labels: list[tuple[plt.Text, floa
 
 
 def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
-    _area_index(area)  # a clear error for an unknown area
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
     who = analysis.who_pays(area)
     scenario = analysis.scenarios[0]
@@ -538,7 +525,6 @@ def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
 
 
 def _cumulative_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
-    _area_index(area)  # a clear error for an unknown area
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
     years = np.arange(0, analysis.years + 1)
     for colour, scenario in zip(OKABE_ITO, analysis.scenarios, strict=False):
