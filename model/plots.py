@@ -169,7 +169,8 @@ def lever_figure(comparison: Comparison, years: int | None = None,
     """What each lever alone changes, beside the whole package (median, 10-90 % whiskers).
 
     Interventions are named in plain English (:func:`intervention_title`) and the package by
-    its name with "(all)".
+    its name with ": all levers" (a name may already end in brackets, as the app's
+    "systems (levers set)" does).
 
     Args:
         comparison: a comparison run with lever contributions.
@@ -183,7 +184,7 @@ def lever_figure(comparison: Comparison, years: int | None = None,
     table = table[table["area"] == "Wales"]
     package = comparison.scenarios[-1]
     names = [package, *comparison.levers]
-    labels = [f"{package} (all)", *(intervention_title(n) for n in comparison.levers)]
+    labels = [f"{package}: all levers", *(intervention_title(n) for n in comparison.levers)]
     cols = min(cols or len(metrics), len(metrics))
     rows_of_panels = int(np.ceil(len(metrics) / cols))
     fig, axes = plt.subplots(rows_of_panels, cols,

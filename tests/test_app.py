@@ -205,7 +205,7 @@ def test_the_lever_chart_and_the_level_menu_speak_plain_english(monkeypatch):
     no_problem(at)
     (figure,) = drawn
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
-    assert labels == ["systems (all)", "ACE-informed policing", "More early help",
+    assert labels == ["systems: all levers", "ACE-informed policing", "More early help",
                       "Multi-agency triage", "Operation Encompass", "Youth diversion",
                       "Trauma-informed custody", "Community resilience"]
     # shown about 650 px wide: at most 8 inches, so 10-point text stays about 12 px high
