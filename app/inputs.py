@@ -8,12 +8,11 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from app import catalogue
 from app.levers import LEVERS, Lever, apply_levers
-from model.numbers import count_of
+from model.numbers import count_of, quoted, scale_number, whole_number
 from model.scenario import (
     MAX_SCALE,
     MAX_SEED,
@@ -36,13 +35,12 @@ def parse_scale_text(text: str) -> int:
     Raises:
         ScenarioError: anything else, naming the field, the value and what is allowed.
     """
-    match = re.fullmatch(r"\s*(?:(\d+)\s*:\s*)?(\d+)\s*", text or "")
-    if match is None or (match.group(1) is not None and int(match.group(1)) != 1) \
-            or not 1 <= int(match.group(2)) <= MAX_SCALE:
-        raise ScenarioError(f"field 'Scale': value '{text}' is not allowed: give 1:K, where K is "
-                            f"a whole number from 1 (all of Wales) to {MAX_SCALE:,} (one "
-                            f"household in K), e.g. 1:20")
-    return int(match.group(2))
+    scale = scale_number(text or "", MAX_SCALE)
+    if scale is None:
+        raise ScenarioError(f"field 'Scale': value {quoted(text or '')} is not allowed: give "
+                            f"1:K, where K is a whole number from 1 (all of Wales) to "
+                            f"{MAX_SCALE:,} (one household in K), e.g. 1:20")
+    return scale
 
 
 def parse_seed_text(text: str) -> int:
@@ -51,12 +49,11 @@ def parse_seed_text(text: str) -> int:
     Raises:
         ScenarioError: anything else, naming the field, the value and what is allowed.
     """
-    match = re.fullmatch(r"\s*\+?([0-9]+)\s*", text or "")
-    digits = match.group(1).lstrip("0") if match else ""
-    if match is None or len(digits) > len(str(MAX_SEED)) or int(digits or 0) > MAX_SEED:
-        given = text if len(text or "") <= 40 else f"{text[:30]}... ({len(text)} characters)"
-        raise ScenarioError(f"field 'Seed': value '{given}' is not allowed: give {SEED_RANGE}")
-    return int(digits or 0)
+    seed = whole_number(text or "", 0, MAX_SEED)
+    if seed is None:
+        raise ScenarioError(f"field 'Seed': value {quoted(text or '')} is not allowed: give "
+                            f"{SEED_RANGE}")
+    return seed
 
 
 @dataclass(frozen=True)

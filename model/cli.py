@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from model.numbers import compact, count_of
+from model.numbers import compact, count_of, quoted, scale_number, whole_number
 from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_SEED, MAX_YEARS, SEED_RANGE
 
 EXIT_OK = 0
@@ -63,12 +63,9 @@ def parse_scale(text: str) -> int:
     """
     allowed = (f"give 1:K or K, where K is a whole number from 1 (whole Wales) to {MAX_SCALE:,} "
                f"(one household in K), e.g. 1:20")
-    match = re.fullmatch(r"\s*(?:(\d+)\s*:\s*)?(\d+)\s*", text)
-    if match is None or (match.group(1) is not None and int(match.group(1)) != 1):
-        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: {allowed}")
-    scale = int(match.group(2))
-    if not 1 <= scale <= MAX_SCALE:
-        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: {allowed}")
+    scale = scale_number(text, MAX_SCALE)
+    if scale is None:
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: {allowed}")
     return scale
 
 
@@ -78,10 +75,11 @@ def parse_years(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: anything else.
     """
-    if re.fullmatch(r"\s*\d+\s*", text) is None or not 1 <= int(text) <= MAX_YEARS:
-        raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: give a whole number of years from 1 to {MAX_YEARS}")
-    return int(text)
+    years = whole_number(text, 1, MAX_YEARS)
+    if years is None:
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give a whole "
+                                         f"number of years from 1 to {MAX_YEARS}")
+    return years
 
 
 def parse_seed(text: str) -> int:
@@ -90,10 +88,11 @@ def parse_seed(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: anything else, before any run starts.
     """
-    if re.fullmatch(r"\s*\d+\s*", text) is None or int(text) > MAX_SEED:
+    seed = whole_number(text, 0, MAX_SEED)
+    if seed is None:
         raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: give {SEED_RANGE}, e.g. 1")
-    return int(text)
+            f"value {quoted(text)} is not allowed: give {SEED_RANGE}, e.g. 1")
+    return seed
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -489,18 +488,20 @@ def _console(stream: Any) -> Any:
 
 def parse_replicates(text: str) -> int:
     """``--replicates``: a whole number from 2 to MAX_REPLICATES."""
-    if not re.fullmatch(r"\d+", text.strip()) or not 2 <= int(text) <= MAX_REPLICATES:
-        raise UsageError(f"argument --replicates: value '{text}' is not allowed: give a whole "
-                         f"number from 2 to {MAX_REPLICATES}")
-    return int(text)
+    replicates = whole_number(text, 2, MAX_REPLICATES)
+    if replicates is None:
+        raise UsageError(f"argument --replicates: value {quoted(text)} is not allowed: give a "
+                         f"whole number from 2 to {MAX_REPLICATES}")
+    return replicates
 
 
 def parse_workers(text: str) -> int:
     """``--workers``: a whole number from 1 to 256."""
-    if not re.fullmatch(r"\d+", text.strip()) or not 1 <= int(text) <= 256:
-        raise UsageError(f"argument --workers: value '{text}' is not allowed: give a whole "
-                         f"number from 1 to 256")
-    return int(text)
+    workers = whole_number(text, 1, 256)
+    if workers is None:
+        raise UsageError(f"argument --workers: value {quoted(text)} is not allowed: give a "
+                         f"whole number from 1 to 256")
+    return workers
 
 
 def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from model.cli import EXIT_INTERRUPTED, UsageError
+from model.numbers import quoted, whole_number
 
 DEFAULT_PORT = 8501
 PRIMARY_COLOUR = "#0072B2"
@@ -33,10 +33,11 @@ def parse_port(text: str) -> int:
     Raises:
         UsageError: anything else.
     """
-    if re.fullmatch(r"\s*\d+\s*", text) is None or not 1024 <= int(text) <= 65535:
-        raise UsageError(f"argument --port: value '{text}' is not allowed: give a whole number "
-                         f"from 1024 to 65535, e.g. 8501")
-    return int(text)
+    port = whole_number(text, 1024, 65535)
+    if port is None:
+        raise UsageError(f"argument --port: value {quoted(text)} is not allowed: give a whole "
+                         f"number from 1024 to 65535, e.g. 8501")
+    return port
 
 
 def check_port_free(port: int, address: str | None = None) -> None:

@@ -35,7 +35,7 @@ from model.cli import (
     warn_implausible,
     warn_unused_sets,
 )
-from model.numbers import count_of
+from model.numbers import count_of, quoted
 
 MAX_DISCOUNT_RATE = 0.2
 
@@ -48,11 +48,10 @@ def parse_discount_rate(text: str) -> float:
     """
     allowed = (f"give a number from 0 to {MAX_DISCOUNT_RATE} (a share per year, e.g. 0.035 "
                f"for the Green Book's 3.5 %)")
-    if re.fullmatch(r"\s*\d*\.?\d+\s*", text) is None:
-        raise UsageError(f"argument --discount-rate: value '{text}' is not allowed: {allowed}")
-    rate = float(text)
-    if not 0 <= rate <= MAX_DISCOUNT_RATE:
-        raise UsageError(f"argument --discount-rate: value '{text}' is not allowed: {allowed}")
+    rate = float(text) if re.fullmatch(r"\s*\d*\.?\d+\s*", text) else None
+    if rate is None or not 0 <= rate <= MAX_DISCOUNT_RATE:
+        raise UsageError(f"argument --discount-rate: value {quoted(text)} is not allowed: "
+                         f"{allowed}")
     return rate
 
 

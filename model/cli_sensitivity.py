@@ -15,7 +15,6 @@ docs/sensitivity.md.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from model.cli import (
     parse_workers,
     parse_years,
 )
-from model.numbers import count_of
+from model.numbers import count_of, quoted, whole_number
 from model.scenario import MAX_REPLICATES
 
 DEFAULT_OUT = Path("results") / "sensitivity"
@@ -40,10 +39,11 @@ DEFAULT_OUT = Path("results") / "sensitivity"
 
 def _whole(option: str, low: int, high: int):
     def parse(text: str) -> int:
-        if not re.fullmatch(r"\s*\d+\s*", text) or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a whole "
-                                             f"number from {low} to {high}")
-        return int(text)
+        number = whole_number(text, low, high)
+        if number is None:
+            raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give a "
+                                             f"whole number from {low} to {high}")
+        return number
     parse.__name__ = option
     return parse
 
@@ -54,17 +54,17 @@ def _share(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a number from 0 "
-                                         f"to 1")
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give a number "
+                                         f"from 0 to 1")
     return value
 
 
 def _power_of_two(text: str) -> int:
-    if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < 2 or int(text) & (int(text) - 1) \
-            or int(text) > 65536:
-        raise argparse.ArgumentTypeError(f"value {text!r} is not allowed: give a power of 2 from "
-                                         f"2 to 65536 (e.g. 64, 256)")
-    return int(text)
+    number = whole_number(text, 2, 65536)
+    if number is None or number & (number - 1):
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give a power of "
+                                         f"2 from 2 to 65536 (e.g. 64, 256)")
+    return number
 
 
 def register(commands: Any) -> None:

@@ -45,6 +45,7 @@ from pydantic import (
 )
 
 from model.experiment import RunSpec, replicate_seeds
+from model.numbers import scale_number
 from model.scenario import (
     MAX_REPLICATES,
     MAX_SCALE,
@@ -144,16 +145,8 @@ class ExperimentSpec(BaseModel):
         allowed = f"give K or '1:K' with K a whole number from 1 to {MAX_SCALE:,}, e.g. '1:400'"
         if isinstance(value, bool):
             raise ValueError(allowed)
-        if isinstance(value, int):
-            scale = value
-        elif isinstance(value, str):
-            match = re.fullmatch(r"\s*(?:1\s*:\s*)?(\d+)\s*", value)
-            if match is None:
-                raise ValueError(allowed)
-            scale = int(match.group(1))
-        else:
-            raise ValueError(allowed)
-        if not 1 <= scale <= MAX_SCALE:
+        scale = scale_number(value, MAX_SCALE) if isinstance(value, int | str) else None
+        if scale is None:
             raise ValueError(allowed)
         return scale
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def compact(value: float, signed: bool = False) -> str:
@@ -30,3 +31,34 @@ def compact(value: float, signed: bool = False) -> str:
 def count_of(n: int, noun: str) -> str:
     """``1 year``, ``2 years``: a count with its noun in the right number (plural adds s)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def whole_number(text: object, low: int, high: int) -> int | None:
+    """``text`` read as a whole number from ``low`` to ``high``, or None for anything else.
+
+    Spaces around it, a leading ``+`` and leading zeros are allowed. The digits are counted
+    before they are converted, so a value of thousands of digits is refused like any other
+    (``int`` alone raises past 4,300 digits, which no caller expects).
+    """
+    match = re.fullmatch(r"\s*\+?([0-9]+)\s*", str(text))
+    if match is None:
+        return None
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > len(str(high)):
+        return None
+    value = int(digits)
+    return value if low <= value <= high else None
+
+
+def scale_number(text: object, high: int) -> int | None:
+    """A population scale written ``1:K`` or ``K``: K from 1 to ``high``, or None."""
+    match = re.fullmatch(r"\s*(?:0*1\s*:)?([^:]*)", str(text))
+    return whole_number(match.group(1), 1, high) if match else None
+
+
+def quoted(text: object, most: int = 40) -> str:
+    """``text`` in quotes for a message, shortened when it is long (a pasted value can be)."""
+    text = str(text)
+    if len(text) > most:
+        text = f"{text[:30]}... ({len(text):,} characters)"
+    return f"'{text}'"

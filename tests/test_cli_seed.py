@@ -82,3 +82,26 @@ def test_the_python_api_refuses_a_seed_too_large_before_building():
 
     with pytest.raises(ScenarioError, match=r"seed: value 18446744073709551616 .*2\*\*63 - 1"):
         EarlyActionModel("symptoms", scale=2000, seed=2**64, years=1)
+
+
+@pytest.mark.parametrize(("command", "option"), [
+    (["run", "symptoms"], "--seed"),
+    (["run", "symptoms"], "--years"),
+    (["run", "symptoms"], "--scale"),
+    (["compare", "symptoms", "systems"], "--replicates"),
+    (["compare", "symptoms", "systems"], "--workers"),
+    (["sensitivity"], "--sobol-samples"),
+    (["sensitivity"], "--trajectories"),
+    (["app", "--headless"], "--port"),
+])
+def test_a_value_of_thousands_of_digits_is_one_short_line(cli, tmp_path, monkeypatch,
+                                                          no_simulation, command, option):
+    """Past 4,300 digits ``int()`` itself raises; the value is refused like any other."""
+    monkeypatch.chdir(tmp_path)
+    outcome = cli(*command, option, "9" * 5000)
+    assert outcome.code == 2
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1, outcome.err[:500]
+    assert lines[0].startswith(f"error: argument {option}: value '{'9' * 30}... "
+                               f"(5,000 characters)' is not allowed: ")
+    assert len(lines[0]) < 400 and list(tmp_path.iterdir()) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.formatting import compact as app_compact
-from model.numbers import compact
+from model.numbers import compact, quoted, scale_number, whole_number
 
 
 @pytest.mark.parametrize(("value", "signed", "text"), [
@@ -37,3 +37,37 @@ def test_count_of_puts_the_noun_in_the_right_number():
     assert count_of(1, "year") == "1 year"
     assert count_of(2, "year") == "2 years"
     assert count_of(0, "replicate") == "0 replicates"
+
+
+@pytest.mark.parametrize(("text", "low", "high", "value"), [
+    ("5", 1, 10, 5),
+    (" +07 ", 1, 10, 7),
+    ("0", 0, 10, 0),
+    ("000", 0, 10, 0),
+    ("11", 1, 10, None),
+    ("0", 1, 10, None),
+    ("-1", 0, 10, None),
+    ("1.5", 0, 10, None),
+    ("1e3", 0, 10_000, None),
+    ("", 0, 10, None),
+    ("\u0663", 0, 10, None),  # an Arabic-Indic three: digits are 0-9 only
+    ("9" * 5000, 0, 2**63 - 1, None),  # past int()'s 4,300-digit limit: refused, not raised
+    ("0" * 5000 + "7", 0, 10, 7),
+])
+def test_whole_number(text, low, high, value):
+    assert whole_number(text, low, high) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1:20", 20), ("20", 20), (" 1 : 20 ", 20), ("01:20", 20), (20, 20), ("120", 120),
+    ("2:20", None), ("1:0", None), ("1:", None), ("1:20:3", None), ("1:10001", None),
+    ("1:" + "9" * 5000, None),
+])
+def test_scale_number(text, value):
+    assert scale_number(text, 10_000) == value
+
+
+def test_quoted_shortens_long_values():
+    assert quoted("abc") == "'abc'"
+    assert quoted("x" * 40) == f"'{'x' * 40}'"
+    assert quoted("9" * 5000) == f"'{'9' * 30}... (5,000 characters)'"
