@@ -34,6 +34,10 @@ FLOAT_PATTERN = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9
 """A plain scalar read as a number with a fraction: YAML 1.1's forms without base 60
 (``1:20.5``)."""
 
+MAX_INT_DIGITS = 100
+"""Longest whole number a file may hold (a seed, the longest a field takes, has 19 digits).
+Past 4,300 digits Python's ``int`` refuses to read one at all."""
+
 
 def _resolvers_without_base_60() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     """``SafeLoader``'s implicit resolvers with the int and float patterns above.
@@ -76,6 +80,18 @@ class UniqueKeyLoader(yaml.SafeLoader):
                         f"once", key_node.start_mark)
                 first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """A whole number, or an error at its line for one of more than 100 digits."""
+        digits = sum(character.isdigit() for character in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise ConstructorError(
+                None, None, f"a whole number of {digits:,} digits; numbers have at most "
+                f"{MAX_INT_DIGITS} digits here", node.start_mark)
+        return super().construct_yaml_int(node)
+
+
+UniqueKeyLoader.add_constructor(INT_TAG, UniqueKeyLoader.construct_yaml_int)
 
 
 def parse_yaml(text: str, label: str, error: type[Exception]) -> Any:

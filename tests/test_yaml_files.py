@@ -128,3 +128,29 @@ def test_plain_safe_load_is_left_alone():
     import yaml
 
     assert yaml.safe_load("scale: 1:20\n") == {"scale": 80}  # the project's loader only
+
+
+@pytest.mark.parametrize("digits", [101, 5000])
+def test_a_whole_number_of_over_100_digits_is_one_error_at_its_line(digits):
+    """Past 4,300 digits ``int`` itself raises; every long number is refused the same way."""
+    with pytest.raises(ValueError) as caught:
+        parse_yaml(f"name: big\nyears: {'9' * digits}\n", "scenario file 's.yaml'", ValueError)
+    assert str(caught.value) == (f"scenario file 's.yaml' is not valid YAML at line 2, column "
+                                 f"8: a whole number of {digits:,} digits; numbers have at "
+                                 f"most 100 digits here")
+
+
+def test_whole_numbers_up_to_100_digits_read_as_before():
+    assert parse_yaml(f"a: {'9' * 100}\nb: -0x1F\nc: 1_000\n", "x", ValueError) == {
+        "a": int("9" * 100), "b": -31, "c": 1000}
+
+
+def test_a_scenario_file_with_a_number_of_thousands_of_digits(cli, tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text(f"extends: symptoms\nname: big\nyears: {'9' * 5000}\n")
+    outcome = cli("run", str(path), "--scale", "1:2000", "--out", str(tmp_path / "out"))
+    assert outcome.code == 2
+    assert outcome.err.strip().splitlines() == [
+        f"error: scenario file '{path}' is not valid YAML at line 3, column 8: a whole number "
+        f"of 5,000 digits; numbers have at most 100 digits here"]
+    assert not (tmp_path / "out").exists()
