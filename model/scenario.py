@@ -662,9 +662,20 @@ def problem_text(problem: Any) -> str:
     return str(problem["msg"]).removeprefix("Value error, ")
 
 
+SHOWN_MOST = 80
+"""Longest value a message shows whole; a longer one is cut, with its length."""
+
+
 def shown(value: Any) -> str:
-    """A value as a message shows it: ``true``/``false`` as YAML writes them, else its repr."""
-    return str(value).lower() if isinstance(value, bool) else repr(value)
+    """A value as a message shows it: ``true``/``false`` as YAML writes them, else its repr.
+
+    A value longer than :data:`SHOWN_MOST` characters (a pasted list, say) is cut to its
+    first 60, with its whole length, so the message stays one readable line.
+    """
+    text = str(value).lower() if isinstance(value, bool) else repr(value)
+    if len(text) > SHOWN_MOST:
+        text = f"{text[:60]}... ({len(text):,} characters)"
+    return text
 
 
 def _out_of_range(path: str, expected: Any, value: Any) -> str | None:

@@ -34,6 +34,11 @@ FLOAT_PATTERN = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9
 """A plain scalar read as a number with a fraction: YAML 1.1's forms without base 60
 (``1:20.5``)."""
 
+MAX_VALUES = 1_000_000
+"""Most values (scalars, lists and mappings, counted with every alias expanded) a file may
+hold. Aliases let a few hundred bytes stand for billions of values ("billion laughs"), which
+validation would then walk one by one."""
+
 MAX_INT_DIGITS = 100
 """Longest whole number a file may hold (a seed, the longest a field takes, has 19 digits).
 Past 4,300 digits Python's ``int`` refuses to read one at all."""
@@ -81,6 +86,11 @@ class UniqueKeyLoader(yaml.SafeLoader):
                 first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+    def construct_document(self, node: yaml.Node) -> Any:
+        """The document's data, or an error when aliases expand it past :data:`MAX_VALUES`."""
+        _check_expanded_size(node)
+        return super().construct_document(node)
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         """A whole number, or an error at its line for one of more than 100 digits."""
         digits = sum(character.isdigit() for character in str(node.value))
@@ -94,6 +104,39 @@ class UniqueKeyLoader(yaml.SafeLoader):
 UniqueKeyLoader.add_constructor(INT_TAG, UniqueKeyLoader.construct_yaml_int)
 
 
+def _check_expanded_size(root: yaml.Node) -> None:
+    """Raise unless ``root`` holds at most :data:`MAX_VALUES` values with aliases expanded.
+
+    Each node is sized once (an alias is the same node object as its anchor), so a small
+    file is checked in a moment whatever it would expand to.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise ConstructorError(None, None, "an alias refers to a node that contains it; "
+                                   "give the values themselves", node.start_mark)
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key_node) + size(value) for key_node, value in node.value)
+        open_nodes.discard(key)
+        sizes[key] = min(total, MAX_VALUES + 1)
+        if total > MAX_VALUES:
+            raise ConstructorError(
+                None, None, f"aliases (*name) expand this file to more than {MAX_VALUES:,} "
+                f"values; give the values themselves", node.start_mark)
+        return total
+
+    size(root)
+
+
 def parse_yaml(text: str, label: str, error: type[Exception]) -> Any:
     """YAML text to Python data, or ``error`` naming ``label`` and the line and column.
 
@@ -103,7 +146,9 @@ def parse_yaml(text: str, label: str, error: type[Exception]) -> Any:
         error: the exception class to raise.
 
     Raises:
-        error: invalid YAML, or a key given twice in one mapping (naming the key and lines).
+        error: invalid YAML, a key given twice in one mapping (naming the key and lines), a
+            number of over 100 digits, aliases that expand past :data:`MAX_VALUES` values, or
+            nesting too deep to read.
     """
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: no arbitrary objects
@@ -112,6 +157,9 @@ def parse_yaml(text: str, label: str, error: type[Exception]) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise error(f"{label} is not valid YAML{where}: {problem}") from None
+    except RecursionError:  # PyYAML composes and constructs nested values recursively
+        raise error(f"{label} is not valid YAML: lists and mappings are nested too deeply "
+                    f"to read; give at most a few hundred levels") from None
 
 
 def read_yaml(path: str | Path, label: str, error: type[Exception]) -> Any:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _yaml_helpers import alias_bomb
 from streamlit.testing.v1 import AppTest
 
 from app import MAIN_SCRIPT, catalogue, runner
@@ -447,6 +448,9 @@ def test_a_bad_upload_gets_the_command_line_s_message(tmp_path, cli):
     ("list.yaml", b"- a\n- b\n", "must be a mapping of fields"),
     ("alias.yaml", b"name: !!python/object:os.system ls\n", "is not valid YAML"),
     ("systems.yaml", b"name: systems\n", "it is a built-in scenario"),
+    ("laughs.yaml", b"name: laughs\n" + alias_bomb().encode(), "expand this file to more than"),
+    ("deep.yaml", b"name: deep\nx: " + b"[" * 3000 + b"]" * 3000, "nested too deeply"),
+    ("long.yaml", b"name: d\nx: " + b"9" * 5000, "a whole number of 5,000 digits"),
 ])
 def test_bad_uploads_are_refused_in_one_line(name, data, message):
     with pytest.raises(ScenarioError, match=message):

@@ -179,3 +179,16 @@ def test_app_text_needs_its_own_name_before_its_parent_is_merged():
                                 "scenario file 'noname.yaml'", names_only=True, own_name=True)
     assert str(caught.value).startswith("scenario file 'noname.yaml': field 'name': required but "
                                         "missing; give the scenario a name of its own")
+
+
+def test_a_long_value_is_cut_in_the_message(cli, tmp_path):
+    """A pasted list of 20,000 numbers under an unknown field: one short line, not 180 kB."""
+    path = tmp_path / "long.yaml"
+    path.write_text("extends: symptoms\nname: d\nx: [" + ", ".join(["1234567"] * 20_000) + "]\n")
+    outcome = cli("run", str(path), "--scale", "1:2000", "--out", str(tmp_path / "out"))
+    assert outcome.code == 2
+    (line,) = outcome.err.strip().splitlines()
+    assert line.startswith(f"error: scenario file '{path}': field 'x': unknown field (value "
+                           f"[1234567, 1234567, ")
+    assert "... (180,000 characters)); allowed: adversity, " in line and len(line) < 600
+    assert not (tmp_path / "out").exists()

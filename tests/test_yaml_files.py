@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from _yaml_helpers import alias_bomb
 
 from model.yaml_files import parse_yaml, read_yaml
 
@@ -154,3 +155,32 @@ def test_a_scenario_file_with_a_number_of_thousands_of_digits(cli, tmp_path):
         f"error: scenario file '{path}' is not valid YAML at line 3, column 8: a whole number "
         f"of 5,000 digits; numbers have at most 100 digits here"]
     assert not (tmp_path / "out").exists()
+
+
+def test_aliases_that_expand_to_billions_of_values_are_refused_at_once():
+    """'Billion laughs': 500 bytes standing for 3.5 billion values would hang validation."""
+    text = alias_bomb()
+    assert len(text) < 600
+    with pytest.raises(ValueError, match=r"at line 7, column 5: aliases \(\*name\) expand this "
+                                         r"file to more than 1,000,000 values; give the values "
+                                         r"themselves"):
+        parse_yaml(text, "x", ValueError)
+
+
+def test_aliases_within_the_limit_and_merges_still_read():
+    data = parse_yaml(alias_bomb(levels=4), "x", ValueError)  # 59,049 numbers
+    assert data["x4"][8][8][8][8] == [1] * 9
+    assert parse_yaml("a: &a {p: 1}\nb:\n  <<: *a\n  q: 2\n", "x", ValueError)["b"] == {
+        "p": 1, "q": 2}
+
+
+def test_an_alias_inside_itself_is_refused():
+    with pytest.raises(ValueError, match="line 1, column 4: an alias refers to a node that "
+                                         "contains it"):
+        parse_yaml("x: &a [1, *a]\n", "x", ValueError)
+
+
+def test_nesting_too_deep_to_read_is_one_error():
+    with pytest.raises(ValueError, match="^x is not valid YAML: lists and mappings are nested "
+                                         "too deeply to read"):
+        parse_yaml("x: " + "[" * 3000 + "]" * 3000 + "\n", "x", ValueError)
