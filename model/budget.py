@@ -446,17 +446,19 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         if cost_uncertainty:
             seed = np.random.SeedSequence([int(comparison.seeds[k]), _COST_SEED_TAG])
             figures_seed, programme_seed = seed.spawn(2)
-            costs = book.unit_cost_values(book.draw_figures(np.random.default_rng(figures_seed)))
+            figures = book.draw_figures(np.random.default_rng(figures_seed))
+            costs = book.unit_cost_values(figures)
         else:
             costs = central
         unit_costs.append(costs)
         for name in names:
             result = comparison.results[name][k]
-            scenario_costs = programme_unit_costs(result.record["parameters"])
+            scenario_costs = programme_unit_costs(result.record["parameters"], book)
             if cost_uncertainty:
-                # the same stream for every scenario: one draw per intervention type
+                # the same stream for every scenario: one draw per intervention type; a cost
+                # that repeats one of the book's figures moves with that figure's draw
                 scenario_costs = draw_programme_unit_costs(
-                    scenario_costs, np.random.default_rng(programme_seed))
+                    scenario_costs, np.random.default_rng(programme_seed), figures, book)
             programme[name].append(scenario_costs)
             cube = ledger_cube(result, CostSet(costs, scenario_costs), book)[:months]
             spend[name][k] = cube.reshape(comparison.years, 12, *cube.shape[1:]).sum(axis=1)

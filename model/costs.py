@@ -73,7 +73,12 @@ class CostDataError(ValueError):
 _PRICE_YEAR = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
-def _price_year_text(value: Any) -> str:
+def price_year_text(value: Any) -> str:
+    """A price year as text: a calendar year (``2017``) or a financial year (``2022-23``).
+
+    Raises:
+        ValueError: anything else, naming the value and what is allowed.
+    """
     text = str(value).strip()
     match = _PRICE_YEAR.match(text)
     if match is None:
@@ -107,7 +112,7 @@ class Figure(BaseModel):
     @field_validator("price_year", mode="before")
     @classmethod
     def _year(cls, value: Any) -> str | None:
-        return None if value is None else _price_year_text(value)
+        return None if value is None else price_year_text(value)
 
     @model_validator(mode="after")
     def _range(self) -> Figure:
@@ -348,33 +353,69 @@ def _evaluate(formula: str, values: Mapping[str, float]) -> float:
 
 # --- programme unit costs from the scenario ------------------------------------
 
-def programme_unit_costs(parameters: Mapping[str, Any]) -> dict[str, float]:
-    """Each intervention type's unit cost in a run's scenario (first entry of a type)."""
+def programme_unit_costs(parameters: Mapping[str, Any], book: CostBook | None = None
+                         ) -> dict[str, float]:
+    """Each intervention type's unit cost in a run's scenario, in the book's price year.
+
+    The first entry of a type counts. A cost given in another year's prices
+    (``unit_cost_price_year``) is brought to the book's price year with its deflator, as the
+    book's own figures are; a run record written before entries had a price year has its
+    costs taken as they are.
+    """
+    book = book or load_cost_book()
     out: dict[str, float] = {}
     for entry in parameters.get("interventions", []):
-        out.setdefault(entry["type"], float(entry["unit_cost_gbp"]))
+        if entry["type"] in out:
+            continue
+        value = float(entry["unit_cost_gbp"])
+        price_year = entry.get("unit_cost_price_year")
+        if price_year is not None:
+            value *= book.deflator.index[book.price_year] / book.deflator.level(str(price_year))
+        out[entry["type"]] = value
     return out
 
 
-def draw_programme_unit_costs(costs: Mapping[str, float], rng: np.random.Generator
-                              ) -> dict[str, float]:
+def draw_programme_unit_costs(costs: Mapping[str, float], rng: np.random.Generator,
+                              figures: Mapping[str, float] | None = None,
+                              book: CostBook | None = None) -> dict[str, float]:
     """Draw each intervention's unit cost from its documented range (triangular).
 
     The mode is the scenario's value, the range the one declared on ``unit_cost_gbp`` (widened
-    to include the scenario's value).
+    to include the scenario's value), scaled to the book's price year with the value. An
+    intervention whose unit cost repeats a figure of the book
+    (:attr:`~model.intervention_specs.InterventionSpec.unit_cost_figure`) instead moves with
+    that figure's draw in ``figures``: the scenario's value times drawn / central value, so the
+    programme and the agency paying the same unit cost are never drawn apart.
+
+    Args:
+        costs: the scenario's programme unit costs (:func:`programme_unit_costs`).
+        rng: one generator, the same for every scenario of a replicate.
+        figures: this replicate's draw of the book's figures (:meth:`CostBook.draw_figures`).
+        book: the unit-cost book (default: the project's).
     """
+    book = book or load_cost_book()
     out = {}
     for kind in sorted(INTERVENTION_TYPES):
-        extra = INTERVENTION_TYPES[kind].model_fields["unit_cost_gbp"].json_schema_extra or {}
-        low, high = extra.get("low"), extra.get("high")
+        spec = INTERVENTION_TYPES[kind]
+        field = spec.model_fields["unit_cost_gbp"]
+        extra = field.json_schema_extra or {}
         u = rng.random()  # one draw per type, in a fixed order, whether or not it is used
         if kind not in costs:
             continue
         mode = costs[kind]
+        shared = spec.unit_cost_figure
+        if shared is not None and figures is not None and book.figures[shared].value > 0:
+            out[kind] = mode * figures[shared] / book.figures[shared].value
+            continue
+        low, high = extra.get("low"), extra.get("high")
         if low is None or high is None:
             out[kind] = mode
             continue
-        low, high = min(low, mode), max(high, mode)
+        scale = 1.0  # the declared range is in the prices of the type's default price year
+        default_price_year = spec.model_fields["unit_cost_price_year"].get_default()
+        if default_price_year is not None:
+            scale = book.deflator.index[book.price_year] / book.deflator.level(default_price_year)
+        low, high = min(low * scale, mode), max(high * scale, mode)
         out[kind] = float(_triangular_ppf(u, low, mode, high))
     return out
 
@@ -497,7 +538,7 @@ def ledger_cube(result: RunResult, costs: CostSet | None = None,
     book = book or load_cost_book()
     lines = cost_lines(book)
     unit_costs = costs.unit_costs if costs else book.unit_cost_values()
-    programme = programme_unit_costs(result.record["parameters"])
+    programme = programme_unit_costs(result.record["parameters"], book)
     if costs is not None and costs.programme is not None:
         programme = {k: costs.programme.get(k, v) for k, v in programme.items()}
     out = np.zeros((result.n_months, len(FORCE_AREAS), len(lines)))
@@ -572,12 +613,22 @@ def figure_table(book: CostBook | None = None) -> pd.DataFrame:
 
 
 def programme_cost_table() -> pd.DataFrame:
-    """The interventions' own unit costs (defaults, units, ranges and evidence)."""
+    """The interventions' own unit costs (defaults, their prices, units, ranges and evidence).
+
+    ``default_gbp``, ``low`` and ``high`` are as declared, in the prices of ``price_year``;
+    ``gbp_in_budget_prices`` is the default in the book's price year, as the budget uses it.
+    """
+    book = load_cost_book()
     rows = []
     for kind, cls in INTERVENTION_TYPES.items():
         field = cls.model_fields["unit_cost_gbp"]
         extra = field.json_schema_extra or {}
+        price_year = cls.model_fields["unit_cost_price_year"].get_default()
         rows.append({"intervention": kind, "default_gbp": field.get_default(),
+                     "price_year": price_year or str(book.price_year),
+                     "gbp_in_budget_prices": programme_unit_costs(
+                         {"interventions": [{"type": kind, "unit_cost_gbp": field.get_default(),
+                                             "unit_cost_price_year": price_year}]}, book)[kind],
                      "unit": extra.get("unit", ""), "low": extra.get("low"),
                      "high": extra.get("high"),
                      "agency": "education" if kind == "operation_encompass" else "programme",
@@ -627,10 +678,15 @@ def unit_costs_markdown(book: CostBook | None = None) -> str:
                    f"{rng} | {_cell(f.source)}{'; ' + _cell(f.note) if f.note else ''} | "
                    f"{verified} |")
     out += ["", "### Programme unit costs (from each scenario's interventions)", "",
-            "| intervention | default £ | unit | range | paid by | source or assumption |",
-            "| --- | --- | --- | --- | --- | --- |"]
+            "A scenario gives each intervention's `unit_cost_gbp` in the prices of its "
+            "`unit_cost_price_year` (the defaults below); the budget brings it to "
+            f"{book.price_year} prices with the same deflator.", "",
+            f"| intervention | default £ | price year | £ ({book.price_year}) | unit | range "
+            f"(price year's £) | paid by | source or assumption |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in programme_cost_table().itertuples():
-        out.append(f"| `{row.intervention}` | {row.default_gbp:,.0f} | {_cell(row.unit)} | "
+        out.append(f"| `{row.intervention}` | {row.default_gbp:,.0f} | {row.price_year} | "
+                   f"{row.gbp_in_budget_prices:,.2f} | {_cell(row.unit)} | "
                    f"{row.low:,.0f} to {row.high:,.0f} | {AGENCY_LABELS[row.agency]} | "
                    f"{_cell(row.source)} |")
     out += ["", DOCS_END]

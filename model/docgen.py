@@ -53,9 +53,14 @@ def scenarios_markdown() -> str:
         "",
         "Every intervention has `type`, `label`, `start_month` (0 = first recorded month; it must "
         "lie before the horizon), `ramp_months` (linear roll-out), `coverage` (share reached at "
-        "full roll-out), its effects, `unit_cost_gbp` and `evidence`. Effects outside their "
-        "range are refused with a clear message. Where no effect has been published the default "
-        "is an ASSUMPTION with a range that sensitivity analysis covers.",
+        "full roll-out), its effects, `unit_cost_gbp`, `unit_cost_price_year` and `evidence`. "
+        "Effects outside their range are refused with a clear message. Where no effect has been "
+        "published the default is an ASSUMPTION with a range that sensitivity analysis covers. "
+        "`unit_cost_gbp` is in the prices of `unit_cost_price_year` (a calendar year such as "
+        "2017, or a financial year such as 2017-18; by default the year of the cost's source: "
+        f"{_price_years_in_words()}; the others are in the budget's price year); the budget "
+        "converts it with the GDP deflator of model/data/unit_costs.yaml, as it does every unit "
+        "cost (docs/budget.md).",
     ]
     rows = intervention_table()
     for kind, cls in INTERVENTION_TYPES.items():
@@ -71,6 +76,12 @@ def scenarios_markdown() -> str:
 
 GENERATED = {"parameters.md": parameters_markdown, "scenarios.md": scenarios_markdown}
 """Generated doc files and the function that writes each."""
+
+
+def _price_years_in_words() -> str:
+    """``2017-18 for `early_help`, 2013-14 for ...``: the types whose costs have a price year."""
+    return ", ".join(f"{year} for `{kind}`" for kind, cls in INTERVENTION_TYPES.items()
+                     if (year := cls.model_fields["unit_cost_price_year"].get_default()))
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from model.parameters import ParamGroup, param
 
@@ -36,6 +36,33 @@ class InterventionSpec(ParamGroup):
     coverage: float = param(1.0, "share", "Share of the eligible population or workforce reached "
                             "at full roll-out.", low=0.0, high=1.0)
     evidence: str = Field("", description="Evidence or assumption behind the effect sizes.")
+    unit_cost_price_year: str | None = Field(
+        None, description="Prices ``unit_cost_gbp`` is in: a calendar year (2017) or a "
+        "financial year (2017-18) of the unit-cost file's deflator series. The budget brings it "
+        "to its own price year with that deflator, as it does every other unit cost; none means "
+        "it is in the budget's price year already.")
+    unit_cost_figure: ClassVar[str | None] = None
+    """The unit-cost file's figure that ``unit_cost_gbp`` repeats, if any: with unit-cost
+    uncertainty on, the programme's cost then moves with that figure's draw (one figure, one
+    draw), instead of being drawn on its own."""
+
+    @field_validator("unit_cost_price_year", mode="before")
+    @classmethod
+    def _price_year_in_deflator(cls, value: Any) -> str | None:
+        """A price year the deflator covers, as text (YAML reads 2017 as a number)."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(f"price year {value!r} is not allowed: give a calendar year (2017) "
+                             f"or a financial year (2022-23)")
+        from model.costs import CostDataError, load_cost_book, price_year_text
+
+        text = price_year_text(value)
+        try:
+            load_cost_book().deflator.level(text)
+        except CostDataError as err:
+            raise ValueError(str(err)) from None
+        return text
 
     @model_validator(mode="after")
     def _effects_within_range(self) -> InterventionSpec:
@@ -112,9 +139,14 @@ class EarlyHelpExpansion(InterventionSpec):
         60.0, "open cases per 10,000 children", "Additional early-help places per force area at "
         "full roll-out (coverage scales it).", low=0.0, high=400.0)
     unit_cost_gbp: float = param(
-        2300.0, "GBP per family supported", "Cost of one whole-family episode. Derived: "
-        "Troubled Families programme GBP 920 m for 400,000 families (MHCLG 2019) = GBP 2,300.",
-        low=1500.0, high=4500.0)
+        2300.0, "GBP per family supported", "Cost of one whole-family episode, in 2017-18 prices "
+        "(unit_cost_price_year). Derived: Troubled Families programme GBP 920 m for 400,000 "
+        "families (MHCLG 2019) = GBP 2,300; the same figure as the council's own early-help "
+        "places (early_help_family_episode in the unit-cost file).", low=1500.0, high=4500.0)
+    unit_cost_price_year: str | None = Field(
+        "2017-18", description="Prices ``unit_cost_gbp`` is in (the Troubled Families "
+        "programme's cash over 2015-2020, dated at its middle year, as in the unit-cost file).")
+    unit_cost_figure: ClassVar[str | None] = "early_help_family_episode"
 
 
 class MultiAgencyTriage(InterventionSpec):
@@ -131,9 +163,12 @@ class MultiAgencyTriage(InterventionSpec):
         "help instead. ASSUMPTION: no published effect size for MASH triage.",
         low=0.1, high=0.7)
     unit_cost_gbp: float = param(
-        35.0, "GBP per notification triaged", "Multi-agency screening time per notification "
-        "(about 45 minutes of a social worker at GBP 40-55 an hour; PSSRU via New Economy).",
-        low=20.0, high=70.0)
+        35.0, "GBP per notification triaged", "Multi-agency screening time per notification, "
+        "in 2013-14 prices (unit_cost_price_year): about 45 minutes of a social worker at "
+        "GBP 40-55 an hour (PSSRU via New Economy, 2013-14).", low=20.0, high=70.0)
+    unit_cost_price_year: str | None = Field(
+        "2013-14", description="Prices ``unit_cost_gbp`` is in (PSSRU's social-worker hour "
+        "via New Economy, as in the unit-cost file).")
 
 
 class OperationEncompass(InterventionSpec):

@@ -13,10 +13,13 @@ from model.costs import (
     CostDataError,
     cost_ledger,
     cost_lines,
+    draw_programme_unit_costs,
     ledger_cube,
     load_cost_book,
+    programme_unit_costs,
 )
 from model.parameters import INCIDENT_CATEGORIES
+from model.scenario import ScenarioError, load_scenario
 
 
 def _write(tmp_path, data):
@@ -147,3 +150,75 @@ def test_ledger_at_1_to_10_and_1_to_20_agree_within_noise():
     police = np.array([line.agency == "police" for line in lines])
     assert totals[10][police].sum() == pytest.approx(totals[20][police].sum(), rel=0.03)
     assert totals[10].sum() == pytest.approx(totals[20].sum(), rel=0.05)
+
+
+# --- programme unit costs in their own price year ---------------------------------------------
+
+def test_early_help_costs_the_programme_what_it_costs_the_council():
+    """One source figure (Troubled Families, 2017-18 prices): the same price in the budget."""
+    book = load_cost_book()
+    council = book.unit_cost_values()["early_help_family"]
+    entry = load_scenario("systems").model_dump()
+    programme = programme_unit_costs(entry, book)
+    assert programme["early_help"] == pytest.approx(council, rel=1e-12)
+    assert programme["early_help"] == pytest.approx(
+        2300 * book.deflator.index[2024] / book.deflator.level("2017-18"))
+    # 2013-14 PSSRU social-worker time, as the council's notification screening
+    assert programme["multi_agency_triage"] == pytest.approx(
+        35 * book.deflator.index[2024] / book.deflator.level("2013-14"))
+    assert programme["youth_diversion"] == 600.0  # an assumption in the budget's prices
+
+
+def test_a_record_without_price_years_keeps_its_costs_as_they_are():
+    record = {"interventions": [{"type": "early_help", "unit_cost_gbp": 2300.0}]}
+    assert programme_unit_costs(record) == {"early_help": 2300.0}
+
+
+def test_the_programme_line_uses_the_converted_cost():
+    run = small_comparison().results["systems"][0]
+    book = load_cost_book()
+    names = [line.name for line in cost_lines(book)]
+    cube = ledger_cube(run)
+    np.testing.assert_allclose(cube[:, :, names.index("programme_early_help")],
+                               run.by_force_area("reached_early_help")
+                               * book.unit_cost_values()["early_help_family"])
+
+
+def test_with_cost_uncertainty_early_help_moves_with_the_council_s_figure():
+    book = load_cost_book()
+    central = programme_unit_costs(load_scenario("systems").model_dump(), book)
+    for seed in range(20):
+        figures = book.draw_figures(np.random.default_rng(seed))
+        council = book.unit_cost_values(figures)["early_help_family"]
+        drawn = draw_programme_unit_costs(central, np.random.default_rng(seed + 100), figures,
+                                          book)
+        assert drawn["early_help"] == pytest.approx(council, rel=1e-12)
+        # the others are drawn in their ranges, brought to the budget's prices
+        scale = book.deflator.index[2024] / book.deflator.level("2013-14")
+        assert 20 * scale <= drawn["multi_agency_triage"] <= 70 * scale
+        assert 300 <= drawn["youth_diversion"] <= 1500
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("1900", "price year 1900 is outside the deflator series (1997 to "),
+    ("2017-19", "a financial year's second part must follow its first"),
+    ("last year", "give a calendar year (2017) or a financial year (2022-23)"),
+    ("true", "give a calendar year (2017) or a financial year (2022-23)"),
+])
+def test_a_bad_unit_cost_price_year_names_the_field(tmp_path, value, message):
+    path = tmp_path / "prices.yaml"
+    path.write_text(f"name: prices\nextends: systems\ninterventions:\n  - type: early_help\n"
+                    f"    unit_cost_price_year: {value}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert "field 'interventions.0.unit_cost_price_year'" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_price_year_given_as_a_number_reads_as_that_year(tmp_path):
+    path = tmp_path / "prices.yaml"
+    path.write_text("name: prices\nextends: systems\ninterventions:\n  - type: early_help\n"
+                    "    unit_cost_gbp: 3000\n    unit_cost_price_year: 2024\n")
+    scenario = load_scenario(path)
+    assert scenario.interventions[0].unit_cost_price_year == "2024"
+    assert programme_unit_costs(scenario.model_dump())["early_help"] == 3000.0
