@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +174,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         f"scale 1:{args.scale}, {count_of(args.years, 'year')}, "
         f"{count_of(args.replicates, 'replicate')} per point "
         f"({runs_per_point} model runs), seed {args.seed}", highlight=False)
-    bars: dict[str, Any] = {}
+    stages = ("Sobol",) if args.no_screening else ("Morris", "Sobol")
     try:
-        with _progress_bar(err_console, "Morris", 1, unit="evaluations") as morris_bar, \
-                _progress_bar(err_console, "Sobol", 1, unit="evaluations") as sobol_bar:
-            bars = {"morris": morris_bar, "sobol": sobol_bar}
+        with _stage_bars(err_console, stages) as bars:
             result = run_sensitivity(
                 space, evaluator, out_dir=args.out, trajectories=args.trajectories,
                 sobol_samples=args.sobol_samples, replicates=args.replicates, seed=args.seed,
@@ -195,8 +195,13 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
              "package": evaluator.package.name if evaluator.package else "none"}
     write_report(result, args.out, evaluator.label, extra)
     console = _console(sys.stdout)
-    console.print(f"Influential parameters (Morris): {', '.join(result.influential) or 'none'}",
-                  highlight=False, soft_wrap=True)
+    if args.no_screening:
+        console.print(f"Sobol indices of all {space.dimension} parameters (no Morris screening)",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print(f"Influential parameters (Morris): "
+                      f"{', '.join(result.influential) or 'none'}", highlight=False,
+                      soft_wrap=True)
     if not result.sobol.empty:
         top = (result.sobol.sort_values("ST", ascending=False).groupby("output", sort=False)
                .head(1))
@@ -206,6 +211,18 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                     + (f"; {INDEX_ABOVE_ONE}" if max(row.S1, row.ST) > 1 else ""))
             console.print(f"  {evaluator.label(row.output)}: {text}", highlight=False,
                           soft_wrap=True)
-    console.print(f"Report: {args.out / 'summary.md'} (figures morris.png, sobol.png)",
+    figures = [name for name in ("morris.png", "sobol.png") if (args.out / name).exists()]
+    console.print(f"Report: {args.out / 'summary.md'}"
+                  + (f" (figures {', '.join(figures)})" if figures else ""),
                   highlight=False, soft_wrap=True)
     return EXIT_OK
+
+
+@contextmanager
+def _stage_bars(console: Any, stages: tuple[str, ...]
+                ) -> Iterator[dict[str, Callable[[int, int], None]]]:
+    """One progress bar per stage that will run, keyed as the progress callback names them."""
+    with ExitStack() as stack:
+        yield {stage.lower(): stack.enter_context(_progress_bar(console, stage, 1,
+                                                                unit="evaluations"))
+               for stage in stages}

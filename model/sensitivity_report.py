@@ -157,7 +157,8 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
     lines = ["# Sensitivity analysis", ""]
     for key, value in (extra or {}).items():
         lines.append(f"- {key}: {value}")
-    lines += [f"- parameters screened: {len(s['parameters'])} ({s['space_source']})",
+    what = "screened" if not result.morris.empty else "(no Morris screening)"
+    lines += [f"- parameters {what}: {len(s['parameters'])} ({s['space_source']})",
               f"- replicates per point: {s['replicates']} (averaged before analysis); seed "
               f"{s['seed']}"]
     for name, stage in result.stages.items():
@@ -193,9 +194,14 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
                              f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f}{flag} |")
         if unstable:
             lines += ["", f"(!) {INDEX_ABOVE_ONE}"]
-    lines += ["", "Figures: `morris.png` (mu* against sigma) and `sobol.png` (S1 and ST with "
-              "intervals); tables: `morris.csv`, `sobol.csv`. How to read them: "
-              "docs/sensitivity.md.", ""]
+    figures = [text for text, frame in (("`morris.png` (mu* against sigma)", result.morris),
+                                        ("`sobol.png` (S1 and ST with intervals)", result.sobol))
+               if not frame.empty]
+    tables = [f"`{stem}.csv`" for stem, frame in (("morris", result.morris),
+                                                   ("sobol", result.sobol)) if not frame.empty]
+    if figures:
+        lines += ["", f"Figures: {' and '.join(figures)}; tables: {', '.join(tables)}. How to "
+                  f"read them: docs/sensitivity.md.", ""]
     return "\n".join(lines)
 
 
@@ -236,6 +242,9 @@ def write_report(result: SensitivityResult, out_dir: str | Path,
     paths["summary.md"] = out / "summary.md"
     text = summary_markdown(result, label, extra)
     atomic_write(paths["summary.md"], lambda f: f.write(text.encode("utf-8")))
+    for name in REPORT_FILES:  # a file of an earlier report in this folder that this one lacks
+        if name not in paths and name != "sensitivity.json":
+            (out / name).unlink(missing_ok=True)
     record = {**result.settings, **(extra or {}), "influential": result.influential,
               "stages": {n: {"points": len(s.values), "evaluations_run": s.evaluations,
                              "seconds": round(s.seconds, 2)} for n, s in result.stages.items()}}

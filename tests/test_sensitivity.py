@@ -155,6 +155,29 @@ def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
     assert all(s["evaluations_run"] == 0 for s in record["stages"].values())
 
 
+def test_no_screening_says_so_and_leaves_no_morris_files(cli, tmp_path):
+    """``--no-screening`` skips Morris: no Morris bar, line, figure or table, even where an
+    earlier report in the same folder had them."""
+    common = ("sensitivity", "--parameters", "police.offending_per_person_month",
+              "adversity.parent_ace_rr_per_ace", "--scale", "1:2000", "--years", "1",
+              "--replicates", "1", "--trajectories", "2", "--sobol-samples", "2",
+              "--outputs", "police_incidents_1y", "--workers", "1", "--out", tmp_path / "s")
+    assert cli(*common).code == 0
+    assert (tmp_path / "s" / "morris.png").exists()
+    out = cli(*common, "--no-screening", "--force")
+    assert out.code == 0, out.err
+    assert "Morris" not in out.err
+    assert "Sobol indices of all 2 parameters (no Morris screening)" in out.out
+    assert "Influential" not in out.out and "morris.png" not in out.out
+    assert "(figures sobol.png)" in out.out
+    for name in ("morris.png", "morris.pdf", "morris.csv", "morris.parquet",
+                 "design_morris.parquet"):
+        assert not (tmp_path / "s" / name).exists(), name
+    summary = (tmp_path / "s" / "summary.md").read_text()
+    assert "- parameters (no Morris screening): 2" in summary
+    assert "morris" not in summary.lower().replace("no morris screening", "")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--sobol-samples", "12"], "--sobol-samples: value '12' is not allowed: give a power of 2"),
     (["--outputs", "happiness_5y"], "--outputs: unknown outputs ['happiness_5y']"),
