@@ -83,14 +83,24 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from rich.markup import escape
-
     from model.batch import Experiment
-    from model.executors import ExecutorError
+    from model.executors import ExecutorError, scheduler_executor
 
     experiment = Experiment.from_file(args.experiment)
     _check_out_dir(args.out)
     experiment.check_output(args.out, force=args.force)
+    try:
+        # a malformed or unreachable scheduler is refused before anything is printed
+        with scheduler_executor(args.scheduler, args.workers) as pool:
+            return _run_experiment(args, experiment, pool)
+    except ExecutorError as err:
+        raise UsageError(str(err)) from None
+
+
+def _run_experiment(args: argparse.Namespace, experiment: Any, pool: Any) -> int:
+    """Run an experiment on ``pool`` (None: a local pool), with a bar, then its summary."""
+    from rich.markup import escape
+
     for line in experiment.definition.implausible_warnings():
         print(f"warning: {line}", file=sys.stderr)
     spec = experiment.definition.spec
@@ -119,11 +129,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             def progress(done: int, todo: int) -> None:
                 bar(state.get("already", 0) + done, total)
 
-            report = experiment.run(args.out, scheduler=args.scheduler,
-                                    workers=args.workers, force=args.force,
+            report = experiment.run(args.out, pool, workers=args.workers, force=args.force,
                                     progress=progress, on_start=on_start)
-    except ExecutorError as err:
-        raise UsageError(str(err)) from None
     except KeyboardInterrupt:
         print(f"interrupted: finished runs are kept in {args.out}; run the same command "
               f"again to finish the rest", file=sys.stderr)

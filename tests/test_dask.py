@@ -138,6 +138,14 @@ def test_cli_compare_and_budget_on_dask_and_a_bad_scheduler_before_anything(clus
         assert not out[1].exists()
 
 
+def test_experiment_run_refuses_a_bad_scheduler_before_printing(tmp_path, cli):
+    sweep = Path(__file__).resolve().parent.parent / "docs" / "examples" / "sweep.yaml"
+    result = cli("experiment", "run", sweep, "--scheduler", "foo", "--out", tmp_path / "out")
+    assert result.code == 2 and result.err.startswith("error: --scheduler: value 'foo'")
+    assert result.err.count("\n") == 1 and result.out == ""  # no header or progress bar first
+    assert not (tmp_path / "out").exists()
+
+
 def test_unreachable_scheduler_is_one_clear_error():
     port = free_port()
     with pytest.raises(ExecutorError, match=f"cannot connect to 'tcp://127.0.0.1:{port}'"):
