@@ -15,12 +15,27 @@ Conventions (HM Treasury Green Book):
 * Net saving = baseline spend - scenario spend, over every agency including the programme's
   own cost; NPV is its discounted sum. Investment = the programme's extra spend (its cost
   lines); gross saving = the fall in every other agency's spend. Return per pound invested =
-  discounted gross saving / discounted investment.
-* Break-even year: the first simulated year at whose end the cumulative discounted net saving
-  is positive (none if it never is within the horizon).
+  discounted gross saving / discounted investment. It has no figure (NaN, shown "n/a") in an
+  area where any replicate's investment is zero or negative: such a replicate has no return
+  to speak of, and the median of the others would describe another programme.
+* Break-even year: the first simulated year from whose end the cumulative discounted net
+  saving stays above zero through the end of the horizon (none if it is not above zero at the
+  horizon's end): a running total that is briefly positive and then falls below zero for good
+  has not broken even. Its median and band are years some replicate has (each the earliest
+  year by which at least that share of replicates has broken even), never an interpolated 2.2.
 * Cost per outcome averted: discounted programme cost (and discounted net cost, -NPV) over the
   number averted: police incidents and new ACEs over the horizon, looked-after children at
-  its end.
+  its end; no figure where the median replicate averts none.
+* Savings on cashable lines (prison places, care placements) can be released as cash; the rest
+  are staff time freed (officer, court, youth-justice and social-worker time,
+  :data:`STAFF_TIME_UNIT_COSTS`) or other lines that are not cashable (the council's own
+  early-help places, a bought service).
+
+Each measure's median is taken on its own over replicates, so medians need not add up (the
+programme cost's median less the savings' median is not the NPV's median; the force areas'
+medians do not sum to Wales's). Each replicate's figures do:
+:meth:`BudgetAnalysis.middle_replicate` picks the replicate with the median NPV, whose figures a
+sentence can add up.
 
 Example::
 
@@ -67,6 +82,23 @@ DEFAULT_DISCOUNT_RATE = 0.035
 
 GREEN_BOOK_STEPS = ((30, 0.030 / 0.035), (75, 0.025 / 0.035))
 """After year 30 and after year 75, the rate falls to these fractions of the base rate."""
+
+STAFF_TIME_UNIT_COSTS = frozenset({"officer_hour", "court_case", "youth_justice_order_month",
+                                   "protection_plan_month", "assessment",
+                                   "notification_screening"})
+"""Unit costs that price staff time: officer, court, youth-justice and social-worker time.
+
+A saving on a line priced with one of them frees time rather than releasing cash. The council's
+own early-help places (``early_help_family``) are a bought service, not staff time.
+"""
+
+NO_DIFFERENCE_GBP = 1.0
+"""A scenario whose spend is within this of the baseline's, in every replicate, year and cost
+line, makes no difference in spend (a renamed copy of the baseline)."""
+
+BREAK_EVEN_ABOVE_GBP = 0.5
+"""A cumulative net saving breaks even once it stays above half a pound: a net saving of zero
+plus floating-point noise (a swap of places at the same unit cost) does not."""
 
 OUTCOMES = (
     ("incidents", "incidents_total", "sum", "police incident"),
@@ -120,18 +152,66 @@ def return_per_pound(savings: np.ndarray | float, investment: np.ndarray | float
                         np.nan)
 
 
+def invested(investment: np.ndarray | float) -> np.ndarray:
+    """Whether each replicate invests: a positive, finite discounted programme cost."""
+    investment = np.asarray(investment, float)
+    return np.isfinite(investment) & (investment > 0)
+
+
+def return_per_pound_over_replicates(savings: np.ndarray, investment: np.ndarray) -> np.ndarray:
+    """Return per pound of each replicate, with no figure where any replicate does not invest.
+
+    A replicate whose programme costs nothing, or less than the baseline's, has no return per
+    pound; the median of the other replicates would then describe another programme (two of
+    five replicates, of opposite signs, gave "-£1.48"). So where any replicate does not invest
+    (:func:`invested`), every replicate of that area is NaN and the median and band are "n/a".
+
+    Args:
+        savings: discounted gross savings, replicates on the first axis.
+        investment: discounted investment, the same shape.
+    """
+    ratio = return_per_pound(savings, investment)
+    every_replicate = invested(investment).all(axis=0)
+    return np.where(every_replicate[None, ...], ratio, np.nan)
+
+
 def break_even_year(net_saving_by_year: Sequence[float] | np.ndarray,
-                    rate: float = DEFAULT_DISCOUNT_RATE) -> np.ndarray:
-    """First simulated year (1-based) whose cumulative discounted net saving is positive.
+                    rate: float = DEFAULT_DISCOUNT_RATE, above: float = 0.0) -> np.ndarray:
+    """First simulated year from whose end the cumulative discounted net saving stays positive.
+
+    The running total must stay above zero from that year's end through the end of the horizon:
+    a total that is briefly positive and then falls below zero has not broken even, and a
+    programme that ends the horizon at a loss never has.
+
+    Args:
+        net_saving_by_year: net saving by simulated year (last axis is the year).
+        rate: the discount rate (see :func:`discount_factors`).
+        above: what the cumulative net saving must exceed to count as positive (the measures
+            use :data:`BREAK_EVEN_ABOVE_GBP`, so that floating-point noise on a net saving of
+            zero is not a break-even).
 
     Returns:
-        The year, or ``inf`` where it never turns positive within the horizon (last axis).
+        The year (1-based), or ``inf`` where the cumulative net saving is not positive at the
+        end of the horizon.
     """
     values = np.asarray(net_saving_by_year, float)
     cumulative = np.cumsum(values * discount_factors(values.shape[-1], rate), axis=-1)
-    positive = cumulative > 0
-    first = np.argmax(positive, axis=-1) + 1.0
-    return np.where(positive.any(axis=-1), first, np.inf)
+    positive = cumulative > above
+    # stays[..., t]: positive at the end of year t and of every later year
+    stays = np.flip(np.logical_and.accumulate(np.flip(positive, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(stays, axis=-1) + 1.0
+    return np.where(stays[..., -1], first, np.inf)
+
+
+def year_band(years: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and 10-90 % band of a whole-year measure (the break-even year) over replicates.
+
+    Each is a year some replicate has, never an interpolated "year 2.2": the earliest year by
+    which at least half (10 %, 90 %) of the replicates have broken even, ``inf`` where fewer
+    have (numpy's ``inverted_cdf`` percentile).
+    """
+    q = np.percentile(np.asarray(years, float), [50, *BAND], axis=axis, method="inverted_cdf")
+    return q[0], q[1], q[2]
 
 
 def cost_per_averted(cost: np.ndarray, averted: np.ndarray) -> np.ndarray:
@@ -165,9 +245,78 @@ def band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.
     return q[0], q[1], q[2]
 
 
+def no_return_reason(investment: np.ndarray, baseline: str) -> str:
+    """Why an area has no return per pound, in words; empty when every replicate invests.
+
+    Args:
+        investment: discounted investment by replicate, for one area.
+        baseline: the baseline's name, which the programme's cost is measured against.
+
+    Returns:
+        e.g. "the programme costs less than under 'symptoms' in 3 of 5 replicates, so there is
+        no investment to return on".
+    """
+    investment = np.asarray(investment, float)
+    n = len(investment)
+    finite = np.isfinite(investment)
+    less, same = int((investment < 0).sum()), int((investment == 0).sum())
+    odd = int((~finite).sum())
+    if not (less or same or odd):
+        return ""
+    parts = []
+    if less:
+        parts.append(f"less than under '{baseline}' in {less} of {n} replicates")
+    if same:
+        parts.append(f"the same in {same}" if less
+                     else f"the same as under '{baseline}' in {same} of {n} replicates")
+    if odd:
+        parts.append(f"no finite amount in {odd} of {n} replicates")
+    return f"the programme costs {' and '.join(parts)}, so there is no investment to return on"
+
+
+def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline: str) -> str:
+    """Why a measure of one area has no figure, or an open band end, in words ('' if neither).
+
+    Args:
+        key: the measure.
+        values: its values by replicate.
+        investment: discounted investment by replicate (for the return per pound).
+        baseline: the baseline's name.
+    """
+    n = len(values)
+    if key == "return_per_pound" and np.isnan(values).all():
+        return f"no figure: {no_return_reason(investment, baseline)}"
+    if key == "break_even_year" and np.isinf(values).any():
+        return f"none within the horizon in {int(np.isinf(values).sum())} of {n} replicates"
+    if "_cost_per_" in key:
+        averted = MEASURE_LABELS[f"{key.split('_per_', 1)[1]}"][1]
+        if np.isnan(values).all():
+            return f"no figure: the median replicate averts no {averted}"
+        if np.isinf(values).any():
+            return f"the band's upper end is open: some replicates avert no {averted}"
+    return ""
+
+
 # --- the analysis -------------------------------------------------------------
 
+ALL_AGENCIES = "all"
+"""The ``agency`` of who pays' net row: every agency's change, the programme's included."""
+
+ALL_AGENCIES_LABEL = "All agencies (net)"
+
+
+def is_staff_time(line: CostLine) -> bool:
+    """Whether a cost line is staff time (:data:`STAFF_TIME_UNIT_COSTS`), freed not cashed."""
+    return not line.programme and line.unit_cost in STAFF_TIME_UNIT_COSTS
+
+
+def _direction(value: float, up: str, down: str) -> str:
+    """``up`` for a rise of half a pound or more, ``down`` for such a fall, else "no change"."""
+    return up if value >= 0.5 else (down if value <= -0.5 else "no change")
+
+
 AREA_LABELS = tuple(a.label for a in force_areas())
+"""Force areas in ledger order, as shown in reports (Wales is added as a fifth area)."""
 
 
 def area_index(area: str) -> int:
@@ -180,7 +329,6 @@ def area_index(area: str) -> int:
     if area not in areas:
         raise ValueError(f"area '{area}' is not allowed: give one of {', '.join(areas)}")
     return areas.index(area)
-"""Force areas in ledger order, as shown in reports (Wales is added as a fifth area)."""
 
 
 @dataclass
@@ -255,9 +403,9 @@ class BudgetAnalysis:
             "programme_cost": investment,
             "gross_savings": savings,
             "npv": savings - investment,
-            "return_per_pound": return_per_pound(savings, investment),
+            "return_per_pound": return_per_pound_over_replicates(savings, investment),
             "break_even_year": break_even_year(np.moveaxis(by_year_net, 1, -1),
-                                               self.discount_rate),
+                                               self.discount_rate, BREAK_EVEN_ABOVE_GBP),
             "cashable_savings": cashable,
             "non_cashable_savings": savings - cashable,
         }
@@ -273,13 +421,22 @@ class BudgetAnalysis:
     # --- tables ---
 
     def summary(self) -> pd.DataFrame:
-        """Every measure with its band, by scenario and area (force areas and Wales)."""
+        """Every measure with its band, by scenario and area (force areas and Wales).
+
+        Returns:
+            One row per scenario, area and measure: ``median``, ``p10`` and ``p90`` (NaN where
+            there is no figure, ``inf`` for no break-even or an open band end), the share of
+            replicates breaking even (break-even rows), and ``note``: why a figure is missing
+            or a band open, in words (empty otherwise).
+        """
         labels = MEASURE_LABELS
         rows = []
         for scenario in self.scenarios:
             measures = self.measures(scenario)
+            investment = measures["programme_cost"]
             for key, values in measures.items():
-                mid, low, high = band(values)
+                mid, low, high = (year_band(values) if key == "break_even_year"
+                                  else band(values))
                 share = None
                 if key == "break_even_year":
                     share = np.isfinite(values).mean(axis=0)
@@ -290,6 +447,8 @@ class BudgetAnalysis:
                         "median": float(mid[a]), "p10": float(low[a]), "p90": float(high[a]),
                         "share_of_replicates_breaking_even": (float(share[a]) if share is not None
                                                               else np.nan),
+                        "note": _measure_note(key, values[:, a], investment[:, a],
+                                              self.baseline),
                     })
         return pd.DataFrame(rows)
 
@@ -310,7 +469,7 @@ class BudgetAnalysis:
                         row = {"scenario": scenario, "area": area, "agency": agency,
                                "agency_label": AGENCY_LABELS[agency], "year": y + 1,
                                "spend_median": lmid[y, a], "spend_p10": llow[y, a],
-                               "spend_p90": lhigh[y, a]}
+                               "spend_p90": lhigh[y, a], "unit": self.spend_unit()}
                         if diff is not None:
                             row.update(difference_median=dmid[y, a], difference_p10=dlow[y, a],
                                        difference_p90=dhigh[y, a])
@@ -320,11 +479,66 @@ class BudgetAnalysis:
                         rows.append(row)
         return pd.DataFrame(rows)
 
+    def spend_unit(self) -> str:
+        """The unit of annual spend in the tables."""
+        return f"GBP a year, {self.price_year} prices, undiscounted"
+
+    def discounted_unit(self) -> str:
+        """The unit of a change over the horizon in the tables."""
+        return (f"GBP, {self.price_year} prices, discounted at {self.discount_rate:.1%} and "
+                f"summed over {self.years} year{'' if self.years == 1 else 's'}")
+
+    def line_changes(self, scenario: str, area: str = "Wales") -> np.ndarray:
+        """(replicates, lines) discounted change in each cost line's spend over the horizon.
+
+        Positive: the scenario spends more than the baseline on the line.
+        """
+        a = area_index(area)
+        return (self.difference(scenario)[:, :, a, :] * self.factors()[None, :, None]).sum(axis=1)
+
+    def middle_replicate(self, scenario: str, area: str = "Wales") -> int:
+        """The replicate whose NPV is the median (of an even number, the lower middle one).
+
+        Its programme cost, savings, cashable and non-cashable lines add up to its NPV, which
+        separate medians need not do.
+        """
+        values = self.measures(scenario)["npv"][:, area_index(area)]
+        order = np.argsort(values, kind="stable")
+        return int(order[(len(values) - 1) // 2])
+
+    def makes_no_difference(self, scenario: str, area: str = "Wales") -> bool:
+        """Whether every replicate spends the same as the baseline on every line, every year.
+
+        "The same" is to within :data:`NO_DIFFERENCE_GBP`, so floating-point noise counts as no
+        difference.
+        """
+        diff = self.difference(scenario)[:, :, area_index(area), :]
+        return bool(np.all(np.abs(diff) < NO_DIFFERENCE_GBP))
+
     def who_pays(self, area: str = "Wales") -> pd.DataFrame:
-        """Discounted change in each agency's spend over the horizon: who pays, who saves."""
+        """Discounted change in each agency's spend over the horizon: who pays, who saves.
+
+        Returns:
+            One row per scenario, agency and part (``total``, and ``cashable`` and
+            ``non-cashable`` where the agency has such lines that changed), then a row
+            ``All agencies (net)`` (agency ``all``, part ``total``): the median and band of
+            each replicate's sum over agencies, which is -NPV. Each row is a median over
+            replicates on its own, so the agencies' medians need not add up to the net row.
+        """
         a = area_index(area)
         d = self.factors()[None, :, None]
         rows = []
+
+        def row(scenario: str, agency: str, label: str, part: str, values: np.ndarray) -> dict:
+            mid, low, high = band(values)
+            if agency == ALL_AGENCIES:
+                role = _direction(float(mid), "net cost", "net saving")
+            else:
+                role = _direction(float(mid), "pays", "saves")
+            return {"scenario": scenario, "area": area, "agency": agency, "agency_label": label,
+                    "part": part, "change_median": float(mid), "change_p10": float(low),
+                    "change_p90": float(high), "role": role, "unit": self.discounted_unit()}
+
         for scenario in self.scenarios:
             diff = self.difference(scenario)[:, :, a, :]  # (reps, years, lines)
             for agency in AGENCIES:
@@ -335,15 +549,10 @@ class BudgetAnalysis:
                     values = (diff[..., mask].sum(axis=-1) * d[..., 0]).sum(axis=1)
                     if cashable is not None and not np.any(values):
                         continue
-                    mid, low, high = band(values)
-                    rows.append({
-                        "scenario": scenario, "area": area, "agency": agency,
-                        "agency_label": AGENCY_LABELS[agency],
-                        "part": {True: "cashable", False: "non-cashable", None: "total"}[cashable],
-                        "change_median": float(mid), "change_p10": float(low),
-                        "change_p90": float(high),
-                        "role": "pays" if mid > 0 else ("saves" if mid < 0 else "no change"),
-                    })
+                    part = {True: "cashable", False: "non-cashable", None: "total"}[cashable]
+                    rows.append(row(scenario, agency, AGENCY_LABELS[agency], part, values))
+            net = (diff.sum(axis=-1) * d[..., 0]).sum(axis=1)
+            rows.append(row(scenario, ALL_AGENCIES, ALL_AGENCIES_LABEL, "total", net))
         return pd.DataFrame(rows)
 
     def by_cost_line(self, area: str = "Wales") -> pd.DataFrame:
@@ -353,17 +562,17 @@ class BudgetAnalysis:
         base = (self._with_wales(self.spend[self.baseline])[:, :, a, :] * d).sum(axis=1)
         rows = []
         for scenario in self.scenarios:
-            diff = (self.difference(scenario)[:, :, a, :] * d).sum(axis=1)
-            mid, low, high = band(diff)
+            mid, low, high = band(self.line_changes(scenario, area))
             bmid = np.median(base, axis=0)
             for j, line in enumerate(self.lines):
                 rows.append({"scenario": scenario, "area": area, "cost_line": line.name,
                              "label": line.label, "agency": line.agency,
                              "cashable": "yes" if line.cashable else "no",
                              "programme": "yes" if line.programme else "no",
+                             "staff_time": "yes" if is_staff_time(line) else "no",
                              "baseline_discounted_median": float(bmid[j]),
                              "change_median": float(mid[j]), "change_p10": float(low[j]),
-                             "change_p90": float(high[j])})
+                             "change_p90": float(high[j]), "unit": self.discounted_unit()})
         return pd.DataFrame(rows)
 
     def cumulative_net_saving(self, scenario: str, area: str = "Wales") -> np.ndarray:
@@ -474,6 +683,8 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         root_seed=comparison.root_seed)
 
 
-__all__ = ["AREA_LABELS", "BAND", "DEFAULT_DISCOUNT_RATE", "MEASURE_LABELS", "BudgetAnalysis",
+__all__ = ["ALL_AGENCIES", "ALL_AGENCIES_LABEL", "AREA_LABELS", "BAND", "DEFAULT_DISCOUNT_RATE",
+           "MEASURE_LABELS", "NO_DIFFERENCE_GBP", "STAFF_TIME_UNIT_COSTS", "BudgetAnalysis",
            "analyse_budget", "area_index", "band", "break_even_year", "discount_factors",
-           "discount_rates", "npv", "return_per_pound"]
+           "discount_rates", "invested", "is_staff_time", "no_return_reason", "npv",
+           "return_per_pound", "return_per_pound_over_replicates", "year_band"]

@@ -195,41 +195,47 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
     from rich.markup import escape
     from rich.table import Table
 
-    from model.reports import headline_sentence, money, ratio_text, year_text
+    from model.budget import ALL_AGENCIES
+    from model.reports import (
+        MEDIANS_NOTE,
+        NET_ROW_NOTE,
+        headline_sentence,
+        measure_formatter,
+        missing_figure_notes,
+        money,
+    )
 
     summary = analysis.summary()
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == "Wales")]
+    caption = [f"GBP at {analysis.price_year} prices, discounted at {analysis.discount_rate:.1%} "
+               f"over {count_of(analysis.years, 'year')}"
+               + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""),
+               "Each median is taken on its own over replicates, so the medians need not add "
+               "up; each replicate's figures do.",
+               *missing_figure_notes(analysis, scenario, "Wales")]
     table = Table(title=f"{escape(scenario)} against {escape(analysis.baseline)}, Wales: median "
                         f"[10-90 % band] over {count_of(analysis.replicates, 'replicate')}",
-                  title_justify="left",
-                  caption=f"GBP at {analysis.price_year} prices, discounted at "
-                          f"{analysis.discount_rate:.1%} over {count_of(analysis.years, 'year')}"
-                          + ("; unit-cost uncertainty included" if analysis.cost_uncertainty
-                             else ""),
+                  title_justify="left", caption=escape("\n".join(caption)),
                   caption_justify="left")
     table.add_column("measure")
     table.add_column("median", justify="right")
     table.add_column("band", justify="right")
     for r in rows.itertuples():
-        if r.measure == "break_even_year":
-            fmt = lambda v: year_text(v).replace("not within the horizon", "none")  # noqa: E731
-        elif r.measure == "return_per_pound":
-            fmt = ratio_text
-        elif r.measure.endswith("_averted") and "cost" not in r.measure:
-            fmt = "{:,.0f}".format
-        else:
-            fmt = money
+        fmt = measure_formatter(r.measure)
         # escaped: rich reads "[none, none]" as a markup tag and drops it
         table.add_row(r.label, fmt(r.median), escape(f"[{fmt(r.p10)}, {fmt(r.p90)}]"))
     who = analysis.who_pays()
     who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
     pays = Table(title="Who pays and who saves (discounted change in spend)",
-                 title_justify="left")
+                 title_justify="left", caption=escape(f"{MEDIANS_NOTE} {NET_ROW_NOTE}"),
+                 caption_justify="left")
     pays.add_column("agency")
     pays.add_column("change", justify="right")
     pays.add_column("band", justify="right")
     pays.add_column("")
     for r in who.itertuples():
+        if r.agency == ALL_AGENCIES:
+            pays.add_section()
         pays.add_row(r.agency_label, money(r.change_median, True),
                      escape(f"[{money(r.change_p10, True)}, {money(r.change_p90, True)}]"),
                      r.role)

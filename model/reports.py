@@ -1,15 +1,21 @@
 """Budget reports for commissioners: xlsx (openpyxl), pdf (matplotlib alone) and CSV tables.
 
 Page one of the pdf answers the question in words with four big numbers and their bands; the
-next pages show spend by agency and year, who pays and who saves, the cumulative net saving
-with the break-even year, then tables and every unit cost with its source and price year.
-Every writer writes through a temporary file and renames it into place, so nothing is left
-half-written.
+next pages show spend by agency and year, who pays and who saves (a page for each compared
+scenario), the cumulative net saving with the break-even year, then tables and every unit cost
+with its source and price year. Every writer writes through a temporary file and renames it
+into place, so nothing is left half-written.
+
+Medians over replicates do not add up across rows, so every table of medians says so
+(:data:`MEDIANS_NOTE`), and the answer in words takes its programme cost, savings, net figure
+and cashable lines from one replicate (:meth:`model.budget.BudgetAnalysis.middle_replicate`),
+where they do.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -20,8 +26,19 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
-from model.budget import BAND, BudgetAnalysis, area_index, band  # noqa: E402
+from model.budget import (  # noqa: E402
+    ALL_AGENCIES,
+    BAND,
+    NO_DIFFERENCE_GBP,
+    BudgetAnalysis,
+    area_index,
+    band,
+    invested,
+    is_staff_time,
+    no_return_reason,
+)
 from model.costs import (  # noqa: E402
     AGENCIES,
     AGENCY_LABELS,
@@ -41,11 +58,17 @@ AGENCY_COLOURS["programme"] = OKABE_ITO[7]
 # --- numbers in words -------------------------------------------------------------
 
 def money(value: float, signed: bool = False) -> str:
-    """GBP in a compact form: GBP 1.2 m, GBP 350k, -GBP 4.1 m."""
+    """GBP in a compact form: £1.2m, £350k, -£4.1m, £0.
+
+    A magnitude that rounds to zero at the precision shown (under 50p) is "£0", never "-£0" or
+    "+£0": floating-point noise has no direction.
+    """
     if value is None or not np.isfinite(value):
         return "n/a"
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
     size = abs(value)
+    if size < 0.5:
+        return "£0"
+    sign = "-" if value < 0 else ("+" if signed else "")
     if size >= 1e9:
         text = f"£{size / 1e9:.2f}bn"
     elif size >= 1e6:
@@ -63,10 +86,34 @@ def year_text(value: float) -> str:
 
 
 def ratio_text(value: float) -> str:
-    """Return per pound: '£0.43', '-£0.14'."""
-    if not np.isfinite(value):
+    """Return per pound: '£0.43', '-£0.14'; '£0.00' (no sign) for a magnitude under half a penny."""
+    if value is None or not np.isfinite(value):
         return "n/a"
+    if abs(value) < 0.005:
+        return "£0.00"
     return f"{'-' if value < 0 else ''}£{abs(value):.2f}"
+
+
+def count_text(value: float) -> str:
+    """A count: '23,400', '-400'; '0' (no sign) for a magnitude under a half."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return "0" if abs(value) < 0.5 else f"{value:,.0f}"
+
+
+GREEN_BOOK_RATE = 0.035
+"""HM Treasury Green Book's discount rate for years 0-30."""
+
+
+def discount_words(rate: float) -> str:
+    """The discount rate and where it comes from: the Green Book's, or a sensitivity rate.
+
+    Examples:
+        "3.5% (HM Treasury Green Book)"; "20.0% (a sensitivity rate; the Green Book's is 3.5%)".
+    """
+    if np.isclose(rate, GREEN_BOOK_RATE):
+        return f"{rate:.1%} (HM Treasury Green Book)"
+    return f"{rate:.1%} (a sensitivity rate; the Green Book's is {GREEN_BOOK_RATE:.1%})"
 
 
 def years_text(n: int) -> str:
@@ -112,6 +159,61 @@ def _without_infinities(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+MEDIANS_NOTE = "Medians over replicates: they do not add up across rows; each replicate's rows do."
+"""The line under every table of medians (who pays, spend by agency and year, areas)."""
+
+PAIRED_NOTE = ("The median of paired differences is the median over replicates of (scenario - "
+               "baseline) in the same replicate, not the difference of the two median spends.")
+
+NET_ROW_NOTE = ("'All agencies (net)' is the median of each replicate's sum over agencies "
+                "(minus the net present value), not the sum of the rows above it.")
+
+
+def spend_report_table(analysis: BudgetAnalysis) -> pd.DataFrame:
+    """Annual spend by agency and year, one row per compared scenario, area, agency and year.
+
+    Each row gives the baseline's and the scenario's median spend (with bands) and the median of
+    their paired differences, whose names say which is which: the median of differences is not
+    the difference of medians.
+
+    Returns:
+        Columns ``scenario``, ``baseline``, ``area``, ``agency``, ``agency_label``, ``year``,
+        ``baseline_spend_median`` (``_p10``, ``_p90``), ``scenario_spend_median`` (...),
+        ``median_of_paired_differences``, ``paired_differences_p10``, ``paired_differences_p90``
+        and ``unit`` (GBP a year at the price year, undiscounted).
+    """
+    spend = analysis.spend_by_agency_year()
+    keys = ["area", "agency", "agency_label", "year"]
+    levels = ["spend_median", "spend_p10", "spend_p90"]
+    base = spend[spend["scenario"] == analysis.baseline][keys + levels].rename(
+        columns={c: f"baseline_{c}" for c in levels})
+    frames = []
+    for scenario in analysis.scenarios:
+        rows = spend[spend["scenario"] == scenario].rename(columns={
+            **{c: f"scenario_{c}" for c in levels},
+            "difference_median": "median_of_paired_differences",
+            "difference_p10": "paired_differences_p10",
+            "difference_p90": "paired_differences_p90"})
+        rows = rows.merge(base, on=keys, how="left", validate="one_to_one")
+        rows.insert(1, "baseline", analysis.baseline)
+        frames.append(rows)
+    columns = ["scenario", "baseline", *keys, *(f"baseline_{c}" for c in levels),
+               *(f"scenario_{c}" for c in levels), "median_of_paired_differences",
+               "paired_differences_p10", "paired_differences_p90", "unit"]
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+TABLE_NOTES = {
+    "summary": f"{MEDIANS_NOTE} The medians of programme cost and savings need not add up to "
+               "the net present value's, nor the force areas' to Wales's. Column 'note' says why "
+               "a figure is missing (an empty cell) or a band is open.",
+    "spend_by_agency_year": f"{MEDIANS_NOTE} {PAIRED_NOTE}",
+    "who_pays_who_saves": f"{MEDIANS_NOTE} {NET_ROW_NOTE}",
+    "cost_lines": MEDIANS_NOTE,
+}
+"""What a reader of each table of medians should know, by table (the reports put it under it)."""
+
+
 def report_tables(analysis: BudgetAnalysis, description: str | None = None
                   ) -> dict[str, pd.DataFrame]:
     """Every table of the reports, by file stem.
@@ -122,7 +224,8 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
 
     Returns:
         Table name -> table; a figure that does not exist (no break-even within the horizon,
-        no cost per outcome where none is averted, an open band end) is NaN, an empty cell.
+        no return per pound or cost per outcome, an open band end) is NaN, an empty cell.
+        ``notes`` holds the line under each table of medians (:data:`TABLE_NOTES`).
     """
     book = analysis.book
     settings = report_settings(analysis, description)
@@ -135,7 +238,7 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
         by_area.append(analysis.who_pays(area))
     tables = {
         "summary": analysis.summary(),
-        "spend_by_agency_year": analysis.spend_by_agency_year(),
+        "spend_by_agency_year": spend_report_table(analysis),
         "who_pays_who_saves": pd.concat(by_area, ignore_index=True),
         "cost_lines": analysis.by_cost_line(),
         "unit_costs": unit_cost_table(book),
@@ -143,6 +246,7 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
         "programme_unit_costs": programme_cost_table(),
         "deflator": deflator,
         "settings": settings,
+        "notes": pd.DataFrame({"table": list(TABLE_NOTES), "note": list(TABLE_NOTES.values())}),
     }
     return {name: _without_infinities(table) for name, table in tables.items()}
 
@@ -172,6 +276,11 @@ def write_csv(analysis: BudgetAnalysis, folder: str | Path, description: str | N
 XLSX_SHEETS = ("summary", "by agency by year", "by force area", "assumptions and sources")
 
 
+def _is_note(value: object) -> bool:
+    """Whether a cell holds one of the lines under a table (:data:`TABLE_NOTES`)."""
+    return isinstance(value, str) and value in TABLE_NOTES.values()
+
+
 def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | None = None
                ) -> Path:
     """Write the workbook: summary, by agency by year, by force area, assumptions and sources.
@@ -185,42 +294,57 @@ def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | No
     Returns:
         The file written.
     """
+    from openpyxl.styles import Alignment, Border, Font
+
     path = Path(path)
     tables = report_tables(analysis, description)
     summary = tables["summary"]
 
     def write(handle) -> None:
         with pd.ExcelWriter(handle, engine="openpyxl") as writer:
-            row = 0
+
+            def put(table: pd.DataFrame, sheet: str, row: int, note: str = "") -> int:
+                """Write a table (and the line under it) at ``row``; the next free row."""
+                table.to_excel(writer, sheet_name=sheet, index=False, startrow=row)
+                row += len(table) + 1
+                if note:
+                    pd.DataFrame({note: []}).to_excel(writer, sheet_name=sheet, index=False,
+                                                      startrow=row)
+                    row += 1
+                return row + 1
+
             settings = tables["settings"]
-            settings.to_excel(writer, sheet_name="summary", index=False, startrow=row)
-            row += len(settings) + 2
+            row = put(settings, "summary", 0)
             wales = summary[summary["area"] == "Wales"].drop(columns=["baseline"])
-            wales.to_excel(writer, sheet_name="summary", index=False, startrow=row)
-            row += len(wales) + 2
+            row = put(wales, "summary", row, TABLE_NOTES["summary"])
             who = tables["who_pays_who_saves"]
-            who[who["area"] == "Wales"].to_excel(writer, sheet_name="summary", index=False,
-                                                 startrow=row)
-            tables["spend_by_agency_year"].to_excel(writer, sheet_name="by agency by year",
-                                                    index=False)
+            put(who[who["area"] == "Wales"], "summary", row, TABLE_NOTES["who_pays_who_saves"])
+            put(tables["spend_by_agency_year"], "by agency by year", 0,
+                TABLE_NOTES["spend_by_agency_year"])
             areas = summary[summary["area"] != "Wales"].drop(columns=["baseline"])
-            areas.to_excel(writer, sheet_name="by force area", index=False)
-            who[who["area"] != "Wales"].to_excel(writer, sheet_name="by force area",
-                                                 index=False, startrow=len(areas) + 2)
+            row = put(areas, "by force area", 0, TABLE_NOTES["summary"])
+            put(who[who["area"] != "Wales"], "by force area", row,
+                TABLE_NOTES["who_pays_who_saves"])
             row = 0
             for name in ("unit_costs", "figures_and_sources", "programme_unit_costs",
                          "cost_lines", "deflator"):
                 table = tables[name]
                 pd.DataFrame({name.replace("_", " "): []}).to_excel(
                     writer, sheet_name="assumptions and sources", index=False, startrow=row)
-                table.to_excel(writer, sheet_name="assumptions and sources", index=False,
-                               startrow=row + 1)
-                row += len(table) + 4
+                row = put(table, "assumptions and sources", row + 1,
+                          TABLE_NOTES.get(name, "")) + 1
             for sheet in writer.sheets.values():
                 for column in sheet.columns:
-                    width = max(len(str(c.value or "")) for c in column[:60])
+                    width = max((len(str(c.value or "")) for c in column[:60]
+                                 if not _is_note(c.value)), default=0)
                     sheet.column_dimensions[column[0].column_letter].width = min(
                         max(10, width + 2), 60)
+                for cells in sheet.iter_rows():
+                    for cell in cells:
+                        if _is_note(cell.value):  # a line of text, not a column heading
+                            cell.font = Font(italic=True)
+                            cell.border = Border()
+                            cell.alignment = Alignment(horizontal="left")
 
     atomic_write(path, write)
     return path
@@ -228,53 +352,106 @@ def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | No
 
 # --- the pdf -------------------------------------------------------------
 
-def _cashable_lines(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
-                    ) -> list[tuple[str, float]]:
-    """The cashable lines outside the programme and their median discounted change in spend.
+STAFF_TIME_WORDS = "officer, court, youth-justice and social-worker time"
+"""The staff time the staff-time lines price (:data:`model.budget.STAFF_TIME_UNIT_COSTS`)."""
+
+NAMED_LINES = 3
+"""How many cashable lines a sentence names (the largest changes); the rest are summed."""
+
+
+def _line_change_text(label: str, change: float) -> str:
+    """One cost line in its own direction: 'prison places save £59.5m', '... cost £1.0m more'."""
+    return f"{label} save {money(-change)}" if change < 0 else f"{label} cost {money(change)} more"
+
+
+def cashable_text(lines: Sequence[tuple[str, float]]) -> str:
+    """How much of one replicate's saving is cash, each cashable line in its own direction.
+
+    Args:
+        lines: (label, discounted change in spend) of each cashable line outside the programme,
+            all from the same replicate, so the lines named add up to the total; negative
+            saves.
 
     Returns:
-        (label in lower case, change) for each such line that changed: negative saves.
+        e.g. "cashable savings come to £24.6m (prison places save £59.5m; care placements cost
+        £34.9m more)"; a line that costs more is never called a saving. Past
+        :data:`NAMED_LINES` lines, the smaller ones are summed as "other cashable lines".
     """
-    lines = analysis.by_cost_line(area)
-    lines = lines[(lines["scenario"] == scenario) & (lines["cashable"] == "yes")
-                  & (lines["programme"] == "no")]
-    return [(r.label.lower(), float(r.change_median)) for r in lines.itertuples()
-            if r.change_median != 0 and np.isfinite(r.change_median)]
+    changed = sorted(((label, c) for label, c in lines if abs(c) >= 0.5),
+                     key=lambda item: -abs(item[1]))
+    total = -sum(c for _, c in lines)
+    if not changed:
+        return "none of the savings is cashable"
+    named = changed[:NAMED_LINES]
+    rest = sum(c for _, c in changed[NAMED_LINES:])
+    if total >= 0.5:
+        named.sort(key=lambda item: item[1])  # savings first
+        head = f"cashable savings come to {money(total)}"
+    elif total <= -0.5:
+        named.sort(key=lambda item: -item[1])  # rises first
+        head = f"cashable spending rises by {money(-total)}"
+    else:
+        head = "cashable savings come to £0"
+    parts = [_line_change_text(label, c) for label, c in named]
+    if abs(rest) >= 0.5:
+        parts.append(f"other cashable lines {'save' if rest < 0 else 'cost'} "
+                     f"{money(abs(rest))}{'' if rest < 0 else ' more'}")
+    return f"{head} ({'; '.join(parts)})"
 
 
-def cashable_text(analysis: BudgetAnalysis, scenario: str, cashable: float,
-                  non_cashable: float) -> str:
-    """How much of the saving is cash, each cashable line in its own direction.
+def non_cashable_text(staff_time: float, others: Sequence[tuple[str, float]]) -> str:
+    """The savings that are not cash, from the same replicate: staff time, then other lines.
+
+    Args:
+        staff_time: discounted change in the staff-time lines (officer, court, youth-justice
+            and social-worker time); negative: time is freed.
+        others: (label, change) of every other non-cashable line outside the programme (the
+            council's own early-help places, a bought service, not staff time).
+
+    Returns:
+        e.g. "not cashable: £3.1m of officer, court, youth-justice and social-worker time is
+        freed; early-help places (local authority) save £7.7m"; "" when nothing changed.
+    """
+    parts = []
+    if staff_time <= -0.5:
+        parts.append(f"{money(-staff_time)} of {STAFF_TIME_WORDS} is freed")
+    elif staff_time >= 0.5:
+        parts.append(f"{STAFF_TIME_WORDS} costs {money(staff_time)} more, net of time freed")
+    parts += [_line_change_text(label, c) for label, c in others if abs(c) >= 0.5]
+    return f"not cashable: {'; '.join(parts)}" if parts else ""
+
+
+def savings_text(analysis: BudgetAnalysis, scenario: str, replicate: int,
+                 area: str = "Wales") -> str:
+    """Where one replicate's savings to other agencies fall, in a sentence that adds up.
 
     Args:
         analysis: the budget analysis.
         scenario: the scenario tested.
-        cashable: median discounted cashable saving (negative: cashable spending rises).
-        non_cashable: median discounted non-cashable saving (staff time).
+        replicate: which replicate (see :meth:`BudgetAnalysis.middle_replicate`).
+        area: "Wales" or a force area.
 
     Returns:
-        Two sentences, e.g. "Cashable savings come to £24.6m (prison places save £59.5m;
-        care placements cost £34.9m more). ..."; a line that costs more is never called a
-        saving.
+        e.g. "In that replicate, cashable savings come to £24.6m (prison places save £59.5m;
+        care placements cost £34.9m more); not cashable: £3.1m of officer, court, youth-justice
+        and social-worker time is freed; early-help places (local authority) save £7.7m."
     """
-    lines = _cashable_lines(analysis, scenario)
-    saves = [f"{label} save {money(-change)}" for label, change in lines if change < 0]
-    costs = [f"{label} cost {money(change)} more" for label, change in lines if change > 0]
-    if cashable > 0:
-        detail = "; ".join(saves + costs)
-        cash = f"Cashable savings come to {money(cashable)}" + (
-            f" ({detail})." if detail else ".")
-    elif cashable < 0:
-        detail = "; ".join(costs + saves)
-        cash = f"Cashable spending rises by {money(-cashable)}" + (
-            f" ({detail})." if detail else ".")
-    else:
-        cash = "None of the savings is cashable."
-    staff = (f"{money(non_cashable)} of the savings is staff time that is freed rather than "
-             f"released as cash." if non_cashable >= 0 else
-             f"Staff time costs {money(-non_cashable)} more (officer training and referrals, "
-             f"more early-help places, net of time freed).")
-    return f"{cash} {staff}"
+    changes = analysis.line_changes(scenario, area)[replicate]
+    cash: list[tuple[str, float]] = []
+    others: list[tuple[str, float]] = []
+    staff_time = 0.0
+    for line, change in zip(analysis.lines, changes, strict=True):
+        label = f"{line.label[0].lower()}{line.label[1:]}"
+        if line.programme:
+            continue
+        if line.cashable:
+            cash.append((label, float(change)))
+        elif is_staff_time(line):
+            staff_time += float(change)
+        else:
+            others.append((label, float(change)))
+    parts = [cashable_text(cash), non_cashable_text(staff_time, others)]
+    return "In that replicate, " + "; ".join(p for p in parts if p) + "."
 
 
 def outcome_text(mid: float, label: str, cost_each: float = np.nan) -> str:
@@ -285,42 +462,107 @@ def outcome_text(mid: float, label: str, cost_each: float = np.nan) -> str:
         label: what is counted, plural ("looked-after children (at the end)").
         cost_each: programme cost per unit averted, shown where some are averted.
     """
-    if mid > 0:
-        return f"{mid:,.0f} {label} averted" + (
+    if mid >= 0.5:
+        return f"{count_text(mid)} {label} averted" + (
             f" ({money(cost_each)} of programme cost each)" if np.isfinite(cost_each) else "")
-    if mid < 0:
-        return f"{-mid:,.0f} more {label}"
+    if mid <= -0.5:
+        return f"{count_text(-mid)} more {label}"
     return f"no change in {label}"
 
 
-def headline_sentence(analysis: BudgetAnalysis, scenario: str) -> str:
-    """The answer in words, for Wales."""
-    h = analysis.headline(scenario)
-    npv_mid = h["npv"][0]
-    invest = h["programme_cost"][0]
-    saved = h["gross_savings"][0]
+def _net_words(npv_value: float) -> str:
+    """'a net saving of £12.0m', 'a net cost of £5.0m' or 'no net change'."""
+    if abs(npv_value) < 0.5:
+        return "no net change"
+    return f"a net {'saving' if npv_value > 0 else 'cost'} of {money(abs(npv_value))}"
+
+
+def _programme_words(investment: float) -> str:
+    """What the programme costs one replicate, in the direction it went."""
+    if investment >= 0.5:
+        return f"it costs {money(investment)} (discounted)"
+    if investment <= -0.5:
+        return f"it spends {money(-investment)} less on the programme (discounted)"
+    return "the programme costs the same"
+
+
+def _savings_words(saved: float) -> str:
+    """What other agencies save in one replicate, in the direction it went."""
+    if saved >= 0.5:
+        return f"saves other agencies {money(saved)}"
+    if saved <= -0.5:
+        return f"adds {money(-saved)} to other agencies' spending"
+    return "other agencies spend the same"
+
+
+def _middle_replicate_sentence(analysis: BudgetAnalysis, scenario: str, area: str) -> str:
+    """The middle replicate's cost, savings and net figure, then the median net figure's band.
+
+    The programme cost, savings and net figure come from one replicate, so they add up; the
+    medians of each would not.
+    """
+    h = analysis.headline(scenario, area)
+    a, n = area_index(area), analysis.replicates
+    k = analysis.middle_replicate(scenario, area)
+    m = analysis.measures(scenario)
+    invest, saved, net = (float(m[key][k, a]) for key in ("programme_cost", "gross_savings",
+                                                          "npv"))
+    npv_mid, npv_low, npv_high = h["npv"]
+    # the band in the median's own direction: a net cost's band is the NPV's, negated
+    low, high = (npv_low, npv_high) if npv_mid > 0 else (-npv_high, -npv_low)
+    band_words = f"10-90 % band {money(low)} to {money(high)}"
+    if n % 2:
+        where = f"In the middle one of the {n} replicates ranked by net present value"
+    elif n == 2:
+        where = "In the replicate with the lower net present value of the two"
+    else:
+        where = f"In the lower of the middle two of the {n} replicates ranked by net present value"
+    first = f"{where}, {_programme_words(invest)} and {_savings_words(saved)}: "
+    if n % 2:
+        return first + f"{_net_words(net)}, the median over replicates ({band_words})."
+    return (first + f"{_net_words(net)}. The median over replicates is {_net_words(npv_mid)} "
+            f"({band_words}).")
+
+
+def return_sentence(analysis: BudgetAnalysis, scenario: str, area: str = "Wales") -> str:
+    """The return per pound in words, or why there is none."""
+    ratio = analysis.headline(scenario, area)["return_per_pound"][0]
+    if np.isfinite(ratio):
+        return (f"Every pound invested returns {ratio_text(ratio)} in savings to other agencies "
+                f"(median over replicates).")
+    investment = analysis.measures(scenario)["programme_cost"][:, area_index(area)]
+    return f"Return per pound: n/a \N{EM DASH} {no_return_reason(investment, analysis.baseline)}."
+
+
+def headline_sentence(analysis: BudgetAnalysis, scenario: str, area: str = "Wales") -> str:
+    """The answer in words (for Wales unless another area is given).
+
+    Its programme cost, savings, net figure and cashable lines come from one replicate (the
+    middle one by net present value) and add up; the net figure's band, the return per pound
+    and the break-even year are over all replicates.
+    """
+    h = analysis.headline(scenario, area)
     years = analysis.years
-    verdict = ("pays for itself" if npv_mid > 0 else "does not pay for itself")
+    if analysis.makes_no_difference(scenario, area):
+        return (f"Over {years_text(years)}, '{scenario}' makes no difference in spend compared "
+                f"with '{analysis.baseline}': in every replicate, every agency spends the same "
+                f"(to within £{NO_DIFFERENCE_GBP:.0f}) every year.")
+    npv_mid = h["npv"][0]
+    verdict = ("pays for itself" if npv_mid >= 0.5 else "does not pay for itself"
+               if npv_mid <= -0.5 else "neither saves nor costs money")
     breakeven = h["break_even_year"][0]
     share = h["share_breaking_even"]
-    savings = (f"saves other agencies {money(saved)}" if saved >= 0 else
-               f"adds {money(-saved)} to other agencies' spending")
-    # the band in the sentence's own direction: a net cost's band is the NPV's, negated
-    net_low, net_high = ((h["npv"][1], h["npv"][2]) if npv_mid > 0
-                         else (-h["npv"][2], -h["npv"][1]))
     parts = [
         f"Over {years_text(years)}, '{scenario}' {verdict} in public-sector spending compared "
         f"with '{analysis.baseline}'.",
-        f"It costs {money(invest)} (discounted) and {savings}, a net "
-        f"{'saving' if npv_mid > 0 else 'cost'} of {money(abs(npv_mid))} "
-        f"(10-90 % band {money(net_low)} to {money(net_high)}).",
-        f"Every pound invested returns {ratio_text(h['return_per_pound'][0])}.",
-        (f"It breaks even in {year_text(breakeven)} ({share:.0%} of replicates break even "
-         f"within {years_text(years)})." if np.isfinite(breakeven) else
+        _middle_replicate_sentence(analysis, scenario, area),
+        return_sentence(analysis, scenario, area),
+        (f"It breaks even in {year_text(breakeven)}, its cumulative net saving staying above "
+         f"zero from then on ({share:.0%} of replicates break even within {years_text(years)})."
+         if np.isfinite(breakeven) else
          f"It does not break even within {years_text(years)} ({share:.0%} of replicates "
          f"do)."),
-        cashable_text(analysis, scenario, h["cashable_savings"][0],
-                      h["non_cashable_savings"][0]),
+        savings_text(analysis, scenario, analysis.middle_replicate(scenario, area), area),
     ]
     return " ".join(parts)
 
@@ -329,17 +571,23 @@ def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
                    ) -> list[tuple[str, str, str, str]]:
     """The four numbers of the pdf's first page: (title, value, band, note) each."""
     h = analysis.headline(scenario, area)
+    ratio = h["return_per_pound"]
+    if np.isfinite(ratio[0]):
+        ratio_band = f"band {ratio_text(ratio[1])} to {ratio_text(ratio[2])}"
+    else:
+        investment = analysis.measures(scenario)["programme_cost"][:, area_index(area)]
+        ratio_band = (f"no investment in {int((~invested(investment)).sum())} of "
+                      f"{analysis.replicates} replicates")
     return [
         ("Net present value", money(h["npv"][0], signed=True),
          f"band {money(h['npv'][1], True)} to {money(h['npv'][2], True)}",
          "net saving to the public purse"),
-        ("Return per £1 invested", ratio_text(h["return_per_pound"][0]),
-         f"band {ratio_text(h['return_per_pound'][1])} to "
-         f"{ratio_text(h['return_per_pound'][2])}", "savings to other agencies per £1"),
+        ("Return per £1 invested", ratio_text(ratio[0]), ratio_band,
+         "savings to other agencies per £1"),
         ("Break-even", year_text(h["break_even_year"][0]).replace("not within the horizon",
                                                                    "none"),
          f"{h['share_breaking_even']:.0%} of replicates within {years_text(analysis.years)}",
-         "first year cumulative net saving > 0"),
+         "cumulative net saving > 0 from then on"),
         ("Programme cost", money(h["programme_cost"][0]),
          f"band {money(h['programme_cost'][1])} to {money(h['programme_cost'][2])}",
          f"discounted, over {years_text(analysis.years)}"),
@@ -350,10 +598,12 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
                    ) -> Figure:
     fig = plt.figure(figsize=A4_LANDSCAPE)
     h = analysis.headline(scenario)
-    fig.text(0.05, 0.93, f"Budget impact: {scenario} compared with {analysis.baseline}, Wales",
-             fontsize=20, weight="bold")
+    title = f"Budget impact: {scenario} compared with {analysis.baseline}, Wales"
+    # 20 pt fits about 62 characters across the page; long scenario names get a smaller size
+    fig.text(0.05, 0.93, title, fontsize=max(12.0, min(20.0, 20 * 62 / len(title))),
+             weight="bold")
     subtitle = (f"{years_text(analysis.years)}, prices of {analysis.price_year}, discounted at "
-                f"{analysis.discount_rate:.1%} (HM Treasury Green Book); median and "
+                f"{discount_words(analysis.discount_rate)}; median and "
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
                 f"(simulated at 1:{analysis.scale})"
                 + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
@@ -377,21 +627,22 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_color("#bbbbbb")
-        colour = OKABE_ITO[2] if (i == 0 and h["npv"][0] > 0) else (
-            OKABE_ITO[5] if i == 0 else OKABE_ITO[0])
+        colour = OKABE_ITO[2] if (i == 0 and h["npv"][0] >= 0.5) else (
+            OKABE_ITO[5] if (i == 0 and h["npv"][0] <= -0.5) else OKABE_ITO[0])
         ax.text(0.5, 0.84, title, ha="center", fontsize=12, weight="bold")
         ax.text(0.5, 0.52, big, ha="center", va="center", fontsize=26, weight="bold",
                 color=colour)
         ax.text(0.5, 0.24, small, ha="center", fontsize=9.5)
         ax.text(0.5, 0.09, note, ha="center", fontsize=8.5, color="#555555")
     who = analysis.who_pays()
-    who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
-    pays = who[who["change_median"] > 0].sort_values("change_median", ascending=False)
-    saves = who[who["change_median"] < 0].sort_values("change_median")
-    lines = ["Who pays (extra spend, discounted): " + ("; ".join(
+    who = who[(who["scenario"] == scenario) & (who["part"] == "total")
+              & (who["agency"] != ALL_AGENCIES)]
+    pays = who[who["role"] == "pays"].sort_values("change_median", ascending=False)
+    saves = who[who["role"] == "saves"].sort_values("change_median")
+    lines = ["Who pays (median extra spend over replicates, discounted): " + ("; ".join(
         f"{r.agency_label} {money(r.change_median)}" for r in pays.itertuples()) or "nobody"),
-             "Who saves: " + ("; ".join(f"{r.agency_label} {money(-r.change_median)}"
-                                        for r in saves.itertuples()) or "nobody")]
+             "Who saves (median): " + ("; ".join(f"{r.agency_label} {money(-r.change_median)}"
+                                                 for r in saves.itertuples()) or "nobody")]
     outcome = [outcome_text(h[f"{key}_averted"][0], label,
                             h[f"programme_cost_per_{key}_averted"][0])
                for key, label in (("incidents", "police incidents"), ("aces", "new ACEs"),
@@ -399,7 +650,9 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
     lines.append("Outcomes: " + "; ".join(outcome) + ".")
     wrapped = "\n".join("\n".join(textwrap.wrap(t, 135)) for t in lines)
     fig.text(0.05, box_top - 0.31, wrapped, fontsize=10.5, va="top", linespacing=1.6)
-    fig.text(0.05, 0.06, "Costs are activity in the simulation times unit costs from public "
+    fig.text(0.05, 0.085, "Who pays and who saves are medians over replicates: they do not add up "
+             "across rows; each replicate's rows do.\n"
+             "Costs are activity in the simulation times unit costs from public "
              "sources (last pages); officer and social-worker time is costed but not cashable.\n"
              "Intervention effects without published evidence are stated assumptions; read the "
              "bands as simulation and (if included) unit-cost uncertainty, not every "
@@ -412,52 +665,94 @@ def _style(ax: plt.Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _spend_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
-    a = area_index(area)
+SCENARIO_HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "++", "--")
+"""Hatching of each scenario's bars on the spend chart (the baseline plain), in order."""
+
+SCENARIO_LINES = ("-", "--", ":", "-.")
+"""Line style of each compared scenario on the cumulative chart, in order."""
+
+
+def _spend_bars(ax: plt.Axes, analysis: BudgetAnalysis, a: int, area: str) -> None:
+    """Stacked bars of median spend by agency, one hatched bar per scenario in each year."""
     names = [analysis.baseline, *analysis.scenarios]
-    fig, axes = plt.subplots(1, 2, figsize=A4_LANDSCAPE, gridspec_kw={"width_ratios": [3, 2]})
-    ax = axes[0]
     years = np.arange(1, analysis.years + 1)
     width = 0.8 / len(names)
     for s, name in enumerate(names):
         spend = analysis._with_wales(analysis.spend[name])[:, :, a, :]  # (reps, years, lines)
         bottom = np.zeros(analysis.years)
+        hatch = SCENARIO_HATCHES[s % len(SCENARIO_HATCHES)]
         for agency in AGENCIES:
             mask = analysis._lines_mask(agency=agency)
             mid = np.median(spend[..., mask].sum(axis=-1), axis=0) / 1e6
             ax.bar(years + (s - (len(names) - 1) / 2) * width, mid, width * 0.95, bottom=bottom,
                    color=AGENCY_COLOURS[agency], label=AGENCY_LABELS[agency] if s == 0 else None,
-                   hatch=None if s == 0 else "//", edgecolor="white", linewidth=0.4)
+                   hatch=hatch or None, edgecolor="white", linewidth=0.4)
             bottom += mid
     ax.set_xticks(years)
-    ax.set_xlabel("simulated year (" + ", ".join(
-        f"{'plain' if i == 0 else 'hatched'}: {n}" for i, n in enumerate(names)) + ")")
+    ax.set_xlabel("simulated year (bars left to right: " + ", ".join(names) + ")")
     ax.set_ylabel(f"spend, £ million a year ({analysis.price_year} prices, undiscounted)")
     ax.set_title(f"Spend by agency and year, {area} (median over replicates)", fontsize=11)
-    fig.legend(*ax.get_legend_handles_labels(), fontsize=8.5, frameon=False,
-               loc="lower center", ncols=4)
     _style(ax)
-    ax = axes[1]
-    for colour, scenario in zip(OKABE_ITO, analysis.scenarios, strict=False):
-        diff = analysis.difference(scenario)[:, :, a, :]
-        for agency in AGENCIES:
-            mask = analysis._lines_mask(agency=agency)
-            mid, low, high = band(diff[..., mask].sum(axis=-1) / 1e6)
-            if not np.any(np.abs(mid) > 1e-9):
-                continue
-            ax.plot(years, mid, color=AGENCY_COLOURS[agency], label=AGENCY_LABELS[agency],
-                    marker="o", markersize=3)
-            ax.fill_between(years, low, high, color=AGENCY_COLOURS[agency], alpha=0.2,
-                            linewidth=0)
-        del colour
+
+
+def _scenario_keys(analysis: BudgetAnalysis) -> list[Patch]:
+    """Legend entries saying which hatching is which scenario."""
+    names = [analysis.baseline, *analysis.scenarios]
+    return [Patch(facecolor="#777777", edgecolor="white",
+                  hatch=SCENARIO_HATCHES[s % len(SCENARIO_HATCHES)] or None,
+                  label=f"{name}{' (baseline)' if s == 0 else ''}")
+            for s, name in enumerate(names)]
+
+
+def _change_lines(ax: plt.Axes, analysis: BudgetAnalysis, scenario: str, a: int,
+                  area: str) -> None:
+    """Median change in each agency's spend from the baseline by year, with its band."""
+    years = np.arange(1, analysis.years + 1)
+    diff = analysis.difference(scenario)[:, :, a, :]
+    for agency in AGENCIES:
+        mask = analysis._lines_mask(agency=agency)
+        mid, low, high = band(diff[..., mask].sum(axis=-1) / 1e6)
+        if not np.any(np.abs(mid) > 1e-9):
+            continue
+        ax.plot(years, mid, color=AGENCY_COLOURS[agency], marker="o", markersize=3)
+        ax.fill_between(years, low, high, color=AGENCY_COLOURS[agency], alpha=0.2, linewidth=0)
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(years)
-    ax.set_xlabel("simulated year")
-    ax.set_ylabel("change in spend, £ million a year (+ pays more, - saves)")
-    ax.set_title(f"Change from {analysis.baseline} by agency, {area}\n(median, "
-                 f"{BAND[0]}-{BAND[1]} % band)", fontsize=11)
+    ax.set_title(f"{scenario} minus {analysis.baseline} by agency, {area}\n(median of paired "
+                 f"differences, {BAND[0]}-{BAND[1]} % band)", fontsize=10)
     _style(ax)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+
+
+def _spend_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    """Spend by agency and year (each scenario hatched its own way); each scenario's change.
+
+    The changes are one panel per compared scenario, so that agencies keep their colours and no
+    scenario's lines are mistaken for another's.
+    """
+    a = area_index(area)
+    n = len(analysis.scenarios)
+    fig = plt.figure(figsize=A4_LANDSCAPE)
+    grid = fig.add_gridspec(n, 2, width_ratios=[3, 2])
+    _spend_bars(fig.add_subplot(grid[:, 0]), analysis, a, area)
+    first = None
+    for k, scenario in enumerate(analysis.scenarios):
+        ax = fig.add_subplot(grid[k, 1], sharex=first, sharey=first)
+        first = first or ax
+        _change_lines(ax, analysis, scenario, a, area)
+        if k == n - 1:
+            ax.set_xlabel("simulated year")
+        else:
+            ax.tick_params(labelbottom=False)
+    fig.supylabel("change in spend, £ million a year (+ pays more, - saves)", x=0.985,
+                  fontsize=9)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8.5, frameon=False, loc="lower center", ncols=4,
+               bbox_to_anchor=(0.5, 0.045))
+    keys = _scenario_keys(analysis)
+    fig.legend(keys, [k.get_label() for k in keys], fontsize=8.5, frameon=False,
+               loc="lower center", ncols=len(keys), bbox_to_anchor=(0.5, 0.0),
+               title="bars, left to right", title_fontsize=8.5, alignment="center")
+    fig.tight_layout(rect=(0, 0.16, 0.97, 1))
     return fig
 
 
@@ -485,30 +780,41 @@ def _fit_bar_labels(fig: Figure, ax: plt.Axes, labels: list[tuple[plt.Text, floa
     ax.set_xlim(-half, half)
 
 
-def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales",
+                   scenario: str | None = None) -> Figure:
+    """Who pays and who saves for one compared scenario, with the net row under the agencies."""
+    scenario = scenario or analysis.scenarios[0]
+    if scenario not in analysis.scenarios:
+        raise ValueError(f"scenario '{scenario}' is not allowed: give one of "
+                         f"{', '.join(analysis.scenarios)}")
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
     who = analysis.who_pays(area)
-    scenario = analysis.scenarios[0]
     who = who[(who["scenario"] == scenario)]
-    total = who[who["part"] == "total"].set_index("agency").reindex(AGENCIES).dropna(
-        subset=["change_median"])
-    y = np.arange(len(total))
+    total = who[who["part"] == "total"].set_index("agency").reindex(
+        [*AGENCIES, ALL_AGENCIES]).dropna(subset=["change_median"])
+    y = np.arange(len(total), dtype=float)
+    y[-1] += 0.4  # the net row stands apart
     mid = total["change_median"].to_numpy() / 1e6
     err = np.vstack([mid - total["change_p10"].to_numpy() / 1e6,
                      total["change_p90"].to_numpy() / 1e6 - mid])
     colours = [OKABE_ITO[5] if v > 0 else OKABE_ITO[2] for v in mid]
-    ax.barh(y, mid, xerr=err, color=colours, capsize=4)
+    bars = ax.barh(y, mid, xerr=err, color=colours, capsize=4)
+    bars[-1].set_hatch("//")
+    bars[-1].set_edgecolor("#333333")
     labels = []
     for k, (agency, row) in enumerate(total.iterrows()):
         cash = who[(who["agency"] == agency) & (who["part"] == "cashable")]
         note = ""
-        if len(cash) and abs(cash["change_median"].iloc[0]) > 0:
+        if len(cash) and abs(cash["change_median"].iloc[0]) >= 0.5:
             note = f" (cashable {money(cash['change_median'].iloc[0], True)})"
         end = mid[k] + err[1, k] if mid[k] >= 0 else mid[k] - err[0, k]
-        text = ax.text(end, k, f"  {money(row['change_median'], True)}{note}  ",
-                       va="center", ha="left" if mid[k] >= 0 else "right", fontsize=9.5)
+        text = ax.text(end, y[k], f"  {money(row['change_median'], True)}{note}  ",
+                       va="center", ha="left" if mid[k] >= 0 else "right", fontsize=9.5,
+                       weight="bold" if agency == ALL_AGENCIES else "normal")
         labels.append((text, end))
-    ax.set_yticks(y, [AGENCY_LABELS[a] for a in total.index])
+    ax.set_yticks(y, [row["agency_label"] for _, row in total.iterrows()])
+    ax.get_yticklabels()[-1].set_fontweight("bold")
+    ax.axhline(y[-1] - 0.7, color="#999999", linewidth=0.6)
     ax.invert_yaxis()
     ax.axvline(0, color="#555555", linewidth=0.8)
     lim = np.nanmax(np.abs(np.concatenate([mid - err[0], mid + err[1]]))) * 1.15 or 1
@@ -519,38 +825,39 @@ def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
                  f"(median, {BAND[0]}-{BAND[1]} % band)", fontsize=12)
     ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(f"{MEDIANS_NOTE} {NET_ROW_NOTE}", 170)),
+             fontsize=8.5, color="#555555", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     _fit_bar_labels(fig, ax, labels)
     return fig
 
 
 def _cumulative_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
+    """Cumulative discounted net saving of each compared scenario, with its break-even year."""
     fig, ax = plt.subplots(figsize=A4_LANDSCAPE)
     years = np.arange(0, analysis.years + 1)
-    for colour, scenario in zip(OKABE_ITO, analysis.scenarios, strict=False):
+    for s, (colour, scenario) in enumerate(zip(OKABE_ITO, analysis.scenarios, strict=False)):
+        style = SCENARIO_LINES[s % len(SCENARIO_LINES)]
         cumulative = analysis.cumulative_net_saving(scenario, area) / 1e6
         cumulative = np.column_stack([np.zeros(len(cumulative)), cumulative])
         mid, low, high = band(cumulative)
-        ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0,
-                        label=f"{BAND[0]}-{BAND[1]} % band")
-        ax.plot(years, mid, color=colour, marker="o", label=f"{scenario}: median")
-        h = analysis.headline(scenario, area)
-        be = h["break_even_year"][0]
+        ax.fill_between(years, low, high, color=colour, alpha=0.2, linewidth=0,
+                        label=f"{scenario}: {BAND[0]}-{BAND[1]} % band")
+        be = analysis.headline(scenario, area)["break_even_year"][0]
         if np.isfinite(be):
-            ax.axvline(be, color=colour, linestyle="--", linewidth=1)
-            ax.annotate(f"break-even: year {be:.0f}", (be, 0), xytext=(6, 12),
-                        textcoords="offset points", color=colour, fontsize=10)
+            status = f"breaks even in year {be:.0f} (median; vertical line)"
+            ax.axvline(be, color=colour, linestyle=style, linewidth=1)
         else:
-            within = count_of(analysis.years, "year")
-            ax.text(0.98, 0.95, f"{scenario}: no break-even within {within}",
-                    transform=ax.transAxes, color=colour, fontsize=10, va="top", ha="right")
+            status = f"no break-even within {count_of(analysis.years, 'year')} (median)"
+        ax.plot(years, mid, color=colour, marker="o", linestyle=style,
+                label=f"{scenario}: median, {status}")
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(years)
     ax.set_xlabel("end of simulated year")
     ax.set_ylabel(f"cumulative discounted net saving, £ million ({analysis.price_year} prices)")
-    ax.set_title(f"Cumulative net saving against {analysis.baseline}, {area}: above zero the "
-                 f"programme has paid for itself", fontsize=12)
-    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    ax.set_title(f"Cumulative net saving against {analysis.baseline}, {area}: a programme breaks "
+                 f"even once it stays above zero", fontsize=12)
+    ax.legend(frameon=False, fontsize=9, loc="best")
     _style(ax)
     fig.tight_layout()
     return fig
@@ -588,12 +895,46 @@ def _summary_rows(analysis: BudgetAnalysis, scenario: str, area: str) -> pd.Data
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == area)]
     out = []
     for r in rows.itertuples():
-        fmt = (_short_year if r.measure == "break_even_year" else ratio_text
-               if r.measure == "return_per_pound" else (lambda v: f"{v:,.0f}")
-               if r.measure.endswith("_averted") and "cost" not in r.measure else money)
+        fmt = measure_formatter(r.measure)
         out.append({"measure": r.label, "median": fmt(r.median),
                     f"{BAND[0]} %": fmt(r.p10), f"{BAND[1]} %": fmt(r.p90)})
     return pd.DataFrame(out)
+
+
+def measure_formatter(measure: str) -> Callable[[float], str]:
+    """How a measure's figures are written in the tables of the pdf and the terminal."""
+    if measure == "break_even_year":
+        return _short_year
+    if measure == "return_per_pound":
+        return ratio_text
+    if measure.endswith("_averted") and "_cost_per_" not in measure:
+        return count_text
+    return money
+
+
+def missing_figure_notes(analysis: BudgetAnalysis, scenario: str, area: str) -> list[str]:
+    """Why measures have no median ("n/a"), one line per reason, e.g. for a table's foot.
+
+    Returns:
+        e.g. ["Return per pound invested: n/a — the programme costs less than under 'symptoms'
+        in 3 of 5 replicates, so there is no investment to return on", "Programme cost and net
+        cost per ACE averted: n/a — the median replicate averts no ACEs"].
+    """
+    summary = analysis.summary()
+    rows = summary[(summary["scenario"] == scenario) & (summary["area"] == area)
+                   & summary["median"].isna() & (summary["note"] != "")]
+    labels: dict[str, list[str]] = {}
+    for r in rows.itertuples():
+        labels.setdefault(r.note, []).append(r.label)
+    out = []
+    for note, names in labels.items():
+        if len(names) == 2 and names[1].startswith("Net cost per ") and names[0].startswith(
+                "Programme cost per "):
+            name = f"Programme cost and net cost per {names[0].removeprefix('Programme cost per ')}"
+        else:
+            name = " and ".join([names[0], *(f"{n[0].lower()}{n[1:]}" for n in names[1:])])
+        out.append(f"{name}: n/a \N{EM DASH} {note.removeprefix('no figure: ')}")
+    return out
 
 
 def _area_table(analysis: BudgetAnalysis, scenario: str) -> pd.DataFrame:
@@ -603,9 +944,8 @@ def _area_table(analysis: BudgetAnalysis, scenario: str) -> pd.DataFrame:
     for measure in ("programme_cost", "gross_savings", "npv", "return_per_pound",
                     "break_even_year", "cashable_savings"):
         row = {"measure": rows[rows["measure"] == measure]["label"].iloc[0]}
+        fmt = measure_formatter(measure)
         for r in rows[rows["measure"] == measure].itertuples():
-            fmt = _short_year if measure == "break_even_year" else (
-                ratio_text if measure == "return_per_pound" else money)
             row[r.area] = f"{fmt(r.median)}\n[{fmt(r.p10)}, {fmt(r.p90)}]"
         out.append(row)
     return pd.DataFrame(out)
@@ -649,19 +989,32 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
             title (see :func:`report_settings`).
     """
     pages = [_headline_page(analysis, s, description) for s in analysis.scenarios]
-    pages += [_spend_page(analysis), _who_pays_page(analysis), _cumulative_page(analysis)]
+    pages.append(_spend_page(analysis))
+    pages += [_who_pays_page(analysis, scenario=s) for s in analysis.scenarios]
+    pages.append(_cumulative_page(analysis))
     for scenario in analysis.scenarios:
+        missing = " ".join(f"{line}." for line in missing_figure_notes(analysis, scenario,
+                                                                        "Wales"))
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline}, Wales: every measure (median and "
             f"{BAND[0]}-{BAND[1]} % band)", _summary_rows(analysis, scenario, "Wales"),
             note="Money is discounted and in prices of the unit-cost year; outcomes averted are "
-                 "counts over the horizon (looked-after children: at its end). Break-even "
-                 "'none': not within the horizon; n/a: no figure (docs/budget.md).",
+                 "counts over the horizon (looked-after children: at its end). Each measure's "
+                 "median is taken on its own: the medians of programme cost and savings need not "
+                 "add up to the net present value's; each replicate's do. Break-even 'none': not "
+                 f"within the horizon; n/a: no figure (docs/budget.md). {missing}",
             col_widths=[0.4, 0.18, 0.18, 0.18], font=9))
+        no_ratio = any(
+            not invested(investment).all()
+            for investment in analysis.measures(scenario)["programme_cost"].T)
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline} by force area: median [10 %, 90 %]",
             _area_table(analysis, scenario), font=8,
-            note="Break-even 'none': not within the horizon.",
+            note=f"{MEDIANS_NOTE} The force areas' medians do not sum to Wales's. Break-even "
+                 "'none': not within the horizon." + (
+                     " Return per pound n/a: in that area, the programme costs less than under "
+                     f"'{analysis.baseline}' (or the same) in some replicate, so there is no "
+                     "investment to return on." if no_ratio else ""),
             col_widths=[0.24, 0.145, 0.145, 0.145, 0.145, 0.145]))
     pages.append(_table_page(
         f"Unit costs ({analysis.price_year} prices, GDP deflator) and who pays",
@@ -685,14 +1038,19 @@ def spend_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
     return _spend_page(analysis, area)
 
 
-def who_pays_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
-    """Who pays and who saves (the pdf's page of that name).
+def who_pays_figure(analysis: BudgetAnalysis, area: str = "Wales",
+                    scenario: str | None = None) -> Figure:
+    """Who pays and who saves for one compared scenario (the pdf has a page for each).
 
     Args:
         analysis: the budget analysis.
         area: "Wales" (the pdf's) or a force area.
+        scenario: the compared scenario (default: the first).
+
+    Raises:
+        ValueError: a scenario that is not compared in the analysis, or an unknown area.
     """
-    return _who_pays_page(analysis, area)
+    return _who_pays_page(analysis, area, scenario)
 
 
 def cumulative_figure(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
@@ -733,7 +1091,9 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path, description: str | Non
     return path
 
 
-__all__ = ["APP_SETTING", "XLSX_SHEETS", "cashable_text", "cumulative_figure", "headline_boxes",
-           "headline_sentence", "money", "outcome_text", "pdf_figures", "report_settings",
-           "report_tables", "spend_figure", "who_pays_figure", "write_csv", "write_pdf",
-           "write_xlsx"]
+__all__ = ["APP_SETTING", "MEDIANS_NOTE", "TABLE_NOTES", "XLSX_SHEETS", "cashable_text",
+           "count_text", "cumulative_figure", "discount_words", "headline_boxes",
+           "headline_sentence", "measure_formatter", "missing_figure_notes", "money",
+           "non_cashable_text", "outcome_text", "pdf_figures", "report_settings",
+           "report_tables", "return_sentence", "savings_text", "spend_figure",
+           "spend_report_table", "who_pays_figure", "write_csv", "write_pdf", "write_xlsx"]

@@ -86,6 +86,19 @@ def test_budget_charts_follow_the_force_area_and_reports_carry_the_app_s_setting
     assert "agency_label" not in names and "agency" in names
 
 
+def test_the_budget_page_says_its_medians_do_not_add_up_and_gives_the_net_row():
+    from model.reports import MEDIANS_NOTE
+
+    at = page("budget", compare_inputs=TWO_YEARS)
+    at.button(key="cost").click().run()
+    no_problem(at)
+    captions = [c.value for c in at.caption]
+    assert sum(c.startswith(MEDIANS_NOTE) for c in captions) == 2  # who pays; spend table
+    who = frame_with(at, "pays or saves")
+    assert who["agency"].iloc[-1] == "All agencies (net)"
+    assert who["pays or saves"].iloc[-1] in ("net cost", "net saving", "no change")
+
+
 def test_reports_from_the_app_name_the_levers_moved(tmp_path):
     import io
     import zipfile

@@ -33,9 +33,147 @@ def test_npv_roi_and_break_even_by_hand():
     # cumulative: -100, -51.69, +4.32: breaks even in year 3
     assert break_even_year(net) == 3
     assert break_even_year([-100.0, 50.0, 52.0]) == np.inf  # 52/1.035^2 = 48.5 < 51.7
-    assert break_even_year([5.0, -1.0]) == 1
+    assert break_even_year([5.0, -1.0]) == 1  # 5, then 4.03: stays above zero
     assert return_per_pound(150.0, 100.0) == pytest.approx(1.5)
     assert np.isnan(return_per_pound(150.0, 0.0))
+
+
+@pytest.mark.parametrize(("net", "year"), [
+    ([10.0, -5.0, -10.0], np.inf),  # above zero in year 1, ends at a loss: never broke even
+    ([10.0, -15.0, 20.0], 3),  # above zero, dips below, ends above: from year 3
+    ([-100.0, 50.0, 60.0], 3),  # a loss, then a gain
+    ([5.0, 1.0, 1.0], 1),  # above zero throughout
+    ([-1.0, -1.0, -1.0], np.inf),  # never above zero
+])
+def test_break_even_is_the_year_from_which_the_running_total_stays_above_zero(net, year):
+    """Review: a running total briefly above zero counted as a break-even although four of
+    five replicates ended the horizon at a loss."""
+    assert break_even_year(net) == year
+
+
+def test_break_even_works_replicate_by_replicate_and_ignores_noise():
+    paths = np.array([[10.0, -5.0, -10.0], [-1.0, 10.0, 10.0], [5.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(break_even_year(paths), [np.inf, 2, 1])
+    # a swap at the same unit cost nets to zero plus floating-point noise: not a break-even
+    assert break_even_year([1e-9, 0.0], above=0.5) == np.inf
+
+
+def test_a_dip_then_a_loss_does_not_break_even_in_the_analysis():
+    from _budget_helpers import synthetic_analysis
+
+    dip = [-10e6, 5e6, 10e6]  # prison spend falls, then rises: net saving 10, -5, -10
+    gain = [-10e6, -10e6, -10e6]
+    budget = synthetic_analysis({"systems": {"prison_places": [dip, dip, dip, dip, gain]}})
+    h = budget.headline("systems")
+    assert h["break_even_year"][0] == np.inf  # the old rule said year 1
+    assert h["share_breaking_even"] == pytest.approx(0.2)
+
+
+def test_the_break_even_band_is_whole_years():
+    """Review: the band's 10 % end read "year 2.2", a year no replicate has."""
+    from _budget_helpers import synthetic_analysis
+
+    # net saving by replicate: breaks even in year 1, 2, 2, 3, 3
+    in_year = {1: [-10e6, -10e6, -10e6], 2: [1e6, -10e6, -10e6], 3: [1e6, 1e6, -10e6]}
+    budget = synthetic_analysis({"systems": {"prison_places": [in_year[y]
+                                                               for y in (1, 2, 2, 3, 3)]}})
+    np.testing.assert_array_equal(budget.measures("systems")["break_even_year"][:, -1],
+                                  [1, 2, 2, 3, 3])
+    mid, low, high = budget.headline("systems")["break_even_year"]
+    assert (low, mid, high) == (1, 2, 3)  # interpolation gave 1.4 for the 10 % end
+
+
+def test_return_per_pound_has_no_figure_when_a_replicate_does_not_invest():
+    """Review: the median of the two replicates left (of five, opposite signs) read -£1.48."""
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import return_per_pound_over_replicates
+
+    ratio = return_per_pound_over_replicates(np.array([[150.0], [10.0], [-20.0]]),
+                                             np.array([[100.0], [-5.0], [20.0]]))
+    assert np.isnan(ratio).all()
+    np.testing.assert_allclose(
+        return_per_pound_over_replicates(np.array([150.0, 30.0]), np.array([100.0, 20.0])),
+        [1.5, 1.5])
+    programme = [[100e6], [-50e6], [-30e6], [0.0], [-10e6]]
+    prisons = [[-150e6], [60e6], [-20e6], [-5e6], [-40e6]]
+    budget = synthetic_analysis({"systems": {"programme_early_help": programme,
+                                             "prison_places": prisons}})
+    rows = budget.summary()
+    row = rows[(rows["area"] == "Wales") & (rows["measure"] == "return_per_pound")].iloc[0]
+    assert np.isnan([row["median"], row["p10"], row["p90"]]).all()
+    assert row["note"] == ("no figure: the programme costs less than under 'symptoms' in 3 of 5 "
+                           "replicates and the same in 1, so there is no investment to return "
+                           "on")
+    # every replicate invests: a figure, and no note
+    budget = synthetic_analysis({"systems": {"programme_early_help": [[100e6], [50e6], [20e6]],
+                                             "prison_places": [[-150e6], [-60e6], [-20e6]]}})
+    rows = budget.summary()
+    row = rows[(rows["area"] == "Wales") & (rows["measure"] == "return_per_pound")].iloc[0]
+    assert row["median"] == pytest.approx(1.2) and row["note"] == ""
+
+
+def test_the_middle_replicate_is_the_one_with_the_median_npv():
+    from _budget_helpers import synthetic_analysis
+
+    # net present values by replicate: -50, 200, -200, 200, -300 (one year, not discounted)
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[100.0], [200.0], [300.0], [400.0], [500.0]],
+        "prison_places": [[-50.0], [-400.0], [-100.0], [-600.0], [-200.0]]}})
+    assert budget.middle_replicate("systems") == 0
+    npv_values = budget.measures("systems")["npv"][:, -1]
+    assert npv_values[0] == budget.headline("systems")["npv"][0] == -50.0
+    even = synthetic_analysis({"systems": {"prison_places": [[-4.0], [-1.0], [-3.0], [-2.0]]}})
+    assert even.middle_replicate("systems") == 3  # the lower of the middle two (2 and 3)
+
+
+def test_a_copy_of_the_baseline_makes_no_difference_even_with_noise():
+    from _budget_helpers import synthetic_analysis
+
+    noise = synthetic_analysis({"copy": {"prison_places": [[1e-7, -1e-7], [0.0, 1e-9]]}})
+    assert noise.makes_no_difference("copy")
+    moved = synthetic_analysis({"copy": {"prison_places": [[0.0, 2.0], [0.0, 0.0]]}})
+    assert not moved.makes_no_difference("copy")
+
+
+def test_staff_time_is_officer_court_youth_justice_and_social_worker_time():
+    """Review: the council's early-help places (a bought service) were called staff time."""
+    from model.budget import is_staff_time
+    from model.costs import cost_lines
+
+    staff = {line.name for line in cost_lines() if is_staff_time(line)}
+    assert {"officer_time_arrests", "officer_time_training", "court_cases",
+            "youth_justice_orders", "protection_plans", "assessments",
+            "notification_screening"} <= staff
+    assert not staff & {"early_help_places", "prison_places", "care_placements",
+                        "programme_early_help"}
+
+
+def test_the_net_row_of_who_pays_is_minus_the_npv_of_each_replicate():
+    from _budget_helpers import synthetic_analysis
+
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[100.0], [200.0], [300.0], [400.0], [500.0]],
+        "prison_places": [[-50.0], [-400.0], [-100.0], [-600.0], [-200.0]]}})
+    who = budget.who_pays()
+    net = who[who["agency"] == "all"].iloc[0]
+    assert net["agency_label"] == "All agencies (net)" and net["part"] == "total"
+    assert net["change_median"] == pytest.approx(-budget.headline("systems")["npv"][0])
+    assert net["role"] == "net cost"
+    agencies = who[(who["part"] == "total") & (who["agency"] != "all")]
+    assert agencies["change_median"].sum() == pytest.approx(100.0)  # 300 - 200: not 50
+
+
+def test_tables_state_their_units_at_the_analysis_price_year():
+    from _budget_helpers import synthetic_analysis
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[-1.0], [-2.0]]}},
+                                price_year=2023)
+    assert set(budget.spend_by_agency_year()["unit"]) == {
+        "GBP a year, 2023 prices, undiscounted"}
+    assert set(budget.who_pays()["unit"]) == {
+        "GBP, 2023 prices, discounted at 3.5% and summed over 1 year"}
+    assert set(budget.by_cost_line()["unit"]) == set(budget.who_pays()["unit"])
 
 
 def test_measures_are_consistent_with_the_spend_difference():
@@ -65,10 +203,12 @@ def test_the_settings_of_a_report_give_the_root_seed():
 def test_who_pays_adds_up_to_minus_the_npv():
     budget = analyse_budget(small_comparison())
     who = budget.who_pays()
-    total = who[who["part"] == "total"]
+    total = who[(who["part"] == "total") & (who["agency"] != "all")]
     npv_median = budget.headline("systems")["npv"][0]
     # with two replicates the median of a sum is the sum of medians (means of two)
     assert total["change_median"].sum() == pytest.approx(-npv_median, rel=1e-9)
+    net = who[who["agency"] == "all"]
+    assert net["change_median"].tolist() == [pytest.approx(-npv_median, rel=1e-9)]
     assert set(total["role"]) <= {"pays", "saves", "no change"}
     assert total.set_index("agency").loc["programme", "role"] == "pays"
 

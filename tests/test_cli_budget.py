@@ -7,12 +7,18 @@ from _budget_helpers import small_comparison
 
 
 def test_budget_end_to_end_writes_every_report(cli, tmp_path):
+    from model.reports import MEDIANS_NOTE
+
     out = cli("budget", "symptoms", "systems", "--scale", "1:400", "--years", "2",
               "--replicates", "2", "--workers", "1", "--xlsx", tmp_path / "b.xlsx",
               "--pdf", tmp_path / "r" / "b.pdf", "--csv", tmp_path / "csv")
     assert out.code == 0, out.err
     assert "Net present value" in out.out and "Who pays" in out.out
     assert "Return per pound invested" in out.out
+    text = " ".join(out.out.split())
+    assert "All agencies (net)" in text
+    assert MEDIANS_NOTE in text
+    assert "In the replicate with the lower net present value of the two" in text
     assert (tmp_path / "b.xlsx").stat().st_size > 0
     assert (tmp_path / "r" / "b.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "csv" / "summary.csv").exists()

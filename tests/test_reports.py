@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from _budget_helpers import small_comparison
+from _budget_helpers import small_comparison, synthetic_analysis
 
 from model.budget import analyse_budget
 from model.costs import DOCS_END, DOCS_FILE, DOCS_START, unit_costs_markdown
@@ -33,8 +33,13 @@ def test_xlsx_opens_and_has_its_sheets(tmp_path):
 
 
 def test_pdf_has_its_pages(tmp_path):
+    import matplotlib.pyplot as plt
+
     budget = analyse_budget(small_comparison())
-    expected = len(pdf_figures(budget))
+    figures = pdf_figures(budget)
+    expected = len(figures)
+    for fig in figures:
+        plt.close(fig)
     assert expected == 8  # headline, 3 charts, 2 tables per scenario, 2 of unit costs
     path = write_pdf(budget, tmp_path / "budget.pdf")
     assert _pages(path) == expected
@@ -62,33 +67,168 @@ def test_money_words_read_well_for_losses_and_one_year():
     assert years_text(1) == "1 year" and years_text(10) == "10 years"
 
 
-def _stub_analysis(npv: tuple[float, float, float], cashable: float = 30e6,
-                   lines: tuple[tuple[str, float], ...] = (("Prison places", -30e6),
-                                                          ("Care placements", 0.0))):
-    """A stand-in for a BudgetAnalysis: its headline and its cashable cost lines."""
-    from types import SimpleNamespace
+def _one_year(npv_by_replicate: list[float], programme: list[float] | None = None,
+              **lines: list[float]):
+    """A one-year synthetic analysis (no discounting): NPVs through the prison line, or lines.
 
-    headline = {"npv": npv, "programme_cost": (80.2e6, 78e6, 83e6),
-                "gross_savings": (65.0e6, 40e6, 75e6), "break_even_year": (np.inf,),
-                "share_breaking_even": 0.0, "return_per_pound": (0.8, 0.5, 0.9),
-                "cashable_savings": (cashable, cashable - 10e6, cashable + 5e6),
-                "non_cashable_savings": (35e6, 20e6, 40e6)}
-    by_line = pd.DataFrame([{"scenario": "systems", "area": "Wales", "label": label,
-                             "cashable": "yes", "programme": "no", "change_median": change}
-                            for label, change in lines])
-    return SimpleNamespace(headline=lambda scenario, area="Wales": headline, years=10,
-                           baseline="symptoms", by_cost_line=lambda area="Wales": by_line)
+    Args:
+        npv_by_replicate: each replicate's net present value, made by a change in prison
+            places (ignored where other lines are given).
+        programme: each replicate's extra programme spend (early help).
+        **lines: cost line name -> each replicate's change in spend.
+    """
+    changes = {name: [[v] for v in values] for name, values in lines.items()}
+    if not lines:
+        changes["prison_places"] = [[-v] for v in npv_by_replicate]
+    if programme is not None:
+        changes["programme_early_help"] = [[v] for v in programme]
+    return synthetic_analysis({"systems": changes})
 
 
-@pytest.mark.parametrize(("npv", "expected"), [
-    ((-19.9e6, -40.4e6, -6.1e6), "a net cost of £19.9m (10-90 % band £6.1m to £40.4m)"),
-    ((12.0e6, -3.0e6, 30.0e6), "a net saving of £12.0m (10-90 % band -£3.0m to £30.0m)"),
-    ((-5.0e6, -20.0e6, 8.0e6), "a net cost of £5.0m (10-90 % band -£8.0m to £20.0m)"),
+@pytest.mark.parametrize(("npvs", "expected"), [
+    ([-40e6, -30e6, -19.9e6, -10e6, -6e6],
+     "a net cost of £19.9m, the median over replicates (10-90 % band £7.6m to £36.0m)"),
+    ([-5e6, 2e6, 12e6, 20e6, 30e6],
+     "a net saving of £12.0m, the median over replicates (10-90 % band -£2.2m to £26.0m)"),
+    ([-20e6, -10e6, -5e6, 4e6, 8e6],
+     "a net cost of £5.0m, the median over replicates (10-90 % band -£6.4m to £16.0m)"),
 ])
-def test_headline_sentence_gives_the_band_in_the_direction_of_the_net_figure(npv, expected):
+def test_headline_sentence_gives_the_band_in_the_direction_of_the_net_figure(npvs, expected):
     from model.reports import headline_sentence
 
-    assert expected in headline_sentence(_stub_analysis(npv), "systems")
+    assert expected in headline_sentence(_one_year(npvs), "systems")
+
+
+def test_the_headline_s_cost_savings_and_net_figure_add_up():
+    """Review: "costs £172.9m and saves other agencies £107.6m, a net cost of £54.6m" - three
+    separate medians, which do not add up. They now come from one replicate."""
+    from model.reports import headline_sentence
+
+    # replicates' net present values: -50, 200, -200, 200, -300 (£m); the middle one is the
+    # first: it costs 100 and saves 50. The medians would say: costs 300, saves 200.
+    budget = _one_year([], programme=[100e6, 200e6, 300e6, 400e6, 500e6],
+                       prison_places=[-50e6, -400e6, -100e6, -600e6, -200e6])
+    text = " ".join(headline_sentence(budget, "systems").split())
+    assert ("In the middle one of the 5 replicates ranked by net present value, it costs "
+            "£100.0m (discounted) and saves other agencies £50.0m: a net cost of £50.0m, the "
+            "median over replicates") in text
+    assert "costs £300.0m" not in text and "saves other agencies £200.0m" not in text
+    # the cashable lines are the same replicate's, so they add up to its savings
+    assert "In that replicate, cashable savings come to £50.0m (prison places save £50.0m)" in text
+
+
+def test_an_even_number_of_replicates_names_the_replicate_and_the_median():
+    from model.reports import headline_sentence
+
+    budget = _one_year([-40e6, -30e6, -20e6, -10e6])
+    text = " ".join(headline_sentence(budget, "systems").split())
+    assert ("In the lower of the middle two of the 4 replicates ranked by net present value, "
+            "the programme costs the same and adds £30.0m to other agencies' spending: a net "
+            "cost of £30.0m.") in text
+    assert "The median over replicates is a net cost of £25.0m (10-90 % band" in text
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    ([("prison places", -59.5e6), ("care placements", 34.9e6)],
+     "cashable savings come to £24.6m (prison places save £59.5m; care placements cost £34.9m "
+     "more)"),
+    ([("prison places", -10.0e6), ("care placements", 15.0e6)],
+     "cashable spending rises by £5.0m (care placements cost £15.0m more; prison places save "
+     "£10.0m)"),
+    ([("a", -100e6), ("b", -50e6), ("c", 30e6), ("d", 2e6), ("e", 1e6)],
+     "cashable savings come to £117.0m (a save £100.0m; b save £50.0m; c cost £30.0m more; "
+     "other cashable lines cost £3.0m more)"),
+    ([("prison places", 0.0), ("care placements", 1e-9)], "none of the savings is cashable"),
+])
+def test_cashable_lines_are_named_in_their_own_direction_and_add_up(lines, expected):
+    """Review: "£106.3m (prison places save £152.2m; care placements save £34.9m)" did not
+    add up; the lines named (and the rest, summed) now add up to the total."""
+    from model.reports import cashable_text
+
+    assert cashable_text(lines) == expected
+
+
+def test_early_help_places_are_not_called_staff_time():
+    """Review: "£7.7m of the savings is staff time" was all the council's early-help places."""
+    from model.reports import headline_sentence, non_cashable_text
+
+    budget = _one_year([], programme=[8e6, 8e6, 8e6], early_help_places=[-7.7e6] * 3)
+    text = " ".join(headline_sentence(budget, "systems").split())
+    assert "not cashable: early-help places (local authority) save £7.7m." in text
+    assert "staff time" not in text and "social-worker time" not in text
+    assert non_cashable_text(-3.1e6, [("early-help places (local authority)", 2e6)]) == (
+        "not cashable: £3.1m of officer, court, youth-justice and social-worker time is freed; "
+        "early-help places (local authority) cost £2.0m more")
+    assert non_cashable_text(1.2e6, []) == (
+        "not cashable: officer, court, youth-justice and social-worker time costs £1.2m more, "
+        "net of time freed")
+    assert non_cashable_text(0.0, [("x", 0.1)]) == ""
+
+
+def test_return_per_pound_without_investment_says_why():
+    from model.reports import headline_boxes, headline_sentence, missing_figure_notes
+
+    budget = _one_year([], programme=[10e6, -5e6, -3e6, 2e6, -1e6],
+                       prison_places=[-15e6, 6e6, -2e6, -0.5e6, -4e6])
+    text = " ".join(headline_sentence(budget, "systems").split())
+    assert ("Return per pound: n/a \N{EM DASH} the programme costs less than under 'symptoms' in "
+            "3 of 5 replicates, so there is no investment to return on.") in text
+    assert "Every pound invested" not in text
+    ratio = headline_boxes(budget, "systems")[1]
+    assert ratio[1:3] == ("n/a", "no investment in 3 of 5 replicates")
+    notes = missing_figure_notes(budget, "systems", "Wales")
+    assert notes[0].startswith("Return per pound invested: n/a \N{EM DASH} the programme costs")
+
+
+def test_a_copy_of_the_baseline_makes_no_difference():
+    from model.reports import headline_boxes, headline_sentence
+
+    budget = _one_year([1e-9, -1e-9])
+    text = headline_sentence(budget, "systems")
+    assert text == ("Over 1 year, 'systems' makes no difference in spend compared with "
+                    "'symptoms': in every replicate, every agency spends the same (to within £1) "
+                    "every year.")
+    assert headline_boxes(budget, "systems")[0][1] == "£0"
+
+
+def test_a_programme_that_spends_less_is_said_to_spend_less():
+    """Review: the reverse comparison printed "It costs -£172.9m"."""
+    from model.reports import headline_sentence
+
+    budget = _one_year([], programme=[-172.9e6] * 3, prison_places=[107.6e6] * 3)
+    text = " ".join(headline_sentence(budget, "systems").split())
+    assert ("it spends £172.9m less on the programme (discounted) and adds £107.6m to other "
+            "agencies' spending: a net saving of £65.3m") in text
+    assert "-£" not in text.split("band")[0]
+
+
+def test_tiny_amounts_have_no_sign():
+    from model.reports import count_text, money, ratio_text
+
+    assert money(-1e-9) == "£0" and money(4e-7, signed=True) == "£0"
+    assert money(-0.49) == "£0" and money(-0.6) == "-£1" and money(3.0, True) == "+£3"
+    assert ratio_text(-0.001) == "£0.00" and count_text(-0.2) == "0"
+    assert count_text(-400.0) == "-400"
+
+
+def test_the_green_book_is_named_only_at_its_own_rate():
+    """Review: --discount-rate 0.2 was called the Green Book rate."""
+    import matplotlib.pyplot as plt
+
+    from model.reports import discount_words, pdf_figures
+
+    assert discount_words(0.035) == "3.5% (HM Treasury Green Book)"
+    assert discount_words(0.2) == "20.0% (a sensitivity rate; the Green Book's is 3.5%)"
+    budget = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}},
+                                discount_rate=0.2)
+    figures = pdf_figures(budget)
+    try:
+        page_one = " ".join(" ".join(_texts(figures[0])).split())
+    finally:
+        for fig in figures:
+            plt.close(fig)
+    assert "discounted at 20.0% (a sensitivity rate; the Green Book's is 3.5%)" in page_one
+    assert "20.0% (HM Treasury Green Book)" not in page_one
 
 
 def test_officer_time_line_gives_its_band_in_the_direction_of_its_verb():
@@ -117,28 +257,6 @@ def test_officer_time_bands_follow_the_verb(change, expected):
 
 
 # --- the words on page one: each cashable line and each outcome in its own direction ---------
-
-def test_cashable_savings_name_only_the_lines_that_saved_as_savings():
-    from model.reports import headline_sentence
-
-    stub = _stub_analysis((-54.2e6, -67.5e6, -40.8e6), cashable=24.6e6,
-                          lines=(("Prison places", -59.5e6), ("Care placements", 34.9e6)))
-    text = headline_sentence(stub, "systems")
-    assert ("Cashable savings come to £24.6m (prison places save £59.5m; care placements "
-            "cost £34.9m more).") in text
-    assert "(prison places, care placements)" not in text
-
-
-def test_cashable_spending_that_rises_is_said_to_rise():
-    from model.reports import headline_sentence
-
-    stub = _stub_analysis((-54.2e6, -67.5e6, -40.8e6), cashable=-5.0e6,
-                          lines=(("Prison places", -10.0e6), ("Care placements", 15.0e6)))
-    text = headline_sentence(stub, "systems")
-    assert ("Cashable spending rises by £5.0m (care placements cost £15.0m more; prison places "
-            "save £10.0m).") in text
-    assert "is cashable" not in text
-
 
 @pytest.mark.parametrize(("mid", "cost", "expected"), [
     (23_400.0, 3287.0, "23,400 police incidents averted (£3,287 of programme cost each)"),
@@ -349,3 +467,121 @@ def test_the_pdf_text_holds_the_app_s_description(tmp_path):
     text = subprocess.run(["pdftotext", "-l", "1", str(path), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Officers trained in ACE-informed practice 35 %" in " ".join(text.split())
+
+
+# --- three or more scenarios in the pdf ------------------------------------------------------
+
+def _two_compared():
+    """Two scenarios compared with one baseline, each changing different lines."""
+    return synthetic_analysis({
+        "systems": {"programme_early_help": [[5e6, 5e6]] * 3,
+                    "prison_places": [[-1e6, -4e6], [-2e6, -5e6], [-3e6, -6e6]]},
+        "lever_early_help": {"programme_early_help": [[2e6, 2e6]] * 3,
+                             "early_help_places": [[-2e6, -2e6]] * 3}})
+
+
+def test_the_pdf_has_a_who_pays_page_for_every_compared_scenario():
+    """Review: with three scenarios the who-pays page showed the first compared one only."""
+    import matplotlib.pyplot as plt
+
+    budget = _two_compared()
+    figures = pdf_figures(budget)
+    try:
+        titles = [ax.get_title() for fig in figures for ax in fig.axes
+                  if ax.get_title().startswith("Who pays")]
+        assert len(titles) == 2
+        assert "systems against symptoms" in titles[0]
+        assert "lever_early_help against symptoms" in titles[1]
+        assert len(figures) == 2 + 1 + 2 + 1 + 2 * 2 + 2
+    finally:
+        for fig in figures:
+            plt.close(fig)
+
+
+def test_the_spend_page_tells_the_scenarios_apart():
+    """Review: both compared scenarios had the same hatching, and their changes were drawn in
+    the same agency colours on one panel."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from model.reports import spend_figure
+
+    fig = spend_figure(_two_compared())
+    try:
+        bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+        hatches = {}
+        for bar in bars:  # bars of one scenario share an x offset
+            hatches.setdefault(round(bar.get_x() % 1, 3), set()).add(bar.get_hatch())
+        assert len(hatches) == 3 and all(len(h) == 1 for h in hatches.values())
+        assert len({next(iter(h)) for h in hatches.values()}) == 3  # plain, // and ..
+        changes = fig.axes[1:]
+        assert [ax.get_title().split(" minus ")[0] for ax in changes] == [
+            "systems", "lever_early_help"]
+        legend = " ".join(t.get_text() for leg in fig.legends for t in leg.get_texts())
+        assert "symptoms (baseline)" in legend and "systems" in legend
+        assert "lever_early_help" in legend
+    finally:
+        plt.close(fig)
+
+
+def test_the_cumulative_page_names_each_scenario_s_band_and_break_even():
+    import matplotlib.pyplot as plt
+
+    from model.reports import cumulative_figure
+
+    fig = cumulative_figure(_two_compared())
+    try:
+        labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert "systems: 10-90 % band" in labels
+        assert "lever_early_help: 10-90 % band" in labels
+        assert any(label.startswith("systems: median, ") for label in labels)
+        styles = {line.get_linestyle() for line in fig.axes[0].lines
+                  if "median" in line.get_label()}
+        assert len(styles) == 2
+    finally:
+        plt.close(fig)
+
+
+# --- the tables: medians said not to add up, a net row, unambiguous columns, units -----------
+
+def test_tables_of_medians_carry_the_note_and_the_net_row(tmp_path):
+    from openpyxl import load_workbook
+
+    from model.reports import MEDIANS_NOTE
+
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[100e6], [200e6], [300e6], [400e6], [500e6]],
+        "prison_places": [[-50e6], [-400e6], [-100e6], [-600e6], [-200e6]]}}, price_year=2023)
+    book = load_workbook(write_xlsx(budget, tmp_path / "b.xlsx"), read_only=True)
+    for sheet in ("summary", "by agency by year", "by force area"):
+        cells = [c for row in book[sheet].iter_rows(values_only=True) for c in row
+                 if isinstance(c, str)]
+        assert any(c.startswith(MEDIANS_NOTE) for c in cells), sheet
+        assert any("do not add up" in c for c in cells), sheet
+    write_csv(budget, tmp_path / "csv")
+    notes = pd.read_csv(tmp_path / "csv" / "notes.csv").set_index("table")["note"]
+    for table in ("spend_by_agency_year", "who_pays_who_saves"):
+        assert notes[table].startswith(MEDIANS_NOTE)
+    who = pd.read_csv(tmp_path / "csv" / "who_pays_who_saves.csv")
+    net = who[(who["agency_label"] == "All agencies (net)") & (who["area"] == "Wales")]
+    assert net["change_median"].tolist() == [pytest.approx(50e6)]  # the median NPV is -50
+    spend = pd.read_csv(tmp_path / "csv" / "spend_by_agency_year.csv")
+    assert {"baseline_spend_median", "scenario_spend_median", "median_of_paired_differences",
+            "paired_differences_p10", "paired_differences_p90"} <= set(spend.columns)
+    assert "spend_median" not in spend.columns and "difference_median" not in spend.columns
+    assert set(spend["unit"]) == {"GBP a year, 2023 prices, undiscounted"}
+    prisons = spend[(spend["agency"] == "prisons_and_probation") & (spend["area"] == "Wales")]
+    assert prisons["median_of_paired_differences"].tolist() == [pytest.approx(-200e6)]
+    summary = pd.read_csv(tmp_path / "csv" / "summary.csv")
+    assert "note" in summary.columns
+
+
+def test_a_missing_return_per_pound_is_an_empty_cell_with_its_reason(tmp_path):
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[10e6], [-5e6], [-3e6], [2e6], [-1e6]],
+        "prison_places": [[-15e6], [6e6], [-2e6], [-0.5e6], [-4e6]]}})
+    write_csv(budget, tmp_path / "csv")
+    summary = pd.read_csv(tmp_path / "csv" / "summary.csv", keep_default_na=False)
+    row = summary[(summary["area"] == "Wales") & (summary["measure"] == "return_per_pound")]
+    assert row[["median", "p10", "p90"]].iloc[0].tolist() == ["", "", ""]
+    assert "costs less than under 'symptoms' in 3 of 5 replicates" in row["note"].iloc[0]

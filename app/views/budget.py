@@ -63,7 +63,7 @@ def _settings(inputs: RunInputs) -> tuple[float, bool, bool]:
 
 
 def _numbers(analysis: Any, scenario: str, area: str) -> None:
-    from model.reports import headline_boxes, headline_sentence
+    from model.reports import headline_boxes, headline_sentence, missing_figure_notes
 
     if area == "Wales":
         st.markdown(headline_sentence(analysis, scenario))
@@ -71,10 +71,12 @@ def _numbers(analysis: Any, scenario: str, area: str) -> None:
     for column, (label, value, band, note) in zip(st.columns(4), boxes, strict=True):
         column.metric(label, value, help=f"{note[0].upper()}{note[1:]}.", border=True)
         column.caption(band.replace("band ", "10-90 %: "))
+    for line in missing_figure_notes(analysis, scenario, area):
+        st.caption(f"{line}.")
 
 
 def _who_pays(analysis: Any, scenario: str, area: str) -> None:
-    from model.reports import money
+    from model.reports import MEDIANS_NOTE, NET_ROW_NOTE, money
 
     who = analysis.who_pays(area)
     who = who[(who["scenario"] == scenario) & (who["part"] == "total")]
@@ -85,9 +87,12 @@ def _who_pays(analysis: Any, scenario: str, area: str) -> None:
     })[["agency_label", "change (discounted, £)", "10-90 % band", "role"]]
     st.dataframe(table.rename(columns={"agency_label": "agency", "role": "pays or saves"}),
                  hide_index=True, width="stretch", key="who_pays_table")
+    st.caption(f"{MEDIANS_NOTE} {NET_ROW_NOTE}")
 
 
 def _spend_table(analysis: Any, area: str) -> None:
+    from model.reports import MEDIANS_NOTE
+
     spend = analysis.spend_by_agency_year()
     spend = spend[spend["area"] == area]
     wide = spend.pivot_table(index=["scenario", "agency_label"], columns="year",
@@ -97,6 +102,7 @@ def _spend_table(analysis: Any, area: str) -> None:
     st.markdown(f"**Spend by agency and year, {area}**: £ million a year, "
                 f"{analysis.price_year} prices, undiscounted (median over replicates).")
     st.dataframe(wide.round(2), width="stretch", key="spend_table")
+    st.caption(MEDIANS_NOTE)
 
 
 def _downloads(analysis: Any, key: Any, description: str) -> None:
@@ -179,8 +185,8 @@ def render() -> None:
         st.image(runner.figure_png(("spend", budget_key, area),
                                    lambda: reports.spend_figure(analysis, area)), width="stretch")
     with who:
-        st.image(runner.figure_png(("who_pays", budget_key, area),
-                                   lambda: reports.who_pays_figure(analysis, area)),
+        st.image(runner.figure_png(("who_pays", budget_key, scenario, area),
+                                   lambda: reports.who_pays_figure(analysis, area, scenario)),
                  width="stretch")
         _who_pays(analysis, scenario, area)
     with cumulative:
