@@ -75,9 +75,9 @@ def register(commands: Any) -> None:
                              "draw for every scenario), so the bands include cost uncertainty")
     budget.add_argument("--xlsx", type=Path, default=None, metavar="FILE",
                         help="write the workbook (summary, by agency by year, by force area, "
-                             "assumptions and sources) to FILE.xlsx")
+                             "assumptions and sources) to FILE, a name ending in .xlsx")
     budget.add_argument("--pdf", type=Path, default=None, metavar="FILE",
-                        help="write the report to FILE.pdf")
+                        help="write the report to FILE, a name ending in .pdf")
     budget.add_argument("--csv", type=Path, default=None, metavar="DIR",
                         help="write every table as CSV into the folder DIR")
     budget.set_defaults(handler=_cmd_budget)

@@ -605,7 +605,9 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
     subtitle = (f"{years_text(analysis.years)}, prices of {analysis.price_year}, discounted at "
                 f"{discount_words(analysis.discount_rate)}; median and "
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
-                f"(simulated at 1:{analysis.scale})"
+                f"(simulated at 1:{analysis.scale}, "
+                + ("root seed not recorded" if analysis.root_seed is None
+                   else f"root seed {analysis.root_seed}") + ")"
                 + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
     subtitle_lines = textwrap.wrap(subtitle, 135)
     if description:

@@ -231,6 +231,27 @@ def test_the_green_book_is_named_only_at_its_own_rate():
     assert "20.0% (HM Treasury Green Book)" not in page_one
 
 
+def test_page_one_gives_the_root_seed_that_makes_the_report_again():
+    """docs/budget.md: every report's settings give the root seed; the pdf had none."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from model.reports import pdf_figures
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}})
+    for analysis, text in ((dataclasses.replace(budget, root_seed=12345), "root seed 12345"),
+                           (dataclasses.replace(budget, root_seed=None),
+                            "root seed not recorded")):
+        figures = pdf_figures(analysis)
+        try:
+            page_one = " ".join(" ".join(_texts(figures[0])).split())
+        finally:
+            for fig in figures:
+                plt.close(fig)
+        assert f"(simulated at 1:{analysis.scale}, {text})" in page_one
+
+
 def test_officer_time_line_gives_its_band_in_the_direction_of_its_verb():
     from model.cli import _officer_time
 
