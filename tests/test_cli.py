@@ -342,10 +342,14 @@ def test_readme_python_examples_run(tmp_path, monkeypatch, capsys):
 
 
 def test_readme_scenario_example_is_valid():
-    from model.scenario import scenario_from_yaml_text
+    from model.scenario import load_scenario, scenario_from_yaml_text
 
     scenario = scenario_from_yaml_text(_blocks("yaml")[0])
-    assert scenario.police.offending_per_person_month == 0.005
+    assert scenario.police.offending_per_person_month == 0.00396  # 10 % below the baseline's
+    symptoms = load_scenario("symptoms")
+    assert scenario.police.offending_per_person_month < symptoms.police.offending_per_person_month
+    # it extends the baseline, so it keeps the calibrated values
+    assert scenario.adversity == symptoms.adversity
 
 
 def _every_parser(parser):
