@@ -21,21 +21,31 @@ Conventions (HM Treasury Green Book):
 * Break-even year: the first simulated year from whose end the cumulative discounted net
   saving stays above zero through the end of the horizon (none if it is not above zero at the
   horizon's end): a running total that is briefly positive and then falls below zero for good
-  has not broken even. Its median and band are years some replicate has (each the earliest
-  year by which at least that share of replicates has broken even), never an interpolated 2.2.
+  has not broken even. Its median and band are years some replicate has: each the earliest
+  year by which MORE than that share (50 %, 10 %, 90 %) of the replicates has broken even,
+  never an interpolated 2.2. Exactly half is not a median break-even, so a median break-even
+  year always goes with a median net saving (:func:`year_band`).
 * Cost per outcome averted: discounted programme cost (and discounted net cost, -NPV) over the
   number averted: police incidents and new ACEs over the horizon, looked-after children at
-  its end; no figure where the median replicate averts none.
+  its end. No figure where at least half of the replicates avert none (or see a rise);
+  otherwise a replicate that averts none sits at the band's open end its cost points to
+  (``+inf`` at a cost, ``-inf`` with a net saving), and the median and band are values some
+  replicate has, by the break-even year's rule: the smallest value that more than half
+  (10 %, 90 %) of the replicates are at or below (:func:`cost_per_averted`,
+  :func:`rank_band`).
 * Savings on cashable lines (prison places, care placements) can be released as cash; the rest
   are staff time freed (officer, court, youth-justice and social-worker time,
   :data:`STAFF_TIME_UNIT_COSTS`) or other lines that are not cashable (the council's own
-  early-help places, a bought service).
+  early-help places, a bought service). The programme's own spend (Operation Encompass
+  included) is an investment, not a saving, so it is never called cashable.
 
 Each measure's median is taken on its own over replicates, so medians need not add up (the
 programme cost's median less the savings' median is not the NPV's median; the force areas'
 medians do not sum to Wales's). Each replicate's figures do:
-:meth:`BudgetAnalysis.middle_replicate` picks the replicate with the median NPV, whose figures a
-sentence can add up.
+:meth:`BudgetAnalysis.middle_replicate` picks the replicate with the median NPV (ranked on the
+NPV rounded to the penny; ties by programme cost, then replicate number), whose figures a
+sentence can add up. :meth:`BudgetAnalysis.replicate_table` gives every replicate's net saving by
+year, so the middle replicate and the break-even can be recomputed.
 
 Example::
 
@@ -67,6 +77,7 @@ from model.costs import (
     draw_programme_unit_costs,
     ledger_cube,
     load_cost_book,
+    programme_cost_table,
     programme_unit_costs,
 )
 from model.reference import force_areas
@@ -203,46 +214,91 @@ def break_even_year(net_saving_by_year: Sequence[float] | np.ndarray,
     return np.where(stays[..., -1], first, np.inf)
 
 
+def rank_band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and 10-90 % band as values some replicate has, never interpolated.
+
+    Each is the smallest value with MORE than that share (50 %, 10 %, 90 %) of the replicates
+    at or below it: of ``n`` replicates sorted (``-inf`` first, ``inf`` last, NaNs left out),
+    the one at rank ``floor(q n) + 1`` (at most ``n``). Of an even number, the median is the
+    upper middle one: for the break-even year and the cost per outcome averted, both better
+    when lower, the less favourable middle, as the middle replicate is the one with the lower
+    net present value. The same rule holds whether or not a value is infinite.
+
+    Returns:
+        Median, 10 % and 90 % ends; NaN where every value is NaN.
+    """
+    values = np.moveaxis(np.asarray(values, float), axis, 0)
+    ranked = np.sort(values, axis=0)  # NaNs last
+    n = (~np.isnan(values)).sum(axis=0)
+    out = []
+    for q in (50, *BAND):
+        at = np.minimum(np.maximum(n - 1, 0), (q * n) // 100)
+        picked = np.take_along_axis(ranked, np.asarray(at)[None, ...], axis=0)[0]
+        out.append(np.where(n > 0, picked, np.nan))
+    return out[0], out[1], out[2]
+
+
 def year_band(years: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median and 10-90 % band of a whole-year measure (the break-even year) over replicates.
 
     Each is a year some replicate has, never an interpolated "year 2.2": the earliest year by
-    which at least half (10 %, 90 %) of the replicates have broken even, ``inf`` where fewer
-    have (numpy's ``inverted_cdf`` percentile).
+    which MORE than half (10 %, 90 %) of the replicates have broken even, ``inf`` where no year
+    is (:func:`rank_band`). With two replicates, one breaking even in year 2 and one never, the
+    median is ``inf``: exactly half is not more than half, so a median break-even year always
+    goes with a median net saving.
     """
-    q = np.percentile(np.asarray(years, float), [50, *BAND], axis=axis, method="inverted_cdf")
-    return q[0], q[1], q[2]
+    return rank_band(years, axis)
 
 
 def cost_per_averted(cost: np.ndarray, averted: np.ndarray) -> np.ndarray:
     """Cost per unit averted, replicate by replicate (replicates on the first axis).
 
-    Where the median replicate averts nothing there is no figure (NaN, shown blank): a band
-    made of the few replicates that happen to avert something would look like a result. Where
-    it does, a replicate that averts nothing has no finite cost per unit: ``inf``, which leaves
-    the band's upper end open.
+    Where at least half of the replicates avert none (or see the outcome rise) there is no
+    figure (NaN, shown "n/a"): a median made of the few replicates that happen to avert something
+    would look like a result. Otherwise a replicate that averts none has no finite cost per
+    unit and is ranked at the end its cost puts it: ``+inf`` where it costs something (the
+    band's upper end is open), ``-inf`` where it saves money (a net saving with nothing averted
+    is cheaper than any replicate that averts some at a cost; the band's lower end is open).
+    The median and band are then ranks (:func:`rank_band`), so the median is always a finite
+    replicate's figure.
     """
     cost, averted = np.asarray(cost, float), np.asarray(averted, float)
+    some = averted > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(averted > 0, cost / np.where(averted > 0, averted, 1), np.inf)
-    none_averted = np.median(averted, axis=0) <= 0
-    return np.where(none_averted[None, ...], np.nan, ratio)
+        ratio = np.where(some, cost / np.where(some, averted, 1),
+                         np.where(cost < 0, -np.inf, np.inf))
+    too_few = 2 * (~some).sum(axis=0) >= averted.shape[0]
+    return np.where(too_few[None, ...], np.nan, ratio)
 
 
 def band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median and 10-90 % band over replicates (NaNs ignored; infinities kept)."""
-    values = np.asarray(values, float)
-    with np.errstate(all="ignore"):
-        import warnings
+    """Median and 10-90 % band over replicates (NaNs ignored).
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q = np.nanpercentile(values, [50, *BAND], axis=axis)
-            infinite = np.isinf(values).any(axis=axis)
-            if infinite.any():  # interpolating towards inf gives nan: take ranks there
-                ranked = np.percentile(values, [50, *BAND], axis=axis, method="nearest")
-                q = np.where(infinite, ranked, q)
+    Interpolated between replicates (numpy's default), except where a value is infinite:
+    there interpolating towards ``inf`` gives NaN, so that area takes :func:`rank_band`'s
+    ranks.
+    """
+    values = np.asarray(values, float)
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = np.nanpercentile(values, [50, *BAND], axis=axis)
+        infinite = np.isinf(values).any(axis=axis)
+        if infinite.any():
+            q = np.where(infinite, np.stack(rank_band(values, axis=axis)), q)
     return q[0], q[1], q[2]
+
+
+def replicate_order(npv_values: np.ndarray, programme_cost: np.ndarray) -> np.ndarray:
+    """Replicates ranked by NPV (lowest first), as :meth:`BudgetAnalysis.middle_replicate` does.
+
+    NPVs are compared rounded to the penny; ties go to the lower programme cost (to the penny),
+    then to the lower replicate number.
+    """
+    npv_values, programme_cost = np.asarray(npv_values, float), np.asarray(programme_cost, float)
+    return np.lexsort((np.arange(len(npv_values)), np.round(programme_cost, 2),
+                       np.round(npv_values, 2)))
 
 
 def no_return_reason(investment: np.ndarray, baseline: str) -> str:
@@ -274,7 +330,32 @@ def no_return_reason(investment: np.ndarray, baseline: str) -> str:
     return f"the programme costs {' and '.join(parts)}, so there is no investment to return on"
 
 
-def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline: str) -> str:
+def not_averted_words(averted: np.ndarray, plural: str, of: int | None = None) -> str:
+    """How many replicates avert none of an outcome, saying a rise is a rise.
+
+    Args:
+        averted: the number averted by replicate (negative: the outcome rose).
+        plural: what is counted, e.g. "police incidents".
+        of: how many replicates there are in all (default: ``len(averted)``), when ``averted``
+            holds some of them.
+
+    Returns:
+        e.g. "2 of 5 replicates avert no ACEs", "2 of 2 replicates have more police incidents,
+        not fewer", "3 of 5 replicates avert no ACEs (2 of them have more)".
+    """
+    averted = np.asarray(averted, float)
+    n = len(averted) if of is None else of
+    none = int((averted <= 0).sum())
+    more = int((averted < 0).sum())
+    if more == 0:
+        return f"{none} of {n} replicates avert no {plural}"
+    if more == none:
+        return f"{none} of {n} replicates have more {plural}, not fewer"
+    return f"{none} of {n} replicates avert no {plural} ({more} of them have more)"
+
+
+def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline: str,
+                  averted: np.ndarray | None = None, cost: np.ndarray | None = None) -> str:
     """Why a measure of one area has no figure, or an open band end, in words ('' if neither).
 
     Args:
@@ -282,22 +363,51 @@ def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline
         values: its values by replicate.
         investment: discounted investment by replicate (for the return per pound).
         baseline: the baseline's name.
+        averted: the number averted by replicate (for a cost per outcome averted).
+        cost: the cost divided by it, by replicate (for a cost per outcome averted).
     """
     n = len(values)
     if key == "return_per_pound" and np.isnan(values).all():
         return f"no figure: {no_return_reason(investment, baseline)}"
     if key == "break_even_year" and np.isinf(values).any():
-        return f"none within the horizon in {int(np.isinf(values).sum())} of {n} replicates"
-    if "_cost_per_" in key:
-        averted = MEASURE_LABELS[f"{key.split('_per_', 1)[1]}"][1]
+        never = int(np.isinf(values).sum())
+        note = f"none within the horizon in {never} of {n} replicates"
+        if never < n and np.isinf(year_band(values)[0]):
+            note += "; a median year needs more than half of them to break even"
+        return note
+    if "_cost_per_" in key and averted is not None:
+        plural = MEASURE_LABELS[f"{key.split('_per_', 1)[1]}"][1]
         if np.isnan(values).all():
-            return f"no figure: the median replicate averts no {averted}"
-        if np.isinf(values).any():
-            return f"the band's upper end is open: some replicates avert no {averted}"
+            return (f"no figure: {not_averted_words(averted, plural)}; a figure needs more than "
+                    f"half of them to avert some")
+        averted, cost = np.asarray(averted, float), np.asarray(cost, float)
+        parts = []
+        for end, mask, words in (("upper", (averted <= 0) & (cost >= 0), "at a cost"),
+                                 ("lower", (averted <= 0) & (cost < 0), "with a saving")):
+            if mask.any():
+                parts.append(f"the band's {end} end is open (n/a): {words}, "
+                             f"{not_averted_words(averted[mask], plural, of=n)}")
+        return "; ".join(parts)
     return ""
 
 
 # --- the analysis -------------------------------------------------------------
+
+def scenario_unit_costs(parameters: dict[str, Any]) -> dict[str, tuple[float, str | None]]:
+    """Each intervention type's unit cost as a run's scenario gives it, before any conversion.
+
+    Returns:
+        Type -> (``unit_cost_gbp``, ``unit_cost_price_year``); the first entry of a type
+        counts, as in :func:`model.costs.programme_unit_costs`.
+    """
+    out: dict[str, tuple[float, str | None]] = {}
+    for entry in parameters.get("interventions", []):
+        if entry["type"] not in out:
+            year = entry.get("unit_cost_price_year")
+            out[entry["type"]] = (float(entry["unit_cost_gbp"]),
+                                  None if year is None else str(year))
+    return out
+
 
 ALL_AGENCIES = "all"
 """The ``agency`` of who pays' net row: every agency's change, the programme's included."""
@@ -343,8 +453,11 @@ class BudgetAnalysis:
         outcomes: by scenario and outcome key, array (replicates, 4 force areas): incidents and
             new ACEs summed over the horizon, looked-after children at its end.
         unit_costs: the unit costs used by each replicate (one dict per replicate).
-        programme_costs: the programme unit costs used by each replicate, by scenario.
+        programme_costs: the programme unit costs used by each replicate, by scenario, in the
+            budget's prices (drawn, with cost uncertainty on).
         root_seed: the comparison's root seed (replicate seeds are spawned from it).
+        programme_inputs: by scenario, for each replicate, each intervention type's unit cost
+            as the scenario gives it: (``unit_cost_gbp``, ``unit_cost_price_year``).
     """
 
     baseline: str
@@ -362,6 +475,8 @@ class BudgetAnalysis:
     programme_costs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     book: CostBook | None = None
     root_seed: int | None = None
+    programme_inputs: dict[str, list[dict[str, tuple[float, str | None]]]] = field(
+        default_factory=dict)
 
     # --- building blocks ---
 
@@ -425,9 +540,10 @@ class BudgetAnalysis:
 
         Returns:
             One row per scenario, area and measure: ``median``, ``p10`` and ``p90`` (NaN where
-            there is no figure, ``inf`` for no break-even or an open band end), the share of
-            replicates breaking even (break-even rows), and ``note``: why a figure is missing
-            or a band open, in words (empty otherwise).
+            there is no figure, ``inf`` for no break-even or an open band end), ``unit`` (money
+            says its prices and discounting, :meth:`measure_unit`), the share of replicates
+            breaking even (break-even rows), and ``note``: why a figure is missing or a band
+            open, in words (empty otherwise).
         """
         labels = MEASURE_LABELS
         rows = []
@@ -435,22 +551,49 @@ class BudgetAnalysis:
             measures = self.measures(scenario)
             investment = measures["programme_cost"]
             for key, values in measures.items():
-                mid, low, high = (year_band(values) if key == "break_even_year"
-                                  else band(values))
+                averted = cost = None
+                if key == "break_even_year":
+                    mid, low, high = year_band(values)
+                elif "_cost_per_" in key:
+                    mid, low, high = rank_band(values)
+                    outcome = key.split("_per_", 1)[1]
+                    averted = measures[outcome]
+                    cost = investment if key.startswith("programme_") else -measures["npv"]
+                else:
+                    mid, low, high = band(values)
                 share = None
                 if key == "break_even_year":
                     share = np.isfinite(values).mean(axis=0)
                 for a, area in enumerate((*AREA_LABELS, "Wales")):
                     rows.append({
                         "scenario": scenario, "baseline": self.baseline, "area": area,
-                        "measure": key, "label": labels[key][0], "unit": labels[key][1],
+                        "measure": key, "label": labels[key][0], "unit": self.measure_unit(key),
                         "median": float(mid[a]), "p10": float(low[a]), "p90": float(high[a]),
                         "share_of_replicates_breaking_even": (float(share[a]) if share is not None
                                                               else np.nan),
-                        "note": _measure_note(key, values[:, a], investment[:, a],
-                                              self.baseline),
+                        "note": _measure_note(
+                            key, values[:, a], investment[:, a], self.baseline,
+                            None if averted is None else averted[:, a],
+                            None if cost is None else cost[:, a]),
                     })
         return pd.DataFrame(rows)
+
+    def measure_unit(self, key: str) -> str:
+        """The unit of a measure in the tables: money says its prices and its discounting.
+
+        Examples:
+            "GBP, 2024 prices, discounted at 3.5% and summed over 5 years"; "GBP per police
+            incident averted (cost in 2024 prices, discounted at 3.5% and summed over 5
+            years)"; "police incidents".
+        """
+        unit = MEASURE_LABELS[key][1]
+        if unit != "GBP":
+            return unit
+        if "_cost_per_" in key:
+            label = next(label for k, _, _, label in OUTCOMES if key.endswith(f"_{k}_averted"))
+            return (f"GBP per {label} averted (cost in "
+                    f"{self.discounted_unit().removeprefix('GBP, ')})")
+        return self.discounted_unit()
 
     def spend_by_agency_year(self) -> pd.DataFrame:
         """Annual spend (undiscounted) by scenario, area, agency and year, with bands."""
@@ -499,12 +642,16 @@ class BudgetAnalysis:
     def middle_replicate(self, scenario: str, area: str = "Wales") -> int:
         """The replicate whose NPV is the median (of an even number, the lower middle one).
 
+        Replicates are ranked by NPV rounded to the penny, so that floating-point noise (NPVs of
+        1e-9 where a scenario swaps places at the same unit cost) does not pick one; ties go
+        to the lower programme cost (also to the penny), then to the lower replicate number.
         Its programme cost, savings, cashable and non-cashable lines add up to its NPV, which
         separate medians need not do.
         """
-        values = self.measures(scenario)["npv"][:, area_index(area)]
-        order = np.argsort(values, kind="stable")
-        return int(order[(len(values) - 1) // 2])
+        m = self.measures(scenario)
+        a = area_index(area)
+        order = replicate_order(m["npv"][:, a], m["programme_cost"][:, a])
+        return int(order[(len(order) - 1) // 2])
 
     def makes_no_difference(self, scenario: str, area: str = "Wales") -> bool:
         """Whether every replicate spends the same as the baseline on every line, every year.
@@ -520,7 +667,9 @@ class BudgetAnalysis:
 
         Returns:
             One row per scenario, agency and part (``total``, and ``cashable`` and
-            ``non-cashable`` where the agency has such lines that changed), then a row
+            ``non-cashable`` where the agency has such lines outside the programme that
+            changed: cashable describes a saving an agency can release, so the programme's own
+            spend, Operation Encompass included, has its total only), then a row
             ``All agencies (net)`` (agency ``all``, part ``total``): the median and band of
             each replicate's sum over agencies, which is -NPV. Each row is a median over
             replicates on its own, so the agencies' medians need not add up to the net row.
@@ -544,6 +693,8 @@ class BudgetAnalysis:
             for agency in AGENCIES:
                 for cashable in (True, False, None):
                     mask = self._lines_mask(agency=agency, cashable=cashable)
+                    if cashable is not None:  # savings are split, programme spend is not
+                        mask &= self._lines_mask(programme=False)
                     if not mask.any():
                         continue
                     values = (diff[..., mask].sum(axis=-1) * d[..., 0]).sum(axis=1)
@@ -573,6 +724,116 @@ class BudgetAnalysis:
                              "baseline_discounted_median": float(bmid[j]),
                              "change_median": float(mid[j]), "change_p10": float(low[j]),
                              "change_p90": float(high[j]), "unit": self.discounted_unit()})
+        return pd.DataFrame(rows)
+
+    def programme_unit_cost_table(self) -> pd.DataFrame:
+        """The programme unit costs this analysis used, by scenario and intervention type.
+
+        Unlike :func:`model.costs.programme_cost_table` (the defaults, for the docs), each row is
+        what a scenario of the comparison gives: ``unit_cost_gbp`` in the prices of
+        ``price_year``, and ``gbp_in_budget_prices``, the same brought to the budget's price year
+        with the deflator. With cost uncertainty, ``drawn_median``, ``drawn_p10`` and
+        ``drawn_p90`` are the median and 10-90 % band of the replicates' draws (budget prices).
+        The default, its range, unit, payer and source follow, from the intervention's spec.
+
+        Returns:
+            One row per scenario (the baseline first) and intervention type it has; ``note``
+            says where the replicates were given different costs (parameter sets).
+        """
+        defaults = programme_cost_table().set_index("intervention")
+        rows = []
+        for name in [self.baseline, *self.scenarios]:
+            per_replicate = self.programme_inputs.get(name, [])
+            kinds = list(dict.fromkeys(k for inputs in per_replicate for k in inputs))
+            for kind in kinds:
+                given = [inputs[kind] for inputs in per_replicate if kind in inputs]
+                value, year = given[0]
+                central = [programme_unit_costs(
+                    {"interventions": [{"type": kind, "unit_cost_gbp": v,
+                                        "unit_cost_price_year": y}]}, self.book)[kind]
+                    for v, y in given]
+                note = ""
+                if len(set(given)) > 1:
+                    values = [v for v, _ in given]
+                    note = (f"differs between replicates (parameter sets): {min(values):,.2f} to "
+                            f"{max(values):,.2f}; the first replicate's is shown")
+                row = {"scenario": name,
+                       "role": "baseline" if name == self.baseline else "compared",
+                       "intervention": kind, "unit_cost_gbp": value,
+                       "price_year": year or str(self.price_year),
+                       "gbp_in_budget_prices": central[0]}
+                if self.cost_uncertainty:
+                    drawn = np.array([costs[kind] for costs in self.programme_costs.get(name, [])
+                                      if kind in costs], float)
+                    mid, low, high = band(drawn) if len(drawn) else (np.nan,) * 3
+                    row.update(drawn_median=float(mid), drawn_p10=float(low),
+                               drawn_p90=float(high))
+                default = defaults.loc[kind] if kind in defaults.index else None
+                row.update({
+                    "unit": "" if default is None else default["unit"],
+                    "default_gbp": np.nan if default is None else default["default_gbp"],
+                    "default_price_year": "" if default is None else default["price_year"],
+                    "range_low": np.nan if default is None else default["low"],
+                    "range_high": np.nan if default is None else default["high"],
+                    "paid_by": AGENCY_LABELS["education" if kind == "operation_encompass"
+                                             else "programme"],
+                    "source": "" if default is None else default["source"],
+                    "note": note,
+                    "unit_of_budget_prices": f"GBP, {self.price_year} prices"})
+                rows.append(row)
+        columns = ["scenario", "role", "intervention", "unit_cost_gbp", "price_year",
+                   "gbp_in_budget_prices",
+                   *(("drawn_median", "drawn_p10", "drawn_p90") if self.cost_uncertainty else ()),
+                   "unit", "default_gbp", "default_price_year", "range_low", "range_high",
+                   "paid_by", "source", "note", "unit_of_budget_prices"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def replicate_table(self) -> pd.DataFrame:
+        """Each replicate's net saving by year, so every median can be recomputed from it.
+
+        Returns:
+            One row per compared scenario, replicate (numbered from 1), area and simulated year:
+            the replicate's ``seed``; ``net_saving``, ``investment`` (the programme's extra
+            spend) and ``savings_to_other_agencies`` that year (undiscounted, so ``net_saving``
+            = savings - investment); ``discount_factor``; the running totals
+            ``cumulative_discounted_net_saving`` (its last year is the replicate's NPV) and
+            ``cumulative_discounted_investment`` (its last year, the programme cost);
+            ``break_even_year`` (NaN: none within the horizon) and ``breaks_even``; and
+            ``middle_replicate``, "yes" on the replicate the answer in words takes its figures
+            from (:meth:`middle_replicate`).
+        """
+        d = self.factors()
+        programme = self._lines_mask(programme=True)
+        rows = []
+        for scenario in self.scenarios:
+            diff = self.difference(scenario)  # (reps, years, areas, lines)
+            investment = diff[..., programme].sum(axis=-1)
+            savings = -diff[..., ~programme].sum(axis=-1)
+            net = savings - investment
+            cumulative = np.cumsum(net * d[None, :, None], axis=1)
+            cumulative_investment = np.cumsum(investment * d[None, :, None], axis=1)
+            breaks = self.measures(scenario)["break_even_year"]
+            for a, area in enumerate((*AREA_LABELS, "Wales")):
+                middle = self.middle_replicate(scenario, area)
+                for k in range(self.replicates):
+                    year = float(breaks[k, a])
+                    for t in range(self.years):
+                        rows.append({
+                            "scenario": scenario, "baseline": self.baseline,
+                            "replicate": k + 1, "seed": self.seeds[k], "area": area,
+                            "year": t + 1, "net_saving": float(net[k, t, a]),
+                            "investment": float(investment[k, t, a]),
+                            "savings_to_other_agencies": float(savings[k, t, a]),
+                            "discount_factor": float(d[t]),
+                            "cumulative_discounted_net_saving": float(cumulative[k, t, a]),
+                            "cumulative_discounted_investment": float(
+                                cumulative_investment[k, t, a]),
+                            "break_even_year": year if np.isfinite(year) else np.nan,
+                            "breaks_even": "yes" if np.isfinite(year) else "no",
+                            "middle_replicate": "yes" if k == middle else "no",
+                            "unit": f"GBP, {self.price_year} prices (net saving, investment "
+                                    f"and savings undiscounted; cumulative figures discounted "
+                                    f"at {self.discount_rate:.1%})"})
         return pd.DataFrame(rows)
 
     def cumulative_net_saving(self, scenario: str, area: str = "Wales") -> np.ndarray:
@@ -646,6 +907,7 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
     central = book.unit_cost_values()
     unit_costs: list[dict[str, float]] = []
     programme: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+    inputs: dict[str, list[dict[str, tuple[float, str | None]]]] = {n: [] for n in names}
     spend = {n: np.zeros((n_reps, comparison.years, len(AREA_LABELS), len(lines)))
              for n in names}
     outcomes = {n: {k: np.zeros((n_reps, len(AREA_LABELS))) for k, _, _, _ in OUTCOMES}
@@ -669,6 +931,7 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
                 scenario_costs = draw_programme_unit_costs(
                     scenario_costs, np.random.default_rng(programme_seed), figures, book)
             programme[name].append(scenario_costs)
+            inputs[name].append(scenario_unit_costs(result.record["parameters"]))
             cube = ledger_cube(result, CostSet(costs, scenario_costs), book)[:months]
             spend[name][k] = cube.reshape(comparison.years, 12, *cube.shape[1:]).sum(axis=1)
             for key, metric, how, _ in OUTCOMES:
@@ -680,11 +943,12 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         discount_rate=discount_rate, cost_uncertainty=cost_uncertainty,
         price_year=book.price_year, lines=lines, spend=spend, outcomes=outcomes,
         unit_costs=unit_costs, programme_costs=programme, book=book,
-        root_seed=comparison.root_seed)
+        root_seed=comparison.root_seed, programme_inputs=inputs)
 
 
 __all__ = ["ALL_AGENCIES", "ALL_AGENCIES_LABEL", "AREA_LABELS", "BAND", "DEFAULT_DISCOUNT_RATE",
            "MEASURE_LABELS", "NO_DIFFERENCE_GBP", "STAFF_TIME_UNIT_COSTS", "BudgetAnalysis",
-           "analyse_budget", "area_index", "band", "break_even_year", "discount_factors",
-           "discount_rates", "invested", "is_staff_time", "no_return_reason", "npv",
-           "return_per_pound", "return_per_pound_over_replicates", "year_band"]
+           "analyse_budget", "area_index", "band", "break_even_year", "cost_per_averted",
+           "discount_factors", "discount_rates", "invested", "is_staff_time", "no_return_reason",
+           "not_averted_words", "npv", "rank_band", "replicate_order", "return_per_pound",
+           "return_per_pound_over_replicates", "scenario_unit_costs", "year_band"]

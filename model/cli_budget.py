@@ -199,6 +199,7 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
     from model.reports import (
         MEDIANS_NOTE,
         NET_ROW_NOTE,
+        discount_words,
         headline_sentence,
         measure_formatter,
         missing_figure_notes,
@@ -207,8 +208,8 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
 
     summary = analysis.summary()
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == "Wales")]
-    caption = [f"GBP at {analysis.price_year} prices, discounted at {analysis.discount_rate:.1%} "
-               f"over {count_of(analysis.years, 'year')}"
+    caption = [f"GBP at {analysis.price_year} prices, discounted at "
+               f"{discount_words(analysis.discount_rate)} over {count_of(analysis.years, 'year')}"
                + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""),
                "Each median is taken on its own over replicates, so the medians need not add "
                "up; each replicate's figures do.",

@@ -439,7 +439,8 @@ class CostLine:
         name: identifier, e.g. ``officer_time_mental_health``.
         label: what a report shows.
         agency: who pays (one of :data:`AGENCIES`).
-        cashable: whether a saving on the line is cash that can be released.
+        cashable: whether a saving on the line is cash that can be released (never a
+            programme line: its spend is the investment, not a saving).
         programme: whether the line is the programme's own cost (the investment).
         unit_cost: the unit cost it multiplies by (a key of the unit-cost file), or
             ``programme:<type>`` for an intervention's own unit cost.
@@ -490,8 +491,10 @@ def cost_lines(book: CostBook | None = None) -> tuple[CostLine, ...]:
     for kind, cls in INTERVENTION_TYPES.items():
         extra = cls.model_fields["unit_cost_gbp"].json_schema_extra or {}
         agency = "education" if kind == "operation_encompass" else "programme"
+        # not cashable: cashable describes a saving an agency can release, and the programme's
+        # own spend (Operation Encompass's school time included) is an investment
         lines.append(CostLine(f"programme_{kind}", f"Programme: {kind.replace('_', ' ')}",
-                              agency, True, True, f"programme:{kind}",
+                              agency, False, True, f"programme:{kind}",
                               f"reached_{kind} ({extra.get('unit', 'units')})"))
     return tuple(lines)
 

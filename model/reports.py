@@ -2,9 +2,13 @@
 
 Page one of the pdf answers the question in words with four big numbers and their bands; the
 next pages show spend by agency and year, who pays and who saves (a page for each compared
-scenario), the cumulative net saving with the break-even year, then tables and every unit cost
-with its source and price year. Every writer writes through a temporary file and renames it
-into place, so nothing is left half-written.
+scenario), the cumulative net saving with the break-even year, then tables, every unit cost
+with its source and price year, and the programme unit costs each scenario used (with the
+median and band of the draws under ``--cost-uncertainty``). The CSV folder and the workbook
+also hold every replicate's net saving by area and year, so that the middle replicate and the
+break-even can be recomputed. Titles are fitted to the page (:func:`fit_text`), however long a
+scenario's name. Every writer writes through a temporary file and renames it into place, so
+nothing is left half-written.
 
 Medians over replicates do not add up across rows, so every table of medians says so
 (:data:`MEDIANS_NOTE`), and the answer in words takes its programme cost, savings, net figure
@@ -43,7 +47,6 @@ from model.costs import (  # noqa: E402
     AGENCIES,
     AGENCY_LABELS,
     figure_table,
-    programme_cost_table,
     unit_cost_table,
 )
 from model.numbers import count_of  # noqa: E402
@@ -165,6 +168,12 @@ MEDIANS_NOTE = "Medians over replicates: they do not add up across rows; each re
 PAIRED_NOTE = ("The median of paired differences is the median over replicates of (scenario - "
                "baseline) in the same replicate, not the difference of the two median spends.")
 
+SPEND_NOTE = ("Medians over replicates: they do not add up. Each agency's bar is its own "
+              "median, so a stack of medians need not be the median total spend; each change is "
+              "the median of paired differences, not the difference of the two bars' medians; "
+              "each replicate's figures add up.")
+"""The line under the pdf's spend page (stacked medians and paired changes)."""
+
 NET_ROW_NOTE = ("'All agencies (net)' is the median of each replicate's sum over agencies "
                 "(minus the net present value), not the sum of the rows above it.")
 
@@ -203,6 +212,14 @@ def spend_report_table(analysis: BudgetAnalysis) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+REPLICATES_NOTE = (
+    "One row per replicate, area and year, not medians: each replicate's rows add up. A "
+    "replicate's net present value is its cumulative discounted net saving in the last year; "
+    "the middle replicate is the lower middle one ranked by that, rounded to the penny (ties: "
+    "lower cumulative discounted investment, then lower replicate number). It breaks even in "
+    "the first year from which the running total stays above 50p; the median break-even year "
+    "is the earliest by which more than half of the replicates have broken even.")
+
 TABLE_NOTES = {
     "summary": f"{MEDIANS_NOTE} The medians of programme cost and savings need not add up to "
                "the net present value's, nor the force areas' to Wales's. Column 'note' says why "
@@ -210,8 +227,27 @@ TABLE_NOTES = {
     "spend_by_agency_year": f"{MEDIANS_NOTE} {PAIRED_NOTE}",
     "who_pays_who_saves": f"{MEDIANS_NOTE} {NET_ROW_NOTE}",
     "cost_lines": MEDIANS_NOTE,
+    "replicates": REPLICATES_NOTE,
 }
-"""What a reader of each table of medians should know, by table (the reports put it under it)."""
+"""What a reader of each table should know, by table (the reports put it under it)."""
+
+
+def unit_cost_report_table(analysis: BudgetAnalysis) -> pd.DataFrame:
+    """The book's unit costs (:func:`model.costs.unit_cost_table`) with the analysis's draws.
+
+    With cost uncertainty, ``drawn_median``, ``drawn_p10`` and ``drawn_p90`` give the median
+    and 10-90 % band of the replicates' draws of each unit cost (the price year's GBP).
+    """
+    table = unit_cost_table(analysis.book)
+    if analysis.cost_uncertainty:
+        drawn = np.array([[costs[name] for name in table["unit_cost"]]
+                          for costs in analysis.unit_costs], float)
+        mid, low, high = band(drawn)
+        at = table.columns.get_loc(f"gbp_{analysis.price_year}_prices") + 1
+        for offset, (column, values) in enumerate((("drawn_median", mid), ("drawn_p10", low),
+                                                   ("drawn_p90", high))):
+            table.insert(at + offset, column, values)
+    return table
 
 
 def report_tables(analysis: BudgetAnalysis, description: str | None = None
@@ -225,7 +261,11 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
     Returns:
         Table name -> table; a figure that does not exist (no break-even within the horizon,
         no return per pound or cost per outcome, an open band end) is NaN, an empty cell.
-        ``notes`` holds the line under each table of medians (:data:`TABLE_NOTES`).
+        ``replicates`` holds every replicate's net saving by area and year
+        (:meth:`BudgetAnalysis.replicate_table`); ``programme_unit_costs`` the programme unit
+        costs each scenario of the comparison used
+        (:meth:`BudgetAnalysis.programme_unit_cost_table`); ``notes`` the line under each
+        table (:data:`TABLE_NOTES`).
     """
     book = analysis.book
     settings = report_settings(analysis, description)
@@ -241,9 +281,10 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
         "spend_by_agency_year": spend_report_table(analysis),
         "who_pays_who_saves": pd.concat(by_area, ignore_index=True),
         "cost_lines": analysis.by_cost_line(),
-        "unit_costs": unit_cost_table(book),
+        "replicates": analysis.replicate_table(),
+        "unit_costs": unit_cost_report_table(analysis),
         "figures_and_sources": figure_table(book),
-        "programme_unit_costs": programme_cost_table(),
+        "programme_unit_costs": analysis.programme_unit_cost_table(),
         "deflator": deflator,
         "settings": settings,
         "notes": pd.DataFrame({"table": list(TABLE_NOTES), "note": list(TABLE_NOTES.values())}),
@@ -273,7 +314,8 @@ def write_csv(analysis: BudgetAnalysis, folder: str | Path, description: str | N
     return paths
 
 
-XLSX_SHEETS = ("summary", "by agency by year", "by force area", "assumptions and sources")
+XLSX_SHEETS = ("summary", "by agency by year", "by force area", "by replicate",
+               "assumptions and sources")
 
 
 def _is_note(value: object) -> bool:
@@ -283,7 +325,7 @@ def _is_note(value: object) -> bool:
 
 def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | None = None
                ) -> Path:
-    """Write the workbook: summary, by agency by year, by force area, assumptions and sources.
+    """Write the workbook: summary, by agency by year, by force area, by replicate, assumptions.
 
     Args:
         analysis: the budget analysis.
@@ -325,6 +367,7 @@ def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | No
             row = put(areas, "by force area", 0, TABLE_NOTES["summary"])
             put(who[who["area"] != "Wales"], "by force area", row,
                 TABLE_NOTES["who_pays_who_saves"])
+            put(tables["replicates"], "by replicate", 0, TABLE_NOTES["replicates"])
             row = 0
             for name in ("unit_costs", "figures_and_sources", "programme_unit_costs",
                          "cost_lines", "deflator"):
@@ -495,6 +538,21 @@ def _savings_words(saved: float) -> str:
     return "other agencies spend the same"
 
 
+def npv_band_words(npv_mid: float, npv_low: float, npv_high: float) -> str:
+    """The NPV's 10-90 % band in words, in the direction of its median.
+
+    A band on one side of zero is given as amounts of the median's kind (a net cost's band is
+    the NPV's, negated): "10-90 % band £7.6m to £36.0m". A band that crosses zero names both
+    ends, the median's kind last: "10-90 % band from a net saving of £2.5m to a net cost of
+    £98.5m" (a net cost), "... from a net cost of £2.2m to a net saving of £26.0m" (a saving).
+    """
+    if npv_low <= -0.5 and npv_high >= 0.5:
+        ends = (npv_low, npv_high) if npv_mid > 0 else (npv_high, npv_low)
+        return f"{BAND[0]}-{BAND[1]} % band from {_net_words(ends[0])} to {_net_words(ends[1])}"
+    low, high = (npv_low, npv_high) if npv_mid > 0 else (-npv_high, -npv_low)
+    return f"{BAND[0]}-{BAND[1]} % band {money(low)} to {money(high)}"
+
+
 def _middle_replicate_sentence(analysis: BudgetAnalysis, scenario: str, area: str) -> str:
     """The middle replicate's cost, savings and net figure, then the median net figure's band.
 
@@ -508,9 +566,7 @@ def _middle_replicate_sentence(analysis: BudgetAnalysis, scenario: str, area: st
     invest, saved, net = (float(m[key][k, a]) for key in ("programme_cost", "gross_savings",
                                                           "npv"))
     npv_mid, npv_low, npv_high = h["npv"]
-    # the band in the median's own direction: a net cost's band is the NPV's, negated
-    low, high = (npv_low, npv_high) if npv_mid > 0 else (-npv_high, -npv_low)
-    band_words = f"10-90 % band {money(low)} to {money(high)}"
+    band_words = npv_band_words(npv_mid, npv_low, npv_high)
     if n % 2:
         where = f"In the middle one of the {n} replicates ranked by net present value"
     elif n == 2:
@@ -539,7 +595,10 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str, area: str = "Wale
 
     Its programme cost, savings, net figure and cashable lines come from one replicate (the
     middle one by net present value) and add up; the net figure's band, the return per pound
-    and the break-even year are over all replicates.
+    and the break-even year are over all replicates. It says the programme pays for itself
+    only where the median net present value is a net saving, and breaks even only where more
+    than half of the replicates do (which only a median net saving has); with an even number
+    of replicates whose middle two straddle zero, it says how many pay for themselves.
     """
     h = analysis.headline(scenario, area)
     years = analysis.years
@@ -548,20 +607,34 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str, area: str = "Wale
                 f"with '{analysis.baseline}': in every replicate, every agency spends the same "
                 f"(to within £{NO_DIFFERENCE_GBP:.0f}) every year.")
     npv_mid = h["npv"][0]
-    verdict = ("pays for itself" if npv_mid >= 0.5 else "does not pay for itself"
-               if npv_mid <= -0.5 else "neither saves nor costs money")
     breakeven = h["break_even_year"][0]
     share = h["share_breaking_even"]
+    n = analysis.replicates
+    compared = f"in public-sector spending compared with '{analysis.baseline}'"
+    if npv_mid >= 0.5 and not np.isfinite(breakeven):
+        # only with an even number of replicates: the middle two straddle zero, so the median
+        # (halfway between them) is a net saving although no more than half break even
+        first = (f"Over {years_text(years)}, '{scenario}' pays for itself {compared} in only "
+                 f"{round(share * n)} of {n} replicates: the median net present value, halfway "
+                 f"between the middle two, is a net saving.")
+    else:
+        verdict = ("pays for itself" if npv_mid >= 0.5 else "does not pay for itself"
+                   if npv_mid <= -0.5 else "neither saves nor costs money")
+        first = f"Over {years_text(years)}, '{scenario}' {verdict} {compared}."
+    if np.isfinite(breakeven):
+        breaks = (f"It breaks even in {year_text(breakeven)}, its cumulative net saving staying "
+                  f"above zero from then on ({share:.0%} of replicates break even within "
+                  f"{years_text(years)}).")
+    elif share > 0:
+        breaks = (f"It does not break even within {years_text(years)} in more than half of the "
+                  f"replicates ({share:.0%} do), so there is no median break-even year.")
+    else:
+        breaks = f"It does not break even within {years_text(years)} (0% of replicates do)."
     parts = [
-        f"Over {years_text(years)}, '{scenario}' {verdict} in public-sector spending compared "
-        f"with '{analysis.baseline}'.",
+        first,
         _middle_replicate_sentence(analysis, scenario, area),
         return_sentence(analysis, scenario, area),
-        (f"It breaks even in {year_text(breakeven)}, its cumulative net saving staying above "
-         f"zero from then on ({share:.0%} of replicates break even within {years_text(years)})."
-         if np.isfinite(breakeven) else
-         f"It does not break even within {years_text(years)} ({share:.0%} of replicates "
-         f"do)."),
+        breaks,
         savings_text(analysis, scenario, analysis.middle_replicate(scenario, area), area),
     ]
     return " ".join(parts)
@@ -594,14 +667,71 @@ def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
     ]
 
 
+def fit_text(fig: Figure, text: plt.Text, width: float, shrink_to: float | None = None,
+             smallest: float = 7.0) -> None:
+    """Make a text at most ``width`` pixels wide, wrapping it or making it smaller.
+
+    Long scenario names made titles run off the page. The text first shrinks, unwrapped, as
+    far as ``shrink_to`` points (default: not at all); then it wraps at spaces (each of its
+    lines on its own) as little as it can, at the largest size from there down to
+    ``smallest`` points at which its longest word fits.
+
+    Args:
+        fig: the figure the text is drawn on.
+        text: a title, label or figure text.
+        width: the pixels it may take (e.g. its axes' width, or the page's less the margins).
+        shrink_to: the font size to shrink to before wrapping.
+        smallest: the smallest font size.
+    """
+    renderer = fig.canvas.get_renderer()
+    paragraphs = text.get_text().split("\n")
+
+    def fits() -> bool:
+        return text.get_window_extent(renderer).width <= width
+
+    size = text.get_fontsize()
+    while not fits() and shrink_to is not None and size - 0.5 >= shrink_to:
+        size -= 0.5
+        text.set_fontsize(size)
+    if fits():
+        return
+    longest_word = max(len(word) for p in paragraphs for word in p.split() or [""])
+    while True:
+        for chars in range(max(len(p) for p in paragraphs), max(longest_word, 1) - 1, -1):
+            text.set_text("\n".join(line for p in paragraphs
+                                    for line in (textwrap.wrap(p, chars, break_long_words=False,
+                                                               break_on_hyphens=False)
+                                                 or [""])))
+            if fits():
+                return
+        if size - 0.5 < smallest:
+            return
+        size -= 0.5
+        text.set_fontsize(size)
+
+
+def _fit_titles(fig: Figure, layout: Callable[[], None]) -> None:
+    """Lay a figure out with every axes title fitted to its axes' width (:func:`fit_text`).
+
+    Laid out, fitted, laid out again (a wrapped title is taller) and fitted once more.
+    """
+    layout()
+    for _ in range(2):
+        for ax in fig.axes:
+            if ax.get_title():
+                fit_text(fig, ax.title, ax.get_window_extent().width)
+        layout()
+
+
 def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | None = None
                    ) -> Figure:
     fig = plt.figure(figsize=A4_LANDSCAPE)
     h = analysis.headline(scenario)
     title = f"Budget impact: {scenario} compared with {analysis.baseline}, Wales"
     # 20 pt fits about 62 characters across the page; long scenario names get a smaller size
-    fig.text(0.05, 0.93, title, fontsize=max(12.0, min(20.0, 20 * 62 / len(title))),
-             weight="bold")
+    title_text = fig.text(0.05, 0.93, title,
+                          fontsize=max(12.0, min(20.0, 20 * 62 / len(title))), weight="bold")
+    fit_text(fig, title_text, 0.9 * fig.bbox.width, shrink_to=7.0)
     subtitle = (f"{years_text(analysis.years)}, prices of {analysis.price_year}, discounted at "
                 f"{discount_words(analysis.discount_rate)}; median and "
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
@@ -749,12 +879,24 @@ def _spend_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
                   fontsize=9)
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8.5, frameon=False, loc="lower center", ncols=4,
-               bbox_to_anchor=(0.5, 0.045))
+               bbox_to_anchor=(0.5, 0.085))
     keys = _scenario_keys(analysis)
-    fig.legend(keys, [k.get_label() for k in keys], fontsize=8.5, frameon=False,
-               loc="lower center", ncols=len(keys), bbox_to_anchor=(0.5, 0.0),
-               title="bars, left to right", title_fontsize=8.5, alignment="center")
-    fig.tight_layout(rect=(0, 0.16, 0.97, 1))
+    # as many scenarios a row as fit across the page (long names take a row each)
+    columns = len(keys)
+    while True:
+        legend = fig.legend(keys, [k.get_label() for k in keys], fontsize=8.5, frameon=False,
+                            loc="lower center", ncols=columns, bbox_to_anchor=(0.5, 0.035),
+                            title="bars, left to right", title_fontsize=8.5,
+                            alignment="center")
+        if columns == 1 or legend.get_window_extent(
+                fig.canvas.get_renderer()).width <= 0.98 * fig.bbox.width:
+            break
+        legend.remove()
+        columns -= 1
+    fig.text(0.01, 0.005, "\n".join(textwrap.wrap(SPEND_NOTE, 200)), fontsize=8,
+             color="#555555", va="bottom")
+    _fit_titles(fig, lambda: fig.tight_layout(rect=(0, 0.19, 0.97, 1)))
+    fit_text(fig, fig.axes[0].xaxis.label, fig.axes[0].get_window_extent().width)
     return fig
 
 
@@ -829,7 +971,7 @@ def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales",
     ax.spines[["top", "right"]].set_visible(False)
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(f"{MEDIANS_NOTE} {NET_ROW_NOTE}", 170)),
              fontsize=8.5, color="#555555", va="bottom")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _fit_titles(fig, lambda: fig.tight_layout(rect=(0, 0.05, 1, 1)))
     _fit_bar_labels(fig, ax, labels)
     return fig
 
@@ -861,15 +1003,19 @@ def _cumulative_page(analysis: BudgetAnalysis, area: str = "Wales") -> Figure:
                  f"even once it stays above zero", fontsize=12)
     ax.legend(frameon=False, fontsize=9, loc="best")
     _style(ax)
-    fig.tight_layout()
+    _fit_titles(fig, fig.tight_layout)
     return fig
 
 
 def _table_page(title: str, frame: pd.DataFrame, note: str = "",
                 col_widths: list[float] | None = None, font: float = 8.0) -> Figure:
     fig = plt.figure(figsize=A4_LANDSCAPE)
-    fig.text(0.04, 0.95, title, fontsize=13, weight="bold")
-    ax = fig.add_axes((0.04, 0.08, 0.92, 0.84))
+    heading = fig.text(0.04, 0.97, title, fontsize=13, weight="bold", va="top")
+    fit_text(fig, heading, 0.92 * fig.bbox.width, shrink_to=11.0)
+    bottom = fig.transFigure.inverted().transform(
+        heading.get_window_extent(fig.canvas.get_renderer()))[0, 1]
+    top = min(0.92, bottom - 0.015)  # a wrapped title pushes the table down
+    ax = fig.add_axes((0.04, 0.08, 0.92, top - 0.08))
     ax.axis("off")
     table = ax.table(cellText=frame.to_numpy().tolist(), colLabels=list(frame.columns),
                      loc="upper left", cellLoc="left", colWidths=col_widths)
@@ -920,7 +1066,8 @@ def missing_figure_notes(analysis: BudgetAnalysis, scenario: str, area: str) -> 
     Returns:
         e.g. ["Return per pound invested: n/a — the programme costs less than under 'symptoms'
         in 3 of 5 replicates, so there is no investment to return on", "Programme cost and net
-        cost per ACE averted: n/a — the median replicate averts no ACEs"].
+        cost per ACE averted: n/a — 3 of 5 replicates avert no ACEs; a figure needs more
+        than half of them to avert some"].
     """
     summary = analysis.summary()
     rows = summary[(summary["scenario"] == scenario) & (summary["area"] == area)
@@ -958,9 +1105,9 @@ def _short_year(value: float) -> str:
 
 
 def _cost_table(analysis: BudgetAnalysis) -> pd.DataFrame:
-    table = unit_cost_table(analysis.book)
+    table = unit_cost_report_table(analysis)
     value_col = f"gbp_{analysis.price_year}_prices"
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "unit cost": table["label"],
         f"£ ({analysis.price_year})": table[value_col].map(lambda v: f"{v:,.2f}"),
         "unit": table["unit"].str.replace("GBP ", "£ "),
@@ -968,6 +1115,53 @@ def _cost_table(analysis: BudgetAnalysis) -> pd.DataFrame:
         "cashable": table["cashable"],
         "from prices of": table["from_price_years"],
     })
+    if analysis.cost_uncertainty:
+        out["unit"] = ["\n".join(textwrap.wrap(u, 24)) for u in out["unit"]]
+        out["paid by"] = ["\n".join(textwrap.wrap(u, 18)) for u in out["paid by"]]
+        out.insert(2, "drawn: median\n[10 %, 90 %]", [
+            f"{m:,.2f}\n[{lo:,.2f}, {hi:,.2f}]" for m, lo, hi in
+            zip(table["drawn_median"], table["drawn_p10"], table["drawn_p90"], strict=True)])
+    return out
+
+
+def _programme_table(analysis: BudgetAnalysis) -> pd.DataFrame:
+    """The programme unit costs the comparison's scenarios used, for the pdf."""
+    table = analysis.programme_unit_cost_table()
+    py = analysis.price_year
+    if table.empty:
+        columns = ["scenario", "intervention", "given (£)", "prices of", f"£ ({py})"]
+        return pd.DataFrame([["no scenario of the comparison has an intervention", "", "", "",
+                              ""]], columns=columns)
+    narrow = analysis.cost_uncertainty  # a column more: wrap the text columns tighter
+
+    def wrap(text: str, width: int) -> str:
+        return "\n".join(textwrap.wrap(text, width))
+
+    out = pd.DataFrame({
+        "scenario": [wrap(f"{name}{' (baseline)' if role == 'baseline' else ''}",
+                          18 if narrow else 24)
+                     for name, role in zip(table["scenario"], table["role"], strict=True)],
+        "intervention": [wrap(kind.replace("_", " "), 16) for kind in table["intervention"]],
+        "given (£)": table["unit_cost_gbp"].map(lambda v: f"{v:,.2f}"),
+        "prices of": table["price_year"],
+        f"£ ({py})": table["gbp_in_budget_prices"].map(lambda v: f"{v:,.2f}"),
+    })
+    if narrow:
+        out[f"drawn £ ({py}):\nmedian [10 %, 90 %]"] = [
+            f"{m:,.2f}\n[{lo:,.2f}, {hi:,.2f}]" for m, lo, hi in
+            zip(table["drawn_median"], table["drawn_p10"], table["drawn_p90"], strict=True)]
+    out["unit"] = [wrap(u.replace("GBP ", "£ "), 20 if narrow else 28) for u in table["unit"]]
+    out["paid by"] = [wrap(payer, 14) for payer in table["paid_by"]]
+    return out
+
+
+def _programme_widths(analysis: BudgetAnalysis) -> list[float]:
+    """Column widths of :func:`_programme_table` (a share of the page's width each)."""
+    if analysis.programme_unit_cost_table().empty:
+        return [0.5, 0.15, 0.1, 0.1, 0.1]
+    if analysis.cost_uncertainty:
+        return [0.16, 0.14, 0.08, 0.08, 0.08, 0.19, 0.17, 0.1]
+    return [0.21, 0.14, 0.09, 0.09, 0.09, 0.26, 0.12]
 
 
 def _source_table(analysis: BudgetAnalysis) -> pd.DataFrame:
@@ -1018,12 +1212,25 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
                      f"'{analysis.baseline}' (or the same) in some replicate, so there is no "
                      "investment to return on." if no_ratio else ""),
             col_widths=[0.24, 0.145, 0.145, 0.145, 0.145, 0.145]))
+    drawn = (" With unit-cost uncertainty, each replicate draws every unit cost from its range "
+             "(the same draw for every scenario); the median and band of the draws are shown."
+             if analysis.cost_uncertainty else "")
     pages.append(_table_page(
         f"Unit costs ({analysis.price_year} prices, GDP deflator) and who pays",
         _cost_table(analysis),
-        note="Derivations are in docs/budget.md and the xlsx; programme unit costs come from the "
-             "scenario's interventions (docs/scenarios.md).",
-        col_widths=[0.2, 0.1, 0.3, 0.18, 0.07, 0.12], font=9))
+        note="Derivations are in docs/budget.md and the xlsx; the programme's unit costs, from "
+             "each scenario's interventions, are on the next page." + drawn,
+        col_widths=([0.2, 0.09, 0.15, 0.21, 0.17, 0.07, 0.11] if analysis.cost_uncertainty
+                    else [0.2, 0.1, 0.3, 0.18, 0.07, 0.12]), font=9))
+    pages.append(_table_page(
+        f"Programme unit costs used by each scenario (as the scenario gives them, and in "
+        f"{analysis.price_year} prices)", _programme_table(analysis),
+        note="Each scenario gives an intervention's unit_cost_gbp in the prices of its "
+             f"unit_cost_price_year; the budget brings it to {analysis.price_year} prices with "
+             "the GDP deflator, as every other unit cost. The programme's spend is an "
+             "investment, not a saving, so it is not called cashable. Defaults, ranges and "
+             "sources: docs/budget.md and the xlsx (programme unit costs)." + drawn,
+        col_widths=_programme_widths(analysis), font=9))
     pages.append(_table_page("Figures and sources behind the unit costs",
                              _source_table(analysis), font=6.5,
                              col_widths=[0.22, 0.08, 0.07, 0.09, 0.54]))
@@ -1093,9 +1300,10 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path, description: str | Non
     return path
 
 
-__all__ = ["APP_SETTING", "MEDIANS_NOTE", "TABLE_NOTES", "XLSX_SHEETS", "cashable_text",
-           "count_text", "cumulative_figure", "discount_words", "headline_boxes",
-           "headline_sentence", "measure_formatter", "missing_figure_notes", "money",
-           "non_cashable_text", "outcome_text", "pdf_figures", "report_settings",
-           "report_tables", "return_sentence", "savings_text", "spend_figure",
-           "spend_report_table", "who_pays_figure", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = ["APP_SETTING", "MEDIANS_NOTE", "REPLICATES_NOTE", "SPEND_NOTE", "TABLE_NOTES",
+           "XLSX_SHEETS", "cashable_text", "count_text", "cumulative_figure", "discount_words",
+           "fit_text", "headline_boxes", "headline_sentence", "measure_formatter",
+           "missing_figure_notes", "money", "non_cashable_text", "npv_band_words",
+           "outcome_text", "pdf_figures", "report_settings", "report_tables", "return_sentence",
+           "savings_text", "spend_figure", "spend_report_table", "unit_cost_report_table",
+           "who_pays_figure", "write_csv", "write_pdf", "write_xlsx"]

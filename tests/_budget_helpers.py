@@ -24,7 +24,9 @@ BASE_SPEND = 1e6
 def synthetic_analysis(changes: Mapping[str, Mapping[str, Sequence[Sequence[float]]]], *,
                        baseline: str = "symptoms", discount_rate: float = 0.035,
                        price_year: int | None = None,
-                       averted: Mapping[str, Sequence[float]] | None = None):
+                       averted: Mapping[str, Sequence[float]] | None = None,
+                       programme_inputs: Mapping[str, Mapping[str, tuple[float, str | None]]]
+                       | None = None):
     """A BudgetAnalysis built from stated spend changes, without running the model.
 
     Args:
@@ -36,6 +38,9 @@ def synthetic_analysis(changes: Mapping[str, Mapping[str, Sequence[Sequence[floa
         price_year: the price year to report (default: the cost book's).
         averted: outcome key ("incidents", "aces", "looked_after") -> number averted by
             replicate in the first force area, the same for every scenario (default: none).
+        programme_inputs: scenario -> intervention type -> (``unit_cost_gbp``,
+            ``unit_cost_price_year``) as the scenario gives it, the same in every replicate
+            (default: no interventions anywhere).
     """
     from model.budget import AREA_LABELS, OUTCOMES, BudgetAnalysis
     from model.costs import cost_lines, load_cost_book
@@ -59,4 +64,6 @@ def synthetic_analysis(changes: Mapping[str, Mapping[str, Sequence[Sequence[floa
         baseline=baseline, scenarios=list(changes), years=years, scale=400,
         seeds=list(range(reps)), discount_rate=discount_rate, cost_uncertainty=False,
         price_year=price_year or book.price_year, lines=lines, spend=spend, outcomes=outcomes,
-        unit_costs=[book.unit_cost_values()] * reps, book=book, root_seed=0)
+        unit_costs=[book.unit_cost_values()] * reps, book=book, root_seed=0,
+        programme_inputs={name: [dict(given)] * reps
+                          for name, given in (programme_inputs or {}).items()})

@@ -124,6 +124,18 @@ def test_reports_from_the_app_name_the_levers_moved(tmp_path):
     assert _report_bytes(analysis, "pdf", description).startswith(b"%PDF")
 
 
+def test_the_app_names_a_sensitivity_rate_as_the_reports_do():
+    """Review: the app's caption said "discounted at 20.0 % a year" without saying it is not
+    the Green Book's rate."""
+    from app.views.budget import _costing_words
+
+    assert _costing_words(0.2, False) == (
+        "discounted at 20.0% a year (a sensitivity rate; the Green Book's is 3.5%), unit costs "
+        "at their central values")
+    assert _costing_words(0.035, True).startswith(
+        "discounted at 3.5% a year (HM Treasury Green Book), unit costs drawn")
+
+
 # --- Evidence -------------------------------------------------------------------------------
 
 def test_parameters_without_a_range_show_an_empty_cell_not_nan():

@@ -250,7 +250,7 @@ def test_cost_per_outcome_is_blank_when_the_median_replicate_averts_nothing():
     ratio = cost_per_averted(cost, averted)
     # area 0: two of three avert (median 10): 10 and 5 per unit, the third unbounded
     assert ratio[:, 0].tolist() == [10.0, 5.0, np.inf]
-    # area 1: the median replicate averts nothing, so there is no figure at all (not 25 from
+    # area 1: two of three replicates avert nothing, so there is no figure at all (not 25 from
     # the one replicate that happened to avert something)
     assert np.isnan(ratio[:, 1]).all()
     mid, low, high = band(ratio)
@@ -264,3 +264,169 @@ def test_band_interpolates_areas_without_infinities():
     mid, _, _ = band(values)
     assert mid[0] == 2.0  # as every other measure, not the lower of two replicates
     assert mid[1] in (1.0, np.inf)
+
+
+# --- review of the finance re-check: medians that some replicate has, never on noise ---------
+
+def test_exactly_half_breaking_even_is_no_median_break_even_year():
+    """Review: with 2 replicates, Dyfed-Powys had a median NPV of -£9.2m next to "break-even
+    year 2" (share 0.5): numpy's inverted_cdf took a year when exactly half broke even."""
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import year_band
+
+    # replicate 1 saves from year 2 on; replicate 2 ends the horizon at a loss
+    budget = synthetic_analysis({"systems": {"prison_places": [
+        [1e6, -3e6, -10e6, -10e6, -10e6], [1e6, 1e6, 1e6, 20e6, 40e6]]}})
+    h = budget.headline("systems")
+    assert h["npv"][0] < 0 and h["share_breaking_even"] == 0.5
+    assert h["break_even_year"][0] == np.inf  # the old rule said year 2
+    assert h["break_even_year"][1] == 2  # more than 10 %: one of the two
+    mid, low, high = year_band(np.array([1.0, 2.0, 3.0, np.inf]))
+    assert (low, mid, high) == (1, 3, np.inf)  # more than half: 3 of 4, by year 3
+    mid, low, high = year_band(np.array([1.0, 2.0, np.inf, np.inf]))
+    assert (low, mid, high) == (1, np.inf, np.inf)
+
+
+def test_the_cost_per_outcome_has_no_median_when_half_the_replicates_avert_none():
+    """Review: replicates averting 0 and 1,200 looked-after children gave a "median" of £153k,
+    the best replicate's, because band() took numpy's "nearest" rank when an inf was present."""
+    from _budget_helpers import synthetic_analysis
+
+    budget = synthetic_analysis({"systems": {"programme_early_help": [[184e6], [184e6]]}},
+                                averted={"looked_after": [0.0, 1200.0]})
+    rows = budget.summary()
+    rows = rows[(rows["area"] == "Wales") & rows["measure"].str.contains("_per_looked_after")]
+    assert np.isnan(rows[["median", "p10", "p90"]].to_numpy()).all()
+    assert set(rows["note"]) == {"no figure: 1 of 2 replicates avert no looked-after children; a "
+                                 "figure needs more than half of them to avert some"}
+
+
+def test_the_cost_per_outcome_median_is_one_rank_rule_with_or_without_infinities():
+    from model.budget import cost_per_averted, rank_band
+
+    cost = np.full((4, 2), 1000.0)
+    averted = np.array([[0.0, 100.0], [100.0, 200.0], [200.0, 300.0], [300.0, 400.0]])
+    ratio = cost_per_averted(cost, averted)
+    assert ratio[:, 0].tolist() == [np.inf, 10.0, 5.0, pytest.approx(1000 / 300)]
+    mid, low, high = rank_band(ratio)
+    # more than half at or below: the third of four, as the break-even year; not interpolated
+    assert mid.tolist() == [10.0, 5.0]
+    assert low.tolist() == [pytest.approx(1000 / 300), 2.5] and high.tolist() == [np.inf, 10.0]
+
+
+def test_a_net_saving_that_averts_nothing_sits_at_the_low_end():
+    """Review: a replicate with a net saving that averted none was +inf, "upper end open"."""
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import cost_per_averted
+
+    ratio = cost_per_averted(np.array([-50.0, 100.0, 100.0]), np.array([0.0, 10.0, 20.0]))
+    assert ratio.tolist() == [-np.inf, 10.0, 5.0]
+    # net present values 5, -1, -2 (£m); the first replicate averts no incidents
+    budget = synthetic_analysis({"systems": {"prison_places": [[-5e6], [1e6], [2e6]]}},
+                                averted={"incidents": [0.0, 100.0, 400.0]})
+    rows = budget.summary()
+    row = rows[(rows["area"] == "Wales")
+               & (rows["measure"] == "net_cost_per_incidents_averted")].iloc[0]
+    # net costs per incident: -inf, £10,000, £5,000; more than half at or below £5,000
+    assert row["p10"] == -np.inf and row["median"] == 5_000.0 and row["p90"] == 10_000.0
+    assert row["note"] == ("the band's lower end is open (n/a): with a saving, 1 of 3 replicates "
+                           "avert no police incidents")
+
+
+def test_a_rise_in_an_outcome_is_not_called_averting_none():
+    """Review: "averts no police incidents" where the median replicate had 6,600 more."""
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import not_averted_words
+
+    budget = synthetic_analysis({"systems": {"programme_early_help": [[1e6], [1e6], [1e6]]}},
+                                averted={"incidents": [-6600.0, -7000.0, 50.0]})
+    rows = budget.summary()
+    note = rows[(rows["area"] == "Wales")
+                & (rows["measure"] == "programme_cost_per_incidents_averted")]["note"].iloc[0]
+    assert note.startswith("no figure: 2 of 3 replicates have more police incidents, not fewer")
+    assert "avert no" not in note
+    assert not_averted_words(np.array([0.0, -5.0, 3.0]), "ACEs") == (
+        "2 of 3 replicates avert no ACEs (1 of them have more)")
+
+
+def test_the_middle_replicate_is_not_picked_on_floating_point_noise():
+    """Review: with every NPV about 1e-9 (symptoms against lever_early_help), the middle
+    replicate was whichever noise put in the middle."""
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import replicate_order
+
+    # the programme swaps for prison places at the same cost: NPVs are noise around zero
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[20.0], [10.0], [30.0]],
+        "prison_places": [[-20.0 + 1e-7], [-10.0 - 1e-7], [-30.0]]}})
+    npv_values = budget.measures("systems")["npv"][:, -1]
+    assert np.argsort(npv_values)[1] == 2  # the noise alone would pick replicate 2
+    # ranked on pence: all tie; then by programme cost (10, 20, 30): the middle is replicate 0
+    assert budget.middle_replicate("systems") == 0
+    assert replicate_order([0.0, 0.0, 0.0], [5.0, 5.0, 1.0]).tolist() == [2, 0, 1]
+
+
+def test_programme_spend_is_never_called_cashable():
+    """Review: who_pays_who_saves.csv had part=cashable rows for the programme and schools,
+    and the pdf said "Early Action programme +£93.0m (cashable +£93.0m)"."""
+    from _budget_helpers import synthetic_analysis
+
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[5e6], [6e6]], "programme_operation_encompass": [[1e6], [1e6]],
+        "prison_places": [[-4e6], [-5e6]], "care_placements": [[1e6], [-2e6]],
+        "early_help_places": [[-1e6], [-1e6]]}})
+    who = budget.who_pays()
+    parts = who.groupby("agency")["part"].apply(set)
+    assert parts["programme"] == {"total"} and parts["education"] == {"total"}
+    assert parts["prisons_and_probation"] == {"cashable", "total"}
+    # the cashable savings are the prison and care lines alone, as before
+    np.testing.assert_allclose(budget.measures("systems")["cashable_savings"][:, -1],
+                               [3e6, 7e6])
+
+
+def test_discounted_money_says_its_unit():
+    from _budget_helpers import synthetic_analysis
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[-1.0, -1.0], [-2.0, -2.0]]}},
+                                price_year=2023)
+    units = budget.summary().drop_duplicates("measure").set_index("measure")["unit"]
+    assert units["npv"] == "GBP, 2023 prices, discounted at 3.5% and summed over 2 years"
+    assert units["programme_cost"] == units["npv"] == units["cashable_savings"]
+    assert units["programme_cost_per_aces_averted"] == (
+        "GBP per ACE averted (cost in 2023 prices, discounted at 3.5% and summed over 2 years)")
+    assert units["return_per_pound"] == "GBP saved per GBP"
+    assert units["incidents_averted"] == "police incidents"
+    assert "GBP" not in set(units)
+
+
+def test_the_replicate_table_lets_every_median_be_recomputed():
+    from _budget_helpers import synthetic_analysis
+
+    from model.budget import replicate_order, year_band
+
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[3e6, 1e6, 1e6]] * 4,
+        "prison_places": [[-1e6, -2e6, -3e6], [-2e6, -1e6, -1e6], [-1e6, -1e6, -1e6],
+                          [-5e6, -1e6, -1e6]]}})
+    table = budget.replicate_table()
+    wales = table[(table["area"] == "Wales") & (table["scenario"] == "systems")]
+    assert len(wales) == 4 * 3 and wales["replicate"].min() == 1
+    np.testing.assert_allclose(wales["net_saving"],
+                               wales["savings_to_other_agencies"] - wales["investment"])
+    last = wales[wales["year"] == 3].sort_values("replicate")
+    m = budget.measures("systems")
+    np.testing.assert_allclose(last["cumulative_discounted_net_saving"], m["npv"][:, -1])
+    np.testing.assert_allclose(last["cumulative_discounted_investment"],
+                               m["programme_cost"][:, -1])
+    order = replicate_order(last["cumulative_discounted_net_saving"].to_numpy(),
+                            last["cumulative_discounted_investment"].to_numpy())
+    middle = last["replicate"].to_numpy()[order[(len(order) - 1) // 2]]
+    assert last.set_index("replicate").loc[middle, "middle_replicate"] == "yes"
+    assert (last["middle_replicate"] == "yes").sum() == 1
+    years = last["break_even_year"].fillna(np.inf).to_numpy()
+    assert year_band(years)[0] == budget.headline("systems")["break_even_year"][0]
+    assert set(last["breaks_even"]) <= {"yes", "no"}

@@ -74,7 +74,25 @@ def test_one_year_is_said_in_the_singular(cli, tmp_path):
               "--replicates", "2", "--workers", "1")
     assert out.code == 0, out.err
     text = " ".join((out.out + out.err).split())
-    assert "discounted at 3.5% over 1 year" in text and "over 2 replicates" in text
+    assert "discounted at 3.5% (HM Treasury Green Book) over 1 year" in text
+    assert "over 2 replicates" in text
     assert "1 years" not in text and "1 replicates" not in text
     # no break-even within 1 year: the band says so (rich dropped "[none, none]" as a tag)
     assert "Break-even year │ none │ [none, none]" in text
+
+
+def test_the_terminal_caption_names_a_sensitivity_rate():
+    """Review: the caption said "discounted at 20.0%" without saying it is not the Green
+    Book's rate, as the pdf does."""
+    from _budget_helpers import synthetic_analysis
+    from rich.console import Console
+
+    from model.cli_budget import _summary
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}},
+                                discount_rate=0.2)
+    console = Console(width=200, record=True)
+    for item in _summary(budget, "systems"):
+        console.print(item)
+    text = " ".join(console.export_text().split())
+    assert "discounted at 20.0% (a sensitivity rate; the Green Book's is 3.5%) over 1 year" in text

@@ -222,3 +222,13 @@ def test_a_price_year_given_as_a_number_reads_as_that_year(tmp_path):
     scenario = load_scenario(path)
     assert scenario.interventions[0].unit_cost_price_year == "2024"
     assert programme_unit_costs(scenario.model_dump())["early_help"] == 3000.0
+
+
+def test_programme_lines_are_not_cashable():
+    """Review: programme lines were built cashable, so the programme's spend and Operation
+    Encompass were reported as "cashable"; only prison places and care placements are."""
+    lines = cost_lines()
+    programme = [line for line in lines if line.programme]
+    assert programme and not any(line.cashable for line in programme)
+    assert {line.name for line in lines if line.cashable} == {"prison_places",
+                                                              "care_placements"}

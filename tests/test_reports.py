@@ -40,7 +40,7 @@ def test_pdf_has_its_pages(tmp_path):
     expected = len(figures)
     for fig in figures:
         plt.close(fig)
-    assert expected == 8  # headline, 3 charts, 2 tables per scenario, 2 of unit costs
+    assert expected == 9  # headline, 3 charts, 2 tables per scenario, 3 of unit costs
     path = write_pdf(budget, tmp_path / "budget.pdf")
     assert _pages(path) == expected
 
@@ -88,10 +88,13 @@ def _one_year(npv_by_replicate: list[float], programme: list[float] | None = Non
 @pytest.mark.parametrize(("npvs", "expected"), [
     ([-40e6, -30e6, -19.9e6, -10e6, -6e6],
      "a net cost of £19.9m, the median over replicates (10-90 % band £7.6m to £36.0m)"),
+    # a band crossing zero names both ends (review: "band -£2.5m to £98.5m" for a net cost)
     ([-5e6, 2e6, 12e6, 20e6, 30e6],
-     "a net saving of £12.0m, the median over replicates (10-90 % band -£2.2m to £26.0m)"),
+     "a net saving of £12.0m, the median over replicates (10-90 % band from a net cost of "
+     "£2.2m to a net saving of £26.0m)"),
     ([-20e6, -10e6, -5e6, 4e6, 8e6],
-     "a net cost of £5.0m, the median over replicates (10-90 % band -£6.4m to £16.0m)"),
+     "a net cost of £5.0m, the median over replicates (10-90 % band from a net saving of "
+     "£6.4m to a net cost of £16.0m)"),
 ])
 def test_headline_sentence_gives_the_band_in_the_direction_of_the_net_figure(npvs, expected):
     from model.reports import headline_sentence
@@ -386,15 +389,17 @@ def test_who_pays_labels_stay_inside_the_chart(area):
         plt.close(fig)
 
 
-def test_every_table_cell_of_the_pdf_holds_its_text():
+@pytest.mark.parametrize("cost_uncertainty", [False, True])
+def test_every_table_cell_of_the_pdf_holds_its_text(cost_uncertainty):
     import matplotlib.pyplot as plt
     from matplotlib.table import Table
 
     from model.reports import pdf_figures
 
-    budget = analyse_budget(small_comparison())
+    budget = analyse_budget(small_comparison(), cost_uncertainty=cost_uncertainty)
     summary = budget.summary()
-    money = summary["unit"] == "GBP"  # the longest figures a 10-year run gives
+    money = summary["unit"].str.startswith("GBP,") | summary["unit"].str.startswith(
+        "GBP per ")  # the longest figures a 10-year run gives
     summary.loc[money, ["median", "p10", "p90"]] = [-159.7e6, -194.5e6, -124.8e6]
     breaking = summary["measure"] == "break_even_year"
     summary.loc[breaking, ["median", "p10", "p90"]] = [10.0, 10.0, np.inf]
@@ -413,7 +418,7 @@ def test_every_table_cell_of_the_pdf_holds_its_text():
                     label = cell.get_text().get_text()
                     assert box.x0 <= text.x0 and text.x1 <= box.x1, label
                     assert box.y0 <= text.y0 and text.y1 <= box.y1, label
-        assert tables == 4  # Wales, by force area, unit costs, sources
+        assert tables == 5  # Wales, by force area, unit costs, programme unit costs, sources
     finally:
         for fig in figures:
             plt.close(fig)
@@ -513,7 +518,7 @@ def test_the_pdf_has_a_who_pays_page_for_every_compared_scenario():
         assert len(titles) == 2
         assert "systems against symptoms" in titles[0]
         assert "lever_early_help against symptoms" in titles[1]
-        assert len(figures) == 2 + 1 + 2 + 1 + 2 * 2 + 2
+        assert len(figures) == 2 + 1 + 2 + 1 + 2 * 2 + 3
     finally:
         for fig in figures:
             plt.close(fig)
@@ -606,3 +611,246 @@ def test_a_missing_return_per_pound_is_an_empty_cell_with_its_reason(tmp_path):
     row = summary[(summary["area"] == "Wales") & (summary["measure"] == "return_per_pound")]
     assert row[["median", "p10", "p90"]].iloc[0].tolist() == ["", "", ""]
     assert "costs less than under 'symptoms' in 3 of 5 replicates" in row["note"].iloc[0]
+
+
+# --- review of the finance re-check ------------------------------------------------------------
+
+def _figure_texts(fig):
+    """Every title, label, legend entry and figure text of a figure (not tick labels)."""
+    texts = list(fig.texts)
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            texts += [*ax.get_legend().get_texts(), ax.get_legend().get_title()]
+    for legend in fig.legends:
+        texts += [*legend.get_texts(), legend.get_title()]
+    for extra in (fig._suptitle, fig._supxlabel, fig._supylabel):
+        if extra is not None:
+            texts.append(extra)
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+LONG_NAME = "a-very-long-custom-scenario-name-for-the-commissioner"
+
+
+def test_long_scenario_names_keep_every_title_on_the_page():
+    """Review: a long scenario name cut off page 2's change panel title, page 5's "every measure
+    (median an..." and page 6's "median [10 %, 90 %"."""
+    import matplotlib.pyplot as plt
+
+    budget = synthetic_analysis({
+        LONG_NAME: {"programme_early_help": [[5e6, 5e6]] * 3,
+                    "prison_places": [[-1e6, -4e6], [-2e6, -5e6], [-3e6, -6e6]]},
+        "another-rather-long-scenario-name": {"programme_early_help": [[2e6, 2e6]] * 3}},
+        baseline="a-long-baseline-name-for-the-commissioner-too")
+    figures = pdf_figures(budget)
+    try:
+        titles = 0
+        for fig in figures:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            page = fig.bbox
+            for text in _figure_texts(fig):
+                box = text.get_window_extent(renderer)
+                assert page.x0 <= box.x0 and box.x1 <= page.x1, text.get_text()
+                assert page.y0 <= box.y0 and box.y1 <= page.y1, text.get_text()
+                titles += LONG_NAME in text.get_text().replace("\n", " ")
+        assert titles >= 6  # page one, the change panel, who pays, both tables, the legend
+    finally:
+        for fig in figures:
+            plt.close(fig)
+
+
+def test_the_spend_page_says_its_stacked_medians_do_not_add_up():
+    import matplotlib.pyplot as plt
+
+    from model.reports import SPEND_NOTE, spend_figure
+
+    fig = spend_figure(_two_compared())
+    try:
+        text = " ".join(" ".join(t.get_text() for t in fig.texts).split())
+        assert SPEND_NOTE in text and "do not add up" in SPEND_NOTE
+    finally:
+        plt.close(fig)
+
+
+def test_the_answer_never_breaks_even_with_a_median_net_cost():
+    """Review: "does not pay for itself ... breaks even in year 5" with 2 replicates."""
+    from model.reports import headline_sentence
+
+    # replicate 1 breaks even in year 2; replicate 2 ends at a loss: median NPV a net cost
+    cost = synthetic_analysis({"systems": {"prison_places": [
+        [1e6, -3e6, -10e6, -10e6, -10e6], [1e6, 1e6, 1e6, 20e6, 40e6]]}})
+    text = " ".join(headline_sentence(cost, "systems").split())
+    assert "'systems' does not pay for itself" in text
+    assert "breaks even in" not in text
+    assert ("It does not break even within 5 years in more than half of the replicates (50% do), "
+            "so there is no median break-even year.") in text
+    # the middle two straddle zero the other way: a median net saving, half breaking even
+    saving = synthetic_analysis({"systems": {"prison_places": [
+        [1e6, -3e6, -30e6, -10e6, -10e6], [1e6, 1e6, 1e6, 1e6, 2e6]]}})
+    text = " ".join(headline_sentence(saving, "systems").split())
+    assert saving.headline("systems")["npv"][0] > 0
+    assert ("'systems' pays for itself in public-sector spending compared with 'symptoms' in "
+            "only 1 of 2 replicates") in text
+    assert "breaks even in" not in text
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_verdict_and_the_break_even_agree(seed):
+    from model.reports import headline_sentence
+
+    rng = np.random.default_rng(seed)
+    reps = int(rng.integers(2, 7))
+    paths = rng.normal(0, 5e6, size=(reps, 4)) + rng.normal(0, 3e6)
+    budget = synthetic_analysis({"systems": {"prison_places": paths.tolist()}})
+    text = headline_sentence(budget, "systems")
+    npv_mid = budget.headline("systems")["npv"][0]
+    if "It breaks even in year" in text:
+        assert npv_mid > 0 and "does not pay for itself" not in text
+    if npv_mid <= -0.5:
+        assert "It breaks even in" not in text and "does not pay for itself" in text
+
+
+def test_no_cost_per_outcome_is_shown_when_half_the_replicates_avert_none():
+    """Review: page 1 said "600 looked-after children averted (£153k of programme cost each)"
+    from replicates averting 0 and 1,200."""
+    import matplotlib.pyplot as plt
+
+    budget = synthetic_analysis({"systems": {"programme_early_help": [[184e6], [184e6]]}},
+                                averted={"looked_after": [0.0, 1200.0]})
+    figures = pdf_figures(budget)
+    try:
+        text = " ".join(" ".join(_texts(figures[0])).split())
+    finally:
+        for fig in figures:
+            plt.close(fig)
+    assert "600 looked-after children (at the end) averted;" not in text
+    assert "600 looked-after children (at the end) averted." in text
+    assert "£153k" not in text
+
+
+def test_a_rise_in_police_incidents_is_said_as_a_rise_on_every_page():
+    """Review: "averts no police incidents" printed where the median replicate had 6,600
+    more."""
+    import matplotlib.pyplot as plt
+
+    from model.reports import missing_figure_notes
+
+    budget = synthetic_analysis({"systems": {"programme_early_help": [[1e6], [1e6], [1e6]]}},
+                                averted={"incidents": [-6600.0, -6000.0, -7000.0]})
+    notes = " ".join(missing_figure_notes(budget, "systems", "Wales"))
+    assert "3 of 3 replicates have more police incidents, not fewer" in notes
+    figures = pdf_figures(budget)
+    try:
+        text = " ".join(" ".join(" ".join(_texts(fig)) for fig in figures).split())
+    finally:
+        for fig in figures:
+            plt.close(fig)
+    assert "averts no police incidents" not in text and "avert no police incidents" not in text
+    assert "6,600 more police incidents" in text
+
+
+def _with_early_help_at(cost: float, price_year: str):
+    """small_comparison with systems' early help costed at ``cost`` in ``price_year`` prices."""
+    import copy
+    import dataclasses
+
+    from model.experiment import Comparison
+
+    c = small_comparison()
+    results = []
+    for result in c.results["systems"]:
+        record = copy.deepcopy(result.record)
+        for entry in record["parameters"]["interventions"]:
+            if entry["type"] == "early_help":
+                entry.update(unit_cost_gbp=cost, unit_cost_price_year=price_year)
+        results.append(dataclasses.replace(result, record=record))
+    return Comparison(baseline="symptoms", results={"symptoms": c.results["symptoms"],
+                                                    "systems": results},
+                      scale=c.scale, years=c.years, seeds=c.seeds, root_seed=c.root_seed)
+
+
+def test_the_reports_show_the_programme_unit_costs_the_scenario_used(tmp_path):
+    """Review: a scenario with early help at 4,000 in 2024 prices was costed right, but
+    programme_unit_costs.csv and the xlsx printed the defaults (2,300, 2017-18 -> 2,948.05)
+    and the pdf listed no programme unit costs."""
+    import matplotlib.pyplot as plt
+    from matplotlib.table import Table
+    from openpyxl import load_workbook
+
+    budget = analyse_budget(_with_early_help_at(4000.0, "2024"))
+    assert budget.programme_costs["systems"][0]["early_help"] == 4000.0
+    write_csv(budget, tmp_path / "csv")
+    table = pd.read_csv(tmp_path / "csv" / "programme_unit_costs.csv")
+    row = table[(table["scenario"] == "systems") & (table["intervention"] == "early_help")]
+    assert row[["unit_cost_gbp", "price_year", "gbp_in_budget_prices"]].iloc[0].tolist() == [
+        4000.0, "2024", 4000.0]
+    assert row["default_gbp"].iloc[0] == 2300.0  # the default is there, and called so
+    assert "drawn_median" not in table.columns  # no draws without cost uncertainty
+    book = load_workbook(write_xlsx(budget, tmp_path / "b.xlsx"), read_only=True)
+    rows = [r for r in book["assumptions and sources"].iter_rows(values_only=True)
+            if r[:3] == ("systems", "compared", "early_help")]
+    assert len(rows) == 1 and rows[0][3] == 4000 and rows[0][5] == 4000
+    figures = pdf_figures(budget)
+    try:
+        page = next(fig for fig in figures
+                    if any(t.startswith("Programme unit costs used") for t in _texts(fig)))
+        cells = [cell.get_text().get_text() for table in page.findobj(Table)
+                 for cell in table.get_celld().values()]
+        assert "4,000.00" in cells and "2,948.05" not in cells
+        assert "early help" in cells and "systems" in cells
+    finally:
+        for fig in figures:
+            plt.close(fig)
+
+
+def test_cost_uncertainty_draws_are_reported(tmp_path):
+    """Review: --cost-uncertainty draws were reported nowhere."""
+    budget = analyse_budget(small_comparison(), cost_uncertainty=True)
+    write_csv(budget, tmp_path / "csv")
+    programme = pd.read_csv(tmp_path / "csv" / "programme_unit_costs.csv")
+    row = programme[(programme["scenario"] == "systems")
+                    & (programme["intervention"] == "youth_diversion")].iloc[0]
+    drawn = [c["youth_diversion"] for c in budget.programme_costs["systems"]]
+    assert row["drawn_median"] == pytest.approx(np.median(drawn))
+    assert row["drawn_p10"] <= row["drawn_median"] <= row["drawn_p90"]
+    assert row["drawn_p10"] != row["drawn_p90"]
+    units = pd.read_csv(tmp_path / "csv" / "unit_costs.csv").set_index("unit_cost")
+    prison = [c["prison_month"] for c in budget.unit_costs]
+    assert units.loc["prison_month", "drawn_median"] == pytest.approx(np.median(prison))
+
+
+def test_the_who_pays_page_never_calls_programme_spend_cashable():
+    import matplotlib.pyplot as plt
+
+    from model.reports import who_pays_figure
+
+    budget = synthetic_analysis({"systems": {
+        "programme_early_help": [[5e6], [6e6]], "programme_operation_encompass": [[1e6], [1e6]],
+        "prison_places": [[-4e6], [-5e6]]}})
+    fig = who_pays_figure(budget)
+    try:
+        labels = [t.get_text() for t in fig.axes[0].texts]
+    finally:
+        plt.close(fig)
+    assert sum("cashable" in label for label in labels) == 1  # prisons only
+    assert any("(cashable -£4.5m)" in label for label in labels)
+
+
+def test_the_replicate_table_is_in_the_csv_folder_and_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from model.reports import TABLE_NOTES
+
+    budget = _two_compared()
+    write_csv(budget, tmp_path / "csv")
+    table = pd.read_csv(tmp_path / "csv" / "replicates.csv")
+    assert {"replicate", "seed", "area", "year", "net_saving",
+            "cumulative_discounted_net_saving", "investment", "savings_to_other_agencies",
+            "break_even_year", "breaks_even", "middle_replicate"} <= set(table.columns)
+    assert len(table) == 2 * 3 * 5 * 2  # scenarios x replicates x areas x years
+    book = load_workbook(write_xlsx(budget, tmp_path / "b.xlsx"), read_only=True)
+    assert "by replicate" in book.sheetnames
+    cells = [c for row in book["by replicate"].iter_rows(values_only=True) for c in row if c]
+    assert "cumulative_discounted_net_saving" in cells and TABLE_NOTES["replicates"] in cells

@@ -131,8 +131,16 @@ def _downloads(analysis: Any, key: Any, description: str) -> None:
 
 
 def _costing_words(rate: float, cost_uncertainty: bool) -> str:
-    """How the shown budget was costed, in words."""
-    return (f"discounted at {100 * rate:.1f} % a year, unit costs "
+    """How the shown budget was costed, in words (the rate named as the reports name it).
+
+    Example:
+        "discounted at 20.0% a year (a sensitivity rate; the Green Book's is 3.5%), unit costs
+        at their central values".
+    """
+    from model.reports import discount_words
+
+    rate_words, _, source = discount_words(rate).partition(" ")
+    return (f"discounted at {rate_words} a year {source}, unit costs "
             + ("drawn from their ranges" if cost_uncertainty else "at their central values"))
 
 
