@@ -216,20 +216,14 @@ def test_tiny_amounts_have_no_sign():
 
 def test_the_green_book_is_named_only_at_its_own_rate():
     """Review: --discount-rate 0.2 was called the Green Book rate."""
-    import matplotlib.pyplot as plt
 
-    from model.reports import discount_words, pdf_figures
+    from model.reports import discount_words
 
     assert discount_words(0.035) == "3.5% (HM Treasury Green Book)"
     assert discount_words(0.2) == "20.0% (a sensitivity rate; the Green Book's is 3.5%)"
     budget = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}},
                                 discount_rate=0.2)
-    figures = pdf_figures(budget)
-    try:
-        page_one = " ".join(" ".join(_texts(figures[0])).split())
-    finally:
-        for fig in figures:
-            plt.close(fig)
+    page_one = _page_one_text(budget)
     assert "discounted at 20.0% (a sensitivity rate; the Green Book's is 3.5%)" in page_one
     assert "20.0% (HM Treasury Green Book)" not in page_one
 
@@ -238,20 +232,12 @@ def test_page_one_gives_the_root_seed_that_makes_the_report_again():
     """docs/budget.md: every report's settings give the root seed; the pdf had none."""
     import dataclasses
 
-    import matplotlib.pyplot as plt
-
-    from model.reports import pdf_figures
 
     budget = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}})
     for analysis, text in ((dataclasses.replace(budget, root_seed=12345), "root seed 12345"),
                            (dataclasses.replace(budget, root_seed=None),
                             "root seed not recorded")):
-        figures = pdf_figures(analysis)
-        try:
-            page_one = " ".join(" ".join(_texts(figures[0])).split())
-        finally:
-            for fig in figures:
-                plt.close(fig)
+        page_one = _page_one_text(analysis)
         assert f"(simulated at 1:{analysis.scale}, {text})" in page_one
 
 
@@ -293,6 +279,23 @@ def test_outcomes_are_said_in_the_direction_they_went(mid, cost, expected):
     assert outcome_text(mid, "police incidents", cost) == expected
 
 
+def _page_one_text(analysis, *args) -> str:
+    """Every text of the pdf's first page, in one line (the figures are closed).
+
+    ``args`` go to :func:`model.reports.pdf_figures` after the analysis (e.g. a description).
+    """
+    import matplotlib.pyplot as plt
+
+    from model.reports import pdf_figures
+
+    figures = pdf_figures(analysis, *args)
+    try:
+        return " ".join(" ".join(_texts(figures[0])).split())
+    finally:
+        for fig in figures:
+            plt.close(fig)
+
+
 def _texts(fig) -> list[str]:
     """Every piece of text drawn on a figure (titles, labels, annotations, table cells)."""
     from matplotlib.text import Text
@@ -301,9 +304,7 @@ def _texts(fig) -> list[str]:
 
 
 def test_page_one_never_averts_a_negative_number():
-    import matplotlib.pyplot as plt
 
-    from model.reports import pdf_figures
 
     budget = analyse_budget(small_comparison())
     headline = budget.headline
@@ -312,12 +313,7 @@ def test_page_one_never_averts_a_negative_number():
         return {**headline(scenario, area), "looked_after_averted": (-400.0, -720.0, -80.0)}
 
     budget.headline = more_children_in_care
-    figures = pdf_figures(budget)
-    try:
-        text = " ".join(" ".join(_texts(figures[0])).split())
-    finally:
-        for fig in figures:
-            plt.close(fig)
+    text = _page_one_text(budget)
     assert "Outcomes:" in text
     assert not re.search(r"-[\d,]+ [^;.]*averted", text), text
     assert "400 more looked-after children (at the end)" in text
@@ -458,18 +454,12 @@ LEVERS = ("systems (levers set) against symptoms: 2 paired replicates, 2 years, 
 
 
 def test_the_app_s_description_of_the_comparison_is_in_every_report(tmp_path):
-    import matplotlib.pyplot as plt
     from openpyxl import load_workbook
 
     from model.reports import APP_SETTING
 
     budget = analyse_budget(small_comparison())
-    figures = pdf_figures(budget, LEVERS)
-    try:
-        page_one = " ".join(" ".join(_texts(figures[0])).split())
-    finally:
-        for fig in figures:
-            plt.close(fig)
+    page_one = _page_one_text(budget, LEVERS)
     assert LEVERS in page_one
     book = load_workbook(write_xlsx(budget, tmp_path / "b.xlsx", LEVERS), read_only=True)
     rows = list(book["summary"].iter_rows(values_only=True))
@@ -715,16 +705,10 @@ def test_the_verdict_and_the_break_even_agree(seed):
 def test_no_cost_per_outcome_is_shown_when_half_the_replicates_avert_none():
     """Review: page 1 said "600 looked-after children averted (£153k of programme cost each)"
     from replicates averting 0 and 1,200."""
-    import matplotlib.pyplot as plt
 
     budget = synthetic_analysis({"systems": {"programme_early_help": [[184e6], [184e6]]}},
                                 averted={"looked_after": [0.0, 1200.0]})
-    figures = pdf_figures(budget)
-    try:
-        text = " ".join(" ".join(_texts(figures[0])).split())
-    finally:
-        for fig in figures:
-            plt.close(fig)
+    text = _page_one_text(budget)
     assert "600 looked-after children (at the end) averted;" not in text
     assert "600 looked-after children (at the end) averted." in text
     assert "£153k" not in text
