@@ -56,9 +56,17 @@ def scale_number(text: object, high: int) -> int | None:
     return whole_number(match.group(1), 1, high) if match else None
 
 
+def shortened(text: str, most: int = 40) -> str:
+    """``text`` as a message shows it, cut when longer than ``most`` characters.
+
+    A longer text keeps its first three quarters of ``most`` characters, then ``...`` and its
+    length (a pasted value can be long).
+    """
+    if len(text) <= most:
+        return text
+    return f"{text[:most * 3 // 4]}... ({len(text):,} characters)"
+
+
 def quoted(text: object, most: int = 40) -> str:
-    """``text`` in quotes for a message, shortened when it is long (a pasted value can be)."""
-    text = str(text)
-    if len(text) > most:
-        text = f"{text[:30]}... ({len(text):,} characters)"
-    return f"'{text}'"
+    """``text`` in quotes for a message, :func:`shortened` when it is long."""
+    return f"'{shortened(str(text), most)}'"

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from model.intervention_specs import InterventionEntry
+from model.numbers import shortened
 from model.parameters import (
     AdversityParams,
     DemographyParams,
@@ -672,10 +673,7 @@ def shown(value: Any) -> str:
     A value longer than :data:`SHOWN_MOST` characters (a pasted list, say) is cut to its
     first 60, with its whole length, so the message stays one readable line.
     """
-    text = str(value).lower() if isinstance(value, bool) else repr(value)
-    if len(text) > SHOWN_MOST:
-        text = f"{text[:60]}... ({len(text):,} characters)"
-    return text
+    return shortened(str(value).lower() if isinstance(value, bool) else repr(value), SHOWN_MOST)
 
 
 def _out_of_range(path: str, expected: Any, value: Any) -> str | None:
