@@ -75,11 +75,14 @@ from model.costs import (
     CostSet,
     cost_lines,
     draw_programme_unit_costs,
+    in_book_prices,
     ledger_cube,
     load_cost_book,
+    programme_agency,
     programme_cost_table,
-    programme_unit_costs,
+    programme_unit_cost_inputs,
 )
+from model.numbers import ROUNDS_TO_ZERO, direction
 from model.reference import force_areas
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,9 +110,10 @@ NO_DIFFERENCE_GBP = 1.0
 """A scenario whose spend is within this of the baseline's, in every replicate, year and cost
 line, makes no difference in spend (a renamed copy of the baseline)."""
 
-BREAK_EVEN_ABOVE_GBP = 0.5
-"""A cumulative net saving breaks even once it stays above half a pound: a net saving of zero
-plus floating-point noise (a swap of places at the same unit cost) does not."""
+BREAK_EVEN_ABOVE_GBP = ROUNDS_TO_ZERO
+"""A cumulative net saving breaks even once it stays above half a pound (what reports show as
+£0): a net saving of zero plus floating-point noise (a swap of places at the same unit cost)
+does not."""
 
 OUTCOMES = (
     ("incidents", "incidents_total", "sum", "police incident"),
@@ -393,22 +397,6 @@ def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline
 
 # --- the analysis -------------------------------------------------------------
 
-def scenario_unit_costs(parameters: dict[str, Any]) -> dict[str, tuple[float, str | None]]:
-    """Each intervention type's unit cost as a run's scenario gives it, before any conversion.
-
-    Returns:
-        Type -> (``unit_cost_gbp``, ``unit_cost_price_year``); the first entry of a type
-        counts, as in :func:`model.costs.programme_unit_costs`.
-    """
-    out: dict[str, tuple[float, str | None]] = {}
-    for entry in parameters.get("interventions", []):
-        if entry["type"] not in out:
-            year = entry.get("unit_cost_price_year")
-            out[entry["type"]] = (float(entry["unit_cost_gbp"]),
-                                  None if year is None else str(year))
-    return out
-
-
 ALL_AGENCIES = "all"
 """The ``agency`` of who pays' net row: every agency's change, the programme's included."""
 
@@ -422,7 +410,7 @@ def is_staff_time(line: CostLine) -> bool:
 
 def _direction(value: float, up: str, down: str) -> str:
     """``up`` for a rise of half a pound or more, ``down`` for such a fall, else "no change"."""
-    return up if value >= 0.5 else (down if value <= -0.5 else "no change")
+    return {1: up, -1: down, 0: "no change"}[direction(value)]
 
 
 AREA_LABELS = tuple(a.label for a in force_areas())
@@ -748,10 +736,7 @@ class BudgetAnalysis:
             for kind in kinds:
                 given = [inputs[kind] for inputs in per_replicate if kind in inputs]
                 value, year = given[0]
-                central = [programme_unit_costs(
-                    {"interventions": [{"type": kind, "unit_cost_gbp": v,
-                                        "unit_cost_price_year": y}]}, self.book)[kind]
-                    for v, y in given]
+                central = [self.book.from_prices_of(y, v) for v, y in given]
                 note = ""
                 if len(set(given)) > 1:
                     values = [v for v, _ in given]
@@ -775,8 +760,7 @@ class BudgetAnalysis:
                     "default_price_year": "" if default is None else default["price_year"],
                     "range_low": np.nan if default is None else default["low"],
                     "range_high": np.nan if default is None else default["high"],
-                    "paid_by": AGENCY_LABELS["education" if kind == "operation_encompass"
-                                             else "programme"],
+                    "paid_by": AGENCY_LABELS[programme_agency(kind)],
                     "source": "" if default is None else default["source"],
                     "note": note,
                     "unit_of_budget_prices": f"GBP, {self.price_year} prices"})
@@ -924,14 +908,15 @@ def analyse_budget(comparison: Comparison, *, discount_rate: float = DEFAULT_DIS
         unit_costs.append(costs)
         for name in names:
             result = comparison.results[name][k]
-            scenario_costs = programme_unit_costs(result.record["parameters"], book)
+            given = programme_unit_cost_inputs(result.record["parameters"])
+            inputs[name].append(given)
+            scenario_costs = in_book_prices(given, book)
             if cost_uncertainty:
                 # the same stream for every scenario: one draw per intervention type; a cost
                 # that repeats one of the book's figures moves with that figure's draw
                 scenario_costs = draw_programme_unit_costs(
                     scenario_costs, np.random.default_rng(programme_seed), figures, book)
             programme[name].append(scenario_costs)
-            inputs[name].append(scenario_unit_costs(result.record["parameters"]))
             cube = ledger_cube(result, CostSet(costs, scenario_costs), book)[:months]
             spend[name][k] = cube.reshape(comparison.years, 12, *cube.shape[1:]).sum(axis=1)
             for key, metric, how, _ in OUTCOMES:
@@ -951,4 +936,4 @@ __all__ = ["ALL_AGENCIES", "ALL_AGENCIES_LABEL", "AREA_LABELS", "BAND", "DEFAULT
            "analyse_budget", "area_index", "band", "break_even_year", "cost_per_averted",
            "discount_factors", "discount_rates", "invested", "is_staff_time", "no_return_reason",
            "not_averted_words", "npv", "rank_band", "replicate_order", "return_per_pound",
-           "return_per_pound_over_replicates", "scenario_unit_costs", "year_band"]
+           "return_per_pound_over_replicates", "year_band"]

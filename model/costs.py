@@ -220,10 +220,17 @@ class CostBook(BaseModel):
     def in_price_year(self, name: str, value: float) -> float:
         """A figure's value in the book's price year (non-money figures unchanged)."""
         figure = self.figures[name]
-        if not figure.is_money:
+        return self.from_prices_of(figure.price_year, value) if figure.is_money else value
+
+    def from_prices_of(self, price_year: str | None, value: float) -> float:
+        """``value`` in the prices of ``price_year`` brought to the book's (None: as it is).
+
+        Raises:
+            CostDataError: a year outside the deflator series.
+        """
+        if price_year is None:
             return value
-        return value * self.deflator.index[self.price_year] / self.deflator.level(
-            figure.price_year)
+        return value * self.deflator.index[self.price_year] / self.deflator.level(price_year)
 
     def unit_cost_values(self, figures: Mapping[str, float] | None = None) -> dict[str, float]:
         """Every unit cost in the book's price year, from central or given figure values.
@@ -353,6 +360,28 @@ def _evaluate(formula: str, values: Mapping[str, float]) -> float:
 
 # --- programme unit costs from the scenario ------------------------------------
 
+def programme_agency(kind: str) -> str:
+    """Who pays an intervention's own cost: schools for Operation Encompass, else the programme."""
+    return "education" if kind == "operation_encompass" else "programme"
+
+
+def programme_unit_cost_inputs(parameters: Mapping[str, Any]
+                               ) -> dict[str, tuple[float, str | None]]:
+    """Each intervention type's unit cost as a run's scenario gives it, before any conversion.
+
+    Returns:
+        Type -> (``unit_cost_gbp``, ``unit_cost_price_year`` or None); the first entry of a
+        type counts.
+    """
+    out: dict[str, tuple[float, str | None]] = {}
+    for entry in parameters.get("interventions", []):
+        if entry["type"] not in out:
+            year = entry.get("unit_cost_price_year")
+            out[entry["type"]] = (float(entry["unit_cost_gbp"]),
+                                  None if year is None else str(year))
+    return out
+
+
 def programme_unit_costs(parameters: Mapping[str, Any], book: CostBook | None = None
                          ) -> dict[str, float]:
     """Each intervention type's unit cost in a run's scenario, in the book's price year.
@@ -362,17 +391,14 @@ def programme_unit_costs(parameters: Mapping[str, Any], book: CostBook | None = 
     book's own figures are; a run record written before entries had a price year has its
     costs taken as they are.
     """
+    return in_book_prices(programme_unit_cost_inputs(parameters), book)
+
+
+def in_book_prices(given: Mapping[str, tuple[float, str | None]], book: CostBook | None = None
+                   ) -> dict[str, float]:
+    """Unit costs as scenarios give them (:func:`programme_unit_cost_inputs`) in book prices."""
     book = book or load_cost_book()
-    out: dict[str, float] = {}
-    for entry in parameters.get("interventions", []):
-        if entry["type"] in out:
-            continue
-        value = float(entry["unit_cost_gbp"])
-        price_year = entry.get("unit_cost_price_year")
-        if price_year is not None:
-            value *= book.deflator.index[book.price_year] / book.deflator.level(str(price_year))
-        out[entry["type"]] = value
-    return out
+    return {kind: book.from_prices_of(year, value) for kind, (value, year) in given.items()}
 
 
 def draw_programme_unit_costs(costs: Mapping[str, float], rng: np.random.Generator,
@@ -411,10 +437,8 @@ def draw_programme_unit_costs(costs: Mapping[str, float], rng: np.random.Generat
         if low is None or high is None:
             out[kind] = mode
             continue
-        scale = 1.0  # the declared range is in the prices of the type's default price year
-        default_price_year = spec.model_fields["unit_cost_price_year"].get_default()
-        if default_price_year is not None:
-            scale = book.deflator.index[book.price_year] / book.deflator.level(default_price_year)
+        # the declared range is in the prices of the type's default price year
+        scale = book.from_prices_of(spec.model_fields["unit_cost_price_year"].get_default(), 1.0)
         low, high = min(low * scale, mode), max(high * scale, mode)
         out[kind] = float(_triangular_ppf(u, low, mode, high))
     return out
@@ -490,7 +514,7 @@ def cost_lines(book: CostBook | None = None) -> tuple[CostLine, ...]:
     ]
     for kind, cls in INTERVENTION_TYPES.items():
         extra = cls.model_fields["unit_cost_gbp"].json_schema_extra or {}
-        agency = "education" if kind == "operation_encompass" else "programme"
+        agency = programme_agency(kind)
         # not cashable: cashable describes a saving an agency can release, and the programme's
         # own spend (Operation Encompass's school time included) is an investment
         lines.append(CostLine(f"programme_{kind}", f"Programme: {kind.replace('_', ' ')}",
@@ -629,20 +653,20 @@ def programme_cost_table() -> pd.DataFrame:
         price_year = cls.model_fields["unit_cost_price_year"].get_default()
         rows.append({"intervention": kind, "default_gbp": field.get_default(),
                      "price_year": price_year or str(book.price_year),
-                     "gbp_in_budget_prices": programme_unit_costs(
-                         {"interventions": [{"type": kind, "unit_cost_gbp": field.get_default(),
-                                             "unit_cost_price_year": price_year}]}, book)[kind],
+                     "gbp_in_budget_prices": book.from_prices_of(price_year,
+                                                                 field.get_default()),
                      "unit": extra.get("unit", ""), "low": extra.get("low"),
                      "high": extra.get("high"),
-                     "agency": "education" if kind == "operation_encompass" else "programme",
+                     "agency": programme_agency(kind),
                      "source": " ".join(str(field.description or "").split())})
     return pd.DataFrame(rows)
 
 
 __all__ = ["AGENCIES", "AGENCY_LABELS", "CostBook", "CostDataError", "CostLine", "CostSet",
            "REQUIRED_UNIT_COSTS", "UNIT_COSTS_FILE", "cost_ledger", "cost_lines",
-           "draw_programme_unit_costs", "figure_table", "ledger_cube", "load_cost_book",
-           "programme_cost_table", "programme_unit_costs", "unit_cost_table"]
+           "draw_programme_unit_costs", "figure_table", "in_book_prices", "ledger_cube",
+           "load_cost_book", "programme_agency", "programme_cost_table",
+           "programme_unit_cost_inputs", "programme_unit_costs", "unit_cost_table"]
 
 
 # --- the generated part of docs/budget.md ---------------------------------------------------

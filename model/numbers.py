@@ -28,6 +28,17 @@ def compact(value: float, signed: bool = False) -> str:
     return sign + text
 
 
+ROUNDS_TO_ZERO = 0.5
+"""A magnitude below this (50p, half a count) is shown as 0 and has no direction."""
+
+
+def direction(value: float) -> int:
+    """+1, -1, or 0 for a value that rounds to zero where shown (:data:`ROUNDS_TO_ZERO`)."""
+    if value >= ROUNDS_TO_ZERO:
+        return 1
+    return -1 if value <= -ROUNDS_TO_ZERO else 0
+
+
 def count_of(n: int, noun: str) -> str:
     """``1 year``, ``2 years``: a count with its noun in the right number (plural adds s)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

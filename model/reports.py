@@ -49,7 +49,7 @@ from model.costs import (  # noqa: E402
     figure_table,
     unit_cost_table,
 )
-from model.numbers import count_of  # noqa: E402
+from model.numbers import ROUNDS_TO_ZERO, count_of, direction  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 
@@ -60,6 +60,12 @@ AGENCY_COLOURS["programme"] = OKABE_ITO[7]
 
 # --- numbers in words -------------------------------------------------------------
 
+def _direction_words(value: float, rising: str, falling: str, level: str) -> str:
+    """``rising`` or ``falling`` with the amount (``{}``, as :func:`money`), or ``level``."""
+    way = direction(value)
+    return level if way == 0 else (rising if way > 0 else falling).format(money(abs(value)))
+
+
 def money(value: float, signed: bool = False) -> str:
     """GBP in a compact form: £1.2m, £350k, -£4.1m, £0.
 
@@ -69,7 +75,7 @@ def money(value: float, signed: bool = False) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
     size = abs(value)
-    if size < 0.5:
+    if size < ROUNDS_TO_ZERO:
         return "£0"
     sign = "-" if value < 0 else ("+" if signed else "")
     if size >= 1e9:
@@ -101,7 +107,7 @@ def count_text(value: float) -> str:
     """A count: '23,400', '-400'; '0' (no sign) for a magnitude under a half."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    return "0" if abs(value) < 0.5 else f"{value:,.0f}"
+    return "0" if direction(value) == 0 else f"{value:,.0f}"
 
 
 GREEN_BOOK_RATE = 0.035
@@ -420,23 +426,23 @@ def cashable_text(lines: Sequence[tuple[str, float]]) -> str:
         £34.9m more)"; a line that costs more is never called a saving. Past
         :data:`NAMED_LINES` lines, the smaller ones are summed as "other cashable lines".
     """
-    changed = sorted(((label, c) for label, c in lines if abs(c) >= 0.5),
+    changed = sorted(((label, c) for label, c in lines if direction(c)),
                      key=lambda item: -abs(item[1]))
     total = -sum(c for _, c in lines)
     if not changed:
         return "none of the savings is cashable"
     named = changed[:NAMED_LINES]
     rest = sum(c for _, c in changed[NAMED_LINES:])
-    if total >= 0.5:
+    if direction(total) > 0:
         named.sort(key=lambda item: item[1])  # savings first
         head = f"cashable savings come to {money(total)}"
-    elif total <= -0.5:
+    elif direction(total) < 0:
         named.sort(key=lambda item: -item[1])  # rises first
         head = f"cashable spending rises by {money(-total)}"
     else:
         head = "cashable savings come to £0"
     parts = [_line_change_text(label, c) for label, c in named]
-    if abs(rest) >= 0.5:
+    if direction(rest):
         parts.append(f"other cashable lines {'save' if rest < 0 else 'cost'} "
                      f"{money(abs(rest))}{'' if rest < 0 else ' more'}")
     return f"{head} ({'; '.join(parts)})"
@@ -456,11 +462,11 @@ def non_cashable_text(staff_time: float, others: Sequence[tuple[str, float]]) ->
         freed; early-help places (local authority) save £7.7m"; "" when nothing changed.
     """
     parts = []
-    if staff_time <= -0.5:
+    if direction(staff_time) < 0:
         parts.append(f"{money(-staff_time)} of {STAFF_TIME_WORDS} is freed")
-    elif staff_time >= 0.5:
+    elif direction(staff_time) > 0:
         parts.append(f"{STAFF_TIME_WORDS} costs {money(staff_time)} more, net of time freed")
-    parts += [_line_change_text(label, c) for label, c in others if abs(c) >= 0.5]
+    parts += [_line_change_text(label, c) for label, c in others if direction(c)]
     return f"not cashable: {'; '.join(parts)}" if parts else ""
 
 
@@ -505,37 +511,30 @@ def outcome_text(mid: float, label: str, cost_each: float = np.nan) -> str:
         label: what is counted, plural ("looked-after children (at the end)").
         cost_each: programme cost per unit averted, shown where some are averted.
     """
-    if mid >= 0.5:
+    if direction(mid) > 0:
         return f"{count_text(mid)} {label} averted" + (
             f" ({money(cost_each)} of programme cost each)" if np.isfinite(cost_each) else "")
-    if mid <= -0.5:
+    if direction(mid) < 0:
         return f"{count_text(-mid)} more {label}"
     return f"no change in {label}"
 
 
 def _net_words(npv_value: float) -> str:
     """'a net saving of £12.0m', 'a net cost of £5.0m' or 'no net change'."""
-    if abs(npv_value) < 0.5:
-        return "no net change"
-    return f"a net {'saving' if npv_value > 0 else 'cost'} of {money(abs(npv_value))}"
+    return _direction_words(npv_value, "a net saving of {}", "a net cost of {}", "no net change")
 
 
 def _programme_words(investment: float) -> str:
     """What the programme costs one replicate, in the direction it went."""
-    if investment >= 0.5:
-        return f"it costs {money(investment)} (discounted)"
-    if investment <= -0.5:
-        return f"it spends {money(-investment)} less on the programme (discounted)"
-    return "the programme costs the same"
+    return _direction_words(investment, "it costs {} (discounted)",
+                            "it spends {} less on the programme (discounted)",
+                            "the programme costs the same")
 
 
 def _savings_words(saved: float) -> str:
     """What other agencies save in one replicate, in the direction it went."""
-    if saved >= 0.5:
-        return f"saves other agencies {money(saved)}"
-    if saved <= -0.5:
-        return f"adds {money(-saved)} to other agencies' spending"
-    return "other agencies spend the same"
+    return _direction_words(saved, "saves other agencies {}",
+                            "adds {} to other agencies' spending", "other agencies spend the same")
 
 
 def npv_band_words(npv_mid: float, npv_low: float, npv_high: float) -> str:
@@ -546,7 +545,7 @@ def npv_band_words(npv_mid: float, npv_low: float, npv_high: float) -> str:
     ends, the median's kind last: "10-90 % band from a net saving of £2.5m to a net cost of
     £98.5m" (a net cost), "... from a net cost of £2.2m to a net saving of £26.0m" (a saving).
     """
-    if npv_low <= -0.5 and npv_high >= 0.5:
+    if direction(npv_low) < 0 < direction(npv_high):
         ends = (npv_low, npv_high) if npv_mid > 0 else (npv_high, npv_low)
         return f"{BAND[0]}-{BAND[1]} % band from {_net_words(ends[0])} to {_net_words(ends[1])}"
     low, high = (npv_low, npv_high) if npv_mid > 0 else (-npv_high, -npv_low)
@@ -611,15 +610,15 @@ def headline_sentence(analysis: BudgetAnalysis, scenario: str, area: str = "Wale
     share = h["share_breaking_even"]
     n = analysis.replicates
     compared = f"in public-sector spending compared with '{analysis.baseline}'"
-    if npv_mid >= 0.5 and not np.isfinite(breakeven):
+    if direction(npv_mid) > 0 and not np.isfinite(breakeven):
         # only with an even number of replicates: the middle two straddle zero, so the median
         # (halfway between them) is a net saving although no more than half break even
         first = (f"Over {years_text(years)}, '{scenario}' pays for itself {compared} in only "
                  f"{round(share * n)} of {n} replicates: the median net present value, halfway "
                  f"between the middle two, is a net saving.")
     else:
-        verdict = ("pays for itself" if npv_mid >= 0.5 else "does not pay for itself"
-                   if npv_mid <= -0.5 else "neither saves nor costs money")
+        verdict = {1: "pays for itself", -1: "does not pay for itself",
+                   0: "neither saves nor costs money"}[direction(npv_mid)]
         first = f"Over {years_text(years)}, '{scenario}' {verdict} {compared}."
     if np.isfinite(breakeven):
         breaks = (f"It breaks even in {year_text(breakeven)}, its cumulative net saving staying "
@@ -759,8 +758,8 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
         ax.set_yticks([])
         for spine in ax.spines.values():
             spine.set_color("#bbbbbb")
-        colour = OKABE_ITO[2] if (i == 0 and h["npv"][0] >= 0.5) else (
-            OKABE_ITO[5] if (i == 0 and h["npv"][0] <= -0.5) else OKABE_ITO[0])
+        colour = {1: OKABE_ITO[2], -1: OKABE_ITO[5], 0: OKABE_ITO[0]}[
+            direction(h["npv"][0]) if i == 0 else 0]
         ax.text(0.5, 0.84, title, ha="center", fontsize=12, weight="bold")
         ax.text(0.5, 0.52, big, ha="center", va="center", fontsize=26, weight="bold",
                 color=colour)
@@ -949,7 +948,7 @@ def _who_pays_page(analysis: BudgetAnalysis, area: str = "Wales",
     for k, (agency, row) in enumerate(total.iterrows()):
         cash = who[(who["agency"] == agency) & (who["part"] == "cashable")]
         note = ""
-        if len(cash) and abs(cash["change_median"].iloc[0]) >= 0.5:
+        if len(cash) and direction(cash["change_median"].iloc[0]):
             note = f" (cashable {money(cash['change_median'].iloc[0], True)})"
         end = mid[k] + err[1, k] if mid[k] >= 0 else mid[k] - err[0, k]
         text = ax.text(end, y[k], f"  {money(row['change_median'], True)}{note}  ",
