@@ -22,7 +22,7 @@ fi
 stamp="$VENV/.early-action-installed"
 wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ] || [ ! -x "$VENV/bin/eat-sim" ] \
-    || ! "$VENV/bin/python" -c "import model, pytest, duckdb, playwright; from app import MAIN_SCRIPT" \
+    || ! "$VENV/bin/python" -c "import model, pytest, duckdb, playwright, pypdf; from app import MAIN_SCRIPT" \
         >/dev/null 2>&1; then
   echo "Installing the project and its test tools into $VENV"
   "$VENV/bin/python" -m pip install --quiet -e '.[test]'
