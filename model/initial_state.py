@@ -22,6 +22,7 @@ from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES
 from model.population import ACE_BIT, ace_count, ace_powers
 from model.processes.aces import STATE_ACE
 from model.processes.adversity import base_onset_rr, stationary_share
+from model.reference import wales_reference
 from model.rng import ProcessStream
 from model.threads import over_ids
 
@@ -31,9 +32,11 @@ if TYPE_CHECKING:  # pragma: no cover
 CHILDHOOD_MONTHS = 18 * 12
 RECENT_MONTHS = 12
 
-PAST_PARENT_INCARCERATION_PER_MONTH = -np.log(1 - 0.05) / 216
-"""Derived: 5 % of Welsh adults had a household member incarcerated in childhood (Welsh ACE
-Study), spread evenly over 216 months of childhood."""
+PAST_PARENT_INCARCERATION_PER_MONTH = (
+    -np.log(1 - wales_reference()["adult_aces"]["type_prevalence"]["incarceration"]) / 216)
+"""Derived: the share of Welsh adults who had a household member incarcerated in childhood
+(``model/data/wales.yaml``, 5 %: Welsh ACE Study), spread evenly over 216 months of
+childhood."""
 
 
 def initialise_children(model: EarlyActionModel, stream: ProcessStream) -> None:

@@ -120,9 +120,10 @@ class AceInformedPolicing(InterventionSpec):
         high=1.5)
     unit_cost_gbp: float = param(
         120.0, "GBP per officer trained", "Trainer and materials cost per officer (officer time "
-        "counted separately). Derived: GBP 6.87 m programme funding (Home Office Police "
-        "Transformation Fund) covered far more than training; a day's external course costs "
-        "about GBP 100-150.", low=50.0, high=300.0)
+        "counted separately). ASSUMPTION: a day's external course costs about GBP 100-150; the "
+        "GBP 6.87 m programme funding (Home Office Police Transformation Fund) covered far more "
+        "than training, so it gives no unit cost (GBP 6.87 m / 5,000 trained = GBP 1,374).",
+        low=50.0, high=300.0)
 
 
 class EarlyHelpExpansion(InterventionSpec):
@@ -204,7 +205,8 @@ class YouthDiversion(InterventionSpec):
     coverage: float = param(0.7, "share of arrested children", "Arrested children diverted at "
                             "full roll-out.", low=0.0, high=1.0)
     reoffending_rr: float = param(
-        0.88, "rr", "Reoffending of diverted relative to processed children (0.44 / 0.50).",
+        0.88, "rr", "Reoffending of diverted relative to processed children (0.44 / 0.50). "
+        "The range is an assumption (the review pools 19 evaluations).", low=0.7, high=1.0,
         source="Wilson, Brennan & Olaghere 2018, Campbell Systematic Reviews 14:5")
     unit_cost_gbp: float = param(
         600.0, "GBP per child diverted", "A diversion programme's casework. ASSUMPTION "

@@ -271,6 +271,9 @@ class DemographyParams(ParamGroup):
     leave_home_per_month: float = param(
         0.012, "per month", "Hazard that an adult child (18-30) leaves home for a dwelling of "
         "their own (median about 5 years after 18).", low=0.008, high=0.02)
+    female_share_of_births: float = param(
+        0.4886, "share", "Share of babies born who are girls (104.7 boys per 100 girls; the "
+        "human sex ratio at birth is about 105 boys per 100 girls).", low=0.48, high=0.495)
 
 
 class AdversityParams(ParamGroup):
@@ -376,9 +379,10 @@ class PoliceParams(ParamGroup):
         0.25, "rr", "Offending hazard of women relative to men (about 80 % of offenders are "
         "male).", low=0.15, high=0.35)
     offending_ace_rr_per_ace: float = param(
-        1.5, "rr per ACE", "Offending hazard multiplier per ACE (log-linear dose-response; "
-        "1.5^5 = 7.6, the English 4+ vs 0 aOR for violence perpetration of 7.71).",
-        source="Bellis et al. 2014 BMC Medicine 12:72 (aOR 7.71) and WAVE Trust quoting PHW 2015")
+        1.5, "rr per ACE", "Offending hazard multiplier per ACE. The log-linear dose-response "
+        "is an assumption, anchored on violence perpetration: 1.5^5 = 7.6 (people with 4+ ACEs "
+        "have about 5.2 on average) against the English 4+ vs 0 aOR of 7.71 (Bellis et al. "
+        "2014 BMC Medicine 12:72); applied to all offending.", low=1.2, high=1.8)
     offending_deprivation_rr: list[float] = param(
         [2.0, 1.6, 1.3, 1.1, 1.0], "rr by deprivation quintile",
         "Offending hazard by deprivation quintile.", low=1.0, high=3.0)
@@ -390,13 +394,15 @@ class PoliceParams(ParamGroup):
         {"violence_with_injury": 0.11, "violence_without_injury": 0.36, "sexual_offences": 0.04,
          "acquisitive": 0.22, "criminal_damage_public_order": 0.17, "drugs": 0.05,
          "other_crime": 0.05},
-        "share of offender crime incidents", "Mix of crime incidents by category, from Dyfed-Powys "
-        "recorded crime year to Sep 2023 less domestic abuse; damage, drugs and other split by "
-        "assumption.", low=0.0, high=1.0)
+        "share of offender crime incidents", "Mix of crime incidents by category. An "
+        "assumption informed by Dyfed-Powys recorded crime, year to Sep 2023 (violence with "
+        "injury 9 % and robbery and theft 17 % of all crime, domestic abuse included); the "
+        "shares of offenders' incidents are not derived from those counts.", low=0.0, high=1.0)
     victimisation_ace_rr_per_ace: float = param(
-        1.6, "rr per ACE", "Weight of a person as a victim of violence, per ACE "
-        "(log-linear; with domestic abuse victims it gives about 14 for 4+ vs 0 ACEs).",
-        source="Bellis et al. 2016 Lancet 388 S2:S21 (aOR 14.2 for violence victimisation)")
+        1.6, "rr per ACE", "Weight of a person as a victim of violence, per ACE. The "
+        "log-linear form and the value are assumptions, chosen so that with domestic abuse "
+        "victims the simulated 4+ vs 0 odds ratio is near the published aOR of 14.2 (Bellis "
+        "et al. 2016 Lancet 388 S2:S21), a calibration target.", low=1.3, high=1.9)
     domestic_abuse_crime_per_household_month: float = param(
         0.039, "per month", "Domestic abuse crimes reported per month by a household in an "
         "active domestic abuse spell.", low=0.02, high=0.1)
@@ -416,8 +422,9 @@ class PoliceParams(ParamGroup):
         0.0003, "per month", "Mental-health incidents per adult-month with no ACEs, outside a "
         "household mental-illness spell.", low=0.0002, high=0.001)
     mental_health_ace_rr_per_ace: float = param(
-        1.35, "rr per ACE", "Mental-health incident multiplier per ACE (low mental well-being is "
-        "6 times as likely with 4+ ACEs; PHW 2016).", low=1.2, high=1.5)
+        1.35, "rr per ACE", "Mental-health incident multiplier per ACE. An assumption: PHW "
+        "2016 reports low mental well-being 6 times as likely with 4+ ACEs (secondary), and "
+        "41 % against 14 % (2.9 times).", low=1.2, high=1.5)
     mental_health_spell_rr: float = param(
         8.0, "rr", "Mental-health incident multiplier for adults in a household mental-illness "
         "spell.", low=3.0, high=15.0)
@@ -546,8 +553,8 @@ class SocialCareParams(ParamGroup):
     assessments_per_10k_children_per_month: float = param(
         12.0, "assessments per 10,000 children per month", "Social-care assessment capacity per "
         "force area. Hand-calibrated so that care entries keep the looked-after population near "
-        "its published level; about 11 % of police notifications then get social-services input "
-        "(4.8 % in the one Welsh authority studied, Police Journal).", low=5.0, high=20.0)
+        "its published level; about 8-10 % of police notifications then get social-services "
+        "input (4.8 % in the one Welsh authority studied, Police Journal).", low=5.0, high=20.0)
     referral_max_wait_months: int = param(
         2, "months", "Referrals not assessed within this time lapse (no further action).",
         low=1, high=6)
@@ -616,16 +623,21 @@ class EarlyHelpParams(ParamGroup):
         0.8, "rr", "Multiplier on adversity onset hazards while the effects last.",
         low=0.6, high=1.0)
     maltreatment_rr: float = param(
-        0.68, "rr", "Multiplier on children's maltreatment hazard while the effects last "
-        "(children looked after: 1.7 % treated vs 2.5 % comparison = 0.68).",
+        0.68, "rr", "Multiplier on children's maltreatment hazard while the effects last. A "
+        "proxy: the evaluation measured children looked after (1.7 % treated vs 2.5 % "
+        "comparison = 0.68) 19-24 months after the start, not maltreatment; it acts on top of "
+        "the adversity effects above, so the modelled effect can exceed the measured one. "
+        "The range is an assumption.", low=0.5, high=1.0,
         source="MHCLG 2019 national evaluation of the Troubled Families programme 2015-2020")
     adult_offending_rr: float = param(
-        0.75, "rr", "Multiplier on adults' offending hazard while the effects last (adult "
-        "custodial sentences 1.2 % vs 1.6 % = 0.75).",
+        0.75, "rr", "Multiplier on adults' offending hazard while the effects last. A proxy: "
+        "adult custodial sentences, 1.2 % vs 1.6 % = 0.75 at 19-24 months; on top of the "
+        "adversity effects. The range is an assumption.", low=0.5, high=1.0,
         source="MHCLG 2019 national evaluation of the Troubled Families programme 2015-2020")
     child_offending_rr: float = param(
-        0.85, "rr", "Multiplier on children's offending hazard while the effects last "
-        "(juvenile convictions 3.9 % vs 4.6 % = 0.85).",
+        0.85, "rr", "Multiplier on children's offending hazard while the effects last. A "
+        "proxy: juvenile convictions, 3.9 % vs 4.6 % = 0.85 at 19-24 months; on top of the "
+        "adversity effects. The range is an assumption.", low=0.6, high=1.0,
         source="MHCLG 2019 national evaluation of the Troubled Families programme 2015-2020")
 
 
@@ -636,11 +648,13 @@ class WellbeingParams(ParamGroup):
         0.14, "share", "Adults with no ACEs who have low mental well-being.",
         source="Public Health Wales 2016 (14 % with no ACEs, 41 % with 4+)")
     low_wellbeing_or_4plus_with_trusted_adult: float = param(
-        3.27, "odds ratio", "Odds ratio of low mental well-being for 4+ vs no ACEs among those "
-        "who had a trusted adult in childhood (log-odds grow linearly up to 4 ACEs).",
+        3.27, "odds ratio", "Odds ratio of low mental well-being with 4+ ACEs and a trusted "
+        "adult in childhood, against no ACEs with a trusted adult (log-odds grow linearly up "
+        "to 4 ACEs).",
         source="Bellis et al. 2017 (PMC5364707), n = 7,047, four UK regions including Wales")
     low_wellbeing_or_4plus_without_trusted_adult: float = param(
-        8.32, "odds ratio", "The same odds ratio among those without a trusted adult.",
+        8.32, "odds ratio", "Odds ratio of low mental well-being with 4+ ACEs and no trusted "
+        "adult, against the same group (no ACEs, with a trusted adult).",
         source="Bellis et al. 2017 (PMC5364707), n = 7,047, four UK regions including Wales")
 
 

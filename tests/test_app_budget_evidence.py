@@ -143,7 +143,8 @@ def test_parameters_without_a_range_show_an_empty_cell_not_nan():
     no_problem(at)
     params = frame_with(at, "group")
     assert not params["range"].str.contains("nan").any()
-    rr = params[(params["group"] == "early_help") & (params["name"] == "maltreatment_rr")]
+    rr = params[(params["group"] == "wellbeing")
+                & (params["name"] == "low_wellbeing_share_no_aces")]
     assert rr["range"].tolist() == [""]
     assert (params["range"] != "").sum() > 0  # assumptions keep their ranges
     effects = frame_with(at, "type")

@@ -37,6 +37,7 @@ def test_coverage_ramps_linearly_from_the_start_month():
     ("- type: youth_diversion\n    coverage_share: 0.4",
      ["coverage_share", "unknown field", "did you mean 'coverage'"]),
     ("- type: early_help\n    ramp_month: 12", ["ramp_month", "did you mean 'ramp_months'"]),
+    ("- type: youth_diversion\n    reoffending_rr: 5.0", ["reoffending_rr", "5.0", "[0.7, 1.0]"]),
 ])
 def test_bad_intervention_entries_are_refused_clearly(entry, words):
     text = f"name: bad\nyears: 10\ninterventions:\n  {entry}\n"
@@ -46,6 +47,18 @@ def test_bad_intervention_entries_are_refused_clearly(entry, words):
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+def test_every_intervention_effect_and_cost_has_a_range_that_holds_its_default():
+    """Sourced effects too: a range is what lets an out-of-range effect be refused."""
+    for kind, spec_type in INTERVENTION_TYPES.items():
+        spec = spec_type()
+        for name, field in spec_type.model_fields.items():
+            extra = field.json_schema_extra
+            if not isinstance(extra, dict) or "unit" not in extra:
+                continue
+            assert extra["low"] is not None and extra["high"] is not None, (kind, name)
+            assert extra["low"] <= getattr(spec, name) <= extra["high"], (kind, name)
 
 
 def test_a_scenario_extending_another_without_overrides_equals_it(tmp_path):

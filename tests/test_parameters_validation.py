@@ -228,3 +228,24 @@ def test_a_bad_single_value_is_named_once_and_one_inside_a_mapping_is_named():
     inside = refused(f"name: x\njustice:\n  suspect_identified_share: "
                      f"{CRIME_SHARES.replace('VALUE', '1.5')}\n")
     assert "a share must lie in [0, 1], got 1.5" in inside
+
+
+def test_early_help_s_proxy_effects_have_ranges_and_are_in_the_parameter_space():
+    """The evaluation's effects are proxies from other outcomes: varied, and flagged outside."""
+    from model.parameter_space import load_parameter_space
+
+    scenario = scenario_from_yaml_text("name: strong\nearly_help:\n  maltreatment_rr: 0.2\n")
+    assert OutOfRange("early_help.maltreatment_rr", 0.2, 0.5, 1.0) in \
+        scenario.outside_plausible_ranges()
+    names = set(load_parameter_space().names)
+    assert {"early_help.maltreatment_rr", "early_help.adult_offending_rr",
+            "early_help.child_offending_rr"} <= names
+
+
+def test_a_model_choice_is_not_labelled_as_a_published_figure():
+    """The ACE dose-response multipliers are assumptions (with the ranges sensitivity uses)."""
+    police = PoliceParams.model_fields
+    for name, low, high in (("offending_ace_rr_per_ace", 1.2, 1.8),
+                            ("victimisation_ace_rr_per_ace", 1.3, 1.9)):
+        extra = police[name].json_schema_extra
+        assert (extra["source"], extra["low"], extra["high"]) == ("assumption", low, high)

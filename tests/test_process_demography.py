@@ -156,6 +156,27 @@ def test_babies_join_a_household_with_a_woman_of_childbearing_age(scenario):
     assert born > 20
 
 
+@pytest.mark.parametrize("girls", [0.0, 1.0])
+def test_the_share_of_girls_born_is_the_scenario_s(scenario, girls):
+    model = EarlyActionModel(scenario.with_overrides({"demography.female_share_of_births": girls}),
+                             scale=200, seed=5, years=1, warmup_months=0)
+    p = model.people
+    n0 = p.count
+    for _ in range(3):
+        model.step()
+    babies = np.arange(n0, p.count)
+    assert babies.size > 10
+    assert np.all(p.female[babies] == bool(girls))
+
+
+def test_births_are_girls_as_often_as_the_sex_ratio_at_birth_says(stepped, scenario):
+    model, months = stepped
+    babies = np.arange(months[0][0]["count"], model.people.count)
+    share = scenario.demography.female_share_of_births
+    sd = np.sqrt(share * (1 - share) / babies.size)
+    assert abs(model.people.female[babies].mean() - share) < 4 * sd
+
+
 def test_a_mother_who_leaves_home_takes_her_baby(scenario):
     busy = scenario.with_overrides({"demography.total_fertility_rate": 10.0,
                                     "demography.leave_home_per_month": 0.5})

@@ -84,7 +84,7 @@ class Demography(Process):
         if babies.size:
             u = self.stream.uniform(babies, 0, salt=5)
             p.household[babies] = p.household[mothers]
-            p.female[babies] = u < 0.4886  # ONS: 105 boys per 100 girls
+            p.female[babies] = u < model.scenario.demography.female_share_of_births
             p.trusted_adult[babies] = (self.stream.uniform(babies, 0, salt=6)
                                        < model.scenario.population.trusted_adult_share)
             p.lives_with_parents[babies] = True
