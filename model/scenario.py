@@ -450,6 +450,10 @@ def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError(f"{label}: cannot be read ({err})") from None
     data = _parse_yaml(text, label)
+    if "name" not in data:
+        raise ScenarioError(f"{label}: field 'name': required but missing; a scenario file names "
+                            f"itself (e.g. name: my-plan) and does not take the name of the "
+                            f"scenario it extends")
     return _apply_extends(data, label, path.parent, (*chain, str(path.resolve()))), label
 
 

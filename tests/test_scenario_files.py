@@ -192,3 +192,18 @@ def test_a_long_value_is_cut_in_the_message(cli, tmp_path):
                            f"[1234567, 1234567, ")
     assert "... (180,000 characters)); allowed: adversity, " in line and len(line) < 600
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_without_a_name_is_refused_not_given_its_parent_s(cli, tmp_path):
+    """It used to run as 'symptoms' and overwrite results/symptoms-s0 with a variant."""
+    variant = tmp_path / "variant.yaml"
+    variant.write_text("extends: symptoms\npolice:\n  offending_per_person_month: 0.004\n")
+    with pytest.raises(ScenarioError, match="field 'name': required but missing"):
+        load_scenario(variant)
+    out = tmp_path / "out"
+    outcome = cli("run", variant, "--years", "1", "--scale", "1:2000", "--out", out)
+    assert outcome.code == 2
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: scenario file '{variant}': field "
+                                                   f"'name'"), outcome.err
+    assert not out.exists()
