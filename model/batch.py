@@ -185,7 +185,7 @@ class Experiment:
             entry.update({"scenario": run.scenario, "partition": run.partition,
                           "point": run.point, "replicate": run.replicate, "seed": run.seed,
                           "file": str(path.relative_to(out))})
-            if path.exists() and is_complete(path, years):
+            if path.exists() and is_complete(path, years, run.run_id):
                 entry["status"] = "done"
                 entry.pop("error", None)
                 report.skipped += 1
@@ -211,6 +211,7 @@ class Experiment:
                                   definition.points[run.point], kinds)
                 write_run(run_path(out, run.partition, run.run_id), frame)
                 entry["status"] = "done"
+                entry["code_version"] = manifest.data.get("code_version")
                 report.done.append(run.run_id)
             else:
                 entry["status"] = "failed"
@@ -250,15 +251,21 @@ class Experiment:
             if force:
                 return None
             raise ExperimentError(f"--out: {err}; give another folder or --force") from None
-        if manifest is not None and manifest.data.get("experiment_hash") != \
-                self.definition.source_hash:
+        definition = self.definition
+        recorded = manifest.data.get("experiment_hash") if manifest is not None else None
+        if manifest is not None and recorded in definition.legacy_hashes:
+            manifest.data["experiment_hash"] = definition.source_hash  # an older folder's hash
+        elif manifest is not None and recorded != definition.source_hash:
             if not force:
+                changed = definition.differences(manifest.data)
+                what = ("; changed: " + ", ".join(changed)) if changed else (
+                    " (the experiment file, its sample table or a scenario it names changed "
+                    "since those runs)")
                 raise ExperimentError(
                     f"--out: '{out}' holds results of experiment "
-                    f"'{manifest.data.get('experiment')}' defined differently (the experiment "
-                    f"file, its sample table or a scenario it names changed since those runs); "
-                    f"give another --out, "
-                    f"or --force to discard those {len(manifest.runs)} runs and start again")
+                    f"'{manifest.data.get('experiment')}' defined differently{what}; give "
+                    f"another --out, or --force to discard those {len(manifest.runs)} runs and "
+                    f"start again")
             return None
         before = manifest.data.get("replicates") if manifest is not None else None
         if isinstance(before, int) and before > self.definition.spec.replicates:
@@ -289,8 +296,22 @@ class Experiment:
 
 
 def _write_copy(out: Path, definition: ExperimentDefinition) -> None:
-    """Write the experiment as run to ``out`` (replacing an older copy whole)."""
-    copy = yaml.safe_dump(definition.spec.model_dump(mode="json"), sort_keys=False)
+    """Write the experiment as run to ``out`` (replacing an older copy whole).
+
+    Scenario files and the sample table are named by absolute paths there, so that the copy
+    runs from any folder (relative paths were relative to the experiment file's folder).
+    """
+    fields = definition.spec.model_dump(mode="json")
+
+    def absolute(name: str) -> str:
+        path = Path(name)
+        return name if path.is_absolute() else str((definition.base_dir / path).resolve())
+
+    fields["scenarios"] = [absolute(name) if Path(name).suffix.lower() in (".yaml", ".yml")
+                           else name for name in fields["scenarios"]]  # else a built-in name
+    if fields.get("samples"):
+        fields["samples"] = absolute(fields["samples"])
+    copy = yaml.safe_dump(fields, sort_keys=False)
     atomic_write(out / EXPERIMENT_COPY, lambda f: f.write(copy.encode("utf-8")))
 
 

@@ -92,6 +92,9 @@ class ExperimentSpec(BaseModel):
     def _whole_number_not_boolean(cls, value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError("must be a whole number; true and false are not numbers")
+        if isinstance(value, float) and abs(value) > 2**53:  # read already rounded
+            raise ValueError("a whole number this large must be written without a decimal "
+                             "point or exponent (as a decimal number it is rounded)")
         return value
 
     @field_validator("seed", mode="wrap")
@@ -220,18 +223,60 @@ class ExperimentDefinition:
                                   f"is more than the {MAX_RUNS:,} allowed; split the experiment")
         self._variants = [[self._apply(s, k, p) for k, p in enumerate(self.points)]
                           for s in self.scenarios]
+        self.legacy_hashes: list[str] = []
         if source_hash is None:
-            # what defines the runs, but not how many replicates: replicate k's seed and run id
-            # do not depend on the count, so more replicates add runs to the finished ones
-            digest = hashlib.sha256(spec.model_dump_json(exclude={"replicates"}).encode("utf-8"))
-            digest.update(table_bytes)
+            # what defines the runs, but not how many replicates (replicate k's seed and run id
+            # do not depend on the count, so more replicates add runs to the finished ones), nor
+            # the description; the sample table by its values, not its bytes (line endings, a
+            # number written 0.0050)
+            fields = spec.model_dump(mode="json", exclude={"replicates", "description"})
+            digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8"))
+            digest.update(json.dumps(self.points, sort_keys=True, default=str).encode("utf-8"))
             source_hash = digest.hexdigest()
-        # the scenarios as resolved (files, what they extend, every parameter), so editing a
-        # scenario file the experiment names is a different experiment too
+            # how folders written by earlier versions were identified: still accepted
+            legacy = hashlib.sha256(spec.model_dump_json(exclude={"replicates"}).encode("utf-8"))
+            legacy.update(table_bytes)
+            self.legacy_hashes = [self._with_scenarios(legacy.hexdigest())]
+        self.source_hash = self._with_scenarios(source_hash)
+
+    def _with_scenarios(self, source_hash: str) -> str:
+        """``source_hash`` with the scenarios as resolved.
+
+        The resolved scenarios (files, what they extend, every parameter) are part of what
+        defines the runs: editing a scenario file the experiment names is a different
+        experiment too.
+        """
         digest = hashlib.sha256(source_hash.encode("ascii"))
         for scenario in self.scenarios:
             digest.update(scenario.to_yaml().encode("utf-8"))
-        self.source_hash = digest.hexdigest()
+        return digest.hexdigest()
+
+    def differences(self, manifest: dict[str, Any]) -> list[str]:
+        """What differs between this experiment and the one a folder's manifest records.
+
+        Returns:
+            Short phrases (e.g. ``"field 'years' (2, now 3)"``); empty when the manifest does
+            not record enough to tell.
+        """
+        found = []
+        for name in ("years", "scale", "seed"):
+            before, now = manifest.get(name), getattr(self.spec, name)
+            if before is not None and before != now:
+                found.append(f"field '{name}' ({before}, now {now})")
+        names = [s.name for s in self.scenarios]
+        if manifest.get("scenarios") is not None and manifest["scenarios"] != names:
+            found.append(f"field 'scenarios' ({manifest['scenarios']}, now {names})")
+        if manifest.get("points") is not None and \
+                json.loads(json.dumps(manifest["points"])) != \
+                json.loads(json.dumps(self.points, default=str)):
+            found.append("the parameter points (field 'parameters' or the sample table's "
+                         "values)")
+        recorded = manifest.get("scenario_definitions") or {}
+        for scenario in self.scenarios:
+            before = recorded.get(scenario.name)
+            if before is not None and before != scenario.model_dump(mode="json"):
+                found.append(f"scenario '{scenario.name}' (its file, or one it extends)")
+        return found
 
     # --- building ------------------------------------------------------------------------
 

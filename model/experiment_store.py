@@ -53,12 +53,23 @@ def expected_rows(years: int) -> int:
     return years * 12 * (len(METRICS) + len(DERIVED_METRICS)) * len(FORCE_AREAS) * N_QUINTILES
 
 
-def is_complete(path: Path, years: int) -> bool:
-    """True if ``path`` is a readable run file with every row of a finished run."""
+def is_complete(path: Path, years: int, run_id: str | None = None) -> bool:
+    """True if ``path`` is a readable run file with every row of a finished run.
+
+    With ``run_id``, the file must also hold that run and no other (a file copied over from
+    another run is not this run's result).
+    """
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_metadata(path).num_rows == expected_rows(years)
+        if pq.read_metadata(path).num_rows != expected_rows(years):
+            return False
+        if run_id is None:
+            return True
+        ids = pc.unique(pq.read_table(path, columns=["run_id"]).column("run_id")
+                        .cast("string")).to_pylist()
+        return ids == [run_id]
     except Exception:
         return False
 
@@ -163,6 +174,8 @@ def new_manifest(out: Path, definition: Any) -> Manifest:
         "seed": spec.seed, "seeds": definition.seeds,
         "parameter_paths": definition.parameter_paths,
         "points": definition.points,
+        "scenario_definitions": {s.name: s.model_dump(mode="json")
+                                 for s in definition.scenarios},
         "runs": {},
     }
     return Manifest(data, out / MANIFEST_FILE)
@@ -251,7 +264,7 @@ def run_completion(out: str | Path, manifest: Manifest | None = None) -> Complet
     for run_id, entry in runs.items():
         scenario = str(entry["scenario"])
         path = run_path(out, str(entry.get("partition", scenario)), run_id)
-        if is_complete(path, years):
+        if is_complete(path, years, run_id):
             files.append(path)
             continue
         missing[scenario] = missing.get(scenario, 0) + 1

@@ -13,7 +13,10 @@ from pathlib import Path
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """The package version, plus the git commit (and ``.dirty``) when run from a checkout.
+    """The package version, plus the git commit when run from a checkout.
+
+    ``.dirty`` is added when the checkout's model, scenarios or calibration differ from the
+    commit (they all decide the numbers).
 
     Asked of git once a process (runs record it too), and only when the code is the checkout's
     own (the project's ``pyproject.toml`` beside the package): an installed copy in a virtual
@@ -27,7 +30,8 @@ def code_version() -> str:
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
                                 capture_output=True, text=True, timeout=5, check=True)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "model"],
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "model",
+                                "scenarios", "calibration"],
                                capture_output=True, text=True, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return __version__

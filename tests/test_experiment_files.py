@@ -273,3 +273,14 @@ def test_the_largest_seed_is_allowed_and_a_negative_one_says_the_range(tmp_path)
     with pytest.raises(ExperimentError, match=r"value -1 is not allowed: give a whole number "
                                               r"of 0 or more, at most 2\*\*63 - 1"):
         load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: -1")))
+
+
+def test_a_large_seed_written_as_a_decimal_is_refused_not_rounded(tmp_path):
+    """12345678901234567.0 was read as the float 12345678901234568.0 and run with that seed."""
+    path = write(tmp_path, GOOD.replace("seed: 7", "seed: 12345678901234567.0"))
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(path)
+    message = str(caught.value)
+    assert "\n" not in message and "field 'seed'" in message
+    assert "without a decimal point" in message, message
+    assert load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: 7.0"))).spec.seed == 7

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from model.batch import Experiment
+from model.experiment_files import ExperimentError
 from model.experiment_store import expected_rows, is_complete
 
 EXP = """\
@@ -63,6 +64,13 @@ def test_cli_run_writes_a_dataset_that_resumes(tmp_path, cli):
     manifest = json.loads((out / "manifest.json").read_text())
     assert {r["status"] for r in manifest["runs"].values()} == {"done"}
     assert manifest["experiment_hash"] and manifest["code_version"]
+    assert {r["code_version"] for r in manifest["runs"].values()} == {manifest["code_version"]}
+    # every scenario as resolved, so the runs can be rebuilt after a scenario file changes
+    from model.scenario import Scenario, load_scenario
+
+    definitions = manifest["scenario_definitions"]
+    assert set(definitions) == {"symptoms", "systems"}
+    assert Scenario.model_validate(definitions["systems"]) == load_scenario("systems")
     summary = pd.read_csv(out / "summary.csv")
     row = summary[(summary["scenario"] == "symptoms") & (summary["metric"] == "incidents_total")
                   & (summary["year"] == 0)]
@@ -85,6 +93,13 @@ def test_cli_run_writes_a_dataset_that_resumes(tmp_path, cli):
     assert all(is_complete(f, 1) for f in files)
     assert {f: f.stat().st_mtime_ns for f in files[2:]} == {f: stamps[f] for f in files[2:]}
 
+    # another run's file copied over this one's is not this run: it is redone
+    files[3].write_bytes(files[2].read_bytes())
+    assert is_complete(files[3], 1) and not is_complete(files[3], 1, files[3].stem[4:])
+    result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert result.code == 0 and "7 of 8 runs already done" in result.err
+    assert pd.read_parquet(files[3])["run_id"].astype(str).unique().tolist() == [files[3].stem[4:]]
+
     result = cli("experiment", "summary", out)
     assert result.code == 0 and "systems, point 1" in result.out
 
@@ -100,6 +115,7 @@ def test_a_changed_experiment_is_refused_unless_forced(tmp_path, cli):
     assert result.code == 2
     assert result.err.startswith("error: --out:") and "--force" in result.err
     assert result.err.count("\n") == 1 and "defined differently" in result.err
+    assert "changed: field 'seed' (3, now 4)" in result.err
     result = cli("experiment", "run", exp, "--out", out, "--workers", "1", "--force")
     assert result.code == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 4
@@ -258,7 +274,52 @@ def test_an_edited_scenario_file_is_a_changed_experiment(tmp_path, cli):
         "[0.004, 0.005]", "[0.004]"))
     out = tmp_path / "out"
     assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    # the experiment as run names the scenario file by its absolute path: it runs from the copy
+    copy = out / "experiment.yaml"
+    assert str(scenario.resolve()) in copy.read_text()
+    again = cli("experiment", "run", copy, "--out", tmp_path / "again", "--workers", "1")
+    assert again.code == 0, again.err
+    assert pd.read_parquet(tmp_path / "again" / "runs").drop(columns="run_id").equals(
+        pd.read_parquet(out / "runs").drop(columns="run_id"))
     # the experiment file is unchanged; the scenario it names now has a lever
     scenario.write_text("name: mine\nextends: systems\n")
     result = cli("experiment", "run", exp, "--out", out, "--workers", "1")
-    assert result.code == 2 and "a scenario it names changed" in result.err
+    assert result.code == 2 and "changed: scenario 'mine' (its file" in result.err
+
+
+def test_what_does_not_change_the_runs_does_not_refuse_the_folder(tmp_path):
+    """A description, the sample table's line endings or 0.0050 for 0.005 got the folder
+    refused, and --force would have thrown every finished run away."""
+    table = tmp_path / "design.csv"
+    table.write_text("police.offending_per_person_month\n0.005\n0.004\n")
+    text = EXP.replace("[symptoms, systems]", "[symptoms]").split("parameters:")[0] + \
+        "samples: design.csv\nreplicates: 1\nyears: 1\nscale: \"1:2000\"\nseed: 3\n"
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(text)
+    out = tmp_path / "out"
+    assert not Experiment.from_file(exp).run(out, workers=1).failed
+    exp.write_text(text.replace("name: tiny", "name: tiny\ndescription: a note added later"))
+    table.write_bytes(b"police.offending_per_person_month\r\n0.0050\r\n0.0040\r\n")
+    report = Experiment.from_file(exp).run(out, workers=1)
+    assert report.skipped == 2 and not report.done
+    table.write_text("police.offending_per_person_month\n0.005\n0.006\n")
+    with pytest.raises(ExperimentError, match="changed: the parameter points"):
+        Experiment.from_file(exp).run(out, workers=1)
+
+
+def test_a_folder_identified_the_earlier_way_still_resumes(tmp_path):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]").replace(
+        "[0.004, 0.005]", "[0.004]").replace("replicates: 2", "replicates: 1"))
+    out = tmp_path / "out"
+    experiment = Experiment.from_file(exp)
+    assert not experiment.run(out, workers=1).failed
+    manifest = json.loads((out / "manifest.json").read_text())
+    legacy = experiment.definition.legacy_hashes[0]
+    assert legacy != manifest["experiment_hash"]
+    manifest["experiment_hash"] = legacy
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = Experiment.from_file(exp).run(out, workers=1)
+    assert report.skipped == 1 and not report.done
+    assert json.loads((out / "manifest.json").read_text())["experiment_hash"] == \
+        experiment.definition.source_hash
