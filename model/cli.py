@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -244,11 +245,14 @@ def _leave_at_once_if_stopped(code: int) -> None:
     """From here on, a Ctrl-C or SIGTERM ends the process at once with the command's own code.
 
     The command has finished and said what it wrote; Python may take a second to exit after a
-    batch (joining worker processes), and a stop then would end the process by the signal
-    (exit 130, no line) although everything was done. Output is flushed first, since leaving
-    at once skips it. Exiting stays interruptible. For the console script only: ``main(argv)``
-    called from Python leaves its process's handlers alone.
+    batch (joining worker processes, then tearing down its modules), and a stop then would end
+    the process by the signal (exit 130 or 143, no line) although everything was done. Output
+    is flushed first, since leaving at once skips it. Until the exit handlers run, a stop leaves
+    at once; from then on stops are ignored, because Python's last clean-up puts the signals'
+    default actions back (except for ignored signals) and a stop would kill the process. For the
+    console script only: ``main(argv)`` called from Python leaves its process's handlers alone.
     """
+    import atexit
     import os
     import signal
 
@@ -258,9 +262,16 @@ def _leave_at_once_if_stopped(code: int) -> None:
     def leave(*_: Any) -> None:
         os._exit(code)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) != signal.SIG_IGN:  # a job started with '&' stays deaf
-            signal.signal(signum, leave)
+    stops = [signum for signum in (signal.SIGINT, signal.SIGTERM)
+             if signal.getsignal(signum) != signal.SIG_IGN]  # a job started with '&' stays deaf
+    for signum in stops:
+        signal.signal(signum, leave)
+
+    def ignore_stops() -> None:  # registered last, so it runs first of the exit handlers
+        for signum in stops:
+            signal.signal(signum, signal.SIG_IGN)
+
+    atexit.register(ignore_stops)
 
 
 def _caused_by_interrupt(err: BaseException) -> bool:
@@ -395,6 +406,7 @@ def _write_result(result: Any, out: Path) -> Path:
         else:
             os.rename(staging, out)
         staging = None
+        _remove_stale_staging(out)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -405,6 +417,27 @@ def _write_result(result: Any, out: Path) -> Path:
                 pass
         raise
     return out
+
+
+STALE_STAGING_SECONDS = 600
+"""A staging folder this old is a killed command's (a write takes seconds, once the runs are
+done)."""
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove staging folders of ``out`` left by a command killed while it wrote (``kill -9``).
+
+    Only those older than :data:`STALE_STAGING_SECONDS`, so that another command writing to the
+    same folder at this moment keeps its own.
+    """
+    now = time.time()
+    for folder in (out, out.parent):
+        for stray in folder.glob(f".{out.name}.partial-*"):
+            try:
+                if stray.is_dir() and now - stray.stat().st_mtime > STALE_STAGING_SECONDS:
+                    shutil.rmtree(stray, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def _usual_permissions(folder: Path) -> None:
@@ -583,6 +616,16 @@ def warn_unused_sets(parameter_sets: Sequence[dict[str, float]] | None, replicat
               f"{len(parameter_sets)} (or more) to carry them all", file=sys.stderr)
 
 
+def _file_sha256(path: Path | None) -> str | None:
+    """The file's SHA-256 (None if there is no file or it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+    except OSError:
+        return None
+
+
 def comparison_record(comparison: Any, scenarios: Sequence[Any],
                       parameter_sets: Sequence[dict[str, float]] | None,
                       source: Path | None) -> dict[str, Any]:
@@ -599,8 +642,9 @@ def comparison_record(comparison: Any, scenarios: Sequence[Any],
         "scale": comparison.scale, "seed": comparison.root_seed,
         "replicate_seeds": comparison.seeds,
         "parameter_sets": None if not n_sets else {
-            "file": str(source), "sets": n_sets,
-            "set_of_replicate": [k % n_sets for k in range(len(comparison.seeds))]},
+            "file": str(source), "file_sha256": _file_sha256(source), "sets": n_sets,
+            "set_of_replicate": [k % n_sets for k in range(len(comparison.seeds))],
+            "values": [dict(values) for values in parameter_sets]},
         "code_version": code_version(),
     }
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from model.interrupts import check, deferred
+from model.numbers import whole_number
 
 DASK_CONFIG_FILE = Path(__file__).resolve().parent / "data" / "dask.yaml"
 """Dask settings for workers started from the command line (``DASK_CONFIG=<this file>``)."""
@@ -225,9 +226,13 @@ def make_executor(scheduler: str | None = None, workers: int | None = None, *,
     """
     if scheduler is None:
         return local_pool(workers)
-    if scheduler != "local" and not _SCHEDULER.fullmatch(scheduler):
+    address = _SCHEDULER.fullmatch(scheduler)
+    port = address.group(2) if address else None
+    if scheduler != "local" and (address is None
+                                 or (port and whole_number(port[1:], 1, 65535) is None)):
         raise ExecutorError(f"--scheduler: value '{scheduler}' is not allowed: give a Dask "
-                            f"scheduler address such as tcp://127.0.0.1:8786, or 'local'")
+                            f"scheduler address such as tcp://127.0.0.1:8786 (port 1 to "
+                            f"65535), or 'local'")
     return DaskExecutor(scheduler, workers, timeout=timeout)
 
 

@@ -409,3 +409,26 @@ def test_a_stop_after_the_command_finished_changes_nothing(tmp_path, signum):
                           text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "symptoms" in proc.stdout and proc.stderr == ""
+
+
+def test_a_killed_command_s_staging_folders_are_removed_by_the_next_one(cli, tmp_path):
+    """kill -9 while writing left hidden '.out.partial-*' folders that nothing removed."""
+    import os
+    import time
+
+    out = tmp_path / "out"
+    old_outside = tmp_path / ".out.partial-killed"  # a new folder is staged beside it
+    old_outside.mkdir()
+    (old_outside / "timeseries.parquet").write_bytes(b"half")
+    out.mkdir()
+    old_inside, fresh_inside = out / ".out.partial-killed", out / ".out.partial-busy"
+    for folder in (old_inside, fresh_inside):
+        folder.mkdir()
+    long_ago = time.time() - 3600
+    for folder in (old_outside, old_inside):
+        os.utime(folder, (long_ago, long_ago))
+    result = cli("run", "symptoms", "--years", "1", "--scale", "1:2000", "--out", out)
+    assert result.code == 0, result.err
+    assert not old_outside.exists() and not old_inside.exists()
+    assert fresh_inside.exists()  # another command may be writing into it now
+    assert (out / "timeseries.parquet").is_file()

@@ -164,8 +164,12 @@ def test_cli_compare_into_a_used_folder_replaces_the_earlier_outputs(cli, tmp_pa
     assert record["baseline"] == "symptoms" and list(record["scenarios"]) == [
         "symptoms", "lever_early_help"]
     assert len(record["replicate_seeds"]) == 2 and record["levers"] == []
-    assert record["parameter_sets"] == {"file": str(table), "sets": 3,
-                                        "set_of_replicate": [0, 1]}
+    import hashlib
+
+    assert record["parameter_sets"] == {
+        "file": str(table), "file_sha256": hashlib.sha256(table.read_bytes()).hexdigest(),
+        "sets": 3, "set_of_replicate": [0, 1],
+        "values": [{"police.offending_per_person_month": v} for v in (0.004, 0.005, 0.006)]}
     assert record["code_version"]
 
 

@@ -149,6 +149,9 @@ def test_a_malformed_scheduler_writes_nothing(tmp_path, cli):
     result = cli("experiment", "run", tmp_path / "exp.yaml", "--out", out, "--scheduler", "foo")
     assert result.code == 2 and "--scheduler: value 'foo' is not allowed" in result.err
     assert not (tmp_path / "new").exists()
+    for port in ("99999", "0", "9" * 5000):  # no such port: refused at once, not a 10 s wait
+        with pytest.raises(ExecutorError, match="port 1 to 65535"):
+            make_executor(scheduler=f"tcp://nohost:{port}")
     with pytest.raises(ExecutorError, match="--scheduler"):
         Experiment.from_file(tmp_path / "exp.yaml").run(out, scheduler="tcp://")
     assert not (tmp_path / "new").exists()

@@ -207,3 +207,23 @@ def test_a_stop_that_lands_in_a_finalizer_is_raised_at_the_next_check(capsys):
         with pytest.raises(KeyboardInterrupt):
             interrupts.check()
     assert "Exception ignored" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_after_the_command_said_what_it_wrote_keeps_its_exit_code(tmp_path, signum):
+    """Python's last clean-up (about half a second) put the default actions back, so a stop
+    then killed the finished command by the signal (exit 143 or 130 in a shell)."""
+    import subprocess
+
+    command = [sys.executable, "-c", "import sys; from model.cli import main; sys.exit(main())",
+               "run", "symptoms", "--years", "1", "--scale", "1:2000", "--out", tmp_path / "out"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    for line in process.stdout:
+        if line.startswith("Run record:"):  # the last line, flushed when the command returned
+            time.sleep(0.05)
+            process.send_signal(signum)
+            break
+    process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert (tmp_path / "out" / "run.json").is_file()
