@@ -13,8 +13,9 @@ used. Running the same experiment into the same folder again runs only what is m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +163,22 @@ class Experiment:
                                 progress=progress, on_start=on_start,
                                 max_attempts=max_attempts, runner=runner)
         out = Path(out_dir)
+        settings = {"workers": workers, "progress": progress, "on_start": on_start,
+                    "max_attempts": max_attempts, "runner": runner}
+        if out.is_dir():  # one command at a time in a folder: hold it before reading it
+            with exclusive_use(out):
+                return self._run_in(out, self._open(out, force), executor, **settings)
+        manifest = self._open(out, force)
+        with exclusive_use(out):
+            return self._run_in(out, manifest, executor, **settings)
+
+    def _run_in(self, out: Path, manifest: Manifest, executor: Executor | None, *,
+                workers: int | None, progress: Callable[[int, int], None] | None,
+                on_start: Callable[[int, int], None] | None, max_attempts: int,
+                runner: Callable[[RunSpec], RunResult] | None) -> ExperimentReport:
+        """:meth:`run` in a checked folder that this process holds."""
         definition = self.definition
         planned = definition.runs()
-        manifest = self._open(out, force)
         report = ExperimentReport(out_dir=out, total=len(planned))
         if manifest.data.get("code_version") != (version := code_version()):
             report.notes.append(f"code version changed since the first runs: "
@@ -225,7 +239,7 @@ class Experiment:
         try:
             if todo:
                 run_jobs(runner or execute, [r.spec for r in todo], on_outcome=collect,
-                         executor=executor, scheduler=scheduler, workers=workers,
+                         executor=executor, scheduler=None, workers=workers,
                          max_attempts=max_attempts)
         finally:
             manifest.save()
@@ -293,6 +307,36 @@ class Experiment:
             manifest = new_manifest(out, definition)
             _write_copy(out, definition)
         return manifest
+
+
+LOCK_FILE = ".lock"
+"""The file in an output folder that a running experiment holds a lock on."""
+
+
+@contextmanager
+def exclusive_use(out: Path) -> Iterator[None]:
+    """Hold ``out`` for this process while the block runs (a lock on ``out/.lock``).
+
+    Two commands running the same experiment into one folder did every run twice.
+
+    Raises:
+        ExperimentError: another process holds the folder.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(out / LOCK_FILE, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExperimentError(f"--out: '{out}' is in use by another 'eat-sim experiment "
+                                  f"run'; wait for it to finish, or give another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_copy(out: Path, definition: ExperimentDefinition) -> None:

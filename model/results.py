@@ -200,11 +200,17 @@ def timeseries_of(results: Sequence[RunResult]) -> pd.DataFrame:
 
 
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """Write a file through a temporary name in the same folder, then rename it into place."""
+    """Write a file through a temporary name in the same folder, then rename it into place.
+
+    The file's data reach the disk before the rename, so that after a crash of the machine
+    (not only of the process) the name holds either the old file or the whole new one.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; results are shared

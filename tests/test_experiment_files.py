@@ -284,3 +284,20 @@ def test_a_large_seed_written_as_a_decimal_is_refused_not_rounded(tmp_path):
     assert "\n" not in message and "field 'seed'" in message
     assert "without a decimal point" in message, message
     assert load_experiment(write(tmp_path, GOOD.replace("seed: 7", "seed: 7.0"))).spec.seed == 7
+
+
+def test_a_file_s_data_reach_the_disk_before_its_new_name(tmp_path, monkeypatch):
+    """A manifest truncated by a crash of the machine got the folder refused (and --force
+    discards every finished run): the data are synced before the rename."""
+    import os
+
+    from model.results import atomic_write
+
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace",
+                        lambda a, b: (calls.append("replace"), real_replace(a, b))[1])
+    atomic_write(tmp_path / "manifest.json", lambda f: f.write(b'{"runs": {}}'))
+    assert calls == ["fsync", "replace"]
+    assert (tmp_path / "manifest.json").read_bytes() == b'{"runs": {}}'

@@ -323,3 +323,25 @@ def test_a_folder_identified_the_earlier_way_still_resumes(tmp_path):
     assert report.skipped == 1 and not report.done
     assert json.loads((out / "manifest.json").read_text())["experiment_hash"] == \
         experiment.definition.source_hash
+
+
+def test_a_folder_in_use_by_another_run_is_refused_and_left_alone(tmp_path):
+    """Two commands one second apart into one --out both did every run."""
+    import fcntl
+
+    from model.batch import LOCK_FILE
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]").replace(
+        "[0.004, 0.005]", "[0.004]").replace("replicates: 2", "replicates: 1"))
+    out = tmp_path / "out"
+    assert not Experiment.from_file(exp).run(out, workers=1).failed
+    files = {f: f.stat().st_mtime_ns for f in run_files(out)}
+    with open(out / LOCK_FILE, "a+b") as held:  # as the other command holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for force in (False, True):  # --force must not discard the other command's runs
+            with pytest.raises(ExperimentError, match="is in use by another"):
+                Experiment.from_file(exp).run(out, workers=1, force=force)
+        assert {f: f.stat().st_mtime_ns for f in run_files(out)} == files
+    report = Experiment.from_file(exp).run(out, workers=1)  # released: it resumes
+    assert report.skipped == 1
