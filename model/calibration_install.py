@@ -82,8 +82,9 @@ def scores_better(provenance: dict[str, Any]) -> bool:
 def less_demanding(fit: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     """How a fit's settings fall short of, or differ from, those of the calibration it replaces.
 
-    A fit may replace the project's calibrated file only if it was made for the same targets,
-    force area and scenario, at a scale no coarser, over no fewer years, with no fewer
+    A fit may replace the project's calibrated file only if it was made for the project's
+    targets file as it is now (whatever targets the shipped fit had), the same force area and
+    scenario, at a scale no coarser, over no fewer years, with no fewer
     replicates per trial and no fewer check seeds: a score better on a coarse or short check
     says nothing about the finer one. Settings the shipped provenance does not record are not
     compared.
@@ -107,8 +108,16 @@ def less_demanding(fit: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     new, old = fit.get("check_seeds"), shipped.get("check_seeds")
     if isinstance(new, list) and isinstance(old, list) and len(new) < len(old):
         reasons.append(f"{count_of(len(new), 'check seed')}, fewer than {len(old)}")
-    for key, what in (("targets_hash", "targets (hash)"), ("force_area", "force area"),
-                      ("scenario", "scenario")):
+    from model.calibration_targets import TARGETS_FILE, targets_hash
+
+    # the project's calibration is fitted to the project's targets file as it is now: a fit to
+    # other targets may not replace it, while a shipped fit to an older version of the file
+    # is no reason to keep it
+    project_targets = targets_hash(TARGETS_FILE)
+    if fit.get("targets_hash") not in (None, project_targets):
+        reasons.append(f"other targets (hash): {fit.get('targets_hash')}, not the project's "
+                       f"calibration/targets.yaml ({project_targets})")
+    for key, what in (("force_area", "force area"), ("scenario", "scenario")):
         if key in shipped and fit.get(key) != shipped[key]:
             reasons.append(f"other {what}: {fit.get(key) or 'all of Wales'}, not "
                            f"{shipped[key] or 'all of Wales'}")

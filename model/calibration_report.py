@@ -104,6 +104,7 @@ def fit_figure(fit: pd.DataFrame) -> Figure:
     n = len(fit)
     fig, ax = plt.subplots(figsize=(8.5, 0.32 * n + 1.6))
     y = np.arange(n)
+    missing: list[tuple[float, str, str]] = []  # (row position, colour, what) off the log axis
     for k, row in enumerate(fit.itertuples()):
         obs = row.observed
         if row.scale == "log":
@@ -118,13 +119,26 @@ def fit_figure(fit: pd.DataFrame) -> Figure:
             mid = getattr(row, f"{label}_simulated") / obs
             lo = getattr(row, f"{label}_simulated_p10") / obs
             hi = getattr(row, f"{label}_simulated_p90") / obs
-            if not math.isfinite(mid):
+            if not math.isfinite(mid) or mid <= 0:  # no place on a log axis: marked below
+                missing.append((k + offset, colour, "0" if mid == 0 else "n/a"))
                 continue
             ax.errorbar([mid], [k + offset], xerr=[[max(mid - lo, 0)], [max(hi - mid, 0)]],
                         fmt="o" if getattr(row, f"{label}_within") else "x", color=colour,
                         markersize=4.5, elinewidth=1, zorder=3)
     ax.axvline(1, color="#555555", linewidth=0.7)
     ax.set_xscale("log")
+    left, right = ax.get_xlim()
+    for position, colour, what in missing:  # an x at the left edge, saying what was simulated
+        ax.plot([left], [position], marker="x", color=colour, markersize=4.5, zorder=3,
+                clip_on=False)
+        ax.annotate(f"simulated {what}", (left, position), xytext=(5, -2.5),
+                    textcoords="offset points", fontsize=6, color=colour)
+    ax.set_xlim(left, right)
+    # ratios readable at a glance: 0.5, 0.8, 1, 1.25, 2 ... where they fall on the axis
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10, 20, 50, 100)
+             if left <= t <= right]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks], fontsize=7)
+    ax.minorticks_off()
     ax.set_yticks(y, fit["target"], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("simulated / observed (log scale)", fontsize=8)

@@ -226,6 +226,13 @@ def apply_calibration(calibrated: str | Path = CALIBRATED_FILE,
         raise CalibrationFileError(f"{label}: cannot be read ({err})") from None
     earlier = block_parameters(original, label)
     fitted = {name: float(value) for name, value in data["parameters"].items()}
+    for name, value in fitted.items():  # a fit stays inside the declared ranges
+        _, low, high, _ = declared_parameter(name)
+        if low is not None and high is not None and not low <= value <= high:
+            raise CalibrationFileError(
+                f"calibrated file '{calibrated}': parameter '{name}': value {value} is not "
+                f"allowed: its declared range is {low} to {high} (docs/parameters.md); a fit "
+                f"stays inside it, so this file was edited or made elsewhere")
     kept = [name for name in earlier if name not in fitted]
     parameters = {**earlier, **fitted}
     text = without_block(original)

@@ -259,10 +259,50 @@ def parse_targets(data: Any, label: str = "targets") -> dict[str, TargetSpec]:
                             f"'{spec.statistic or name}' is computed for Wales only; give "
                             f"'value' instead")
             continue
+        found = _implausible_values(str(name), spec)
+        if found:
+            problems += found
+            continue
         specs[str(name)] = spec
+    if specs and not problems and all(spec.weight == 0 for spec in specs.values()):
+        problems.append("field 'weight': every target has weight 0, so nothing would be "
+                        "fitted; give at least one target a weight above 0")
     if problems:
         raise TargetsError(f"{label}: " + "; ".join(problems))
     return specs
+
+
+def is_share(statistic: str) -> bool:
+    """Whether a statistic is a share (a proportion in [0, 1])."""
+    return "share" in statistic or statistic.startswith(("aces_at_18", "ace_at_18"))
+
+
+def _implausible_values(name: str, spec: TargetSpec) -> list[str]:
+    """Problems with a target's published figures, one phrase each.
+
+    A figure must be finite and 0 or more (a share at most 1), and lie inside the target's own
+    tolerance range and 95 % interval when it gives them.
+    """
+    problems = []
+    values = ({"value": spec.value} if spec.value is not None else
+              {f"by_force_area.{area}": v for area, v in spec.by_force_area.items()})
+    share = is_share(spec.statistic or name)
+    for field, value in values.items():
+        if not math.isfinite(value) or value < 0 or (share and value > 1):
+            allowed = "a share from 0 to 1" if share else "a finite number of 0 or more"
+            problems.append(f"target '{name}': field '{field}': value {value} is not allowed: "
+                            f"give {allowed}")
+            continue
+        span = spec.tolerance.absolute_range
+        if span is not None and not span[0] <= value <= span[1]:
+            problems.append(f"target '{name}': field 'tolerance.absolute_range': value "
+                            f"{list(span)} is not allowed: it must contain the target's "
+                            f"{field} {value}")
+        ci95 = spec.uncertainty.ci95
+        if ci95 is not None and not ci95[0] <= value <= ci95[1]:
+            problems.append(f"target '{name}': field 'uncertainty.ci95': value {list(ci95)} is "
+                            f"not allowed: it must contain the target's {field} {value}")
+    return problems
 
 
 def _explain(name: str, problem: dict[str, Any]) -> str:
@@ -334,10 +374,23 @@ def target_items(specs: dict[str, TargetSpec], force_area: str | None = None,
 
 
 def targets_hash(path: str | Path = TARGETS_FILE) -> str:
-    """SHA-256 (first 16 hex digits) of the targets file's bytes: provenance of a fit."""
-    import hashlib
+    """SHA-256 (first 16 hex digits) of the targets file's content: provenance of a fit.
 
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    Of what the file says, not how it is written: comments, spacing and key order do not
+    change it (a file that cannot be read as YAML is hashed by its bytes).
+    """
+    import hashlib
+    import json
+
+    from model.yaml_files import parse_yaml
+
+    raw = Path(path).read_bytes()
+    try:
+        data = parse_yaml(raw.decode("utf-8"), f"targets file '{path}'", ValueError)
+        raw = json.dumps(data, sort_keys=True, default=str).encode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 __all__ = ["TARGETS_FILE", "TargetItem", "TargetSpec", "TargetsError", "Tolerance",

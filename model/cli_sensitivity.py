@@ -167,6 +167,14 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     evaluator = build_evaluator(args)
     _check_out_dir(args.out)
+    if evaluator.package is not None:
+        from model.calibration_sets import kept_values
+
+        for name, names in kept_values([evaluator.baseline, evaluator.package],
+                                       space.names).items():
+            print(f"warning: scenario '{name}' keeps its own {', '.join(names)} (the change "
+                  f"under study): the design varies the baseline's values only",
+                  file=sys.stderr)
     err_console = _console(sys.stderr)
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(

@@ -64,8 +64,8 @@ def _label(metric: str, figure: bool = False) -> str:
     return metric.replace("_", " ").capitalize()
 
 
-def _tick(value: float, _position: int | None = None) -> str:
-    """A tick label as the tables show numbers: -25k, 1.2m, 2,500, 0.25."""
+def tick_label(value: float, _position: int | None = None) -> str:
+    """A tick label as the tables show numbers: -25k, 1.2m, 2,500, 0.25 (no offset text)."""
     return compact(value) if abs(value) >= 1e4 else f"{value:,.4g}"
 
 
@@ -81,7 +81,7 @@ def _style(ax: plt.Axes, values: str = "y") -> None:
     if abs(high - low) < 2:
         middle = (low + high) / 2
         (ax.set_xlim if values == "x" else ax.set_ylim)(middle - 1, middle + 1)
-    axis.set_major_formatter(FuncFormatter(_tick))
+    axis.set_major_formatter(FuncFormatter(tick_label))
 
 
 def area_series(results: list, metric: str, area: str | None = None) -> np.ndarray:

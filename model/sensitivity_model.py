@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from model.calibration_sets import values_for
 from model.scenario import Scenario
 from model.sensitivity import PointJob
 
@@ -152,8 +153,10 @@ class ModelOutputs:
             values[f"children_aces_4plus_{h}y"] = float(
                 base.wales("children_aces_4plus")[months - 1])
         if self.package is not None:
-            package = _run(self.package.with_overrides(job.overrides), self.scale, job.seed,
-                           self.years)
+            # the package keeps a value it sets itself (the change under study), as compare
+            # does with parameter sets; it takes the point's value wherever it has the baseline's
+            own = values_for(self.package, self.baseline, job.overrides)
+            package = _run(self.package.with_overrides(own), self.scale, job.seed, self.years)
             values.update(self._comparison(base, package))
         return {name: values[name] for name in self.outputs}
 

@@ -20,6 +20,7 @@ Files (names are stable; the app's Evidence page reads them):
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
-from model.plots import OKABE_ITO  # noqa: E402
+from model.plots import OKABE_ITO, tick_label  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 from model.sensitivity import SensitivityResult  # noqa: E402
 
@@ -46,6 +48,23 @@ CONSTANT = "constant over the design (no parameter moves it)"
 INDEX_ABOVE_ONE = ("an index above 1 cannot be a share of variance: the estimate is unstable; run "
                 "more base samples (--sobol-samples).")
 """The note beside a first-order or total index above 1."""
+S1_ABOVE_ST = ("a first-order index above the total one (beyond their intervals) cannot be: "
+               "the estimates are noise; run more base samples (--sobol-samples).")
+"""The note beside a first-order index above its total index."""
+OUTPUT_UNITS = {"police_incidents": "incidents", "officer_hours": "officer-hours",
+                "children_aces_4plus": "children", "net_cost_gbp": "GBP", "npv_gbp": "GBP"}
+"""The unit of each output kind (the name without its horizon), for the figures' axes."""
+
+
+def output_unit(output: str) -> str:
+    """The unit of an output such as ``police_incidents_5y`` ("incidents").
+
+    "output units" for another evaluator's outputs (e.g. the Ishigami test function's).
+    """
+    kind = output.rsplit("_", 1)[0]
+    if kind.endswith("_averted"):
+        kind = kind.removesuffix("_averted")
+    return OUTPUT_UNITS.get(kind, "output units")
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -61,7 +80,7 @@ def _constant_panel(ax: Any, title: str) -> None:
     """A panel for an output no parameter moves: the words instead of an empty plot."""
     ax.text(0.5, 0.5, CONSTANT.replace(" (", "\n("), ha="center", va="center", fontsize=8,
             color="#555555", transform=ax.transAxes)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 48), fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
@@ -83,16 +102,20 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
             ax.errorbar(rows_["mu_star"], rows_["sigma"], xerr=rows_["mu_star_conf"], fmt="o",
                         color=colour[group], label=group, markersize=5, elinewidth=0.8)
         top = part.nlargest(4, "mu_star")
-        for _, row in top.iterrows():
+        for rank, (_, row) in enumerate(top.iterrows()):  # staggered, so close points' labels
             ax.annotate(_short(row["parameter"]), (row["mu_star"], row["sigma"]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+                        xytext=(3, 3 - 9 * rank), textcoords="offset points")
         limit = max(float(part["mu_star"].max()), float(part["sigma"].max()), 1e-12) * 1.1
         ax.plot([0, limit], [0, limit], color="#999999", linewidth=0.7, linestyle="--")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-        ax.set_title(label(output), fontsize=9)
-        ax.set_xlabel("mu* (mean |elementary effect|, output units)", fontsize=8)
-        ax.set_ylabel("sigma (spread of effects)", fontsize=8)
+        ax.set_title(textwrap.fill(label(output), 48), fontsize=9)
+        unit = output_unit(output)
+        ax.set_xlabel(f"mu* (mean |elementary effect|, {unit})", fontsize=8)
+        ax.set_ylabel(f"sigma (spread of effects, {unit})", fontsize=8)
+        for axis in (ax.xaxis, ax.yaxis):  # 1.2m, 250k: no offset text over the next title
+            axis.set_major_formatter(FuncFormatter(tick_label))
+        ax.tick_params(labelsize=7)
         ax.grid(True, color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[len(outputs):]:
@@ -135,9 +158,15 @@ def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figu
         ax.set_yticks(y, [_short(p) for p in parameters], fontsize=7)
         ax.invert_yaxis()
         ax.axvline(0, color="#555555", linewidth=0.6)
-        ax.set_xlim(min(-0.05, float((part["S1"] - part["S1_conf"]).min()) - 0.02),
-                    max(1.0, float((part["ST"] + part["ST_conf"]).max()) + 0.02))
-        ax.set_title(label(output), fontsize=9)
+        # indices are shares of variance: the axis shows -0.2 to 1.2 at most, so that a few
+        # wild intervals (from few base samples) do not shrink every bar to nothing
+        ax.set_xlim(max(-0.2, min(-0.05, float((part["S1"] - part["S1_conf"]).min()) - 0.02)),
+                    min(1.2, max(1.0, float((part["ST"] + part["ST_conf"]).max()) + 0.02)))
+        for k, (s1, st) in enumerate(zip(part["S1"], part["ST"], strict=True)):
+            if max(s1, st) > 1:  # an index above 1 is no share: marked, as in summary.md
+                ax.annotate("(!)", (min(max(s1, st), 1.2), k), fontsize=7, color="#b2182b",
+                            xytext=(-14, -3), textcoords="offset points")
+        ax.set_title(textwrap.fill(label(output), 48), fontsize=9)
         ax.set_xlabel("share of output variance", fontsize=8)
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
@@ -182,18 +211,24 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
                   "its interactions. Intervals are 95 % bootstrap half-widths; with few samples "
                   "they are wide, and small negative S1 values are noise around zero.", "",
                   "| output | parameter | S1 | ST |", "| --- | --- | --- | --- |"]
-        unstable = False
+        unstable = noisy = False
         for output, part in result.sobol.groupby("output", sort=False):
             if part["constant"].any():
                 lines.append(f"| {label(output)} | {CONSTANT} | | |")
                 continue
             for r in part.sort_values("ST", ascending=False).head(4).itertuples():
-                flag = " (!)" if max(r.S1, r.ST) > 1 else ""
-                unstable |= bool(flag)
+                s1_flag = " (!)" if r.S1 > 1 else ""
+                st_flag = " (!)" if r.ST > 1 else ""
+                above = r.S1 > r.ST + max(r.S1_conf, r.ST_conf, 0.0)  # beyond the intervals
+                unstable |= bool(s1_flag or st_flag)
+                noisy |= bool(above)
                 lines.append(f"| {label(output)} | `{r.parameter}` | {r.S1:.2f} +/- "
-                             f"{r.S1_conf:.2f} | {r.ST:.2f} +/- {r.ST_conf:.2f}{flag} |")
+                             f"{r.S1_conf:.2f}{s1_flag}{' (>ST)' if above else ''} | "
+                             f"{r.ST:.2f} +/- {r.ST_conf:.2f}{st_flag} |")
         if unstable:
             lines += ["", f"(!) {INDEX_ABOVE_ONE}"]
+        if noisy:
+            lines += ["", f"(>ST) {S1_ABOVE_ST}"]
     figures = [text for text, frame in (("`morris.png` (mu* against sigma)", result.morris),
                                         ("`sobol.png` (S1 and ST with intervals)", result.sobol))
                if not frame.empty]

@@ -175,11 +175,15 @@ def test_a_worse_fit_never_replaces_it(cli, tmp_path, monkeypatch, project_file)
 
 def test_what_counts_as_less_demanding():
     from model.calibration_install import keep_reasons, less_demanding
+    from model.calibration_targets import TARGETS_FILE, targets_hash
 
+    project = targets_hash(TARGETS_FILE)
     shipped = {"scale": "1:100", "years": 3, "replicates_per_trial": 2,
-               "check_seeds": [1, 2, 3, 4], "targets_hash": "abc", "force_area": None,
+               "check_seeds": [1, 2, 3, 4], "targets_hash": project, "force_area": None,
                "scenario": "symptoms"}
     assert less_demanding(dict(shipped), shipped) == []
+    # a shipped fit to an older targets file is no reason to keep it
+    assert less_demanding(dict(shipped), {**shipped, "targets_hash": "older"}) == []
     finer = {**shipped, "scale": "1:50", "years": 5, "replicates_per_trial": 4,
              "check_seeds": [1, 2, 3, 4, 5]}
     assert less_demanding(finer, shipped) == []
@@ -189,8 +193,9 @@ def test_what_counts_as_less_demanding():
         "scale 1:500, coarser than 1:100", "2 years, fewer than 3",
         "1 replicate per trial, fewer than 2", "2 check seeds, fewer than 4"]
     other = {**shipped, "targets_hash": "def", "force_area": "gwent"}
-    assert less_demanding(other, shipped) == ["other targets (hash): def, not abc",
-                                              "other force area: gwent, not all of Wales"]
+    assert less_demanding(other, shipped) == [
+        f"other targets (hash): def, not the project's calibration/targets.yaml ({project})",
+        "other force area: gwent, not all of Wales"]
     assert less_demanding(coarse, {}) == []  # no provenance: nothing to fall short of
     better = {**finer, "check_score": {"current": 30.0, "calibrated": 20.0}}
     assert keep_reasons(better, shipped) == []
@@ -491,3 +496,54 @@ def test_a_study_with_enough_trials_says_so(cli, tmp_path):
     assert out.code == 0, out.err
     assert "already has 3 complete trials (--trials 2): none to run" in out.err
     assert "3/3" in out.err and "3/2" not in out.err
+
+
+def test_the_targets_hash_is_of_what_the_file_says_not_how(tmp_path):
+    """A comment blocked every new fit from replacing the shipped one."""
+    from model.calibration_targets import TARGETS_FILE, targets_hash
+
+    copy = tmp_path / "targets.yaml"
+    copy.write_text("# a note\n" + TARGETS_FILE.read_text() + "\n# another\n")
+    assert targets_hash(copy) == targets_hash(TARGETS_FILE)
+    copy.write_text(TARGETS_FILE.read_text().replace("value: 290", "value: 291"))
+    assert targets_hash(copy) != targets_hash(TARGETS_FILE)
+
+
+def test_apply_refuses_a_value_outside_the_declared_range(cli, tmp_path):
+    """co_occurrence_rr 50 (declared 1.5 to 5) was written and ran at 600 incidents per 1,000."""
+    scenario_file = _scenario_with_block(tmp_path / "scenarios", {
+        "police": {"offending_per_person_month": 0.005}})
+    before = scenario_file.read_text()
+    calibrated = tmp_path / "fit.yaml"
+    calibrated.write_text(yaml.safe_dump({"provenance": {}, "parameters": {
+        "adversity.co_occurrence_rr": 50.0}}))
+    out = cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+              scenario_file)
+    assert out.code == 2
+    assert "parameter 'adversity.co_occurrence_rr': value 50.0 is not allowed: its declared " \
+           "range is 1.5 to 5.0" in out.err
+    assert out.err.count("\n") == 1 and scenario_file.read_text() == before
+
+
+def test_the_fit_figure_shows_targets_simulated_as_zero_or_not_at_all(tmp_path):
+    """On the log axis a simulated 0 or NaN had no marker, though the legend says x outside."""
+    import pandas as pd
+
+    from model.calibration_report import fit_figure
+
+    def row(target, current, calibrated):
+        return {"target": target, "observed": 0.05, "observed_sd": 0.01, "scale": "linear",
+                "allowed_low": 0.03, "allowed_high": 0.07,
+                **{f"{name}_{part}": value for name, value in (("current", current),
+                                                                ("calibrated", calibrated))
+                   for part in ("simulated", "simulated_p10", "simulated_p90")},
+                "current_within": False, "calibrated_within": 0.03 <= calibrated <= 0.07}
+
+    fit = pd.DataFrame([row("ace_at_18_drug_use", 0.0, 0.045),
+                        row("incarceration_or_4plus_vs_0", float("nan"), 0.06)])
+    fig = fit_figure(fit)
+    fig.savefig(tmp_path / "fit.png")
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert notes == ["simulated 0", "simulated n/a"]
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert "1" in labels and {"0.8", "1.25"} & set(labels)  # ratios, not only 10^k

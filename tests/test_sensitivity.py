@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.sensitivity import (
@@ -135,6 +136,30 @@ def test_model_outputs_agree_with_the_budget_analysis():
     assert outputs["police_incidents_1y"] == pytest.approx(incidents[:12].sum())
     with pytest.raises(ValueError, match="horizons"):
         ModelOutputs(symptoms, None, 2000, 2, (3,))
+
+
+def test_a_package_keeps_the_value_it_sets_itself(cli, tmp_path):
+    """A package raising the looked-after share had it overwritten at every point: its
+    effect came out as exactly zero."""
+    from model.scenario import load_scenario, scenario_from_yaml_text
+    from model.sensitivity import PointJob
+    from model.sensitivity_model import ModelOutputs
+
+    text = ("name: more_care\nextends: symptoms\nsocial_care:\n"
+            "  looked_after_given_assessment_share: 0.28\n")
+    package = scenario_from_yaml_text(text)
+    evaluator = ModelOutputs(load_scenario("symptoms"), package, 2000, 1, (1,),
+                             ("net_cost_gbp_1y",))
+    point = {"social_care.looked_after_given_assessment_share": 0.1}
+    assert evaluator(PointJob("x", 0, 0, 11, point))["net_cost_gbp_1y"] != 0.0
+    (tmp_path / "more_care.yaml").write_text(text)
+    out = cli("sensitivity", "--package", tmp_path / "more_care.yaml", "--parameters",
+              "social_care.looked_after_given_assessment_share", "--no-screening",
+              "--scale", "1:2000", "--years", "1", "--replicates", "1", "--sobol-samples", "2",
+              "--workers", "1", "--out", tmp_path / "s")
+    assert out.code == 0, out.err
+    assert "warning: scenario 'more_care' keeps its own social_care." \
+           "looked_after_given_assessment_share (the change under study)" in out.err
 
 
 def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
@@ -298,3 +323,37 @@ def test_labels_name_the_scenarios_compared(cli, tmp_path):
     assert evaluator.label("police_incidents_1y") == "Police incidents (systems), 1 year"
     assert output_label("net_cost_gbp_5y") == "Net cost of the package (GBP), 5 years"
     assert output_label("npv") == "npv"
+
+
+def test_the_summary_marks_the_index_that_is_wrong(ishigami_result):
+    """(!) sat on the ST cell when S1 was the index above 1; S1 above ST went unremarked."""
+    import dataclasses
+
+    from model.sensitivity_report import INDEX_ABOVE_ONE, S1_ABOVE_ST, summary_markdown
+
+    sobol = ishigami_result.sobol.copy()
+    first = sobol.index[0]
+    sobol.loc[first, ["S1", "S1_conf", "ST", "ST_conf"]] = [1.20, 0.05, 1.05, 0.05]
+    text = summary_markdown(dataclasses.replace(ishigami_result, sobol=sobol))
+    row = next(line for line in text.splitlines() if "1.20 +/- 0.05" in line)
+    assert "1.20 +/- 0.05 (!) (>ST) | 1.05 +/- 0.05 (!) |" in row
+    assert INDEX_ABOVE_ONE in text and S1_ABOVE_ST in text
+    assert S1_ABOVE_ST not in summary_markdown(ishigami_result)
+
+
+def test_figures_name_each_output_s_unit_and_use_no_offset_text():
+    from model.sensitivity_report import morris_figure, output_unit
+
+    assert [output_unit(o) for o in ("police_incidents_averted_5y", "officer_hours_10y",
+                                     "children_aces_4plus_2y", "npv_gbp_10y", "y")] == [
+        "incidents", "officer-hours", "children", "GBP", "output units"]
+    morris = pd.DataFrame({"output": ["police_incidents_1y"] * 2, "parameter": ["a.x", "a.y"],
+                           "group": ["a", "a"], "mu_star": [2.0e6, 5.0e5],
+                           "mu_star_conf": [1e5, 1e5], "sigma": [3.0e6, 1e5],
+                           "constant": [False, False]})
+    fig = morris_figure(morris)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_xlabel().endswith("incidents)")
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text().endswith("m") for t in ax.get_xticklabels())

@@ -72,6 +72,15 @@ def test_uncertainty_kinds_on_their_scales():
     ({"statistic": "incidents_per_dog"}, "unknown statistic 'incidents_per_dog'"),
     ({"scale": "log", "value": 0}, "above 0 on the log scale"),
     ({"verified": "maybe"}, "field 'verified': value 'maybe'"),
+    # figures a target cannot have (each used to run a whole fit with exit 0)
+    ({"value": float("nan")}, "field 'value': value nan is not allowed: give a finite number"),
+    ({"value": -5}, "field 'value': value -5.0 is not allowed"),
+    ({"value": None, "by_force_area": {"gwent": float("inf")}},
+     "field 'by_force_area.gwent': value inf"),
+    ({"tolerance": {"absolute_range": [0.1, 0.2]}},
+     "field 'tolerance.absolute_range': value [0.1, 0.2] is not allowed: it must contain the "
+     "target's value 290.0"),
+    ({"uncertainty": {"ci95": [30, 40]}}, "field 'uncertainty.ci95': value [30.0, 40.0]"),
 ])
 def test_bad_entries_name_the_target_field_value_and_rule(change, message):
     entry = {**GOOD, **change}
@@ -104,3 +113,13 @@ def test_bad_files_give_one_message(tmp_path):
     broken.write_text("- just a list\n")
     with pytest.raises(TargetsError, match="must be a mapping of target names"):
         load_target_file(broken)
+
+
+def test_a_share_above_one_and_all_weights_zero_are_refused():
+    share = {**GOOD, "value": 1.7, "tolerance": {"absolute": 0.05},
+             "uncertainty": {"sd": 0.05}}
+    with pytest.raises(TargetsError, match="field 'value': value 1.7 is not allowed: give a "
+                                           "share from 0 to 1"):
+        parse_targets({"non_crime_share_of_incidents": share})
+    with pytest.raises(TargetsError, match="every target has weight 0"):
+        parse_targets({"police_incidents_per_1000": {**GOOD, "weight": 0}})
