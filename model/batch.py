@@ -239,7 +239,7 @@ class Experiment:
         try:
             if todo:
                 run_jobs(runner or execute, [r.spec for r in todo], on_outcome=collect,
-                         executor=executor, scheduler=None, workers=workers,
+                         executor=executor, workers=workers,
                          max_attempts=max_attempts)
         finally:
             manifest.save()

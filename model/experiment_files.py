@@ -267,8 +267,7 @@ class ExperimentDefinition:
         if manifest.get("scenarios") is not None and manifest["scenarios"] != names:
             found.append(f"field 'scenarios' ({manifest['scenarios']}, now {names})")
         if manifest.get("points") is not None and \
-                json.loads(json.dumps(manifest["points"])) != \
-                json.loads(json.dumps(self.points, default=str)):
+                manifest["points"] != json.loads(json.dumps(self.points, default=str)):
             found.append("the parameter points (field 'parameters' or the sample table's "
                          "values)")
         recorded = manifest.get("scenario_definitions") or {}
