@@ -22,13 +22,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from model.yaml_files import read_yaml
 
@@ -54,13 +55,32 @@ class ParameterEntry(BaseModel):
     calibrate: bool = False
     note: str = ""
 
-    @model_validator(mode="after")
-    def _bounds(self) -> ParameterEntry:
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        if self.distribution == "loguniform" and self.low <= 0:
-            raise ValueError(f"a loguniform distribution needs low > 0, got {self.low}")
-        return self
+    @field_validator("low", "high", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        # a bound is a number as written: not true/false (read as 1 and 0), not quoted text
+        # ("0.004" was read as 0.004), not NaN or infinity
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
+            raise ValueError("must be a finite number (not text, true or false, NaN or "
+                             "infinity)")
+        return value
+
+    @field_validator("high")
+    @classmethod
+    def _above_low(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("low")
+        if low is not None and not low < value:
+            raise ValueError(f"must be above low ({low})")
+        return value
+
+    @field_validator("distribution")
+    @classmethod
+    def _positive_for_log(cls, value: str, info: ValidationInfo) -> str:
+        low = info.data.get("low")
+        if value == "loguniform" and low is not None and low <= 0:
+            raise ValueError(f"a loguniform distribution needs low > 0, got low {low}")
+        return value
 
 
 @dataclass(frozen=True)

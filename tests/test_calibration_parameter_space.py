@@ -53,7 +53,18 @@ def test_a_point_becomes_scenario_overrides():
      "bounds [0.001, 0.005] lie outside the parameter's declared range; allowed: within "
      "[0.003, 0.012]"),
     ({"name": "police.offending_per_person_month", "low": 0.006, "high": 0.005},
-     "low (0.006) must be below high (0.005)"),
+     "field 'high': value 0.005 is not allowed: must be above low (0.006)"),
+    # a bound is a number as written (true read as 1, quoted text read as a number, NaN)
+    ({"name": "police.offending_per_person_month", "low": True, "high": 0.005},
+     "field 'low': value True is not allowed: must be a finite number"),
+    ({"name": "police.offending_per_person_month", "low": "0.004", "high": 0.005},
+     "field 'low': value '0.004' is not allowed: must be a finite number"),
+    ({"name": "police.offending_per_person_month", "low": 0.004, "high": float("nan")},
+     "field 'high': value nan is not allowed: must be a finite number"),
+    ({"name": "police.offending_per_person_month", "low": 0.0, "high": 0.005,
+      "distribution": "loguniform"},
+     "field 'distribution': value 'loguniform' is not allowed: a loguniform distribution needs "
+     "low > 0, got low 0.0"),
     ({"name": "police.offending_per_person_month", "low": 0.004, "high": 0.005,
       "distribution": "gamma"}, "field 'distribution': value 'gamma' is not allowed: allowed: "
                                 "uniform, loguniform"),
