@@ -272,7 +272,7 @@ def parse_targets(data: Any, label: str = "targets") -> dict[str, TargetSpec]:
     return specs
 
 
-def is_share(statistic: str) -> bool:
+def _is_share_statistic(statistic: str) -> bool:
     """Whether a statistic is a share (a proportion in [0, 1])."""
     return "share" in statistic or statistic.startswith(("aces_at_18", "ace_at_18"))
 
@@ -286,7 +286,7 @@ def _implausible_values(name: str, spec: TargetSpec) -> list[str]:
     problems = []
     values = ({"value": spec.value} if spec.value is not None else
               {f"by_force_area.{area}": v for area, v in spec.by_force_area.items()})
-    share = is_share(spec.statistic or name)
+    share = _is_share_statistic(spec.statistic or name)
     for field, value in values.items():
         if not math.isfinite(value) or value < 0 or (share and value > 1):
             allowed = "a share from 0 to 1" if share else "a finite number of 0 or more"

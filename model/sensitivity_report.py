@@ -61,9 +61,7 @@ def output_unit(output: str) -> str:
 
     "output units" for another evaluator's outputs (e.g. the Ishigami test function's).
     """
-    kind = output.rsplit("_", 1)[0]
-    if kind.endswith("_averted"):
-        kind = kind.removesuffix("_averted")
+    kind = output.rsplit("_", 1)[0].removesuffix("_averted")
     return OUTPUT_UNITS.get(kind, "output units")
 
 
@@ -76,11 +74,16 @@ def _short(name: str) -> str:
     return name.split(".", 1)[-1]
 
 
+def _panel_title(ax: Any, title: str) -> None:
+    """A panel's title, wrapped so that a long output name stays within its panel."""
+    ax.set_title(textwrap.fill(title, 48), fontsize=9)
+
+
 def _constant_panel(ax: Any, title: str) -> None:
     """A panel for an output no parameter moves: the words instead of an empty plot."""
     ax.text(0.5, 0.5, CONSTANT.replace(" (", "\n("), ha="center", va="center", fontsize=8,
             color="#555555", transform=ax.transAxes)
-    ax.set_title(textwrap.fill(title, 48), fontsize=9)
+    _panel_title(ax, title)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
@@ -109,7 +112,7 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
         ax.plot([0, limit], [0, limit], color="#999999", linewidth=0.7, linestyle="--")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-        ax.set_title(textwrap.fill(label(output), 48), fontsize=9)
+        _panel_title(ax, label(output))
         unit = output_unit(output)
         ax.set_xlabel(f"mu* (mean |elementary effect|, {unit})", fontsize=8)
         ax.set_ylabel(f"sigma (spread of effects, {unit})", fontsize=8)
@@ -166,7 +169,7 @@ def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figu
             if max(s1, st) > 1:  # an index above 1 is no share: marked, as in summary.md
                 ax.annotate("(!)", (min(max(s1, st), 1.2), k), fontsize=7, color="#b2182b",
                             xytext=(-14, -3), textcoords="offset points")
-        ax.set_title(textwrap.fill(label(output), 48), fontsize=9)
+        _panel_title(ax, label(output))
         ax.set_xlabel("share of output variance", fontsize=8)
         ax.grid(True, axis="x", color="#dddddd", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
