@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="root random seed (default 0)")
     validate.add_argument("--years", type=parse_years, default=1, metavar="Y",
                           help="years to simulate (default 1)")
+    validate.add_argument("--targets", type=Path, default=None, metavar="FILE",
+                          help="targets file (default calibration/targets.yaml); a force's own "
+                               "copy with its local figures, for example")
+    validate.add_argument("--force-area", default=None, metavar="AREA",
+                          help="check one force's own figures: dyfed_powys, gwent, north_wales "
+                               "or south_wales (default: Wales and every force's targets)")
     validate.set_defaults(handler=_cmd_validate)
 
     scenarios = commands.add_parser("scenarios", help="list the available scenarios",
@@ -848,14 +854,30 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    from model.calibration_targets import (
+        TARGETS_FILE,
+        TargetsError,
+        load_target_file,
+        target_items,
+    )
     from model.validation import run_validation
 
+    targets_file = args.targets or TARGETS_FILE
+    try:  # a bad file or force area is refused before anything runs
+        target_items(load_target_file(targets_file), args.force_area)
+    except TargetsError as err:
+        raise UsageError(str(err)) from None
     err_console = _console(sys.stderr)
-    err_console.print(f"Validating 'symptoms' at scale 1:{args.scale}, "
-                      f"{count_of(args.years, 'year')}, seed {args.seed}", highlight=False)
+    against = "" if args.targets is None else f" against {targets_file}"
+    if args.force_area is not None:
+        against += f" ({args.force_area}'s own figures)"
+    err_console.print(f"Validating 'symptoms'{against} at scale 1:{args.scale}, "
+                      f"{count_of(args.years, 'year')}, seed {args.seed}", highlight=False,
+                      soft_wrap=True)
     with _progress_bar(err_console, "Simulating", args.years * 12) as progress:
         report = run_validation(scale=args.scale, seed=args.seed, years=args.years,
-                                progress=progress)
+                                progress=progress, targets_file=targets_file,
+                                force_area=args.force_area)
     table = Table(title=f"Validation against Welsh figures (scale 1:{args.scale}, "
                         f"seed {args.seed}, {count_of(args.years, 'year')})",
                   title_justify="left")

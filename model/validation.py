@@ -91,20 +91,26 @@ def simulated_figures(result: RunResult) -> dict[str, float]:
 
 
 def check_result(result: RunResult, targets: dict[str, Any] | None = None,
-                 path: Path = TARGETS_FILE) -> list[TargetCheck]:
+                 path: Path = TARGETS_FILE, force_area: str | None = None) -> list[TargetCheck]:
     """Compare a baseline run's figures with the validation targets.
 
     Args:
         result: a finished run (with its per-person outcomes).
         targets: target entries as in the file (default: the validation targets of ``path``).
         path: the targets file.
+        force_area: check one force's own figures (its ``by_force_area`` values, and Wales-level
+            targets on that force's population where the statistic allows it), as
+            ``eat-sim calibrate --force-area`` fits them; default every target as given.
+
+    Raises:
+        TargetsError: an invalid targets file or an unknown force area (one message).
     """
-    specs = parse_targets(targets, "targets") if targets is not None else {
-        name: spec for name, spec in load_target_file(path).items() if spec.validation}
+    specs = parse_targets(targets, "targets") if targets is not None else load_target_file(path)
+    items = target_items(specs, force_area, validation_only=True)
     figures = simulated_figures(result)
     labels = {a.key: a.label for a in force_areas()}
     checks = []
-    for item in target_items(specs):
+    for item in items:
         description = item.description if item.area is None else \
             f"{item.description} ({labels[item.area]})"
         checks.append(TargetCheck(name=item.key, description=description, target=item.value,
@@ -115,7 +121,8 @@ def check_result(result: RunResult, targets: dict[str, Any] | None = None,
 
 
 def run_validation(scale: int = 1, seed: int = 0, years: int = 1,
-                   scenario: str = "symptoms", progress=None) -> ValidationReport:
+                   scenario: str = "symptoms", progress=None, targets_file: Path = TARGETS_FILE,
+                   force_area: str | None = None) -> ValidationReport:
     """Run the baseline and check every target.
 
     Args:
@@ -124,8 +131,16 @@ def run_validation(scale: int = 1, seed: int = 0, years: int = 1,
         years: years to simulate (first-year targets use year 1; the ACE cohort uses all).
         scenario: the scenario to check (the baseline is "symptoms").
         progress: optional ``progress(months_done, months_total)`` callback.
+        targets_file: the targets to check (a force's own copy, for example).
+        force_area: check one force's own figures (see :func:`check_result`).
+
+    Raises:
+        TargetsError: an invalid targets file or an unknown force area, before anything runs.
     """
     from model.results import run_scenario
 
+    target_items(load_target_file(targets_file), force_area)  # a bad file fails first
     result = run_scenario(scenario, scale=scale, seed=seed, years=years, progress=progress)
-    return ValidationReport(checks=check_result(result), scale=scale, seed=seed, years=years)
+    return ValidationReport(checks=check_result(result, path=targets_file,
+                                                force_area=force_area),
+                            scale=scale, seed=seed, years=years)

@@ -279,6 +279,61 @@ def test_validate_exit_code_follows_the_report(cli, monkeypatch):
     assert cli("validate").code == 1
 
 
+def _one_target_file(path, incidents_per_1000, by_force_area=False):
+    value = (f"by_force_area: {{dyfed_powys: {incidents_per_1000}, gwent: {incidents_per_1000}, "
+             f"north_wales: {incidents_per_1000}, south_wales: {incidents_per_1000}}}"
+             if by_force_area else f"value: {incidents_per_1000}")
+    path.write_text(f"""police_incidents_per_1000:
+  description: A force's own incidents per 1,000 people.
+  {value}
+  tolerance: {{relative: 0.05}}
+  source: "a test's own figure"
+  uncertainty: {{relative_sd: 0.05}}
+  verified: derived
+""")
+    return path
+
+
+def test_validate_checks_a_targets_file_of_ones_own(cli, tmp_path):
+    # the run's figure (police incidents per 1,000, Wales) first, from the default targets
+    args = ("validate", "--scale", "1:2000", "--years", "1", "--seed", "2")
+    default = cli(*args)
+    line = next(x for x in default.out.splitlines() if x.startswith("│ police_incidents_per_1000"))
+    simulated = float(line.split("│")[4])
+    # a local file whose only target the run meets, then one it misses by far
+    met = cli(*args, "--targets", _one_target_file(tmp_path / "met.yaml", simulated))
+    assert met.code == 0, met.err
+    assert "1 of 1 targets within" in met.out
+    assert "recorded_crime" not in met.out
+    assert str(tmp_path / "met.yaml") in met.err
+    missed = cli(*args, "--targets", _one_target_file(tmp_path / "missed.yaml", simulated * 3))
+    assert missed.code == 1
+    assert "0 of 1 targets within" in missed.out
+
+
+def test_validate_checks_one_force_areas_own_figures(cli, tmp_path):
+    outcome = cli("validate", "--scale", "1:2000", "--years", "1", "--seed", "2",
+                  "--force-area", "gwent", "--targets",
+                  _one_target_file(tmp_path / "t.yaml", 290, by_force_area=True))
+    assert outcome.code in (0, 1)
+    assert "police_incidents_per_1000.gwent" in outcome.out
+    assert "dyfed_powys" not in outcome.out
+    assert "gwent's own figures" in outcome.err
+
+
+@pytest.mark.parametrize(("extra", "fragments"), [
+    (["--targets", "missing.yaml"], ["targets file", "missing.yaml", "cannot be read"]),
+    (["--force-area", "mars"], ["force area 'mars' is not allowed", "gwent"]),
+])
+def test_validate_refuses_a_bad_targets_file_or_force_area_before_running(cli, extra,
+                                                                          fragments):
+    outcome = cli("validate", "--scale", "1:2000", "--years", "1", *extra)
+    assert outcome.code == 2
+    for fragment in fragments:
+        assert fragment in outcome.err
+    assert "Simulating" not in outcome.err and "Traceback" not in outcome.err
+
+
 def test_version_and_help(capsys):
     from model import __version__
 
