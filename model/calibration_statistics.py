@@ -71,7 +71,9 @@ def odds_ratio(outcome: np.ndarray, exposed: np.ndarray, unexposed: np.ndarray) 
 
 
 def intergenerational_maltreatment_or(model: EarlyActionModel) -> float:
-    """Odds ratio of a maltreatment ACE in children at home, with vs without a maltreated adult.
+    """Odds ratio of a maltreatment ACE in children at home, with vs without a maltreated parent.
+
+    A parent is a householder (section 9 of docs/ODD.md: not an adult child still at home).
 
     Children under 18 at the end of the run; the published figure is Assink et al. 2018 (OR
     2.99 across 84 studies).
@@ -107,7 +109,8 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
     Statistic("incarceration_or_4plus_vs_0", "Odds ratio of a custodial sentence in the "
               "simulated years, adults 18-69, 4+ vs 0 ACEs.", False, "people"),
     Statistic("intergenerational_maltreatment_or", "Odds ratio of a maltreatment ACE in "
-              "children at the end of the run, with vs without a maltreated adult at home.",
+              "children at the end of the run, with vs without a maltreated parent "
+              "(householder) at home.",
               False, "model"),
     Statistic("notifications_referred_share", "Share of safeguarding notifications social "
               "services triage on as a referral, first year.", True),

@@ -167,6 +167,14 @@ class PersonTimer:
         self.until[ids] = until_month
         self.value[ids] = value
 
+    def start_after(self, ids: np.ndarray, month: int, months: int, value: float) -> None:
+        """For the ``months`` months after ``month``, ``ids`` get relative risk ``value``.
+
+        An intervention given in the steps after the hazards it changes (the police and justice
+        steps) acts from the next month on: "12 months" are the 12 months after this one.
+        """
+        self.start(ids, month + 1 + months, value)
+
     def rr(self, ids: np.ndarray, month: int) -> np.ndarray:
         """The relative risk of ``ids`` in ``month`` (1 where none applies)."""
         return kernels_people.timer_rr(self.until, self.value, np.asarray(ids, np.int64),
@@ -315,7 +323,7 @@ class OperationEncompassRuntime(Intervention):
         p = model.people
         school_age = (p.age_months[children] >= 4 * 12) & ~p.looked_after[children]
         children = children[school_age]
-        self.support.start(children, model.month + 12, self.spec.support_rr)
+        self.support.start_after(children, model.month, 12, self.spec.support_rr)
         without = children[~p.trusted_adult[children]]
         gained = without[stream.uniform(without, model.month + 1000, salt=311)
                          < self.spec.trusted_adult_share]
@@ -346,7 +354,7 @@ class YouthDiversionRuntime(Intervention):
 
     def diverted(self, model: EarlyActionModel, children: np.ndarray) -> None:
         """Children diverted this month: 12 months of lower reoffending."""
-        self.after_diversion.start(children, model.month + 12, self.spec.reoffending_rr)
+        self.after_diversion.start_after(children, model.month, 12, self.spec.reoffending_rr)
         self.count(model, model.people.household[children])
 
 
@@ -379,7 +387,7 @@ class TraumaInformedCustodyRuntime(Intervention):
     def supported(self, model: EarlyActionModel, adults: np.ndarray) -> None:
         """Adults supported this month: lower custody this month, lower reoffending for a year."""
         self.custody.start(adults, model.month + 1, self.spec.custody_rr)
-        self.after_support.start(adults, model.month + 12, self.spec.reoffending_rr)
+        self.after_support.start_after(adults, model.month, 12, self.spec.reoffending_rr)
         self.count(model, model.people.household[adults])
 
 

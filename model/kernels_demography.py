@@ -339,20 +339,20 @@ def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custod
                         adversity, early_help_months_left, early_help_until, lo, hi):
     """Recount the member summaries of the dwellings ``dirty[lo:hi]`` from their member lists.
 
-    Counts of adults, children and 12-24s, the adults' largest ACE count, whether an adult was
-    maltreated, adults in custody, and the first and last adult: the lowest and highest ids of
-    the householders (adults not living with their parents), or of all adults where there is
-    none. Then occupancy; a dwelling without adults loses its adversity states and a vacant one
-    its early help. Their ``is_dirty`` marks are cleared on return. The dwellings are distinct,
-    so ranges of ``dirty`` can be recounted side by side.
+    Counts of adults, children and 12-24s, adults in custody; the householders' (adults not
+    living with their parents) largest ACE count, whether one was maltreated, and the lowest and
+    highest of their ids (first and last adult), each of all adults where there is no
+    householder. Then occupancy; a dwelling without adults loses its adversity states and a
+    vacant one its early help. Their ``is_dirty`` marks are cleared on return. The dwellings
+    are distinct, so ranges of ``dirty`` can be recounted side by side.
     """
     n_states = adversity.shape[1]
     lo = max(lo, 0)  # lets the compiler drop negative-index wrap-around in the loop
     for t in range(hi - lo):
         d = dirty[lo + t]
         adults = children = young = custody = 0
-        most_aces = 0
-        maltreated = False
+        most_aces = most_aces_householders = 0
+        maltreated = maltreated_householders = False
         first_householder = last_householder = first_child = last_child = -1
         i = head[d]
         while i >= 0:
@@ -369,14 +369,17 @@ def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custod
                 while bits:
                     count += 1
                     bits &= bits - 1
+                abused = (ace & _ABUSE_BITS) != 0
                 most_aces = max(most_aces, count)
-                maltreated |= (ace & _ABUSE_BITS) != 0
+                maltreated |= abused
                 custody += in_custody[i]
                 if lives_with_parents[i]:
                     if first_child < 0 or i < first_child:
                         first_child = i
                     last_child = max(last_child, i)
                 else:
+                    most_aces_householders = max(most_aces_householders, count)
+                    maltreated_householders |= abused
                     if first_householder < 0 or i < first_householder:
                         first_householder = i
                     last_householder = max(last_householder, i)
@@ -384,13 +387,15 @@ def summarise_dwellings(dirty, is_dirty, head, next_member, age, aces, in_custod
         n_adults[d] = adults
         n_children[d] = children
         n_young_people[d] = young
-        max_adult_aces[d] = most_aces
-        adult_maltreated[d] = maltreated
         adults_in_custody[d] = custody
-        if first_householder >= 0:
+        if first_householder >= 0:  # the parents' generation: adult children's ACEs are not it
+            max_adult_aces[d] = most_aces_householders
+            adult_maltreated[d] = maltreated_householders
             first_adult[d] = first_householder
             last_adult[d] = last_householder
         else:
+            max_adult_aces[d] = most_aces
+            adult_maltreated[d] = maltreated
             first_adult[d] = first_child
             last_adult[d] = last_child
         occupied[d] = adults + children > 0

@@ -343,8 +343,13 @@ class MaltreatmentParams(ParamGroup):
         "to the co-occurrence of abuse with household dysfunction in the Welsh ACE Study.",
         low=3.0, high=8.0)
     parent_maltreated_rr: float = param(
-        2.99, "rr", "Hazard multiplier when an adult of the household was maltreated as a child.",
-        source="Assink et al. 2018 Child Abuse & Neglect 84:131 (OR 2.99, 84 studies)")
+        1.0, "rr", "Direct hazard multiplier when a householder (a parent) was maltreated as a "
+        "child, beyond the paths the model already has (a parent's ACEs raise adversity onset, "
+        "adversity raises maltreatment). Assumption: the published OR 2.99 is the total "
+        "association (Assink et al. 2018 Child Abuse & Neglect 84:131, 84 studies), and with no "
+        "direct effect the model's own paths already give an OR of about 4.3 (1:100, 3 years, "
+        "seeds 0-2; 7.1 with 2.99 here, counting the link twice), so the default adds none; the "
+        "range runs up to the total.", low=1.0, high=2.99)
     deprivation_rr: list[float] = param(
         [1.6, 1.4, 1.2, 1.1, 1.0], "rr by deprivation quintile",
         "Relative hazard by deprivation quintile.", low=1.0, high=2.5)
@@ -387,9 +392,16 @@ class PoliceParams(ParamGroup):
         [2.0, 1.6, 1.3, 1.1, 1.0], "rr by deprivation quintile",
         "Offending hazard by deprivation quintile.", low=1.0, high=3.0)
     repeat_offending_rr: float = param(
-        4.0, "rr", "Offending hazard multiplier in the 12 months after a caution or conviction "
-        "(about a third of cautioned or convicted children reoffend; Youth Endowment Fund).",
-        low=2.0, high=6.0)
+        4.0, "rr", "Offending hazard multiplier in the repeat_offending_months after a caution "
+        "or conviction (about a third of cautioned or convicted children reoffend; Youth "
+        "Endowment Fund). Assumption: the model treats it as an effect of the sanction, though "
+        "much of the published reoffending is who gets sanctioned (selection); so any lever "
+        "that lowers sanctions lowers offending through it, and the range runs down to 1.0 (no "
+        "effect).", low=1.0, high=6.0)
+    repeat_offending_months: int = param(
+        12, "months", "Months after a caution, conviction or diversion with the raised offending "
+        "hazard (repeat_offending_rr); counted from the month after the sanction's.",
+        low=6, high=24)
     offence_category_shares: dict[str, float] = param(
         {"violence_with_injury": 0.11, "violence_without_injury": 0.36, "sexual_offences": 0.04,
          "acquisitive": 0.22, "criminal_damage_public_order": 0.17, "drugs": 0.05,
@@ -565,7 +577,8 @@ class SocialCareParams(ParamGroup):
         0.2, "share", "Assessed children with recent maltreatment who become looked after.",
         low=0.05, high=0.3)
     protection_plan_months: float = param(
-        10.0, "months", "Mean length of a child protection plan.", low=6.0, high=18.0)
+        10.0, "months", "Length of a child protection plan (every plan lasts this long, in "
+        "whole months).", low=6.0, high=18.0)
     looked_after_mean_months: float = param(
         48.0, "months", "Mean length of a looked-after spell (leaving care hazard 1/mean).",
         low=24.0, high=72.0)
@@ -591,7 +604,8 @@ class YouthJusticeParams(ParamGroup):
         40.0, "open cases per 10,000 children aged 10-17", "Caseload capacity of the youth "
         "justice service per force area.", low=20.0, high=80.0)
     order_months: float = param(
-        9.0, "months", "Mean length of a youth justice order.", low=6.0, high=12.0)
+        9.0, "months", "Length of a youth justice order (every order lasts this long, in whole "
+        "months).", low=6.0, high=12.0)
     waiting_list_months: int = param(
         3, "months", "Sanctioned children waiting longer than this for an order place drop off "
         "the list.", low=1, high=6)
@@ -607,7 +621,8 @@ class EarlyHelpParams(ParamGroup):
         0.3, "share", "Assessments ending in no statutory action that are stepped down to early "
         "help.", low=0.1, high=0.6)
     support_months: float = param(
-        6.0, "months", "Length of an early-help episode (a place is taken for this long).",
+        6.0, "months", "Length of an early-help episode (a place is taken for this long, in whole "
+        "months).",
         low=3.0, high=12.0)
     waiting_list_months: int = param(
         6, "months", "Families waiting longer than this for a place drop off the list.",

@@ -554,13 +554,19 @@ def _summaries(p: People, members: np.ndarray, local: np.ndarray, size: int) -> 
         "n_children": np.bincount(local[~adult], minlength=size).astype(np.int16),
         "n_young_people": np.bincount(local[young], minlength=size).astype(np.int16),
     }
+    # the parents' generation: the householders (adults not living with their parents), or
+    # every adult where there is none; an adult child's ACEs are not the parents'
     aces = p.aces[members[adult]]
-    max_aces = np.zeros(size, np.int8)
-    np.maximum.at(max_aces, hh_adult, ace_count(aces))
-    out["max_adult_aces"] = max_aces
-    maltreated = np.zeros(size, np.int8)
-    np.maximum.at(maltreated, hh_adult, ((aces & ABUSE_BITS) > 0).astype(np.int8))
-    out["adult_maltreated"] = maltreated.astype(bool)
+    householder = ~p.lives_with_parents[members[adult]]
+    has_householder = np.bincount(hh_adult[householder], minlength=size) > 0
+    counts, abused = ace_count(aces), ((aces & ABUSE_BITS) > 0).astype(np.int8)
+    for name, values, dtype in (("max_adult_aces", counts, np.int8),
+                                ("adult_maltreated", abused, np.int8)):
+        of_all, of_householders = np.zeros(size, dtype), np.zeros(size, dtype)
+        np.maximum.at(of_all, hh_adult, values)
+        np.maximum.at(of_householders, hh_adult[householder], values[householder])
+        out[name] = np.where(has_householder, of_householders, of_all).astype(dtype)
+    out["adult_maltreated"] = out["adult_maltreated"].astype(bool)
     custody = p.in_custody[members] & adult
     out["adults_in_custody"] = np.bincount(local[custody], minlength=size).astype(np.int16)
     # first and last adult: the householders (adults not living with their parents), or any

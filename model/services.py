@@ -208,7 +208,8 @@ class EarlyHelpTeam(Agency):
         if started.size == 0:
             return
         h.early_help_months_left[started] = round(eh.support_months)
-        h.early_help_until[started] = model.month + eh.effect_months
+        # effects on the next months' hazards (this step comes after them): effect_months of them
+        h.early_help_until[started] = model.month + 1 + eh.effect_months
         model.recorder.count("early_help_starts", started)
         if extra > 0 and places > 0:  # the programme's share of this month's starts
             model.recorder.count("reached_early_help", started,

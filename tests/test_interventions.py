@@ -107,3 +107,11 @@ def test_person_timer_applies_until_its_month():
     ids = np.array([0, 3, 5000, 10**6])
     np.testing.assert_allclose(t.rr(ids, 9), [1, 0.7, 0.7, 1])
     np.testing.assert_allclose(t.rr(ids, 10), [1, 1, 1, 1])
+
+
+def test_twelve_months_after_this_one_are_twelve_months_of_hazards():
+    # given in the justice step of month 5, after that month's offending: months 6 to 17
+    t = PersonTimer()
+    t.start_after(np.array([2]), 5, 12, value=0.8)
+    applies = [month for month in range(6, 20) if t.rr(np.array([2]), month)[0] < 1]
+    assert applies == list(range(6, 18))

@@ -273,11 +273,12 @@ def test_household_summaries_match_a_brute_force_count(pop):
         adults = members[p.age_months[members] >= ADULT]
         assert h.n_adults[d] == adults.size
         assert h.n_children[d] == members.size - adults.size
-        assert h.max_adult_aces[d] == (ace_count(p.aces[adults]).max() if adults.size else 0)
-        assert h.adult_maltreated[d] == bool((p.aces[adults] & 0b111).any())
-        # first and last adult: among the householders (not living with their parents)
+        # the parents' generation: the householders (not living with their parents)
         householders = adults[~p.lives_with_parents[adults]]
         among = householders if householders.size else adults
+        assert h.max_adult_aces[d] == (ace_count(p.aces[among]).max() if among.size else 0)
+        assert h.adult_maltreated[d] == bool((p.aces[among] & 0b111).any())
+        # first and last adult: among the householders too
         assert h.first_adult[d] == among.min()
         assert h.last_adult[d] == among.max()
         assert h.adults_in_custody[d] == p.in_custody[adults].sum()

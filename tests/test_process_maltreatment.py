@@ -59,7 +59,8 @@ def test_rr_rises_with_each_active_adversity_state_and_a_parent_in_custody(scena
 
 
 def test_rr_rises_with_a_parent_maltreated_as_a_child(scenario):
-    p = scenario.maltreatment
+    # the default adds no direct effect (docs/ODD.md section 9); within its range it multiplies
+    p = scenario.with_overrides({"maltreatment.parent_maltreated_rr": 2.0}).maltreatment
     people, h = _world(2)
     h.adult_maltreated[1] = True
     rr = maltreatment_rr(np.arange(2), people, h, p)

@@ -60,20 +60,23 @@ def test_offending_rr_has_an_ace_dose_response(scenario):
 
 def test_offending_rr_of_women_deprivation_and_a_recent_sanction(scenario):
     p = scenario.police
-    people = _people(9)
+    people = _people(10)
     people.female[1] = True
-    deprivation = np.array([4, 4, 0, 1, 2, 3, 4, 4, 4])
+    deprivation = np.array([4, 4, 0, 1, 2, 3, 4, 4, 4, 4])
     month = 30
     people.last_sanction_month[6] = month - 1  # sanctioned last month
-    people.last_sanction_month[7] = month - 12  # a year ago: no longer recent
+    people.last_sanction_month[7] = month - 13  # 13 months ago: no longer recent
     people.last_sanction_month[8] = NO_MONTH
-    rr = offending_rr(people, np.arange(9), deprivation, month, p)
+    # sanctioned 12 months ago (after that month's offending): this is the 12th month after
+    people.last_sanction_month[9] = month - 12
+    rr = offending_rr(people, np.arange(10), deprivation, month, p)
     assert rr[0] == pytest.approx(1.0)
     assert rr[1] == pytest.approx(p.offending_female_rr)
     np.testing.assert_allclose(rr[2:6], p.offending_deprivation_rr[:4])
     assert rr[6] == pytest.approx(p.repeat_offending_rr)
     assert rr[7] == pytest.approx(1.0)
     assert rr[8] == pytest.approx(1.0)
+    assert rr[9] == pytest.approx(p.repeat_offending_rr)
 
 
 # --- a stepped model -------------------------------------------------------------------------

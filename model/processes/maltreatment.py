@@ -3,7 +3,7 @@
 hazard = onset_per_child_month[type]
          x deprivation_rr[quintile]
          x adversity_rr_per_state ^ (active household states, a parent in custody included)
-         x parent_maltreated_rr (if an adult of the household was maltreated as a child)
+         x parent_maltreated_rr (if a householder was maltreated as a child)
          x protection_plan_rr (while the child is on a child protection plan)
 """
 

@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
 AGE_BAND_LOWER_YEARS = np.array([10, 14, 18, 25, 35, 45, 55, 65])
 VIOLENT = ("violence_with_injury", "violence_without_injury", "sexual_offences")
 MAX_INCIDENTS_PER_MONTH = 5
-SANCTION_MEMORY_MONTHS = 12
 ADULT_MONTHS = 18 * 12
 
 
@@ -159,7 +158,10 @@ def offending_rr(people: People, ids: np.ndarray, deprivation: np.ndarray, month
     rr = age_rr * np.where(people.female[ids], p.offending_female_rr, 1.0)
     rr = rr * p.offending_ace_rr_per_ace ** ace_count(people.aces[ids])
     rr = rr * np.asarray(p.offending_deprivation_rr)[deprivation]
-    recent = (month - people.last_sanction_month[ids].astype(np.int32)) < SANCTION_MEMORY_MONTHS
+    # the months after the sanction's (a sanction is given in the justice step, after that
+    # month's offending)
+    recent = ((month - people.last_sanction_month[ids].astype(np.int32))
+              <= p.repeat_offending_months)
     recent &= people.last_sanction_month[ids] != NO_MONTH
     return np.where(recent, rr * p.repeat_offending_rr, rr)
 
@@ -217,7 +219,7 @@ class PoliceIncidents(Process):
             p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
             p.aces[:n], ace_powers(params.offending_ace_rr_per_ace),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
-            p.last_sanction_month[:n], model.month - SANCTION_MEMORY_MONTHS,
+            p.last_sanction_month[:n], model.month - params.repeat_offending_months - 1,
             float(params.repeat_offending_rr), float(params.offending_per_person_month),
             mod_ids, mod_values, at_risk, self.mental_health.accumulated,
             self.mental_health.threshold,
