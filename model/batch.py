@@ -225,7 +225,9 @@ class Experiment:
                                   definition.points[run.point], kinds)
                 write_run(run_path(out, run.partition, run.run_id), frame)
                 entry["status"] = "done"
-                entry["code_version"] = manifest.data.get("code_version")
+                # the code that made this run (a cluster's worker may run other code)
+                entry["code_version"] = outcome.value.record.get(
+                    "code_version", manifest.data.get("code_version"))
                 report.done.append(run.run_id)
             else:
                 entry["status"] = "failed"

@@ -229,9 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as err:
         return _fail(str(err), EXIT_USAGE)
     except ValueError as err:
-        from model.executors import ExecutorError
+        from model.executors import ExecutorError, SchedulerLostError
         from model.threads import ThreadSettingError
 
+        if isinstance(err, SchedulerLostError):  # mid-batch: not a bad argument
+            return _fail(str(err), EXIT_FAILED)
         if isinstance(err, ExecutorError | ThreadSettingError):
             return _fail(str(err), EXIT_USAGE)
         raise

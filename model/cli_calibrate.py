@@ -106,7 +106,9 @@ def register(commands: Any) -> None:
                         metavar="T", help="complete trials wanted in the study, counting "
                                           "earlier ones (default 40)")
     parser.add_argument("--batch", type=_whole("--batch", 1, 1000), default=None, metavar="B",
-                        help="trials run in parallel (default: the number of workers)")
+                        help="trials proposed and run together (default: --workers, or 2; "
+                             "on a Dask cluster give the number of workers to use them all; "
+                             "the study depends on it, not on the cluster's size)")
     parser.add_argument("--accept", type=_whole("--accept", 1, 100_000), default=10,
                         metavar="K", help="best trials kept as accepted sets (default 10)")
     parser.add_argument("--check-replicates", type=_whole("--check-replicates", 2, 1000),
@@ -273,24 +275,29 @@ def _fit(args: argparse.Namespace) -> int:
         scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
         _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
         check_can_create("--scenario-file", scenario_file, scenario_file.parent)
-    err_console = _console(sys.stderr)
-    err_console.print(f"Calibrating {count_of(space.dimension, 'parameter')} "
-                      f"({', '.join(space.names)}) to {count_of(len(items), 'target')}: scale "
-                      f"1:{args.scale}, {count_of(args.years, 'year')}, "
-                      f"{count_of(args.replicates, 'replicate')} per trial, "
-                      f"{count_of(args.trials, 'trial')} in the study",
-                      highlight=False, soft_wrap=True)
-    progress = FitProgress.before(args.out, args.force)
-    try:  # one handler from the first trial to the last line: a stop says what it left
-        return _fit_and_report(args, space, items, scenario, targets_file, progress,
-                               err_console)
-    except KeyboardInterrupt:
-        print(progress.stopped(), file=sys.stderr)
-        return EXIT_INTERRUPTED
+    from model.executors import scheduler_executor
+
+    # a malformed or unreachable scheduler is refused before the header is printed
+    with scheduler_executor(args.scheduler, args.workers) as executor:
+        err_console = _console(sys.stderr)
+        err_console.print(f"Calibrating {count_of(space.dimension, 'parameter')} "
+                          f"({', '.join(space.names)}) to {count_of(len(items), 'target')}: scale "
+                          f"1:{args.scale}, {count_of(args.years, 'year')}, "
+                          f"{count_of(args.replicates, 'replicate')} per trial, "
+                          f"{count_of(args.trials, 'trial')} in the study",
+                          highlight=False, soft_wrap=True)
+        progress = FitProgress.before(args.out, args.force)
+        try:  # one handler from the first trial to the last line: a stop says what it left
+            return _fit_and_report(args, space, items, scenario, targets_file, progress,
+                                   err_console, executor)
+        except KeyboardInterrupt:
+            print(progress.stopped(), file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def _fit_and_report(args: argparse.Namespace, space: Any, items: Sequence[Any], scenario: Any,
-                    targets_file: Path, progress: FitProgress, err_console: Any) -> int:
+                    targets_file: Path, progress: FitProgress, err_console: Any,
+                    executor: Any = None) -> int:
     """Run the trials, check the fit, write the report (and the calibrated file), say so.
 
     ``progress`` follows each phase, for the line a stop prints.
@@ -321,7 +328,7 @@ def _fit_and_report(args: argparse.Namespace, space: Any, items: Sequence[Any], 
     # the runs of the documented defaults are the current values' when these are the same
     same_as_current = all(current_values[n] == v for n, v in documented_set.items())
     try:
-        with shared_executor(None, args.workers, args.scheduler) as pool:
+        with shared_executor(executor, args.workers, args.scheduler) as pool:
             run = {"executor": pool, "workers": args.workers if pool is None else None}
             with _progress_bar(err_console, "Trials", args.trials, unit="trials") as bar:
                 def counted(done: int, total: int) -> None:

@@ -84,7 +84,7 @@ def register(commands: Any) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from model.batch import Experiment
-    from model.executors import ExecutorError, scheduler_executor
+    from model.executors import ExecutorError, SchedulerLostError, scheduler_executor
 
     experiment = Experiment.from_file(args.experiment)
     _check_out_dir(args.out)
@@ -93,6 +93,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # a malformed or unreachable scheduler is refused before anything is printed
         with scheduler_executor(args.scheduler, args.workers) as pool:
             return _run_experiment(args, experiment, pool)
+    except SchedulerLostError:
+        raise  # mid-run: exit 1 with its own message (model.cli.main)
     except ExecutorError as err:
         raise UsageError(str(err)) from None
 
@@ -141,11 +143,12 @@ def _run_experiment(args: argparse.Namespace, experiment: Any, pool: Any) -> int
     if not report.summary.empty:
         for table in _summary_tables(report.summary):
             console.print(table)
+    results = (f"Results: {args.out}/runs (Parquet), {args.out}/manifest.json, "
+               f"{args.out}/summary.csv" if report.skipped + len(report.done)
+               else f"No results: see {args.out}/manifest.json for each run's error")
     console.print(f"{report.skipped + len(report.done)} of {report.total} runs done "
                   f"({len(report.done)} now, {report.skipped} before), "
-                  f"{len(report.failed)} failed. Results: {args.out}/runs (Parquet), "
-                  f"{args.out}/manifest.json, {args.out}/summary.csv",
-                  highlight=False, soft_wrap=True)
+                  f"{len(report.failed)} failed. {results}", highlight=False, soft_wrap=True)
     for run_id, error in list(report.failed.items())[:10]:
         err_console.print(f"failed: {escape(run_id)}: {escape(error)}", highlight=False,
                           soft_wrap=True)

@@ -156,9 +156,6 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         ParameterSpaceError,
         load_parameter_space,
     )
-    from model.sensitivity import SensitivityError, run_sensitivity
-    from model.sensitivity_report import CONSTANT, INDEX_ABOVE_ONE, write_report
-
     try:
         space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
         if args.parameters:
@@ -175,6 +172,18 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             print(f"warning: scenario '{name}' keeps its own {', '.join(names)} (the change "
                   f"under study): the design varies the baseline's values only",
                   file=sys.stderr)
+    from model.executors import scheduler_executor
+
+    # a malformed or unreachable scheduler is refused before the header and bars are printed
+    with scheduler_executor(args.scheduler, args.workers) as executor:
+        return _analyse(args, space, evaluator, executor)
+
+
+def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any) -> int:
+    """The analysis of :func:`_cmd_sensitivity` on its executor (None: a local pool)."""
+    from model.sensitivity import SensitivityError, run_sensitivity
+    from model.sensitivity_report import CONSTANT, INDEX_ABOVE_ONE, write_report
+
     err_console = _console(sys.stderr)
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(
@@ -189,7 +198,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                 space, evaluator, out_dir=args.out, trajectories=args.trajectories,
                 sobol_samples=args.sobol_samples, replicates=args.replicates, seed=args.seed,
                 threshold=args.threshold, max_sobol=args.max_sobol,
-                screening=not args.no_screening, workers=args.workers,
+                screening=not args.no_screening, executor=executor, workers=args.workers,
                 scheduler=args.scheduler, force=args.force,
                 progress=lambda stage, done, total: bars[stage](done, total))
     except SensitivityError as err:

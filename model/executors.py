@@ -26,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -45,11 +46,20 @@ DASK_CONFIG_FILE = Path(__file__).resolve().parent / "data" / "dask.yaml"
 MAX_ATTEMPTS = 3
 """How many times a job is tried when the worker running it dies."""
 
-_SCHEDULER = re.compile(r"(tcp|tls|ucx|inproc|ws|wss)://[^\s/:]+(:\d+)?")
+_SCHEDULER = re.compile(r"tcp://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)(:\d+)")
+"""A scheduler address this project can connect to: plain TCP (Dask's TLS needs security
+settings the commands do not take), a host name, IPv4 or bracketed IPv6 address, and a port."""
+
+NO_WORKERS_WARNING_SECONDS = 30.0
+"""How long a batch waits on a scheduler without workers before it says so (once)."""
 
 
 class ExecutorError(ValueError):
     """An executor that cannot be made (bad scheduler address, scheduler not answering)."""
+
+
+class SchedulerLostError(ExecutorError):
+    """The Dask scheduler went away during a batch (finished runs are kept)."""
 
 
 def apply_dask_config() -> None:
@@ -176,11 +186,64 @@ class DaskExecutor(Executor):
         else:
             try:
                 self.client = Client(scheduler, timeout=f"{timeout}s")
-            except (OSError, TimeoutError) as err:
+            except (OSError, TimeoutError, ValueError, TypeError) as err:
                 raise ExecutorError(f"--scheduler: cannot connect to '{scheduler}' within "
                                     f"{timeout:g} s ({one_line(err)}); start one with 'dask "
                                     f"scheduler' or give another address") from None
+            self._warn_of_other_code()
         self._executor = self.client.get_executor(pure=False)
+        self._waiting_since: float | None = None
+        self._warned_no_workers = False
+
+    def _warn_of_other_code(self) -> None:
+        """Say (one line on stderr) which workers run another version of the code.
+
+        Their runs would differ from this machine's without saying so; each run records the
+        code version that made it (``manifest.json``), so such runs can be found afterwards.
+        """
+        from model.provenance import code_version
+
+        ours = code_version()
+        try:
+            theirs = self.client.run(_worker_code_version)
+        except Exception:  # noqa: BLE001 - a worker without the project: Dask reports it
+            return
+        other = {worker: version for worker, version in theirs.items() if version != ours}
+        if other:
+            listed = ", ".join(f"{worker} runs {version}" for worker, version
+                               in sorted(other.items()))
+            print(f"warning: --scheduler: {len(other)} of {len(theirs)} workers run other code "
+                  f"than this command ({ours}): {listed}; their results will differ. Install "
+                  f"the same version on every worker (README, 'Clusters').", file=sys.stderr)
+
+    def check_alive(self) -> None:
+        """Raise if the scheduler is gone; say once if it has had no workers for a while.
+
+        Raises:
+            SchedulerLostError: the client closed (the scheduler died or could not be
+                reached again within Dask's reconnect time).
+        """
+        if self.client.status in ("closed", "closing"):
+            raise SchedulerLostError(
+                f"--scheduler: lost the Dask scheduler at '{self.scheduler}'; finished runs "
+                f"are kept: start the scheduler (and its workers) again and run the same "
+                f"command to finish the rest")
+        if self._cluster is not None or self._warned_no_workers:
+            return
+        try:
+            workers = len(self.client.scheduler_info().get("workers", {}))
+        except Exception:  # noqa: BLE001 - no answer this time: the next check asks again
+            return
+        now = time.monotonic()
+        if workers:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = now
+        elif now - self._waiting_since >= NO_WORKERS_WARNING_SECONDS:
+            self._warned_no_workers = True
+            print(f"warning: the Dask scheduler at '{self.scheduler}' has had no workers for "
+                  f"{NO_WORKERS_WARNING_SECONDS:g} s; waiting for some (start them with "
+                  f"'dask worker {self.scheduler}')", file=sys.stderr)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Run ``fn(*args, **kwargs)`` on a Dask worker."""
@@ -197,10 +260,19 @@ class DaskExecutor(Executor):
             with suppress(Exception):  # a worker already gone has nothing to log
                 self.client.run(_log_nothing_more, nanny=False)
                 self.client.run(_log_nothing_more, nanny=True)
-        self._executor.shutdown(wait=wait and not cancel_futures)
-        self.client.close()
+        with suppress(Exception):  # a client whose scheduler is gone has nothing to cancel
+            self._executor.shutdown(wait=wait and not cancel_futures)
+        with suppress(Exception):
+            self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _worker_code_version() -> str:
+    """On a Dask worker: the code version its runs would record."""
+    from model.provenance import code_version
+
+    return code_version()
 
 
 def _log_nothing_more() -> None:
@@ -229,10 +301,10 @@ def make_executor(scheduler: str | None = None, workers: int | None = None, *,
     address = _SCHEDULER.fullmatch(scheduler)
     port = address.group(2) if address else None
     if scheduler != "local" and (address is None
-                                 or (port and whole_number(port[1:], 1, 65535) is None)):
+                                 or whole_number(port[1:], 1, 65535) is None):
         raise ExecutorError(f"--scheduler: value '{scheduler}' is not allowed: give a Dask "
-                            f"scheduler address such as tcp://127.0.0.1:8786 (port 1 to "
-                            f"65535), or 'local'")
+                            f"scheduler address tcp://HOST:PORT such as tcp://127.0.0.1:8786 "
+                            f"(port 1 to 65535), or 'local'")
     return DaskExecutor(scheduler, workers, timeout=timeout)
 
 
@@ -334,6 +406,8 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
         while inflight:
             done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             check()
+            if isinstance(pool, DaskExecutor) and not done:
+                pool.check_alive()  # a lost scheduler ends the batch with one message
             lost: list[tuple[int, BaseException]] = []
             broken = False
             for future in done:
@@ -362,6 +436,8 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                 if own and isinstance(pool, ProcessPoolExecutor):
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = local_pool(workers)
+            if lost and isinstance(pool, DaskExecutor):
+                pool.check_alive()  # runs lost with their scheduler are not tried again
             for k, err in sorted(lost, key=lambda item: item[0]):
                 if attempts[k] < max_attempts:
                     submit(k)
@@ -375,7 +451,8 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
         # left early (a job's error raised by on_outcome, a stop, a stopped app page): drop
         # the queued jobs, so a shared executor (the app's pool) is free for the next request
         for future in inflight:
-            future.cancel()
+            with suppress(Exception):  # a Dask client whose scheduler is gone
+                future.cancel()
         if own:
             stop(pool)
 
@@ -443,5 +520,6 @@ def one_line(err: object) -> str:
 
 
 __all__ = ["DASK_CONFIG_FILE", "MAX_ATTEMPTS", "PRELOAD", "DaskExecutor", "ExecutorError",
-           "Outcome", "apply_dask_config", "guarded", "local_pool", "make_executor", "one_line",
-           "run_jobs", "scheduler_executor", "start_fork_server", "stop"]
+           "Outcome", "SchedulerLostError", "apply_dask_config", "guarded", "local_pool",
+           "make_executor", "one_line", "run_jobs", "scheduler_executor", "start_fork_server",
+           "stop"]

@@ -186,8 +186,11 @@ class OperationEncompass(InterventionSpec):
         "adult through school support. ASSUMPTION: Operation Encompass has no published "
         "quantitative effect (statutory since 2024).", low=0.05, high=0.6)
     support_rr: float = param(
-        0.9, "rr", "Relative risk of going missing and of offending for 12 months after the "
-        "school is notified. ASSUMPTION.", low=0.7, high=1.0)
+        0.9, "rr", "Relative risk of going missing and of offending in the effect_months after "
+        "the school is notified. ASSUMPTION.", low=0.7, high=1.0)
+    effect_months: int = param(
+        12, "months", "How long the school's support lowers those risks, from the month after "
+        "the notification. ASSUMPTION (a school year of key-adult support).", low=3, high=24)
     unit_cost_gbp: float = param(
         60.0, "GBP per notification", "School key-adult time per notified child (about 2 hours "
         "of a teaching assistant or safeguarding lead). ASSUMPTION.", low=20.0, high=150.0)
@@ -208,6 +211,10 @@ class YouthDiversion(InterventionSpec):
         0.88, "rr", "Reoffending of diverted relative to processed children (0.44 / 0.50). "
         "The range is an assumption (the review pools 19 evaluations).", low=0.7, high=1.0,
         source="Wilson, Brennan & Olaghere 2018, Campbell Systematic Reviews 14:5")
+    effect_months: int = param(
+        12, "months", "How long reoffending_rr applies, from the month after the diversion. "
+        "ASSUMPTION (reoffending is usually followed up for about a year; the review's studies "
+        "differ).", low=6, high=24)
     unit_cost_gbp: float = param(
         600.0, "GBP per child diverted", "A diversion programme's casework. ASSUMPTION "
         "(a youth justice order costs about GBP 8,000 a year; NAO 2011).", low=300.0, high=1500.0)
@@ -228,8 +235,11 @@ class TraumaInformedCustody(InterventionSpec):
         0.8, "rr", "Relative risk of a custodial sentence for a supported adult. ASSUMPTION.",
         low=0.6, high=1.0)
     reoffending_rr: float = param(
-        0.85, "rr", "Relative offending hazard for 12 months after support. ASSUMPTION "
+        0.85, "rr", "Relative offending hazard in the effect_months after support. ASSUMPTION "
         "(of the order of the diversion effect).", low=0.7, high=1.0)
+    effect_months: int = param(
+        12, "months", "How long reoffending_rr applies, from the month after support. "
+        "ASSUMPTION (as youth diversion's).", low=6, high=24)
     unit_cost_gbp: float = param(
         450.0, "GBP per adult supported", "Liaison and diversion casework. ASSUMPTION.",
         low=200.0, high=1000.0)

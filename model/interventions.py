@@ -323,7 +323,8 @@ class OperationEncompassRuntime(Intervention):
         p = model.people
         school_age = (p.age_months[children] >= 4 * 12) & ~p.looked_after[children]
         children = children[school_age]
-        self.support.start_after(children, model.month, 12, self.spec.support_rr)
+        self.support.start_after(children, model.month, self.spec.effect_months,
+                                 self.spec.support_rr)
         without = children[~p.trusted_adult[children]]
         gained = without[stream.uniform(without, model.month + 1000, salt=311)
                          < self.spec.trusted_adult_share]
@@ -353,8 +354,9 @@ class YouthDiversionRuntime(Intervention):
         return self.after_diversion.rr(ids, self.model.month)
 
     def diverted(self, model: EarlyActionModel, children: np.ndarray) -> None:
-        """Children diverted this month: 12 months of lower reoffending."""
-        self.after_diversion.start_after(children, model.month, 12, self.spec.reoffending_rr)
+        """Children diverted this month: ``effect_months`` of lower reoffending."""
+        self.after_diversion.start_after(children, model.month, self.spec.effect_months,
+                                         self.spec.reoffending_rr)
         self.count(model, model.people.household[children])
 
 
@@ -385,9 +387,13 @@ class TraumaInformedCustodyRuntime(Intervention):
         return np.where(ace_count(self.model.people.aces[people]) >= 4, self.coverage, 0.0)
 
     def supported(self, model: EarlyActionModel, adults: np.ndarray) -> None:
-        """Adults supported this month: lower custody this month, lower reoffending for a year."""
+        """Adults supported this month: lower custody now, lower reoffending for a while.
+
+        The reoffending effect lasts ``effect_months`` from the next month.
+        """
         self.custody.start(adults, model.month + 1, self.spec.custody_rr)
-        self.after_support.start_after(adults, model.month, 12, self.spec.reoffending_rr)
+        self.after_support.start_after(adults, model.month, self.spec.effect_months,
+                                       self.spec.reoffending_rr)
         self.count(model, model.people.household[adults])
 
 

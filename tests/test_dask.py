@@ -7,7 +7,9 @@ Dask's MALLOC_TRIM_THRESHOLD_ (it doubled NumPy time).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -143,6 +145,90 @@ def test_experiment_run_refuses_a_bad_scheduler_before_printing(tmp_path, cli):
     result = cli("experiment", "run", sweep, "--scheduler", "foo", "--out", tmp_path / "out")
     assert result.code == 2 and result.err.startswith("error: --scheduler: value 'foo'")
     assert result.err.count("\n") == 1 and result.out == ""  # no header or progress bar first
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1", "tls://127.0.0.1:8786",
+                                     "inproc://x", "ucx://host:8786", "tcp://[::1]"])
+def test_addresses_the_project_cannot_use_are_refused(address):
+    with pytest.raises(ExecutorError, match=f"value '{re.escape(address)}' is not allowed: "
+                                            f"give a Dask scheduler address tcp://HOST:PORT"):
+        make_executor(address, timeout=1)
+
+
+def test_an_ipv6_address_is_an_address():
+    port = free_port()
+    with pytest.raises(ExecutorError, match=r"cannot connect to 'tcp://\[::1\]:"):
+        make_executor(f"tcp://[::1]:{port}", timeout=1).shutdown()
+
+
+def test_workers_running_other_code_are_named(capsys):
+    from model.executors import DaskExecutor
+
+    class Client:
+        def run(self, function):
+            return {"tcp://a:1": function(), "tcp://b:2": "0.0.1+gother"}
+
+    executor = DaskExecutor.__new__(DaskExecutor)
+    executor.client = Client()
+    executor._warn_of_other_code()
+    err = capsys.readouterr().err
+    assert err.startswith("warning: --scheduler: 1 of 2 workers run other code")
+    assert "tcp://b:2 runs 0.0.1+gother" in err and "tcp://a:1" not in err
+
+
+def test_a_lost_scheduler_ends_the_command_with_one_line(tmp_path, monkeypatch, capsys):
+    """The scheduler dies mid-run: the command used to wait for ever on its futures.
+
+    Before, a scheduler without workers is said to have none (once), not waited on silently.
+    """
+    import model.executors
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_CONFIG": str(DASK_CONFIG_FILE)}
+    scheduler = subprocess.Popen(
+        [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--dashboard-address", ":0"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    command = None
+    try:
+        executor = make_executor(address, timeout=20)
+        monkeypatch.setattr(model.executors, "NO_WORKERS_WARNING_SECONDS", 0.0)
+        executor.check_alive()
+        executor.check_alive()
+        executor.check_alive()
+        executor.shutdown()
+        warning = capsys.readouterr().err
+        assert warning.count("has had no workers") == 1, warning
+        # no workers: the runs wait, and the scheduler dies under them
+        command = subprocess.Popen(
+            [sys.executable, "-m", "model.cli", "compare", "symptoms", "systems",
+             "--replicates", "4", "--years", "1", "--scale", "1:2000", "--scheduler", address,
+             "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=tmp_path)
+        time.sleep(8)
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        out, err = command.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(scheduler.pid, signal.SIGKILL)
+        scheduler.wait()
+        if command is not None and command.poll() is None:
+            command.kill()
+    assert command.returncode == 1, err
+    assert "error: --scheduler: lost the Dask scheduler at" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [
+    ["sensitivity", "--trajectories", "2", "--sobol-samples", "4", "--scale", "1:2000",
+     "--years", "1", "--package", "none"],
+    ["calibrate", "--trials", "2", "--scale", "1:2000", "--years", "1"]])
+def test_sensitivity_and_calibrate_refuse_a_bad_scheduler_before_printing(command, tmp_path,
+                                                                          cli):
+    result = cli(*command, "--scheduler", "foo", "--out", tmp_path / "out")
+    assert result.code == 2 and result.err.startswith("error: --scheduler: value 'foo'")
+    assert result.err.count("\n") == 1  # no header or progress bar first
     assert not (tmp_path / "out").exists()
 
 

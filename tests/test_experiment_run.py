@@ -345,3 +345,18 @@ def test_a_folder_in_use_by_another_run_is_refused_and_left_alone(tmp_path):
         assert {f: f.stat().st_mtime_ns for f in run_files(out)} == files
     report = Experiment.from_file(exp).run(out, workers=1)  # released: it resumes
     assert report.skipped == 1
+
+
+def test_the_manifest_records_the_code_that_made_each_run(tmp_path, monkeypatch):
+    # a cluster's worker may run other code than the command: each run's own record says so
+    import model.provenance
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text("name: tiny\nscenarios: [symptoms]\nreplicates: 2\nyears: 1\n"
+                   "scale: \"1:2000\"\nseed: 3\n")
+    monkeypatch.setattr(model.provenance, "code_version", lambda: "9.9.9+gother")
+    out = tmp_path / "out"
+    Experiment.from_file(exp).run(out, workers=1)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["code_version"] != "9.9.9+gother"  # the command's
+    assert {run["code_version"] for run in manifest["runs"].values()} == {"9.9.9+gother"}

@@ -123,6 +123,22 @@ def test_youth_diversion_diverts_its_share_and_cuts_first_time_entrants(baseline
         "youth_justice_first_entrants").sum()
 
 
+@pytest.mark.parametrize(("kind", "timer"), [("youth_diversion", "after_diversion"),
+                                           ("trauma_informed_custody", "after_support"),
+                                           ("operation_encompass", "support")])
+def test_an_effect_lasts_its_effect_months_after_the_month_it_is_given(kind, timer):
+    # everything at full coverage from month 0, effects of 7 months: a timer set in month m
+    # ends at m + 1 + 7 (the 7 months after m)
+    model, _ = _run(_with([{"type": kind, "coverage": 1.0, "ramp_months": 0,
+                            "effect_months": 7}]), years=1)
+    runtime = next(i for i in model.interventions if i.spec.type == kind)
+    until = getattr(runtime, timer).until
+    given = until[until != NO_MONTH]
+    assert given.size > 0
+    # the last month any could be given is the run's last (11): until is at most 11 + 8
+    assert given.max() <= 11 + 1 + 7 and given.min() >= 0 + 1 + 7
+
+
 def test_trauma_informed_custody_supports_only_adults_with_4plus_aces(systems):
     model, result = systems
     assert result.wales("reached_trauma_informed_custody").sum() > 0
