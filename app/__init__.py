@@ -1,6 +1,6 @@
 """The planners' and commissioners' app (Streamlit): ``eat-sim app`` starts it.
 
-Pages (``app/pages/``) are thin: each calls the ``render()`` of one view in ``app/views/``.
+Pages (``app/page_scripts/``) are thin: each calls the ``render()`` of one view in ``app/views/``.
 The work is done by small modules with one job each:
 
 - :mod:`app.levers`: the levers a planner moves, with units and plain-English help;

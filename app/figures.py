@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from model.numbers import count_of  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 
 EVENT_COLOURS = {
@@ -31,7 +32,8 @@ def timeline_figure(household: dict[str, Any], months: int) -> Figure:
     """One row per member (and one for the household), a marker per event, by year."""
     members = household["members"]
     rows = {m["person"]: k + 1 for k, m in enumerate(members)}
-    labels = ["household"] + [f"{m['role']}, {m['age_years']} y, {m['ace_count']} ACEs"
+    labels = ["household"] + [f"{m['role']}, {m['age_years']} y, "
+                              f"{count_of(m['ace_count'], 'ACE')}"
                               for m in members]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.6))
     seen = set()

@@ -9,7 +9,9 @@ import streamlit as st
 
 from app import runner
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# not "pages/": Streamlit would take that folder for its own menu until st.navigation has run
+# (a first visit to a bookmarked page of a fresh server showed it)
+PAGES = Path(__file__).resolve().parent / "page_scripts"
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import copy
 import difflib
 import math
 import os
+import re
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -371,6 +372,8 @@ def scenario_from_yaml_text(text: str, label: str = "uploaded scenario",
     if own_name and "name" not in data:
         raise ScenarioError(f"{label}: field 'name': required but missing; give the scenario a "
                             f"name of its own (e.g. name: my-plan), not a built-in one")
+    if "name" in data:
+        _check_name(data["name"], label)
     directory = Path(directory or SCENARIO_DIR)
     if names_only:
         own = data.get("name")
@@ -454,7 +457,25 @@ def _resolve(name_or_path: str | Path, directory: Path, chain: tuple[str, ...]
         raise ScenarioError(f"{label}: field 'name': required but missing; a scenario file names "
                             f"itself (e.g. name: my-plan) and does not take the name of the "
                             f"scenario it extends")
+    _check_name(data["name"], label)
     return _apply_extends(data, label, path.parent, (*chain, str(path.resolve()))), label
+
+
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:+-]{0,79}")
+"""A name a scenario file may give itself: it becomes part of folder and file names
+(``results/NAME-s0``, downloads) and of messages, so no path separators or markup."""
+
+
+def _check_name(name: Any, label: str) -> None:
+    """Refuse a name that could not serve as part of a folder or file name.
+
+    Raises:
+        ScenarioError: one line naming the value and what is allowed.
+    """
+    if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name) or name != name.strip():
+        raise ScenarioError(f"{label}: field 'name': value {shown(name)} is not allowed: give 1 "
+                            f"to 80 letters, digits, spaces, '_', '.', ':', '+' or '-', starting "
+                            f"with a letter or digit (e.g. my-plan)")
 
 
 def _parse_yaml(text: str, label: str) -> dict[str, Any]:

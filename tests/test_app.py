@@ -22,7 +22,7 @@ from app.inputs import RunInputs, parse_scale_text
 from app.levers import LEVERS_BY_KEY, apply_levers
 from model.scenario import ScenarioError, load_scenario
 
-PAGES = MAIN_SCRIPT.parent / "pages"
+PAGES = MAIN_SCRIPT.parent / "page_scripts"
 TIMEOUT = 300
 TINY = {"scale": "1:200", "years": 1, "replicates": 2}
 
@@ -356,6 +356,11 @@ def test_explore_shows_a_household_and_its_neighbourhood():
     at.selectbox(key="explore_dwelling").set_value(other).run()
     no_problem(at)
     assert any(f"Dwelling {other}:" in s.value for s in at.subheader)
+    # the results say which run they are of, also once the form shows other settings
+    showing = "Showing: systems, 1 year, scale 1:200, seed 0"
+    assert any(c.value.startswith(showing) for c in at.caption)
+    at.number_input(key="explore_seed").set_value(5).run()
+    assert any(c.value.startswith(showing) for c in at.caption)
 
 
 def test_explore_runs_again_when_a_scenario_it_extends_changes():
@@ -478,6 +483,11 @@ def test_an_uploaded_or_edited_scenario_can_be_compared():
         "mine.yaml", b"name: mine\nextends: systems\n", "application/x-yaml").run()
     no_problem(at)
     assert at.session_state["custom_scenarios"] == {"mine": "name: mine\nextends: systems\n"}
+    # the page now shows the scenario it kept, with the message of the keep
+    assert at.selectbox(key="scenario_view").value == "mine"
+    assert at.get("code")[0].value.startswith("name: mine")
+    assert at.success[0].value.startswith("Kept 'mine' for this session")
+    at.selectbox(key="scenario_view").set_value("systems").run()
     assert at.get("code")[0].value.startswith("# Early Action Together")
     editor = at.text_area(key="editor_systems")
     assert editor.value.splitlines()[3] == "name: systems-edited"
@@ -485,7 +495,8 @@ def test_an_uploaded_or_edited_scenario_can_be_compared():
     at.button(key="keep_edit").click().run()
     no_problem(at)
     assert "systems-edited" in at.session_state["custom_scenarios"]
-    at.text_area(key="editor_systems").set_value("name: [unclosed\n")
+    assert at.selectbox(key="scenario_view").value == "systems-edited"
+    at.text_area(key="editor_systems-edited").set_value("name: [unclosed\n")
     at.button(key="keep_edit").click().run()
     assert at.error[0].value.startswith("error: edited scenario is not valid YAML at line 2")
     # the Compare page offers the session's scenarios
@@ -493,6 +504,23 @@ def test_an_uploaded_or_edited_scenario_can_be_compared():
     assert {"mine", "systems-edited"} <= set(compare.selectbox(key="alternative").options)
     compare.selectbox(key="alternative").set_value("systems-edited").run()
     assert compare.slider(key="lever_training_coverage").value == 40.0
+
+
+def test_an_edit_after_an_upload_is_not_undone_by_the_upload():
+    """The file left in the uploader was kept again at every redraw, over the edit."""
+    at = page("scenarios")
+    at.file_uploader(key="upload").upload(
+        "mine.yaml", b"name: mine\nextends: systems\ndescription: first\n",
+        "application/x-yaml").run()
+    assert at.selectbox(key="scenario_view").value == "mine"
+    at.text_area(key="editor_mine").set_value(
+        "name: mine\nextends: systems\ndescription: edited\n")
+    at.button(key="keep_edit").click().run()
+    no_problem(at)
+    assert "description: edited" in at.session_state["custom_scenarios"]["mine"]
+    at.run()  # any later redraw, with the file still in the uploader
+    assert "description: edited" in at.session_state["custom_scenarios"]["mine"]
+    assert len(at.success) == 0  # the upload is not kept (or announced) again
 
 
 def upload(at: AppTest, name: str, text: str) -> AppTest:

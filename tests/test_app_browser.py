@@ -86,6 +86,14 @@ def page(server):
                                       accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
+        # the fresh server's first visit is a bookmarked page: it showed Streamlit's own menu
+        # of the page files ("main", "compare", ...) while app/pages/ existed
+        page.goto(f"{server}/scenarios")
+        page.get_by_role("heading", name="Scenarios").first.wait_for()
+        idle(page)
+        menu = page.get_by_test_id("stSidebarNav").inner_text().split()
+        assert {"Compare", "Budget", "Explore", "Evidence", "Scenarios"} <= set(menu), menu
+        assert "main" not in menu, menu
         page.goto(server)
         page.get_by_text("Compare scenarios").first.wait_for()
         yield page

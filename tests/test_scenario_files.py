@@ -43,6 +43,19 @@ def test_a_time_like_name_is_the_text_written(tmp_path):
     assert (scenario.name, scenario.description) == ("1:20", "10:30")
 
 
+@pytest.mark.parametrize("name", ["../evil", "a/b", "<b>bold</b> **md**", " padded", "",
+                                  "x" * 81, "12"])
+def test_a_name_that_cannot_be_part_of_a_folder_name_is_refused(tmp_path, name):
+    # results go to results/NAME-s0 and downloads are named after the scenario
+    path = tmp_path / "named.yaml"
+    path.write_text(f"name: {name!r}\n" if name != "12" else "name: 12\n")
+    with pytest.raises(ScenarioError, match="field 'name': value .* is not allowed: give 1 to "
+                                            "80 letters"):
+        load_scenario(path)
+    with pytest.raises(ScenarioError, match="field 'name'"):
+        scenario_from_yaml_text(path.read_text(), names_only=True, own_name=True)
+
+
 # --- extends: an unknown parent names the extending file, the field, the value, the names ---
 
 def test_an_unknown_parent_name_names_the_file_field_value_and_names(tmp_path):

@@ -16,6 +16,7 @@ from app import evidence_files, runner, session
 from app.figures import target_words, targets_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
+from model.numbers import count_of
 from model.scenario import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,8 +145,9 @@ def _parameters() -> None:
 
         params, effects = keep(params), keep(effects)
     assumptions = int(params["source"].str.contains("assumption", case=False).sum())
-    st.caption(f"{len(params)} model parameters ({assumptions} stated assumptions) and "
-               f"{len(effects)} intervention fields. Generated from the code, like "
+    st.caption(f"{count_of(len(params), 'model parameter')} "
+               f"({count_of(assumptions, 'stated assumption')}) and "
+               f"{count_of(len(effects), 'intervention field')}. Generated from the code, like "
                f"docs/parameters.md and docs/scenarios.md.")
     st.dataframe(params, hide_index=True, width="stretch", key="parameters_table")
     st.markdown("**Intervention effects and costs** (docs/scenarios.md)")

@@ -19,6 +19,7 @@ from app.figures import neighbourhood_figure, timeline_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
 from model.experiment import scenario_digest
+from model.numbers import count_of
 from model.scenario import MAX_YEARS, ScenarioError
 
 TRACKED = 30
@@ -129,6 +130,9 @@ def render() -> None:
     if model is None:
         return
     key = st.session_state["explore_key"]
+    name, _, scale, seed, years = key
+    st.caption(f"Showing: {name}, {count_of(years, 'year')}, scale 1:{scale}, seed {seed} "
+               f"(press Run to show other settings).")
     tracked = [int(d) for d in np.flatnonzero(model.tracked)]
     counts = {d: len(model.household(d)["events"]) for d in tracked}
     tracked.sort(key=lambda d: -counts[d])
