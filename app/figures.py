@@ -29,11 +29,14 @@ EVENT_MARKERS = {"new ACE": "*", "police incident": "o", "arrest": "X", "custody
 
 
 def timeline_figure(household: dict[str, Any], months: int) -> Figure:
-    """One row per member (and one for the household), a marker per event, by year."""
-    members = household["members"]
+    """One row per member (and one for the household), a marker per event, by year.
+
+    Former members (moved out or died) with events here get rows of their own, marked "left".
+    """
+    members = household["members"] + household.get("former_members", [])
     rows = {m["person"]: k + 1 for k, m in enumerate(members)}
-    labels = ["household"] + [f"{m['role']}, {m['age_years']} y, "
-                              f"{count_of(m['ace_count'], 'ACE')}"
+    labels = ["household"] + [("left: " if "now" in m else "") + f"{m['role']}, "
+                              f"{m['age_years']} y, {count_of(m['ace_count'], 'ACE')}"
                               for m in members]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.6))
     seen = set()

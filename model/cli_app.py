@@ -40,6 +40,11 @@ def parse_port(text: str) -> int:
     return port
 
 
+LOCAL_ADDRESS = "127.0.0.1"
+"""Where ``eat-sim app`` listens unless told otherwise: a planner's own machine only (every
+visitor can start simulations, which take the machine's cores)."""
+
+
 def check_port_free(port: int, address: str | None = None) -> None:
     """Refuse a port another program listens on, before the server starts.
 
@@ -89,9 +94,10 @@ def register(commands: Any) -> None:
                      help=f"port to serve on, 1024 to 65535 (default {DEFAULT_PORT})")
     app.add_argument("--headless", action="store_true",
                      help="do not open a browser (for servers and tests)")
-    app.add_argument("--address", default=None, metavar="HOST",
-                     help="address to listen on (default: Streamlit's, all interfaces; "
-                          "127.0.0.1 keeps it on this machine)")
+    app.add_argument("--address", default=LOCAL_ADDRESS, metavar="HOST",
+                     help=f"address to listen on (default {LOCAL_ADDRESS}: only this machine "
+                          f"may connect; 0.0.0.0 serves every network the machine is on, "
+                          f"where anyone who reaches it can start runs)")
     app.add_argument("--workers", type=int, default=None, metavar="N",
                      help="worker processes for runs (default: one per core; 1 runs them in "
                           "the server's process)")

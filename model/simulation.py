@@ -296,13 +296,21 @@ class EarlyActionModel(mesa.Model):
         """A readable view of one household: place, adversity, members and its life course.
 
         Events (incidents, ACEs, arrests, custody, care, early help) are listed for tracked
-        households (:attr:`tracked`), from the month tracking began.
+        households (:attr:`tracked`), from the month tracking began; ``former_members`` are the
+        people with events there who have since moved out or died (``now`` says which).
         """
         h, p = self.households, self.people
         if not 0 <= dwelling < h.size:
             raise ValueError(f"dwelling {dwelling} is out of range 0..{h.size - 1}")
         members = np.flatnonzero(p.alive[: p.count] & (p.household[: p.count] == dwelling))
         area = force_areas()[int(h.force_area[dwelling])]
+        events = [
+            {"month": m, "person": pid if pid >= 0 else None, "event": kind, "detail": detail}
+            for m, d, pid, kind, detail in self._events if d == dwelling
+        ]
+        current = {int(i) for i in members}
+        former = sorted({e["person"] for e in events
+                         if e["person"] is not None and e["person"] not in current})
         return {
             "dwelling": int(dwelling),
             "force_area": area.label,
@@ -312,11 +320,19 @@ class EarlyActionModel(mesa.Model):
             "early_help_months_left": int(h.early_help_months_left[dwelling]),
             "network_neighbours": [int(n) for n in self.network.neighbours(dwelling)],
             "members": [self._member(int(i)) for i in members],
-            "events": [
-                {"month": m, "person": pid if pid >= 0 else None, "event": kind, "detail": detail}
-                for m, d, pid, kind, detail in self._events if d == dwelling
-            ],
+            # people with events here who no longer live here (moved out, or died)
+            "former_members": [{**self._member(i), "now": self._whereabouts(i)}
+                               for i in former],
+            "events": events,
         }
+
+    def _whereabouts(self, person: int) -> str:
+        """Where a former member of a household is at the end of the run."""
+        p = self.people
+        if not p.alive[person]:
+            return "died"
+        dwelling = int(p.household[person])
+        return f"moved to dwelling {dwelling}" if dwelling >= 0 else "moved out"
 
     def _member(self, person: int) -> dict[str, Any]:
         """One person's readable record for the household view."""

@@ -348,7 +348,8 @@ def test_explore_shows_a_household_and_its_neighbourhood():
     dwelling = at.selectbox(key="explore_dwelling").value
     household = model.household(dwelling)
     assert shown_metrics(at)["People"] == str(len(household["members"]))
-    assert len(frame_with(at, "trusted adult")) == len(household["members"])
+    assert len(frame_with(at, "trusted adult")) == len(household["members"]) + len(
+        household["former_members"])
     assert len(frame_with(at, "basis")) == len(household["events"])
     assert len(at.get("image")) == 2  # life course and network neighbourhood
     model_tracked = [int(d) for d in model.tracked.nonzero()[0]]
@@ -361,6 +362,28 @@ def test_explore_shows_a_household_and_its_neighbourhood():
     assert any(c.value.startswith(showing) for c in at.caption)
     at.number_input(key="explore_seed").set_value(5).run()
     assert any(c.value.startswith(showing) for c in at.caption)
+
+
+def test_explore_lists_who_left_and_whose_events_they_are():
+    """A former member's arrests were drawn on the household's row and the members table
+    showed no one arrested."""
+    at = page("explore")  # the defaults: systems, 1:200, 5 years, seed 0
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    model = runner.store().get("household_model", at.session_state["explore_key"])
+    dwelling = next(int(d) for d in model.tracked.nonzero()[0]
+                    if model.household(int(d))["former_members"])
+    household = model.household(dwelling)
+    left = household["former_members"][0]
+    assert left["person"] not in {m["person"] for m in household["members"]}
+    assert left["now"] == "died" or left["now"].startswith("moved")
+    at.selectbox(key="explore_dwelling").set_value(dwelling).run()
+    no_problem(at)
+    members = frame_with(at, "lives here")
+    assert len(members) == len(household["members"]) + len(household["former_members"])
+    assert left["now"] in set(members["lives here"])
+    events = frame_with(at, "who")
+    assert any(who.startswith("left: ") for who in events["who"])
 
 
 def test_explore_runs_again_when_a_scenario_it_extends_changes():
@@ -658,6 +681,10 @@ def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
     monkeypatch.setattr(cli_app, "serve", lambda cmd, env: seen.update(cmd=cmd, env=env) or 0)
     assert cli("app", "--port", "8600", "--headless", "--workers", "1").code == 0
     assert seen["cmd"][seen["cmd"].index("--server.port") + 1] == "8600"
+    # this machine only, unless told otherwise: every visitor can start runs
+    assert seen["cmd"][seen["cmd"].index("--server.address") + 1] == "127.0.0.1"
+    assert cli("app", "--headless", "--address", "0.0.0.0").code == 0
+    assert seen["cmd"][seen["cmd"].index("--server.address") + 1] == "0.0.0.0"
     assert seen["env"]["EAT_APP_WORKERS"] == "1"
     with socket.socket() as taken:  # a port another program listens on
         taken.bind(("", 0))

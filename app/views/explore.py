@@ -107,9 +107,16 @@ def _model() -> Any:
     return model
 
 
+def _who(household: dict[str, Any]) -> dict[int, str]:
+    """Person id -> a short name for the events table: "child, 8 y" or "left: adult, 32 y"."""
+    return {m["person"]: ("left: " if "now" in m else "") + f"{m['role']}, {m['age_years']} y"
+            for m in household["members"] + household.get("former_members", [])}
+
+
 def _members(household: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "person": m["person"], "role": m["role"], "age (years)": m["age_years"],
+        "person": m["person"], "lives here": m.get("now", "yes"),
+        "role": m["role"], "age (years)": m["age_years"],
         "sex": m["sex"], "ACEs": m["ace_count"], "which ACEs": ", ".join(m["aces"]) or "none",
         "trusted adult": "yes" if m["trusted_adult"] else "no",
         "arrests": m["arrests"], "convictions": m["convictions"],
@@ -118,7 +125,7 @@ def _members(household: dict[str, Any]) -> pd.DataFrame:
                                         ("looked after", m["looked_after"]),
                                         ("on a protection plan", m["on_protection_plan"])) if v)
                or "-",
-    } for m in household["members"]])
+    } for m in household["members"] + household.get("former_members", [])])
 
 
 def render() -> None:
@@ -156,7 +163,8 @@ def render() -> None:
     st.markdown(f"**Adversity at home:** {adversity}. **Early help:** "
                 + (f"supported, {household['early_help_months_left']} months left."
                    if household["early_help_months_left"] else "not now."))
-    st.markdown("**Members** (at the end of the run)")
+    st.markdown("**Members** (at the end of the run; those who left with events here are "
+                "listed too)")
     st.dataframe(_members(household), hide_index=True, width="stretch", key="members_table")
     st.image(runner.figure_png(("timeline", key, dwelling),
                                lambda: timeline_figure(household, model.n_months)),
@@ -165,6 +173,9 @@ def render() -> None:
     with left:
         st.markdown("**Events and their indicative cost** (GBP, "
                     "unit-cost prices; one simulated household)")
+        who = _who(household)
+        costs.insert(1, "who", [who.get(e["person"], "household") if e["person"] is not None
+                                else "household" for e in events])
         st.dataframe(costs, hide_index=True, width="stretch", key="events_table")
     with right:
         st.image(runner.figure_png(("neighbourhood", key, dwelling),
