@@ -432,9 +432,14 @@ def test_evidence_checks_targets_and_lists_every_source():
     targets = frame_with(at, "within")
     met = int(targets["within"].sum())
     assert shown_metrics(at)["Targets met"] == f"{met} of {len(targets)}"
+    from model.costs import unit_cost_table
+
+    assert len(frame_with(at, "derivation")) == len(unit_cost_table())  # the unit costs too
     at.text_input(key="param_filter").set_value("custody").run()
     filtered = frame_with(at, "group")
     assert 0 < len(filtered) < len(parameter_table())
+    at.text_input(key="param_filter").set_value("prison").run()
+    assert "prison_month" in set(frame_with(at, "derivation")["unit_cost"])
 
 
 def test_evidence_says_how_to_make_sensitivity_results_or_shows_them(tmp_path, monkeypatch):

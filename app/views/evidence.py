@@ -144,6 +144,9 @@ def _parameters() -> None:
             return frame[text.str.contains(query.lower(), regex=False)]
 
         params, effects = keep(params), keep(effects)
+    else:
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame
     assumptions = int(params["source"].str.contains("assumption", case=False).sum())
     st.caption(f"{count_of(len(params), 'model parameter')} "
                f"({count_of(assumptions, 'stated assumption')}) and "
@@ -152,6 +155,17 @@ def _parameters() -> None:
     st.dataframe(params, hide_index=True, width="stretch", key="parameters_table")
     st.markdown("**Intervention effects and costs** (docs/scenarios.md)")
     st.dataframe(effects, hide_index=True, width="stretch", key="effects_table")
+    from model.costs import figure_table, unit_cost_table
+
+    st.markdown("**Unit costs**: what the Budget and Explore pages charge for each thing the "
+                "model counts, in the budget's prices, and how each is made "
+                "(model/data/unit_costs.yaml, docs/budget.md)")
+    st.dataframe(keep(unit_cost_table()), hide_index=True, width="stretch",
+                 key="unit_costs_table")
+    st.markdown("**Cost figures and their sources** (the published figures the unit costs are "
+                "made from, with their price years and ranges)")
+    st.dataframe(keep(figure_table()), hide_index=True, width="stretch",
+                 key="cost_figures_table")
 
 
 def render() -> None:
