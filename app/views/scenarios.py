@@ -67,6 +67,9 @@ def _view(name: str, text: str) -> None:
                f"years" + (f"; extends {scenario.extends}" if scenario.extends else "")
                + ("; kept in this session" if name in custom else "; built in"))
     full = st.toggle("Show every parameter (the full scenario, no 'extends')", key="full_yaml")
+    if full:
+        st.caption("Units, sources and plausible ranges of every parameter are on the "
+                   "Evidence page, tab *Sources and assumptions* (filter by a name).")
     shown = scenario.to_yaml() if full else text
     st.code(shown, language="yaml")
     st.download_button("Download this scenario (YAML)", shown.encode("utf-8"),
@@ -78,9 +81,9 @@ def render() -> None:
     """Draw the Scenarios page."""
     st.title("Scenarios")
     st.caption("A scenario names itself and changes any parameter or lists interventions; "
-               "everything it leaves out keeps its documented default (docs/scenarios.md, "
-               "docs/parameters.md). `extends: NAME` builds on a built-in scenario or on one "
-               "kept in this session (by name; not a file path).")
+               "everything it leaves out keeps its documented default (units, sources and "
+               "ranges: Evidence page, *Sources and assumptions*). `extends: NAME` builds on a "
+               "built-in scenario or on one kept in this session (by name; not a file path).")
     names = session.scenario_names()
     if SHOW_NEXT in st.session_state:  # set before the menu is drawn: a keep's new scenario
         st.session_state["scenario_view"] = st.session_state.pop(SHOW_NEXT)
