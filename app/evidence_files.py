@@ -4,7 +4,8 @@ They are looked for under ``results/`` (of the working folder and of the project
 project's ``calibration/``: any CSV, Parquet or PNG whose path, from the searched folder's own
 name down (``calibration/accepted.parquet``, ``results/sobol-run/indices.csv``), names
 "sensitivity" (or "sobol", "morris") or "calibrat" (or "posterior", "abc").
-``EAT_EVIDENCE_DIR`` adds a folder to search. The project's installed calibration (its
+A sensitivity report kept in ``calibration/`` (the shipped one is ``calibration/sensitivity/``)
+counts as sensitivity only. ``EAT_EVIDENCE_DIR`` adds a folder to search. The project's installed calibration (its
 ``calibration/`` folder, which the shipped scenarios run with) comes first; a table written both
 as CSV and as Parquet (``fit.csv`` and ``fit.parquet``) is listed once, as Parquet.
 """
@@ -70,6 +71,8 @@ def find(kind: str) -> list[EvidenceFile]:
             if path.suffix.lower() not in SUFFIXES or not path.is_file():
                 continue
             text = str(path.relative_to(root.parent)).lower()
+            if kind == "calibration" and any(w in text for w in KINDS["sensitivity"]):
+                continue  # a sensitivity report kept in calibration/ is not a calibration
             if any(word in text for word in words):
                 resolved = path.resolve()
                 found[resolved] = EvidenceFile(

@@ -191,6 +191,13 @@ def test_the_installed_calibration_is_found_first_and_a_table_once(tmp_path, mon
     assert [f.installed for f in found] == [True, False]
     # the folders above the searched ones do not count: nothing here is a sensitivity output
     assert evidence_files.find("sensitivity") == []
+    # a sensitivity report kept in calibration/ is a sensitivity output, not a calibration one
+    shipped = project / "calibration" / "sensitivity"
+    shipped.mkdir()
+    pd.DataFrame({"parameter": ["police.x"], "mu_star": [0.1]}).to_csv(
+        shipped / "morris.csv", index=False)
+    assert [f.path.name for f in evidence_files.find("sensitivity")] == ["morris.csv"]
+    assert "morris.csv" not in [f.path.name for f in evidence_files.find("calibration")]
 
 
 def test_evidence_shows_the_installed_calibration(tmp_path, monkeypatch):
