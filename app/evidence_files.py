@@ -4,9 +4,10 @@ They are looked for under ``results/`` (of the working folder and of the project
 project's ``calibration/``: any CSV, Parquet or PNG whose path, from the searched folder's own
 name down (``calibration/accepted.parquet``, ``results/sobol-run/indices.csv``), names
 "sensitivity" (or "sobol", "morris") or "calibrat" (or "posterior", "abc").
-A sensitivity report kept in ``calibration/`` (the shipped one is ``calibration/sensitivity/``)
-counts as sensitivity only. ``EAT_EVIDENCE_DIR`` adds a folder to search. The project's installed calibration (its
-``calibration/`` folder, which the shipped scenarios run with) comes first; a table written both
+A sensitivity report kept in ``calibration/`` (the shipped one is
+``calibration/sensitivity/``) counts as sensitivity only. ``EAT_EVIDENCE_DIR`` adds a folder
+to search. The project's installed calibration (its ``calibration/`` folder, which the shipped
+scenarios run with) comes first; a table written both
 as CSV and as Parquet (``fit.csv`` and ``fit.parquet``) is listed once, as Parquet.
 """
 

@@ -296,10 +296,11 @@ class AdversityParams(ParamGroup):
         low=1.0, high=4.0)
     parent_ace_rr_per_ace: float = param(
         2.15, "rr per ACE", "Onset hazard multiplier per ACE of the household's most affected "
-        "householder (a parent, not an adult child; capped at 6 ACEs). Hand-calibrated to the clustering of ACEs (53 % of young "
-        "people with none, 14 % with 4+): it stands for intergenerational transmission (OR 2.99, "
-        "Assink et al. 2018) and for the unobserved family vulnerability that ACE counts mark, so "
-        "it is larger than the published odds ratio.", low=1.5, high=2.5)
+        "householder (a parent, not an adult child; capped at 6 ACEs). Hand-calibrated to the "
+        "clustering of ACEs (53 % of young people with none, 14 % with 4+): it stands for "
+        "intergenerational transmission (OR 2.99, Assink et al. 2018) and for the unobserved "
+        "family vulnerability that ACE counts mark, so it is larger than the published odds "
+        "ratio.", low=1.5, high=2.5)
     co_occurrence_rr: float = param(
         3.0, "rr per other active state", "Onset hazard multiplier for each other adversity "
         "state active in the household (substance misuse, mental illness and domestic abuse "

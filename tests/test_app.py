@@ -50,9 +50,9 @@ def shown_metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def frame_with(at: AppTest, column: str):
-    """The first table shown that has this column."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+def frame_with(at: AppTest, *columns: str):
+    """The first table shown that has these columns."""
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
 
 
 def no_problem(at: AppTest) -> None:
@@ -425,7 +425,7 @@ def test_evidence_checks_targets_and_lists_every_source():
     from model.parameters import parameter_table
 
     at = page("evidence")
-    assert len(frame_with(at, "group")) == len(parameter_table())
+    assert len(frame_with(at, "group", "range", "source")) == len(parameter_table())
     at.text_input(key="targets_scale").set_value("1:400")
     at.button(key="targets_run").click().run()
     no_problem(at)
@@ -436,7 +436,7 @@ def test_evidence_checks_targets_and_lists_every_source():
 
     assert len(frame_with(at, "derivation")) == len(unit_cost_table())  # the unit costs too
     at.text_input(key="param_filter").set_value("custody").run()
-    filtered = frame_with(at, "group")
+    filtered = frame_with(at, "group", "range", "source")
     assert 0 < len(filtered) < len(parameter_table())
     at.text_input(key="param_filter").set_value("prison").run()
     assert "prison_month" in set(frame_with(at, "derivation")["unit_cost"])

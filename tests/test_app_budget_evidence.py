@@ -141,7 +141,7 @@ def test_the_app_names_a_sensitivity_rate_as_the_reports_do():
 def test_parameters_without_a_range_show_an_empty_cell_not_nan():
     at = page("evidence")
     no_problem(at)
-    params = frame_with(at, "group")
+    params = frame_with(at, "group", "range", "source")
     assert not params["range"].str.contains("nan").any()
     rr = params[(params["group"] == "wellbeing")
                 & (params["name"] == "low_wellbeing_share_no_aces")]
@@ -150,7 +150,7 @@ def test_parameters_without_a_range_show_an_empty_cell_not_nan():
     effects = frame_with(at, "type")
     assert not effects["range"].str.contains("nan").any()
     at.text_input(key="param_filter").set_value("nan to nan").run()
-    assert len(frame_with(at, "group")) == 0
+    assert len(frame_with(at, "group", "range", "source")) == 0
 
 
 def test_range_text_reads_an_absent_range_as_empty():
