@@ -28,12 +28,17 @@ EVENT_MARKERS = {"new ACE": "*", "police incident": "o", "arrest": "X", "custody
                  "looked after": "D", "protection plan": "P", "early help": "^"}
 
 
+def people_of(household: dict[str, Any]) -> list[dict[str, Any]]:
+    """A household's members, then its former members with events there (they have ``now``)."""
+    return household["members"] + household.get("former_members", [])
+
+
 def timeline_figure(household: dict[str, Any], months: int) -> Figure:
     """One row per member (and one for the household), a marker per event, by year.
 
     Former members (moved out or died) with events here get rows of their own, marked "left".
     """
-    members = household["members"] + household.get("former_members", [])
+    members = people_of(household)
     rows = {m["person"]: k + 1 for k, m in enumerate(members)}
     labels = ["household"] + [("left: " if "now" in m else "") + f"{m['role']}, "
                               f"{m['age_years']} y, {count_of(m['ace_count'], 'ACE')}"
@@ -188,5 +193,5 @@ def targets_figure(checks: list[Any]) -> Figure:
     return fig
 
 
-__all__ = ["EVENT_COLOURS", "TARGET_WORDS", "neighbourhood_figure", "target_words",
+__all__ = ["EVENT_COLOURS", "TARGET_WORDS", "neighbourhood_figure", "people_of", "target_words",
            "targets_figure", "timeline_figure"]

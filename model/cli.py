@@ -856,19 +856,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from model.calibration_targets import (
-        TARGETS_FILE,
-        TargetsError,
-        load_target_file,
-        target_items,
-    )
     from model.validation import run_validation
 
-    targets_file = args.targets or TARGETS_FILE
-    try:  # a bad file or force area is refused before anything runs
-        target_items(load_target_file(targets_file), args.force_area)
-    except TargetsError as err:
-        raise UsageError(str(err)) from None
+    targets_file, _ = chosen_targets(args)  # a bad file or force area: refused before a run
     err_console = _console(sys.stderr)
     against = "" if args.targets is None else f" against {targets_file}"
     if args.force_area is not None:
@@ -900,6 +890,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         console.print("The targets are stated for 1:1; coarser scales are noisier.",
                       highlight=False)
     return EXIT_OK if report.all_ok else EXIT_FAILED
+
+
+def chosen_targets(args: argparse.Namespace) -> tuple[Path, list[Any]]:
+    """The ``--targets`` file and its items for ``--force-area`` (validate and calibrate).
+
+    The file defaults to calibration/targets.yaml.
+
+    Raises:
+        UsageError: an invalid targets file or an unknown force area (one line).
+    """
+    from model.calibration_targets import (
+        TARGETS_FILE,
+        TargetsError,
+        load_target_file,
+        target_items,
+    )
+
+    targets_file = args.targets or TARGETS_FILE
+    try:
+        return targets_file, target_items(load_target_file(targets_file), args.force_area)
+    except TargetsError as err:
+        raise UsageError(str(err)) from None
 
 
 # --- scenarios and params ---------------------------------------------------------------------

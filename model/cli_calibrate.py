@@ -48,6 +48,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     check_can_create,
+    chosen_targets,
     parse_scale,
     parse_seed,
     parse_workers,
@@ -253,19 +254,9 @@ def choose_space(args: argparse.Namespace) -> Any:
 
 def _fit(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
-    from model.calibration_targets import (
-        TARGETS_FILE,
-        TargetsError,
-        load_target_file,
-        target_items,
-    )
     from model.scenario import SCENARIO_DIR, load_scenario
 
-    targets_file = args.targets or TARGETS_FILE
-    try:
-        items = target_items(load_target_file(targets_file), args.force_area)
-    except TargetsError as err:
-        raise UsageError(str(err)) from None
+    targets_file, items = chosen_targets(args)
     space = choose_space(args)
     scenario = load_scenario(args.scenario)
     _check_out_dir(args.out)

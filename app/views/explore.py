@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app import catalogue, runner, session
-from app.figures import neighbourhood_figure, timeline_figure
+from app.figures import neighbourhood_figure, people_of, timeline_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
 from model.experiment import scenario_digest
@@ -110,7 +110,7 @@ def _model() -> Any:
 def _who(household: dict[str, Any]) -> dict[int, str]:
     """Person id -> a short name for the events table: "child, 8 y" or "left: adult, 32 y"."""
     return {m["person"]: ("left: " if "now" in m else "") + f"{m['role']}, {m['age_years']} y"
-            for m in household["members"] + household.get("former_members", [])}
+            for m in people_of(household)}
 
 
 def _members(household: dict[str, Any]) -> pd.DataFrame:
@@ -125,7 +125,7 @@ def _members(household: dict[str, Any]) -> pd.DataFrame:
                                         ("looked after", m["looked_after"]),
                                         ("on a protection plan", m["on_protection_plan"])) if v)
                or "-",
-    } for m in household["members"] + household.get("former_members", [])])
+    } for m in people_of(household)])
 
 
 def render() -> None:
@@ -174,8 +174,7 @@ def render() -> None:
         st.markdown("**Events and their indicative cost** (GBP, "
                     "unit-cost prices; one simulated household)")
         who = _who(household)
-        costs.insert(1, "who", [who.get(e["person"], "household") if e["person"] is not None
-                                else "household" for e in events])
+        costs.insert(1, "who", [who.get(e["person"], "household") for e in events])
         st.dataframe(costs, hide_index=True, width="stretch", key="events_table")
     with right:
         st.image(runner.figure_png(("neighbourhood", key, dwelling),
