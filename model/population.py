@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtr
 
 from model import kernels_demography as kd
-from model.parameters import ACE_TYPES, ADVERSITY_STATES, PopulationParams
+from model.parameters import ACE_TYPES, ADVERSITY_STATES, DemographyParams, PopulationParams
 from model.reference import force_areas, households_per_force_area, wales_reference
 from model.threads import over_ids
 
@@ -398,7 +398,87 @@ HOUSEHOLD_TYPES = ("one_person", "couple_no_children", "couple_with_children", "
                    "multi_adult")
 
 
+ADULT_AGES = np.arange(18, 100)
+"""Whole years of age an adult can have at the start."""
+
+FREE_ADULT_AGE_PRIORS = {
+    0: np.where(ADULT_AGES >= 65, 0.45 / 30, 0.55 / 47) * (ADULT_AGES < 95),
+    1: np.where(ADULT_AGES >= 65, 0.4 / 25, 0.6 / 43) * (ADULT_AGES >= 22) * (ADULT_AGES < 90),
+    4: (ADULT_AGES < 80) / 62.0,
+}
+"""Age preferences (before matching the start profile) of the adults whose age no child sets:
+one-person households (45 % aged 65-95, else 18-65), the first adult of a couple without
+dependent children (40 % aged 65-90, else 22-65) and members of multi-adult households (18-80).
+Assumptions of the population build (ODD 5.2)."""
+
+YOUNG_ADULT_AGES = (25, 35)
+"""Up to the first age, adults are as many a year of age as children (the same cohorts a few
+years on: no migration); from the second, the rest of the adults in proportion to survival;
+in between, a linear blend."""
+
+
+def start_adult_age_profile(children_per_year: float, adults: int,
+                            demography: DemographyParams) -> np.ndarray:
+    """How many adults of each age in :data:`ADULT_AGES` the population starts with.
+
+    Young adults are the children's cohorts a few years on (as many a year of age, less the
+    model's own deaths); older adults share the rest in proportion to survival under the
+    model's Gompertz mortality. This is an assumption standing in for the Census single-year
+    ages, which the project's data do not have (ODD 5.2).
+
+    Args:
+        children_per_year: children at the start per year of age.
+        adults: adults at the start.
+        demography: the death hazard's parameters.
+
+    Returns:
+        Expected adults by age, summing to ``adults``.
+    """
+    from model.processes.demography import death_hazard_per_month
+
+    months = np.arange(ADULT_AGES[-1] * 12 + 12)
+    hazard = death_hazard_per_month(months, demography.mortality_at_age_50_per_month,
+                                    demography.mortality_gompertz_slope_per_year)
+    survival = np.exp(-np.cumsum(hazard))[ADULT_AGES * 12] / np.exp(-hazard[:18 * 12].sum())
+    young, old = YOUNG_ADULT_AGES
+    blend = np.clip((ADULT_AGES - young) / (old - young), 0.0, 1.0)
+    as_children = children_per_year * survival
+    rest = adults - (as_children * (1 - blend)).sum()
+    older_level = rest / (survival * blend).sum()
+    return (children_per_year * (1 - blend) + older_level * blend) * survival
+
+
+def free_adult_age_shares(profile: np.ndarray, set_counts: np.ndarray,
+                          free: dict[int, tuple[int, np.ndarray]],
+                          iterations: int = 200) -> dict[int, np.ndarray]:
+    """Age shares of the adults whose age is free, so that all adults match ``profile``.
+
+    Iterative proportional fitting of a household kind x age table: each kind keeps its own
+    age preference and its number of people; together with the adults whose age is already
+    set (parents, adult children) they approach ``profile``, as far as the preferences allow.
+
+    Args:
+        profile: wanted adults by age (:data:`ADULT_AGES`).
+        set_counts: adults by age whose age is already set.
+        free: by household kind, the people whose ages are to be drawn and their preference.
+        iterations: rounds of fitting (each scales ages, then kinds).
+
+    Returns:
+        By household kind, the share of each age (sums to 1).
+    """
+    wanted = np.maximum(profile - set_counts, 0.0)
+    table = np.array([prior / prior.sum() * people for people, prior in free.values()])
+    people = table.sum(axis=1, keepdims=True)
+    wanted *= people.sum() / wanted.sum()
+    for _ in range(iterations):
+        by_age = table.sum(axis=0)
+        table *= np.divide(wanted, by_age, out=np.zeros_like(wanted), where=by_age > 0)
+        table *= people / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
+    return {kind: row / row.sum() for kind, row in zip(free, table, strict=True)}
+
+
 def build_population(params: PopulationParams, scale: int, rng: np.random.Generator,
+                     demography: DemographyParams,
                      extra_capacity_share: float = 0.3) -> Population:
     """Synthesise the households and people of the four force areas at 1:``scale``.
 
@@ -406,6 +486,7 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
         params: population parameters.
         scale: simulate one household in ``scale`` (1 = whole Wales).
         rng: the population stream's generator.
+        demography: the death hazard's parameters (for the start's age profile).
         extra_capacity_share: spare person slots for births, as a share of the start count.
 
     Returns:
@@ -450,25 +531,36 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
     a_hh = hh_index[adult]
     years = np.empty(a_kind.size)
     u = rng.random(a_kind.size)
-    older = rng.random(n_occ)  # household-level draw: is this an older household?
-    one = a_kind == 0
-    years[one] = np.where(older[a_hh[one]] < 0.45, rng.uniform(65, 95, one.sum()),
-                          rng.uniform(18, 65, one.sum()))
-    couple = a_kind == 1
-    years[couple] = np.where(older[a_hh[couple]] < 0.4, rng.uniform(65, 90, couple.sum()),
-                             rng.uniform(22, 65, couple.sum()))
+    first = a_pos == 0
+    partner = (a_pos == 1) & ((a_kind == 1) | (a_kind == 2))
+    first_age = np.zeros(n_occ)
+
+    def partners_of(kind: int) -> None:
+        # partners are close in age to the first adult of the household
+        first_age[a_hh[first & (a_kind == kind)]] = years[first & (a_kind == kind)]
+        of_kind = partner & (a_kind == kind)
+        years[of_kind] = np.maximum(18, first_age[a_hh[of_kind]]
+                                    + rng.normal(0, 3, int(of_kind.sum())))
+
     parents = (a_kind == 2) | (a_kind == 3)
     years[parents] = eldest[a_hh[parents]] / 12 + rng.uniform(20, 38, parents.sum())
-    multi = a_kind == 4
-    years[multi] = rng.uniform(18, 80, multi.sum())
-    # partners are close in age to the first adult of the household
-    first_age = np.zeros(n_occ)
-    first = a_pos == 0
-    first_age[a_hh[first]] = years[first]
-    partner = (a_pos == 1) & ((a_kind == 1) | (a_kind == 2))
-    years[partner] = np.maximum(18, first_age[a_hh[partner]] + rng.normal(0, 3, partner.sum()))
+    partners_of(2)
     adult_kid = (a_kind == 1) & (a_pos == 2)
     years[adult_kid] = rng.uniform(18, 30, adult_kid.sum())
+    # the other adults' ages fill what parents and adult children leave of the start profile
+    set_ages = parents | adult_kid
+    free = {kind: first & (a_kind == kind) for kind in FREE_ADULT_AGE_PRIORS}
+    free[4] = a_kind == 4
+    shares = free_adult_age_shares(
+        start_adult_age_profile(int(is_child.sum()) / 18, int(adult.sum()), demography),
+        np.bincount(np.clip(years[set_ages].astype(np.int64) - ADULT_AGES[0], 0,
+                            ADULT_AGES.size - 1), minlength=ADULT_AGES.size),
+        {kind: (int(units.sum()) * (2 if kind == 1 else 1), FREE_ADULT_AGE_PRIORS[kind])
+         for kind, units in free.items()})
+    for kind, units in free.items():
+        years[units] = ADULT_AGES[rng.choice(ADULT_AGES.size, size=int(units.sum()),
+                                             p=shares[kind])]
+    partners_of(1)
     age[adult] = (np.maximum(years, 18) * 12).astype(np.int32) + (u * 12).astype(np.int32) % 12
 
     female = rng.random(total) < 0.5

@@ -178,7 +178,8 @@ class EarlyActionModel(mesa.Model):
                             for name, child in zip(STREAM_NAMES, root.spawn(len(STREAM_NAMES)),
                                                    strict=True)}
             self.population: Population = build_population(
-                scenario.population, int(scale), self.streams["population"].generator)
+                scenario.population, int(scale), self.streams["population"].generator,
+                scenario.demography)
             check()
             self.network = build_network(self.households, scenario.network,
                                          self.streams["network"].generator)

@@ -70,8 +70,10 @@ def test_a_failing_report_leaves_nothing_behind(cli, tmp_path, monkeypatch):
 
 
 def test_one_year_is_said_in_the_singular(cli, tmp_path):
-    out = cli("budget", "symptoms", "systems", "--scale", "1:2000", "--years", "1",
-              "--replicates", "2", "--workers", "1")
+    # training every officer costs more in its first year than anything it saves, so no
+    # replicate breaks even (the whole package can, by chance, at this coarse scale)
+    out = cli("budget", "symptoms", "lever_ace_informed_policing", "--scale", "1:2000",
+              "--years", "1", "--replicates", "2", "--workers", "1")
     assert out.code == 0, out.err
     text = " ".join((out.out + out.err).split())
     assert "discounted at 3.5% (HM Treasury Green Book) over 1 year" in text

@@ -21,7 +21,8 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def households(scenario):
-    return build_population(scenario.population, SCALE, np.random.default_rng(3)).households
+    return build_population(scenario.population, SCALE, np.random.default_rng(3),
+                            scenario.demography).households
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,16 @@ import pytest
 
 from model import load_scenario
 from model.parameters import ACE_TYPES
-from model.population import ace_count, ace_powers, build_population, refresh_household_summaries
+from model.population import (
+    ADULT_AGES,
+    YOUNG_ADULT_AGES,
+    ace_count,
+    ace_powers,
+    build_population,
+    free_adult_age_shares,
+    refresh_household_summaries,
+    start_adult_age_profile,
+)
 from model.reference import force_areas, households_per_force_area, wales_reference
 
 SCALE = 20
@@ -26,7 +35,8 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def pop(scenario):
-    return build_population(scenario.population, SCALE, np.random.default_rng(2024))
+    return build_population(scenario.population, SCALE, np.random.default_rng(2024),
+                            scenario.demography)
 
 
 def _alive(pop):
@@ -35,9 +45,12 @@ def _alive(pop):
 
 
 def test_the_same_generator_seed_gives_the_same_population(scenario):
-    a = build_population(scenario.population, 200, np.random.default_rng(5))
-    b = build_population(scenario.population, 200, np.random.default_rng(5))
-    c = build_population(scenario.population, 200, np.random.default_rng(6))
+    a = build_population(scenario.population, 200, np.random.default_rng(5),
+                            scenario.demography)
+    b = build_population(scenario.population, 200, np.random.default_rng(5),
+                            scenario.demography)
+    c = build_population(scenario.population, 200, np.random.default_rng(6),
+                            scenario.demography)
     for name in ("age_months", "female", "household", "aces"):
         np.testing.assert_array_equal(getattr(a.people, name), getattr(b.people, name))
     np.testing.assert_array_equal(a.households.deprivation, b.households.deprivation)
@@ -56,7 +69,8 @@ def test_households_per_force_area_match_the_reference_at_scale(pop):
 
 @pytest.mark.parametrize("scale", [20, 100, 500])
 def test_counts_scale_with_the_population_scale(scenario, scale):
-    pop = build_population(scenario.population, scale, np.random.default_rng(scale))
+    pop = build_population(scenario.population, scale, np.random.default_rng(scale),
+                            scenario.demography)
     summary = pop.summary()
     wales = wales_reference()["wales"]
     # households: exact up to rounding in each force area
@@ -165,6 +179,49 @@ def test_age_structure(pop):
     # about half the people are women
     share = p.female[ids].mean()
     assert abs(share - 0.5) < 0.02
+
+
+def test_young_adults_are_as_many_a_year_of_age_as_children(pop):
+    # no migration: the adults of 18-24 are the children's cohorts a few years on, so the
+    # baseline does not fill up with young adults as the children age (ODD 5.2)
+    years = pop.people.age_months[_alive(pop)] // 12
+    by_age = np.bincount(years, minlength=100)
+    children_a_year = by_age[:18].mean()
+    young_a_year = by_age[18:25].mean()
+    # binomial SD of 7 years' mean count at 1:20 is about 0.5 %; the profile's own shortfall
+    # (parents and adult children are set by the families) is allowed 10 %
+    assert abs(young_a_year / children_a_year - 1) < 0.10
+    assert by_age[18:25].min() > 0.8 * children_a_year
+    # older adults in proportion to survival: fewer at 85-89 than at 65-69
+    assert by_age[85:90].sum() < 0.7 * by_age[65:70].sum()
+
+
+def test_the_start_profile_has_every_adult_and_follows_survival(scenario):
+    profile = start_adult_age_profile(34_000.0, 2_400_000, scenario.demography)
+    assert profile.size == ADULT_AGES.size
+    assert profile.sum() == pytest.approx(2_400_000)
+    young = ADULT_AGES < YOUNG_ADULT_AGES[0]
+    # young adults: the children's cohorts less a few deaths in their twenties
+    assert np.allclose(profile[young], 34_000.0, rtol=0.01)
+    older = ADULT_AGES >= YOUNG_ADULT_AGES[1]
+    assert np.all(np.diff(profile[older]) < 0)
+
+
+def test_free_ages_fill_what_the_set_ages_leave_of_the_profile():
+    ages = ADULT_AGES.size
+    wanted = np.full(ages, 100.0)
+    set_counts = np.zeros(ages)
+    set_counts[10:20] = 60.0  # parents take 60 of the 100 at these ages
+    flat = np.ones(ages)
+    old = (ADULT_AGES >= 60).astype(float)
+    free = {0: (int(wanted.sum() - set_counts.sum()) - 1000, flat), 1: (1000, old)}
+    shares = free_adult_age_shares(wanted, set_counts, free)
+    made = set_counts + sum(people * shares[kind] for kind, (people, _) in free.items())
+    assert np.allclose(made, wanted, rtol=1e-3)
+    # each kind keeps its own preference: no old-only kind below 60
+    assert shares[1][ADULT_AGES < 60].sum() == 0
+    for kind in free:
+        assert shares[kind].sum() == pytest.approx(1.0)
 
 
 def _adults_18_69(pop):

@@ -260,7 +260,7 @@ def test_custody_counts_are_current_at_the_end_of_the_month(scenario):
     model = EarlyActionModel(busy, scale=100, seed=5, years=1, warmup_months=0)
     p, h = model.people, model.households
     changed = 0
-    for _ in range(4):
+    for _ in range(6):
         before = p.in_custody[: p.count].copy()
         model.step()
         n = p.count
