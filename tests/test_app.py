@@ -51,8 +51,9 @@ def shown_metrics(at: AppTest) -> dict[str, str]:
 
 
 def frame_with(at: AppTest, *columns: str):
-    """The first table shown that has these columns."""
-    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+    """The first table shown (a grid or a static table) that has these columns."""
+    frames = [d.value for d in at.dataframe] + [t.value.reset_index() for t in at.table]
+    return next(f for f in frames if set(columns) <= set(f.columns))
 
 
 def no_problem(at: AppTest) -> None:

@@ -118,6 +118,24 @@ def headline(page) -> str:
     return page.get_by_test_id("stMetricValue").first.inner_text()
 
 
+LAPTOP = {"width": 1366, "height": 768}
+
+SIDEWAYS = """() => Array.from(document.querySelectorAll('.dvn-scroller, [data-testid=stTable]'))
+    .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 12)
+    .map(e => [e.closest('[data-testid]').getAttribute('data-testid'), e.scrollWidth,
+               e.clientWidth])"""
+"""Visible tables whose content is wider than the table (a scroll bar's width allowed)."""
+
+
+def tables_fit_a_laptop(page) -> list:
+    """Tables that scroll sideways at 1366 x 768, a common laptop screen."""
+    page.set_viewport_size(LAPTOP)
+    idle(page)
+    wide = page.evaluate(SIDEWAYS)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    return wide
+
+
 def shot(page, name: str) -> None:
     for _ in range(2):  # images load as they come into view, and the page grows
         idle(page)
@@ -140,6 +158,9 @@ def test_a_planner_compares_moves_a_lever_costs_and_uploads(page):
     before = headline(page)
     assert before[0] in "+-"
     shot(page, "compare")
+    page.get_by_role("tab", name="By force area", exact=True).click()
+    assert tables_fit_a_laptop(page) == []
+    page.get_by_role("tab", name="Over time", exact=True).click()
 
     # move a lever: no officers trained
     page.get_by_role("slider", name="Officers trained in ACE-informed practice").press("Home")
@@ -181,6 +202,7 @@ def test_explore_and_evidence_draw_in_the_browser(page):
     page.get_by_text("Indicative public cost").wait_for()
     page.locator("[data-testid=stImage] img").nth(1).wait_for()
     shot(page, "explore")
+    assert tables_fit_a_laptop(page) == []
     page.get_by_role("link", name="Evidence", exact=True).click()
     page.get_by_role("button", name="Check the targets", exact=True).click()
     page.get_by_text("Targets met").wait_for()

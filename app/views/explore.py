@@ -113,6 +113,10 @@ def _who(household: dict[str, Any]) -> dict[int, str]:
             for m in people_of(household)}
 
 
+WHO_COLUMNS = ("lives here", "role", "age (years)", "sex", "trusted adult", "now")
+"""The members table's columns about who each person is (the rest: ACEs and contacts)."""
+
+
 def _members(household: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame([{
         "person": m["person"], "lives here": m.get("now", "yes"),
@@ -124,7 +128,7 @@ def _members(household: dict[str, Any]) -> pd.DataFrame:
         "now": ", ".join(k for k, v in (("in custody", m["in_custody"]),
                                         ("looked after", m["looked_after"]),
                                         ("on a protection plan", m["on_protection_plan"])) if v)
-               or "-",
+               or "none",
     } for m in people_of(household)])
 
 
@@ -165,7 +169,12 @@ def render() -> None:
                    if household["early_help_months_left"] else "not now."))
     st.markdown("**Members** (at the end of the run; those who left with events here are "
                 "listed too)")
-    st.dataframe(_members(household), hide_index=True, width="stretch", key="members_table")
+    # two narrow static tables, which wrap, rather than one wide grid that scrolls sideways on
+    # a laptop screen
+    members = _members(household).set_index("person")
+    st.table(members[list(WHO_COLUMNS)])
+    st.markdown("**Their ACEs and contacts with the police and courts**")
+    st.table(members.drop(columns=list(WHO_COLUMNS)))
     st.image(runner.figure_png(("timeline", key, dwelling),
                                lambda: timeline_figure(household, model.n_months)),
              width="stretch")
