@@ -29,17 +29,24 @@ MAX_APP_REPLICATES = 50
 DEFAULT_SCALE = 20
 
 
-def parse_scale_text(text: str) -> int:
-    """The scale field: ``1:K`` or ``K``, K a whole number from 1 to 10,000.
+def parse_scale_text(text: str, finest: int = 1, why: str = "") -> int:
+    """The scale field: ``1:K`` or ``K``, K a whole number from ``finest`` to 10,000.
+
+    Args:
+        text: what was typed.
+        finest: the smallest K the page allows (1: all of Wales).
+        why: said after the allowed range when ``finest`` is above 1.
 
     Raises:
         ScenarioError: anything else, naming the field, the value and what is allowed.
     """
     scale = scale_number(text or "", MAX_SCALE)
-    if scale is None:
+    if scale is None or scale < finest:
+        low = "1 (all of Wales)" if finest == 1 else f"{finest:,}"
         raise ScenarioError(f"field 'Scale': value {quoted(text or '')} is not allowed: give "
-                            f"1:K, where K is a whole number from 1 (all of Wales) to "
-                            f"{MAX_SCALE:,} (one household in K), e.g. 1:20")
+                            f"1:K, where K is a whole number from {low} to "
+                            f"{MAX_SCALE:,} (one household in K), e.g. 1:{max(20, finest)}"
+                            + (f"; {why}" if why else ""))
     return scale
 
 

@@ -387,6 +387,26 @@ def test_explore_lists_who_left_and_whose_events_they_are():
     assert any(who.startswith("left: ") for who in events["who"])
 
 
+def test_explore_refuses_a_scale_finer_than_1_to_20(monkeypatch):
+    """Explore runs in the server process and keeps the model: at 1:1 that was about 2 GB of
+    the server's memory for one household's story."""
+    from model.simulation import EarlyActionModel
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Explore built a model")
+
+    monkeypatch.setattr(EarlyActionModel, "__init__", refuse)
+    at = page("explore")
+    at.text_input(key="explore_scale").set_value("1:1")
+    at.button(key="explore_run").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(
+        "error: field 'Scale': value '1:1' is not allowed: give 1:K, where K is a whole number "
+        "from 20 to 10,000")
+    assert "server's memory" in at.error[0].value
+
+
 def test_explore_runs_again_when_a_scenario_it_extends_changes():
     """Explore keyed its runs by the chosen scenario's own text, so a child whose parent was
     uploaded again showed the run of the old parent."""
