@@ -466,15 +466,20 @@ def free_adult_age_shares(profile: np.ndarray, set_counts: np.ndarray,
     Returns:
         By household kind, the share of each age (sums to 1).
     """
+    priors = [prior / prior.sum() for _, prior in free.values()]
+    people = np.array([[float(n)] for n, _ in free.values()])
+    table = np.array(priors) * people
     wanted = np.maximum(profile - set_counts, 0.0)
-    table = np.array([prior / prior.sum() * people for people, prior in free.values()])
-    people = table.sum(axis=1, keepdims=True)
-    wanted *= people.sum() / wanted.sum()
-    for _ in range(iterations):
-        by_age = table.sum(axis=0)
-        table *= np.divide(wanted, by_age, out=np.zeros_like(wanted), where=by_age > 0)
-        table *= people / np.maximum(table.sum(axis=1, keepdims=True), 1e-300)
-    return {kind: row / row.sum() for kind, row in zip(free, table, strict=True)}
+    if wanted.sum() > 0 and people.sum() > 0:  # else nothing to fit: the preferences stand
+        wanted *= people.sum() / wanted.sum()
+        for _ in range(iterations):
+            by_age = table.sum(axis=0)
+            table *= np.divide(wanted, by_age, out=np.zeros_like(wanted), where=by_age > 0)
+            by_kind = table.sum(axis=1, keepdims=True)
+            table *= np.divide(people, by_kind, out=np.zeros_like(people), where=by_kind > 0)
+    # a kind with no people (or no age left to it) keeps its preference: no NaN shares
+    return {kind: row / row.sum() if row.sum() > 0 else prior
+            for kind, row, prior in zip(free, table, priors, strict=True)}
 
 
 def build_population(params: PopulationParams, scale: int, rng: np.random.Generator,

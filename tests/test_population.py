@@ -224,6 +224,25 @@ def test_free_ages_fill_what_the_set_ages_leave_of_the_profile():
         assert shares[kind].sum() == pytest.approx(1.0)
 
 
+def test_a_kind_with_no_one_or_no_age_left_keeps_its_preference():
+    """Review: a household kind with no members at a tiny scale gave NaN shares, and drawing
+    ages with them failed ("probabilities contain NaN")."""
+    ages = ADULT_AGES.size
+    flat = np.ones(ages)
+    shares = free_adult_age_shares(np.full(ages, 10.0), np.zeros(ages),
+                                   {0: (0, flat), 4: (5, flat)})
+    assert np.allclose(shares[0], flat / ages) and np.isfinite(shares[4]).all()
+    # the set ages already fill the profile: nothing to fit, the preferences stand
+    shares = free_adult_age_shares(np.full(ages, 10.0), np.full(ages, 10.0), {0: (3, flat)})
+    assert np.allclose(shares[0], flat / ages)
+
+
+def test_a_population_without_multi_adult_households_builds(scenario):
+    none = scenario.with_overrides({"population.multi_adult_household_share": 0.0})
+    pop = build_population(none.population, 10_000, np.random.default_rng(0), none.demography)
+    assert pop.people.count > 0
+
+
 def _adults_18_69(pop):
     p = pop.people
     ids = _alive(pop)
