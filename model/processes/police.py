@@ -18,7 +18,7 @@ Incidents and recorded crimes do not map one-to-one: one crime incident yields
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -131,7 +131,7 @@ def _victim_weights(candidate_mask: np.ndarray, cell: np.ndarray, aces: np.ndarr
     return candidates, kernels.running_sum(weights), sizes
 
 
-@cache
+@lru_cache(maxsize=8)  # a few parameter values at a time: each table is 1 MB
 def _offending_age_sex_rr_table(age_rr_by_band: tuple[float, ...],
                                 female_rr: float) -> np.ndarray:
     age_months = np.repeat(np.arange(np.iinfo(np.int16).max + 1, dtype=np.int16), 2)
