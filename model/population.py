@@ -442,8 +442,7 @@ def start_adult_age_profile(children_per_year: float, adults: int,
     survival = np.exp(-np.cumsum(hazard))[ADULT_AGES * 12] / np.exp(-hazard[:18 * 12].sum())
     young, old = YOUNG_ADULT_AGES
     blend = np.clip((ADULT_AGES - young) / (old - young), 0.0, 1.0)
-    as_children = children_per_year * survival
-    rest = adults - (as_children * (1 - blend)).sum()
+    rest = adults - (children_per_year * survival * (1 - blend)).sum()
     older_level = rest / (survival * blend).sum()
     return (children_per_year * (1 - blend) + older_level * blend) * survival
 
@@ -554,8 +553,8 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
     years[adult_kid] = rng.uniform(18, 30, adult_kid.sum())
     # the other adults' ages fill what parents and adult children leave of the start profile
     set_ages = parents | adult_kid
-    free = {kind: first & (a_kind == kind) for kind in FREE_ADULT_AGE_PRIORS}
-    free[4] = a_kind == 4
+    # one-person households, a couple's first adult (its partner follows), multi-adult members
+    free = {0: a_kind == 0, 1: first & (a_kind == 1), 4: a_kind == 4}
     shares = free_adult_age_shares(
         start_adult_age_profile(int(is_child.sum()) / 18, int(adult.sum()), demography),
         np.bincount(np.clip(years[set_ages].astype(np.int64) - ADULT_AGES[0], 0,
