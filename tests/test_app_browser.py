@@ -35,6 +35,12 @@ pytestmark = [
 ]
 
 
+DESKTOP = {"width": 1440, "height": 900}
+"""The window the test works in (and its screenshots are as wide as)."""
+LAPTOP = {"width": 1366, "height": 768}
+"""A common laptop screen: no table may scroll sideways on it."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,7 +88,7 @@ def page(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900},
+        context = browser.new_context(viewport=DESKTOP,
                                       accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
@@ -118,7 +124,6 @@ def headline(page) -> str:
     return page.get_by_test_id("stMetricValue").first.inner_text()
 
 
-LAPTOP = {"width": 1366, "height": 768}
 
 SIDEWAYS = """() => Array.from(document.querySelectorAll('.dvn-scroller, [data-testid=stTable]'))
     .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 12)
@@ -132,7 +137,7 @@ def tables_fit_a_laptop(page) -> list:
     page.set_viewport_size(LAPTOP)
     idle(page)
     wide = page.evaluate(SIDEWAYS)
-    page.set_viewport_size({"width": 1440, "height": 900})
+    page.set_viewport_size(DESKTOP)
     return wide
 
 
@@ -140,10 +145,11 @@ def shot(page, name: str) -> None:
     for _ in range(2):  # images load as they come into view, and the page grows
         idle(page)
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
-        page.set_viewport_size({"width": 1440, "height": max(900, min(int(height), 4000))})
+        tall = max(DESKTOP["height"], min(int(height), 4000))
+        page.set_viewport_size({**DESKTOP, "height": tall})
     idle(page)
     page.screenshot(path=str(ARTIFACTS / f"app_{name}.png"))
-    page.set_viewport_size({"width": 1440, "height": 900})
+    page.set_viewport_size(DESKTOP)
 
 
 def test_a_planner_compares_moves_a_lever_costs_and_uploads(page):
