@@ -305,6 +305,28 @@ def test_the_same_scenario_twice_without_a_lever_moved_is_refused():
                                         "baseline")
 
 
+def test_back_on_compare_the_form_shows_the_comparison_last_run():
+    """Streamlit forgets a page's widgets when another page is shown: coming back, the menus
+    and the levers are those of the results shown (a scenario against itself with a lever
+    moved came back as the same scenario twice with the lever reset, which Run refused)."""
+    at = AppTest.from_file(str(MAIN_SCRIPT), default_timeout=TIMEOUT).run()
+    at.selectbox(key="baseline").set_value("systems").run()
+    assert any(i.value.startswith("Both menus hold systems: move a lever") for i in at.info)
+    set_tiny(at)
+    at.slider(key="lever_training_coverage").set_value(40.0)
+    at.button(key="run").click().run()
+    no_problem(at)
+    at.selectbox(key="alternative").set_value("lever_early_help").run()
+    at.switch_page(str(PAGES / "budget.py")).run()
+    at.switch_page(str(PAGES / "compare.py")).run()
+    assert (at.selectbox(key="baseline").value, at.selectbox(key="alternative").value) == (
+        "systems", "systems")
+    assert at.slider(key="lever_training_coverage").value == 40.0
+    at.button(key="run").click().run()  # the same comparison again: served, not refused
+    no_problem(at)
+    assert dict(at.session_state["compare_inputs"].levers)["training_coverage"] == 40.0
+
+
 # --- Budget ---------------------------------------------------------------------------------
 
 def test_budget_shows_the_model_s_npv_and_offers_the_reports():

@@ -47,6 +47,21 @@ def _reset_levers() -> None:
         st.session_state[f"lever_{lever.key}"] = float(value)
 
 
+def _restore_levers() -> None:
+    """Set the levers as the last run had them, or as the chosen scenario has them.
+
+    Streamlit forgets a page's widget values when another page is shown; coming back, the
+    menus return to the last run's scenarios (:func:`_scenario_choice`), and so do the levers
+    when the last run tested the scenario now chosen, so that the form describes the results
+    shown below it.
+    """
+    _reset_levers()
+    last = session.last_inputs()
+    if last is not None and last.alternative == st.session_state["alternative"]:
+        for key, value in last.levers:
+            st.session_state[f"lever_{key}"] = float(value)
+
+
 def _scenario_choice() -> Any:
     """Baseline, tested scenario and force area; returns the tested scenario (or None)."""
     names = session.scenario_names()
@@ -69,7 +84,10 @@ def _scenario_choice() -> Any:
         session.error(err)
         return None
     if "lever_" + LEVERS[0].key not in st.session_state:
-        _reset_levers()
+        _restore_levers()
+    if st.session_state["baseline"] == st.session_state["alternative"]:
+        st.info(f"Both menus hold {scenario.name}: move a lever below to test that change "
+                f"against {scenario.name} as it is.")
     session.warn_implausible(scenario)
     return scenario
 
