@@ -23,6 +23,7 @@ that raises is an outcome with its error, not a crash of the batch.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -332,8 +333,41 @@ class Outcome:
         return self.error is None
 
 
+_worker_gc = {"frozen": False}
+
+
+def release_job_garbage() -> None:
+    """In a worker process, free what the job just finished left in reference cycles.
+
+    A model and its processes and agencies refer to each other (Mesa's model keeps bound
+    methods of itself too), so a finished model is freed only by a full garbage collection,
+    which Python runs rarely: a worker's memory grew from about 0.5 to 0.9 GB over 1,250
+    sensitivity runs. A full collection costs ~100 ms in a process with NumPy, pandas and Mesa
+    loaded, because it visits every object the imports made; after the first job those are
+    moved out of the collector's sight (``gc.freeze``), and each later collection takes well
+    under a millisecond. Does nothing in the main process (``workers=1``, the app's server):
+    there, objects made before a freeze could never be freed.
+    """
+    if multiprocessing.parent_process() is None:
+        return
+    gc.collect()
+    if not _worker_gc["frozen"]:
+        gc.freeze()  # what has survived the first job lives as long as the worker
+        _worker_gc["frozen"] = True
+
+
 def guarded(fn: Callable[[Any], Any], job: Any) -> Outcome:
-    """Call ``fn(job)`` on a worker; an exception becomes a failed :class:`Outcome`."""
+    """Call ``fn(job)`` on a worker; an exception becomes a failed :class:`Outcome`.
+
+    The job's garbage is released afterwards (:func:`release_job_garbage`).
+    """
+    try:
+        return _guarded(fn, job)
+    finally:
+        release_job_garbage()
+
+
+def _guarded(fn: Callable[[Any], Any], job: Any) -> Outcome:
     start = time.perf_counter()
     try:
         return Outcome(value=fn(job), seconds=time.perf_counter() - start)
@@ -521,5 +555,5 @@ def one_line(err: object) -> str:
 
 __all__ = ["DASK_CONFIG_FILE", "MAX_ATTEMPTS", "PRELOAD", "DaskExecutor", "ExecutorError",
            "Outcome", "SchedulerLostError", "apply_dask_config", "guarded", "local_pool",
-           "make_executor", "one_line", "run_jobs", "scheduler_executor", "start_fork_server",
-           "stop"]
+           "make_executor", "one_line", "release_job_garbage", "run_jobs", "scheduler_executor",
+           "start_fork_server", "stop"]

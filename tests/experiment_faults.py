@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import weakref
 from pathlib import Path
 
 from model.experiment import RunSpec, execute
@@ -23,3 +25,25 @@ def dying_runner(spec: RunSpec):
         marker.touch()
         os._exit(1)
     return execute(spec)
+
+
+class _Node:
+    """Something that can sit in a reference cycle and be watched through a weak reference."""
+
+
+_watched: list[weakref.ref] = []
+
+
+def leave_a_cycle(_: int) -> bool:
+    """Switch automatic garbage collection off and leave a reference cycle behind."""
+    gc.disable()
+    node = _Node()
+    node.me = node  # type: ignore[attr-defined]
+    _watched.append(weakref.ref(node))
+    return True
+
+
+def cycles_freed(_: int) -> bool:
+    """Whether every cycle left by :func:`leave_a_cycle` in this process is gone."""
+    gc.enable()
+    return bool(_watched) and all(ref() is None for ref in _watched)

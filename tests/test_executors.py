@@ -89,3 +89,19 @@ def test_workers_import_this_model_not_one_in_the_working_directory(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == model.__file__
+
+
+def test_a_worker_frees_a_finished_jobs_reference_cycles_before_the_next_job():
+    """A finished model sits in reference cycles; a worker frees them after each job, even
+    when Python's own collector would not have run yet (here it is switched off)."""
+    import experiment_faults
+
+    from model.executors import local_pool
+
+    answers: dict[str, object] = {}
+    with local_pool(1) as pool:  # one worker: both jobs run in the same process
+        for fn in (experiment_faults.leave_a_cycle, experiment_faults.cycles_freed):
+            run_jobs(fn, [0], executor=pool,
+                     on_outcome=lambda k, outcome, name=fn.__name__: answers.update(
+                         {name: outcome.value if outcome.ok else outcome.error}))
+    assert answers == {"leave_a_cycle": True, "cycles_freed": True}
