@@ -200,9 +200,9 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
         MEDIANS_NOTE,
         NET_ROW_NOTE,
         discount_words,
+        figure_notes,
         headline_sentence,
         measure_formatter,
-        missing_figure_notes,
         money,
     )
 
@@ -213,7 +213,7 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
                + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""),
                "Each median is taken on its own over replicates, so the medians need not add "
                "up; each replicate's figures do.",
-               *missing_figure_notes(analysis, scenario, "Wales")]
+               *figure_notes(analysis, scenario, "Wales")]
     table = Table(title=f"{escape(scenario)} against {escape(analysis.baseline)}, Wales: median "
                         f"[10-90 % band] over {count_of(analysis.replicates, 'replicate')}",
                   title_justify="left", caption=escape("\n".join(caption)),

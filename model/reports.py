@@ -1059,6 +1059,36 @@ def measure_formatter(measure: str) -> Callable[[float], str]:
     return money
 
 
+COARSE_SCALE = 50
+"""Scales coarser than 1:K for this K get a note on what one simulated household costs."""
+
+
+def coarse_scale_note(analysis: BudgetAnalysis) -> str | None:
+    """At a coarse scale, how much one simulated family's early-help episode moves spend.
+
+    Each simulated household stands for ``scale`` real ones, so one family more or fewer
+    starting early help (which a capacity or a queue can shift in either direction) moves the
+    early-help spend by the episode's unit cost times the scale (about £1.2m at 1:400), which
+    two replicates can show as a saving or a cost. None at 1:50 or finer.
+    """
+    if analysis.scale <= COARSE_SCALE:
+        return None
+    episode = float(np.median([costs["early_help_family"] for costs in analysis.unit_costs]))
+    return (f"At scale 1:{analysis.scale:,} each simulated household stands for "
+            f"{analysis.scale:,}: one early-help episode more or fewer moves spend by "
+            f"{money(episode * analysis.scale)}, so differences of that size are sampling "
+            f"noise; use 1:20 or finer for figures to act on")
+
+
+def figure_notes(analysis: BudgetAnalysis, scenario: str, area: str) -> list[str]:
+    """The lines under a table of measures.
+
+    :func:`missing_figure_notes`, then the :func:`coarse_scale_note` if there is one.
+    """
+    note = coarse_scale_note(analysis)
+    return [*missing_figure_notes(analysis, scenario, area), *([note] if note else [])]
+
+
 def missing_figure_notes(analysis: BudgetAnalysis, scenario: str, area: str) -> list[str]:
     """Why measures have no median ("n/a"), one line per reason, e.g. for a table's foot.
 
@@ -1188,8 +1218,7 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
     pages += [_who_pays_page(analysis, scenario=s) for s in analysis.scenarios]
     pages.append(_cumulative_page(analysis))
     for scenario in analysis.scenarios:
-        missing = " ".join(f"{line}." for line in missing_figure_notes(analysis, scenario,
-                                                                        "Wales"))
+        missing = " ".join(f"{line}." for line in figure_notes(analysis, scenario, "Wales"))
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline}, Wales: every measure (median and "
             f"{BAND[0]}-{BAND[1]} % band)", _summary_rows(analysis, scenario, "Wales"),
@@ -1299,10 +1328,11 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path, description: str | Non
     return path
 
 
-__all__ = ["APP_SETTING", "MEDIANS_NOTE", "REPLICATES_NOTE", "SPEND_NOTE", "TABLE_NOTES",
-           "XLSX_SHEETS", "cashable_text", "count_text", "cumulative_figure", "discount_words",
-           "fit_text", "headline_boxes", "headline_sentence", "measure_formatter",
-           "missing_figure_notes", "money", "non_cashable_text", "npv_band_words",
+__all__ = ["APP_SETTING", "COARSE_SCALE", "MEDIANS_NOTE", "REPLICATES_NOTE", "SPEND_NOTE",
+           "TABLE_NOTES", "XLSX_SHEETS", "cashable_text", "coarse_scale_note", "count_text",
+           "cumulative_figure", "discount_words", "figure_notes", "fit_text", "headline_boxes",
+           "headline_sentence", "measure_formatter", "missing_figure_notes", "money",
+           "non_cashable_text", "npv_band_words",
            "outcome_text", "pdf_figures", "report_settings", "report_tables", "return_sentence",
            "savings_text", "spend_figure", "spend_report_table", "unit_cost_report_table",
            "who_pays_figure", "write_csv", "write_pdf", "write_xlsx"]

@@ -19,6 +19,8 @@ def test_budget_end_to_end_writes_every_report(cli, tmp_path):
     assert "All agencies (net)" in text
     assert MEDIANS_NOTE in text
     assert "In the replicate with the lower net present value of the two" in text
+    assert "At scale 1:400 each simulated household stands for 400: one early-help episode" \
+        in text
     assert (tmp_path / "b.xlsx").stat().st_size > 0
     assert (tmp_path / "r" / "b.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "csv" / "summary.csv").exists()

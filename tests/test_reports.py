@@ -834,3 +834,22 @@ def test_the_replicate_table_is_in_the_csv_folder_and_the_workbook(tmp_path):
     assert "by replicate" in book.sheetnames
     cells = [c for row in book["by replicate"].iter_rows(values_only=True) for c in row if c]
     assert "cumulative_discounted_net_saving" in cells and TABLE_NOTES["replicates"] in cells
+
+
+def test_a_coarse_scale_says_what_one_simulated_family_costs():
+    """At 1:400 one family's early-help episode more or fewer moved a lever that changed
+    nothing else by ~£1m, which two replicates showed as a saving: the reports say so."""
+    from types import SimpleNamespace
+
+    from model.reports import coarse_scale_note, figure_notes, money
+
+    costs = [{"early_help_family": 2900.0}, {"early_help_family": 3100.0}]
+    note = coarse_scale_note(SimpleNamespace(scale=400, unit_costs=costs))
+    assert note == (f"At scale 1:400 each simulated household stands for 400: one early-help "
+                    f"episode more or fewer moves spend by {money(3000.0 * 400)}, so "
+                    f"differences of that size are sampling noise; use 1:20 or finer for "
+                    f"figures to act on")
+    assert coarse_scale_note(SimpleNamespace(scale=50, unit_costs=costs)) is None
+    analysis = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}})  # 1:400
+    assert figure_notes(analysis, analysis.scenarios[0], "Wales")[-1] == \
+        coarse_scale_note(analysis)

@@ -63,7 +63,7 @@ def _settings(inputs: RunInputs) -> tuple[float, bool, bool]:
 
 
 def _numbers(analysis: Any, scenario: str, area: str) -> None:
-    from model.reports import headline_boxes, headline_sentence, missing_figure_notes
+    from model.reports import figure_notes, headline_boxes, headline_sentence
 
     if area == "Wales":
         st.markdown(headline_sentence(analysis, scenario))
@@ -71,7 +71,7 @@ def _numbers(analysis: Any, scenario: str, area: str) -> None:
     for column, (label, value, band, note) in zip(st.columns(4), boxes, strict=True):
         column.metric(label, value, help=f"{note[0].upper()}{note[1:]}.", border=True)
         column.caption(band.replace("band ", "10-90 %: "))
-    for line in missing_figure_notes(analysis, scenario, area):
+    for line in figure_notes(analysis, scenario, area):
         st.caption(f"{line}.")
 
 
