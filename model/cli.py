@@ -754,10 +754,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     console.print(_officer_time(comparison), highlight=False)
     narrowing = comparison.band_narrowing(comparison.scenarios[-1])
     console.print(f"Common random numbers: the paired 10-90 % band of the incident difference "
-                  f"is {narrowing['ratio']:.0%} of the band from independent runs.",
+                  f"is {band_share(narrowing['ratio'])} of the band from independent runs.",
                   highlight=False)
     console.print(f"Results and figures: {written}", highlight=False, soft_wrap=True)
     return EXIT_OK
+
+
+def band_share(ratio: float) -> str:
+    """A band's width as a share of another's: whole per cent, or tenths below 1 %.
+
+    Example:
+        >>> band_share(0.05), band_share(0.0023), band_share(0.0)
+        ('5%', '0.2%', '0%')
+    """
+    return f"{ratio:.0%}" if ratio >= 0.01 or ratio == 0 else f"{ratio:.1%}"
 
 
 def _comparison_tables(comparison: Any) -> list[Any]:
