@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 from model.parameters import ACE_TYPES, ADVERSITY_STATES, INCIDENT_CATEGORIES
 
+_REACHED = {"early_help": "Families starting in the programme's extra early-help places this "
+                          "month: the starts beyond what the council's own places take "
+                          "(docs/ODD.md, interventions)."}
+"""Descriptions of ``reached_<type>`` metrics that say more than "reached this month"."""
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -94,8 +99,8 @@ def _metrics() -> tuple[Metric, ...]:
                "Notifications that triage routed to early help instead of no further action."),
         Metric("youth_diverted", "children per month", "flow",
                "Arrested children diverted from prosecution."),
-        *[Metric(f"reached_{kind}", unit, "flow",
-                 f"Reached by {kind.replace('_', ' ')} this month.")
+        *[Metric(f"reached_{kind}", unit, "flow", _REACHED.get(
+                 kind, f"Reached by {kind.replace('_', ' ')} this month."))
           for kind, unit in (("ace_informed_policing", "officers trained per month"),
                              ("early_help", "families starting per month"),
                              ("multi_agency_triage", "notifications triaged per month"),

@@ -181,7 +181,9 @@ SPEND_NOTE = ("Medians over replicates: they do not add up. Each agency's bar is
 """The line under the pdf's spend page (stacked medians and paired changes)."""
 
 NET_ROW_NOTE = ("'All agencies (net)' is the median of each replicate's sum over agencies "
-                "(minus the net present value), not the sum of the rows above it.")
+                "(minus the net present value), not the sum of the rows above it. The "
+                "programme cost of the headline is the Early Action programme's spend and the "
+                "schools' (Operation Encompass) together.")
 
 
 def spend_report_table(analysis: BudgetAnalysis) -> pd.DataFrame:

@@ -71,6 +71,41 @@ class FifoQueue:
         return taken, sources
 
 
+class PlaceBalance:
+    """Whole places free each month under a caseload limit that need not be whole.
+
+    At small scales a force area's limit is a fraction of a place or a few places and a
+    fraction: rounding it down starved the service (no early help at all at 1:2000) and
+    rounding it off biased it. What carries over instead is the balance of ``places - open
+    cases``. Any part of a place free opens a whole one, on credit; the months of caseload
+    above the limit that this causes (at most one case's length, see :meth:`settle`) hold
+    further starts back until repaid. So a family waiting for a service that is not full starts
+    at once, as it would at full scale, and the caseload of a full service averages the limit
+    over time. Places not used for want of families are not banked.
+    """
+
+    def __init__(self) -> None:
+        self.balance = 0.0
+
+    def free(self, places: float, open_cases: int) -> int:
+        """How many cases may start now (start at most that many, then :meth:`settle`).
+
+        Args:
+            places: this month's caseload limit.
+            open_cases: cases open now.
+        """
+        balance = self.balance + places - open_cases
+        self.balance = balance
+        return math.ceil(balance) if balance > 0 else 0
+
+    def settle(self, started: int, case_months: float) -> None:
+        """Settle the balance of :meth:`free` after ``started`` cases started."""
+        # places left unused for want of families lapse (a part of one already counted as
+        # whole); a debt is kept, up to one case's length
+        balance = min(self.balance - started, 0.0)
+        self.balance = max(balance, -float(case_months))
+
+
 class Agency(mesa.Agent):
     """An agency of one force area: capacity per month, a queue, a caseload.
 
@@ -84,7 +119,7 @@ class Agency(mesa.Agent):
         self.force_area = force_area
         self.queue = FifoQueue()
         self._capacity_credit = 0.0
-        self._place_balance = 0.0
+        self._places = PlaceBalance()
 
     def take_capacity(self, per_month: float) -> int:
         """Whole units of capacity this month; fractions carry over (small scales)."""
@@ -94,36 +129,12 @@ class Agency(mesa.Agent):
         return whole
 
     def free_places(self, places: float, open_cases: int) -> int:
-        """Whole places free this month under a caseload limit that need not be whole.
-
-        At small scales a force area's limit is a fraction of a place or a few places and a
-        fraction: rounding it down starved the service (no early help at all at 1:2000) and
-        rounding it off biased it. What carries over instead is the balance of ``places -
-        open cases``. Any part of a place free opens a whole one, on credit; the months of
-        caseload above the limit that this causes (at most one case's length, see
-        :meth:`started_cases`) hold further starts back until repaid. So a family waiting for
-        a service that is not full starts at once, as it would at full scale, and the caseload
-        of a full service averages the limit over time. Places not used for want of families
-        are not banked.
-
-        Args:
-            places: this month's caseload limit.
-            open_cases: cases open now.
-
-        Returns:
-            How many cases may start now (the caller starts at most that many and then calls
-            :meth:`started_cases`).
-        """
-        balance = self._place_balance + places - open_cases
-        self._place_balance = balance
-        return math.ceil(balance) if balance > 0 else 0
+        """Whole places free this month under a caseload limit (:meth:`PlaceBalance.free`)."""
+        return self._places.free(places, open_cases)
 
     def started_cases(self, started: int, case_months: float) -> None:
-        """Settle the balance of :meth:`free_places` after ``started`` cases started."""
-        # places left unused for want of families lapse (a part of one already counted as
-        # whole); a debt is kept, up to one case's length
-        balance = min(self._place_balance - started, 0.0)
-        self._place_balance = max(balance, -float(case_months))
+        """Settle :meth:`free_places` after ``started`` cases started."""
+        self._places.settle(started, case_months)
 
 
 class ChildrensSocialCare(Agency):
@@ -186,7 +197,21 @@ class ChildrensSocialCare(Agency):
 
 
 class EarlyHelpTeam(Agency):
-    """Family support for a fixed number of months; a capacity-limited caseload."""
+    """Family support for a fixed number of months; a capacity-limited caseload.
+
+    The council's own places and the programme's extra places (early help interventions) form
+    one caseload and one queue. Who pays for a family is settled at its start: the council's
+    own places are filled first, under their own :class:`PlaceBalance`, and the starts the
+    extra places allow beyond them are the programme's (``reached_early_help``). So the
+    programme pays only for families the council's places would not have taken, and extra
+    places that stay empty move no cost from the council to the programme.
+    """
+
+    def __init__(self, model: EarlyActionModel, force_area: int):
+        super().__init__(model, force_area)
+        self._own_places = PlaceBalance()
+        self._programme_cases = _NO_IDS
+        """Dwellings whose support the programme pays for (those still open are kept)."""
 
     def receive(self, dwellings: np.ndarray) -> None:
         """Accept families into the waiting list."""
@@ -200,20 +225,27 @@ class EarlyHelpTeam(Agency):
         open_cases = int(model.early_help_open_cases[self.force_area])
         children = model.children_in_force_area[self.force_area]
         extra = model.extra_early_help_places(children)
-        places = eh.places_per_10k_children * children / 1e4 + extra
-        free = self.free_places(places, open_cases)
+        own_places = eh.places_per_10k_children * children / 1e4
+        free = self.free_places(own_places + extra, open_cases)
+        programme_open = self._programme_cases[
+            h.early_help_months_left[self._programme_cases] > 0]
+        self._programme_cases = programme_open
+        own_free = self._own_places.free(own_places, open_cases - programme_open.size)
         started, _ = self.queue.pop(free)
         started = started[h.occupied[started] & (h.early_help_months_left[started] == 0)]
         self.started_cases(started.size, eh.support_months)
+        own_started = min(own_free, started.size)
+        self._own_places.settle(own_started, eh.support_months)
         if started.size == 0:
             return
         h.early_help_months_left[started] = round(eh.support_months)
         # effects on the next months' hazards (this step comes after them): effect_months of them
         h.early_help_until[started] = model.month + 1 + eh.effect_months
         model.recorder.count("early_help_starts", started)
-        if extra > 0 and places > 0:  # the programme's share of this month's starts
-            model.recorder.count("reached_early_help", started,
-                                 np.full(started.size, extra / places))
+        funded = started[own_started:]  # the first come take the council's own places
+        if funded.size:
+            model.recorder.count("reached_early_help", funded)
+            self._programme_cases = np.concatenate([self._programme_cases, funded])
         model.log_dwelling_events("early_help", started)
 
 

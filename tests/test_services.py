@@ -177,3 +177,20 @@ def test_most_notifications_go_no_further(run):
     assert notifications > 0
     assert assessed < 0.5 * notifications
     assert no_further <= notifications
+
+
+@pytest.mark.parametrize(("own_places", "programme_share"), [(2000.0, 0.0), (0.0, 1.0)])
+def test_the_council_s_own_early_help_places_fill_before_the_programme_s(own_places,
+                                                                        programme_share):
+    """Who pays for a family's early help is settled at its start: the council's own places
+    first, the programme's extra places for the starts beyond them. With room to spare in the
+    council's places the programme pays for nobody (a share of every start moved to the
+    programme before, as a saving to the council that no family saw); with no council places
+    it pays for everybody."""
+    scenario = load_scenario("systems").with_overrides(
+        {"early_help.places_per_10k_children": own_places})
+    result = EarlyActionModel(scenario, scale=200, seed=4, years=2).run()
+    starts = result.by_force_area("early_help_starts")
+    programme = result.by_force_area("reached_early_help")
+    assert starts.sum() > 0
+    assert np.array_equal(programme, starts * programme_share)
