@@ -409,6 +409,39 @@ def test_explore_lists_who_left_and_whose_events_they_are():
     assert any(who.startswith("left: ") for who in events["who"])
 
 
+def test_explore_shows_the_person_of_each_row_in_both_members_tables():
+    """A household of people with consecutive ids (dwelling 6736 at 1:200 over 2 years) lost
+    its person column in both tables: their index was a RangeIndex, which a table hides."""
+    at = page("explore")
+    at.slider(key="explore_years").set_value(2)
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    model = runner.store().get("household_model", at.session_state["explore_key"])
+    ids = {int(d): [m["person"] for m in model.household(int(d))["members"]]
+           for d in model.tracked.nonzero()[0]}
+    dwelling = next(d for d, people in ids.items()
+                    if len(people) > 1 and people == list(range(people[0], people[-1] + 1)))
+    at.selectbox(key="explore_dwelling").set_value(dwelling).run()
+    no_problem(at)
+    tables = [t.value for t in at.table]
+    who, contacts = (next(t for t in tables if column in t.columns)
+                     for column in ("trusted adult", "arrests"))
+    for table in (who, contacts):
+        assert "person" in table.columns  # a column, not an index a table may hide
+        assert table["person"].tolist()[:len(ids[dwelling])] == ids[dwelling]
+
+
+def test_explore_events_table_is_a_static_table_that_wraps():
+    """The events grid cut off its basis and detail columns at 1366 and 1440 px."""
+    at = page("explore")
+    at.slider(key="explore_years").set_value(1)
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    assert not [d for d in at.dataframe if "basis" in d.value.columns]
+    events = next(t.value for t in at.table if "basis" in t.value.columns)
+    assert events["cost (GBP)"].str.startswith("£").all()
+
+
 def test_explore_refuses_a_scale_finer_than_1_to_20(monkeypatch):
     """Explore runs in the server process and keeps the model: at 1:1 that was about 2 GB of
     the server's memory for one household's story."""
