@@ -193,6 +193,28 @@ def test_lever_contributions_run_each_intervention_alone():
     assert len(at.get("image")) == 3  # over time, levels, lever contributions
 
 
+def test_the_level_chart_keeps_the_baseline_visible_where_the_lines_coincide():
+    """Children with 4+ ACEs in Dyfed-Powys: the scenario's line hid the baseline's."""
+    import matplotlib.pyplot as plt
+    from _budget_helpers import small_comparison
+
+    from model import plots
+
+    comparison = small_comparison()
+    fig = plots.levels_figure(comparison, "children_aces_4plus", area="Dyfed-Powys")
+    try:
+        base, *others = fig.axes[0].get_lines()
+        assert base.get_label() == comparison.baseline
+        assert base.get_linestyle() == "--"
+        assert all(o.get_linestyle() == "-" and o.get_zorder() < base.get_zorder()
+                   for o in others)
+        assert base.get_color().lower() == plots.OKABE_ITO[0].lower()
+        legend = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+        assert legend == {comparison.baseline, *comparison.scenarios}
+    finally:
+        plt.close(fig)
+
+
 def test_the_lever_chart_and_the_level_menu_speak_plain_english(monkeypatch):
     from model import plots
 
