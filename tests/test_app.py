@@ -649,6 +649,33 @@ def test_an_edit_after_an_upload_is_not_undone_by_the_upload():
     assert len(at.success) == 0  # the upload is not kept (or announced) again
 
 
+def _tabs_place(at: AppTest) -> int:
+    """Where the Scenarios page's tabs are among the page's elements."""
+    return next(k for k, node in at.main.children.items()
+                if any(getattr(c, "type", "") == "tab" for c in getattr(node, "children",
+                                                                          {}).values()))
+
+
+def test_a_bad_upload_after_a_keep_stays_on_the_upload_tab_with_its_message():
+    """After a keep, the next redraw dropped the keep's message above the tabs, which moved
+    up and opened on View and download: a bad file's message, in Upload, was out of sight."""
+    at = page("scenarios")
+    editor = at.text_area(key="editor_systems")
+    editor.set_value(editor.value.replace("coverage: 0.8", "coverage: 0.4"))
+    at.button(key="keep_edit").click().run()
+    no_problem(at)
+    assert at.success  # the keep's message, above the tabs
+    place = _tabs_place(at)
+    at.session_state["scenarios_tab"] = "Upload"  # the planner opens Upload
+    at.file_uploader(key="upload").upload("bad.yaml", BAD, "application/x-yaml").run()
+    assert not at.success  # the message has gone; the tabs stay where they were
+    assert _tabs_place(at) == place
+    assert at.session_state["scenarios_tab"] == "Upload"
+    upload_tab = next(t for t in at.tabs if t.label == "Upload")
+    assert [e.value for e in upload_tab.error] == [at.error[0].value]
+    assert at.error[0].value.startswith("error: scenario file 'bad.yaml'")
+
+
 def upload(at: AppTest, name: str, text: str) -> AppTest:
     return at.file_uploader(key="upload").upload(name, text.encode(), "application/x-yaml").run()
 
