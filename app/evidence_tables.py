@@ -217,7 +217,7 @@ def calibration_view(table: pd.DataFrame, targets: int | None) -> pd.DataFrame:
     """
     shown = pd.DataFrame({"rank": table["rank"].map(cell_text)} if "rank" in table else {})
     if "within" in table:
-        shown["targets met"] = [f"{int(w)} of {targets}" if targets else f"{int(w)}"
+        shown["targets within"] = [f"{int(w)} of {targets}" if targets else f"{int(w)}"
                                 for w in table["within"]]
     if "score" in table:
         shown["distance"] = [f"{s:.1f}" for s in table["score"]]

@@ -112,10 +112,10 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str,
             ax.errorbar(rows_["mu_star"], rows_["sigma"], xerr=rows_["mu_star_conf"], fmt="o",
                         color=colour[group], label=group, markersize=5, elinewidth=0.8)
         limit = max(float(part["mu_star"].max()), float(part["sigma"].max()), 1e-12) * 1.1
-        _label_top_points(ax, part.nlargest(4, "mu_star"), limit, parameter_label)
         ax.plot([0, limit], [0, limit], color="#999999", linewidth=0.7, linestyle="--")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
+        _label_top_points(ax, part.nlargest(4, "mu_star"), parameter_label)
         _panel_title(ax, label(output))
         unit = output_unit(output)
         ax.set_xlabel(f"mu* (mean |elementary effect|, {unit})", fontsize=8)
@@ -136,23 +136,28 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str,
     return fig
 
 
-def _label_top_points(ax: Any, top: pd.DataFrame, limit: float,
+def _label_top_points(ax: Any, top: pd.DataFrame,
                       parameter_label: Callable[[str], str]) -> None:
     """Name the most influential points, their labels staggered so close ones stay apart.
 
     A point in the lower half of the panel has its label stepped upwards, one in the upper
-    half downwards: labels stepped down from a point near sigma = 0 fell below the x axis, on
-    its tick labels and title.
+    half downwards (labels stepped down from a point near sigma = 0 fell below the x axis, on
+    its tick labels and title). A label goes on the point's left where it would not fit on
+    its right, so that it stays within the panel when it can.
     """
-    top_y = max(limit, float(top["sigma"].max()) * 1.05)  # the panel's height (ylim from 0)
-    steps = {"up": 0, "down": 0}
-    for _, row in top.sort_values("sigma").iterrows():
-        way = "up" if row["sigma"] < top_y / 2 else "down"
-        step = steps[way]
-        steps[way] += 1
-        ax.annotate(parameter_label(row["parameter"]), (row["mu_star"], row["sigma"]),
-                    fontsize=7, xytext=(3, 3 + 9 * step if way == "up" else -9 - 9 * step),
-                    textcoords="offset points")
+    (_, right), (_, height) = ax.get_xlim(), ax.get_ylim()
+    fig = ax.get_figure()
+    points_wide = ax.get_position().width * fig.get_figwidth() * 72  # the panel, in points
+    low = top[top["sigma"] < height / 2].sort_values("sigma")
+    high = top[top["sigma"] >= height / 2].sort_values("sigma", ascending=False)
+    for rows, first, step in ((low, 3, 9), (high, -9, -9)):
+        for k, (_, row) in enumerate(rows.iterrows()):
+            text = parameter_label(row["parameter"])
+            width = 0.5 * 7 * len(text) / points_wide * right  # about, in mu* units
+            left = row["mu_star"] + width > right and row["mu_star"] - width >= 0
+            ax.annotate(text, (row["mu_star"], row["sigma"]), fontsize=7,
+                        xytext=(-3 if left else 3, first + step * k),
+                        textcoords="offset points", ha="right" if left else "left")
 
 
 def _legend_entries(axes: Any) -> tuple[list[Any], list[str]]:

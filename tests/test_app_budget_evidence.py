@@ -360,8 +360,8 @@ def test_sensitivity_and_calibration_speak_plain_words():
     assert morris["influence mu*"].iloc[0].endswith(" incidents")  # units, not 2812575
     sobol = frame_with(at, "alone (S1)")
     assert not sobol["parameter"].str.contains("_").any()
-    accepted = frame_with(at, "targets met")
-    assert accepted["targets met"].iloc[0] == "28 of 29"  # calibrated.yaml: 27/29 on checks
+    accepted = frame_with(at, "targets within")
+    assert accepted["targets within"].iloc[0] == "28 of 29"  # calibrated.yaml: 27/29 on checks
     assert not any("_" in c or "." in c for c in accepted.columns)
 
 
