@@ -13,11 +13,20 @@ from app import runner
 # (a first visit to a bookmarked page of a fresh server showed it)
 PAGES = Path(__file__).resolve().parent / "page_scripts"
 
+# Static tables break a long word (a parameter's name, a formula) to fit their column, so that
+# a table of them fits a laptop screen instead of scrolling sideways; a cell keeps room for a
+# short word ("household") whole. (A comment, not a docstring: Streamlit's magic would show a
+# bare string of this script on every page.)
+WRAP_TABLE_CELLS = ("<style>[data-testid=stTableStyledTable] :is(td, td *) "
+                    "{ overflow-wrap: anywhere !important; } "
+                    "[data-testid=stTableStyledTable] td { min-width: 5.5em; }</style>")
+
 
 def main() -> None:
     """Draw the app: page set-up, the warm worker pool, navigation and the chosen page."""
     st.set_page_config(page_title="Early Action simulator",
                        page_icon=":material/family_restroom:", layout="wide")
+    st.html(WRAP_TABLE_CELLS)  # style only: takes no room on the page
     runner.warm_up()
     page = st.navigation([
         st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:",

@@ -142,16 +142,20 @@ def comparison_figure(comparison: Comparison, metrics: Sequence[str] = COMPARISO
 def levels_figure(comparison: Comparison, metric: str, area: str | None = None) -> Figure:
     """Each scenario's level of one metric over time (Wales), median and band.
 
-    ``area`` (a force area's label or key) draws that force area instead of Wales.
+    ``area`` (a force area's label or key) draws that force area instead of Wales. The
+    baseline's median is dashed and drawn over the others, so that where a scenario's line
+    lies on it (a metric the scenario does not move) both stay visible.
     """
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     years = np.arange(1, comparison.years * 12 + 1) / 12
     names = [comparison.baseline, *comparison.scenarios]
-    for colour, scenario in zip(OKABE_ITO, names, strict=False):
+    for k, (colour, scenario) in enumerate(zip(OKABE_ITO, names, strict=False)):
         series = area_series(comparison.results[scenario], metric, area)
         low, mid, high = np.percentile(series, [BAND[0], 50, BAND[1]], axis=0)
         ax.fill_between(years, low, high, color=colour, alpha=0.25, linewidth=0)
-        ax.plot(years, mid, color=colour, label=scenario)
+        baseline = k == 0
+        ax.plot(years, mid, color=colour, label=scenario, linestyle="--" if baseline else "-",
+                linewidth=2.0 if baseline else 1.5, zorder=4 if baseline else 3)
     ax.set_title(f"{_label(metric, figure=True)} in {area or 'Wales'}", fontsize=10)
     ax.set_xlabel("years from start")
     ax.set_ylabel(ALL_METRICS[metric].unit)

@@ -89,8 +89,15 @@ def _constant_panel(ax: Any, title: str) -> None:
     ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
 
 
-def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
-    """mu* (mean absolute elementary effect) against sigma, one panel per output."""
+def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str,
+                  parameter_label: Callable[[str], str] = _short) -> Figure:
+    """mu* (mean absolute elementary effect) against sigma, one panel per output.
+
+    Args:
+        morris: the Morris statistics (``morris.csv``).
+        label: output name -> the panel's title.
+        parameter_label: parameter name -> the label beside its point (the name's last part).
+    """
     outputs = list(dict.fromkeys(morris["output"]))
     rows, cols = _grid(len(outputs))
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
@@ -104,14 +111,11 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
         for group, rows_ in part.groupby("group", sort=False):
             ax.errorbar(rows_["mu_star"], rows_["sigma"], xerr=rows_["mu_star_conf"], fmt="o",
                         color=colour[group], label=group, markersize=5, elinewidth=0.8)
-        top = part.nlargest(4, "mu_star")
-        for rank, (_, row) in enumerate(top.iterrows()):  # staggered, so close points' labels
-            ax.annotate(_short(row["parameter"]), (row["mu_star"], row["sigma"]), fontsize=7,
-                        xytext=(3, 3 - 9 * rank), textcoords="offset points")
         limit = max(float(part["mu_star"].max()), float(part["sigma"].max()), 1e-12) * 1.1
         ax.plot([0, limit], [0, limit], color="#999999", linewidth=0.7, linestyle="--")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
+        _label_top_points(ax, part.nlargest(4, "mu_star"), parameter_label)
         _panel_title(ax, label(output))
         unit = output_unit(output)
         ax.set_xlabel(f"mu* (mean |elementary effect|, {unit})", fontsize=8)
@@ -132,6 +136,30 @@ def morris_figure(morris: pd.DataFrame, label: Callable[[str], str] = str) -> Fi
     return fig
 
 
+def _label_top_points(ax: Any, top: pd.DataFrame,
+                      parameter_label: Callable[[str], str]) -> None:
+    """Name the most influential points, their labels staggered so close ones stay apart.
+
+    A point in the lower half of the panel has its label stepped upwards, one in the upper
+    half downwards (labels stepped down from a point near sigma = 0 fell below the x axis, on
+    its tick labels and title). A label goes on the point's left where it would not fit on
+    its right, so that it stays within the panel when it can.
+    """
+    (_, right), (_, height) = ax.get_xlim(), ax.get_ylim()
+    fig = ax.get_figure()
+    points_wide = ax.get_position().width * fig.get_figwidth() * 72  # the panel, in points
+    low = top[top["sigma"] < height / 2].sort_values("sigma")
+    high = top[top["sigma"] >= height / 2].sort_values("sigma", ascending=False)
+    for rows, first, step in ((low, 3, 9), (high, -9, -9)):
+        for k, (_, row) in enumerate(rows.iterrows()):
+            text = parameter_label(row["parameter"])
+            width = 0.5 * 7 * len(text) / points_wide * right  # about, in mu* units
+            left = row["mu_star"] + width > right and row["mu_star"] - width >= 0
+            ax.annotate(text, (row["mu_star"], row["sigma"]), fontsize=7,
+                        xytext=(-3 if left else 3, first + step * k),
+                        textcoords="offset points", ha="right" if left else "left")
+
+
 def _legend_entries(axes: Any) -> tuple[list[Any], list[str]]:
     """The legend of the first panel that has one (a constant output's panel has none)."""
     for ax in axes.flat:
@@ -141,8 +169,15 @@ def _legend_entries(axes: Any) -> tuple[list[Any], list[str]]:
     return [], []
 
 
-def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figure:
-    """First-order (S1) and total (ST) Sobol indices with 95 % intervals, one panel per output."""
+def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str,
+                 parameter_label: Callable[[str], str] = _short) -> Figure:
+    """First-order (S1) and total (ST) Sobol indices with 95 % intervals, one panel per output.
+
+    Args:
+        sobol: the Sobol indices (``sobol.csv``).
+        label: output name -> the panel's title.
+        parameter_label: parameter name -> its tick label (the name's last part).
+    """
     outputs = list(dict.fromkeys(sobol["output"]))
     rows, cols = _grid(len(outputs))
     parameters = list(dict.fromkeys(sobol["parameter"]))
@@ -158,7 +193,7 @@ def sobol_figure(sobol: pd.DataFrame, label: Callable[[str], str] = str) -> Figu
                 label="first order S1", error_kw={"elinewidth": 0.8})
         ax.barh(y + 0.2, part["ST"], height=0.38, xerr=part["ST_conf"], color=OKABE_ITO[1],
                 label="total ST", error_kw={"elinewidth": 0.8})
-        ax.set_yticks(y, [_short(p) for p in parameters], fontsize=7)
+        ax.set_yticks(y, [parameter_label(p) for p in parameters], fontsize=7)
         ax.invert_yaxis()
         ax.axvline(0, color="#555555", linewidth=0.6)
         # indices are shares of variance: the axis shows -0.2 to 1.2 at most, so that a few

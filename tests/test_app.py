@@ -193,6 +193,28 @@ def test_lever_contributions_run_each_intervention_alone():
     assert len(at.get("image")) == 3  # over time, levels, lever contributions
 
 
+def test_the_level_chart_keeps_the_baseline_visible_where_the_lines_coincide():
+    """Children with 4+ ACEs in Dyfed-Powys: the scenario's line hid the baseline's."""
+    import matplotlib.pyplot as plt
+    from _budget_helpers import small_comparison
+
+    from model import plots
+
+    comparison = small_comparison()
+    fig = plots.levels_figure(comparison, "children_aces_4plus", area="Dyfed-Powys")
+    try:
+        base, *others = fig.axes[0].get_lines()
+        assert base.get_label() == comparison.baseline
+        assert base.get_linestyle() == "--"
+        assert all(o.get_linestyle() == "-" and o.get_zorder() < base.get_zorder()
+                   for o in others)
+        assert base.get_color().lower() == plots.OKABE_ITO[0].lower()
+        legend = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+        assert legend == {comparison.baseline, *comparison.scenarios}
+    finally:
+        plt.close(fig)
+
+
 def test_the_lever_chart_and_the_level_menu_speak_plain_english(monkeypatch):
     from model import plots
 
@@ -409,6 +431,39 @@ def test_explore_lists_who_left_and_whose_events_they_are():
     assert any(who.startswith("left: ") for who in events["who"])
 
 
+def test_explore_shows_the_person_of_each_row_in_both_members_tables():
+    """A household of people with consecutive ids (dwelling 6736 at 1:200 over 2 years) lost
+    its person column in both tables: their index was a RangeIndex, which a table hides."""
+    at = page("explore")
+    at.slider(key="explore_years").set_value(2)
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    model = runner.store().get("household_model", at.session_state["explore_key"])
+    ids = {int(d): [m["person"] for m in model.household(int(d))["members"]]
+           for d in model.tracked.nonzero()[0]}
+    dwelling = next(d for d, people in ids.items()
+                    if len(people) > 1 and people == list(range(people[0], people[-1] + 1)))
+    at.selectbox(key="explore_dwelling").set_value(dwelling).run()
+    no_problem(at)
+    tables = [t.value for t in at.table]
+    who, contacts = (next(t for t in tables if column in t.columns)
+                     for column in ("trusted adult", "arrests"))
+    for table in (who, contacts):
+        assert "person" in table.columns  # a column, not an index a table may hide
+        assert table["person"].tolist()[:len(ids[dwelling])] == ids[dwelling]
+
+
+def test_explore_events_table_is_a_static_table_that_wraps():
+    """The events grid cut off its basis and detail columns at 1366 and 1440 px."""
+    at = page("explore")
+    at.slider(key="explore_years").set_value(1)
+    at.button(key="explore_run").click().run()
+    no_problem(at)
+    assert not [d for d in at.dataframe if "basis" in d.value.columns]
+    events = next(t.value for t in at.table if "basis" in t.value.columns)
+    assert events["cost (GBP)"].str.startswith("£").all()
+
+
 def test_explore_refuses_a_scale_finer_than_1_to_20(monkeypatch):
     """Explore runs in the server process and keeps the model: at 1:1 that was about 2 GB of
     the server's memory for one household's story."""
@@ -473,16 +528,17 @@ def test_evidence_checks_targets_and_lists_every_source():
     at.button(key="targets_run").click().run()
     no_problem(at)
     targets = frame_with(at, "within")
-    met = int(targets["within"].sum())
+    met = int((targets["within"] == "yes").sum())
     assert shown_metrics(at)["Targets met"] == f"{met} of {len(targets)}"
     from model.costs import unit_cost_table
 
-    assert len(frame_with(at, "derivation")) == len(unit_cost_table())  # the unit costs too
+    assert len(frame_with(at, "how", "paid by")) == len(unit_cost_table())  # unit costs too
     at.text_input(key="param_filter").set_value("custody").run()
     filtered = frame_with(at, "group", "range", "source")
     assert 0 < len(filtered) < len(parameter_table())
     at.text_input(key="param_filter").set_value("prison").run()
-    assert "prison_month" in set(frame_with(at, "derivation")["unit_cost"])
+    assert frame_with(at, "how", "paid by")["unit cost"].str.contains("(prison_month)",
+                                                                      regex=False).any()
 
 
 def test_evidence_says_how_to_make_sensitivity_results_or_shows_them(tmp_path, monkeypatch):
@@ -497,7 +553,7 @@ def test_evidence_says_how_to_make_sensitivity_results_or_shows_them(tmp_path, m
     monkeypatch.setattr(evidence_files, "search_roots", lambda: [tmp_path])
     at = page("evidence")
     assert not any("eat-sim sensitivity" in i.value for i in at.info)
-    assert any("indices.csv" in m.value for m in at.markdown)
+    assert any("File indices.csv" in c.value for c in at.caption)
 
 
 # --- Scenarios ------------------------------------------------------------------------------
@@ -592,6 +648,33 @@ def test_an_edit_after_an_upload_is_not_undone_by_the_upload():
     at.run()  # any later redraw, with the file still in the uploader
     assert "description: edited" in at.session_state["custom_scenarios"]["mine"]
     assert len(at.success) == 0  # the upload is not kept (or announced) again
+
+
+def _tabs_place(at: AppTest) -> int:
+    """Where the Scenarios page's tabs are among the page's elements."""
+    return next(k for k, node in at.main.children.items()
+                if any(getattr(c, "type", "") == "tab" for c in getattr(node, "children",
+                                                                          {}).values()))
+
+
+def test_a_bad_upload_after_a_keep_stays_on_the_upload_tab_with_its_message():
+    """After a keep, the next redraw dropped the keep's message above the tabs, which moved
+    up and opened on View and download: a bad file's message, in Upload, was out of sight."""
+    at = page("scenarios")
+    editor = at.text_area(key="editor_systems")
+    editor.set_value(editor.value.replace("coverage: 0.8", "coverage: 0.4"))
+    at.button(key="keep_edit").click().run()
+    no_problem(at)
+    assert at.success  # the keep's message, above the tabs
+    place = _tabs_place(at)
+    at.session_state["scenarios_tab"] = "Upload"  # the planner opens Upload
+    at.file_uploader(key="upload").upload("bad.yaml", BAD, "application/x-yaml").run()
+    assert not at.success  # the message has gone; the tabs stay where they were
+    assert _tabs_place(at) == place
+    assert at.session_state["scenarios_tab"] == "Upload"
+    upload_tab = next(t for t in at.tabs if t.label == "Upload")
+    assert [e.value for e in upload_tab.error] == [at.error[0].value]
+    assert at.error[0].value.startswith("error: scenario file 'bad.yaml'")
 
 
 def upload(at: AppTest, name: str, text: str) -> AppTest:

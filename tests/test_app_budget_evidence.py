@@ -8,6 +8,7 @@ Runs are tiny (1:200 or 1:400, one or two years, two replicates), in the test pr
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -210,9 +211,14 @@ def test_evidence_shows_the_installed_calibration(tmp_path, monkeypatch):
     at = page("evidence")
     no_problem(at)
     assert not any("No calibration results" in i.value for i in at.info)
-    shown = [m.value for m in at.markdown]
-    assert any(m.startswith("**accepted.parquet** (installed in the project") for m in shown)
-    assert sum("fit." in m for m in shown) == 1
+    shown = [c.value for c in at.caption]
+    assert any("File accepted.parquet (installed in the project" in c for c in shown)
+    assert sum("File fit." in c for c in shown) == 1
+    # headings in words, not file names
+    headings = [m.value for m in at.markdown]
+    assert "**The accepted calibration: the parameter sets that fit the targets best**" in \
+        headings
+    assert not any(".parquet" in m or ".png" in m for m in headings)
 
 
 def test_the_project_s_own_calibration_is_found_on_a_clean_checkout(tmp_path, monkeypatch):
@@ -277,3 +283,114 @@ def test_the_evidence_page_shows_targets_in_plain_words(scale):
     targets = frame_with(at, "within")
     assert "unit" in targets.columns and targets["unit"].astype(bool).all()
     assert not targets["target"].str.contains("_").any()
+
+
+# --- the Sources and assumptions filter, and tables that fit a laptop -------------------------
+
+ALL_TABLES = ("parameters", "effects", "unit costs", "cost figures")
+
+
+def _sources_tables(at):
+    """The four tables of Sources and assumptions, in the page's order."""
+    return [t.value for t in at.table][-4:]
+
+
+@pytest.mark.parametrize("word", ["custody", "ONS", "zzz", "early help", "nan to nan"])
+def test_every_sources_table_filters_by_any_word(word):
+    """A word in the filter crashed the page: a cost figure without a range had a NaN cell,
+    which ``" ".join`` refused."""
+    at = page("evidence")
+    at.text_input(key="param_filter").set_value(word).run()
+    no_problem(at)
+    tables = _sources_tables(at)
+    assert len(tables) == len(ALL_TABLES)
+    for table in tables:
+        for row in table.astype(str).itertuples(index=False):
+            assert word.lower() in " ".join(row).lower().replace("_", " "), (word, row)
+
+
+def test_the_filter_reads_spaces_as_underscores_and_ignores_case():
+    from app.evidence_tables import matching_rows
+
+    at = page("evidence")
+    at.text_input(key="param_filter").set_value("Early  Help").run()
+    no_problem(at)
+    params, effects, unit_costs, figures = _sources_tables(at)
+    assert "early_help" in set(params["group"])
+    assert "early_help_referral_share" in set(effects["name"])
+    assert unit_costs["unit cost"].str.contains("early_help_family").any()
+    frame = pd.DataFrame({"name": ["early_help_family", "officer_hour"], "low": [float("nan"),
+                                                                              1.0]})
+    assert matching_rows(frame, "EARLY help")["name"].tolist() == ["early_help_family"]
+    assert matching_rows(frame, "nan").empty  # a missing cell is empty, not "nan"
+
+
+def test_cost_figures_and_unit_costs_show_units_not_raw_numbers():
+    from app.evidence_tables import figure_view, quantity, unit_cost_view
+    from model.costs import figure_table, unit_cost_table
+
+    assert quantity(169679474.385197, "GBP per year") == "£170m per year"
+    assert quantity(71.126596, "GBP per officer-hour") == "£71.13 per officer-hour"
+    assert quantity(1480.0, "officers (headcount)") == "1,480 officers (headcount)"
+    figures = figure_view(figure_table()).set_index("figure")
+    gwent = figures.loc["police_revenue_budget_gwent"]
+    assert gwent["value"] == "£156m per year (2022-23 prices)"
+    assert gwent["in 2024 prices"] == "£170m per year"
+    assert gwent["range"] == ""
+    costs = unit_cost_view(unit_cost_table())
+    hour = costs[costs["unit cost"].str.contains("officer_hour")].iloc[0]
+    assert hour["2024 prices"] == "£71.13 per officer-hour"
+    cells = " ".join(" ".join(r) for r in [*figures.astype(str).itertuples(index=False),
+                                           *costs.astype(str).itertuples(index=False)])
+    assert "nan" not in cells.split() and "169679474" not in cells
+
+
+# --- sensitivity and calibration for a planner ------------------------------------------------
+
+def test_sensitivity_and_calibration_speak_plain_words():
+    at = page("evidence")
+    no_problem(at)
+    headings = [m.value for m in at.markdown]
+    assert "**Which parameters move each output (Morris screening)**" in headings
+    assert not any(m.startswith("**") and ("." in m.split("**")[1]) for m in headings), headings
+    morris = frame_with(at, "influence mu*")
+    assert "Adversities together: multiplier per other one" in set(morris["parameter"])
+    assert "Police incidents (symptoms), 5 years" in set(morris["output"])
+    assert not morris["parameter"].str.contains("_").any()
+    assert morris["influence mu*"].iloc[0].endswith(" incidents")  # units, not 2812575
+    sobol = frame_with(at, "alone (S1)")
+    assert not sobol["parameter"].str.contains("_").any()
+    accepted = frame_with(at, "targets within")
+    assert accepted["targets within"].iloc[0] == "28 of 29"  # calibrated.yaml: 27/29 on checks
+    assert not any("_" in c or "." in c for c in accepted.columns)
+
+
+def test_every_parameter_of_the_space_has_a_plain_label():
+    from app.evidence_tables import PARAMETER_LABELS, parameter_label
+    from model.parameter_space import load_parameter_space
+
+    names = load_parameter_space().names
+    assert set(names) <= set(PARAMETER_LABELS)
+    assert all(len(parameter_label(n)) <= 50 for n in names)
+    assert parameter_label("police.some_new_rr") == "Some new multiplier"
+
+
+def test_morris_point_labels_stay_inside_their_panels():
+    """Labels stepped down from points near sigma = 0 fell on the x axis's title."""
+    import matplotlib.pyplot as plt
+
+    from app.evidence_tables import parameter_label
+    from model.sensitivity_report import morris_figure
+
+    morris = pd.read_csv(Path(__file__).parents[1] / "calibration/sensitivity/morris.csv")
+    fig = morris_figure(morris, parameter_label=parameter_label)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            box = ax.get_window_extent(renderer)
+            for text in ax.texts:
+                drawn = text.get_window_extent(renderer)
+                assert drawn.y0 >= box.y0 - 1, (ax.get_title(), text.get_text())
+    finally:
+        plt.close(fig)

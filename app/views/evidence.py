@@ -13,6 +13,16 @@ import pandas as pd
 import streamlit as st
 
 from app import evidence_files, runner, session
+from app.evidence_tables import (
+    calibration_view,
+    figure_view,
+    matching_rows,
+    morris_view,
+    parameter_label,
+    sobol_view,
+    target_view,
+    unit_cost_view,
+)
 from app.figures import target_words, targets_figure
 from app.inputs import parse_scale_text
 from app.progress import ProgressBar
@@ -20,7 +30,12 @@ from model.numbers import count_of
 from model.scenario import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from model.validation import ValidationReport
+
+TALL = 520
+"""Height (px) of a long static table: it scrolls within, its cells wrap to the page's width."""
 
 
 def _targets() -> None:
@@ -54,10 +69,9 @@ def _targets() -> None:
               help=f"Simulated at 1:{key[0]}, {key[1]} year(s), seed {key[2]}.")
     st.image(runner.figure_png(("targets", key), lambda: targets_figure(report.checks)),
              width="stretch")
-    st.dataframe(table, hide_index=True, width="stretch", key="targets_table",
-                 column_config={"within": st.column_config.CheckboxColumn("within range"),
-                                "published": st.column_config.NumberColumn(format="%.3g"),
-                                "simulated": st.column_config.NumberColumn(format="%.3g")})
+    # a static table wraps its cells to the page's width; the grid scrolled sideways on a
+    # laptop screen
+    st.table(target_view(table), hide_index=True)
 
 
 def target_table(report: ValidationReport) -> pd.DataFrame:
@@ -90,6 +104,101 @@ def range_text(low: Any, high: Any) -> str:
     return f"{low} to {high}"
 
 
+HEADINGS = {
+    "morris": ("Which parameters move each output (Morris screening)",
+               "Influence mu*: how far the output moves, on average, when the parameter moves "
+               "across its range (in the output's unit, with its 95 % interval); spread sigma: "
+               "how much that depends on the other parameters (interactions, curvature). The "
+               "most influential parameters go on to the Sobol stage."),
+    "sobol": ("How much of each output's uncertainty each parameter explains (Sobol indices)",
+              "Share of the output's variance due to the parameter alone (S1) and with its "
+              "interactions (ST), with 95 % intervals; wide with few samples, and a share "
+              "above 1 is noise."),
+    "accepted": ("The accepted calibration: the parameter sets that fit the targets best",
+                 "Each row a parameter set, best first: how many published targets it meets "
+                 "and its distance from them (smaller is closer)."),
+    "fit": ("Calibration fit: each target before and after", ""),
+    "trials": ("Every calibration trial", ""),
+}
+"""Plain heading and how to read it, by output file stem (the file's name goes below)."""
+
+
+def heading_of(path: Path) -> tuple[str, str]:
+    """The plain heading and reading note of an output file, e.g. ``sobol.png``."""
+    stem = path.stem.lower()
+    for key, words in HEADINGS.items():
+        if stem == key or stem.startswith(f"{key}_") or stem.startswith(f"{key}-"):
+            return words
+    words = path.stem.replace("_", " ").replace("-", " ")
+    return words[:1].upper() + words[1:], ""
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
+def _settings_beside(path: Path) -> dict[str, Any]:
+    """The run's settings written beside an output (sensitivity.json, calibrated.yaml)."""
+    import json
+
+    import yaml
+
+    found: dict[str, Any] = {}
+    try:
+        if (path.parent / "sensitivity.json").is_file():
+            found.update(json.loads((path.parent / "sensitivity.json").read_text()))
+        if (path.parent / "calibrated.yaml").is_file():
+            found.update(yaml.safe_load((path.parent / "calibrated.yaml").read_text())
+                         .get("provenance", {}))
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+        pass  # a file being written: the tables are shown without it
+    return found
+
+
+def targets_count(path: Path) -> int | None:
+    """How many targets the calibration of ``accepted.parquet`` checked (the "of N").
+
+    From ``calibrated.yaml`` beside it (``targets_within: {calibrated: 27/29}``), else the
+    number of targets in calibration/targets.yaml.
+    """
+    within = _settings_beside(path).get("targets_within") or {}
+    text = str(within.get("calibrated", ""))
+    if "/" in text and text.rpartition("/")[2].strip().isdigit():
+        return int(text.rpartition("/")[2])
+    try:
+        from model.calibration_targets import load_target_file, target_items
+
+        return len(target_items(load_target_file()))
+    except Exception:  # an unreadable targets file: no denominator
+        return None
+
+
+def _output_table(path: Path) -> None:
+    """A sensitivity or calibration table in words (and its figure, drawn with labels)."""
+    from model.sensitivity_model import output_label
+    from model.sensitivity_report import morris_figure, sobol_figure
+
+    table = _read_table(path)
+    stem = path.stem.lower()
+    settings = _settings_beside(path)
+
+    def label(name: str) -> str:
+        return output_label(name, settings.get("baseline"), settings.get("package"))
+
+    if stem in ("morris", "sobol"):
+        draw = morris_figure if stem == "morris" else sobol_figure
+        st.image(runner.figure_png(("evidence", str(path), path.stat().st_mtime),
+                                   lambda: draw(table, label, parameter_label)),
+                 width="stretch")
+        view = (morris_view if stem == "morris" else sobol_view)(table, label)
+        st.table(view, hide_index=True, height=TALL)
+    elif stem == "accepted":
+        st.table(calibration_view(table, targets_count(path)), hide_index=True,
+                 height=min(TALL, 40 + 36 * len(table)))
+    else:
+        st.table(table.head(200).astype(str), hide_index=True, height=TALL)
+
+
 def _outputs(kind: str, command: str) -> None:
     files = evidence_files.find(kind)
     if not files:
@@ -97,17 +206,21 @@ def _outputs(kind: str, command: str) -> None:
                 f"for under results/ and calibration/, or set EAT_EVIDENCE_DIR), then reload "
                 f"this page.")
         return
+    tables = {(f.path.parent, f.path.stem) for f in files if f.path.suffix != ".png"}
     for item in files:
+        if item.path.suffix == ".png" and (item.path.parent, item.path.stem) in tables:
+            continue  # drawn again from its table, with the parameters' labels
         where = ("installed in the project: the calibration the shipped scenarios run with"
                  if item.installed else str(item.path.parent))
-        st.markdown(f"**{item.path.name}** ({where})")
+        title, note = heading_of(item.path)
+        st.markdown(f"**{title}**")
+        st.caption(" ".join(part for part in (note, f"File {item.path.name} ({where}).")
+                            if part))
         try:
             if item.path.suffix == ".png":
                 st.image(str(item.path), width="stretch")
-            elif item.path.suffix == ".csv":
-                st.dataframe(pd.read_csv(item.path), hide_index=True, width="stretch")
             else:
-                st.dataframe(pd.read_parquet(item.path), hide_index=True, width="stretch")
+                _output_table(item.path)
         except Exception as err:  # a file being written or of another shape: say so, go on
             st.warning(f"{item.path.name} cannot be shown: {err}")
 
@@ -129,43 +242,43 @@ def _parameters() -> None:
     st.caption(f"*default*: the documented value a scenario gets when it does not set the "
                f"parameter. *{SHIPPED_BASELINE}*: the value in scenarios/{SHIPPED_BASELINE}.yaml "
                f"where it differs (the calibrated values, which every shipped scenario runs "
-               f"with).")
+               f"with). Long tables scroll within their box.")
     columns = [c for c in ("group", "name", "default", SHIPPED_BASELINE, "unit", "source",
                            "range", "description") if c in params.columns]
-    params = params[columns]
+    params = matching_rows(params[columns], query)
     effects = pd.DataFrame(intervention_table())
     effects["range"] = [range_text(lo, hi)
                         for lo, hi in zip(effects["low"], effects["high"], strict=True)]
     effects["default"] = effects["default"].map(str)
-    effects = effects[["type", "name", "default", "unit", "source", "range", "description"]]
-    if query:
-        def keep(frame: pd.DataFrame) -> pd.DataFrame:
-            text = frame.astype(str).agg(" ".join, axis=1).str.lower()
-            return frame[text.str.contains(query.lower(), regex=False)]
-
-        params, effects = keep(params), keep(effects)
-    else:
-        def keep(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame
+    effects = matching_rows(
+        effects[["type", "name", "default", "unit", "source", "range", "description"]], query)
     assumptions = int(params["source"].str.contains("assumption", case=False).sum())
     st.caption(f"{count_of(len(params), 'model parameter')} "
                f"({count_of(assumptions, 'stated assumption')}) and "
                f"{count_of(len(effects), 'intervention field')}. Generated from the code, like "
                f"docs/parameters.md and docs/scenarios.md.")
-    st.dataframe(params, hide_index=True, width="stretch", key="parameters_table")
+    # static tables wrap their cells to the page's width (grids of these columns scrolled
+    # sideways on a laptop screen); the long ones scroll within a box of their own
+    _table(params, "parameters_table")
     st.markdown("**Intervention effects and costs** (docs/scenarios.md)")
-    st.dataframe(effects, hide_index=True, width="stretch", key="effects_table")
+    _table(effects, "effects_table")
     from model.costs import figure_table, unit_cost_table
 
     st.markdown("**Unit costs**: what the Budget and Explore pages charge for each thing the "
                 "model counts, in the budget's prices, and how each is made "
                 "(model/data/unit_costs.yaml, docs/budget.md)")
-    st.dataframe(keep(unit_cost_table()), hide_index=True, width="stretch",
-                 key="unit_costs_table")
+    _table(matching_rows(unit_cost_view(unit_cost_table()), query), "unit_costs_table")
     st.markdown("**Cost figures and their sources** (the published figures the unit costs are "
                 "made from, with their price years and ranges)")
-    st.dataframe(keep(figure_table()), hide_index=True, width="stretch",
-                 key="cost_figures_table")
+    _table(matching_rows(figure_view(figure_table()), query), "cost_figures_table")
+
+
+def _table(frame: pd.DataFrame, name: str) -> None:
+    """A static table, wrapping; in a box of its own when long; a line when nothing matches."""
+    if frame.empty:
+        st.caption(f"No row matches the filter ({name.removesuffix('_table').replace('_', ' ')}"
+                   f").")
+    st.table(frame, hide_index=True, height=TALL if len(frame) > 12 else "content")
 
 
 def render() -> None:
@@ -178,12 +291,13 @@ def render() -> None:
     with targets:
         _targets()
     with sensitivity:
-        st.subheader("Sensitivity indices")
+        st.subheader("Which parameters matter most")
         _outputs("sensitivity", "eat-sim sensitivity")
-        st.subheader("Calibration")
+        st.subheader("Calibration: the parameter values the scenarios run with")
         _outputs("calibration", "eat-sim calibrate")
     with sources:
         _parameters()
 
 
-__all__ = ["range_text", "render", "target_table"]
+__all__ = ["HEADINGS", "heading_of", "range_text", "render", "target_table",
+           "targets_count"]

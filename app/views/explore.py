@@ -176,11 +176,12 @@ def render() -> None:
     st.markdown("**Members** (at the end of the run; those who left with events here are "
                 "listed too)")
     # two narrow static tables, which wrap, rather than one wide grid that scrolls sideways on
-    # a laptop screen
-    members = _members(household).set_index("person")
-    st.table(members[list(WHO_COLUMNS)])
+    # a laptop screen; the person is a column of each, not their index: the index of people
+    # with consecutive ids is a RangeIndex, which a table does not show
+    members = _members(household)
+    st.table(members[["person", *WHO_COLUMNS]], hide_index=True)
     st.markdown("**Their ACEs and contacts with the police and courts**")
-    st.table(members.drop(columns=list(WHO_COLUMNS)))
+    st.table(members.drop(columns=list(WHO_COLUMNS)), hide_index=True)
     st.image(runner.figure_png(("timeline", key, dwelling),
                                lambda: timeline_figure(household, model.n_months)),
              width="stretch")
@@ -190,7 +191,9 @@ def render() -> None:
                     "unit-cost prices; one simulated household)")
         who = _who(household)
         costs.insert(1, "who", [who.get(e["person"], "household") for e in events])
-        st.dataframe(costs, hide_index=True, width="stretch", key="events_table")
+        costs["cost (GBP)"] = costs["cost (GBP)"].map(lambda gbp: f"£{gbp:,.0f}")
+        # a static table wraps its cells: the grid cut off basis and detail at 1366 and 1440
+        st.table(costs, hide_index=True)
     with right:
         st.image(runner.figure_png(("neighbourhood", key, dwelling),
                                    lambda: neighbourhood_figure(model, dwelling)),

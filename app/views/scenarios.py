@@ -16,6 +16,8 @@ KEPT = "scenarios_kept_message"
 """Session key: the message (and scenario) of the last keep, shown after the page redraws."""
 SHOW_NEXT = "scenario_view_next"
 """Session key: the scenario the page's menu shows after a keep (the new one)."""
+TAB = "scenarios_tab"
+"""Session key: the tab open (View and download, Edit or Upload)."""
 HANDLED_UPLOAD = "scenarios_handled_upload"
 """Session key: the uploader's file already handled, so a redraw does not keep it again (that
 used to undo an edit made after the upload)."""
@@ -89,10 +91,14 @@ def render() -> None:
         st.session_state["scenario_view"] = st.session_state.pop(SHOW_NEXT)
     name = st.selectbox("Scenario", names, key="scenario_view",
                         index=names.index("systems") if "systems" in names else 0)
-    _show_kept_message()
+    with st.container():  # always there: the tabs below keep their place on the page
+        _show_kept_message()
     custom = session.custom_scenarios()
     text = custom.get(name) or catalogue.builtin_text(name)
-    view, edit, upload = st.tabs(["View and download", "Edit", "Upload"])
+    # a tab kept in the session: after a keep, the message above went at the next redraw and
+    # the tabs, moved up, opened on the first one, away from an upload's error
+    view, edit, upload = st.tabs(["View and download", "Edit", "Upload"], key=TAB,
+                                 on_change="rerun")
     with view:
         _view(name, text)
     with edit:
