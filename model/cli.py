@@ -96,6 +96,20 @@ def parse_seed(text: str) -> int:
     return seed
 
 
+def parse_force_area(text: str) -> str:
+    """Parse ``--force-area``: one of the four Welsh police force areas.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else, before the targets file is read.
+    """
+    from model.reference import FORCE_AREAS
+
+    if text not in FORCE_AREAS:
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give one of "
+                                         f"{', '.join(FORCE_AREAS)}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``eat-sim`` and its subcommands."""
     from model import __version__
@@ -158,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--targets", type=Path, default=None, metavar="FILE",
                           help="targets file (default calibration/targets.yaml); a force's own "
                                "copy with its local figures, for example")
-    validate.add_argument("--force-area", default=None, metavar="AREA",
+    validate.add_argument("--force-area", type=parse_force_area, default=None, metavar="AREA",
                           help="check one force's own figures: dyfed_powys, gwent, north_wales "
                                "or south_wales (default: Wales and every force's targets)")
     validate.set_defaults(handler=_cmd_validate)
@@ -657,6 +671,20 @@ def comparison_record(comparison: Any, scenarios: Sequence[Any],
     }
 
 
+def scenario_option(option: str, name_or_path: str) -> Any:
+    """Load the scenario an option names, or refuse it in one line that names the option.
+
+    Raises:
+        UsageError: ``argument OPTION: ...`` and why the scenario cannot be loaded.
+    """
+    from model.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name_or_path)
+    except ScenarioError as err:
+        raise UsageError(f"argument {option}: {err}") from None
+
+
 def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
     """Load the scenarios of a paired comparison and check them against the horizon.
 
@@ -911,7 +939,7 @@ def chosen_targets(args: argparse.Namespace) -> tuple[Path, list[Any]]:
     try:
         return targets_file, target_items(load_target_file(targets_file), args.force_area)
     except TargetsError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(f"argument --targets: {err}" if args.targets else str(err)) from None
 
 
 # --- scenarios and params ---------------------------------------------------------------------

@@ -49,13 +49,15 @@ from model.cli import (
     _write_result,
     check_can_create,
     chosen_targets,
+    parse_force_area,
     parse_scale,
     parse_seed,
     parse_workers,
     parse_years,
+    scenario_option,
     start_local_workers_early,
 )
-from model.cli_sensitivity import _whole
+from model.cli_sensitivity import _whole, load_space
 from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
 
@@ -85,7 +87,7 @@ def register(commands: Any) -> None:
                         help="fit (default) or apply")
     parser.add_argument("--targets", type=Path, default=None, metavar="FILE",
                         help="targets file (default calibration/targets.yaml)")
-    parser.add_argument("--force-area", default=None, metavar="AREA",
+    parser.add_argument("--force-area", type=parse_force_area, default=None, metavar="AREA",
                         help="fit one force's own figures: dyfed_powys, gwent, north_wales or "
                              "south_wales (default: Wales and every force's targets)")
     parser.add_argument("--space", type=Path, default=None, metavar="FILE",
@@ -225,16 +227,12 @@ def choose_space(args: argparse.Namespace) -> Any:
     Raises:
         UsageError: a bad space file, unknown names or an unreadable sensitivity report.
     """
-    from model.parameter_space import (
-        PARAMETER_SPACE_FILE,
-        ParameterSpaceError,
-        load_parameter_space,
-    )
+    from model.parameter_space import ParameterSpaceError
 
+    space = load_space(args)
+    if args.parameters:
+        return space
     try:
-        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
-        if args.parameters:
-            return space.subset(args.parameters)
         if args.from_sensitivity:
             record = args.from_sensitivity / "sensitivity.json"
             try:
@@ -254,11 +252,11 @@ def choose_space(args: argparse.Namespace) -> Any:
 
 def _fit(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
-    from model.scenario import SCENARIO_DIR, load_scenario
+    from model.scenario import SCENARIO_DIR
 
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_option("--scenario", args.scenario)
     _check_out_dir(args.out)
     if args.calibrated is not None:
         _check_output_file("--calibrated", args.calibrated)

@@ -32,6 +32,7 @@ from model.cli import (
     parse_seed,
     parse_workers,
     parse_years,
+    scenario_option,
 )
 from model.numbers import count_of, quoted, whole_number
 from model.scenario import MAX_REPLICATES
@@ -126,42 +127,70 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_cmd_sensitivity)
 
 
+def load_space(args: argparse.Namespace) -> Any:
+    """The ``--space`` file (default calibration/parameter_space.yaml), cut to ``--parameters``.
+
+    Raises:
+        UsageError: a bad space file or a name not in it, naming the option.
+    """
+    from model.parameter_space import (
+        PARAMETER_SPACE_FILE,
+        ParameterSpaceError,
+        load_parameter_space,
+    )
+
+    try:
+        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
+    except ParameterSpaceError as err:
+        raise UsageError(f"argument --space: {err}" if args.space else str(err)) from None
+    if not args.parameters:
+        return space
+    try:
+        return space.subset(args.parameters)
+    except ParameterSpaceError as err:
+        raise UsageError(f"argument --parameters: {err}") from None
+
+
 def build_evaluator(args: argparse.Namespace) -> Any:
     """The model evaluator the arguments ask for.
 
     Raises:
         UsageError: bad horizons or outputs.
     """
-    from model.cli import load_comparison_scenarios
-    from model.scenario import load_scenario
+    from model.scenario import check_intervention_starts
     from model.sensitivity_model import ModelOutputs
 
-    if args.package.lower() == "none":
-        baseline, package = load_scenario(args.baseline), None
-    else:
-        baseline, package = load_comparison_scenarios([args.baseline, args.package], args.years)
+    baseline = scenario_option("--baseline", args.baseline)
+    package = None
+    if args.package.lower() != "none":
+        try:
+            package = scenario_option("--package", args.package)
+        except UsageError as err:
+            also = "; or 'none' for the baseline's outputs only" \
+                if "unknown scenario" in str(err) else ""
+            raise UsageError(f"{err}{also}") from None
+        if package.name == baseline.name:
+            raise UsageError(f"argument --package: value {quoted(args.package)} is not "
+                             f"allowed: it is the --baseline scenario '{baseline.name}'; give "
+                             f"another scenario, or 'none' for the baseline's outputs only")
+        for option, scenario in (("--baseline", baseline), ("--package", package)):
+            try:
+                check_intervention_starts(scenario, args.years)
+            except ValueError as err:
+                raise UsageError(f"argument {option}: scenario '{scenario.name}' with --years "
+                                 f"{args.years}: {err}") from None
     horizons = tuple(sorted(set(args.horizons or [h for h in (5, 10) if h <= args.years]
                                 or [args.years])))
     try:
         return ModelOutputs(baseline, package, args.scale, args.years, horizons,
                             tuple(args.outputs) if args.outputs else None)
     except ValueError as err:
-        option = "--outputs" if "outputs" in str(err) else "--horizons"
+        option = "--outputs" if str(err).startswith("unknown output") else "--horizons"
         raise UsageError(f"argument {option}: {err}") from None
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from model.parameter_space import (
-        PARAMETER_SPACE_FILE,
-        ParameterSpaceError,
-        load_parameter_space,
-    )
-    try:
-        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
-        if args.parameters:
-            space = space.subset(args.parameters)
-    except ParameterSpaceError as err:
-        raise UsageError(str(err)) from None
+    space = load_space(args)
     evaluator = build_evaluator(args)
     _check_out_dir(args.out)
     if evaluator.package is not None:

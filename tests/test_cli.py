@@ -323,7 +323,8 @@ def test_validate_checks_one_force_areas_own_figures(cli, tmp_path):
 
 @pytest.mark.parametrize(("extra", "fragments"), [
     (["--targets", "missing.yaml"], ["targets file", "missing.yaml", "cannot be read"]),
-    (["--force-area", "mars"], ["force area 'mars' is not allowed", "gwent"]),
+    (["--force-area", "mars"], ["--force-area: value 'mars' is not allowed: give one of "
+                                "dyfed_powys, gwent, north_wales, south_wales"]),
 ])
 def test_validate_refuses_a_bad_targets_file_or_force_area_before_running(cli, extra,
                                                                           fragments):

@@ -205,8 +205,9 @@ def test_no_screening_says_so_and_leaves_no_morris_files(cli, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--sobol-samples", "12"], "--sobol-samples: value '12' is not allowed: give a power of 2"),
-    (["--outputs", "happiness_5y"], "--outputs: unknown outputs ['happiness_5y']"),
-    (["--horizons", "12"], "--horizons: horizons [12] are not allowed"),
+    (["--outputs", "happiness_5y"], "--outputs: unknown output 'happiness_5y'; allowed: "
+                                   "police_incidents_5y, "),
+    (["--horizons", "12"], "--horizons: horizons 12 are not allowed"),
     (["--parameters", "police.nothing"], "police.nothing"),
     (["--threshold", "2"], "--threshold: value '2' is not allowed"),
 ])
