@@ -56,6 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
 # --- argument types: each rejects a bad value with a message naming the value and the rule ---
 
+def scale_help(default: str) -> str:
+    """The help of every ``--scale`` option: the form, the range and the default."""
+    return (f"population scale 1:K: simulate one household in K and scale up, K from 1 (the "
+            f"whole of Wales) to {MAX_SCALE:,} (default {default})")
+
+
+def years_help(what: str, default: str) -> str:
+    """The help of a ``--years`` option: what the years are, the range and the default."""
+    return f"{what}, 1 to {MAX_YEARS} (default {default})"
+
+
 def parse_scale(text: str) -> int:
     """Parse ``--scale``: ``1:K`` or ``K``, a whole number from 1 to 10,000.
 
@@ -132,8 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--years", type=parse_years, default=None, metavar="Y",
                      help=f"years to simulate, 1 to {MAX_YEARS} (default: the scenario's)")
     run.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                     help="simulate one household in K and scale up; 1:1 is the whole of Wales "
-                          "(default 1:20)")
+                     help=scale_help("1:20"))
     run.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                      help=f"root random seed, a whole number from 0 to 2**63 - 1 "
                           f"({MAX_SEED}) (default 0)")
@@ -164,11 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "by force area, ACEs at 18 and adult odds ratios. Exit code 0 if all are "
                     "within their allowed range, 1 otherwise.")
     validate.add_argument("--scale", type=parse_scale, default=1, metavar="1:K",
-                          help="population scale (default 1:1, the scale the targets are for)")
+                          help=scale_help("1:1, the scale the targets are for"))
     validate.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                           help="root random seed (default 0)")
     validate.add_argument("--years", type=parse_years, default=1, metavar="Y",
-                          help="years to simulate (default 1)")
+                          help=years_help("years to simulate", "1"))
     validate.add_argument("--targets", type=Path, default=None, metavar="FILE",
                           help="targets file (default calibration/targets.yaml); a force's own "
                                "copy with its local figures, for example")
@@ -570,9 +580,9 @@ def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
                         help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
     parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
+                        help=years_help("years to simulate", "10"))
     parser.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                        help="population scale (default 1:20)")
+                        help=scale_help("1:20"))
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                         help="root seed of the replicate seeds (default 0)")
     parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",

@@ -54,8 +54,10 @@ from model.cli import (
     parse_seed,
     parse_workers,
     parse_years,
+    scale_help,
     scenario_option,
     start_local_workers_early,
+    years_help,
 )
 from model.cli_sensitivity import _whole, load_space
 from model.numbers import count_of
@@ -99,10 +101,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--scenario", default="symptoms", metavar="SCENARIO",
                         help="scenario whose parameters are fitted (default symptoms)")
     parser.add_argument("--scale", type=parse_scale, default=200, metavar="1:K",
-                        help="population scale (default 1:200)")
+                        help=scale_help("1:200"))
     parser.add_argument("--years", type=parse_years, default=3, metavar="Y",
-                        help="years per run (default 3; first-year targets use year 1, ACE "
-                             "cohorts all years)")
+                        help=years_help("years per run", "3; first-year targets use year 1, "
+                                                         "ACE cohorts all years"))
     parser.add_argument("--replicates", type=_whole("--replicates", 1, MAX_REPLICATES),
                         default=2, metavar="R", help="runs per trial, averaged (default 2)")
     parser.add_argument("--trials", type=_whole("--trials", 2, 100_000), default=40,

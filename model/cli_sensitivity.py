@@ -32,7 +32,9 @@ from model.cli import (
     parse_seed,
     parse_workers,
     parse_years,
+    scale_help,
     scenario_option,
+    years_help,
 )
 from model.numbers import count_of, quoted, whole_number
 from model.scenario import MAX_REPLICATES
@@ -95,9 +97,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--horizons", nargs="+", type=parse_years, default=None, metavar="H",
                         help="horizons in years (default 5 and 10, within --years)")
     parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help="years to simulate (default 10)")
+                        help=years_help("years to simulate", "10"))
     parser.add_argument("--scale", type=parse_scale, default=200, metavar="1:K",
-                        help="population scale (default 1:200)")
+                        help=scale_help("1:200"))
     parser.add_argument("--replicates", type=_whole("--replicates", 1, MAX_REPLICATES),
                         default=2, metavar="R",
                         help="replicate seeds per point, averaged (default 2)")
@@ -107,8 +109,9 @@ def register(commands: Any) -> None:
                         help="Sobol base samples N, a power of 2; N x (k + 2) points "
                              "(default 64)")
     parser.add_argument("--threshold", type=_share, default=0.1, metavar="T",
-                        help="relative mu* a parameter needs for some output to go on to "
-                             "Sobol (default 0.1)")
+                        help="a parameter goes on to Sobol if, for some output, its Morris "
+                             "mu* reaches T times the largest mu* of any parameter for that "
+                             "output; 0 to 1 (default 0.1)")
     parser.add_argument("--max-sobol", type=_whole("--max-sobol", 1, 1000), default=10,
                         metavar="K", help="at most K parameters go on to Sobol (default 10)")
     parser.add_argument("--no-screening", action="store_true",
