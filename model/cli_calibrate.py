@@ -209,7 +209,8 @@ def _apply(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     except KeyboardInterrupt:
         print(f"interrupted after writing the calibrated parameters into {scenario_file}"
-              if done else f"interrupted: nothing was written ({scenario_file} is as it was)",
+              if done and done[0].changed
+              else f"interrupted: nothing was written ({scenario_file} is as it was)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     print(_applied_line(source, done[0]))
@@ -218,6 +219,9 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _applied_line(source: Path, applied: AppliedCalibration) -> str:
     """What ``apply`` wrote, in one line (and which block parameters it kept)."""
+    if not applied.changed:
+        return (f"{applied.path} already holds the calibrated parameters of {source}: "
+                f"nothing to write, left as it was")
     return (f"Calibrated parameters of {source} written into {applied.path}"
             + (f" (kept from its earlier calibrated block: {', '.join(applied.kept)})"
                if applied.kept else ""))
@@ -429,7 +433,7 @@ def _apply_fit(args: argparse.Namespace, console: Any, provenance: dict[str, Any
         applied = apply_calibration(target, progress.scenario_file)
     except CalibrationFileError as err:
         raise UsageError(str(err)) from None
-    progress.applied = True
+    progress.applied = applied.changed
     console.print(_applied_line(target, applied), highlight=False, soft_wrap=True)
 
 
