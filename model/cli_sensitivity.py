@@ -219,10 +219,11 @@ def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any
     err_console = _console(sys.stderr)
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(
-        f"Sensitivity of {len(evaluator.outputs)} outputs to {space.dimension} parameters: "
+        f"Sensitivity of {count_of(len(evaluator.outputs), 'output')} to "
+        f"{count_of(space.dimension, 'parameter')}: "
         f"scale 1:{args.scale}, {count_of(args.years, 'year')}, "
         f"{count_of(args.replicates, 'replicate')} per point "
-        f"({runs_per_point} model runs), seed {args.seed}", highlight=False)
+        f"({count_of(runs_per_point, 'model run')}), seed {args.seed}", highlight=False)
     stages = ("Sobol",) if args.no_screening else ("Morris", "Sobol")
     try:
         with _stage_bars(err_console, stages) as bars:
@@ -245,7 +246,9 @@ def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any
     write_report(result, args.out, evaluator.label, extra)
     console = _console(sys.stdout)
     if args.no_screening:
-        console.print(f"Sobol indices of all {space.dimension} parameters (no Morris screening)",
+        every = (f"all {space.dimension} parameters" if space.dimension != 1
+                 else "the 1 parameter")
+        console.print(f"Sobol indices of {every} (no Morris screening)",
                       highlight=False, soft_wrap=True)
     else:
         console.print(f"Influential parameters (Morris): "
