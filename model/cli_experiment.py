@@ -119,7 +119,7 @@ def _run_experiment(args: argparse.Namespace, experiment: Any, pool: Any) -> int
     err_console.print(f"Experiment [bold]{escape(spec.name)}[/]: "
                       f"{count_of(len(experiment.definition.scenarios), 'scenario')} x "
                       f"{count_of(n_points, 'point')} x "
-                      f"{count_of(spec.replicates, 'replicate')} = {total} runs, "
+                      f"{count_of(spec.replicates, 'replicate')} = {count_of(total, 'run')}, "
                       f"{count_of(spec.years, 'year')}, scale 1:{spec.scale}, seed {spec.seed}, "
                       f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}

@@ -357,7 +357,8 @@ def test_the_command_refuses_a_folder_in_use_before_it_prints_anything(tmp_path,
     exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]").replace(
         "[0.004, 0.005]", "[0.004]").replace("replicates: 2", "replicates: 1"))
     out = tmp_path / "out"
-    assert cli("experiment", "run", exp, "--out", out, "--workers", "1").code == 0
+    first = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert first.code == 0 and "1 replicate = 1 run, 1 year" in first.err, first.err
     before = sorted((f, f.stat().st_mtime_ns) for f in out.rglob("*"))
     with open(out / LOCK_FILE, "a+b") as held:  # as the other command holds it
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
