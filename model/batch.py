@@ -314,12 +314,17 @@ class Experiment:
 LOCK_FILE = ".lock"
 """The file in an output folder that a running experiment holds a lock on."""
 
+_HELD: set[Path] = set()
+"""The output folders this process holds (:func:`exclusive_use` inside its own block)."""
+
 
 @contextmanager
 def exclusive_use(out: Path) -> Iterator[None]:
     """Hold ``out`` for this process while the block runs (a lock on ``out/.lock``).
 
-    Two commands running the same experiment into one folder did every run twice.
+    Two commands running the same experiment into one folder did every run twice. Inside a
+    block that already holds ``out`` (the command holds it before it prints anything, then
+    :meth:`Experiment.run` asks again), it holds it on.
 
     Raises:
         ExperimentError: another process holds the folder.
@@ -329,15 +334,21 @@ def exclusive_use(out: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: no lock
         yield
         return
+    key = out.resolve()
+    if key in _HELD:
+        yield
+        return
     with open(out / LOCK_FILE, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ExperimentError(f"--out: '{out}' is in use by another 'eat-sim experiment "
                                   f"run'; wait for it to finish, or give another --out") from None
+        _HELD.add(key)
         try:
             yield
         finally:
+            _HELD.discard(key)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

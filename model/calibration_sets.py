@@ -198,10 +198,12 @@ class AppliedCalibration:
     Attributes:
         path: the scenario file written.
         kept: the names its earlier block set that the calibrated file does not, kept.
+        changed: False if the file already held these values (and this block): not rewritten.
     """
 
     path: Path
     kept: list[str]
+    changed: bool = True
 
 
 def apply_calibration(calibrated: str | Path = CALIBRATED_FILE,
@@ -256,6 +258,8 @@ def apply_calibration(calibrated: str | Path = CALIBRATED_FILE,
         applied = parameter_value(check, name)
         if abs(applied - value) > 1e-12 * max(1.0, abs(value)):
             raise CalibrationFileError(f"after applying, '{name}' is {applied}, not {value}")
+    if new_text == original:  # applied before: nothing to write
+        return AppliedCalibration(path, kept, changed=False)
     atomic_write(path, lambda handle: handle.write(new_text.encode("utf-8")))
     return AppliedCalibration(path, kept)
 

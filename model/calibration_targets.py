@@ -349,7 +349,7 @@ def target_items(specs: dict[str, TargetSpec], force_area: str | None = None,
     """
     if force_area is not None and force_area not in FORCE_AREAS:
         raise TargetsError(f"force area '{force_area}' is not allowed; allowed: "
-                           f"{list(FORCE_AREAS)}")
+                           f"{', '.join(FORCE_AREAS)}")
     items = []
     for name, spec in specs.items():
         if validation_only and not spec.validation:

@@ -56,6 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
 # --- argument types: each rejects a bad value with a message naming the value and the rule ---
 
+def scale_help(default: str) -> str:
+    """The help of every ``--scale`` option: the form, the range and the default."""
+    return (f"population scale 1:K: simulate one household in K and scale up, K from 1 (the "
+            f"whole of Wales) to {MAX_SCALE:,} (default {default})")
+
+
+def years_help(what: str, default: str) -> str:
+    """The help of a ``--years`` option: what the years are, the range and the default."""
+    return f"{what}, 1 to {MAX_YEARS} (default {default})"
+
+
 def parse_scale(text: str) -> int:
     """Parse ``--scale``: ``1:K`` or ``K``, a whole number from 1 to 10,000.
 
@@ -96,6 +107,20 @@ def parse_seed(text: str) -> int:
     return seed
 
 
+def parse_force_area(text: str) -> str:
+    """Parse ``--force-area``: one of the four Welsh police force areas.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else, before the targets file is read.
+    """
+    from model.reference import FORCE_AREAS
+
+    if text not in FORCE_AREAS:
+        raise argparse.ArgumentTypeError(f"value {quoted(text)} is not allowed: give one of "
+                                         f"{', '.join(FORCE_AREAS)}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``eat-sim`` and its subcommands."""
     from model import __version__
@@ -118,8 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--years", type=parse_years, default=None, metavar="Y",
                      help=f"years to simulate, 1 to {MAX_YEARS} (default: the scenario's)")
     run.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                     help="simulate one household in K and scale up; 1:1 is the whole of Wales "
-                          "(default 1:20)")
+                     help=scale_help("1:20"))
     run.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                      help=f"root random seed, a whole number from 0 to 2**63 - 1 "
                           f"({MAX_SEED}) (default 0)")
@@ -150,15 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "by force area, ACEs at 18 and adult odds ratios. Exit code 0 if all are "
                     "within their allowed range, 1 otherwise.")
     validate.add_argument("--scale", type=parse_scale, default=1, metavar="1:K",
-                          help="population scale (default 1:1, the scale the targets are for)")
+                          help=scale_help("1:1, the scale the targets are for"))
     validate.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                           help="root random seed (default 0)")
     validate.add_argument("--years", type=parse_years, default=1, metavar="Y",
-                          help="years to simulate (default 1)")
+                          help=years_help("years to simulate", "1"))
     validate.add_argument("--targets", type=Path, default=None, metavar="FILE",
                           help="targets file (default calibration/targets.yaml); a force's own "
                                "copy with its local figures, for example")
-    validate.add_argument("--force-area", default=None, metavar="AREA",
+    validate.add_argument("--force-area", type=parse_force_area, default=None, metavar="AREA",
                           help="check one force's own figures: dyfed_powys, gwent, north_wales "
                                "or south_wales (default: Wales and every force's targets)")
     validate.set_defaults(handler=_cmd_validate)
@@ -556,9 +580,9 @@ def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
                         help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
     parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help=f"years to simulate, 1 to {MAX_YEARS} (default 10)")
+                        help=years_help("years to simulate", "10"))
     parser.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
-                        help="population scale (default 1:20)")
+                        help=scale_help("1:20"))
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                         help="root seed of the replicate seeds (default 0)")
     parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",
@@ -655,6 +679,20 @@ def comparison_record(comparison: Any, scenarios: Sequence[Any],
             "values": [dict(values) for values in parameter_sets]},
         "code_version": code_version(),
     }
+
+
+def scenario_option(option: str, name_or_path: str) -> Any:
+    """Load the scenario an option names, or refuse it in one line that names the option.
+
+    Raises:
+        UsageError: ``argument OPTION: ...`` and why the scenario cannot be loaded.
+    """
+    from model.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(name_or_path)
+    except ScenarioError as err:
+        raise UsageError(f"argument {option}: {err}") from None
 
 
 def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
@@ -921,7 +959,7 @@ def chosen_targets(args: argparse.Namespace) -> tuple[Path, list[Any]]:
     try:
         return targets_file, target_items(load_target_file(targets_file), args.force_area)
     except TargetsError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(f"argument --targets: {err}" if args.targets else str(err)) from None
 
 
 # --- scenarios and params ---------------------------------------------------------------------

@@ -117,6 +117,10 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return serve(streamlit_command(args.port, args.headless, args.address), env)
 
 
+STOP_GRACE_SECONDS = 10.0
+"""How long Ctrl-C leaves the server to stop by itself before it is sent SIGTERM."""
+
+
 def serve(command: list[str], env: dict[str, str]) -> int:
     """Run the server until it ends; SIGTERM or Ctrl-C stop it (and its workers) too."""
     server = subprocess.Popen(command, env=env)
@@ -131,12 +135,28 @@ def serve(command: list[str], env: dict[str, str]) -> int:
         code = server.wait()
         return EXIT_INTERRUPTED if stopped else code  # stopped as Ctrl-C stops it: 130
     except KeyboardInterrupt:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_after_ctrl_c(server)
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
+def stop_after_ctrl_c(server: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Let the server stop by itself, then terminate it if it has not.
+
+    The terminal sends Ctrl-C to the server as well, and Streamlit stops on it, printing
+    "Stopping..."; terminating it at once as well made it print that a second time. A server
+    that did not get the Ctrl-C (only this process was sent SIGINT) is terminated after
+    ``grace`` seconds. Another Ctrl-C meanwhile terminates it at once.
+    """
+    try:
+        server.wait(timeout=grace)
+        return
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        pass
+    server.terminate()
+    server.wait(timeout=30)
+
+
 __all__ = ["DEFAULT_PORT", "app_script", "check_port_free", "parse_port", "register", "serve",
-           "streamlit_command"]
+           "stop_after_ctrl_c", "streamlit_command"]

@@ -68,8 +68,9 @@ def register(commands: Any) -> None:
     add_comparison_arguments(budget)
     budget.add_argument("--discount-rate", type=parse_discount_rate, default=0.035,
                         metavar="RATE",
-                        help="discount rate for years 0-30, 0 to 0.2 (default 0.035; later "
-                             "years step down as in the Green Book)")
+                        help=f"discount rate for years 0-30, a fraction per year (not a "
+                             f"percent) from 0 to {MAX_DISCOUNT_RATE} (default 0.035, the Green "
+                             f"Book's 3.5 %%; later years step down as in the Green Book)")
     budget.add_argument("--cost-uncertainty", action="store_true",
                         help="draw unit costs from their ranges once per replicate (the same "
                              "draw for every scenario), so the bands include cost uncertainty")

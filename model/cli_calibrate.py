@@ -49,13 +49,17 @@ from model.cli import (
     _write_result,
     check_can_create,
     chosen_targets,
+    parse_force_area,
     parse_scale,
     parse_seed,
     parse_workers,
     parse_years,
+    scale_help,
+    scenario_option,
     start_local_workers_early,
+    years_help,
 )
-from model.cli_sensitivity import _whole
+from model.cli_sensitivity import _whole, load_space
 from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
 
@@ -85,7 +89,7 @@ def register(commands: Any) -> None:
                         help="fit (default) or apply")
     parser.add_argument("--targets", type=Path, default=None, metavar="FILE",
                         help="targets file (default calibration/targets.yaml)")
-    parser.add_argument("--force-area", default=None, metavar="AREA",
+    parser.add_argument("--force-area", type=parse_force_area, default=None, metavar="AREA",
                         help="fit one force's own figures: dyfed_powys, gwent, north_wales or "
                              "south_wales (default: Wales and every force's targets)")
     parser.add_argument("--space", type=Path, default=None, metavar="FILE",
@@ -97,10 +101,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--scenario", default="symptoms", metavar="SCENARIO",
                         help="scenario whose parameters are fitted (default symptoms)")
     parser.add_argument("--scale", type=parse_scale, default=200, metavar="1:K",
-                        help="population scale (default 1:200)")
+                        help=scale_help("1:200"))
     parser.add_argument("--years", type=parse_years, default=3, metavar="Y",
-                        help="years per run (default 3; first-year targets use year 1, ACE "
-                             "cohorts all years)")
+                        help=years_help("years per run", "3; first-year targets use year 1, "
+                                                         "ACE cohorts all years"))
     parser.add_argument("--replicates", type=_whole("--replicates", 1, MAX_REPLICATES),
                         default=2, metavar="R", help="runs per trial, averaged (default 2)")
     parser.add_argument("--trials", type=_whole("--trials", 2, 100_000), default=40,
@@ -205,7 +209,8 @@ def _apply(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     except KeyboardInterrupt:
         print(f"interrupted after writing the calibrated parameters into {scenario_file}"
-              if done else f"interrupted: nothing was written ({scenario_file} is as it was)",
+              if done and done[0].changed
+              else f"interrupted: nothing was written ({scenario_file} is as it was)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     print(_applied_line(source, done[0]))
@@ -214,6 +219,9 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _applied_line(source: Path, applied: AppliedCalibration) -> str:
     """What ``apply`` wrote, in one line (and which block parameters it kept)."""
+    if not applied.changed:
+        return (f"{applied.path} already holds the calibrated parameters of {source}: "
+                f"nothing to write, left as it was")
     return (f"Calibrated parameters of {source} written into {applied.path}"
             + (f" (kept from its earlier calibrated block: {', '.join(applied.kept)})"
                if applied.kept else ""))
@@ -225,16 +233,12 @@ def choose_space(args: argparse.Namespace) -> Any:
     Raises:
         UsageError: a bad space file, unknown names or an unreadable sensitivity report.
     """
-    from model.parameter_space import (
-        PARAMETER_SPACE_FILE,
-        ParameterSpaceError,
-        load_parameter_space,
-    )
+    from model.parameter_space import ParameterSpaceError
 
+    space = load_space(args)
+    if args.parameters:
+        return space
     try:
-        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
-        if args.parameters:
-            return space.subset(args.parameters)
         if args.from_sensitivity:
             record = args.from_sensitivity / "sensitivity.json"
             try:
@@ -254,11 +258,11 @@ def choose_space(args: argparse.Namespace) -> Any:
 
 def _fit(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
-    from model.scenario import SCENARIO_DIR, load_scenario
+    from model.scenario import SCENARIO_DIR
 
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
-    scenario = load_scenario(args.scenario)
+    scenario = scenario_option("--scenario", args.scenario)
     _check_out_dir(args.out)
     if args.calibrated is not None:
         _check_output_file("--calibrated", args.calibrated)
@@ -429,7 +433,7 @@ def _apply_fit(args: argparse.Namespace, console: Any, provenance: dict[str, Any
         applied = apply_calibration(target, progress.scenario_file)
     except CalibrationFileError as err:
         raise UsageError(str(err)) from None
-    progress.applied = True
+    progress.applied = applied.changed
     console.print(_applied_line(target, applied), highlight=False, soft_wrap=True)
 
 

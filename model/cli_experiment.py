@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -83,20 +84,24 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from model.batch import Experiment
+    from model.batch import LOCK_FILE, Experiment, exclusive_use
     from model.executors import ExecutorError, SchedulerLostError, scheduler_executor
 
     experiment = Experiment.from_file(args.experiment)
     _check_out_dir(args.out)
-    experiment.check_output(args.out, force=args.force)
-    try:
-        # a malformed or unreachable scheduler is refused before anything is printed
-        with scheduler_executor(args.scheduler, args.workers) as pool:
-            return _run_experiment(args, experiment, pool)
-    except SchedulerLostError:
-        raise  # mid-run: exit 1 with its own message (model.cli.main)
-    except ExecutorError as err:
-        raise UsageError(str(err)) from None
+    # a folder in use by another run is refused before anything is printed; one that no run
+    # has held yet (no lock file) gets none here, and is held once the run has created it
+    held = (args.out / LOCK_FILE).is_file()
+    with exclusive_use(args.out) if held else nullcontext():
+        experiment.check_output(args.out, force=args.force)
+        try:
+            # a malformed or unreachable scheduler is refused before anything is printed
+            with scheduler_executor(args.scheduler, args.workers) as pool:
+                return _run_experiment(args, experiment, pool)
+        except SchedulerLostError:
+            raise  # mid-run: exit 1 with its own message (model.cli.main)
+        except ExecutorError as err:
+            raise UsageError(str(err)) from None
 
 
 def _run_experiment(args: argparse.Namespace, experiment: Any, pool: Any) -> int:
@@ -114,7 +119,7 @@ def _run_experiment(args: argparse.Namespace, experiment: Any, pool: Any) -> int
     err_console.print(f"Experiment [bold]{escape(spec.name)}[/]: "
                       f"{count_of(len(experiment.definition.scenarios), 'scenario')} x "
                       f"{count_of(n_points, 'point')} x "
-                      f"{count_of(spec.replicates, 'replicate')} = {total} runs, "
+                      f"{count_of(spec.replicates, 'replicate')} = {count_of(total, 'run')}, "
                       f"{count_of(spec.years, 'year')}, scale 1:{spec.scale}, seed {spec.seed}, "
                       f"on {escape(where)}", highlight=False, soft_wrap=True)
     state: dict[str, Any] = {}

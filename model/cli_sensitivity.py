@@ -32,6 +32,9 @@ from model.cli import (
     parse_seed,
     parse_workers,
     parse_years,
+    scale_help,
+    scenario_option,
+    years_help,
 )
 from model.numbers import count_of, quoted, whole_number
 from model.scenario import MAX_REPLICATES
@@ -94,9 +97,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--horizons", nargs="+", type=parse_years, default=None, metavar="H",
                         help="horizons in years (default 5 and 10, within --years)")
     parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help="years to simulate (default 10)")
+                        help=years_help("years to simulate", "10"))
     parser.add_argument("--scale", type=parse_scale, default=200, metavar="1:K",
-                        help="population scale (default 1:200)")
+                        help=scale_help("1:200"))
     parser.add_argument("--replicates", type=_whole("--replicates", 1, MAX_REPLICATES),
                         default=2, metavar="R",
                         help="replicate seeds per point, averaged (default 2)")
@@ -106,8 +109,9 @@ def register(commands: Any) -> None:
                         help="Sobol base samples N, a power of 2; N x (k + 2) points "
                              "(default 64)")
     parser.add_argument("--threshold", type=_share, default=0.1, metavar="T",
-                        help="relative mu* a parameter needs for some output to go on to "
-                             "Sobol (default 0.1)")
+                        help="a parameter goes on to Sobol if, for some output, its Morris "
+                             "mu* reaches T times the largest mu* of any parameter for that "
+                             "output; 0 to 1 (default 0.1)")
     parser.add_argument("--max-sobol", type=_whole("--max-sobol", 1, 1000), default=10,
                         metavar="K", help="at most K parameters go on to Sobol (default 10)")
     parser.add_argument("--no-screening", action="store_true",
@@ -126,42 +130,70 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_cmd_sensitivity)
 
 
+def load_space(args: argparse.Namespace) -> Any:
+    """The ``--space`` file (default calibration/parameter_space.yaml), cut to ``--parameters``.
+
+    Raises:
+        UsageError: a bad space file or a name not in it, naming the option.
+    """
+    from model.parameter_space import (
+        PARAMETER_SPACE_FILE,
+        ParameterSpaceError,
+        load_parameter_space,
+    )
+
+    try:
+        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
+    except ParameterSpaceError as err:
+        raise UsageError(f"argument --space: {err}" if args.space else str(err)) from None
+    if not args.parameters:
+        return space
+    try:
+        return space.subset(args.parameters)
+    except ParameterSpaceError as err:
+        raise UsageError(f"argument --parameters: {err}") from None
+
+
 def build_evaluator(args: argparse.Namespace) -> Any:
     """The model evaluator the arguments ask for.
 
     Raises:
         UsageError: bad horizons or outputs.
     """
-    from model.cli import load_comparison_scenarios
-    from model.scenario import load_scenario
+    from model.scenario import check_intervention_starts
     from model.sensitivity_model import ModelOutputs
 
-    if args.package.lower() == "none":
-        baseline, package = load_scenario(args.baseline), None
-    else:
-        baseline, package = load_comparison_scenarios([args.baseline, args.package], args.years)
+    baseline = scenario_option("--baseline", args.baseline)
+    package = None
+    if args.package.lower() != "none":
+        try:
+            package = scenario_option("--package", args.package)
+        except UsageError as err:
+            also = "; or 'none' for the baseline's outputs only" \
+                if "unknown scenario" in str(err) else ""
+            raise UsageError(f"{err}{also}") from None
+        if package.name == baseline.name:
+            raise UsageError(f"argument --package: value {quoted(args.package)} is not "
+                             f"allowed: it is the --baseline scenario '{baseline.name}'; give "
+                             f"another scenario, or 'none' for the baseline's outputs only")
+        for option, scenario in (("--baseline", baseline), ("--package", package)):
+            try:
+                check_intervention_starts(scenario, args.years)
+            except ValueError as err:
+                raise UsageError(f"argument {option}: scenario '{scenario.name}' with --years "
+                                 f"{args.years}: {err}") from None
     horizons = tuple(sorted(set(args.horizons or [h for h in (5, 10) if h <= args.years]
                                 or [args.years])))
     try:
         return ModelOutputs(baseline, package, args.scale, args.years, horizons,
                             tuple(args.outputs) if args.outputs else None)
     except ValueError as err:
-        option = "--outputs" if "outputs" in str(err) else "--horizons"
+        option = "--outputs" if str(err).startswith("unknown output") else "--horizons"
         raise UsageError(f"argument {option}: {err}") from None
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from model.parameter_space import (
-        PARAMETER_SPACE_FILE,
-        ParameterSpaceError,
-        load_parameter_space,
-    )
-    try:
-        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
-        if args.parameters:
-            space = space.subset(args.parameters)
-    except ParameterSpaceError as err:
-        raise UsageError(str(err)) from None
+    space = load_space(args)
     evaluator = build_evaluator(args)
     _check_out_dir(args.out)
     if evaluator.package is not None:
@@ -187,10 +219,11 @@ def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any
     err_console = _console(sys.stderr)
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(
-        f"Sensitivity of {len(evaluator.outputs)} outputs to {space.dimension} parameters: "
+        f"Sensitivity of {count_of(len(evaluator.outputs), 'output')} to "
+        f"{count_of(space.dimension, 'parameter')}: "
         f"scale 1:{args.scale}, {count_of(args.years, 'year')}, "
         f"{count_of(args.replicates, 'replicate')} per point "
-        f"({runs_per_point} model runs), seed {args.seed}", highlight=False)
+        f"({count_of(runs_per_point, 'model run')}), seed {args.seed}", highlight=False)
     stages = ("Sobol",) if args.no_screening else ("Morris", "Sobol")
     try:
         with _stage_bars(err_console, stages) as bars:
@@ -213,7 +246,9 @@ def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any
     write_report(result, args.out, evaluator.label, extra)
     console = _console(sys.stdout)
     if args.no_screening:
-        console.print(f"Sobol indices of all {space.dimension} parameters (no Morris screening)",
+        every = (f"all {space.dimension} parameters" if space.dimension != 1
+                 else "the 1 parameter")
+        console.print(f"Sobol indices of {every} (no Morris screening)",
                       highlight=False, soft_wrap=True)
     else:
         console.print(f"Influential parameters (Morris): "

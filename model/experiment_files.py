@@ -26,7 +26,6 @@ what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import itertools
 import json
@@ -55,6 +54,7 @@ from model.scenario import (
     Scenario,
     ScenarioError,
     check_intervention_starts,
+    did_you_mean,
     load_scenario,
     problem_text,
     shown,
@@ -448,10 +448,7 @@ def _explain(err: ValidationError, label: str) -> str:
         value = problem.get("input")
         kind = problem["type"]
         if kind == "extra_forbidden":
-            close = difflib.get_close_matches(str(loc[-1]), list(ExperimentSpec.model_fields),
-                                              n=2)
-            hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
-                    else f"allowed: {', '.join(ExperimentSpec.model_fields)}")
+            hint = did_you_mean(loc[-1], list(ExperimentSpec.model_fields), docs=None)
             lines.append(f"field '{path}': unknown field (value {shown(value)}); {hint}")
         elif kind == "missing":
             lines.append(f"field '{path}': required but missing")

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -155,11 +154,26 @@ class ParameterSpace:
         wanted = list(names)
         unknown = [n for n in wanted if n not in self.names]
         if unknown:
-            raise ParameterSpaceError(f"parameters {unknown} are not in {self.source}; "
-                                      f"allowed: {self.names}")
+            raise ParameterSpaceError(f"parameter '{unknown[0]}' is not in {self.source}; "
+                                      f"{self.hint(unknown[0])}")
         keep = [k for k, n in enumerate(self.names) if n in wanted]
         return ParameterSpace(tuple(self.entries[k] for k in keep),
                               tuple(self.defaults[k] for k in keep), self.source)
+
+    def hint(self, name: str) -> str:
+        """What to give instead of ``name``, not in this space: close names, or its group's.
+
+        Short even with dozens of parameters: the closest names, else the space's names in the
+        same group, else its groups.
+        """
+        from model.scenario import did_you_mean
+
+        group = name.split(".")[0]
+        same_group = [n for n in self.names if n.split(".")[0] == group]
+        groups = list(dict.fromkeys(n.split(".")[0] for n in self.names))
+        otherwise = (f"its {group} parameters: {', '.join(same_group)}" if same_group else
+                     f"its parameters are in the groups {', '.join(groups)}")
+        return did_you_mean(name, self.names, docs=None, otherwise=otherwise)
 
     def calibration_subset(self) -> ParameterSpace:
         """The parameters marked ``calibrate: true``."""
@@ -186,6 +200,7 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
         ValueError: an unknown or unsupported name, with what is allowed.
     """
     from model.parameters import PARAMETER_GROUPS
+    from model.scenario import did_you_mean
 
     parts = name.split(".")
     if len(parts) not in (2, 3):
@@ -193,23 +208,23 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
                          "police.offending_per_person_month)")
     group = parts[0]
     if group not in PARAMETER_GROUPS:
-        raise ValueError(f"unknown parameter group '{group}'; allowed: "
-                         f"{sorted(PARAMETER_GROUPS)}")
+        raise ValueError(f"unknown parameter group '{group}'; "
+                         f"{did_you_mean(group, sorted(PARAMETER_GROUPS))}")
     fields = PARAMETER_GROUPS[group].model_fields
     if parts[1] not in fields:
-        close = difflib.get_close_matches(parts[1], list(fields), n=3)
-        hint = f"did you mean {' or '.join(close)}?" if close else f"allowed: {sorted(fields)}"
-        raise ValueError(f"unknown parameter '{parts[1]}' in group '{group}'; {hint}")
+        raise ValueError(f"unknown parameter '{parts[1]}' in group '{group}'; "
+                         f"{did_you_mean(parts[1], sorted(fields))}")
     info = fields[parts[1]]
     extra = info.json_schema_extra or {}
     default = info.get_default(call_default_factory=True)
     if isinstance(default, dict):
         if len(parts) != 3:
             raise ValueError(f"'{group}.{parts[1]}' has one value per category; name one: "
-                             f"{group}.{parts[1]}.KEY with KEY in {sorted(default)}")
+                             f"{group}.{parts[1]}.KEY with KEY one of "
+                             f"{', '.join(sorted(default))}")
         if parts[2] not in default:
-            raise ValueError(f"unknown key '{parts[2]}' of '{group}.{parts[1]}'; allowed: "
-                             f"{sorted(default)}")
+            raise ValueError(f"unknown key '{parts[2]}' of '{group}.{parts[1]}'; "
+                             f"{did_you_mean(parts[2], sorted(default))}")
         default = default[parts[2]]
     elif len(parts) == 3:
         raise ValueError(f"'{group}.{parts[1]}' is a single value; drop '.{parts[2]}'")

@@ -184,14 +184,16 @@ class Scenario(BaseModel):
             parts = path.split(".")
             for part in parts[:-1]:
                 if not isinstance(node, dict) or part not in node:
-                    raise ScenarioError(f"override '{path}': unknown field '{part}'")
+                    hint = (f"; {did_you_mean(part, sorted(node))}" if isinstance(node, dict)
+                            else "")
+                    raise ScenarioError(f"override '{path}': unknown field '{part}'{hint}")
                 node = node[part]
             leaf = parts[-1]
             if not isinstance(node, dict):
                 raise ScenarioError(f"override '{path}': unknown field '{leaf}'")
             if leaf not in node:
-                raise ScenarioError(f"override '{path}': unknown field '{leaf}'; allowed: "
-                                    f"{sorted(node)}")
+                raise ScenarioError(f"override '{path}': unknown field '{leaf}'; "
+                                    f"{did_you_mean(leaf, sorted(node))}")
             if isinstance(node[leaf], dict) and isinstance(value, dict):
                 node[leaf] = {**node[leaf], **value}
             else:
@@ -582,11 +584,36 @@ def _allowed_names(loc: tuple) -> str:
         else None
     if model is None:
         return "see docs/parameters.md and docs/scenarios.md for the allowed fields"
-    names = sorted(model.model_fields)
-    close = difflib.get_close_matches(str(loc[-1]), names, n=3)
+    return did_you_mean(loc[-1], sorted(model.model_fields))
+
+
+def did_you_mean(name: object, names: Sequence[str], docs: str | None = "docs/parameters.md",
+                 otherwise: str | None = None) -> str:
+    """The hint after an unknown name: the closest allowed names, or what is allowed.
+
+    The one wording of every "unknown name" message (scenario and experiment files,
+    parameter spaces, ``--parameters``), so that a typo gets a short answer.
+
+    Args:
+        name: the name given.
+        names: the allowed names, in the order to show them.
+        docs: where the names are documented, shown after a suggestion (None: nothing).
+        otherwise: the hint when no name is close (default: ``allowed:`` and every name).
+
+    Returns:
+        e.g. ``did you mean 'offending_per_person_month'? (docs/parameters.md)``.
+
+    Example:
+        >>> did_you_mean("replicate", ["name", "replicates", "years"], docs=None)
+        "did you mean 'replicates'?"
+        >>> did_you_mean("colour", ["name", "years"])
+        'allowed: name, years'
+    """
+    close = difflib.get_close_matches(str(name), list(names), n=3)
     if close:
-        return f"did you mean {' or '.join(repr(c) for c in close)}? (docs/parameters.md)"
-    return f"allowed: {', '.join(names)}"
+        return (f"did you mean {' or '.join(repr(c) for c in close)}?"
+                + (f" ({docs})" if docs else ""))
+    return otherwise if otherwise is not None else f"allowed: {', '.join(names)}"
 
 
 def _unwrapped(annotation: Any) -> Any:

@@ -110,13 +110,13 @@ class ModelOutputs:
     def __post_init__(self) -> None:
         """Check horizons and selected outputs."""
         if not self.horizons or max(self.horizons) > self.years or min(self.horizons) < 1:
-            raise ValueError(f"horizons {list(self.horizons)} are not allowed: give years from "
-                             f"1 to the simulated years ({self.years})")
+            raise ValueError(f"horizons {', '.join(map(str, self.horizons))} are not allowed: "
+                             f"give years from 1 to the simulated years ({self.years})")
         if self.selected is not None:
             known = output_names(self.horizons, self.package is not None)
             unknown = [s for s in self.selected if s not in known]
             if unknown:
-                raise ValueError(f"unknown outputs {unknown}; allowed: {list(known)}")
+                raise ValueError(f"unknown output '{unknown[0]}'; allowed: {', '.join(known)}")
 
     @property
     def outputs(self) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from model.numbers import count_of  # noqa: E402
 from model.plots import OKABE_ITO, tick_label  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 from model.sensitivity import SensitivityResult  # noqa: E402
@@ -229,8 +230,10 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
               f"- replicates per point: {s['replicates']} (averaged before analysis); seed "
               f"{s['seed']}"]
     for name, stage in result.stages.items():
-        lines.append(f"- {name}: {len(stage.values)} points x {s['replicates']} replicates "
-                     f"({stage.evaluations} evaluations run now, {stage.seconds:.0f} s)")
+        lines.append(f"- {name}: {count_of(len(stage.values), 'point')} x "
+                     f"{count_of(s['replicates'], 'replicate')} "
+                     f"({count_of(stage.evaluations, 'evaluation')} run now, "
+                     f"{stage.seconds:.0f} s)")
     if not result.morris.empty:
         lines += ["", "## Morris screening", "",
                   f"Parameters whose mu* reaches {s['threshold']:g} of the largest mu* for some "

@@ -276,3 +276,55 @@ def test_bad_parameter_sets(case, command, cli, tmp_path, workdir):
                                   "--years", "1", "--scale", "1:2000", "--workers", "1",
                                   "--parameter-sets", tmp_path / "sets.csv", *out],
                   ["--parameter-sets:", *fragments])
+
+
+# --- options that name a scenario, a force area or parameters: the option named, the allowed
+# values listed plainly (no Python list) -------------------------------------------------------
+
+FORCE_AREA_RULE = "give one of dyfed_powys, gwent, north_wales, south_wales"
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["sensitivity", "--package", "nosuch"],
+     ["argument --package:", "'nosuch'", "available:", "symptoms, systems", "'none'"]),
+    (["sensitivity", "--baseline", "nosuch"],
+     ["argument --baseline:", "'nosuch'", "available:", "symptoms, systems"]),
+    (["sensitivity", "--package", "symptoms"],
+     ["argument --package:", "'symptoms'", "--baseline", "'none'"]),
+    (["sensitivity", "--outputs", "nosuch"],
+     ["argument --outputs:", "'nosuch'", "allowed: police_incidents_5y, police_incidents_10y"]),
+    (["sensitivity", "--horizons", "12", "15"],
+     ["argument --horizons:", "12, 15", "from 1 to the simulated years (10)"]),
+    (["sensitivity", "--space", "nowhere.yaml"], ["argument --space:", "nowhere.yaml"]),
+    (["calibrate", "--scenario", "nosuch"],
+     ["argument --scenario:", "'nosuch'", "available:", "symptoms, systems"]),
+    (["validate", "--force-area", "cardiff"], ["argument --force-area:", "'cardiff'",
+                                               FORCE_AREA_RULE]),
+    (["calibrate", "--force-area", "cardiff"], ["argument --force-area:", "'cardiff'",
+                                                FORCE_AREA_RULE]),
+    (["validate", "--targets", "nowhere.yaml"], ["argument --targets:", "nowhere.yaml"]),
+])
+def test_a_bad_option_value_names_the_option(argv, fragments, cli, tmp_path, workdir):
+    before = files_under(tmp_path)
+    outcome = cli(*argv)
+    assert_one_clear_error(outcome, fragments)
+    assert "['" not in outcome.err and "[1" not in outcome.err, outcome.err
+    assert files_under(tmp_path) == before, "output left behind"
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "calibrate"])
+@pytest.mark.parametrize(("name", "fragments"), [
+    ("police.offending_per_persn_month",
+     ["did you mean 'police.offending_per_person_month'"]),
+    # nothing close: the space's parameters of the same group, not all of them
+    ("police.nosuch", ["its police parameters: police.offending_per_person_month, "]),
+    ("polise.nosuch", ["its parameters are in the groups adversity, "]),
+])
+def test_an_unknown_parameters_name_is_short(command, name, fragments, cli, tmp_path, workdir):
+    """``--parameters police.nosuch`` listed all 36 names of the parameter space."""
+    before = files_under(tmp_path)
+    outcome = cli(command, "--parameters", name)
+    assert_one_clear_error(outcome, ["argument --parameters:", f"'{name}'",
+                                     "parameter_space.yaml", *fragments])
+    assert "maltreatment." not in outcome.err and "['" not in outcome.err, outcome.err
+    assert files_under(tmp_path) == before, "output left behind"

@@ -239,7 +239,7 @@ def test_bad_targets_file_is_one_error_line(cli, tmp_path):
     assert out.err.count("\n") == 1
     assert "field 'uncertainty': required but missing" in out.err
     out = cli("calibrate", "--force-area", "gwnet", "--out", tmp_path / "fit")
-    assert out.code == 2 and "force area 'gwnet' is not allowed" in out.err
+    assert out.code == 2 and "--force-area: value 'gwnet' is not allowed" in out.err
 
 
 def test_compare_and_budget_take_parameter_sets_from_the_command_line(cli, tmp_path):

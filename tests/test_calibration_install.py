@@ -250,6 +250,31 @@ def test_apply_keeps_the_block_parameters_the_fit_does_not_set(cli, tmp_path):
     assert "police.offending_per_person_month" in kept_line
 
 
+def test_apply_again_says_the_file_already_holds_the_values_and_leaves_it(cli, tmp_path,
+                                                                         monkeypatch):
+    """A second 'calibrate apply' said it had written the values it found already there."""
+    from model import results
+
+    scenario_file = _scenario_with_block(tmp_path / "scenarios", {
+        "police": {"offending_per_person_month": 0.005}})
+    calibrated = tmp_path / "fit.yaml"
+    calibrated.write_text(yaml.safe_dump({"provenance": {}, "parameters": {OFFENDING: 0.0047}}))
+    argv = ("calibrate", "apply", "--calibrated", calibrated, "--scenario-file", scenario_file)
+    first = cli(*argv)
+    assert first.code == 0 and "written into" in first.out, first.err
+    text, stamp = scenario_file.read_text(), scenario_file.stat().st_mtime_ns
+
+    def must_not_write(*args, **kwargs):
+        raise AssertionError("the scenario file was rewritten")
+
+    monkeypatch.setattr(results, "atomic_write", must_not_write)
+    again = cli(*argv)
+    assert again.code == 0, again.err
+    assert again.out.strip() == (f"{scenario_file} already holds the calibrated parameters of "
+                                 f"{calibrated}: nothing to write, left as it was")
+    assert scenario_file.read_text() == text and scenario_file.stat().st_mtime_ns == stamp
+
+
 def test_the_block_names_the_project_file_as_the_project_does(tmp_path):
     from model.calibration_sets import PROJECT_DIR, calibrated_block, source_name
     from model.scenario import Scenario

@@ -46,7 +46,7 @@ def test_a_point_becomes_scenario_overrides():
 @pytest.mark.parametrize(("entry", "message"), [
     ({"name": "police.offending_per_persn_month", "low": 0.004, "high": 0.005},
      "unknown parameter 'offending_per_persn_month' in group 'police'; did you mean "
-     "offending_per_person_month"),
+     "'offending_per_person_month'"),
     ({"name": "polis.offending_per_person_month", "low": 0.004, "high": 0.005},
      "unknown parameter group 'polis'"),
     ({"name": "police.offending_per_person_month", "low": 0.001, "high": 0.005},

@@ -323,7 +323,8 @@ def test_validate_checks_one_force_areas_own_figures(cli, tmp_path):
 
 @pytest.mark.parametrize(("extra", "fragments"), [
     (["--targets", "missing.yaml"], ["targets file", "missing.yaml", "cannot be read"]),
-    (["--force-area", "mars"], ["force area 'mars' is not allowed", "gwent"]),
+    (["--force-area", "mars"], ["--force-area: value 'mars' is not allowed: give one of "
+                                "dyfed_powys, gwent, north_wales, south_wales"]),
 ])
 def test_validate_refuses_a_bad_targets_file_or_force_area_before_running(cli, extra,
                                                                           fragments):
@@ -487,3 +488,30 @@ def test_a_killed_command_s_staging_folders_are_removed_by_the_next_one(cli, tmp
     assert not old_outside.exists() and not old_inside.exists()
     assert fresh_inside.exists()  # another command may be writing into it now
     assert (out / "timeseries.parquet").is_file()
+
+
+def _option_help(command: str, option: str) -> str:
+    """The help text of one option of one subcommand, as argparse prints it (unwrapped)."""
+    from model.cli import build_parser
+
+    sub = next(p for p in _every_parser(build_parser()) if p.prog == f"eat-sim {command}")
+    action = next(a for a in sub._actions if option in a.option_strings)
+    return sub._get_formatter()._expand_help(action)
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "budget", "validate", "sensitivity",
+                                     "calibrate"])
+def test_scale_and_years_help_give_the_allowed_range(command):
+    """compare and budget said only 'population scale'; sensitivity and calibrate gave no
+    range of years."""
+    assert "K from 1 (the whole of Wales) to 10,000" in _option_help(command, "--scale")
+    assert "1 to 25" in _option_help(command, "--years")
+
+
+def test_discount_rate_and_threshold_help_say_what_the_number_is():
+    rate = _option_help("budget", "--discount-rate")
+    assert "a fraction per year (not a percent) from 0 to 0.2" in rate
+    assert "0.035, the Green Book's 3.5 %;" in rate
+    threshold = _option_help("sensitivity", "--threshold")
+    assert "its Morris mu* reaches T times the largest mu* of any parameter for that " \
+           "output; 0 to 1" in threshold

@@ -87,6 +87,34 @@ def test_bad_experiment_files_give_one_clear_line(tmp_path, what, text, words):
         assert word in message, (what, message)
 
 
+def test_a_misspelt_parameter_gets_the_scenario_files_short_hint(tmp_path, cli):
+    """A typo in the worked example's parameter listed every police parameter (1,144
+    characters); a scenario file with the same typo suggests the name. Both suggest it now."""
+    from pathlib import Path
+
+    from model.scenario import ScenarioError, load_scenario
+
+    typo, right = "offending_per_persn_month", "offending_per_person_month"
+    sweep = (Path(__file__).parents[1] / "docs" / "examples" / "sweep.yaml").read_text()
+    path = write(tmp_path, sweep.replace(right, typo), name="sweep.yaml")
+    outcome = cli("experiment", "run", path, "--out", tmp_path / "out")
+    assert outcome.code == 2 and outcome.err.count("\n") == 1, outcome.err
+    assert f"parameters.police.{typo}" in outcome.err
+    scenario = write(tmp_path, f"name: x\npolice:\n  {typo}: 0.004\n", name="scenario.yaml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario)
+    hint = str(caught.value)[str(caught.value).index("did you mean"):]
+    assert hint.startswith(f"did you mean '{right}'")
+    assert outcome.err.rstrip().endswith(hint), outcome.err
+    assert "welfare_concern_per_household_month" not in outcome.err
+    assert not (tmp_path / "out").exists()
+    # a column of a sample table: the same hint
+    (tmp_path / "design.csv").write_text(f"police.{typo}\n0.004\n")
+    base = GOOD.split("parameters:")[0] + "replicates: 1\nyears: 1\nsamples: design.csv\n"
+    with pytest.raises(ExperimentError, match=f"did you mean '{right}'"):
+        load_experiment(write(tmp_path, base))
+
+
 def test_bad_sample_tables(tmp_path):
     base = GOOD.split("parameters:")[0] + "replicates: 1\nyears: 1\nsamples: design.csv\n"
     exp = write(tmp_path, base)

@@ -347,6 +347,31 @@ def test_a_folder_in_use_by_another_run_is_refused_and_left_alone(tmp_path):
     assert report.skipped == 1
 
 
+def test_the_command_refuses_a_folder_in_use_before_it_prints_anything(tmp_path, cli):
+    """The second command printed the experiment's header and 'Runs 0/18', then refused."""
+    import fcntl
+
+    from model.batch import LOCK_FILE
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXP.replace("[symptoms, systems]", "[symptoms]").replace(
+        "[0.004, 0.005]", "[0.004]").replace("replicates: 2", "replicates: 1"))
+    out = tmp_path / "out"
+    first = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert first.code == 0 and "1 replicate = 1 run, 1 year" in first.err, first.err
+    before = sorted((f, f.stat().st_mtime_ns) for f in out.rglob("*"))
+    with open(out / LOCK_FILE, "a+b") as held:  # as the other command holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused = cli("experiment", "run", exp, "--out", out, "--workers", "1")
+    assert refused.code == 2 and refused.out == ""
+    assert refused.err.splitlines() == [
+        f"error: --out: '{out}' is in use by another 'eat-sim experiment run'; wait for it to "
+        f"finish, or give another --out"], refused.err
+    assert sorted((f, f.stat().st_mtime_ns) for f in out.rglob("*")) == before
+    again = cli("experiment", "run", exp, "--out", out, "--workers", "1")  # released: resumes
+    assert again.code == 0 and "1 of 1 runs already done" in again.err, again.err
+
+
 def test_the_manifest_records_the_code_that_made_each_run(tmp_path, monkeypatch):
     # a cluster's worker may run other code than the command: each run's own record says so
     import model.provenance

@@ -203,10 +203,25 @@ def test_no_screening_says_so_and_leaves_no_morris_files(cli, tmp_path):
     assert "morris" not in summary.lower().replace("no morris screening", "")
 
 
+def test_counts_of_one_are_singular(cli, tmp_path):
+    """It said '1 outputs to 1 parameters ... (1 model runs)'."""
+    out = cli("sensitivity", "--parameters", "police.offending_per_person_month",
+              "--package", "none", "--outputs", "police_incidents_1y", "--no-screening",
+              "--scale", "1:2000", "--years", "1", "--horizons", "1", "--replicates", "1",
+              "--sobol-samples", "2", "--workers", "1", "--out", tmp_path / "s")
+    assert out.code == 0, out.err
+    assert ("Sensitivity of 1 output to 1 parameter: scale 1:2000, 1 year, 1 replicate per "
+            "point (1 model run), seed 0") in out.err
+    assert "Sobol indices of the 1 parameter (no Morris screening)" in out.out
+    summary = (tmp_path / "s" / "summary.md").read_text()
+    assert "- sobol: 6 points x 1 replicate (6 evaluations run now, " in summary, summary
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--sobol-samples", "12"], "--sobol-samples: value '12' is not allowed: give a power of 2"),
-    (["--outputs", "happiness_5y"], "--outputs: unknown outputs ['happiness_5y']"),
-    (["--horizons", "12"], "--horizons: horizons [12] are not allowed"),
+    (["--outputs", "happiness_5y"], "--outputs: unknown output 'happiness_5y'; allowed: "
+                                   "police_incidents_5y, "),
+    (["--horizons", "12"], "--horizons: horizons 12 are not allowed"),
     (["--parameters", "police.nothing"], "police.nothing"),
     (["--threshold", "2"], "--threshold: value '2' is not allowed"),
 ])
