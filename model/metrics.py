@@ -54,7 +54,8 @@ def _metrics() -> tuple[Metric, ...]:
         Metric("violence_victimisations", "victimisations per month", "flow",
                "Violent victimisations (including domestic abuse); a person can count twice."),
         Metric("repeat_victimisations", "victimisations per month", "flow",
-               "Victimisations of someone victimised in the previous 12 months."),
+               "Victimisations of someone victimised in the previous 12 months or earlier "
+               "the same month."),
         Metric("safeguarding_notifications", "notifications per month", "flow",
                "Police safeguarding notifications (PPNs) about children."),
         Metric("notifications_no_further_action", "notifications per month", "flow",

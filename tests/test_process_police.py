@@ -313,3 +313,34 @@ def test_repeat_victimisation_counts_the_warm_up_from_the_first_month(scenario):
     assert repeat[0] > 0
     year_1, year_2 = repeat[:12].sum(), repeat[12:].sum()
     assert year_1 > 0.8 * year_2
+
+
+def test_a_second_victimisation_in_the_same_month_is_a_repeat():
+    """Repeat victims are those victimised more than once in 12 months: a person victimised
+    twice in one month, never before, is one victimisation and one repeat."""
+    from model.metrics import METRIC_INDEX
+    from model.processes.justice import VICTIM_CATEGORIES, JusticeResponse
+    from model.processes.police import Incidents
+
+    model = EarlyActionModel("symptoms", scale=2000, seed=3, years=1, track_households=0)
+    model.step()  # month 0 is being recorded
+    p, rec = model.people, model.recorder
+    first_timer = np.flatnonzero(p.alive[:p.count]
+                                 & (p.last_victim_month[:p.count] == NO_MONTH))[0]
+    violent = INCIDENT_CATEGORIES.index(VICTIM_CATEGORIES[0])
+    justice = next(process for process in model.processes
+                   if isinstance(process, JusticeResponse))
+
+    def counts() -> tuple[float, float]:
+        row = rec.values[rec.month]
+        return (row[METRIC_INDEX["violence_victimisations"]].sum(),
+                row[METRIC_INDEX["repeat_victimisations"]].sum())
+
+    before = counts()
+    justice._victims(model, Incidents(
+        category=np.full(2, violent, np.int8),
+        dwelling=np.full(2, p.household[first_timer], np.int32),
+        offender=np.full(2, -1, np.int64), person=np.full(2, first_timer, np.int64),
+        serial=np.arange(2, dtype=np.uint32)))
+    after = counts()
+    assert (after[0] - before[0], after[1] - before[1]) == (2.0, 1.0)

@@ -157,7 +157,11 @@ class JusticeResponse(Process):
         victims = incidents.person[violent & (incidents.person >= 0)]
         victims = victims[p.alive[victims]]
         last = p.last_victim_month[victims].astype(np.int32)
-        repeat = (last != NO_MONTH) & (model.month - last <= 12)
+        # victimised in the 12 months before, or earlier this month (a second victimisation
+        # of the same month is a repeat too)
+        earlier_this_month = np.ones(victims.size, bool)
+        earlier_this_month[np.unique(victims, return_index=True)[1]] = False
+        repeat = ((last != NO_MONTH) & (model.month - last <= 12)) | earlier_this_month
         rec.count("violence_victimisations", p.household[victims])
         rec.count("repeat_victimisations", p.household[victims[repeat]])
         kernels_agencies.add_one_each(p.victimisations, victims)
