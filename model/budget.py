@@ -354,8 +354,9 @@ def not_averted_words(averted: np.ndarray, plural: str, of: int | None = None) -
     if more == 0:
         return f"{none} of {n} replicates avert no {plural}"
     if more == none:
-        return f"{none} of {n} replicates have more {plural}, not fewer"
-    return f"{none} of {n} replicates avert no {plural} ({more} of them have more)"
+        return f"{none} of {n} replicates {'has' if none == 1 else 'have'} more {plural}, not fewer"
+    return (f"{none} of {n} replicates avert no {plural} ({more} of them "
+            f"{'has' if more == 1 else 'have'} more)")
 
 
 def _measure_note(key: str, values: np.ndarray, investment: np.ndarray, baseline: str,
@@ -760,6 +761,10 @@ class BudgetAnalysis:
                     "default_price_year": "" if default is None else default["price_year"],
                     "range_low": np.nan if default is None else default["low"],
                     "range_high": np.nan if default is None else default["high"],
+                    # the range in the budget's prices, beside the draws (which are in them)
+                    **{f"range_{end}_in_budget_prices": np.nan if default is None else
+                       self.book.from_prices_of(default["price_year"] or None, default[end])
+                       for end in ("low", "high")},
                     "paid_by": AGENCY_LABELS[programme_agency(kind)],
                     "source": "" if default is None else default["source"],
                     "note": note,
@@ -769,6 +774,7 @@ class BudgetAnalysis:
                    "gbp_in_budget_prices",
                    *(("drawn_median", "drawn_p10", "drawn_p90") if self.cost_uncertainty else ()),
                    "unit", "default_gbp", "default_price_year", "range_low", "range_high",
+                   "range_low_in_budget_prices", "range_high_in_budget_prices",
                    "paid_by", "source", "note", "unit_of_budget_prices"]
         return pd.DataFrame(rows, columns=columns)
 

@@ -554,6 +554,23 @@ def npv_band_words(npv_mid: float, npv_low: float, npv_high: float) -> str:
     return f"{BAND[0]}-{BAND[1]} % band {money(low)} to {money(high)}"
 
 
+def _other_side_words(npv: np.ndarray, npv_low: float, npv_high: float) -> str:
+    """The replicates on the other side of zero from an NPV band that does not cross it.
+
+    A 10-90 % band interpolates between replicates, so a band of net savings can hide a
+    replicate that is a net cost (and the other way round): "; 1 of 4 replicates is a net cost".
+    Empty when the band crosses zero or no replicate lies beyond it.
+    """
+    low, high = direction(npv_low), direction(npv_high)
+    if low < 0 < high or low == high == 0:
+        return ""
+    kind, other = ("a net cost", -1) if low >= 0 else ("a net saving", 1)
+    count = sum(direction(v) == other for v in npv)
+    if count == 0:
+        return ""
+    return f"; {count} of {len(npv)} replicates {'is' if count == 1 else 'are'} {kind}"
+
+
 def _middle_replicate_sentence(analysis: BudgetAnalysis, scenario: str, area: str) -> str:
     """The middle replicate's cost, savings and net figure, then the median net figure's band.
 
@@ -567,7 +584,8 @@ def _middle_replicate_sentence(analysis: BudgetAnalysis, scenario: str, area: st
     invest, saved, net = (float(m[key][k, a]) for key in ("programme_cost", "gross_savings",
                                                           "npv"))
     npv_mid, npv_low, npv_high = h["npv"]
-    band_words = npv_band_words(npv_mid, npv_low, npv_high)
+    band_words = (npv_band_words(npv_mid, npv_low, npv_high)
+                  + _other_side_words(m["npv"][:, a], npv_low, npv_high))
     if n % 2:
         where = f"In the middle one of the {n} replicates ranked by net present value"
     elif n == 2:
@@ -655,7 +673,7 @@ def headline_boxes(analysis: BudgetAnalysis, scenario: str, area: str = "Wales"
     return [
         ("Net present value", money(h["npv"][0], signed=True),
          f"band {money(h['npv'][1], True)} to {money(h['npv'][2], True)}",
-         "net saving to the public purse"),
+         "net saving (+) or net cost (-) to the public purse"),
         ("Return per £1 invested", ratio_text(ratio[0]), ratio_band,
          "savings to other agencies per £1"),
         ("Break-even", year_text(h["break_even_year"][0]).replace("not within the horizon",

@@ -349,7 +349,11 @@ def test_a_rise_in_an_outcome_is_not_called_averting_none():
     assert note.startswith("no figure: 2 of 3 replicates have more police incidents, not fewer")
     assert "avert no" not in note
     assert not_averted_words(np.array([0.0, -5.0, 3.0]), "ACEs") == (
-        "2 of 3 replicates avert no ACEs (1 of them have more)")
+        "2 of 3 replicates avert no ACEs (1 of them has more)")
+    assert not_averted_words(np.array([0.0, -5.0, -2.0, 3.0]), "ACEs") == (
+        "3 of 4 replicates avert no ACEs (2 of them have more)")
+    assert not_averted_words(np.array([-5.0, 3.0]), "ACEs") == (
+        "1 of 2 replicates has more ACEs, not fewer")
 
 
 def test_the_middle_replicate_is_not_picked_on_floating_point_noise():

@@ -853,3 +853,38 @@ def test_a_coarse_scale_says_what_one_simulated_family_costs():
     analysis = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}})  # 1:400
     assert figure_notes(analysis, analysis.scenarios[0], "Wales")[-1] == \
         coarse_scale_note(analysis)
+
+
+def test_a_band_of_net_savings_names_a_replicate_that_is_a_net_cost():
+    """The 10-90 % band interpolates between replicates: a band of savings hid a replicate
+    that was a net cost (a commissioner's audit of lever_youth_diversion)."""
+    from model.reports import headline_sentence
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[-23e6], [-12e6], [-10e6],
+                                                               [0.5e6]]}})
+    low, high = budget.headline("systems")["npv"][1:]
+    assert 0 < low < high  # the band is all net savings...
+    sentence = headline_sentence(budget, "systems")
+    assert "; 1 of 4 replicates is a net cost)" in sentence  # ...but one replicate is not
+    all_savings = synthetic_analysis({"systems": {"prison_places": [[-23e6], [-12e6], [-10e6],
+                                                                    [-5e6]]}})
+    assert "replicates is a net cost" not in headline_sentence(all_savings, "systems")
+
+
+def test_the_npv_box_says_which_sign_is_a_saving():
+    from model.reports import headline_boxes
+
+    budget = synthetic_analysis({"systems": {"prison_places": [[1e6], [2e6]]}})
+    title, value, _, note = headline_boxes(budget, "systems")[0]
+    assert (title, value[0]) == ("Net present value", "-")
+    assert note == "net saving (+) or net cost (-) to the public purse"
+
+
+def test_the_programme_unit_cost_range_is_also_given_in_the_budget_s_prices():
+    """The draws are in the budget's prices; the range beside them was in the source's."""
+    budget = synthetic_analysis({"systems": {"prison_places": [[1e6]]}},
+                                programme_inputs={"systems": {"early_help": (2300.0, "2017-18")}})
+    row = budget.programme_unit_cost_table().set_index("intervention").loc["early_help"]
+    assert row["range_low_in_budget_prices"] == budget.book.from_prices_of("2017-18",
+                                                                           row["range_low"])
+    assert row["range_high_in_budget_prices"] > row["range_high"]  # 2017-18 -> 2024 prices
