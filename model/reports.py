@@ -151,6 +151,9 @@ def report_settings(analysis: BudgetAnalysis, description: str | None = None) ->
     rows = [{"setting": k, "value": v} for k, v in analysis.settings().items()]
     if description:
         rows.insert(0, {"setting": APP_SETTING, "value": " ".join(description.split())})
+    precision = coarse_scale_note(analysis)
+    if precision:  # so the xlsx and csv carry it too, not only the screen and the pdf
+        rows.append({"setting": "precision", "value": f"{precision}."})
     return pd.DataFrame(rows)
 
 

@@ -853,6 +853,11 @@ def test_a_coarse_scale_says_what_one_simulated_family_costs():
     analysis = synthetic_analysis({"systems": {"prison_places": [[-1e6], [-2e6]]}})  # 1:400
     assert figure_notes(analysis, analysis.scenarios[0], "Wales")[-1] == \
         coarse_scale_note(analysis)
+    # the settings of every report (the xlsx and the csv too) carry it
+    from model.reports import report_settings
+
+    settings = report_settings(analysis).set_index("setting")["value"]
+    assert settings["precision"] == f"{coarse_scale_note(analysis)}."
 
 
 def test_a_band_of_net_savings_names_a_replicate_that_is_a_net_cost():
