@@ -695,6 +695,35 @@ class BudgetAnalysis:
             rows.append(row(scenario, ALL_AGENCIES, ALL_AGENCIES_LABEL, "total", net))
         return pd.DataFrame(rows)
 
+    def replicate_agency_table(self) -> pd.DataFrame:
+        """Each replicate's discounted change in each agency's spend, so who pays can be checked.
+
+        Returns:
+            One row per compared scenario, replicate (numbered from 1), area (the force areas,
+            then Wales) and agency, then the row ``All agencies (net)``: ``change`` is the
+            discounted change over the horizon (positive: the agency pays more), the same sums
+            whose medians :meth:`who_pays` reports. A replicate's agencies add up to its net
+            row, which is minus its NPV.
+        """
+        d = self.factors()[None, :, None]
+        rows = []
+        for scenario in self.scenarios:
+            diff = self.difference(scenario)  # (reps, years, areas, lines)
+            for a, area in enumerate((*AREA_LABELS, "Wales")):
+                per_line = (diff[:, :, a, :] * d).sum(axis=1)  # (reps, lines)
+                for agency in (*AGENCIES, ALL_AGENCIES):
+                    mask = (np.ones(len(self.lines), bool) if agency == ALL_AGENCIES
+                            else self._lines_mask(agency=agency))
+                    if not mask.any():
+                        continue
+                    label = ALL_AGENCIES_LABEL if agency == ALL_AGENCIES else AGENCY_LABELS[agency]
+                    for k, change in enumerate(per_line[:, mask].sum(axis=1)):
+                        rows.append({"scenario": scenario, "replicate": k + 1,
+                                     "seed": self.seeds[k], "area": area, "agency": agency,
+                                     "agency_label": label, "change": float(change),
+                                     "unit": self.discounted_unit()})
+        return pd.DataFrame(rows)
+
     def by_cost_line(self, area: str = "Wales") -> pd.DataFrame:
         """Discounted change in each cost line over the horizon, and the baseline's spend."""
         a = area_index(area)

@@ -239,6 +239,10 @@ TABLE_NOTES = {
     "who_pays_who_saves": f"{MEDIANS_NOTE} {NET_ROW_NOTE}",
     "cost_lines": MEDIANS_NOTE,
     "replicates": REPLICATES_NOTE,
+    "replicates_by_agency": "Each replicate's discounted change in each agency's spend over the "
+                            "horizon (+ pays more, - saves): the sums whose medians who pays "
+                            "shows. A replicate's agencies add up to its 'All agencies (net)' "
+                            "row, which is minus its net present value.",
 }
 """What a reader of each table should know, by table (the reports put it under it)."""
 
@@ -293,6 +297,7 @@ def report_tables(analysis: BudgetAnalysis, description: str | None = None
         "who_pays_who_saves": pd.concat(by_area, ignore_index=True),
         "cost_lines": analysis.by_cost_line(),
         "replicates": analysis.replicate_table(),
+        "replicates_by_agency": analysis.replicate_agency_table(),
         "unit_costs": unit_cost_report_table(analysis),
         "figures_and_sources": figure_table(book),
         "programme_unit_costs": analysis.programme_unit_cost_table(),
@@ -378,7 +383,9 @@ def write_xlsx(analysis: BudgetAnalysis, path: str | Path, description: str | No
             row = put(areas, "by force area", 0, TABLE_NOTES["summary"])
             put(who[who["area"] != "Wales"], "by force area", row,
                 TABLE_NOTES["who_pays_who_saves"])
-            put(tables["replicates"], "by replicate", 0, TABLE_NOTES["replicates"])
+            row = put(tables["replicates"], "by replicate", 0, TABLE_NOTES["replicates"])
+            put(tables["replicates_by_agency"], "by replicate", row,
+                TABLE_NOTES["replicates_by_agency"])
             row = 0
             for name in ("unit_costs", "figures_and_sources", "programme_unit_costs",
                          "cost_lines", "deflator"):
