@@ -234,7 +234,9 @@ class EarlyHelpTeam(Agency):
         started, _ = self.queue.pop(free)
         started = started[h.occupied[started] & (h.early_help_months_left[started] == 0)]
         self.started_cases(started.size, eh.support_months)
-        own_started = min(own_free, started.size)
+        # without extra places this month (none, or an intervention that has ended) every
+        # start is the council's, whatever the council's own balance says
+        own_started = min(own_free, started.size) if extra > 0 else started.size
         self._own_places.settle(own_started, eh.support_months)
         if started.size == 0:
             return
