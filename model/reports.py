@@ -1235,6 +1235,22 @@ def _source_table(analysis: BudgetAnalysis) -> pd.DataFrame:
     })
 
 
+def page_footer(analysis: BudgetAnalysis) -> str:
+    """What every page of the pdf after the first restates about the money and the runs.
+
+    A page read on its own then says what its money is, e.g. "2024 prices, discounted at 3.5%
+    (HM Treasury Green Book) over 5 years; 4 paired replicates at 1:100, root seed 0" (the
+    scenarios are in each page's title).
+    """
+    seed = ("root seed not recorded" if analysis.root_seed is None
+            else f"root seed {analysis.root_seed}")
+    replicates = count_of(analysis.replicates, "paired replicate")
+    return (f"{analysis.price_year} prices, discounted at "
+            f"{discount_words(analysis.discount_rate)} over {years_text(analysis.years)}; "
+            f"{replicates} at 1:{analysis.scale}, {seed}"
+            + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
+
+
 def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> list[Figure]:
     """The pages of the pdf, in order.
 
@@ -1252,7 +1268,8 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
         pages.append(_table_page(
             f"{scenario} against {analysis.baseline}, Wales: every measure (median and "
             f"{BAND[0]}-{BAND[1]} % band)", _summary_rows(analysis, scenario, "Wales"),
-            note="Money is discounted and in prices of the unit-cost year; outcomes averted are "
+            note=f"Money is discounted at {discount_words(analysis.discount_rate)} and in "
+                 f"{analysis.price_year} prices; outcomes averted are "
                  "counts over the horizon (looked-after children: at its end). Each measure's "
                  "median is taken on its own: the medians of programme cost and savings need not "
                  "add up to the net present value's; each replicate's do. Break-even 'none': not "
@@ -1292,6 +1309,12 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
     pages.append(_table_page("Figures and sources behind the unit costs",
                              _source_table(analysis), font=6.5,
                              col_widths=[0.22, 0.08, 0.07, 0.09, 0.54]))
+    footer = page_footer(analysis)
+    for number, page in enumerate(pages[1:], start=2):  # the first page says it in full
+        fit_text(page, page.text(0.99, 0.006, f"{footer} \N{EM DASH} page {number} of "
+                                           f"{len(pages)}", ha="right", va="bottom",
+                                 fontsize=7, color="#777777"), 0.75 * page.bbox.width,
+                 shrink_to=5.0, smallest=5.0)  # one line, below the notes (at 3 % up)
     return pages
 
 

@@ -912,3 +912,19 @@ def test_each_replicates_agencies_are_exported_and_add_up_to_minus_its_npv():
     for agency, median in medians.items():
         assert median == pytest.approx(who[(agency, "total")])
     assert "replicates_by_agency" in report_tables(budget)
+
+
+def test_every_pdf_page_after_the_first_says_what_its_money_is(tmp_path):
+    """A commissioner's audit: the spend, who-pays and force-area pages stated no price year,
+    discount rate or scale; each page now restates them."""
+    from pypdf import PdfReader
+
+    from model.reports import page_footer
+
+    budget = _two_compared()
+    pages = PdfReader(write_pdf(budget, tmp_path / "b.pdf")).pages
+    footer = " ".join(page_footer(budget).split())
+    assert "2024 prices, discounted at 3.5%" in footer and "at 1:400" in footer
+    for number, page in enumerate(pages[1:], start=2):
+        text = " ".join(page.extract_text().split())
+        assert f"{footer} \N{EM DASH} page {number} of {len(pages)}" in text, number
