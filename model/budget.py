@@ -418,6 +418,17 @@ AREA_LABELS = tuple(a.label for a in force_areas())
 """Force areas in ledger order, as shown in reports (Wales is added as a fifth area)."""
 
 
+def _discounted_sum(diff: np.ndarray, mask: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Per replicate, the discounted sum over years of the masked lines' change.
+
+    Args:
+        diff: (replicates, years, lines) change in spend.
+        mask: the lines to add.
+        factors: discount factors shaped (1, years, 1).
+    """
+    return (diff[..., mask].sum(axis=-1) * factors[..., 0]).sum(axis=1)
+
+
 def area_index(area: str) -> int:
     """Position of a force area (or Wales, last) on the area axis of the spend arrays.
 
@@ -686,7 +697,7 @@ class BudgetAnalysis:
                         mask &= self._lines_mask(programme=False)
                     if not mask.any():
                         continue
-                    values = (diff[..., mask].sum(axis=-1) * d[..., 0]).sum(axis=1)
+                    values = _discounted_sum(diff, mask, d)
                     if cashable is not None and not np.any(values):
                         continue
                     part = {True: "cashable", False: "non-cashable", None: "total"}[cashable]
@@ -710,14 +721,16 @@ class BudgetAnalysis:
         for scenario in self.scenarios:
             diff = self.difference(scenario)  # (reps, years, areas, lines)
             for a, area in enumerate((*AREA_LABELS, "Wales")):
-                per_line = (diff[:, :, a, :] * d).sum(axis=1)  # (reps, lines)
                 for agency in (*AGENCIES, ALL_AGENCIES):
-                    mask = (np.ones(len(self.lines), bool) if agency == ALL_AGENCIES
-                            else self._lines_mask(agency=agency))
-                    if not mask.any():
-                        continue
+                    if agency == ALL_AGENCIES:  # as who pays' net row
+                        changes = (diff[:, :, a, :].sum(axis=-1) * d[..., 0]).sum(axis=1)
+                    else:
+                        mask = self._lines_mask(agency=agency)
+                        if not mask.any():
+                            continue
+                        changes = _discounted_sum(diff[:, :, a, :], mask, d)
                     label = ALL_AGENCIES_LABEL if agency == ALL_AGENCIES else AGENCY_LABELS[agency]
-                    for k, change in enumerate(per_line[:, mask].sum(axis=1)):
+                    for k, change in enumerate(changes):
                         rows.append({"scenario": scenario, "replicate": k + 1,
                                      "seed": self.seeds[k], "area": area, "agency": agency,
                                      "agency_label": label, "change": float(change),

@@ -764,9 +764,7 @@ def _headline_page(analysis: BudgetAnalysis, scenario: str, description: str | N
     subtitle = (f"{years_text(analysis.years)}, prices of {analysis.price_year}, discounted at "
                 f"{discount_words(analysis.discount_rate)}; median and "
                 f"{BAND[0]}-{BAND[1]} % band over {analysis.replicates} paired replicates "
-                f"(simulated at 1:{analysis.scale}, "
-                + ("root seed not recorded" if analysis.root_seed is None
-                   else f"root seed {analysis.root_seed}") + ")"
+                f"(simulated at 1:{analysis.scale}, {_root_seed_words(analysis)})"
                 + (", unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
     subtitle_lines = textwrap.wrap(subtitle, 135)
     if description:
@@ -1235,6 +1233,12 @@ def _source_table(analysis: BudgetAnalysis) -> pd.DataFrame:
     })
 
 
+def _root_seed_words(analysis: BudgetAnalysis) -> str:
+    """'root seed 0', or that it was not recorded."""
+    return ("root seed not recorded" if analysis.root_seed is None
+            else f"root seed {analysis.root_seed}")
+
+
 def page_footer(analysis: BudgetAnalysis) -> str:
     """What every page of the pdf after the first restates about the money and the runs.
 
@@ -1242,12 +1246,10 @@ def page_footer(analysis: BudgetAnalysis) -> str:
     (HM Treasury Green Book) over 5 years; 4 paired replicates at 1:100, root seed 0" (the
     scenarios are in each page's title).
     """
-    seed = ("root seed not recorded" if analysis.root_seed is None
-            else f"root seed {analysis.root_seed}")
     replicates = count_of(analysis.replicates, "paired replicate")
     return (f"{analysis.price_year} prices, discounted at "
             f"{discount_words(analysis.discount_rate)} over {years_text(analysis.years)}; "
-            f"{replicates} at 1:{analysis.scale}, {seed}"
+            f"{replicates} at 1:{analysis.scale}, {_root_seed_words(analysis)}"
             + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""))
 
 
