@@ -230,10 +230,14 @@ def summary_markdown(result: SensitivityResult, label: Callable[[str], str] = st
               f"- replicates per point: {s['replicates']} (averaged before analysis); seed "
               f"{s['seed']}"]
     for name, stage in result.stages.items():
+        total = len(stage.values) * s["replicates"]
+        stored = total - stage.evaluations
         lines.append(f"- {name}: {count_of(len(stage.values), 'point')} x "
                      f"{count_of(s['replicates'], 'replicate')} "
                      f"({count_of(stage.evaluations, 'evaluation')} run now, "
-                     f"{stage.seconds:.0f} s)")
+                     f"{stage.seconds:.0f} s"
+                     + (f"; {stored:,} from earlier runs in the output folder" if stored else "")
+                     + ")")
     if not result.morris.empty:
         lines += ["", "## Morris screening", "",
                   f"Parameters whose mu* reaches {s['threshold']:g} of the largest mu* for some "

@@ -178,6 +178,9 @@ def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
     assert again.code == 0
     record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
     assert all(s["evaluations_run"] == 0 for s in record["stages"].values())
+    summary = (tmp_path / "s" / "summary.md").read_text()  # not just "0 evaluations run now"
+    assert "(0 evaluations run now, 0 s; 6 from earlier runs in the output folder)" in summary, \
+        summary
 
 
 def test_no_screening_says_so_and_leaves_no_morris_files(cli, tmp_path):
