@@ -62,16 +62,37 @@ def scenarios_markdown() -> str:
         "converts it with the GDP deflator of model/data/unit_costs.yaml, as it does every unit "
         "cost (docs/budget.md).",
     ]
+    package = load_scenario(PACKAGE)
+    in_package = {spec.type: spec for spec in package.interventions}
+    lines += [
+        "",
+        f"`default` is the value an entry gets when it does not set the field; `{PACKAGE}` is "
+        f"the value `scenarios/{PACKAGE}.yaml` sets, where it differs (blank where it is the "
+        "default). Those are the values the shipped package runs with; every `lever_*` file "
+        f"repeats its intervention's `{PACKAGE}` entry (a test checks it). The reason for each "
+        f"roll-out value (start month, ramp and coverage), as evidence or an ASSUMPTION with a "
+        f"range, is written beside it in `scenarios/{PACKAGE}.yaml`.",
+    ]
     rows = intervention_table()
     for kind, cls in INTERVENTION_TYPES.items():
         doc = (cls.__doc__ or "").strip().split("\n\n")
         lines += ["", f"### `{kind}`", "", doc[0].replace("\n", " ")]
         if len(doc) > 1:
             lines += ["", " ".join(part.strip() for part in doc[1].splitlines())]
-        lines += ["", "| field | default | unit | evidence (range) | meaning |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [markdown_row(row) for row in rows if row["type"] == kind]
+        lines += ["", f"| field | default | {PACKAGE} | unit | evidence (range) | meaning |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        spec = in_package.get(kind)
+        for row in rows:
+            if row["type"] == kind:
+                shipped = {PACKAGE: getattr(spec, row["name"])} if spec else {PACKAGE: row[
+                    "default"]}
+                lines.append(markdown_row(row | shipped, shipped_key=PACKAGE))
     return "\n".join(lines) + "\n"
+
+
+PACKAGE = "systems"
+"""The shipped package whose intervention settings docs/scenarios.md shows beside the
+defaults."""
 
 
 GENERATED = {"parameters.md": parameters_markdown, "scenarios.md": scenarios_markdown}

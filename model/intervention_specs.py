@@ -217,7 +217,8 @@ class YouthDiversion(InterventionSpec):
         "differ).", low=6, high=24)
     unit_cost_gbp: float = param(
         600.0, "GBP per child diverted", "A diversion programme's casework. ASSUMPTION "
-        "(a youth justice order costs about GBP 8,000 a year; NAO 2011).", low=300.0, high=1500.0)
+        "(for scale: the whole criminal-justice cost of a young offender is about GBP 8,000 a "
+        "year; NAO 2011).", low=300.0, high=1500.0)
 
 
 class TraumaInformedCustody(InterventionSpec):

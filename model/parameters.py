@@ -348,8 +348,9 @@ class MaltreatmentParams(ParamGroup):
         "child, beyond the paths the model already has (a parent's ACEs raise adversity onset, "
         "adversity raises maltreatment). Assumption: the published OR 2.99 is the total "
         "association (Assink et al. 2018 Child Abuse & Neglect 84:131, 84 studies), and with no "
-        "direct effect the model's own paths already give an OR of about 4.3 (1:100, 3 years, "
-        "seeds 0-2; 7.1 with 2.99 here, counting the link twice), so the default adds none; the "
+        "direct effect the model's own paths already give an OR of about 3.1 with the documented "
+        "defaults and 4.2 with the shipped, calibrated values (docs/calibration.md; an earlier "
+        "check gave 7.1 with 2.99 here, counting the link twice), so the default adds none; the "
         "range runs up to the total.", low=1.0, high=2.99)
     deprivation_rr: list[float] = param(
         [1.6, 1.4, 1.2, 1.1, 1.0], "rr by deprivation quintile",
@@ -386,7 +387,7 @@ class PoliceParams(ParamGroup):
         "male).", low=0.15, high=0.35)
     offending_ace_rr_per_ace: float = param(
         1.5, "rr per ACE", "Offending hazard multiplier per ACE. The log-linear dose-response "
-        "is an assumption, anchored on violence perpetration: 1.5^5 = 7.6 (people with 4+ ACEs "
+        "is an assumption, anchored on violence perpetration: 1.5^5.2 = 8.2 (people with 4+ ACEs "
         "have about 5.2 on average) against the English 4+ vs 0 aOR of 7.71 (Bellis et al. "
         "2014 BMC Medicine 12:72); applied to all offending.", low=1.2, high=1.8)
     offending_deprivation_rr: list[float] = param(
@@ -718,6 +719,16 @@ def parameter_table() -> list[dict[str, Any]]:
     return rows
 
 
+def calibrated_parameters() -> set[str]:
+    """``group.name`` of every parameter the shipped calibrated file sets.
+
+    A per-category parameter counts once, whichever of its categories were fitted.
+    """
+    from model.calibration_sets import load_calibrated
+
+    return {".".join(name.split(".")[:2]) for name in load_calibrated()["parameters"]}
+
+
 def parameters_markdown() -> str:
     """The parameter reference (docs/parameters.md), generated from the declarations."""
     lines = [
@@ -736,7 +747,12 @@ def parameters_markdown() -> str:
         "",
     ]
     current = None
+    calibrated = calibrated_parameters()
     for row in parameter_table():
+        if f"{row['group']}.{row['name']}" in calibrated:
+            row = row | {"description": f"**Calibrated** (docs/calibration.md): the "
+                         f"`{SHIPPED_BASELINE}` value is the fit, the default where it started. "
+                         f"{row['description']}"}
         if row["group"] != current:
             current = row["group"]
             lines += ["", f"## {current}", "",
@@ -747,18 +763,19 @@ def parameters_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_row(row: dict[str, Any]) -> str:
+def markdown_row(row: dict[str, Any], shipped_key: str = SHIPPED_BASELINE) -> str:
     """One table row: name, default, shipped value, unit, evidence with its range, meaning.
 
-    The shipped baseline's value is shown where it differs from the default (a row without
-    it, such as an intervention field's, has no such column).
+    The shipped scenario's value (``row[shipped_key]``: the baseline's for a parameter, the
+    package's for an intervention field) is shown where it differs from the default; a row
+    without it has no such column.
     """
     evidence = row["source"]
     if row["low"] is not None:
         evidence += f" ({row['low']} to {row['high']})"
     shipped = ""
-    if SHIPPED_BASELINE in row:
-        value = row[SHIPPED_BASELINE]
+    if shipped_key in row:
+        value = row[shipped_key]
         shipped = f" {_fmt(value) if value != row['default'] else ''} |"
     return (f"| `{row['name']}` | {_fmt(row['default'])} |{shipped} {row['unit']} | "
             f"{evidence} | {row['description']} |")

@@ -228,6 +228,28 @@ def test_scenarios_md_is_generated_from_the_code():
         "docs/scenarios.md is stale; regenerate with: python -m model.docgen")
 
 
+def test_scenarios_md_shows_the_values_the_package_runs_with():
+    """The intervention tables gave only the defaults, so a reader saw early help start in
+    month 0 where `systems` starts it in month 6."""
+    import re
+
+    from model.scenario import load_scenario
+
+    text = _read(DOCS / "scenarios.md")
+    for spec in load_scenario("systems").interventions:
+        section = text.split(f"### `{spec.type}`")[1].split("\n### ")[0]
+        for name in ("start_month", "ramp_months", "coverage"):
+            default = type(spec).model_fields[name].get_default()
+            row = re.search(rf"^\| `{name}` \| ([^|]*) \| ([^|]*) \|", section, re.M)
+            assert row, (spec.type, name)
+            shown = row.group(2).strip() or row.group(1).strip()
+            assert float(shown) == getattr(spec, name), (spec.type, name, row.group(0))
+            assert (row.group(2).strip() == "") == (getattr(spec, name) == default)
+    # each roll-out value has its reason beside it in the scenario file
+    systems_file = (ROOT / "scenarios" / "systems.yaml").read_text(encoding="utf-8")
+    assert systems_file.count("# Roll-out.") == len(load_scenario("systems").interventions)
+
+
 def test_every_intervention_field_has_evidence():
     from model.intervention_specs import intervention_table
 
