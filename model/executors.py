@@ -30,6 +30,7 @@ import re
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -419,29 +420,52 @@ POLL_SECONDS = 0.1
 def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                  on_outcome: Callable[[int, Outcome], None], executor: Executor | None,
                  scheduler: str | None, workers: int | None, max_attempts: int) -> None:
-    """:func:`run_jobs` on an executor, with its stop checks at safe points."""
+    """:func:`run_jobs` on an executor, with its stop checks at safe points.
+
+    A local process pool is given only as many jobs as it has workers, so that a worker's
+    death (which breaks the whole pool) takes down just the jobs that were running, not the
+    queue behind them. When it takes down more than one, nobody can tell which job killed the
+    worker: those jobs are tried again one at a time, so that the one that kills its worker
+    is charged alone and the others finish. A Dask cluster gets every job at once (its
+    scheduler reschedules the tasks of a lost worker by itself).
+    """
     own = executor is None
     pool = executor if executor is not None else make_executor(scheduler, workers)
     attempts = [0] * len(jobs)
     inflight: dict[Future, int] = {}
+    queue: deque[int] = deque(range(len(jobs)))
+    suspects: set[int] = set()  # lost together with another job: tried alone next
+
+    def limit() -> int:
+        if not isinstance(pool, ProcessPoolExecutor):
+            return max(len(jobs), 1)
+        return 1 if suspects else max(getattr(pool, "_max_workers", 0) or 1, 1)
 
     def submit(k: int) -> None:
         attempts[k] += 1
         try:
             inflight[pool.submit(guarded, fn, jobs[k])] = k
         except (BrokenProcessPool, RuntimeError) as err:
+            suspects.discard(k)
             on_outcome(k, Outcome(error=f"could not submit: {one_line(err)}",
                                   attempts=attempts[k]))
 
-    try:
-        for k in range(len(jobs)):
-            submit(k)
+    def fill() -> None:
+        while queue and len(inflight) < limit():
+            submit(queue.popleft())
             check()
-        while inflight:
+
+    try:
+        fill()
+        while inflight or queue:
+            if not inflight:
+                fill()
+                continue
             done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             check()
             if isinstance(pool, DaskExecutor) and not done:
                 pool.check_alive()  # a lost scheduler ends the batch with one message
+            finished: list[tuple[int, Outcome]] = []
             lost: list[tuple[int, BaseException]] = []
             broken = False
             for future in done:
@@ -455,7 +479,7 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                     lost.append((k, err))
                 else:
                     outcome.attempts = attempts[k]
-                    on_outcome(k, outcome)
+                    finished.append((k, outcome))
             if broken:  # every job of a broken pool fails: collect them, then replace it
                 rest, _ = wait(list(inflight))
                 for future in rest:
@@ -466,20 +490,32 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                         lost.append((k, err))
                     else:
                         outcome.attempts = attempts[k]
-                        on_outcome(k, outcome)
+                        finished.append((k, outcome))
                 if own and isinstance(pool, ProcessPoolExecutor):
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = local_pool(workers)
+            for k, _ in finished:
+                suspects.discard(k)
             if lost and isinstance(pool, DaskExecutor):
                 pool.check_alive()  # runs lost with their scheduler are not tried again
+            together = broken and len(lost) > 1
+            retry: list[int] = []
             for k, err in sorted(lost, key=lambda item: item[0]):
-                if attempts[k] < max_attempts:
-                    submit(k)
+                if together:  # which of them killed the worker is unknown: each goes alone
+                    suspects.add(k)
+                    retry.append(k)
+                elif attempts[k] < max_attempts:
+                    retry.append(k)
                 else:
-                    on_outcome(k, Outcome(
+                    suspects.discard(k)
+                    finished.append((k, Outcome(
                         error=f"worker lost {attempts[k]} times; last: "
                               f"{type(err).__name__}: {one_line(err)}",
-                        attempts=attempts[k]))
+                        attempts=attempts[k])))
+            queue.extendleft(reversed(retry))
+            fill()  # the next jobs start before this process records the outcomes
+            for k, outcome in finished:
+                on_outcome(k, outcome)
             check()
     finally:
         # left early (a job's error raised by on_outcome, a stop, a stopped app page): drop

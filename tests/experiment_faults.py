@@ -47,3 +47,14 @@ def cycles_freed(_: int) -> bool:
     """Whether every cycle left by :func:`leave_a_cycle` in this process is gone."""
     gc.enable()
     return bool(_watched) and all(ref() is None for ref in _watched)
+
+
+def kills_its_worker_if_three(k: int) -> int:
+    """Job 3 kills its worker process every time; the others take a moment and succeed."""
+    import time
+
+    if k == 3:
+        time.sleep(0.2)  # let the other worker be busy with an innocent job meanwhile
+        os._exit(1)
+    time.sleep(0.3)
+    return k * k

@@ -105,3 +105,19 @@ def test_a_worker_frees_a_finished_jobs_reference_cycles_before_the_next_job():
                      on_outcome=lambda k, outcome, name=fn.__name__: answers.update(
                          {name: outcome.value if outcome.ok else outcome.error}))
     assert answers == {"leave_a_cycle": True, "cycles_freed": True}
+
+
+def test_a_job_that_kills_its_worker_fails_alone():
+    """A dying worker breaks the whole local pool. Every queued job used to be charged an
+    attempt, so one run that killed its worker three times failed dozens that never started."""
+    import experiment_faults
+
+    outcomes: dict[int, object] = {}
+    run_jobs(experiment_faults.kills_its_worker_if_three, list(range(8)), workers=2,
+             on_outcome=lambda k, outcome: outcomes.setdefault(k, outcome))
+    assert sorted(outcomes) == list(range(8))
+    failed = {k: o.error for k, o in outcomes.items() if not o.ok}
+    assert list(failed) == [3], failed
+    assert failed[3].startswith("worker lost 3 times"), failed
+    assert {k: o.value for k, o in outcomes.items() if o.ok} == {
+        k: k * k for k in range(8) if k != 3}
