@@ -695,19 +695,23 @@ def scenario_option(option: str, name_or_path: str) -> Any:
         raise UsageError(f"argument {option}: {err}") from None
 
 
-def load_comparison_scenarios(names_or_paths: Sequence[str], years: int) -> list[Any]:
+def load_comparison_scenarios(names_or_paths: Sequence[str], years: int,
+                              levers: bool = False) -> list[Any]:
     """Load the scenarios of a paired comparison and check them against the horizon.
 
     Raises:
-        UsageError: two scenarios share a name, or an intervention starts after ``years``.
+        UsageError: two scenarios (or single levers, with ``levers``) share a name or a
+            time-series file, or an intervention starts after ``years``.
         ScenarioError: a scenario cannot be loaded.
     """
+    from model.experiment import check_comparison_names
     from model.scenario import check_intervention_starts, load_scenario
 
     scenarios = [load_scenario(s) for s in names_or_paths]
-    names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise UsageError(f"SCENARIO: the scenarios' names must differ, got {names}")
+    try:
+        check_comparison_names(scenarios, levers)
+    except ValueError as err:
+        raise UsageError(f"SCENARIO: {err}") from None
     for scenario in scenarios:
         try:
             check_intervention_starts(scenario, years)
@@ -758,7 +762,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: the baseline first, then the "
                          "scenarios to compare with it")
-    scenarios = load_comparison_scenarios(args.scenarios, args.years)
+    scenarios = load_comparison_scenarios(args.scenarios, args.years, args.levers)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     names = [s.name for s in scenarios]
     stem = "-".join(_safe_name(n) for n in names[:3])

@@ -169,11 +169,18 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     if not args.out.is_dir():
         raise UsageError(f"argument DIR: '{args.out}' is not a folder that exists; give the "
                          f"--out folder of 'eat-sim experiment run'")
-    if not (args.out / RUNS_DIR).is_dir():
-        raise UsageError(f"argument DIR: '{args.out}' has no '{RUNS_DIR}' folder; give the "
-                         f"--out folder of 'eat-sim experiment run'")
     try:
         done = run_completion(args.out)
+    except ValueError as err:
+        raise UsageError(f"argument DIR: {err}") from None
+    if done is None and not (args.out / RUNS_DIR).is_dir():
+        raise UsageError(f"argument DIR: '{args.out}' has no '{RUNS_DIR}' folder; give the "
+                         f"--out folder of 'eat-sim experiment run'")
+    if done is not None and not done.files:  # stopped before its first run finished
+        print(f"warning: {done.describe()}; no table to show yet (run 'eat-sim experiment run' "
+              f"again to run them)", file=sys.stderr)
+        return EXIT_FAILED
+    try:
         table = summarise(args.out, done)
     except (FileNotFoundError, ValueError) as err:
         raise UsageError(f"argument DIR: {err}") from None

@@ -274,8 +274,15 @@ class Comparison:
 
     def cube(self, scenario: str, metric: str, runs: dict[str, list[RunResult]] | None = None
              ) -> np.ndarray:
-        """(replicates, months, force areas) values of a metric."""
-        source = runs or self.results
+        """(replicates, months, force areas) values of a metric.
+
+        Raises:
+            ValueError: a scenario the comparison does not hold, naming those it does.
+        """
+        source = runs or {**self.results, **self.levers}
+        if scenario not in source:
+            raise ValueError(f"scenario '{scenario}' is not in this comparison; it holds: "
+                             f"{', '.join(source)}")
         return np.stack([r.by_force_area(metric) for r in source[scenario]])
 
     def paired(self, scenario: str, metric: str) -> np.ndarray:
@@ -373,17 +380,63 @@ class Comparison:
             f, engine="pyarrow", compression="zstd", index=False))
         atomic_write(paths["headline"], lambda f: f.write(
             self.headline().to_csv(index=False).encode("utf-8")))
+        names = [*self.results, *self.levers]
+        check_file_names(names)
         for name, runs in {**self.results, **self.levers}.items():
-            safe = name.replace(":", "__").replace("/", "_")
-            path = out / f"timeseries_{safe}.parquet"
+            safe = timeseries_stem(name)
+            path = out / f"{safe}.parquet"
             frame = timeseries_of(runs)
             atomic_write(path, lambda f, frame=frame: frame.to_parquet(
                 f, engine="pyarrow", compression="zstd", index=False))
-            paths[f"timeseries_{safe}"] = path
+            paths[safe] = path
         return paths
 
 
-def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int = 10,
+def timeseries_stem(name: str) -> str:
+    """The file name (without ``.parquet``) of a scenario's time series.
+
+    ``:`` becomes ``__`` (``lever:early_help`` -> ``timeseries_lever__early_help``) and ``/``
+    becomes ``_``.
+    """
+    return "timeseries_" + name.replace(":", "__").replace("/", "_")
+
+
+def lever_name(intervention: str) -> str:
+    """The name of the single-lever variant of an intervention (``lever:early_help``)."""
+    return f"lever:{intervention}"
+
+
+def check_comparison_names(scenarios: Sequence[Scenario], levers: bool = False) -> None:
+    """The scenarios of a comparison, and its single levers, need names of their own.
+
+    Raises:
+        ValueError: two names that are the same, or that share a time-series file.
+    """
+    names = [s.name for s in scenarios]
+    if levers and scenarios:
+        names += [lever_name(spec.name) for spec in scenarios[-1].interventions]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ (the single levers' included), got "
+                         f"{names}")
+    check_file_names(names)
+
+
+def check_file_names(names: Sequence[str]) -> None:
+    """Refuse scenario names that would share a time-series file (one would overwrite the other).
+
+    Raises:
+        ValueError: naming both scenarios and the file.
+    """
+    seen: dict[str, str] = {}
+    for name in names:
+        stem = timeseries_stem(name)
+        if stem in seen and seen[stem] != name:
+            raise ValueError(f"scenarios '{seen[stem]}' and '{name}' would both be written to "
+                             f"{stem}.parquet; give one of them another name")
+        seen.setdefault(stem, name)
+
+
+def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10, years: int = 10,
             scale: int = 20, seed: int = 0, levers: bool = False,
             executor: Executor | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None,
@@ -394,8 +447,10 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
     """Run every scenario's replicates with common seeds and pair them with the first.
 
     Args:
-        scenarios: the baseline first, then the scenarios to compare with it.
-        replicates: replicates per scenario.
+        scenarios: the baseline first, then the scenarios to compare with it: scenarios, or
+            names or paths of scenario files (as ``eat-sim compare A B``).
+        replicates: replicates per scenario (1 to 1,000; the command line asks for 2 or more,
+            since one replicate gives no band).
         years: horizon.
         scale: population scale.
         seed: root seed of the replicate seeds.
@@ -425,16 +480,26 @@ def compare(scenarios: Sequence[Scenario], *, replicates: int = 10, years: int =
     Returns:
         The comparison of every replicate (the same whatever the cache held).
     """
+    from model.scenario import MAX_REPLICATES, load_scenario
+
+    scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in scenarios]
-    if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ, got {names}")
+    check_comparison_names(scenarios, levers)
+    if isinstance(replicates, bool) or not isinstance(replicates, int) \
+            or not 1 <= replicates <= MAX_REPLICATES:
+        raise ValueError(f"replicates: value {replicates!r} is not allowed: give a whole number "
+                         f"from 1 to {MAX_REPLICATES}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise ValueError(f"workers: value {workers!r} is not allowed: give a whole number of "
+                         f"1 or more, or None for one a core")
     seeds = replicate_seeds(seed, replicates)
     variants: list[Scenario] = list(scenarios)
     lever_names: list[str] = []
     if levers:
         package = scenarios[-1]
         for k, spec in enumerate(package.interventions):
-            lever = package.only_intervention(k, name=f"lever:{spec.name}")
+            lever = package.only_intervention(k, name=lever_name(spec.name))
             variants.append(lever)
             lever_names.append(lever.name)
     if parameter_sets is not None and len(parameter_sets) == 0:
@@ -525,5 +590,5 @@ def wales_series(results: list[RunResult], metric: str) -> np.ndarray:
 
 __all__ = ["BAND", "HEADLINE_METRICS", "Comparison", "ReplicateSpec", "RunCache", "RunSpec",
            "compare", "execute", "execute_replicate", "local_executor", "make_executor",
-           "replicate_seeds", "run_key", "run_replicates", "run_specs", "scenario_digest",
-           "wales_series"]
+           "lever_name", "replicate_seeds", "run_key", "run_replicates", "run_specs",
+           "scenario_digest", "wales_series"]

@@ -233,7 +233,7 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
                          f"varying lists is not supported: vary a scalar parameter")
     if isinstance(default, bool) or not isinstance(default, (int, float)):
         raise ValueError(f"'{name}' is not a number")
-    kind = "int" if isinstance(default, int) else "float"
+    kind = "int" if isinstance(default, int) or extra.get("whole") else "float"
     return default, extra.get("low"), extra.get("high"), kind
 
 

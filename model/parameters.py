@@ -46,7 +46,7 @@ AGE_BANDS = ("10-13", "14-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+
 
 
 def param(default: Any, unit: str, description: str, *, source: str | None = None,
-          low: Any = None, high: Any = None) -> Any:
+          low: Any = None, high: Any = None, whole: bool = False) -> Any:
     """Declare a parameter with its unit and its evidence.
 
     Args:
@@ -57,6 +57,9 @@ def param(default: Any, unit: str, description: str, *, source: str | None = Non
             ``low`` and ``high`` are required.
         low: lower end of the plausible range (required for assumptions).
         high: upper end of the plausible range (required for assumptions).
+        whole: the value is a whole number though it may be written as ``10.0`` (a length in
+            whole months): anything else is refused, rather than rounded where it is used,
+            and a parameter space cannot vary it (``declared_parameter`` calls it ``int``).
 
     Returns:
         A pydantic ``Field`` carrying the metadata in ``json_schema_extra``.
@@ -64,6 +67,8 @@ def param(default: Any, unit: str, description: str, *, source: str | None = Non
     if source is None and (low is None or high is None):
         raise ValueError(f"parameter '{description}' is an assumption and needs a range")
     extra = {"unit": unit, "source": source or "assumption", "low": low, "high": high}
+    if whole:
+        extra["whole"] = True
     if isinstance(default, (list, dict)):
         return Field(default_factory=lambda: default.copy(), description=description,
                      json_schema_extra=extra)
@@ -116,6 +121,11 @@ class ParamGroup(BaseModel):
             if number < 0:
                 raise ValueError("must be zero or more" + ("" if scalar else f", got {number}"))
         name = info.field_name or ""
+        field = cls.model_fields.get(name)
+        if scalar and field is not None and (field.json_schema_extra or {}).get("whole") \
+                and value != int(value):
+            raise ValueError("give a whole number of months" if "month" in str(
+                (field.json_schema_extra or {}).get("unit")) else "give a whole number")
         # intervention entries enforce their whole declared range, which for a share lies in
         # [0, 1]: their own range check gives the message (it names the range)
         by_unit = cls.__module__ != "model.intervention_specs"
@@ -243,6 +253,21 @@ class PopulationParams(ParamGroup):
         if len(value) != 4 or abs(sum(value) - 1) > 1e-6:
             raise ValueError("needs 4 shares (1, 2, 3, 4 children) adding up to 1")
         return value
+
+    @model_validator(mode="after")
+    def _household_types_fit(self) -> PopulationParams:
+        """Leave a share of at least 0 for couples without dependent children.
+
+        They are the rest of the households, after the four shares declared here.
+        """
+        names = ("one_person_household_share", "couple_with_children_share",
+                 "lone_parent_share", "multi_adult_household_share")
+        total = sum(getattr(self, name) for name in names)
+        if total > 1 + 1e-9:
+            parts = " + ".join(f"{name} {getattr(self, name):g}" for name in names)
+            raise ValueError(f"household type shares add up to {total:.4g} ({parts}); allowed: "
+                             f"at most 1 (the rest are couples without dependent children)")
+        return self
 
 
 class NetworkParams(ParamGroup):
@@ -580,7 +605,7 @@ class SocialCareParams(ParamGroup):
         low=0.05, high=0.3)
     protection_plan_months: float = param(
         10.0, "months", "Length of a child protection plan (every plan lasts this long, in "
-        "whole months).", low=6.0, high=18.0)
+        "whole months).", low=6.0, high=18.0, whole=True)
     looked_after_mean_months: float = param(
         48.0, "months", "Mean length of a looked-after spell (leaving care hazard 1/mean).",
         low=24.0, high=72.0)
@@ -607,7 +632,7 @@ class YouthJusticeParams(ParamGroup):
         "justice service per force area.", low=20.0, high=80.0)
     order_months: float = param(
         9.0, "months", "Length of a youth justice order (every order lasts this long, in whole "
-        "months).", low=6.0, high=12.0)
+        "months).", low=6.0, high=12.0, whole=True)
     waiting_list_months: int = param(
         3, "months", "Sanctioned children waiting longer than this for an order place drop off "
         "the list.", low=1, high=6)
@@ -625,7 +650,7 @@ class EarlyHelpParams(ParamGroup):
     support_months: float = param(
         6.0, "months", "Length of an early-help episode (a place is taken for this long, in whole "
         "months).",
-        low=3.0, high=12.0)
+        low=3.0, high=12.0, whole=True)
     waiting_list_months: int = param(
         6, "months", "Families waiting longer than this for a place drop off the list.",
         low=1, high=12)

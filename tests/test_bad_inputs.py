@@ -31,6 +31,13 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
     "share_above_one": (
         "name: x\npopulation:\n  lone_parent_share: 1.5\n",
         ["population.lone_parent_share", "1.5", "[0, 1]"]),
+    "household_types_over_one": (  # a traceback from the population build before
+        "name: x\nextends: symptoms\npopulation: {one_person_household_share: 0.9}\n",
+        ["'population'", "household type shares add up to 1.22",
+         "one_person_household_share 0.9", "at most 1"]),
+    "months_not_whole": (  # rounded half-to-even where used, silently, before
+        "name: x\nsocial_care: {protection_plan_months: 10.4}\n",
+        ["social_care.protection_plan_months", "10.4", "whole number of months"]),
     "years_out_of_range": (
         "name: x\nyears: 40\n",
         ["'years'", "40", "25"]),

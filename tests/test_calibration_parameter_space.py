@@ -74,6 +74,8 @@ def test_a_point_becomes_scenario_overrides():
      "unknown key 'gambling'"),
     ({"name": "adversity.deprivation_rr", "low": 1.0, "high": 2.0}, "is a list"),
     ({"name": "social_care.referral_max_wait_months", "low": 1, "high": 3}, "whole number"),
+    # a length in whole months written as a float (10.0) is a whole number too
+    ({"name": "social_care.protection_plan_months", "low": 8.0, "high": 12.0}, "whole number"),
     ({"name": "social_care.notification_referred_share", "low": 0.5, "high": 1.5},
      "bound 1.5 of 'social_care.notification_referred_share' is not allowed by the model"),
     ({"name": "police.offending_per_person_month", "low": 0.004}, "field 'high': required"),

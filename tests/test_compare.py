@@ -193,6 +193,40 @@ def test_cli_compare_bad_arguments(cli, tmp_path, args, words):
     assert not (tmp_path / "x").exists()
 
 
+def test_cli_compare_refuses_names_that_share_a_time_series_file(cli, tmp_path):
+    """'x:y' and 'x__y' were both written to timeseries_x__y.parquet: one run's series lost."""
+    (tmp_path / "q1.yaml").write_text('name: "x:y"\nextends: symptoms\n')
+    (tmp_path / "q2.yaml").write_text('name: "x__y"\nextends: symptoms\n')
+    (tmp_path / "q3.yaml").write_text('name: "lever:youth_diversion"\nextends: symptoms\n')
+    for args, words in (([tmp_path / "q1.yaml", tmp_path / "q2.yaml"],
+                         ["'x:y' and 'x__y'", "timeseries_x__y.parquet"]),
+                        ([tmp_path / "q3.yaml", "systems", "--levers"],
+                         ["names must differ", "lever:youth_diversion"])):
+        outcome = cli("compare", "symptoms", *args, "--replicates", "2", "--years", "1",
+                      "--scale", "1:2000", "--out", tmp_path / "x")
+        assert outcome.code == 2, outcome.err
+        assert outcome.err.startswith("error: SCENARIO: ")
+        assert len(outcome.err.strip().splitlines()) == 1, outcome.err
+        for word in words:
+            assert word in outcome.err
+        assert not (tmp_path / "x").exists()
+
+
+def test_the_python_compare_takes_names_and_checks_its_numbers():
+    """`compare(["symptoms", "systems"])` raised AttributeError: 'str' object has no
+    attribute 'name'; workers=0 and replicates=0 were taken without a word."""
+    comparison = compare(["symptoms", "systems"], replicates=2, years=1, scale=2000, seed=3,
+                         workers=1)
+    assert comparison.scenarios == ["systems"] and len(comparison.seeds) == 2
+    with pytest.raises(ValueError, match="scenario 'nosuch' is not in this comparison; it "
+                                         "holds: symptoms, systems"):
+        comparison.band_narrowing("nosuch")
+    for kwargs, words in (({"replicates": 0}, "replicates: value 0 is not allowed"),
+                          ({"workers": 0}, "workers: value 0 is not allowed")):
+        with pytest.raises(ValueError, match=words):
+            compare(["symptoms", "systems"], years=1, scale=2000, **kwargs)
+
+
 def test_cli_compare_refuses_an_intervention_starting_after_the_horizon(cli, tmp_path):
     late = tmp_path / "late.yaml"
     late.write_text("name: late\nextends: symptoms\ninterventions:\n"

@@ -75,6 +75,20 @@ def test_summary_of_an_incomplete_experiment_says_what_is_missing(folder, cli):
         (4, 2, {"lever_early_help": 2}, False)
 
 
+def test_summary_before_any_run_finished_is_the_same_warning(folder, cli):
+    """Stopped before its first run finished (no runs folder yet), the summary said the
+    folder was not an experiment's, with exit 2."""
+    interrupt(folder, "lever_early_help")
+    interrupt(folder, "symptoms")
+    shutil.rmtree(folder / "runs")
+    result = cli("experiment", "summary", folder)
+    assert result.code == 1, result.err
+    assert result.err.count("\n") == 1
+    assert result.err.startswith("warning: 0 of 4 runs done; missing: symptoms (2), "
+                                 "lever_early_help (2); no table to show yet"), result.err
+    assert result.out == ""
+
+
 def test_summary_counts_failed_runs_as_missing(tmp_path, cli):
     (tmp_path / "exp.yaml").write_text(EXP.replace("[symptoms, lever_early_help]",
                                                    "[symptoms]"))
