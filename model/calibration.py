@@ -23,6 +23,7 @@ uncertainty into comparisons (:mod:`model.calibration_sets`).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -200,8 +201,9 @@ def open_study(path: Path, settings: dict[str, Any], seed: int, startup: int,
     if stored is None:
         study.set_user_attr("settings", settings)
     elif stored != settings:
-        changed = sorted(k for k in set(stored) | set(settings)
-                         if stored.get(k) != settings.get(k))
+        from model.provenance import changed_settings
+
+        changed = changed_settings(stored, json.loads(json.dumps(settings)))
         raise CalibrationError(f"{path} holds a study with other settings ({', '.join(changed)})"
                                f"; give another output folder, the same settings, or --force "
                                f"to start again")

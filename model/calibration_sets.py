@@ -25,7 +25,13 @@ import pandas as pd
 import yaml
 
 from model.parameter_space import declared_parameter
-from model.scenario import Scenario, ScenarioError, scenario_from_yaml_text, table_points
+from model.scenario import (
+    Scenario,
+    ScenarioError,
+    repeated_columns,
+    scenario_from_yaml_text,
+    table_points,
+)
 from model.yaml_files import parse_yaml, read_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -312,6 +318,9 @@ def load_parameter_sets(path: str | Path = ACCEPTED_FILE) -> list[dict[str, floa
     """
     path = Path(path)
     where = f"parameter sets '{path}'"
+    if repeated := repeated_columns(path):
+        raise CalibrationFileError(f"{where}: column '{repeated[0]}' is written more than once; "
+                                   f"give each parameter one column")
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except Exception as err:

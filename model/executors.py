@@ -24,6 +24,7 @@ that raises is an outcome with its error, not a crash of the batch.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import re
@@ -193,6 +194,11 @@ class DaskExecutor(Executor):
                                     f"{timeout:g} s ({one_line(err)}); start one with 'dask "
                                     f"scheduler' or give another address") from None
             self._warn_of_other_code()
+        # a lost scheduler is reported in one line by check_alive(); the client's own log
+        # line about it ("Failed to reconnect ...") would come first and say less
+        self._client_log = logging.getLogger("distributed.client")
+        self._client_log_level = self._client_log.level
+        self._client_log.setLevel(logging.CRITICAL)
         self._executor = self.client.get_executor(pure=False)
         self._waiting_since: float | None = None
         self._warned_no_workers = False
@@ -268,6 +274,7 @@ class DaskExecutor(Executor):
             self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+        self._client_log.setLevel(self._client_log_level)
 
 
 def _worker_code_version() -> str:

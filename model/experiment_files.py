@@ -57,6 +57,7 @@ from model.scenario import (
     did_you_mean,
     load_scenario,
     problem_text,
+    repeated_columns,
     shown,
     table_points,
 )
@@ -308,6 +309,9 @@ class ExperimentDefinition:
         if not path.is_file():
             raise ExperimentError(f"{self.label}: {where}: file '{path}' does not exist")
         suffix = path.suffix.lower()
+        if repeated := repeated_columns(path):
+            raise ExperimentError(f"{self.label}: {where}: column '{repeated[0]}' is written "
+                                  f"more than once; give each parameter one column")
         try:
             if suffix == ".csv":
                 table = pd.read_csv(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 
 @lru_cache(maxsize=1)
@@ -38,4 +39,28 @@ def code_version() -> str:
     return f"{__version__}+g{commit.stdout.strip()}" + (".dirty" if dirty.stdout.strip() else "")
 
 
-__all__ = ["code_version"]
+def changed_settings(old: Any, new: Any, where: str = "") -> list[str]:
+    """The settings that differ between a stored header and this call's.
+
+    Each is ``name``, or ``name old -> new`` for short values (digests and lists by name).
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [where or "the header"] if old != new else []
+    out: list[str] = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        name = f"{where}.{key}" if where else str(key)
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += changed_settings(a, b, name)
+        elif all(isinstance(v, int | float | type(None)) or (isinstance(v, str) and len(v) < 24
+                                                              and "digest" not in name)
+                 for v in (a, b)):
+            out.append(f"{name} {a} -> {b}")
+        else:
+            out.append(name)
+    return out
+
+
+__all__ = ["changed_settings", "code_version"]

@@ -273,6 +273,30 @@ def implausible_points_warning(base: Scenario, variants: Sequence[Scenario], wha
             f"{'; '.join(parts)}; results rest on values the evidence does not support")
 
 
+def repeated_columns(path: str | Path) -> list[str]:
+    """Column names written more than once in a .csv or .parquet table's header.
+
+    pandas renames a repeated CSV column (the second ``x`` becomes ``x.1``), so a table
+    with one is checked before it is read; an unreadable file gives none (its reader says
+    why).
+    """
+    import csv
+    from collections import Counter
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(newline="", encoding="utf-8") as handle:
+                header = next(csv.reader(handle), [])
+        else:
+            import pyarrow.parquet as pq
+
+            header = pq.read_schema(path).names
+    except Exception:  # noqa: BLE001 - the table's own reader reports an unreadable file
+        return []
+    return [name for name, n in Counter(h.strip() for h in header).items() if n > 1]
+
+
 def table_points(table: Any, where: str, error: type[Exception],
                  columns: list[str] | None = None) -> list[dict[str, int | float]]:
     """Rows of a table of parameter values (a pandas DataFrame) as ``{column: number}`` points.

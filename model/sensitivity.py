@@ -270,10 +270,15 @@ class EvaluationStore:
                     old = json.loads(lines[0])
                 except json.JSONDecodeError:
                     old = None
-                if old != json.loads(json.dumps(header)):
+                new = json.loads(json.dumps(header))
+                if old != new:
+                    from model.provenance import changed_settings
+
+                    changed = ", ".join(changed_settings(old, new)) or "its header"
                     raise SensitivityError(
-                        f"{path} holds evaluations of other settings; give another output "
-                        f"folder, the same settings, or --force to discard them")
+                        f"{path} holds evaluations of other settings (changed: {changed}); "
+                        f"give another output folder, the same settings, or --force to "
+                        f"discard them")
                 for line in lines[1:]:
                     try:
                         row = json.loads(line)

@@ -267,6 +267,10 @@ BAD_PARAMETER_SETS: dict[str, tuple[str, list[str]]] = {
                      ["sets.csv", "row 1", "value true", "finite number"]),
     "unknown_parameter": ("rank,police.nothing\n1,0.5\n",
                           ["sets.csv", "column 'police.nothing'", "unknown parameter"]),
+    "repeated_column": ("rank,police.offending_per_person_month,police.offending_per_person_month"
+                        "\n1,0.004,0.005\n",
+                        ["sets.csv", "column 'police.offending_per_person_month' is written "
+                         "more than once"]),
     "share_above_one": ("justice.arrest_given_suspect_share\n0.5\n1.5\n",
                         ["sets.csv", "row 2", "justice.arrest_given_suspect_share", "1.5",
                          "[0, 1]"]),

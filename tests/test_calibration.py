@@ -90,7 +90,8 @@ def test_the_study_resumes_and_refuses_other_settings(tmp_path):
     assert len(first.trials) == 3 and len(more.trials) == 5
     assert more.trials["trial"].tolist()[:3] == first.trials["trial"].tolist()
     assert more.seconds > 0
-    with pytest.raises(CalibrationError, match="other settings \\(scale\\).*--force"):
+    with pytest.raises(CalibrationError,
+                       match="other settings \\(scale 2000 -> 1000\\).*--force"):
         calibrate(space, items, scenario, trials=5, **{**common, "scale": 1000})
     fresh = calibrate(space, items, scenario, trials=2, force=True, **{**common, "scale": 1000})
     assert len(fresh.trials) == 2

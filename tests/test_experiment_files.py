@@ -135,6 +135,12 @@ def test_bad_sample_tables(tmp_path):
         message = str(caught.value)
         assert f"row 2, column 'police.offending_per_person_month': value {shown} is not " \
             f"allowed: every cell needs a finite number" in message, message
+    # a repeated column was renamed by pandas: "override '....month.1': unknown field '1'"
+    (tmp_path / "design.csv").write_text("police.offending_per_person_month,"
+                                         "police.offending_per_person_month\n0.004,0.005\n")
+    with pytest.raises(ExperimentError, match="column 'police.offending_per_person_month' is "
+                                              "written more than once"):
+        load_experiment(exp)
     (tmp_path / "design.txt").write_text("x")
     with pytest.raises(ExperimentError, match=r"\.csv or \.parquet"):
         load_experiment(write(tmp_path, base.replace("design.csv", "design.txt")))

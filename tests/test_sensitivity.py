@@ -96,8 +96,11 @@ def test_an_interrupted_analysis_resumes_and_other_settings_are_refused(tmp_path
     assert again.stages["morris"].evaluations == 0
     assert again.stages["sobol"].evaluations == len(lines) - 11
     assert np.allclose(first.sobol[["S1", "ST"]], again.sobol[["S1", "ST"]])
-    with pytest.raises(SensitivityError, match="other settings.*--force"):
+    with pytest.raises(SensitivityError, match=r"other settings \(changed: evaluator\.a "
+                                               r"7\.0 -> 5\.0\).*--force"):
         run_sensitivity(space, Ishigami(a=5.0), **settings)
+    with pytest.raises(SensitivityError, match=r"changed: seeds, trajectories 4 -> 5\)"):
+        run_sensitivity(space, Ishigami(), **(settings | {"trajectories": 5, "seed": 4}))
     forced = run_sensitivity(space, Ishigami(a=5.0), force=True, **settings)
     assert forced.stages["morris"].evaluations == len(forced.stages["morris"].values)
     header = json.loads(store.read_text().splitlines()[0])
