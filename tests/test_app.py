@@ -617,7 +617,8 @@ def test_an_uploaded_or_edited_scenario_can_be_compared():
     at.selectbox(key="scenario_view").set_value("systems").run()
     assert at.get("code")[0].value.startswith("# Early Action Together")
     editor = at.text_area(key="editor_systems")
-    assert editor.value.splitlines()[3] == "name: systems-edited"
+    assert [line for line in editor.value.splitlines() if line.startswith("name:")] == [
+        "name: systems-edited"]
     editor.set_value(editor.value.replace("coverage: 0.8", "coverage: 0.4"))
     at.button(key="keep_edit").click().run()
     no_problem(at)
