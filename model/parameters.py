@@ -594,6 +594,14 @@ class SocialCareParams(ParamGroup):
         "force area. Hand-calibrated so that care entries keep the looked-after population near "
         "its published level; about 8-10 % of police notifications then get social-services "
         "input (4.8 % in the one Welsh authority studied, Police Journal).", low=5.0, high=20.0)
+    assessment_capacity_follows_need: float = param(
+        0.0, "elasticity", "How far assessment capacity follows need: capacity x (children at "
+        "home maltreated in the last 12 months in the force area / the same, averaged over the "
+        "warm-up's last 12 months) ^ this. 0: a fixed capacity (the default), so families that "
+        "prevention keeps from maltreatment free assessments for others and care entries hardly "
+        "fall (docs/ODD.md section 9); 1: thresholds held, capacity moves with need. ASSUMPTION: "
+        "no Welsh figure says how children's services' capacity answers a change in need.",
+        low=0.0, high=1.0)
     referral_max_wait_months: int = param(
         2, "months", "Referrals not assessed within this time lapse (no further action).",
         low=1, high=6)

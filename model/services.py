@@ -140,6 +140,36 @@ class Agency(mesa.Agent):
 class ChildrensSocialCare(Agency):
     """Triage of notifications and referrals, assessments, protection plans, care entry."""
 
+    NEED_REFERENCE_MONTHS = 12
+    """Warm-up months (the last ones) whose need is the reference of a need-led capacity."""
+
+    def __init__(self, model: EarlyActionModel, force_area: int):
+        super().__init__(model, force_area)
+        self._need_total = 0
+        self._need_months = 0
+
+    def _need_factor(self, elasticity: float) -> float:
+        """``(need / reference need) ** elasticity``: how far this month's capacity moves.
+
+        Need is the number of children at home in the force area maltreated in the last 12
+        months; the reference is its mean over the warm-up's last
+        :data:`NEED_REFERENCE_MONTHS` months (shared by every scenario branched from the same
+        warm-up), or the first recorded month's without a warm-up. 1 during the warm-up.
+        """
+        model = self.model
+        recent = model.recently_maltreated_children()
+        need = int(np.count_nonzero(
+            model.households.force_area[model.people.household[recent]] == self.force_area))
+        if model.month < 0:
+            if model.month >= -self.NEED_REFERENCE_MONTHS:
+                self._need_total += need
+                self._need_months += 1
+            return 1.0
+        if self._need_months == 0:
+            self._need_total, self._need_months = need, 1
+        reference = self._need_total / self._need_months
+        return (need / reference) ** elasticity if reference > 0 else 1.0
+
     def receive(self, dwellings: np.ndarray, from_police: bool) -> None:
         """Accept referrals (about households with children) into the assessment queue."""
         model = self.model
@@ -158,8 +188,11 @@ class ChildrensSocialCare(Agency):
         rec = model.recorder
         lapsed = self.queue.drop_older_than(model.month, sc.referral_max_wait_months)
         rec.count("referrals_lapsed", lapsed)
-        capacity = self.take_capacity(sc.assessments_per_10k_children_per_month
-                                      * model.children_in_force_area[self.force_area] / 1e4)
+        per_month = (sc.assessments_per_10k_children_per_month
+                     * model.children_in_force_area[self.force_area] / 1e4)
+        if sc.assessment_capacity_follows_need > 0:
+            per_month *= self._need_factor(sc.assessment_capacity_follows_need)
+        capacity = self.take_capacity(per_month)
         if not len(self.queue):  # nothing to assess (capacity still accrues above)
             return
         if len(self.queue) > capacity:

@@ -194,3 +194,46 @@ def test_the_council_s_own_early_help_places_fill_before_the_programme_s(own_pla
     programme = result.by_force_area("reached_early_help")
     assert starts.sum() > 0
     assert np.array_equal(programme, starts * programme_share)
+
+
+def test_a_need_led_capacity_moves_with_the_maltreated_children_of_its_force_area():
+    """``assessment_capacity_follows_need``: capacity x (need / need in the warm-up's last 12
+    months) ^ elasticity, 1 during the warm-up; need counts only the force area's children."""
+    from types import SimpleNamespace
+
+    import mesa
+
+    from model.services import ChildrensSocialCare
+
+    children = np.arange(6)
+    fake = SimpleNamespace(
+        month=-13, recently_maltreated_children=lambda: children,
+        people=SimpleNamespace(household=np.array([0, 1, 2, 3, 4, 5])),
+        households=SimpleNamespace(force_area=np.array([0, 0, 0, 0, 1, 1])))
+    agency = ChildrensSocialCare(mesa.Model(rng=1), 0)
+    agency.model = fake
+    for month, n in zip(range(-13, 0), [9, 4, 4, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2], strict=True):
+        fake.month = month  # the first (-13) is outside the reference's 12 months
+        children = np.arange(n)
+        fake.people.household = np.minimum(np.arange(n), 3)  # all in force area 0
+        assert agency._need_factor(1.0) == 1.0
+    reference = (4 * 6 + 2 * 6) / 12
+    fake.month, children = 0, np.arange(6)
+    fake.people.household = np.array([0, 0, 1, 4, 5, 5])  # 3 of them in force area 0
+    assert agency._need_factor(1.0) == pytest.approx(3 / reference)
+    assert agency._need_factor(0.5) == pytest.approx((3 / reference) ** 0.5)
+
+
+def test_capacity_that_follows_need_lets_prevention_reach_care():
+    """With the default fixed capacity the package frees assessments for other families; with
+    capacity following need it assesses fewer (docs/ODD.md section 9)."""
+    def assessments(name: str, elasticity: float) -> float:
+        scenario = load_scenario(name).with_overrides(
+            {"social_care.assessment_capacity_follows_need": elasticity})
+        return EarlyActionModel(scenario, scale=100, seed=2, years=5).run().wales(
+            "social_care_assessments").sum()
+
+    fixed = assessments("systems", 0.0) - assessments("symptoms", 0.0)
+    led = assessments("systems", 1.0) - assessments("symptoms", 1.0)
+    assert abs(fixed) <= 0.01 * assessments("symptoms", 0.0)
+    assert led < 0 and abs(led) > 5 * max(abs(fixed), 100)
