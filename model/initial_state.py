@@ -71,7 +71,8 @@ def initialise_children(model: EarlyActionModel, stream: ProcessStream) -> None:
 
     # looked-after children and protection plans at their published rates, most at risk first
     sc = scenario.social_care
-    risk = count + 3.0 * recent + stream.uniform(children, 0, salt=241)
+    risk = (count + sc.start_care_recent_maltreatment_weight * recent
+            + stream.uniform(children, 0, salt=241))
     order = children[np.argsort(-risk, kind="stable")]
     n_care = int(round(children.size * sc.looked_after_per_10k_children_at_start / 1e4))
     n_plan = int(round(children.size * sc.protection_plan_per_10k_children_at_start / 1e4))

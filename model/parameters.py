@@ -241,11 +241,55 @@ class PopulationParams(ParamGroup):
     vacant_dwelling_share: float = param(
         0.04, "share of dwellings", "Dwellings vacant at the start; young adults leaving home "
         "and separating parents move into them.", low=0.02, high=0.06)
+    multi_adult_four_share: float = param(
+        0.5, "share of multi-adult households", "Multi-family and other households with 4 "
+        "adults at the start (the rest have 3). ASSUMPTION: the Census gives the households, "
+        "not their size.", low=0.3, high=0.7)
+    one_person_older_share: float = param(
+        0.45, "share", "Age preference of one-person households' adults at the start: the "
+        "share aged 65-94 (the rest 18-64), before the start's age profile is matched (ODD "
+        "5.2). ASSUMPTION.", low=0.35, high=0.55)
+    couple_older_share: float = param(
+        0.4, "share", "Age preference of the first adult of a couple without dependent "
+        "children at the start: the share aged 65-89 (the rest 22-64), before the age profile "
+        "is matched (ODD 5.2). ASSUMPTION.", low=0.3, high=0.5)
+    partner_age_gap_sd_years: float = param(
+        3.0, "years", "Standard deviation of a partner's age around the first adult's at the "
+        "start (normal). ASSUMPTION.", low=2.0, high=5.0)
+    parent_age_at_eldest_birth_low_years: float = param(
+        20.0, "years", "Youngest age of a parent when the eldest child at home was born: a "
+        "parent's age at the start is the eldest child's plus a uniform draw between this and "
+        "the next. ASSUMPTION.", low=16.0, high=24.0)
+    parent_age_at_eldest_birth_high_years: float = param(
+        38.0, "years", "Oldest age of a parent when the eldest child at home was born (see "
+        "above). ASSUMPTION.", low=34.0, high=44.0)
+    start_female_share: float = param(
+        0.5, "share", "Chance that a person at the start whose household role does not decide "
+        "it (a couple's roles and lone parents do) is a woman or girl. ASSUMPTION: the Census "
+        "gives about 51 % of people in Wales as women; births use "
+        "demography.female_share_of_births.", low=0.48, high=0.52)
+    start_profile_cohort_until_age: int = param(
+        25, "years", "Up to this age, the start has as many adults a year of age as children "
+        "(the same cohorts a few years on: no migration); ODD 5.2. ASSUMPTION.", low=20, high=30)
+    start_profile_survival_from_age: int = param(
+        35, "years", "From this age, adults share the rest in proportion to survival (in "
+        "between, a linear blend); ODD 5.2. ASSUMPTION.", low=30, high=45)
 
     @field_validator("adult_ace_deprivation_gradient")
     @classmethod
     def _quintiles(cls, value: list[float]) -> list[float]:
         return _check_quintiles(value)
+
+    @model_validator(mode="after")
+    def _ordered_ages(self) -> PopulationParams:
+        """The low end of an age range below its high end."""
+        for low, high in (("parent_age_at_eldest_birth_low_years",
+                           "parent_age_at_eldest_birth_high_years"),
+                          ("start_profile_cohort_until_age", "start_profile_survival_from_age")):
+            if getattr(self, low) >= getattr(self, high):
+                raise ValueError(f"{low} ({getattr(self, low):g}) must be below {high} "
+                                 f"({getattr(self, high):g})")
+        return self
 
     @field_validator("children_per_family_shares")
     @classmethod
@@ -620,6 +664,10 @@ class SocialCareParams(ParamGroup):
     looked_after_per_10k_children_at_start: float = param(
         116.3, "per 10,000 children", "Looked-after children at the start.",
         source="Welsh Government, children looked after 31 March 2023 (7,208; 116.3 per 10,000)")
+    start_care_recent_maltreatment_weight: float = param(
+        3.0, "ACEs", "When the start's looked-after children and plans are chosen, most at "
+        "risk first, a child maltreated in the last 12 months counts as this many more ACEs "
+        "(plus a uniform draw to break ties). ASSUMPTION.", low=1.0, high=6.0)
     protection_plan_per_10k_children_at_start: float = param(
         47.0, "per 10,000 children", "Children on the child protection register at the start.",
         source="Welsh Government child protection register 2015 (47 per 10,000)")

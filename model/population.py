@@ -401,24 +401,26 @@ HOUSEHOLD_TYPES = ("one_person", "couple_no_children", "couple_with_children", "
 ADULT_AGES = np.arange(18, 100)
 """Whole years of age an adult can have at the start."""
 
-FREE_ADULT_AGE_PRIORS = {
-    0: np.where(ADULT_AGES >= 65, 0.45 / 30, 0.55 / 47) * (ADULT_AGES < 95),
-    1: np.where(ADULT_AGES >= 65, 0.4 / 25, 0.6 / 43) * (ADULT_AGES >= 22) * (ADULT_AGES < 90),
-    4: (ADULT_AGES < 80) / 62.0,
-}
-"""Age preferences (before matching the start profile) of the adults whose age no child sets:
-one-person households (45 % aged 65-95, else 18-65), the first adult of a couple without
-dependent children (40 % aged 65-90, else 22-65) and members of multi-adult households (18-80).
-Assumptions of the population build (ODD 5.2)."""
+def free_adult_age_priors(params: PopulationParams) -> dict[int, np.ndarray]:
+    """Age preferences (before matching the start profile) of the adults whose age no child sets.
 
-YOUNG_ADULT_AGES = (25, 35)
-"""Up to the first age, adults are as many a year of age as children (the same cohorts a few
-years on: no migration); from the second, the rest of the adults in proportion to survival;
-in between, a linear blend."""
+    By household kind: one-person households (``one_person_older_share`` aged 65-94, the rest
+    18-64), the first adult of a couple without dependent children (``couple_older_share`` aged
+    65-89, the rest 22-64) and members of multi-adult households (18-79, evenly). Assumptions
+    of the population build (ODD 5.2).
+    """
+    old_alone, old_couple = params.one_person_older_share, params.couple_older_share
+    return {
+        0: np.where(ADULT_AGES >= 65, old_alone / 30, (1 - old_alone) / 47) * (ADULT_AGES < 95),
+        1: np.where(ADULT_AGES >= 65, old_couple / 25, (1 - old_couple) / 43)
+        * (ADULT_AGES >= 22) * (ADULT_AGES < 90),
+        4: (ADULT_AGES < 80) / 62.0,
+    }
 
 
 def start_adult_age_profile(children_per_year: float, adults: int,
-                            demography: DemographyParams) -> np.ndarray:
+                            demography: DemographyParams,
+                            young_adult_ages: tuple[int, int] = (25, 35)) -> np.ndarray:
     """How many adults of each age in :data:`ADULT_AGES` the population starts with.
 
     Young adults are the children's cohorts a few years on (as many a year of age, less the
@@ -430,6 +432,10 @@ def start_adult_age_profile(children_per_year: float, adults: int,
         children_per_year: children at the start per year of age.
         adults: adults at the start.
         demography: the death hazard's parameters.
+        young_adult_ages: up to the first age, adults are as many a year of age as children
+            (the same cohorts a few years on: no migration); from the second, the rest of the
+            adults in proportion to survival; in between, a linear blend
+            (``population.start_profile_cohort_until_age`` and ``..._survival_from_age``).
 
     Returns:
         Expected adults by age, summing to ``adults``.
@@ -440,7 +446,7 @@ def start_adult_age_profile(children_per_year: float, adults: int,
     hazard = death_hazard_per_month(months, demography.mortality_at_age_50_per_month,
                                     demography.mortality_gompertz_slope_per_year)
     survival = np.exp(-np.cumsum(hazard))[ADULT_AGES * 12] / np.exp(-hazard[:18 * 12].sum())
-    young, old = YOUNG_ADULT_AGES
+    young, old = young_adult_ages
     blend = np.clip((ADULT_AGES - young) / (old - young), 0.0, 1.0)
     rest = adults - (children_per_year * survival * (1 - blend)).sum()
     older_level = rest / (survival * blend).sum()
@@ -514,7 +520,7 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
                                                        p=params.children_per_family_shares), 0)
     adult_child = (kind == 1) & (rng.random(n_occ) < params.adult_child_at_home_share)
     n_adults = (np.choose(kind, [1, 2, 2, 1, 3]) + adult_child
-                + ((kind == 4) & (rng.random(n_occ) < 0.5)))
+                + ((kind == 4) & (rng.random(n_occ) < params.multi_adult_four_share)))
     n_people = n_adults + n_children
     total = int(n_people.sum())
 
@@ -544,10 +550,13 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
         first_age[a_hh[first & (a_kind == kind)]] = years[first & (a_kind == kind)]
         of_kind = partner & (a_kind == kind)
         years[of_kind] = np.maximum(18, first_age[a_hh[of_kind]]
-                                    + rng.normal(0, 3, int(of_kind.sum())))
+                                    + rng.normal(0, params.partner_age_gap_sd_years,
+                                                 int(of_kind.sum())))
 
     parents = (a_kind == 2) | (a_kind == 3)
-    years[parents] = eldest[a_hh[parents]] / 12 + rng.uniform(20, 38, parents.sum())
+    years[parents] = eldest[a_hh[parents]] / 12 + rng.uniform(
+        params.parent_age_at_eldest_birth_low_years, params.parent_age_at_eldest_birth_high_years,
+        parents.sum())
     partners_of(2)
     adult_kid = (a_kind == 1) & (a_pos == 2)
     years[adult_kid] = rng.uniform(18, 30, adult_kid.sum())
@@ -555,11 +564,14 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
     set_ages = parents | adult_kid
     # one-person households, a couple's first adult (its partner follows), multi-adult members
     free = {0: a_kind == 0, 1: first & (a_kind == 1), 4: a_kind == 4}
+    priors = free_adult_age_priors(params)
     shares = free_adult_age_shares(
-        start_adult_age_profile(int(is_child.sum()) / 18, int(adult.sum()), demography),
+        start_adult_age_profile(int(is_child.sum()) / 18, int(adult.sum()), demography,
+                                (params.start_profile_cohort_until_age,
+                                 params.start_profile_survival_from_age)),
         np.bincount(np.clip(years[set_ages].astype(np.int64) - ADULT_AGES[0], 0,
                             ADULT_AGES.size - 1), minlength=ADULT_AGES.size),
-        {kind: (int(units.sum()) * (2 if kind == 1 else 1), FREE_ADULT_AGE_PRIORS[kind])
+        {kind: (int(units.sum()) * (2 if kind == 1 else 1), priors[kind])
          for kind, units in free.items()})
     for kind, units in free.items():
         years[units] = ADULT_AGES[rng.choice(ADULT_AGES.size, size=int(units.sum()),
@@ -567,7 +579,7 @@ def build_population(params: PopulationParams, scale: int, rng: np.random.Genera
     partners_of(1)
     age[adult] = (np.maximum(years, 18) * 12).astype(np.int32) + (u * 12).astype(np.int32) % 12
 
-    female = rng.random(total) < 0.5
+    female = rng.random(total) < params.start_female_share
     couple_roles = ((member_kind == 1) | (member_kind == 2)) & (position < 2)
     female[couple_roles] = position[couple_roles] == 1
     lone = (member_kind == 3) & (position == 0)

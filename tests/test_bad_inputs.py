@@ -35,6 +35,11 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
         "name: x\nextends: symptoms\npopulation: {one_person_household_share: 0.9}\n",
         ["'population'", "household type shares add up to 1.22",
          "one_person_household_share 0.9", "at most 1"]),
+    "age_range_reversed": (
+        "name: x\npopulation: {parent_age_at_eldest_birth_low_years: 22,"
+        " parent_age_at_eldest_birth_high_years: 21}\n",
+        ["'population'", "parent_age_at_eldest_birth_low_years (22) must be below "
+         "parent_age_at_eldest_birth_high_years (21)"]),
     "months_not_whole": (  # rounded half-to-even where used, silently, before
         "name: x\nsocial_care: {protection_plan_months: 10.4}\n",
         ["social_care.protection_plan_months", "10.4", "whole number of months"]),

@@ -14,7 +14,6 @@ from model import load_scenario
 from model.parameters import ACE_TYPES
 from model.population import (
     ADULT_AGES,
-    YOUNG_ADULT_AGES,
     ace_count,
     ace_powers,
     build_population,
@@ -197,13 +196,15 @@ def test_young_adults_are_as_many_a_year_of_age_as_children(pop):
 
 
 def test_the_start_profile_has_every_adult_and_follows_survival(scenario):
-    profile = start_adult_age_profile(34_000.0, 2_400_000, scenario.demography)
+    pop = scenario.population
+    ages = (pop.start_profile_cohort_until_age, pop.start_profile_survival_from_age)
+    profile = start_adult_age_profile(34_000.0, 2_400_000, scenario.demography, ages)
     assert profile.size == ADULT_AGES.size
     assert profile.sum() == pytest.approx(2_400_000)
-    young = ADULT_AGES < YOUNG_ADULT_AGES[0]
+    young = ADULT_AGES < ages[0]
     # young adults: the children's cohorts less a few deaths in their twenties
     assert np.allclose(profile[young], 34_000.0, rtol=0.01)
-    older = ADULT_AGES >= YOUNG_ADULT_AGES[1]
+    older = ADULT_AGES >= ages[1]
     assert np.all(np.diff(profile[older]) < 0)
 
 
