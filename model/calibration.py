@@ -278,18 +278,22 @@ def calibrate(space: ParameterSpace, items: Sequence[TargetItem], scenario: Scen
             asked = [study.ask(distributions) for _ in range(min(batch, trials - done))]
             jobs = [TrialJob(t.number, r, s, {n: float(t.params[n]) for n in space.names})
                     for t in asked for r, s in enumerate(seeds)]
-            figures: dict[int, list[dict[str, float]]] = {t.number: [] for t in asked}
+            # by trial, then replicate: the figures' order (and so their mean, to the last
+            # bit) must not depend on which run finished first
+            runs: dict[int, dict[int, dict[str, float]]] = {t.number: {} for t in asked}
             errors: dict[int, str] = {}
 
             def collect(k: int, outcome: Outcome, jobs: list[TrialJob] = jobs,
-                        figures: dict = figures, errors: dict = errors) -> None:
+                        runs: dict = runs, errors: dict = errors) -> None:
                 if outcome.ok:
-                    figures[jobs[k].trial].append(outcome.value)
+                    runs[jobs[k].trial][jobs[k].replicate] = outcome.value
                 else:
                     errors[jobs[k].trial] = outcome.error or "failed"
 
             run_jobs(evaluator, jobs, on_outcome=collect, executor=pool,
                      workers=workers if pool is None else None)
+            figures = {trial: [by_replicate[r] for r in sorted(by_replicate)]
+                       for trial, by_replicate in runs.items()}
             with deferred():  # a stop waits until the batch is recorded (and counted) whole
                 for trial in asked:
                     if trial.number in errors:
@@ -357,12 +361,12 @@ def evaluate_parameter_set(overrides: dict[str, float], items: Sequence[TargetIt
     """
     evaluator = TargetFigures(scenario, scale, years, figure_keys(items))
     jobs = [TrialJob(0, r, int(s), dict(overrides)) for r, s in enumerate(seeds)]
-    figures: list[dict[str, float]] = []
+    by_replicate: dict[int, dict[str, float]] = {}  # in replicate order, not arrival order
     errors: list[str] = []
 
     def collect(k: int, outcome: Outcome) -> None:
         if outcome.ok:
-            figures.append(outcome.value)
+            by_replicate[jobs[k].replicate] = outcome.value
         else:
             errors.append(outcome.error or "failed")
 
@@ -370,7 +374,7 @@ def evaluate_parameter_set(overrides: dict[str, float], items: Sequence[TargetIt
              workers=workers)
     if errors:
         raise CalibrationError(f"a check run failed: {errors[0]}")
-    return fit_table(items, figures)
+    return fit_table(items, [by_replicate[r] for r in sorted(by_replicate)])
 
 
 __all__ = ["MISSING_Z", "STUDY_FILE", "CalibrationError", "CalibrationResult", "TargetFigures",

@@ -31,6 +31,7 @@ import re
 import sys
 import time
 import traceback
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -424,6 +425,41 @@ POLL_SECONDS = 0.1
 """How often the wait for the next outcome looks for a stop (Ctrl-C or SIGTERM)."""
 
 
+_replacements: weakref.WeakKeyDictionary[Executor, list[ProcessPoolExecutor]] = (
+    weakref.WeakKeyDictionary())
+"""Local pools that broke while a caller kept them (sensitivity's, calibration's, the app's),
+and the pool that now serves in each one's place (in a one-item list, which also stops it
+when the caller's pool is gone or at exit); stopped with it by :func:`stop`."""
+
+
+def _serving(pool: Executor) -> Executor:
+    """The pool that serves in ``pool``'s place: its replacement, if it broke, else itself."""
+    try:
+        holder = _replacements.get(pool)
+    except TypeError:  # cannot be weakly referenced: never replaced
+        return pool
+    return holder[0] if holder else pool
+
+
+def _replace_broken(original: Executor, broken: ProcessPoolExecutor, own: bool
+                    ) -> ProcessPoolExecutor:
+    """A new local pool of the broken one's size; a caller's pool is replaced for later calls."""
+    stop(broken)
+    fresh = local_pool(getattr(broken, "_max_workers", None))
+    if not own:
+        holder = _replacements.get(original)
+        if holder is None:
+            holder = _replacements[original] = [fresh]
+            weakref.finalize(original, _stop_held, holder)
+        holder[0] = fresh
+    return fresh
+
+
+def _stop_held(holder: list[ProcessPoolExecutor]) -> None:
+    """Stop the pool that served in place of a caller's pool that is gone (or at exit)."""
+    stop(holder[0])
+
+
 def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                  on_outcome: Callable[[int, Outcome], None], executor: Executor | None,
                  scheduler: str | None, workers: int | None, max_attempts: int) -> None:
@@ -431,41 +467,72 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
 
     A local process pool is given only as many jobs as it has workers, so that a worker's
     death (which breaks the whole pool) takes down just the jobs that were running, not the
-    queue behind them. When it takes down more than one, nobody can tell which job killed the
-    worker: those jobs are tried again one at a time, so that the one that kills its worker
-    is charged alone and the others finish. A Dask cluster gets every job at once (its
-    scheduler reschedules the tasks of a lost worker by itself).
+    queue behind them; the broken pool is replaced, also when the caller keeps it (later
+    calls with it use the replacement). When a breakage takes more than one job, nobody can
+    tell which killed the worker: those jobs are tried again one at a time, so that the one
+    that kills its worker is charged alone and the others finish. A Dask cluster gets every
+    job at once (its scheduler reschedules the tasks of a lost worker by itself).
     """
     own = executor is None
-    pool = executor if executor is not None else make_executor(scheduler, workers)
+    original = executor if executor is not None else make_executor(scheduler, workers)
+    pool = _serving(original)
     attempts = [0] * len(jobs)
     inflight: dict[Future, int] = {}
     queue: deque[int] = deque(range(len(jobs)))
     suspects: set[int] = set()  # lost together with another job: tried alone next
+    broke_on_submit = False
+    fresh_pools = 0  # pools made since a job last finished
+
+    def local() -> bool:
+        return isinstance(pool, ProcessPoolExecutor)
 
     def limit() -> int:
-        if not isinstance(pool, ProcessPoolExecutor):
+        if not local():
             return max(len(jobs), 1)
         return 1 if suspects else max(getattr(pool, "_max_workers", 0) or 1, 1)
 
-    def submit(k: int) -> None:
+    def submit(k: int) -> bool:
+        nonlocal broke_on_submit
         attempts[k] += 1
         try:
             inflight[pool.submit(guarded, fn, jobs[k])] = k
-        except (BrokenProcessPool, RuntimeError) as err:
+        except BrokenProcessPool:
+            if local():  # broke since the last round: the job waits for the new pool
+                attempts[k] -= 1
+                queue.appendleft(k)
+                broke_on_submit = True
+                return False
+            suspects.discard(k)
+            on_outcome(k, Outcome(error="could not submit: the pool is broken",
+                                  attempts=attempts[k]))
+        except RuntimeError as err:
             suspects.discard(k)
             on_outcome(k, Outcome(error=f"could not submit: {one_line(err)}",
                                   attempts=attempts[k]))
+        return True
 
-    def fill() -> None:
-        while queue and len(inflight) < limit():
-            submit(queue.popleft())
-            check()
+    def fill(checking: bool = True) -> None:
+        while queue and len(inflight) < limit() and not broke_on_submit:
+            if not submit(queue.popleft()):
+                break
+            if checking:
+                check()
 
     try:
         fill()
         while inflight or queue:
             if not inflight:
+                if broke_on_submit:  # nothing left to drain: replace the pool now
+                    if fresh_pools >= max_attempts:  # new pools break at once: give up
+                        while queue:
+                            k = queue.popleft()
+                            suspects.discard(k)
+                            on_outcome(k, Outcome(error="could not submit: every new worker "
+                                                  "pool broke at once", attempts=attempts[k]))
+                        break
+                    pool = _replace_broken(original, pool, own)
+                    fresh_pools += 1
+                    broke_on_submit = False
                 fill()
                 continue
             done, _ = wait(list(inflight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
@@ -498,20 +565,25 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                     else:
                         outcome.attempts = attempts[k]
                         finished.append((k, outcome))
-                if own and isinstance(pool, ProcessPoolExecutor):
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = local_pool(workers)
+                if local():
+                    pool = _replace_broken(original, pool, own)
+                    fresh_pools += 1
+                    broke_on_submit = False
             for k, _ in finished:
                 suspects.discard(k)
+            if finished:
+                fresh_pools = 0
             if lost and isinstance(pool, DaskExecutor):
+                for k, outcome in finished:  # what finished is kept, whatever comes next
+                    on_outcome(k, outcome)
+                finished = []
                 pool.check_alive()  # runs lost with their scheduler are not tried again
             together = broken and len(lost) > 1
             retry: list[int] = []
             for k, err in sorted(lost, key=lambda item: item[0]):
-                if together:  # which of them killed the worker is unknown: each goes alone
-                    suspects.add(k)
-                    retry.append(k)
-                elif attempts[k] < max_attempts:
+                if attempts[k] < max_attempts:
+                    if together:  # which of them killed the worker is unknown: each alone
+                        suspects.add(k)
                     retry.append(k)
                 else:
                     suspects.discard(k)
@@ -520,7 +592,7 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
                               f"{type(err).__name__}: {one_line(err)}",
                         attempts=attempts[k])))
             queue.extendleft(reversed(retry))
-            fill()  # the next jobs start before this process records the outcomes
+            fill(checking=False)  # the next jobs start before the outcomes are recorded
             for k, outcome in finished:
                 on_outcome(k, outcome)
             check()
@@ -557,7 +629,14 @@ def scheduler_executor(scheduler: str | None, workers: int | None = None
 
 
 def stop(pool: Executor) -> None:
-    """Shut an executor down now: cancel queued jobs and end local workers mid-run."""
+    """Shut an executor down now: cancel queued jobs and end local workers mid-run.
+
+    A local pool that broke and was replaced (:func:`run_jobs`) is stopped with its
+    replacement.
+    """
+    with suppress(TypeError):  # an executor that cannot be weakly referenced: never replaced
+        if pool in _replacements:
+            stop(_replacements.pop(pool)[0])
     if isinstance(pool, ProcessPoolExecutor):
         processes = list((getattr(pool, "_processes", None) or {}).values())
         results = getattr(pool, "_result_queue", None)  # shutdown() forgets it

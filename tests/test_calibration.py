@@ -79,6 +79,27 @@ def test_fit_table_by_hand():
     assert missing["z"].iloc[0] == 10 and not missing["within"].iloc[0]
 
 
+def test_figures_keep_replicate_order_whatever_finishes_first(monkeypatch):
+    """Figures were kept in the order the runs finished, so the mean (to its last bits), and
+    with it a trial's score, depended on the workers' timing."""
+    import model.calibration as calibration
+    from model.executors import Outcome
+
+    items = target_items(parse_targets({"police_incidents_per_1000": _target(300.0)}))
+
+    def finish_last_first(fn, jobs, *, on_outcome, **_):
+        for k in reversed(range(len(jobs))):
+            on_outcome(k, Outcome(value={"police_incidents_per_1000": 100.0 + jobs[k].replicate}))
+
+    seen = []
+    monkeypatch.setattr(calibration, "run_jobs", finish_last_first)
+    monkeypatch.setattr(calibration, "fit_table",
+                        lambda items, figures: seen.append(figures) or fit_table(items, figures))
+    calibration.evaluate_parameter_set({}, items, load_scenario("symptoms"), scale=2000,
+                                       years=1, seeds=[11, 12, 13], workers=1)
+    assert [f["police_incidents_per_1000"] for f in seen[0]] == [100.0, 101.0, 102.0]
+
+
 def test_the_study_resumes_and_refuses_other_settings(tmp_path):
     scenario = load_scenario("symptoms")
     items = target_items(parse_targets({"police_incidents_per_1000": _target(290.0)}))

@@ -121,3 +121,29 @@ def test_a_job_that_kills_its_worker_fails_alone():
     assert failed[3].startswith("worker lost 3 times"), failed
     assert {k: o.value for k, o in outcomes.items() if o.ok} == {
         k: k * k for k in range(8) if k != 3}
+
+
+def test_a_pool_the_caller_keeps_is_replaced_when_a_worker_dies():
+    """Sensitivity, calibration and the app keep one pool for many batches. A dead worker
+    broke it for good: every later job of the batch, and every later batch, failed with
+    'could not submit'."""
+    import experiment_faults
+
+    from model.executors import _serving, local_pool, stop
+
+    kept = local_pool(2)
+    try:
+        outcomes: dict[int, object] = {}
+        run_jobs(experiment_faults.kills_its_worker_if_three, list(range(6)), executor=kept,
+                 on_outcome=lambda k, outcome: outcomes.setdefault(k, outcome))
+        assert [k for k, o in outcomes.items() if not o.ok] == [3]
+        serving = _serving(kept)
+        assert serving is not kept  # the broken pool was replaced for later batches
+        later: dict[int, object] = {}
+        run_jobs(experiment_faults.kills_its_worker_if_three, [0, 1], executor=kept,
+                 on_outcome=lambda k, outcome: later.setdefault(k, outcome.value))
+        assert later == {0: 0, 1: 1}
+    finally:
+        stop(kept)
+    assert _serving(kept) is kept  # stopped with the pool it replaced
+    assert not any(p.is_alive() for p in (getattr(serving, "_processes", None) or {}).values())
