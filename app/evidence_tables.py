@@ -46,6 +46,7 @@ PARAMETER_LABELS = {
     "social_care.looked_after_given_assessment_share": "Assessed children looked after: share",
     "social_care.protection_plan_given_assessment_share": "Assessed children on a plan: share",
     "social_care.looked_after_mean_months": "Looked after: mean months",
+    "social_care.assessment_capacity_follows_need": "Assessment capacity: follows need",
     "early_help.adversity_ending_rr": "Early help: adversity ending multiplier",
     "early_help.adversity_onset_rr": "Early help: adversity onset multiplier",
     "early_help.maltreatment_rr": "Early help: maltreatment multiplier",
