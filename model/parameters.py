@@ -265,9 +265,9 @@ class PopulationParams(ParamGroup):
         "above). ASSUMPTION.", low=34.0, high=44.0)
     start_female_share: float = param(
         0.5, "share", "Chance that a person at the start whose household role does not decide "
-        "it (a couple's roles and lone parents do) is a woman or girl. ASSUMPTION: the Census "
-        "gives about 51 % of people in Wales as women; births use "
-        "demography.female_share_of_births.", low=0.48, high=0.52)
+        "it (a couple's roles and lone parents do) is a woman or girl. ASSUMPTION: about as many "
+        "women as men (the project's data give no share by sex; births use "
+        "demography.female_share_of_births).", low=0.48, high=0.52)
     start_profile_cohort_until_age: int = param(
         25, "years", "Up to this age, the start has as many adults a year of age as children "
         "(the same cohorts a few years on: no migration); ODD 5.2. ASSUMPTION.", low=20, high=30)
