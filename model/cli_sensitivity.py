@@ -213,9 +213,15 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def _analyse(args: argparse.Namespace, space: Any, evaluator: Any, executor: Any) -> int:
     """The analysis of :func:`_cmd_sensitivity` on its executor (None: a local pool)."""
-    from model.sensitivity import SensitivityError, run_sensitivity
+    from model.sensitivity import SensitivityError, check_resumable, run_sensitivity
     from model.sensitivity_report import CONSTANT, INDEX_ABOVE_ONE, write_report
 
+    try:  # a folder of other settings is refused before the header and the bars
+        check_resumable(space, evaluator, args.out, trajectories=args.trajectories,
+                        sobol_samples=args.sobol_samples, replicates=args.replicates,
+                        seed=args.seed, screening=not args.no_screening, force=args.force)
+    except SensitivityError as err:
+        raise UsageError(str(err)) from None
     err_console = _console(sys.stderr)
     runs_per_point = args.replicates * (1 if evaluator.package is None else 2)
     err_console.print(

@@ -266,19 +266,7 @@ class EvaluationStore:
         if path.exists() and not force:
             lines = path.read_text(encoding="utf-8").splitlines()
             if lines:
-                try:
-                    old = json.loads(lines[0])
-                except json.JSONDecodeError:
-                    old = None
-                new = json.loads(json.dumps(header))
-                if old != new:
-                    from model.provenance import changed_settings
-
-                    changed = ", ".join(changed_settings(old, new)) or "its header"
-                    raise SensitivityError(
-                        f"{path} holds evaluations of other settings (changed: {changed}); "
-                        f"give another output folder, the same settings, or --force to "
-                        f"discard them")
+                cls.check(path, header, lines[0])
                 for line in lines[1:]:
                     try:
                         row = json.loads(line)
@@ -289,6 +277,33 @@ class EvaluationStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(header) + "\n", encoding="utf-8")
         return store
+
+    @staticmethod
+    def check(path: Path, header: dict[str, Any], first_line: str | None = None) -> None:
+        """Refuse a store at ``path`` made with other settings than ``header`` (none: fine).
+
+        Raises:
+            SensitivityError: naming what changed, with the ways out.
+        """
+        if first_line is None:
+            if not path.is_file():
+                return
+            with path.open(encoding="utf-8") as handle:
+                first_line = handle.readline()
+            if not first_line.strip():
+                return
+        try:
+            old = json.loads(first_line)
+        except json.JSONDecodeError:
+            old = None
+        new = json.loads(json.dumps(header))
+        if old != new:
+            from model.provenance import changed_settings
+
+            changed = ", ".join(changed_settings(old, new)) or "its header"
+            raise SensitivityError(
+                f"{path} holds evaluations of other settings (changed: {changed}); give "
+                f"another output folder, the same settings, or --force to discard them")
 
     def add(self, point: int, replicate: int, outputs: dict[str, float]) -> None:
         """Record one finished evaluation (appended and flushed at once)."""
@@ -425,7 +440,6 @@ def run_sensitivity(space: ParameterSpace, evaluator: Evaluator, *, out_dir: Pat
     from model.experiment import replicate_seeds
 
     seeds = replicate_seeds(seed, replicates)
-    common = {"space": space.digest(), "evaluator": evaluator.describe(), "seeds": seeds}
 
     def stage_progress(stage: str) -> Callable[[int, int], None] | None:
         return (lambda done, total: progress(stage, done, total)) if progress else None
@@ -434,7 +448,7 @@ def run_sensitivity(space: ParameterSpace, evaluator: Evaluator, *, out_dir: Pat
               ) -> EvaluationStore | None:
         if out_dir is None:
             return None
-        full = {**common, **header, "stage": stage, "parameters": stage_space.names}
+        full = stage_header(space, evaluator, seeds, stage, header, stage_space)
         return EvaluationStore.open(Path(out_dir) / f"evaluations-{stage}.jsonl", full, force)
 
     with shared_executor(executor, workers, scheduler) as pool:
@@ -442,6 +456,34 @@ def run_sensitivity(space: ParameterSpace, evaluator: Evaluator, *, out_dir: Pat
                        trajectories=trajectories, sobol_samples=sobol_samples,
                        replicates=replicates, seed=seed, threshold=threshold,
                        max_sobol=max_sobol, screening=screening)
+
+
+def stage_header(space: ParameterSpace, evaluator: Evaluator, seeds: list[int], stage: str,
+                 header: dict[str, Any], stage_space: ParameterSpace) -> dict[str, Any]:
+    """The first line of a stage's evaluation store: everything that decides its evaluations."""
+    return {"space": space.digest(), "evaluator": evaluator.describe(), "seeds": seeds,
+            **header, "stage": stage, "parameters": stage_space.names}
+
+
+def check_resumable(space: ParameterSpace, evaluator: Evaluator, out_dir: Path | None, *,
+                    trajectories: int = 10, sobol_samples: int = 64, replicates: int = 1,
+                    seed: int = 0, screening: bool = True, force: bool = False) -> None:
+    """Refuse an output folder whose first stage was evaluated with other settings.
+
+    Called before anything runs or is printed; the arguments are those of
+    :func:`run_sensitivity`.
+
+    Raises:
+        SensitivityError: naming what changed (as :meth:`EvaluationStore.open` would).
+    """
+    if out_dir is None or force:
+        return
+    from model.experiment import replicate_seeds
+
+    stage, header = (("morris", {"trajectories": trajectories, "levels": MORRIS_LEVELS})
+                     if screening else ("sobol", {"base_samples": sobol_samples}))
+    full = stage_header(space, evaluator, replicate_seeds(seed, replicates), stage, header, space)
+    EvaluationStore.check(Path(out_dir) / f"evaluations-{stage}.jsonl", full)
 
 
 @contextmanager
@@ -504,6 +546,6 @@ def _stages(space: ParameterSpace, evaluator: Evaluator, pool: Executor | None,
 
 __all__ = ["CONFIDENCE", "MORRIS_LEVELS", "EvaluationStore", "Evaluator", "Ishigami",
            "PointJob", "SensitivityError", "SensitivityResult", "StageResult", "analyse_morris",
-           "analyse_sobol", "bootstrap_seed", "evaluate_design", "influential_parameters",
-           "ishigami_indices", "ishigami_space", "morris_design", "run_sensitivity",
-           "sobol_design"]
+           "analyse_sobol", "bootstrap_seed", "check_resumable", "evaluate_design",
+           "influential_parameters", "ishigami_indices", "ishigami_space", "morris_design",
+           "run_sensitivity", "sobol_design", "stage_header"]

@@ -181,6 +181,11 @@ def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
     assert again.code == 0
     record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
     assert all(s["evaluations_run"] == 0 for s in record["stages"].values())
+    # other settings: one line naming the change, before any header or progress bar
+    refused = cli(*args[:-2], "--seed", "1", "--out", tmp_path / "s")
+    assert refused.code == 2, refused.err
+    assert refused.err.startswith("error: ") and refused.err.count("\n") == 1, refused.err
+    assert "holds evaluations of other settings (changed: seeds)" in refused.err
     summary = (tmp_path / "s" / "summary.md").read_text()  # not just "0 evaluations run now"
     assert "(0 evaluations run now, 0 s; 6 from earlier runs in the output folder)" in summary, \
         summary
