@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from app import catalogue
 from app.levers import LEVERS, Lever, apply_levers
+from model.experiment import check_comparison_names
 from model.numbers import count_of, quoted, scale_number, whole_number
 from model.scenario import (
     MAX_SCALE,
@@ -127,6 +128,10 @@ class RunInputs:
             except ValueError as err:
                 raise ScenarioError(f"scenario '{scenario.name}' with a horizon of "
                                     f"{count_of(self.years, 'year')}: {err}") from None
+        try:
+            check_comparison_names([baseline, adjusted], self.with_levers)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
         return [baseline, adjusted]
 
     def moved_levers(self) -> list[tuple[Lever, float, float]]:

@@ -709,7 +709,7 @@ def load_comparison_scenarios(names_or_paths: Sequence[str], years: int,
 
     scenarios = [load_scenario(s) for s in names_or_paths]
     try:
-        check_comparison_names(scenarios, levers)
+        check_comparison_names(scenarios, levers, files=True)
     except ValueError as err:
         raise UsageError(f"SCENARIO: {err}") from None
     for scenario in scenarios:

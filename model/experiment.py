@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from concurrent.futures import Executor
@@ -406,19 +407,36 @@ def lever_name(intervention: str) -> str:
     return f"lever:{intervention}"
 
 
-def check_comparison_names(scenarios: Sequence[Scenario], levers: bool = False) -> None:
+def check_comparison_names(scenarios: Sequence[Scenario], levers: bool = False,
+                           files: bool = False) -> None:
     """The scenarios of a comparison, and its single levers, need names of their own.
 
+    Args:
+        scenarios: the baseline first.
+        levers: the comparison also runs each intervention of the last scenario alone.
+        files: also refuse names that would share a time-series file (where it writes them).
+
     Raises:
-        ValueError: two names that are the same, or that share a time-series file.
+        ValueError: two names that are the same (or share a file), naming them.
     """
     names = [s.name for s in scenarios]
-    if levers and scenarios:
-        names += [lever_name(spec.name) for spec in scenarios[-1].interventions]
     if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must differ (the single levers' included), got "
-                         f"{names}")
-    check_file_names(names)
+        raise ValueError(f"scenario names must differ, got {names}")
+    if levers and scenarios:
+        seen: set[str] = set()
+        for spec in scenarios[-1].interventions:
+            lever = lever_name(spec.name)
+            if lever in seen:
+                raise ValueError(f"scenario '{scenarios[-1].name}' has two '{spec.type}' "
+                                 f"interventions with one name ('{spec.name}'): give each a "
+                                 f"label of its own to see what each contributes")
+            if lever in names:
+                raise ValueError(f"scenario name '{lever}' is the name of a single lever of "
+                                 f"'{scenarios[-1].name}'; give the scenario another name")
+            seen.add(lever)
+        names += sorted(seen)
+    if files:
+        check_file_names(names)
 
 
 def check_file_names(names: Sequence[str]) -> None:
@@ -485,12 +503,12 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in scenarios]
     check_comparison_names(scenarios, levers)
-    if isinstance(replicates, bool) or not isinstance(replicates, int) \
+    if isinstance(replicates, bool) or not isinstance(replicates, numbers.Integral) \
             or not 1 <= replicates <= MAX_REPLICATES:
         raise ValueError(f"replicates: value {replicates!r} is not allowed: give a whole number "
                          f"from 1 to {MAX_REPLICATES}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
+    if workers is not None and (isinstance(workers, bool)
+                                or not isinstance(workers, numbers.Integral) or workers < 1):
         raise ValueError(f"workers: value {workers!r} is not allowed: give a whole number of "
                          f"1 or more, or None for one a core")
     seeds = replicate_seeds(seed, replicates)

@@ -270,7 +270,7 @@ class PopulationParams(ParamGroup):
         "demography.female_share_of_births).", low=0.48, high=0.52)
     start_profile_cohort_until_age: int = param(
         25, "years", "Up to this age, the start has as many adults a year of age as children "
-        "(the same cohorts a few years on: no migration); ODD 5.2. ASSUMPTION.", low=20, high=30)
+        "(the same cohorts a few years on: no migration); ODD 5.2. ASSUMPTION.", low=20, high=29)
     start_profile_survival_from_age: int = param(
         35, "years", "From this age, adults share the rest in proportion to survival (in "
         "between, a linear blend); ODD 5.2. ASSUMPTION.", low=30, high=45)
@@ -282,7 +282,13 @@ class PopulationParams(ParamGroup):
 
     @model_validator(mode="after")
     def _ordered_ages(self) -> PopulationParams:
-        """The low end of an age range below its high end."""
+        """The low end of an age range below its high end; the profile's ages among adults'."""
+        for name, value in (("start_profile_cohort_until_age", self.start_profile_cohort_until_age),
+                            ("start_profile_survival_from_age",
+                             self.start_profile_survival_from_age)):
+            if not 18 <= value <= 99:
+                raise ValueError(f"{name} = {value} is not allowed: give an adult age from 18 "
+                                 f"to 99")
         for low, high in (("parent_age_at_eldest_birth_low_years",
                            "parent_age_at_eldest_birth_high_years"),
                           ("start_profile_cohort_until_age", "start_profile_survival_from_age")):

@@ -286,7 +286,7 @@ def repeated_columns(path: str | Path) -> list[str]:
     path = Path(path)
     try:
         if path.suffix.lower() == ".csv":
-            with path.open(newline="", encoding="utf-8") as handle:
+            with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
                 header = next(csv.reader(handle), [])
         else:
             import pyarrow.parquet as pq

@@ -40,6 +40,11 @@ BAD_SCENARIO_FILES: dict[str, tuple[str, list[str]]] = {
         " parent_age_at_eldest_birth_high_years: 21}\n",
         ["'population'", "parent_age_at_eldest_birth_low_years (22) must be below "
          "parent_age_at_eldest_birth_high_years (21)"]),
+    "profile_age_not_an_adult_age": (  # an empty profile (NaN) ran on as if fine
+        "name: x\npopulation: {start_profile_cohort_until_age: 99,"
+        " start_profile_survival_from_age: 100}\n",
+        ["'population'", "start_profile_survival_from_age = 100 is not allowed: give an adult "
+         "age from 18 to 99"]),
     "months_not_whole": (  # rounded half-to-even where used, silently, before
         "name: x\nsocial_care: {protection_plan_months: 10.4}\n",
         ["social_care.protection_plan_months", "10.4", "whole number of months"]),

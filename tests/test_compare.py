@@ -201,7 +201,8 @@ def test_cli_compare_refuses_names_that_share_a_time_series_file(cli, tmp_path):
     for args, words in (([tmp_path / "q1.yaml", tmp_path / "q2.yaml"],
                          ["'x:y' and 'x__y'", "timeseries_x__y.parquet"]),
                         ([tmp_path / "q3.yaml", "systems", "--levers"],
-                         ["names must differ", "lever:youth_diversion"])):
+                         ["scenario name 'lever:youth_diversion' is the name of a single lever "
+                          "of 'systems'"])):
         outcome = cli("compare", "symptoms", *args, "--replicates", "2", "--years", "1",
                       "--scale", "1:2000", "--out", tmp_path / "x")
         assert outcome.code == 2, outcome.err
@@ -235,3 +236,25 @@ def test_cli_compare_refuses_an_intervention_starting_after_the_horizon(cli, tmp
                   "--out", tmp_path / "x")
     assert outcome.code == 2
     assert "start_month 30" in outcome.err and "horizon" in outcome.err
+
+
+def test_two_interventions_of_one_type_need_labels_for_their_levers(cli, tmp_path):
+    """Two unlabelled early_help entries made two single levers 'lever:early_help': the
+    command line said only that names must differ, and the app raised a traceback."""
+    from app.inputs import RunInputs
+    from model.scenario import ScenarioError
+
+    text = ("name: twice\nextends: symptoms\ninterventions:\n"
+            "  - type: early_help\n  - type: early_help\n    coverage: 0.5\n")
+    (tmp_path / "twice.yaml").write_text(text)
+    words = "scenario 'twice' has two 'early_help' interventions with one name ('early_help'): " \
+            "give each a label of its own"
+    outcome = cli("compare", "symptoms", tmp_path / "twice.yaml", "--levers", "--replicates",
+                  "2", "--years", "1", "--scale", "1:2000", "--out", tmp_path / "x")
+    assert outcome.code == 2 and words in outcome.err, outcome.err
+    inputs = RunInputs("symptoms", "twice", years=1, replicates=2, scale=2000,
+                       custom=(("twice", text),), with_levers=True)
+    with pytest.raises(ScenarioError, match=re.escape(words)):
+        inputs.scenarios()
+    assert len(RunInputs("symptoms", "twice", years=1, replicates=2, scale=2000,
+                         custom=(("twice", text),)).scenarios()) == 2  # no levers: fine
