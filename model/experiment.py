@@ -374,6 +374,7 @@ class Comparison:
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write comparison.parquet, headline.csv and per-scenario time series."""
+        check_file_names([*self.results, *self.levers])  # before anything is written
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"comparison": out / "comparison.parquet", "headline": out / "headline.csv"}
@@ -381,8 +382,6 @@ class Comparison:
             f, engine="pyarrow", compression="zstd", index=False))
         atomic_write(paths["headline"], lambda f: f.write(
             self.headline().to_csv(index=False).encode("utf-8")))
-        names = [*self.results, *self.levers]
-        check_file_names(names)
         for name, runs in {**self.results, **self.levers}.items():
             safe = timeseries_stem(name)
             path = out / f"{safe}.parquet"
