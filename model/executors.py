@@ -489,22 +489,18 @@ def _run_on_pool(fn: Callable[[Any], Any], jobs: Sequence[Any],
     def limit() -> int:
         if not local():
             return max(len(jobs), 1)
-        return 1 if suspects else max(getattr(pool, "_max_workers", 0) or 1, 1)
+        return 1 if suspects else getattr(pool, "_max_workers", 1)
 
     def submit(k: int) -> bool:
         nonlocal broke_on_submit
         attempts[k] += 1
         try:
             inflight[pool.submit(guarded, fn, jobs[k])] = k
-        except BrokenProcessPool:
-            if local():  # broke since the last round: the job waits for the new pool
-                attempts[k] -= 1
-                queue.appendleft(k)
-                broke_on_submit = True
-                return False
-            suspects.discard(k)
-            on_outcome(k, Outcome(error="could not submit: the pool is broken",
-                                  attempts=attempts[k]))
+        except BrokenProcessPool:  # (only a local pool) broke since the last round:
+            attempts[k] -= 1  # the job waits for the new pool
+            queue.appendleft(k)
+            broke_on_submit = True
+            return False
         except RuntimeError as err:
             suspects.discard(k)
             on_outcome(k, Outcome(error=f"could not submit: {one_line(err)}",
