@@ -312,7 +312,7 @@ def _fit_and_report(args: argparse.Namespace, space: Any, items: Sequence[Any], 
     from model.experiment import replicate_seeds
     from model.interrupts import deferred
     from model.parameter_space import PARAMETER_SPACE_FILE
-    from model.provenance import code_version
+    from model.provenance import code_version, shown_path
     from model.sensitivity import shared_executor
 
     all_seeds = replicate_seeds(args.seed, args.replicates + args.check_replicates)
@@ -357,12 +357,12 @@ def _fit_and_report(args: argparse.Namespace, space: Any, items: Sequence[Any], 
               "calibrated": f"{int(fit['calibrated_within'].sum())}/{n}"}
     best_trial = int(result.accepted.iloc[0]["trial"])
     provenance = provenance_record(
-        targets_file=_shown(targets_file), targets_hash=targets_hash(targets_file),
-        space_source=str(_shown(args.space or PARAMETER_SPACE_FILE)),
+        targets_file=shown_path(targets_file), targets_hash=targets_hash(targets_file),
+        space_source=str(shown_path(args.space or PARAMETER_SPACE_FILE)),
         space_digest=space.digest(), code_version=code_version(),
         settings=result.settings, trials=len(result.trials), best_trial=best_trial,
         best_score=result.best_score, default_score=result.default_score, within=within,
-        force_area=args.force_area, out_dir=_shown(args.out),
+        force_area=args.force_area, out_dir=shown_path(args.out),
         defaults_trial=result.default_trial)
     provenance["check_seeds"] = check_seeds
     provenance["check_score"] = {
@@ -476,12 +476,3 @@ def _say_resumed(console: Any, result: Any, args: argparse.Namespace) -> None:
         console.print(f"Continued the study in {study}: {earlier} earlier, "
                       f"{len(result.trials) - earlier} new complete trials.",
                       highlight=False, soft_wrap=True)
-
-
-def _shown(path: Path | str) -> Path:
-    """A path as shown in provenance: relative to the working folder when inside it."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path

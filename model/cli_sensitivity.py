@@ -141,9 +141,10 @@ def load_space(args: argparse.Namespace) -> Any:
         ParameterSpaceError,
         load_parameter_space,
     )
+    from model.provenance import shown_path
 
     try:
-        space = load_parameter_space(args.space or PARAMETER_SPACE_FILE)
+        space = load_parameter_space(shown_path(args.space or PARAMETER_SPACE_FILE))
     except ParameterSpaceError as err:
         raise UsageError(f"argument --space: {err}" if args.space else str(err)) from None
     if not args.parameters:

@@ -39,6 +39,19 @@ def code_version() -> str:
     return f"{__version__}+g{commit.stdout.strip()}" + (".dirty" if dirty.stdout.strip() else "")
 
 
+def shown_path(path: Path | str) -> Path:
+    """A path as a record shows it: relative to the working folder when inside it.
+
+    Keeps a user's own folders out of files that are shared or shipped (a summary made in
+    ``/home/me/eat`` names ``calibration/parameter_space.yaml``).
+    """
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def changed_settings(old: Any, new: Any, where: str = "") -> list[str]:
     """The settings that differ between a stored header and this call's.
 

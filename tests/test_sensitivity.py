@@ -4,11 +4,13 @@ evaluator and ``eat-sim sensitivity``."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import model
 from model.sensitivity import (
     EvaluationStore,
     Ishigami,
@@ -165,7 +167,8 @@ def test_a_package_keeps_the_value_it_sets_itself(cli, tmp_path):
            "looked_after_given_assessment_share (the change under study)" in out.err
 
 
-def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
+def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(Path(model.__file__).resolve().parents[1])  # as from a checkout
     args = ("sensitivity", "--parameters", "police.offending_per_person_month",
             "adversity.parent_ace_rr_per_ace", "--scale", "1:2000", "--years", "1",
             "--replicates", "1", "--trajectories", "2", "--sobol-samples", "2",
@@ -177,6 +180,8 @@ def test_eat_sim_sensitivity_end_to_end_and_resume(cli, tmp_path):
         assert (tmp_path / "s" / name).exists(), name
     record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
     assert record["package"] == "systems" and "npv_gbp_1y" in record["outputs"]
+    # the record names the space file as the user would, not by this machine's folders
+    assert record["space_source"] == "parameter space file 'calibration/parameter_space.yaml'"
     again = cli(*args)
     assert again.code == 0
     record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
