@@ -579,8 +579,9 @@ def add_comparison_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the baseline first, then one or more scenarios (names or paths)")
     parser.add_argument("--replicates", type=parse_replicates, default=10, metavar="R",
                         help=f"replicates per scenario, 2 to {MAX_REPLICATES} (default 10)")
-    parser.add_argument("--years", type=parse_years, default=10, metavar="Y",
-                        help=years_help("years to simulate", "10"))
+    parser.add_argument("--years", type=parse_years, default=None, metavar="Y",
+                        help=years_help("years to simulate",
+                                        "the scenarios' own, 10 for the shipped ones"))
     parser.add_argument("--scale", type=parse_scale, default=20, metavar="1:K",
                         help=scale_help("1:20"))
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
@@ -695,28 +696,36 @@ def scenario_option(option: str, name_or_path: str) -> Any:
         raise UsageError(f"argument {option}: {err}") from None
 
 
-def load_comparison_scenarios(names_or_paths: Sequence[str], years: int,
-                              levers: bool = False) -> list[Any]:
+def load_comparison_scenarios(args: argparse.Namespace, levers: bool = False) -> list[Any]:
     """Load the scenarios of a paired comparison and check them against the horizon.
+
+    ``args.years`` left unset (no ``--years``) becomes the scenarios' own horizon.
 
     Raises:
         UsageError: two scenarios (or single levers, with ``levers``) share a name or a
-            time-series file, or an intervention starts after ``years``.
+            time-series file, their own horizons differ and no ``--years`` was given, or an
+            intervention starts after the horizon.
         ScenarioError: a scenario cannot be loaded.
     """
     from model.experiment import check_comparison_names
-    from model.scenario import check_intervention_starts, load_scenario
+    from model.scenario import check_intervention_starts, common_years, load_scenario
 
-    scenarios = [load_scenario(s) for s in names_or_paths]
+    scenarios = [load_scenario(s) for s in args.scenarios]
     try:
         check_comparison_names(scenarios, levers, files=True)
     except ValueError as err:
         raise UsageError(f"SCENARIO: {err}") from None
+    if args.years is None:  # each scenario's interventions start within its own horizon
+        try:
+            args.years = common_years(scenarios)
+        except ValueError as err:
+            raise UsageError(f"SCENARIO: {err} with --years") from None
+        return scenarios
     for scenario in scenarios:
         try:
-            check_intervention_starts(scenario, years)
+            check_intervention_starts(scenario, args.years)
         except ValueError as err:
-            raise UsageError(f"scenario '{scenario.name}' with --years {years}: {err}") \
+            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
                 from None
     return scenarios
 
@@ -762,7 +771,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if len(args.scenarios) < 2:
         raise UsageError("compare needs at least two scenarios: the baseline first, then the "
                          "scenarios to compare with it")
-    scenarios = load_comparison_scenarios(args.scenarios, args.years, args.levers)
+    scenarios = load_comparison_scenarios(args, args.levers)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     names = [s.name for s in scenarios]
     stem = "-".join(_safe_name(n) for n in names[:3])

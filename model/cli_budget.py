@@ -153,7 +153,7 @@ def _cmd_budget(args: argparse.Namespace) -> int:
             raise UsageError(f"argument --csv: '{args.csv}' exists and is not a folder; give a "
                              f"folder path (it is created if missing)")
         check_can_create("--csv", args.csv, args.csv)
-    scenarios = load_comparison_scenarios(args.scenarios, args.years)
+    scenarios = load_comparison_scenarios(args)
     parameter_sets = load_comparison_parameter_sets(args.parameter_sets)
     warn_implausible(scenarios, parameter_sets, args.parameter_sets)
     warn_unused_sets(parameter_sets, args.replicates)

@@ -453,7 +453,8 @@ def check_file_names(names: Sequence[str]) -> None:
         seen.setdefault(stem, name)
 
 
-def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10, years: int = 10,
+def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
+            years: int | None = None,
             scale: int = 20, seed: int = 0, levers: bool = False,
             executor: Executor | None = None, workers: int | None = None,
             progress: Callable[[int, int], None] | None = None,
@@ -468,7 +469,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
             names or paths of scenario files (as ``eat-sim compare A B``).
         replicates: replicates per scenario (1 to 1,000; the command line asks for 2 or more,
             since one replicate gives no band).
-        years: horizon.
+        years: horizon, 1 to 25 years (default: the scenarios' own ``years``, 10 for the
+            shipped ones; an error if they differ).
         scale: population scale.
         seed: root seed of the replicate seeds.
         levers: also run the baseline plus each intervention of the last scenario alone, to
@@ -497,11 +499,18 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     Returns:
         The comparison of every replicate (the same whatever the cache held).
     """
-    from model.scenario import MAX_REPLICATES, load_scenario
+    from model.scenario import MAX_REPLICATES, MAX_YEARS, common_years, load_scenario
 
     scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in scenarios]
     check_comparison_names(scenarios, levers)
+    if years is None:
+        years = common_years(scenarios)
+    if isinstance(years, bool) or not isinstance(years, numbers.Integral) \
+            or not 1 <= years <= MAX_YEARS:
+        raise ValueError(f"years: value {years!r} is not allowed: give a whole number from 1 "
+                         f"to {MAX_YEARS}")
+    years = int(years)
     if isinstance(replicates, bool) or not isinstance(replicates, numbers.Integral) \
             or not 1 <= replicates <= MAX_REPLICATES:
         raise ValueError(f"replicates: value {replicates!r} is not allowed: give a whole number "

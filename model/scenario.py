@@ -220,6 +220,20 @@ def check_intervention_starts(scenario: Scenario, years: int) -> None:
                              f"{years * 12 - 1}")
 
 
+def common_years(scenarios: Sequence[Scenario]) -> int:
+    """The horizon the scenarios of a comparison share: their own ``years``.
+
+    Raises:
+        ValueError: the scenarios give different horizons (naming each).
+    """
+    horizons = {s.years for s in scenarios}
+    if len(horizons) != 1:
+        each = ", ".join(f"'{s.name}' {s.years}" for s in scenarios)
+        raise ValueError(f"the scenarios' own horizons differ ({each} years); give the years "
+                         f"to simulate")
+    return horizons.pop()
+
+
 def plausible_range_warning(scenario: Scenario) -> str | None:
     """One line telling the user which parameters lie outside their plausible range, or None.
 

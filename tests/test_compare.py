@@ -258,3 +258,33 @@ def test_two_interventions_of_one_type_need_labels_for_their_levers(cli, tmp_pat
         inputs.scenarios()
     assert len(RunInputs("symptoms", "twice", years=1, replicates=2, scale=2000,
                          custom=(("twice", text),)).scenarios()) == 2  # no levers: fine
+
+
+def test_without_years_a_comparison_runs_the_scenarios_own_horizon(cli, tmp_path):
+    """`compare` ran 10 years whatever the scenario files said (`run` used their `years`)."""
+    (tmp_path / "base.yaml").write_text("name: base\nextends: symptoms\nyears: 1\n")
+    (tmp_path / "package.yaml").write_text("name: package\nextends: systems\nyears: 1\n")
+    outcome = cli("compare", tmp_path / "base.yaml", tmp_path / "package.yaml",
+                  "--replicates", "2", "--scale", "1:2000", "--workers", "1",
+                  "--out", tmp_path / "x")
+    assert outcome.code == 0, outcome.err
+    assert "1 year, scale 1:2000" in outcome.err
+    record = json.loads((tmp_path / "x" / "comparison.json").read_text())
+    assert record["years"] == 1
+    assert pd.read_parquet(tmp_path / "x" / "comparison.parquet")["month"].max() == 11
+    # the Python call: the same default
+    python = compare([tmp_path / "base.yaml", tmp_path / "package.yaml"], replicates=2,
+                     scale=2000, seed=0, workers=1)
+    assert python.years == 1
+    # horizons that differ need --years; naming each scenario's
+    outcome = cli("compare", "symptoms", tmp_path / "package.yaml", "--replicates", "2",
+                  "--scale", "1:2000", "--out", tmp_path / "y")
+    assert outcome.code == 2 and outcome.err.count("\n") == 1, outcome.err
+    assert "SCENARIO: the scenarios' own horizons differ ('symptoms' 10, 'package' 1 years); " \
+           "give the years to simulate with --years" in outcome.err
+    assert not (tmp_path / "y").exists()
+    with pytest.raises(ValueError, match="own horizons differ"):
+        compare(["symptoms", tmp_path / "package.yaml"], replicates=2, scale=2000)
+    for bad in (0, 26, 2.5, True):
+        with pytest.raises(ValueError, match=f"years: value {bad!r} is not allowed"):
+            compare(["symptoms", "systems"], years=bad, replicates=2, scale=2000)
