@@ -192,7 +192,7 @@ class OperationEncompass(InterventionSpec):
         12, "months", "How long the school's support lowers those risks, from the month after "
         "the notification. ASSUMPTION (a school year of key-adult support).", low=3, high=24)
     unit_cost_gbp: float = param(
-        60.0, "GBP per notification", "School key-adult time per notified child (about 2 hours "
+        60.0, "GBP per child supported", "School key-adult time per notified child (about 2 hours "
         "of a teaching assistant or safeguarding lead). ASSUMPTION.", low=20.0, high=150.0)
 
 

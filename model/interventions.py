@@ -33,6 +33,7 @@ from model.intervention_specs import (
 )
 from model.parameters import ADVERSITY_STATES
 from model.population import NO_MONTH, ace_count
+from model.rng import per_event_counters
 from model.threads import over_ids
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -284,7 +285,8 @@ class MultiAgencyTriageRuntime(Intervention):
         """Count the notifications screened by the hub."""
         if self.coverage > 0 and dwellings.size:
             screened = dwellings[model.streams["interventions"].uniform(
-                dwellings, model.month + 1000, salt=301) < self.coverage]
+                dwellings, per_event_counters(dwellings, model.month), salt=301)
+                < self.coverage]
             self.count(model, screened)
 
 

@@ -46,7 +46,8 @@ def _metrics() -> tuple[Metric, ...]:
         Metric("custody_sentences", "sentences per month", "flow",
                "Immediate custodial sentences (adults and children)."),
         Metric("parents_sent_to_custody", "people per month", "flow",
-               "People sentenced to custody who live with children."),
+               "Adults sentenced to custody who live with children (not adult "
+               "children living with their parents)."),
         Metric("youth_out_of_court", "children per month", "flow",
                "Children dealt with out of court (caution, community resolution)."),
         Metric("youth_justice_first_entrants", "children per month", "flow",

@@ -236,7 +236,9 @@ class PopulationParams(ParamGroup):
         0.8, "odds ratio per ACE", "Odds of having a trusted adult, per ACE of the child.",
         low=0.7, high=1.0)
     households_per_locality: int = param(
-        700, "households", "Households per locality (an LSOA of about 1,500 people).",
+        700, "dwellings", "Dwellings (occupied and vacant) per locality: Wales's households per "
+        "LSOA (about 1,500 people), so with the vacant dwellings a locality holds about 670 "
+        "households and Wales has about 2,004 localities at 1:1.",
         source="derived: 1,347,100 households / 1,917 Welsh LSOAs")
     vacant_dwelling_share: float = param(
         0.04, "share of dwellings", "Dwellings vacant at the start; young adults leaving home "

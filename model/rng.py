@@ -107,6 +107,32 @@ class ProcessStream:
                              unit_ids, counters)
 
 
+REPEAT_STRIDE = 10_000
+"""Counter step between a unit's repeated events of one month (above any month + 1000)."""
+
+
+def repeat_number(unit_ids: np.ndarray) -> np.ndarray:
+    """For each entry, how many earlier entries of ``unit_ids`` hold the same id (0, 1, ...)."""
+    order = np.argsort(unit_ids, kind="stable")
+    ranked = unit_ids[order]
+    first = np.ones(ranked.size, bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    index = np.arange(ranked.size)
+    out = np.empty(ranked.size, np.int64)
+    out[order] = index - np.maximum.accumulate(np.where(first, index, 0))
+    return out
+
+
+def per_event_counters(unit_ids: np.ndarray, month: int) -> np.ndarray:
+    """Counters for one keyed draw per event where a unit may have several events a month.
+
+    A unit's first event of the month gets ``month + 1000`` (the counter of a once-a-month
+    draw), its second ``month + 1000 + REPEAT_STRIDE``, and so on: a family notified twice in a
+    month has two chances, not one draw shared by both notifications.
+    """
+    return month + 1000 + REPEAT_STRIDE * repeat_number(unit_ids)
+
+
 def _thresholds(u: np.ndarray) -> np.ndarray:
     """Thresholds ``-log(u)``, computed in place.
 

@@ -242,6 +242,23 @@ def test_people_in_custody_count_as_a_parent_in_prison_for_their_household(scena
     np.testing.assert_array_equal(h.adults_in_custody, expected)
 
 
+def test_children_sent_to_custody_are_not_counted_as_parents(scenario):
+    """Every child's custodial sentence counted in `parents_sent_to_custody` (the child is a
+    child of their own household); only adults who live with children count."""
+    from model.parameters import CRIME_INCIDENT_CATEGORIES
+
+    children_only = scenario.with_overrides(
+        {"justice.youth_custody_given_conviction_share": 1.0,
+         **{f"justice.custody_given_conviction_share.{c}": 0.0
+            for c in CRIME_INCIDENT_CATEGORIES}})
+    result = EarlyActionModel(children_only, scale=100, seed=5, years=1).run()
+    assert result.wales("custody_sentences").sum() > 0
+    assert result.wales("parents_sent_to_custody").sum() == 0
+    adults = EarlyActionModel(scenario, scale=100, seed=5, years=1).run()
+    assert 0 < adults.wales("parents_sent_to_custody").sum() < \
+        adults.wales("custody_sentences").sum()
+
+
 def test_safeguarding_notifications_are_about_households_with_children(months, scenario):
     _, out = months
     notifying = {CAT[c] for c in scenario.social_care.notification_share}

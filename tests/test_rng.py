@@ -263,3 +263,21 @@ def test_compiled_hash_equals_the_numpy_hash():
     np.testing.assert_array_equal(keyed_uniform(key, ids, 7), keyed_uniform_numpy(key, ids, 7))
     np.testing.assert_array_equal(keyed_uniform(key, np.array([-1, 3]), 0),
                                   keyed_uniform_numpy(key, np.array([-1, 3]), 0))
+
+
+def test_repeated_events_of_a_month_get_counters_of_their_own():
+    """A family notified twice in a month has two chances (one draw per notification); its
+    first notification keeps the once-a-month counter, so families notified once draw as
+    before."""
+    from model.rng import REPEAT_STRIDE, ProcessStream, per_event_counters, repeat_number
+
+    ids = np.array([5, 3, 5, 5, 3, 9])
+    assert repeat_number(ids).tolist() == [0, 0, 1, 2, 1, 0]
+    assert repeat_number(np.zeros(0, np.int64)).size == 0
+    counters = per_event_counters(ids, 7)
+    assert counters.tolist() == [1007, 1007, 1007 + REPEAT_STRIDE, 1007 + 2 * REPEAT_STRIDE,
+                                 1007 + REPEAT_STRIDE, 1007]
+    stream = ProcessStream(np.random.SeedSequence(1), "test")
+    u = stream.uniform(ids, counters, salt=112)
+    assert len(set(u[ids == 5])) == 3  # three notifications, three draws
+    assert np.array_equal(u[[1, 5]], stream.uniform(np.array([3, 9]), 7 + 1000, salt=112))

@@ -14,6 +14,7 @@ from model import kernels_agencies
 from model.population import NO_MONTH
 from model.processes import Process
 from model.recorder import N_CELLS, N_FORCE_AREAS, N_QUINTILES
+from model.rng import per_event_counters
 from model.services import AGENCY_TYPES, RECENT_MALTREATMENT_MONTHS
 from model.threads import over_ids
 
@@ -65,19 +66,21 @@ class AgencyReferrals(Process):
 
         # police notifications: triage, then the assessment queue
         notified = events.notifications
-        u = self.stream.uniform(notified, model.month + 1000, salt=112)
+        # one draw per notification (a family notified twice in a month has two chances)
+        counters = per_event_counters(notified, model.month)
+        u = self.stream.uniform(notified, counters, salt=112)
         # the relative risks are a pure function of the ids: computed once
         referral = sc.notification_referred_share * model.modifiers.rr(
             "notification_referral", notified)
         referred = notified[u < referral]
-        screened_out = notified[u >= referral]
+        screened_out, screened_out_counters = notified[u >= referral], counters[u >= referral]
         model.recorder.count("notifications_no_further_action", screened_out)
         force = h.force_area
         # trained officers refer families to early help; triage routes screened-out ones there
         to_early_help = []
         police_share = model.modifiers.share("early_help_referral_on_notification", notified)
         if not isinstance(police_share, float) or police_share > 0:
-            by_police = notified[self.stream.uniform(notified, model.month + 1000, salt=113)
+            by_police = notified[self.stream.uniform(notified, counters, salt=113)
                                  < police_share]
             model.recorder.count("early_help_referrals_police", by_police)
             hours = model.police_referral_hours()
@@ -87,8 +90,8 @@ class AgencyReferrals(Process):
             to_early_help.append(by_police)
         triage_share = model.modifiers.share("triage_to_early_help", screened_out)
         if not isinstance(triage_share, float) or triage_share > 0:
-            routed = screened_out[self.stream.uniform(screened_out, model.month + 1000, salt=114)
-                                  < triage_share]
+            routed = screened_out[self.stream.uniform(screened_out, screened_out_counters,
+                                                      salt=114) < triage_share]
             model.recorder.count("notifications_routed_to_early_help", routed)
             to_early_help.append(routed)
         if to_early_help:

@@ -145,7 +145,9 @@ class JusticeResponse(Process):
         p.in_custody[custody] = True
         p.custody_sentences[custody] += 1
         rec.count("custody_sentences", p.household[custody])
-        parents = custody[h.n_children[p.household[custody]] > 0]
+        # adults living with children, not adult children at home (nor sentenced children)
+        parents = to_custody[(h.n_children[p.household[to_custody]] > 0)
+                             & ~p.lives_with_parents[to_custody]]
         rec.count("parents_sent_to_custody", p.household[parents])
         model.log_people_events("custody", to_custody)
         model.log_people_events("custody", youth_custody, detail="youth custody")
