@@ -67,6 +67,29 @@ def branch(model: EarlyActionModel, scenario: Scenario) -> EarlyActionModel:
     return clone
 
 
+EARLY_HELP_EFFECTS = ("adversity_ending_rr", "adversity_onset_rr", "maltreatment_rr",
+                      "adult_offending_rr", "child_offending_rr")
+"""The early-help parameters that say what support does (:class:`model.parameters.
+EarlyHelpParams`)."""
+
+
+def without_early_help_effects(model: EarlyActionModel) -> EarlyActionModel:
+    """A copy of a model in which early-help support changes no hazard from now on.
+
+    Families still take places, wait and leave as before; their support lowers nothing
+    (every relative risk in :data:`EARLY_HELP_EFFECTS` is 1). The copy shares the model's
+    state and random numbers, so the two differ only through what support does: the
+    counterfactual of :mod:`model.early_help_check`.
+    """
+    clone: EarlyActionModel = _copy(model)
+    clone.scenario = model.scenario.with_overrides(
+        {f"early_help.{name}": 1.0 for name in EARLY_HELP_EFFECTS})
+    clone.modifiers = Modifiers()
+    register_early_help_effects(clone)
+    clone.interventions = build_interventions(clone)
+    return clone
+
+
 def _copy(model: EarlyActionModel) -> EarlyActionModel:
     """An independent deep copy of a model, through pickle with out-of-band array buffers.
 

@@ -1,0 +1,79 @@
+"""The early-help check: what support's effects do to the families it reaches, in the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.branching import EARLY_HELP_EFFECTS, without_early_help_effects
+from model.early_help_check import EVALUATION, early_help_check, main, markdown
+from model.scenario import load_scenario
+from model.simulation import EarlyActionModel
+
+NO_EFFECTS = {f"early_help.{name}": 1.0 for name in EARLY_HELP_EFFECTS}
+
+
+def test_the_counterfactual_of_a_model_without_effects_is_the_model_bit_for_bit():
+    """Where support already does nothing, the copy runs exactly as the model it came from."""
+    scenario = load_scenario("systems").with_overrides(NO_EFFECTS)
+    model = EarlyActionModel(scenario, scale=400, seed=2, years=2)
+    copy = without_early_help_effects(model)
+    assert np.array_equal(copy.run().values, model.run().values)
+
+
+def test_the_counterfactual_differs_only_by_what_support_does():
+    model = EarlyActionModel("systems", scale=400, seed=2, years=2)
+    copy = without_early_help_effects(model)
+    assert all(getattr(copy.scenario.early_help, name) == 1.0 for name in EARLY_HELP_EFFECTS)
+    assert copy.scenario.early_help.places_per_10k_children == \
+        model.scenario.early_help.places_per_10k_children
+    with_effects, without = model.run(), copy.run()
+    assert not np.array_equal(with_effects.values, without.values)
+    # the same families start early help at first: the same places, queue and random numbers
+    starts, starts_without = (r.wales("early_help_starts") for r in (with_effects, without))
+    first = np.flatnonzero(starts)[0]  # effects begin the month after a start
+    assert np.array_equal(starts[: first + 1], starts_without[: first + 1])
+
+
+def test_with_no_effects_the_check_finds_the_same_events_in_both_arms():
+    scenario = load_scenario("systems").with_overrides(NO_EFFECTS)
+    table = early_help_check(scenario=scenario, scale=200, replicates=2, seed=1,
+                             cohort_months=12, follow_months=12)
+    assert list(table["outcome"]) == list(EVALUATION)
+    assert (table["people"] > 0).all()
+    assert (table["events_with"] == table["events_without"]).all()
+    assert table.loc[table["events_without"] > 0, "ratio"].eq(1.0).all()
+
+
+def test_strong_effects_show_as_fewer_events_with_support():
+    """Offending cut hard while the effects last: fewer convictions among the children of the
+    families reached (the same people in both arms)."""
+    strong = load_scenario("systems").with_overrides(
+        {"early_help.maltreatment_rr": 0.5, "early_help.child_offending_rr": 0.3,
+         "early_help.adult_offending_rr": 0.5})
+    table = early_help_check(scenario=strong, scale=100, replicates=2, seed=1,
+                             cohort_months=12, follow_months=12).set_index("outcome")
+    assert table.loc["juvenile_convictions", "events_with"] < \
+        table.loc["juvenile_convictions", "events_without"]
+    assert (table["share_with"] == table["events_with"] / table["people"]).all()
+    text = markdown(table.reset_index())
+    assert "children convicted (10-17)" in text and "4.6%, 3.9%, 0.85" in text
+    assert "during 12 months after the start" in text
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"replicates": 0}, "replicates: value 0 is not allowed"),
+    ({"follow_months": 2.5}, "follow_months: value 2.5 is not allowed"),
+    ({"scale": True}, "scale: value True is not allowed"),
+])
+def test_bad_numbers_are_refused_by_name(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        early_help_check(**kwargs)
+
+
+def test_the_command_refuses_bad_arguments_in_one_line(capsys):
+    assert main(["--scenario", "nosuch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown scenario 'nosuch'") and err.count("\n") == 1
+    assert main(["--replicates", "1"]) == 2
+    assert "argument --replicates: value '1' is not allowed" in capsys.readouterr().err
