@@ -136,6 +136,31 @@ def target_view(table: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def early_help_view(table: pd.DataFrame) -> pd.DataFrame:
+    """One scenario's rows of :func:`model.early_help_check.early_help_check`, as shown."""
+
+    def share(value: float, events: int) -> str:
+        return "no one followed" if math.isnan(value) else f"{value:.1%} ({events:,})"
+
+    def ratio(mid: float, low: float, high: float) -> str:
+        return "no events" if math.isnan(mid) else f"{mid:.2f} ({low:.2f} to {high:.2f})"
+
+    return pd.DataFrame({
+        "outcome": table["label"],
+        "people followed": [f"{n:,}" for n in table["people"]],
+        "support without its effects": [share(v, n) for v, n in zip(
+            table["share_without"], table["events_without"], strict=True)],
+        "with its effects": [share(v, n) for v, n in zip(
+            table["share_with"], table["events_with"], strict=True)],
+        "ratio (10-90 % over replicates)": [ratio(m, lo, hi) for m, lo, hi in zip(
+            table["ratio"], table["ratio_p10"], table["ratio_p90"], strict=True)],
+        "evaluation: comparison, treated, ratio": [
+            f"{c:.1%}, {t:.1%}, {r:.2f}" for c, t, r in zip(
+                table["evaluation_comparison"], table["evaluation_treated"],
+                table["evaluation_ratio"], strict=True)],
+    })
+
+
 def unit_cost_view(table: pd.DataFrame) -> pd.DataFrame:
     """Unit costs (:func:`model.costs.unit_cost_table`): each with its unit, how it is made."""
     return pd.DataFrame({

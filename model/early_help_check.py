@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,7 +152,8 @@ def early_help_check(*, scenario: str | Scenario = "symptoms", scale: int = 10,
         ``share_without``, ``share_with``, ``ratio`` (with / without, pooled), ``ratio_p10``
         and ``ratio_p90`` (over replicates with an event without the effects), and the
         evaluation's ``evaluation_comparison``, ``evaluation_treated`` and
-        ``evaluation_ratio``; ``follow_months``.
+        ``evaluation_ratio``; the settings: ``scenario``, ``follow_months``, ``scale``,
+        ``replicates`` and ``seed``.
 
     Raises:
         ValueError: a number that is not a whole number of 1 or more.
@@ -169,7 +171,8 @@ def early_help_check(*, scenario: str | Scenario = "symptoms", scale: int = 10,
                                      follow_months))
         if progress is not None:
             progress(r + 1, replicates)
-    return _table(counts).assign(follow_months=follow_months)
+    return _table(counts).assign(scenario=chosen.name, follow_months=follow_months,
+                                 scale=scale, replicates=replicates, seed=seed)
 
 
 def _table(counts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
@@ -211,36 +214,62 @@ __all__ = ["EVALUATION", "early_help_check", "markdown"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m model.early_help_check``: print the table (docs/comparisons.md shows it).
+    """``python -m model.early_help_check``: print the tables (docs/comparisons.md shows them).
 
     Returns:
         The exit code: 0, or 2 for a bad argument or scenario (one line naming it).
     """
     import argparse
 
-    from model.cli import UsageError, parse_replicates, parse_scale, parse_seed
+    from model.cli import (
+        UsageError,
+        check_can_create,
+        parse_replicates,
+        parse_scale,
+        parse_seed,
+    )
+    from model.results import atomic_write
     from model.scenario import ScenarioError
 
     parser = argparse.ArgumentParser(
         prog="python -m model.early_help_check",
         description="What early help's effects do to the families it reaches in the model, "
                     "beside the whole-family evaluation they are taken from (MHCLG 2019).")
-    parser.add_argument("--scenario", default="symptoms", metavar="SCENARIO",
-                        help="scenario whose early help is checked (default symptoms)")
+    parser.add_argument("--scenario", action="append", default=None, metavar="SCENARIO",
+                        help="scenario whose early help is checked; repeat for more "
+                             "(default: symptoms and systems)")
     parser.add_argument("--scale", type=parse_scale, default=10, metavar="1:K",
                         help="population scale (default 1:10)")
     parser.add_argument("--replicates", type=parse_replicates, default=8, metavar="R",
                         help="replicates (default 8)")
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                         help="root seed (default 0)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.csv",
+                        help="also write the tables to this CSV file (the app's Evidence "
+                             "page shows docs/evidence/early_help_check.csv)")
     try:
         args = parser.parse_args(argv)
-        table = early_help_check(scenario=load_scenario(args.scenario), scale=args.scale,
-                                 replicates=args.replicates, seed=args.seed)
+        if args.out is not None and args.out.suffix.lower() != ".csv":
+            raise UsageError(f"argument --out: '{args.out}' is not allowed: give a file name "
+                             f"ending in .csv")
+        if args.out is not None:
+            check_can_create("--out", args.out, args.out.parent)
+        scenarios = [load_scenario(name) for name in args.scenario or ("symptoms", "systems")]
+        tables = [early_help_check(scenario=s, scale=args.scale, replicates=args.replicates,
+                                   seed=args.seed) for s in scenarios]
     except (UsageError, ScenarioError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(markdown(table), end="")
+    for scenario, table in zip(scenarios, tables, strict=True):
+        print(f"{scenario.name}:\n\n{markdown(table)}")
+    if args.out is not None:
+        text = pd.concat(tables, ignore_index=True).to_csv(index=False)
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(args.out, lambda f: f.write(text.encode("utf-8")))
+        except OSError as err:
+            print(f"error: --out: cannot write '{args.out}': {err}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -394,3 +394,30 @@ def test_morris_point_labels_stay_inside_their_panels():
                 assert drawn.y0 >= box.y0 - 1, (ax.get_title(), text.get_text())
     finally:
         plt.close(fig)
+
+
+def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path):
+    """The shipped check (docs/evidence/early_help_check.csv) is shown per scenario, in words;
+    without the file the page says how to make it."""
+    from app.views import evidence
+
+    at = page("evidence")
+    no_problem(at)
+    assert any("Early help against the evaluation" in h.value for h in at.subheader)
+    shipped = pd.read_csv(evidence.EARLY_HELP_FILE)
+    assert set(shipped["scenario"]) == {"symptoms", "systems"}
+    tables = [t.value for t in at.table if "people followed" in t.value.columns]
+    assert len(tables) == 2  # one a scenario
+    convicted = pd.concat(tables)
+    convicted = convicted[convicted["outcome"] == "children convicted (10-17)"]
+    row = shipped[(shipped["scenario"] == "systems")
+                  & (shipped["outcome"] == "juvenile_convictions")].iloc[0]
+    assert f"{row['ratio']:.2f} ({row['ratio_p10']:.2f} to {row['ratio_p90']:.2f})" in \
+        convicted["ratio (10-90 % over replicates)"].tolist()
+    assert "4.6%, 3.9%, 0.85" in convicted["evaluation: comparison, treated, ratio"].tolist()
+    assert any(m.value.startswith("**systems**: 8 replicates at 1:10") for m in at.markdown)
+    monkeypatch.setattr(evidence, "EARLY_HELP_FILE", tmp_path / "none.csv")
+    at = page("evidence")
+    no_problem(at)
+    assert any("Not made yet: `python -m model.early_help_check --out none.csv`" in c.value
+               for c in at.caption)

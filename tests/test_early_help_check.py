@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from model.branching import EARLY_HELP_EFFECTS, without_early_help_effects
@@ -77,3 +78,19 @@ def test_the_command_refuses_bad_arguments_in_one_line(capsys):
     assert err.startswith("error: unknown scenario 'nosuch'") and err.count("\n") == 1
     assert main(["--replicates", "1"]) == 2
     assert "argument --replicates: value '1' is not allowed" in capsys.readouterr().err
+
+
+def test_the_command_writes_its_tables_to_a_csv(capsys, tmp_path):
+    out = tmp_path / "new" / "check.csv"
+    assert main(["--scenario", "symptoms", "--scenario", "systems", "--scale", "1:400",
+                 "--replicates", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("symptoms:\n") and "\nsystems:\n" in printed
+    table = pd.read_csv(out)
+    assert table["scenario"].tolist() == ["symptoms"] * 4 + ["systems"] * 4
+    assert set(table[["scale", "replicates", "seed", "follow_months"]].itertuples(
+        index=False)) == {(400, 2, 0, 24)}
+    assert not any(p.name.endswith(".tmp") for p in out.parent.iterdir())
+    assert main(["--out", str(tmp_path / "check.txt")]) == 2  # refused before any run
+    assert "argument --out: " in capsys.readouterr().err
+    assert not (tmp_path / "check.txt").exists()
