@@ -262,3 +262,32 @@ def test_every_intervention_field_has_evidence():
 if __name__ == "__main__":
     write_metrics_table()
     print(f"rewrote the metrics table in {OUTPUTS.relative_to(ROOT)}")
+
+
+# --- the docs' Python examples run as written (cheaper settings where a run is long) --------
+
+DOCS_EXAMPLES = {
+    "outputs.md": {"scale=20, seed=1, years=10": "scale=2000, seed=1, years=2"},
+    "sensitivity.md": {"trajectories=4, sobol_samples=8, workers=2":
+                       "trajectories=2, sobol_samples=2, workers=1"},
+    "calibration.md": {"replicates=20, years=10, scale=20": "replicates=2, years=1, scale=2000"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOCS_EXAMPLES))
+def test_docs_python_examples_run(name, tmp_path, monkeypatch):
+    """Each ```python block of the page runs as a script; only the numbers named in
+    DOCS_EXAMPLES are made smaller, and each of them must still be in the page."""
+    import textwrap
+
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    blocks = [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", text, re.S)]
+    assert blocks, f"docs/{name} has no Python example"
+    code = "\n".join(blocks)
+    for old, new in DOCS_EXAMPLES[name].items():
+        assert old in code, f"docs/{name} no longer says {old!r}: update DOCS_EXAMPLES"
+        code = code.replace(old, new)
+    code = code.replace('"calibration/accepted.parquet"',
+                        repr(str(ROOT / "calibration" / "accepted.parquet")))
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, f"docs/{name}", "exec"), {"__name__": "__main__"})  # raises if broken
