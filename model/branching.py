@@ -80,7 +80,14 @@ def without_early_help_effects(model: EarlyActionModel) -> EarlyActionModel:
     (every relative risk in :data:`EARLY_HELP_EFFECTS` is 1). The copy shares the model's
     state and random numbers, so the two differ only through what support does: the
     counterfactual of :mod:`model.early_help_check`.
+
+    Raises:
+        ValueError: the model has recorded months already (its interventions' own state, such
+            as who is supported now, would be dropped).
     """
+    if model.month != 0:
+        raise ValueError(f"only a model that has run no recorded month can be copied without "
+                         f"early help's effects; this one is at month {model.month}")
     clone: EarlyActionModel = _copy(model)
     clone.scenario = model.scenario.with_overrides(
         {f"early_help.{name}": 1.0 for name in EARLY_HELP_EFFECTS})

@@ -392,6 +392,21 @@ def check_can_create(option: str, target: Path, folder: Path) -> None:
                          f"write to") from None
 
 
+def check_file(option: str, path: Path, suffix: str) -> None:
+    """Fail before simulating if ``path`` cannot become a file ending in ``suffix``.
+
+    Raises:
+        UsageError: another suffix, an existing folder, or a place where no file can be made.
+    """
+    if path.suffix.lower() != suffix:
+        raise UsageError(f"argument {option}: value '{path}' is not allowed: give a file name "
+                         f"ending in {suffix}")
+    if path.is_dir():
+        raise UsageError(f"argument {option}: '{path}' is a folder; give a file name ending "
+                         f"in {suffix}")
+    check_can_create(option, path, path.parent if str(path.parent) else Path("."))
+
+
 def _check_out_dir(out: Path) -> None:
     """Fail early (before any simulation) if ``out`` cannot be a results folder."""
     if out.exists() and not out.is_dir():

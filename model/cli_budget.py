@@ -29,6 +29,7 @@ from model.cli import (
     _write_result,
     add_comparison_arguments,
     check_can_create,
+    check_file,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
     start_local_workers_early,
@@ -84,17 +85,6 @@ def register(commands: Any) -> None:
     budget.set_defaults(handler=_cmd_budget)
 
 
-def _check_file(option: str, path: Path, suffix: str) -> None:
-    """Fail before simulating if ``path`` cannot become the report file."""
-    if path.suffix.lower() != suffix:
-        raise UsageError(f"argument {option}: value '{path}' is not allowed: give a file name "
-                         f"ending in {suffix}")
-    if path.is_dir():
-        raise UsageError(f"argument {option}: '{path}' is a folder; give a file name ending "
-                         f"in {suffix}")
-    check_can_create(option, path, path.parent if str(path.parent) else Path("."))
-
-
 class _CsvTables:
     def __init__(self, analysis: Any):
         self.analysis = analysis
@@ -145,9 +135,9 @@ def _cmd_budget(args: argparse.Namespace) -> int:
         raise UsageError("budget needs at least two scenarios: the baseline first, then the "
                          "scenarios to cost against it")
     if args.xlsx is not None:
-        _check_file("--xlsx", args.xlsx, ".xlsx")
+        check_file("--xlsx", args.xlsx, ".xlsx")
     if args.pdf is not None:
-        _check_file("--pdf", args.pdf, ".pdf")
+        check_file("--pdf", args.pdf, ".pdf")
     if args.csv is not None:
         if args.csv.exists() and not args.csv.is_dir():
             raise UsageError(f"argument --csv: '{args.csv}' exists and is not a folder; give a "

@@ -6,16 +6,18 @@ data): at 19-24 months, children looked after 1.7 % of treated families against 
 comparison group, adult custodial sentences 1.2 % against 1.6 %, juvenile custodial sentences
 0.5 % against 0.8 %, juvenile convictions 3.9 % against 4.6 %. In the model they act on hazards
 (adversity, maltreatment, offending), so what they do to those four outcomes is a result, not
-an input. This module measures it, the way the evaluation did: the families the programme's
-extra places reach, followed for 24 months, against the same families without the extra
-places.
+an input. This module measures it, the way the evaluation did: the families early help reaches
+(the council's places and, where a scenario adds them, the programme's), followed for 24
+months, against the same families with support that changes nothing.
 
 Design (per replicate): a model of the scenario is built and warmed up, and copied into a
 counterfactual in which support changes no hazard
-(:func:`model.branching.without_early_help_effects`): families take the same places, but every
-early-help relative risk is 1. Both arms share every random number until their paths part, and
-step month by month. A family joins the cohort in the month it starts early help in the first
-arm with no effects of an earlier episode still running (a fresh start); its members then are
+(:func:`model.branching.without_early_help_effects`): every early-help relative risk is 1.
+Both arms start with the same state and random numbers and step month by month; they part as
+effects act (so later, the queue and who starts when differ too). A family joins the cohort in
+the month it starts early help in the arm with effects, if its dwelling has had no early-help
+effects at any time before in the run (a fresh start: the two arms are still alike for it);
+its members then are
 the cohort (each person once, at their family's first start; people born after month 0 are left
 out, since a person id means the same person in both arms only up to the copy). Over the next
 ``follow_months`` months, in each arm, the check counts who enters care (children under 18 not
@@ -37,6 +39,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +66,99 @@ ADULT_MONTHS = 18 * 12
 JUVENILE_MONTHS = 10 * 12
 
 
+class Cohort:
+    """The families that start early help, followed in two arms of one model.
+
+    ``arms`` are (without early help's effects, with them): objects with ``people``,
+    ``households`` and ``month`` as :class:`model.simulation.EarlyActionModel` has, equal at
+    the start. Call :meth:`after_month` after both arms have stepped through a month.
+
+    Args:
+        arms: the two arms.
+        follow_months: months each family is followed after the month it starts.
+        cohort_months: the months whose fresh starts join the cohort.
+    """
+
+    def __init__(self, arms: Sequence[Any], follow_months: int, cohort_months: range):
+        self.arms = tuple(arms)
+        self.follow_months = follow_months
+        self.cohort_months = cohort_months
+        helped = self.arms[1]
+        self.shared = helped.people.count  # ids below this are the same people in both arms
+        n = self.shared
+        self.start = np.full(n, -1, np.int64)  # the month each person joined the cohort
+        self.age0 = np.zeros(n, np.int64)
+        self.in_care0 = np.zeros(n, bool)
+        self.entered_care = [np.zeros(n, bool) for _ in self.arms]
+        self._was_in_care = [a.people.looked_after[:n].copy() for a in self.arms]
+        self.sentences = [[np.zeros(n, np.int64), np.zeros(n, np.int64)] for _ in self.arms]
+        self.convictions = [[np.zeros(n, np.int64), np.zeros(n, np.int64)] for _ in self.arms]
+        # dwellings with early-help effects at any time so far (from the warm-up on): a later
+        # start there is not fresh, since the two arms already differ for that family
+        self.touched = helped.households.early_help_until > helped.month
+        self._until = helped.households.early_help_until.copy()
+
+    def after_month(self, month: int) -> None:
+        """Take in month ``month``, which both arms have just simulated."""
+        helped, without = self.arms[1], self.arms[0]
+        until = helped.households.early_help_until
+        size = self._until.size
+        started = np.flatnonzero((until[:size] != self._until) & (until[:size] > month))
+        fresh = started[~self.touched[started]]
+        self.touched[started] = True
+        self._until = until.copy()
+        if self.touched.size < until.size:  # dwellings added: none had effects
+            self.touched = np.concatenate([self.touched,
+                                           until[self.touched.size:] > month])
+        n = self.shared
+        if month in self.cohort_months and fresh.size:
+            hp, bp = helped.people, without.people
+            members = np.flatnonzero(np.isin(hp.household[:n], fresh) & (self.start < 0)
+                                     & hp.alive[:n] & bp.alive[:n])
+            self.start[members] = month
+            self.age0[members] = hp.age_months[members]
+            self.in_care0[members] = hp.looked_after[members] | bp.looked_after[members]
+            for k, arm in enumerate(self.arms):
+                self.sentences[k][0][members] = arm.people.custody_sentences[members]
+                self.convictions[k][0][members] = arm.people.convictions[members]
+        joined = self.start >= 0
+        following = joined & (month > self.start) & (month <= self.start + self.follow_months)
+        ending = np.flatnonzero(joined & (self.start + self.follow_months == month))
+        for k, arm in enumerate(self.arms):
+            p = arm.people
+            in_care = p.looked_after[:n]
+            self.entered_care[k] |= in_care & ~self._was_in_care[k] & following
+            self._was_in_care[k] = in_care.copy()
+            self.sentences[k][1][ending] = p.custody_sentences[ending]
+            self.convictions[k][1][ending] = p.convictions[ending]
+
+    def counts(self, months_run: int) -> dict[str, np.ndarray]:
+        """Per outcome: (people followed to the end, events without, events with effects).
+
+        Only people whose follow-up ended within the ``months_run`` months count.
+        """
+        complete = (self.start >= 0) & (self.start + self.follow_months < months_run)
+        child, adult = self.age0 < ADULT_MONTHS, self.age0 >= ADULT_MONTHS
+        juvenile = child & (self.age0 >= JUVENILE_MONTHS)
+        cohorts = {"children_looked_after": complete & child & ~self.in_care0,
+                   "adults_custodial_sentence": complete & adult,
+                   "juveniles_custodial_sentence": complete & juvenile,
+                   "juvenile_convictions": complete & juvenile}
+        out = {}
+        for outcome, who in cohorts.items():
+            events = []
+            for k in range(len(self.arms)):
+                if outcome == "children_looked_after":
+                    happened = self.entered_care[k]
+                elif outcome == "juvenile_convictions":
+                    happened = self.convictions[k][1] > self.convictions[k][0]
+                else:
+                    happened = self.sentences[k][1] > self.sentences[k][0]
+                events.append(int((happened & who).sum()))
+            out[outcome] = np.array([int(who.sum()), *events])
+        return out
+
+
 def _one_replicate(scenario: Scenario, scale: int, seed: int, years: int,
                    cohort_months: range, follow_months: int) -> dict[str, np.ndarray]:
     """Per outcome: the cohort's people, and events without and with early help's effects."""
@@ -71,62 +167,13 @@ def _one_replicate(scenario: Scenario, scale: int, seed: int, years: int,
 
     helped = EarlyActionModel(scenario, scale=scale, seed=seed, years=years)
     arms = (without_early_help_effects(helped), helped)  # (no effects, effects)
-    shared = helped.people.count  # ids below this are the same people in both arms
-    start = np.full(shared, -1, np.int64)  # the month each person joined the cohort
-    age0 = np.zeros(shared, np.int64)
-    in_care0 = np.zeros(shared, bool)
-    entered_care = [np.zeros(shared, bool) for _ in arms]
-    was_in_care = [m.people.looked_after[:shared].copy() for m in arms]
-    sentences = [[np.zeros(shared, np.int64), np.zeros(shared, np.int64)] for _ in arms]
-    convictions = [[np.zeros(shared, np.int64), np.zeros(shared, np.int64)] for _ in arms]
+    cohort = Cohort(arms, follow_months, cohort_months)
     while helped.month < helped.n_months:
         month = helped.month
-        until_before = helped.households.early_help_until.copy()
         for model in arms:
             model.step()
-        until = helped.households.early_help_until[: until_before.size]
-        if month in cohort_months:
-            fresh = np.flatnonzero((until != until_before) & (until > month)
-                                   & (until_before <= month))
-            hp, bp = helped.people, arms[0].people
-            members = np.flatnonzero(np.isin(hp.household[:shared], fresh) & (start < 0)
-                                     & hp.alive[:shared] & bp.alive[:shared])
-            start[members] = month
-            age0[members] = hp.age_months[members]
-            in_care0[members] = hp.looked_after[members] | bp.looked_after[members]
-            for k, model in enumerate(arms):
-                sentences[k][0][members] = model.people.custody_sentences[members]
-                convictions[k][0][members] = model.people.convictions[members]
-        following = (start >= 0) & (month > start) & (month <= start + follow_months)
-        ending = np.flatnonzero((start >= 0) & (start + follow_months == month))
-        for k, model in enumerate(arms):
-            p = model.people
-            in_care = p.looked_after[:shared]
-            entered_care[k] |= in_care & ~was_in_care[k] & following
-            was_in_care[k] = in_care.copy()
-            sentences[k][1][ending] = p.custody_sentences[ending]
-            convictions[k][1][ending] = p.convictions[ending]
-    complete = (start >= 0) & (start + follow_months < helped.n_months)
-    cohorts = {
-        "children_looked_after": complete & (age0 < ADULT_MONTHS) & ~in_care0,
-        "adults_custodial_sentence": complete & (age0 >= ADULT_MONTHS),
-        "juveniles_custodial_sentence": complete & (age0 >= JUVENILE_MONTHS)
-        & (age0 < ADULT_MONTHS),
-    }
-    cohorts["juvenile_convictions"] = cohorts["juveniles_custodial_sentence"]
-    out = {}
-    for outcome, who in cohorts.items():
-        events = []
-        for k in range(len(arms)):
-            if outcome == "children_looked_after":
-                happened = entered_care[k]
-            elif outcome == "juvenile_convictions":
-                happened = convictions[k][1] > convictions[k][0]
-            else:
-                happened = sentences[k][1] > sentences[k][0]
-            events.append(int((happened & who).sum()))
-        out[outcome] = np.array([int(who.sum()), *events])
-    return out
+        cohort.after_month(month)
+    return cohort.counts(helped.n_months)
 
 
 def early_help_check(*, scenario: str | Scenario = "symptoms", scale: int = 10,
@@ -164,7 +211,7 @@ def early_help_check(*, scenario: str | Scenario = "symptoms", scale: int = 10,
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: value {value!r} is not allowed: give a whole number of "
                              f"1 or more")
-    years = -(-(cohort_months + follow_months + 1) // 12)
+    years = -(-(cohort_months + follow_months) // 12)  # the last start's follow-up fits
     counts = []
     for r, s in enumerate(replicate_seeds(seed, replicates)):
         counts.append(_one_replicate(chosen, scale, s, years, range(cohort_months),
@@ -201,6 +248,11 @@ def markdown(table: pd.DataFrame) -> str:
              "effects | with its effects | ratio (10-90 % over replicates) | evaluation "
              "(comparison, treated, ratio) |", "| --- | ---: | ---: | ---: | --- | --- |"]
     for row in table.itertuples():
+        if not row.people:
+            lines.append(f"| {row.label} | 0 | no one followed | | | "
+                         f"{row.evaluation_comparison:.1%}, {row.evaluation_treated:.1%}, "
+                         f"{row.evaluation_ratio:.2f} |")
+            continue
         lines.append(
             f"| {row.label} | {row.people:,} | {row.share_without:.1%} "
             f"({row.events_without:,}) | {row.share_with:.1%} ({row.events_with:,}) | "
@@ -210,7 +262,7 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["EVALUATION", "early_help_check", "markdown"]
+__all__ = ["EVALUATION", "Cohort", "early_help_check", "markdown"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,13 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     import argparse
 
-    from model.cli import (
-        UsageError,
-        check_can_create,
-        parse_replicates,
-        parse_scale,
-        parse_seed,
-    )
+    from model.cli import UsageError, check_file, parse_replicates, parse_scale, parse_seed
     from model.results import atomic_write
     from model.scenario import ScenarioError
 
@@ -249,11 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "page shows docs/evidence/early_help_check.csv)")
     try:
         args = parser.parse_args(argv)
-        if args.out is not None and args.out.suffix.lower() != ".csv":
-            raise UsageError(f"argument --out: '{args.out}' is not allowed: give a file name "
-                             f"ending in .csv")
         if args.out is not None:
-            check_can_create("--out", args.out, args.out.parent)
+            check_file("--out", args.out, ".csv")
         scenarios = [load_scenario(name) for name in args.scenario or ("symptoms", "systems")]
         tables = [early_help_check(scenario=s, scale=args.scale, replicates=args.replicates,
                                    seed=args.seed) for s in scenarios]

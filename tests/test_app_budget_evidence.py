@@ -416,8 +416,9 @@ def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path)
         convicted["ratio (10-90 % over replicates)"].tolist()
     assert "4.6%, 3.9%, 0.85" in convicted["evaluation: comparison, treated, ratio"].tolist()
     assert any(m.value.startswith("**systems**: 8 replicates at 1:10") for m in at.markdown)
-    monkeypatch.setattr(evidence, "EARLY_HELP_FILE", tmp_path / "none.csv")
+    missing = evidence.EARLY_HELP_FILE.with_name("missing.csv")  # named from the project
+    monkeypatch.setattr(evidence, "EARLY_HELP_FILE", missing)
     at = page("evidence")
     no_problem(at)
-    assert any("Not made yet: `python -m model.early_help_check --out none.csv`" in c.value
-               for c in at.caption)
+    assert any("Not made yet: `python -m model.early_help_check --out "
+               "docs/evidence/missing.csv`" in c.value for c in at.caption)

@@ -91,6 +91,65 @@ def test_the_command_writes_its_tables_to_a_csv(capsys, tmp_path):
     assert set(table[["scale", "replicates", "seed", "follow_months"]].itertuples(
         index=False)) == {(400, 2, 0, 24)}
     assert not any(p.name.endswith(".tmp") for p in out.parent.iterdir())
-    assert main(["--out", str(tmp_path / "check.txt")]) == 2  # refused before any run
+    (tmp_path / "folder.csv").mkdir()
+    assert main(["--out", str(tmp_path / "folder.csv")]) == 2  # refused before any run
+    assert "'" + str(tmp_path / "folder.csv") + "' is a folder" in capsys.readouterr().err
+    assert main(["--out", str(tmp_path / "check.txt")]) == 2
     assert "argument --out: " in capsys.readouterr().err
     assert not (tmp_path / "check.txt").exists()
+
+
+def _arm(n: int, until: list[int]):
+    from types import SimpleNamespace
+
+    people = SimpleNamespace(
+        count=n, household=np.array([0, 0, 1, 2, 3, 3]), alive=np.ones(n, bool),
+        age_months=np.array([120, 360, 100, 60, 400, 400]), looked_after=np.zeros(n, bool),
+        custody_sentences=np.zeros(n, np.int64), convictions=np.zeros(n, np.int64))
+    return SimpleNamespace(people=people, month=0,
+                           households=SimpleNamespace(early_help_until=np.array(until)))
+
+
+def test_the_cohort_counts_events_in_the_24_months_after_a_fresh_start_only():
+    """Months after the start month up to start + 24 count, the start month and later ones do
+    not; a family with effects left from the warm-up, ended by its new start (dwelling 1), is
+    no fresh start; a start
+    after the cohort's months (dwelling 2, month 3) does not join."""
+    from model.early_help_check import Cohort
+
+    never = -30000
+    without, helped = (_arm(6, [never, 2, never, never]) for _ in range(2))
+    cohort = Cohort((without, helped), follow_months=24, cohort_months=range(3))
+    for month in range(30):
+        for arm in (without, helped):
+            arm.month = month + 1
+        if month == 0:
+            for arm in (without, helped):
+                arm.households.early_help_until[0] = 25  # dwelling 0 starts: persons 0, 1
+            without.people.custody_sentences[1] += 1  # the start month: not counted
+        if month == 3:
+            helped.households.early_help_until[2] = 28  # too late for the cohort
+        if month == 2:  # dwelling 1's warm-up effects ran in months 0-1: not a fresh start
+            helped.households.early_help_until[1] = 27
+        if month == 24:
+            helped.people.custody_sentences[1] += 1  # the last month followed: counted
+            without.people.convictions[0] += 1
+            without.people.looked_after[0] = True  # counted (without effects)
+        if month == 25:
+            helped.people.looked_after[0] = True  # after the follow-up: not counted
+            helped.people.convictions[0] += 1
+        cohort.after_month(month)
+    assert cohort.start.tolist() == [0, 0, -1, -1, -1, -1]
+    counts = {k: v.tolist() for k, v in cohort.counts(30).items()}
+    assert counts == {"children_looked_after": [1, 1, 0],
+                      "adults_custodial_sentence": [1, 0, 1],
+                      "juveniles_custodial_sentence": [1, 0, 0],
+                      "juvenile_convictions": [1, 1, 0]}
+    assert {k: v[0] for k, v in cohort.counts(24).items()} == dict.fromkeys(counts, 0)
+
+
+def test_a_copy_without_effects_is_made_before_the_first_recorded_month_only():
+    model = EarlyActionModel("symptoms", scale=2000, seed=1, years=1)
+    model.step()
+    with pytest.raises(ValueError, match="at month 1"):
+        without_early_help_effects(model)

@@ -259,6 +259,26 @@ def test_children_sent_to_custody_are_not_counted_as_parents(scenario):
         adults.wales("custody_sentences").sum()
 
 
+def test_parents_at_home_are_householders_or_young_mothers_with_their_child():
+    """An adult child living with a younger sibling is no parent there; a young mother at
+    her parents' with her baby is; an adult without children at home is not."""
+    from types import SimpleNamespace
+
+    from model.processes.justice import _parents_at_home
+
+    # dwelling 0: parent 0, child 1; dwelling 1: parent 2, adult child 3, child 4 (of 2);
+    # dwelling 2: parent 5, adult child 6, her baby 7; dwelling 3: adult 8 alone
+    p = SimpleNamespace(
+        count=9, household=np.array([0, 0, 1, 1, 1, 2, 2, 2, 3]),
+        lives_with_parents=np.array([0, 1, 0, 1, 1, 0, 1, 0, 0], bool),
+        mother=np.array([-1, 0, -1, 2, 2, -1, 5, 6, -1]),
+        alive=np.ones(9, bool),
+        age_months=np.array([400, 60, 600, 250, 100, 560, 240, 6, 300]))
+    h = SimpleNamespace(n_children=np.array([1, 1, 1, 0]))
+    parents = _parents_at_home(p, h, np.array([0, 3, 6, 8]))
+    assert sorted(parents.tolist()) == [0, 6]
+
+
 def test_safeguarding_notifications_are_about_households_with_children(months, scenario):
     _, out = months
     notifying = {CAT[c] for c in scenario.social_care.notification_share}

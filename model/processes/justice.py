@@ -145,9 +145,7 @@ class JusticeResponse(Process):
         p.in_custody[custody] = True
         p.custody_sentences[custody] += 1
         rec.count("custody_sentences", p.household[custody])
-        # adults living with children, not adult children at home (nor sentenced children)
-        parents = to_custody[(h.n_children[p.household[to_custody]] > 0)
-                             & ~p.lives_with_parents[to_custody]]
+        parents = _parents_at_home(p, h, to_custody)
         rec.count("parents_sent_to_custody", p.household[parents])
         model.log_people_events("custody", to_custody)
         model.log_people_events("custody", youth_custody, detail="youth custody")
@@ -190,3 +188,22 @@ class JusticeResponse(Process):
         model.month_events.notification_category = categories
         for intervention in model.interventions:
             intervention.after_notifications(model, dwellings, categories)
+
+
+def _parents_at_home(p, h, adults: np.ndarray) -> np.ndarray:
+    """The adults among ``adults`` who live with children as parents.
+
+    A householder (not an adult child) in a home with children counts; an adult child at home
+    counts only when a child of their own lives there too (a young mother at her parents').
+    """
+    home = adults[h.n_children[p.household[adults]] > 0]
+    adult_child = p.lives_with_parents[home]
+    parents = home[~adult_child]
+    maybe = home[adult_child]
+    if maybe.size == 0:
+        return parents
+    n = p.count
+    kids = np.flatnonzero(np.isin(p.mother[:n], maybe) & p.alive[:n]
+                          & (p.age_months[:n] < ADULT_MONTHS))
+    with_mother = kids[p.household[kids] == p.household[p.mother[kids]]]
+    return np.concatenate([parents, maybe[np.isin(maybe, p.mother[with_mother])]])
