@@ -285,8 +285,9 @@ def _early_help() -> None:
                "families' children against 2.5 %, and fewer custodial sentences and "
                "convictions). In the model they lower adversity, maltreatment and offending; "
                "this check follows each family that starts early help for 24 months against "
-               "the same family with support that changes nothing (same places, same random "
-               "numbers). Ratios below 1 are effects; compare them with the evaluation's. "
+               "the same family with support that changes nothing (the same state and random "
+               "numbers at the start). Ratios below 1 are effects; compare them with the "
+               "evaluation's. "
                "Details: docs/comparisons.md.")
     if not path.is_file():
         where = path.relative_to(evidence_files.PROJECT) if path.is_relative_to(
