@@ -59,7 +59,7 @@ from model.cli import (
     start_local_workers_early,
     years_help,
 )
-from model.cli_sensitivity import _whole, load_space
+from model.cli_sensitivity import _whole, load_space, warn_build_noise
 from model.numbers import count_of
 from model.scenario import MAX_REPLICATES
 
@@ -262,6 +262,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
+    warn_build_noise(space)
     scenario = scenario_option("--scenario", args.scenario)
     _check_out_dir(args.out)
     if args.calibrated is not None:

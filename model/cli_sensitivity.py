@@ -193,8 +193,16 @@ def build_evaluator(args: argparse.Namespace) -> Any:
         raise UsageError(f"argument {option}: {err}") from None
 
 
+def warn_build_noise(space: Any) -> None:
+    """Say so on stderr when the space varies how the start's population is built."""
+    warning = space.build_noise_warning()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     space = load_space(args)
+    warn_build_noise(space)
     evaluator = build_evaluator(args)
     _check_out_dir(args.out)
     if evaluator.package is not None:

@@ -82,6 +82,12 @@ class ParameterEntry(BaseModel):
         return value
 
 
+BUILD_GROUPS = ("population",)
+"""Parameter groups the start's population is built from. Changing one changes how many random
+numbers the build draws, so each value starts from another population (docs/ODD.md
+section 8)."""
+
+
 @dataclass(frozen=True)
 class ParameterSpace:
     """Validated uncertain parameters, in file order.
@@ -102,6 +108,18 @@ class ParameterSpace:
     def names(self) -> list[str]:
         """Dotted parameter names."""
         return [e.name for e in self.entries]
+
+    def build_noise_warning(self) -> str | None:
+        """One line when the space varies how the start's population is built, else None."""
+        names = [n for n in self.names if n.split(".", 1)[0] in BUILD_GROUPS]
+        if not names:
+            return None
+        one = len(names) == 1
+        return (f"{', '.join(names)} {'builds' if one else 'build'} the start's population: "
+                f"each value draws another population (no common random numbers between "
+                f"points), so {'its' if one else 'their'} effects mix with that noise; give "
+                f"many replicates, or study {'it' if one else 'them'} in an experiment with a "
+                f"grid and many replicates (docs/ODD.md section 8)")
 
     @property
     def groups(self) -> list[str]:

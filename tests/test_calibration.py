@@ -314,3 +314,15 @@ def test_only_a_better_fit_replaces_the_projects_calibration(cli, tmp_path, monk
     else:
         assert default.read_text() == "# the shipped calibration\n"
         assert "was kept: the fit does not score better" in out.out
+
+
+def test_calibrating_a_start_population_parameter_warns_of_its_noise(cli, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n"
+                     "  - {name: population.vacant_dwelling_share, low: 0.02, high: 0.06}\n")
+    out = cli("calibrate", "--space", space, "--parameters", "population.vacant_dwelling_share",
+              "--scale", "1:2000", "--years", "1", "--replicates", "1", "--trials", "2",
+              "--check-replicates", "2", "--workers", "1", "--out", tmp_path / "fit",
+              "--calibrated", tmp_path / "calibration" / "calibrated.yaml")
+    assert out.code == 0, out.err
+    assert "warning: population.vacant_dwelling_share builds the start's population" in out.err

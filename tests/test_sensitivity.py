@@ -388,3 +388,26 @@ def test_figures_name_each_output_s_unit_and_use_no_offset_text():
     assert ax.get_xlabel().endswith("incidents)")
     assert ax.xaxis.get_offset_text().get_text() == ""
     assert any(t.get_text().endswith("m") for t in ax.get_xticklabels())
+
+
+def test_a_space_that_varies_the_start_population_says_its_effects_are_noisy(cli, tmp_path):
+    """A build parameter draws another population at every point (no common random numbers
+    between points): the screening runs, with one warning line naming it."""
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n"
+                     "  - {name: police.offending_per_person_month, low: 0.003, high: 0.008}\n"
+                     "  - {name: population.vacant_dwelling_share, low: 0.02, high: 0.06}\n")
+    args = ("sensitivity", "--space", space, "--package", "none", "--scale", "1:2000",
+            "--years", "1", "--replicates", "1", "--trajectories", "2", "--sobol-samples", "2",
+            "--workers", "1", "--out", tmp_path / "s")
+    out = cli(*args)
+    assert out.code == 0, out.err
+    warnings = [line for line in out.err.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: population.vacant_dwelling_share builds the start's "
+                        "population: each value draws another population (no common random "
+                        "numbers between points), so its effects mix with that noise; give "
+                        "many replicates, or study it in an experiment with a grid and many "
+                        "replicates (docs/ODD.md section 8)"]
+    from model.parameter_space import load_parameter_space
+
+    assert load_parameter_space().build_noise_warning() is None  # the shipped space: none
