@@ -262,7 +262,6 @@ def _fit(args: argparse.Namespace) -> int:
 
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
-    warn_build_noise(space)
     scenario = scenario_option("--scenario", args.scenario)
     _check_out_dir(args.out)
     if args.calibrated is not None:
@@ -271,6 +270,7 @@ def _fit(args: argparse.Namespace) -> int:
         scenario_file = args.scenario_file or SCENARIO_DIR / "symptoms.yaml"
         _check_input_file("--scenario-file", scenario_file, SCENARIO_WHAT)
         check_can_create("--scenario-file", scenario_file, scenario_file.parent)
+    warn_build_noise(space)  # after the refusals: a bad argument gets its one line alone
     from model.executors import scheduler_executor
 
     # a malformed or unreachable scheduler is refused before the header is printed

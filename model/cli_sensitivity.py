@@ -202,9 +202,9 @@ def warn_build_noise(space: Any) -> None:
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     space = load_space(args)
-    warn_build_noise(space)
     evaluator = build_evaluator(args)
     _check_out_dir(args.out)
+    warn_build_noise(space)  # after the refusals: a bad argument gets its one line alone
     if evaluator.package is not None:
         from model.calibration_sets import kept_values
 

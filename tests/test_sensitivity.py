@@ -408,6 +408,10 @@ def test_a_space_that_varies_the_start_population_says_its_effects_are_noisy(cli
                         "numbers between points), so its effects mix with that noise; give "
                         "many replicates, or study it in an experiment with a grid and many "
                         "replicates (docs/ODD.md section 8)"]
+    (tmp_path / "file").write_text("")
+    refused = cli(*args[:-1], tmp_path / "file")  # a refusal is one line, with no warning
+    assert refused.code == 2 and refused.err.count("\n") == 1, refused.err
+    assert refused.err.startswith("error: ")
     from model.parameter_space import load_parameter_space
 
     assert load_parameter_space().build_noise_warning() is None  # the shipped space: none
