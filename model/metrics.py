@@ -47,7 +47,8 @@ def _metrics() -> tuple[Metric, ...]:
                "Immediate custodial sentences (adults and children)."),
         Metric("parents_sent_to_custody", "people per month", "flow",
                "Adults sentenced to custody who live with children as parents "
-               "(householders, or an adult child whose own child lives there too)."),
+               "(householders, or a young mother living at her parents' with her "
+               "child)."),
         Metric("youth_out_of_court", "children per month", "flow",
                "Children dealt with out of court (caution, community resolution)."),
         Metric("youth_justice_first_entrants", "children per month", "flow",

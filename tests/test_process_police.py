@@ -272,6 +272,7 @@ def test_parents_at_home_are_householders_or_young_mothers_with_their_child():
         count=9, household=np.array([0, 0, 1, 1, 1, 2, 2, 2, 3]),
         lives_with_parents=np.array([0, 1, 0, 1, 1, 0, 1, 0, 0], bool),
         mother=np.array([-1, 0, -1, 2, 2, -1, 5, 6, -1]),
+        female=np.array([1, 0, 1, 1, 0, 1, 1, 0, 0], bool),
         alive=np.ones(9, bool),
         age_months=np.array([400, 60, 600, 250, 100, 560, 240, 6, 300]))
     h = SimpleNamespace(n_children=np.array([1, 1, 1, 0]))

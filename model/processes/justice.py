@@ -194,12 +194,13 @@ def _parents_at_home(p, h, adults: np.ndarray) -> np.ndarray:
     """The adults among ``adults`` who live with children as parents.
 
     A householder (not an adult child) in a home with children counts; an adult child at home
-    counts only when a child of their own lives there too (a young mother at her parents').
+    counts only when a child of their own lives there too (a young mother at her parents'; the
+    model links children to their mothers only, so a young father there is not counted).
     """
     home = adults[h.n_children[p.household[adults]] > 0]
     adult_child = p.lives_with_parents[home]
     parents = home[~adult_child]
-    maybe = home[adult_child]
+    maybe = home[adult_child & p.female[home]]  # rare: the scan below is over everyone
     if maybe.size == 0:
         return parents
     n = p.count
