@@ -45,6 +45,8 @@ import numpy as np
 import pandas as pd
 
 from model.experiment import replicate_seeds
+from model.numbers import checked_whole
+from model.processes.agencies import CHILD_MONTHS, YOUTH_MONTHS
 from model.scenario import Scenario, load_scenario
 
 EVALUATION = {  # MHCLG 2019, at 19-24 months (reference data: intervention_evidence)
@@ -61,10 +63,6 @@ OUTCOME_LABELS = {
     "juveniles_custodial_sentence": "children sentenced to custody (10-17)",
     "juvenile_convictions": "children convicted (10-17)",
 }
-
-ADULT_MONTHS = 18 * 12
-JUVENILE_MONTHS = 10 * 12
-
 
 class Cohort:
     """The families that start early help, followed in two arms of one model.
@@ -138,25 +136,23 @@ class Cohort:
         Only people whose follow-up ended within the ``months_run`` months count.
         """
         complete = (self.start >= 0) & (self.start + self.follow_months < months_run)
-        child, adult = self.age0 < ADULT_MONTHS, self.age0 >= ADULT_MONTHS
-        juvenile = child & (self.age0 >= JUVENILE_MONTHS)
+        child, adult = self.age0 < CHILD_MONTHS, self.age0 >= CHILD_MONTHS
+        juvenile = child & (self.age0 >= YOUTH_MONTHS)  # the age of criminal responsibility
         cohorts = {"children_looked_after": complete & child & ~self.in_care0,
                    "adults_custodial_sentence": complete & adult,
                    "juveniles_custodial_sentence": complete & juvenile,
                    "juvenile_convictions": complete & juvenile}
-        out = {}
-        for outcome, who in cohorts.items():
-            events = []
-            for k in range(len(self.arms)):
-                if outcome == "children_looked_after":
-                    happened = self.entered_care[k]
-                elif outcome == "juvenile_convictions":
-                    happened = self.convictions[k][1] > self.convictions[k][0]
-                else:
-                    happened = self.sentences[k][1] > self.sentences[k][0]
-                events.append(int((happened & who).sum()))
-            out[outcome] = np.array([int(who.sum()), *events])
-        return out
+        happened = []  # per arm, per outcome: who had the event during their follow-up
+        for k in range(len(self.arms)):
+            sentenced = self.sentences[k][1] > self.sentences[k][0]
+            happened.append({"children_looked_after": self.entered_care[k],
+                             "adults_custodial_sentence": sentenced,
+                             "juveniles_custodial_sentence": sentenced,
+                             "juvenile_convictions":
+                                 self.convictions[k][1] > self.convictions[k][0]})
+        return {outcome: np.array([int(who.sum()),
+                                   *(int((arm[outcome] & who).sum()) for arm in happened)])
+                for outcome, who in cohorts.items()}
 
 
 def _one_replicate(scenario: Scenario, scale: int, seed: int, years: int,
@@ -208,9 +204,7 @@ def early_help_check(*, scenario: str | Scenario = "symptoms", scale: int = 10,
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     for name, value in (("replicates", replicates), ("follow_months", follow_months),
                         ("cohort_months", cohort_months), ("scale", scale)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: value {value!r} is not allowed: give a whole number of "
-                             f"1 or more")
+        checked_whole(name, value, 1)
     years = -(-(cohort_months + follow_months) // 12)  # the last start's follow-up fits
     counts = []
     for r, s in enumerate(replicate_seeds(seed, replicates)):

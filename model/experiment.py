@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import numbers
 import os
 from collections.abc import Callable, Hashable, MutableMapping, Sequence
 from concurrent.futures import Executor
@@ -38,6 +37,7 @@ import pandas as pd
 from model.executors import Outcome, local_pool, make_executor, run_jobs
 from model.interrupts import deferred
 from model.metrics import ALL_METRICS
+from model.numbers import checked_whole
 from model.reference import FORCE_AREAS, force_areas
 from model.results import RunResult, atomic_write, timeseries_of
 from model.scenario import Scenario
@@ -506,19 +506,10 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     check_comparison_names(scenarios, levers)
     if years is None:
         years = common_years(scenarios)
-    if isinstance(years, bool) or not isinstance(years, numbers.Integral) \
-            or not 1 <= years <= MAX_YEARS:
-        raise ValueError(f"years: value {years!r} is not allowed: give a whole number from 1 "
-                         f"to {MAX_YEARS}")
-    years = int(years)
-    if isinstance(replicates, bool) or not isinstance(replicates, numbers.Integral) \
-            or not 1 <= replicates <= MAX_REPLICATES:
-        raise ValueError(f"replicates: value {replicates!r} is not allowed: give a whole number "
-                         f"from 1 to {MAX_REPLICATES}")
-    if workers is not None and (isinstance(workers, bool)
-                                or not isinstance(workers, numbers.Integral) or workers < 1):
-        raise ValueError(f"workers: value {workers!r} is not allowed: give a whole number of "
-                         f"1 or more, or None for one a core")
+    years = checked_whole("years", years, 1, MAX_YEARS)
+    checked_whole("replicates", replicates, 1, MAX_REPLICATES)
+    if workers is not None:
+        checked_whole("workers", workers, 1, hint=", or None for one a core")
     seeds = replicate_seeds(seed, replicates)
     variants: list[Scenario] = list(scenarios)
     lever_names: list[str] = []

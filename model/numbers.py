@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 
 
@@ -59,6 +60,21 @@ def whole_number(text: object, low: int, high: int) -> int | None:
         return None
     value = int(digits)
     return value if low <= value <= high else None
+
+
+def checked_whole(name: str, value: object, low: int, high: int | None = None,
+                  hint: str = "") -> int:
+    """``value`` as an int, if it is a whole number (not a bool) from ``low`` to ``high``.
+
+    Raises:
+        ValueError: naming ``name``, the value and what is allowed (``hint`` added at the end).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low \
+            or (high is not None and value > high):
+        allowed = f"from {low} to {high}" if high is not None else f"of {low} or more"
+        raise ValueError(f"{name}: value {value!r} is not allowed: give a whole number "
+                         f"{allowed}{hint}")
+    return int(value)
 
 
 def scale_number(text: object, high: int) -> int | None:

@@ -71,3 +71,18 @@ def test_quoted_shortens_long_values():
     assert quoted("abc") == "'abc'"
     assert quoted("x" * 40) == f"'{'x' * 40}'"
     assert quoted("9" * 5000) == f"'{'9' * 30}... (5,000 characters)'"
+
+
+def test_checked_whole_names_the_value_and_what_is_allowed():
+    import numpy as np
+
+    from model.numbers import checked_whole
+
+    assert checked_whole("years", np.int64(3), 1, 25) == 3
+    for bad, allowed in ((0, "from 1 to 25"), (26, "from 1 to 25"), (2.5, "from 1 to 25"),
+                         (True, "from 1 to 25")):
+        with pytest.raises(ValueError, match=f"years: value {bad!r} is not allowed: give a "
+                                             f"whole number {allowed}$"):
+            checked_whole("years", bad, 1, 25)
+    with pytest.raises(ValueError, match="give a whole number of 1 or more, or None$"):
+        checked_whole("workers", 0, 1, hint=", or None")
