@@ -416,6 +416,14 @@ def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path)
         convicted["ratio (10-90 % over replicates)"].tolist()
     assert "4.6%, 3.9%, 0.85" in convicted["evaluation: comparison, treated, ratio"].tolist()
     assert any(m.value.startswith("**systems**: 8 replicates at 1:10") for m in at.markdown)
+    # the line under the tables is made from the file's own numbers
+    summary = evidence.early_help_summary(shipped)
+    assert summary in [c.value for c in at.caption]
+    assert "where the evaluation found 32 %" in summary
+    one = shipped[shipped["scenario"] == "systems"].assign(ratio=[0.5, 0.9, float("nan"), 0.9])
+    assert evidence.early_help_summary(one).startswith("Care entries fall by 50 %, where")
+    assert "Convictions and custodial sentences fall by 10 %, against" in \
+        evidence.early_help_summary(one)
     missing = evidence.EARLY_HELP_FILE.with_name("missing.csv")  # named from the project
     monkeypatch.setattr(evidence, "EARLY_HELP_FILE", missing)
     at = page("evidence")

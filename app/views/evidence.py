@@ -301,10 +301,23 @@ def _early_help() -> None:
                     f"1:{int(first['scale'])}, seed {int(first['seed'])}, families followed "
                     f"for {int(first['follow_months'])} months")
         st.table(early_help_view(rows), hide_index=True)
-    st.caption("Care entries barely answer: care is entered only from a capacity-bound "
-               "assessment, so the modelled lever does a tenth to a fifth of the evaluation's "
-               "-32 % there. Convictions and custodial sentences fall by 12-22 %, against the "
-               "evaluation's 15-38 %.")
+    st.caption(early_help_summary(table))
+
+
+def early_help_summary(table: pd.DataFrame) -> str:
+    """What the check's table says, in one line, from its own numbers (care apart)."""
+
+    def falls(rows: pd.DataFrame, column: str) -> str:
+        cut = sorted(round(100 * (1 - v)) for v in rows[column].dropna())
+        return f"{cut[0]}-{cut[-1]} %" if cut and cut[0] != cut[-1] else \
+            (f"{cut[0]} %" if cut else "no measurable")
+
+    care = table["outcome"] == "children_looked_after"
+    return (f"Care entries fall by {falls(table[care], 'ratio')}, where the evaluation found "
+            f"{falls(table[care], 'evaluation_ratio')}: in the model care is entered only "
+            f"from a capacity-bound assessment. Convictions and custodial sentences fall by "
+            f"{falls(table[~care], 'ratio')}, against the evaluation's "
+            f"{falls(table[~care], 'evaluation_ratio')}.")
 
 
 def _table(frame: pd.DataFrame, name: str) -> None:
@@ -334,5 +347,5 @@ def render() -> None:
         _parameters()
 
 
-__all__ = ["HEADINGS", "heading_of", "range_text", "render", "target_table",
+__all__ = ["HEADINGS", "early_help_summary", "heading_of", "range_text", "render", "target_table",
            "targets_count"]
