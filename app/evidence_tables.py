@@ -41,6 +41,8 @@ PARAMETER_LABELS = {
     "justice.arrest_given_suspect_share": "Suspects arrested: share",
     "justice.charge_given_arrest_share": "Arrests charged: share",
     "justice.custody_months_served_mean": "Custody: mean months served",
+    "justice.youth_custody_months_served_mean": "Youth custody: mean months served",
+    "justice.youth_formal_outcome_given_arrest_share": "Children's arrests with a formal outcome",
     "social_care.assessments_per_10k_children_per_month": "Social-care assessments: capacity",
     "social_care.other_agency_referral_per_child_month": "Referrals by other agencies: rate",
     "social_care.looked_after_given_assessment_share": "Assessed children looked after: share",

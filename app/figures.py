@@ -123,6 +123,11 @@ TARGET_WORDS: dict[str, tuple[str, str]] = {
     "violence_victimisation_or_4plus_vs_0": ("Violence victimisation, 4+ vs 0 ACEs",
                                              "odds ratio"),
     "incarceration_or_4plus_vs_0": ("Custodial sentence, 4+ vs 0 ACEs", "odds ratio"),
+    "child_share_of_arrests": ("Arrests that are of children (10-17)", "share of arrests"),
+    "youth_first_entrants_per_child_arrest": ("First-time entrants to youth justice",
+                                              "per arrest of a child"),
+    "children_in_custody_per_1000_child_arrests": ("Children serving a custodial sentence",
+                                                   "per 1,000 arrests of children a year"),
 }
 """Plain words and the unit of each validation target of calibration/targets.yaml."""
 

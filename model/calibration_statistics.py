@@ -117,6 +117,12 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
     Statistic("notifications_assessed_share", "Police safeguarding notifications that get a "
               "social-care assessment (social-services input) per notification, first year.",
               True),
+    Statistic("child_share_of_arrests", "Share of arrests that are of children (10-17), "
+              "first year.", True),
+    Statistic("youth_first_entrants_per_child_arrest", "First-time entrants to the youth "
+              "justice system per arrest of a child, first year.", True),
+    Statistic("children_in_custody_per_1000_child_arrests", "Children in custody at the end "
+              "of the first year per 1,000 arrests of children in it.", True),
     Statistic("looked_after_per_10k_children", "Looked-after children per 10,000 children at "
               "the end of the first year.", True),
     Statistic("protection_plans_per_10k_children", "Children on a child protection plan per "
@@ -177,6 +183,11 @@ def compute_figures(result: RunResult, model: EarlyActionModel | None = None
             1 - screened_out.sum() / notifications.sum(), 1 - screened_out / notifications)
         put("notifications_assessed_share", assessed.sum() / notifications.sum(),
             assessed / notifications)
+    put("child_share_of_arrests", *_ratio_by_area(result, "arrests_children", "arrests"))
+    put("youth_first_entrants_per_child_arrest",
+        *_ratio_by_area(result, "youth_justice_first_entrants", "arrests_children"))
+    put("children_in_custody_per_1000_child_arrests",
+        *_ratio_by_area(result, "children_in_custody", "arrests_children", 1000))
     put("looked_after_per_10k_children",
         *_ratio_by_area(result, "looked_after_children", "children", 10_000))
     put("protection_plans_per_10k_children",

@@ -266,7 +266,8 @@ class CostBook(BaseModel):
         return sorted(years)
 
 
-REQUIRED_UNIT_COSTS = ("officer_hour", "court_case", "prison_month", "youth_justice_order_month",
+REQUIRED_UNIT_COSTS = ("officer_hour", "court_case", "prison_month", "youth_custody_month",
+                       "youth_justice_order_month",
                        "looked_after_month", "protection_plan_month", "assessment",
                        "notification_screening", "early_help_family")
 """Unit costs the ledger's lines use."""
@@ -499,7 +500,10 @@ def cost_lines(book: CostBook | None = None) -> tuple[CostLine, ...]:
         line("officer_time_referrals", "Officer time: early-help referrals", "officer_hour",
              "officer_hours_referrals"),
         line("court_cases", "Court cases", "court_case", "charges"),
-        line("prison_places", "Prison places", "prison_month", "people_in_custody (each month)"),
+        line("prison_places", "Prison places", "prison_month",
+             "people_in_custody - children_in_custody (each month)"),
+        line("youth_custody_places", "Youth custody places", "youth_custody_month",
+             "children_in_custody (each month)"),
         line("youth_justice_orders", "Youth justice orders", "youth_justice_order_month",
              "youth_justice_caseload (each month)"),
         line("care_placements", "Care placements", "looked_after_month",
@@ -537,6 +541,9 @@ def _quantity(result: RunResult, line: CostLine) -> np.ndarray:
     if name == "early_help_places":
         return np.maximum(result.by_force_area("early_help_starts")
                           - result.by_force_area("reached_early_help"), 0.0)
+    if name == "prison_places":  # adults: children in custody have a line of their own
+        return (result.by_force_area("people_in_custody")
+                - result.by_force_area("children_in_custody"))
     if line.programme:
         return result.by_force_area(f"reached_{name.removeprefix('programme_')}")
     metric = line.quantity.split(" ")[0]

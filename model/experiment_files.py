@@ -7,7 +7,7 @@ An experiment file (YAML) says what to run::
       the systems package?
     scenarios: [symptoms, systems]          # names from scenarios/ or paths to .yaml files
     parameters:                             # a full-factorial grid of dotted parameter paths
-      police.offending_per_person_month: [0.0040, 0.0044, 0.0050]
+      police.offending_per_person_month: [0.0042, 0.0047, 0.0052]
       early_help.places_per_10k_children: [30, 60]
     # samples: design.csv                   # OR a table: one column per dotted path, one
     #                                       # row per point (CSV or Parquet, e.g. from SALib)

@@ -197,16 +197,19 @@ class OperationEncompass(InterventionSpec):
 
 
 class YouthDiversion(InterventionSpec):
-    """Diversion of arrested children away from prosecution into support.
+    """Diversion of arrested children away from a caution or prosecution into support.
 
-    A diverted child is not charged and does not enter the youth justice system; reoffending is
-    lower than after processing (0.44 vs 0.50 in a Campbell review of 19 evaluations).
+    Only children whose arrest would end in a formal outcome (a youth caution or a charge) can
+    be diverted; the others end in no further action anyway. A diverted child is not charged
+    and does not enter the youth justice system; reoffending is lower than after processing
+    (0.44 vs 0.50 in a Campbell review of 19 evaluations).
     """
 
     type: Literal["youth_diversion"] = "youth_diversion"
     title: ClassVar[str] = "Youth diversion"
-    coverage: float = param(0.7, "share of arrested children", "Arrested children diverted at "
-                            "full roll-out.", low=0.0, high=1.0)
+    coverage: float = param(0.7, "share of arrested children with a formal outcome",
+                            "Arrested children who would be cautioned or charged and are "
+                            "diverted instead, at full roll-out.", low=0.0, high=1.0)
     reoffending_rr: float = param(
         0.88, "rr", "Reoffending of diverted relative to processed children (0.44 / 0.50). "
         "The range is an assumption (the review pools 19 evaluations).", low=0.7, high=1.0,

@@ -451,13 +451,17 @@ class PoliceParams(ParamGroup):
     """Police incidents by category: who generates them and how often."""
 
     offending_per_person_month: float = param(
-        0.0044, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
-        "no ACEs in the least deprived quintile. Hand-calibrated to recorded crime per 1,000.",
+        0.0047, "per month", "Offending hazard (crime incidents caused) of a male aged 18-24 with "
+        "no ACEs in the least deprived quintile. Hand-calibrated to recorded crime per 1,000 "
+        "(with the children's age bands below).",
         low=0.003, high=0.012)
     offending_age_rr: dict[str, float] = param(
-        {"10-13": 0.15, "14-17": 0.9, "18-24": 1.0, "25-34": 0.75, "35-44": 0.5, "45-54": 0.3,
+        {"10-13": 0.08, "14-17": 0.55, "18-24": 1.0, "25-34": 0.75, "35-44": 0.5, "45-54": 0.3,
          "55-64": 0.12, "65+": 0.03},
-        "rr by age band", "Age-crime curve (peak in late teens and early twenties).",
+        "rr by age band", "Age-crime curve (peak in the early twenties). ASSUMPTION in its "
+        "shape; the two children's bands are hand-calibrated so that children make about 8 % "
+        "of arrests (the target child_share_of_arrests: about 59,000 of some 700,000 arrests "
+        "in England and Wales, 2022/23).",
         low=0.0, high=1.5)
     offending_female_rr: float = param(
         0.25, "rr", "Offending hazard of women relative to men (about 80 % of offenders are "
@@ -611,9 +615,27 @@ class JusticeParams(ParamGroup):
         low=1.1, high=1.8)
     custody_months_served_mean: float = param(
         9.0, "months", "Mean months served in custody (release hazard 1/mean).", low=4.0, high=18.0)
+    youth_custody_months_served_mean: float = param(
+        6.0, "months", "Mean months a child (under 18) serves in youth custody (release hazard "
+        "1/mean; at 18 the adult mean applies). ASSUMPTION: a detention and training order is "
+        "served half in custody; the average custodial sentence given to children was 17.7 "
+        "months in 2018/19 and 22.8 months in 2021/22, pulled up by a few long sentences, and "
+        "most orders are of 4-12 months (Youth Justice Statistics, YJB/MoJ).",
+        low=3.0, high=12.0)
+    youth_formal_outcome_given_arrest_share: float = param(
+        0.27, "share", "Arrested children (10-17) who get a formal outcome (a youth caution or "
+        "a charge); the rest end in no further action or an informal resolution (a community "
+        "resolution), which is not a sanction and not an entry to the youth justice system. "
+        "DERIVED: 13,743 children cautioned or sentenced against about 59,000 arrests of "
+        "children in England and Wales in 2022/23 is 0.23 sanctioned per arrest; a formal "
+        "outcome ends in a sanction 0.35 + 0.65 x 0.8 = 0.87 of the time in the model, so "
+        "0.23 / 0.87 = 0.27 (some sanctions follow a voluntary interview, not an arrest).",
+        low=0.15, high=0.5,
+        source="Youth Justice Statistics 2022/23 (YJB/MoJ, 25 Jan 2024): arrests of children "
+        "about 59,000; 13,743 children cautioned or sentenced")
     youth_out_of_court_share: float = param(
-        0.35, "share", "Arrested children (10-17) dealt with out of court (caution or community "
-        "resolution) instead of charge.", low=0.2, high=0.6)
+        0.35, "share", "Children with a formal outcome dealt with out of court (a youth caution "
+        "or youth conditional caution) instead of charge.", low=0.2, high=0.6)
     youth_custody_given_conviction_share: float = param(
         0.04, "share", "Convicted children given custody.", low=0.01, high=0.1)
     prior_convictions_per_adult_at_start: float = param(

@@ -1297,7 +1297,7 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
         _cost_table(analysis),
         note="Derivations are in docs/budget.md and the xlsx; the programme's unit costs, from "
              "each scenario's interventions, are on the next page." + drawn,
-        col_widths=([0.2, 0.09, 0.15, 0.21, 0.17, 0.07, 0.11] if analysis.cost_uncertainty
+        col_widths=([0.19, 0.09, 0.17, 0.21, 0.15, 0.07, 0.12] if analysis.cost_uncertainty
                     else [0.2, 0.1, 0.3, 0.18, 0.07, 0.12]), font=9))
     pages.append(_table_page(
         f"Programme unit costs used by each scenario (as the scenario gives them, and in "
@@ -1310,7 +1310,7 @@ def pdf_figures(analysis: BudgetAnalysis, description: str | None = None) -> lis
         col_widths=_programme_widths(analysis), font=9))
     pages.append(_table_page("Figures and sources behind the unit costs",
                              _source_table(analysis), font=6.5,
-                             col_widths=[0.22, 0.08, 0.07, 0.09, 0.54]))
+                             col_widths=[0.22, 0.08, 0.07, 0.1, 0.53]))
     footer = page_footer(analysis)
     for number, page in enumerate(pages[1:], start=2):  # the first page says it in full
         fit_text(page, page.text(0.99, 0.006, f"{footer} \N{EM DASH} page {number} of "

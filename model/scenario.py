@@ -8,7 +8,7 @@ Example:
     >>> from model.scenario import load_scenario
     >>> symptoms = load_scenario("symptoms")
     >>> symptoms.police.offending_per_person_month
-    0.0044
+    0.0047
 """
 
 from __future__ import annotations

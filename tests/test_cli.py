@@ -401,7 +401,7 @@ def test_readme_scenario_example_is_valid():
     from model.scenario import load_scenario, scenario_from_yaml_text
 
     scenario = scenario_from_yaml_text(_blocks("yaml")[0])
-    assert scenario.police.offending_per_person_month == 0.00396  # 10 % below the baseline's
+    assert scenario.police.offending_per_person_month == 0.00423  # 10 % below the baseline's
     symptoms = load_scenario("symptoms")
     assert scenario.police.offending_per_person_month < symptoms.police.offending_per_person_month
     # it extends the baseline, so it keeps the calibrated values

@@ -121,11 +121,39 @@ def test_stock_and_programme_lines_are_activity_times_unit_cost():
     values = book.unit_cost_values()
     names = [line.name for line in cost_lines(book)]
     cube = ledger_cube(run)
+    children = run.by_force_area("children_in_custody")
+    # adults at the prison rate, children at the youth custody rate
     np.testing.assert_allclose(cube[:, :, names.index("prison_places")],
-                               run.by_force_area("people_in_custody") * values["prison_month"])
+                               (run.by_force_area("people_in_custody") - children)
+                               * values["prison_month"])
+    np.testing.assert_allclose(cube[:, :, names.index("youth_custody_places")],
+                               children * values["youth_custody_month"])
+    assert values["youth_custody_month"] > 3 * values["prison_month"]
     np.testing.assert_allclose(cube[:, :, names.index("programme_youth_diversion")],
                                run.by_force_area("reached_youth_diversion") * 600.0)
     assert cube[:, :, names.index("programme_early_help")].sum() > 0
+
+
+def test_children_in_custody_are_costed_at_the_youth_custody_rate():
+    """Children in custody cost a youth custody place; adults (and children from 18) a prison
+    place: together they cost every person in custody once."""
+    from model import EarlyActionModel
+
+    strict = load_scenario("symptoms").with_overrides(
+        {"justice.youth_formal_outcome_given_arrest_share": 1.0,
+         "justice.youth_custody_given_conviction_share": 0.5})
+    run = EarlyActionModel(strict, scale=200, seed=4, years=1).run()
+    values = load_cost_book().unit_cost_values()
+    names = [line.name for line in cost_lines()]
+    cube = ledger_cube(run)
+    children = run.by_force_area("children_in_custody")
+    assert children.sum() > 0
+    youth = cube[:, :, names.index("youth_custody_places")]
+    prison = cube[:, :, names.index("prison_places")]
+    np.testing.assert_allclose(youth, children * values["youth_custody_month"])
+    np.testing.assert_allclose(youth / values["youth_custody_month"]
+                               + prison / values["prison_month"],
+                               run.by_force_area("people_in_custody"))
 
 
 def test_baseline_has_no_programme_cost():
@@ -226,9 +254,10 @@ def test_a_price_year_given_as_a_number_reads_as_that_year(tmp_path):
 
 def test_programme_lines_are_not_cashable():
     """Review: programme lines were built cashable, so the programme's spend and Operation
-    Encompass were reported as "cashable"; only prison places and care placements are."""
+    Encompass were reported as "cashable"; only custody places (prison and youth custody) and
+    care placements are."""
     lines = cost_lines()
     programme = [line for line in lines if line.programme]
     assert programme and not any(line.cashable for line in programme)
-    assert {line.name for line in lines if line.cashable} == {"prison_places",
-                                                              "care_placements"}
+    assert {line.name for line in lines if line.cashable} == {
+        "prison_places", "youth_custody_places", "care_placements"}

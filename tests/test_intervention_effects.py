@@ -118,7 +118,9 @@ def test_youth_diversion_diverts_its_share_and_cuts_first_time_entrants(baseline
     diverted = result.wales("youth_diverted").sum() / SCALE
     arrested = result.wales("arrests_children").sum() / SCALE
     coverage = np.mean([spec.coverage_at(m) for m in range(result.n_months)])
-    assert abs(diverted / arrested - coverage) < 4 * np.sqrt(coverage * (1 - coverage) / arrested)
+    # only an arrest that would end in a formal outcome (a caution or a charge) is diverted
+    share = coverage * model.scenario.justice.youth_formal_outcome_given_arrest_share
+    assert abs(diverted / arrested - share) < 4 * np.sqrt(share * (1 - share) / arrested)
     assert result.wales("youth_justice_first_entrants").sum() < 0.7 * base.wales(
         "youth_justice_first_entrants").sum()
 

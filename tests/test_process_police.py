@@ -340,6 +340,68 @@ def test_children_in_custody_are_counted_apart_and_among_people_in_custody(scena
     assert result.wales("people_in_custody")[-1] == inside.sum() * scale
 
 
+def test_children_without_a_formal_outcome_are_neither_sanctioned_nor_diverted(scenario):
+    """An arrest of a child that ends in no further action is no sanction, no entry to the
+    youth justice system and no diversion (diversion replaces a formal outcome)."""
+    lever = load_scenario("lever_youth_diversion")
+    for base in (scenario, lever):
+        informal = base.with_overrides({"justice.youth_formal_outcome_given_arrest_share": 0.0})
+        result = EarlyActionModel(informal, scale=100, seed=5, years=1).run()
+        assert result.wales("arrests_children").sum() > 0
+        for metric in ("youth_out_of_court", "youth_justice_first_entrants", "youth_diverted"):
+            assert result.wales(metric).sum() == 0, metric
+    diverted = EarlyActionModel(lever, scale=100, seed=5, years=1).run()
+    assert diverted.wales("youth_diverted").sum() > 0
+
+
+def test_a_formal_outcome_comes_to_its_share_of_arrested_children(scenario):
+    """Out-of-court disposals per arrest of a child: formal share x out-of-court share."""
+    formal = 0.5
+    half = scenario.with_overrides({"justice.youth_formal_outcome_given_arrest_share": formal})
+    model = EarlyActionModel(half, scale=10, seed=8, years=1)
+    result = model.run()
+    scale = model.population.scale
+    arrests = result.wales("arrests_children").sum() / scale
+    out_of_court = result.wales("youth_out_of_court").sum() / scale
+    expected = formal * scenario.justice.youth_out_of_court_share
+    assert arrests > 300
+    assert abs(out_of_court / arrests - expected) < 4 * np.sqrt(expected * (1 - expected)
+                                                                / arrests)
+    # and at the default share, fewer than half of the arrested children are sanctioned
+    default = EarlyActionModel(scenario, scale=10, seed=8, years=1).run()
+    assert (default.wales("youth_out_of_court").sum()
+            < 0.5 * half.justice.youth_out_of_court_share * default.wales("arrests_children").sum())
+
+
+def test_children_in_custody_serve_the_youth_mean_and_adults_the_adult_mean(scenario):
+    """Monthly releases: 1 - exp(-1/mean) of those inside, with the youth mean under 18."""
+    quick = scenario.with_overrides({
+        "justice.youth_formal_outcome_given_arrest_share": 1.0,
+        "justice.youth_custody_given_conviction_share": 1.0,
+        "justice.youth_custody_months_served_mean": 2.0,
+        "justice.custody_months_served_mean": 18.0})
+    model = EarlyActionModel(quick, scale=20, seed=7, years=1, warmup_months=12)
+    p = model.people
+    inside = {True: 0, False: 0}
+    released = {True: 0, False: 0}
+    for _ in range(8):
+        n = p.count
+        was_inside = p.in_custody[:n] & p.alive[:n]
+        child = p.age_months[:n] < 18 * 12
+        model.step()
+        out = was_inside & ~p.in_custody[:n] & p.alive[:n]
+        for is_child in (True, False):
+            group = was_inside & (child == is_child)
+            inside[is_child] += int(group.sum())
+            released[is_child] += int((out & group).sum())
+    for is_child, mean in ((True, 2.0), (False, 18.0)):
+        expected = 1 - np.exp(-1 / mean)
+        n = inside[is_child]
+        assert n > 100, is_child
+        assert abs(released[is_child] / n - expected) < 4 * np.sqrt(expected * (1 - expected)
+                                                                     / n), is_child
+
+
 def test_repeat_victimisation_counts_the_warm_up_from_the_first_month(scenario):
     """Victimisations in the warm-up's last 12 months make month 0's victims repeat victims.
 

@@ -23,7 +23,8 @@ def test_the_project_file_loads_and_keeps_the_validation_targets():
     assert set(load_targets()) == {
         "police_incidents_per_1000", "non_crime_share_of_incidents", "recorded_crime_per_1000",
         "aces_at_18_none", "aces_at_18_four_plus", "violence_victimisation_or_4plus_vs_0",
-        "incarceration_or_4plus_vs_0"}
+        "incarceration_or_4plus_vs_0", "child_share_of_arrests",
+        "youth_first_entrants_per_child_arrest", "children_in_custody_per_1000_child_arrests"}
     calibration_only = [n for n, s in specs.items() if not s.validation]
     assert "notifications_assessed_share" in calibration_only
     assert "ace_at_18_verbal_abuse" in calibration_only

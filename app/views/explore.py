@@ -54,6 +54,8 @@ def event_costs(model: Any, events: list[dict[str, Any]]) -> pd.DataFrame:
             gbp, basis = hours * unit["officer_hour"], f"{hours:g} officer-hours"
         elif kind == "early help":
             gbp, basis = unit["early_help_family"], "one family episode"
+        elif kind == "custody" and detail == "youth custody":
+            gbp, basis = unit["youth_custody_month"], "per month in youth custody"
         elif kind == "custody":
             gbp, basis = unit["prison_month"], "per month in custody"
         elif kind == "looked after":

@@ -1,11 +1,12 @@
 """Step 6, the reactive police response and the justice flow; safeguarding notifications.
 
 For every crime incident with an offender: suspect identified -> arrest -> for children (10-17)
-out-of-court disposal or charge, for adults charge -> conviction -> custody, with the custody
-probability rising with prior convictions. People in custody leave it with a monthly release
-hazard; while in custody they count as a parent in prison for the children at home (an ACE).
-Victims of violence are counted (and repeat victims). Vulnerability incidents at a household
-with children produce safeguarding notifications, which go to children's social care.
+no further action, or a formal outcome (out-of-court disposal or charge); for adults charge ->
+conviction -> custody, with the custody probability rising with prior convictions. People in
+custody leave it with a monthly release hazard (shorter spells for children); while in custody
+they count as a parent in prison for the children at home (an ACE). Victims of violence are
+counted (and repeat victims). Vulnerability incidents at a household with children produce
+safeguarding notifications, which go to children's social care.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ class JusticeResponse(Process):
     def _releases(self, model: EarlyActionModel) -> np.ndarray:
         p = model.people
         inside = kernels_agencies.flagged_both(p.in_custody[: p.count], p.alive[: p.count])
-        mean = model.scenario.justice.custody_months_served_mean
-        released = inside[self.release.advance(inside, np.full(inside.size, 1.0 / mean)) > 0]
+        j = model.scenario.justice
+        # children serve shorter spells (youth custody) than adults; a child turning 18 inside
+        # is released at the adults' rate from then on
+        child = p.age_months[inside] < ADULT_MONTHS
+        hazard = np.where(child, 1.0 / j.youth_custody_months_served_mean,
+                          1.0 / j.custody_months_served_mean)
+        released = inside[self.release.advance(inside, hazard) > 0]
         p.in_custody[released] = False
         return released
 
@@ -89,8 +95,13 @@ class JusticeResponse(Process):
         rec.count("arrests_children", dwelling[child])
         model.log_people_events("arrest", who)
 
-        # children: out of court or charged; both count as a sanction
+        # children: most arrests end in no further action or an informal resolution (no
+        # sanction); the others get a formal outcome, out of court or a charge, and an
+        # out-of-court disposal or a conviction counts as a sanction
         youth = who[child]
+        formal = (self.stream.uniform(youth, p.arrests[youth], salt=94)
+                  < j.youth_formal_outcome_given_arrest_share)
+        youth, u2_child, u3_child = youth[formal], u2[child][formal], u3[child][formal]
         # children diverted from prosecution (an intervention) are neither charged nor counted
         # as entering the youth justice system; they are dealt with, so their reoffending
         # follows the sanction rule, scaled by the diversion's reoffending relative risk
@@ -99,9 +110,7 @@ class JusticeResponse(Process):
         if diverted.any():
             model.on_youth_diverted(youth[diverted])
             p.last_sanction_month[youth[diverted]] = model.month
-            youth, u2_child, u3_child = youth[~diverted], u2[child][~diverted], u3[child][~diverted]
-        else:
-            u2_child, u3_child = u2[child], u3[child]
+            youth, u2_child, u3_child = youth[~diverted], u2_child[~diverted], u3_child[~diverted]
         out_of_court = u2_child < j.youth_out_of_court_share * model.modifiers.rr(
             "youth_out_of_court", youth)
         youth_charged = youth[~out_of_court]
