@@ -33,8 +33,8 @@ Conventions (HM Treasury Green Book):
   replicate has, by the break-even year's rule: the smallest value that more than half
   (10 %, 90 %) of the replicates are at or below (:func:`cost_per_averted`,
   :func:`rank_band`).
-* Savings on cashable lines (prison places, care placements) can be released as cash; the rest
-  are staff time freed (officer, court, youth-justice and social-worker time,
+* Savings on cashable lines (prison and youth custody places, care placements) can be released
+  as cash; the rest are staff time freed (officer, court, youth-justice and social-worker time,
   :data:`STAFF_TIME_UNIT_COSTS`) or other lines that are not cashable (the council's own
   early-help places, a bought service). The programme's own spend (Operation Encompass
   included) is an investment, not a saving, so it is never called cashable.
