@@ -121,8 +121,9 @@ STATISTICS: dict[str, Statistic] = {s.name: s for s in (
               "first year.", True),
     Statistic("youth_first_entrants_per_child_arrest", "First-time entrants to the youth "
               "justice system per arrest of a child, first year.", True),
-    Statistic("children_in_custody_per_1000_child_arrests", "Children in custody at the end "
-              "of the first year per 1,000 arrests of children in it.", True),
+    Statistic("children_in_custody_per_1000_child_arrests", "Children in custody (the mean "
+              "of the first year's months) per 1,000 arrests of children in it; Wales only "
+              "(a force area holds a handful).", False),
     Statistic("looked_after_per_10k_children", "Looked-after children per 10,000 children at "
               "the end of the first year.", True),
     Statistic("protection_plans_per_10k_children", "Children on a child protection plan per "
@@ -186,8 +187,12 @@ def compute_figures(result: RunResult, model: EarlyActionModel | None = None
     put("child_share_of_arrests", *_ratio_by_area(result, "arrests_children", "arrests"))
     put("youth_first_entrants_per_child_arrest",
         *_ratio_by_area(result, "youth_justice_first_entrants", "arrests_children"))
+    # the published figure is an average over the year, and the stock is small: the mean of
+    # the year's months, not its last month
+    child_arrests = result.wales("arrests_children")[:12].sum()
     put("children_in_custody_per_1000_child_arrests",
-        *_ratio_by_area(result, "children_in_custody", "arrests_children", 1000))
+        1000 * result.wales("children_in_custody")[:12].mean() / child_arrests
+        if child_arrests else float("nan"))
     put("looked_after_per_10k_children",
         *_ratio_by_area(result, "looked_after_children", "children", 10_000))
     put("protection_plans_per_10k_children",

@@ -335,7 +335,8 @@ class OperationEncompassRuntime(Intervention):
 
 
 class YouthDiversionRuntime(Intervention):
-    """Arrested children are diverted from prosecution; diverted children reoffend less."""
+    """Arrested children who would be cautioned or charged are diverted instead; diverted
+    children reoffend less."""
 
     spec: YouthDiversion
 

@@ -50,7 +50,8 @@ def _metrics() -> tuple[Metric, ...]:
                "(householders, or a young mother living at her parents' with her "
                "child)."),
         Metric("youth_out_of_court", "children per month", "flow",
-               "Children dealt with out of court (caution, community resolution)."),
+               "Children given a formal out-of-court disposal (a youth caution or youth "
+               "conditional caution); community resolutions are informal and not counted."),
         Metric("youth_justice_first_entrants", "children per month", "flow",
                "Children entering the youth justice system for the first time."),
         Metric("violence_victimisations", "victimisations per month", "flow",

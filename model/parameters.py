@@ -616,12 +616,12 @@ class JusticeParams(ParamGroup):
     custody_months_served_mean: float = param(
         9.0, "months", "Mean months served in custody (release hazard 1/mean).", low=4.0, high=18.0)
     youth_custody_months_served_mean: float = param(
-        6.0, "months", "Mean months a child (under 18) serves in youth custody (release hazard "
-        "1/mean; at 18 the adult mean applies). ASSUMPTION: a detention and training order is "
-        "served half in custody; the average custodial sentence given to children was 17.7 "
-        "months in 2018/19 and 22.8 months in 2021/22, pulled up by a few long sentences, and "
-        "most orders are of 4-12 months (Youth Justice Statistics, YJB/MoJ).",
-        low=3.0, high=12.0)
+        10.0, "months", "Mean months a child (under 18) serves in youth custody (release "
+        "hazard 1/mean; at 18 the adult mean applies). ASSUMPTION: about half of a custodial "
+        "sentence is served in custody, and the average custodial sentence given to children "
+        "was 17.7 months in 2018/19 and 22.8 months in 2021/22 (Youth Justice Statistics, "
+        "YJB/MoJ): 9-11 months. Most orders are shorter; the few long sentences that pull the "
+        "average up count fully in the number held.", low=5.0, high=14.0)
     youth_formal_outcome_given_arrest_share: float = param(
         0.27, "share", "Arrested children (10-17) who get a formal outcome (a youth caution or "
         "a charge); the rest end in no further action or an informal resolution (a community "
@@ -629,7 +629,9 @@ class JusticeParams(ParamGroup):
         "DERIVED: 13,743 children cautioned or sentenced against about 59,000 arrests of "
         "children in England and Wales in 2022/23 is 0.23 sanctioned per arrest; a formal "
         "outcome ends in a sanction 0.35 + 0.65 x 0.8 = 0.87 of the time in the model, so "
-        "0.23 / 0.87 = 0.27 (some sanctions follow a voluntary interview, not an arrest).",
+        "0.23 / 0.87 = 0.27. Two biases pull against each other: 13,743 counts children, not "
+        "cautions and sentences (a child sanctioned twice counts once: more formal outcomes per "
+        "arrest), and some sanctions follow a voluntary interview, not an arrest (fewer).",
         low=0.15, high=0.5,
         source="Youth Justice Statistics 2022/23 (YJB/MoJ, 25 Jan 2024): arrests of children "
         "about 59,000; 13,743 children cautioned or sentenced")

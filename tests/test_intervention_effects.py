@@ -120,9 +120,26 @@ def test_youth_diversion_diverts_its_share_and_cuts_first_time_entrants(baseline
     coverage = np.mean([spec.coverage_at(m) for m in range(result.n_months)])
     # only an arrest that would end in a formal outcome (a caution or a charge) is diverted
     share = coverage * model.scenario.justice.youth_formal_outcome_given_arrest_share
+    assert diverted > 0
     assert abs(diverted / arrested - share) < 4 * np.sqrt(share * (1 - share) / arrested)
     assert result.wales("youth_justice_first_entrants").sum() < 0.7 * base.wales(
         "youth_justice_first_entrants").sum()
+
+
+def test_youth_diversion_diverts_its_coverage_of_the_formal_outcomes():
+    """With every arrest of a child heading for a formal outcome, diversion takes its
+    coverage of them (enough children for a tight check)."""
+    formal = load_scenario("lever_youth_diversion").with_overrides(
+        {"justice.youth_formal_outcome_given_arrest_share": 1.0})
+    model = EarlyActionModel(formal, scale=20, seed=3, years=2, track_households=0)
+    result = model.run()
+    spec = next(s for s in model.scenario.interventions if s.type == "youth_diversion")
+    diverted = result.wales("youth_diverted").sum() / 20
+    arrested = result.wales("arrests_children").sum() / 20
+    coverage = np.mean([spec.coverage_at(m) for m in range(result.n_months)])
+    assert arrested > 300
+    assert abs(diverted / arrested - coverage) < 4 * np.sqrt(coverage * (1 - coverage)
+                                                             / arrested)
 
 
 @pytest.mark.parametrize(("kind", "timer"), [("youth_diversion", "after_diversion"),
@@ -153,12 +170,21 @@ def test_trauma_informed_custody_supports_only_adults_with_4plus_aces(systems):
     assert (model.people.age_months[supported] >= 18 * 12 - 12 * YEARS).all()
 
 
-def test_the_package_lowers_custody_and_notifications(baseline, systems):
+def test_the_package_lowers_arrests_entrants_and_notifications(baseline, systems):
     _, base = baseline
     _, result = systems
-    for metric in ("custody_sentences", "youth_justice_first_entrants",
-                   "safeguarding_notifications"):
+    for metric in ("arrests", "youth_justice_first_entrants", "safeguarding_notifications"):
         assert result.wales(metric)[12:].sum() < base.wales(metric)[12:].sum(), metric
+
+
+def test_the_package_lowers_custody():
+    """Custody sentences and months (a few dozen a year at 1:200, so a finer paired run)."""
+    runs = {name: EarlyActionModel(load_scenario(name), scale=50, seed=7, years=3,
+                                   track_households=0).run()
+            for name in ("symptoms", "systems")}
+    for metric in ("custody_sentences", "people_in_custody"):
+        assert (runs["systems"].wales(metric)[12:].sum()
+                < 0.97 * runs["symptoms"].wales(metric)[12:].sum()), metric
 
 
 def test_community_resilience_reaches_the_most_deprived_localities_first():

@@ -65,3 +65,34 @@ def test_odds_ratio_by_hand():
     assert odds_ratio(outcome, exposed, ~exposed) == pytest.approx(8.0)
     assert math.isnan(odds_ratio(outcome, exposed & False | exposed, np.zeros(8, bool) | ~exposed
                                  & ~outcome))
+
+
+def test_youth_justice_statistics_are_first_year_ratios_of_the_run():
+    """The three youth-justice figures from a run's own counts: flows summed over months 1-12,
+    children in custody as the mean of those months (not the last one), by area where allowed."""
+    import numpy as np
+
+    from model import EarlyActionModel
+    from model.calibration_statistics import compute_figures
+
+    from model import load_scenario
+
+    strict = load_scenario("symptoms").with_overrides(  # enough children in custody at 1:100
+        {"justice.youth_formal_outcome_given_arrest_share": 1.0,
+         "justice.youth_custody_given_conviction_share": 0.5})
+    result = EarlyActionModel(strict, scale=100, seed=3, years=2).run()
+    figures = compute_figures(result)
+    first = slice(0, 12)
+    arrests = result.by_force_area("arrests")[first].sum(axis=0)
+    children = result.by_force_area("arrests_children")[first].sum(axis=0)
+    entrants = result.by_force_area("youth_justice_first_entrants")[first].sum(axis=0)
+    assert children.sum() > 0 and entrants.sum() > 0
+    assert figures["child_share_of_arrests"] == pytest.approx(children.sum() / arrests.sum())
+    assert figures["child_share_of_arrests.gwent"] == pytest.approx(children[1] / arrests[1])
+    assert figures["youth_first_entrants_per_child_arrest"] == pytest.approx(
+        entrants.sum() / children.sum())
+    stock = result.wales("children_in_custody")
+    assert figures["children_in_custody_per_1000_child_arrests"] == pytest.approx(
+        1000 * stock[first].mean() / children.sum())
+    assert not np.isclose(stock[first].mean(), stock[11])  # the mean, not the year's end
+    assert "children_in_custody_per_1000_child_arrests.gwent" not in figures

@@ -77,15 +77,16 @@ class JusticeResponse(Process):
         # one uniform per stage per offence, keyed by the offender and the offence's own event
         # number and category: the draws of one offence never depend on other offences
         key = serial.astype(np.uint64) * np.uint64(16) + category.astype(np.uint64)
-        u = [self.stream.uniform(offenders, key, salt=90 + s) for s in range(4)]
+        # (u4: whether an arrested child's case gets a formal outcome, salt 94)
+        u = [self.stream.uniform(offenders, key, salt=90 + s) for s in range(5)]
         identified = np.array([j.suspect_identified_share[c] for c in CRIME_INCIDENT_CATEGORIES])
         arrested = (u[0] < identified[category]) & (
             u[1] < j.arrest_given_suspect_share * model.modifiers.rr("arrest", offenders))
         who, cat = offenders[arrested], category[arrested]
-        u2, u3 = u[2][arrested], u[3][arrested]
+        u2, u3, u4 = u[2][arrested], u[3][arrested], u[4][arrested]
         # one arrest per person per month: keep the first offence
         who, first = np.unique(who, return_index=True)
-        cat, u2, u3 = cat[first], u2[first], u3[first]
+        cat, u2, u3, u4 = cat[first], u2[first], u3[first], u4[first]
         dwelling = p.household[who]
         p.arrests[who] += 1
         rec.count("arrests", dwelling)
@@ -99,8 +100,7 @@ class JusticeResponse(Process):
         # sanction); the others get a formal outcome, out of court or a charge, and an
         # out-of-court disposal or a conviction counts as a sanction
         youth = who[child]
-        formal = (self.stream.uniform(youth, p.arrests[youth], salt=94)
-                  < j.youth_formal_outcome_given_arrest_share)
+        formal = u4[child] < j.youth_formal_outcome_given_arrest_share
         youth, u2_child, u3_child = youth[formal], u2[child][formal], u3[child][formal]
         # children diverted from prosecution (an intervention) are neither charged nor counted
         # as entering the youth justice system; they are dealt with, so their reoffending
