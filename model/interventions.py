@@ -335,8 +335,7 @@ class OperationEncompassRuntime(Intervention):
 
 
 class YouthDiversionRuntime(Intervention):
-    """Arrested children who would be cautioned or charged are diverted instead; diverted
-    children reoffend less."""
+    """Arrested children who would be cautioned or charged are diverted; they reoffend less."""
 
     spec: YouthDiversion
 

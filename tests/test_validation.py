@@ -72,10 +72,8 @@ def test_youth_justice_statistics_are_first_year_ratios_of_the_run():
     children in custody as the mean of those months (not the last one), by area where allowed."""
     import numpy as np
 
-    from model import EarlyActionModel
+    from model import EarlyActionModel, load_scenario
     from model.calibration_statistics import compute_figures
-
-    from model import load_scenario
 
     strict = load_scenario("symptoms").with_overrides(  # enough children in custody at 1:100
         {"justice.youth_formal_outcome_given_arrest_share": 1.0,
