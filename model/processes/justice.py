@@ -3,7 +3,7 @@
 For every crime incident with an offender: suspect identified -> arrest -> for children (10-17)
 no further action, or a formal outcome (out-of-court disposal or charge); for adults charge ->
 conviction -> custody, with the custody probability rising with prior convictions. People in
-custody leave it with a monthly release hazard (shorter spells for children); while in custody
+custody leave it with a monthly release hazard (its own mean for children); while in custody
 they count as a parent in prison for the children at home (an ACE). Victims of violence are
 counted (and repeat victims). Vulnerability incidents at a household with children produce
 safeguarding notifications, which go to children's social care.
@@ -55,8 +55,8 @@ class JusticeResponse(Process):
         p = model.people
         inside = kernels_agencies.flagged_both(p.in_custody[: p.count], p.alive[: p.count])
         j = model.scenario.justice
-        # children serve shorter spells (youth custody) than adults; a child turning 18 inside
-        # is released at the adults' rate from then on
+        # children have their own mean time in youth custody; a child turning 18 inside is
+        # released at the adults' rate from then on
         child = p.age_months[inside] < ADULT_MONTHS
         hazard = np.where(child, 1.0 / j.youth_custody_months_served_mean,
                           1.0 / j.custody_months_served_mean)
