@@ -424,6 +424,14 @@ def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path)
     assert evidence.early_help_summary(one).startswith("Care entries fall by 50 %, where")
     assert "Convictions and custodial sentences fall by 10 %, against" in \
         evidence.early_help_summary(one)
+    # a ratio resting on a handful of events is left out of the range, and the line says so
+    few_rows = ((shipped["outcome"] != "children_looked_after")
+                & (shipped["events_without"] < evidence.FEWEST_EVENTS)).sum()
+    assert (f"with fewer than {evidence.FEWEST_EVENTS} events left out" in summary) == \
+        bool(few_rows)
+    few = one.assign(events_without=[395, 85, 8, 10])
+    assert "fall by 10 % (2 rows with fewer than 20 events left out)" in \
+        evidence.early_help_summary(few)
     missing = evidence.EARLY_HELP_FILE.with_name("missing.csv")  # named from the project
     monkeypatch.setattr(evidence, "EARLY_HELP_FILE", missing)
     at = page("evidence")

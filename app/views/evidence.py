@@ -304,8 +304,17 @@ def _early_help() -> None:
     st.caption(early_help_summary(table))
 
 
+FEWEST_EVENTS = 20
+"""Simulated events (without early help) a ratio needs to enter the summary line: below this
+a ratio moves by a tenth or more with a single event (8 children in custody, 8 replicates)."""
+
+
 def early_help_summary(table: pd.DataFrame) -> str:
-    """What the check's table says, in one line, from its own numbers (care apart)."""
+    """What the check's table says, in one line, from its own numbers (care apart).
+
+    Ratios resting on fewer than :data:`FEWEST_EVENTS` events without early help are left out
+    of the simulated range, and the line says how many were.
+    """
 
     def falls(rows: pd.DataFrame, column: str) -> str:
         cut = sorted(round(100 * (1 - v)) for v in rows[column].dropna())
@@ -313,10 +322,14 @@ def early_help_summary(table: pd.DataFrame) -> str:
             (f"{cut[0]} %" if cut else "no measurable")
 
     care = table["outcome"] == "children_looked_after"
-    return (f"Care entries fall by {falls(table[care], 'ratio')}, where the evaluation found "
-            f"{falls(table[care], 'evaluation_ratio')}: in the model care is entered only "
-            f"from a capacity-bound assessment. Convictions and custodial sentences fall by "
-            f"{falls(table[~care], 'ratio')}, against the evaluation's "
+    enough = table["events_without"] >= FEWEST_EVENTS
+    few = int((~care & ~enough).sum())
+    note = (f" ({count_of(few, 'row')} with fewer than {FEWEST_EVENTS} events left out)"
+            if few else "")
+    return (f"Care entries fall by {falls(table[care & enough], 'ratio')}, where the "
+            f"evaluation found {falls(table[care], 'evaluation_ratio')}: in the model care is "
+            f"entered only from a capacity-bound assessment. Convictions and custodial sentences "
+            f"fall by {falls(table[~care & enough], 'ratio')}{note}, against the evaluation's "
             f"{falls(table[~care], 'evaluation_ratio')}.")
 
 
