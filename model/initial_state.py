@@ -5,7 +5,8 @@ model's own adversity and maltreatment hazards (:func:`simulate_childhoods`), so
 children's ACE histories cluster as the monthly dynamics make them cluster. Parental
 incarceration in the past uses the rate implied by the Welsh ACE Study (5 % by 18).
 Looked-after children and child protection plans start at their published rates, given to the
-children most at risk.
+children most at risk. Adults get past convictions, and children of 10-17 a youth-justice past,
+from their offending propensity.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from model.parameters import ADVERSITY_STATES, MALTREATMENT_TYPES
 from model.population import ACE_BIT, ace_count, ace_powers
 from model.processes.aces import STATE_ACE
 from model.processes.adversity import base_onset_rr, stationary_share
+from model.processes.justice import youth_sanctions_per_offence
+from model.processes.police import offending_age_sex_rr
 from model.reference import wales_reference
 from model.rng import ProcessStream
 from model.threads import over_ids
@@ -30,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
 CHILDHOOD_MONTHS = 18 * 12
+YOUTH_MONTHS = 10 * 12
+"""The age of criminal responsibility in England and Wales (10), in months."""
 RECENT_MONTHS = 12
 
 PAST_PARENT_INCARCERATION_PER_MONTH = (
@@ -61,6 +66,7 @@ def initialise_children(model: EarlyActionModel, stream: ProcessStream) -> None:
     p.aces[children] = aces
     p.last_maltreated_month[children[recent]] = model.month - 1
     initialise_prior_convictions(model, stream)
+    initialise_youth_justice_history(model, stream)
 
     # a trusted adult is less likely the more ACEs a child has
     pop = scenario.population
@@ -181,6 +187,38 @@ def simulate_childhoods(model: EarlyActionModel, children: np.ndarray, stream: P
         recent |= u < 1 - np.exp(-base * recent_sum)
     h.adversity[families] = active
     return aces, recent
+
+
+def initialise_youth_justice_history(model: EarlyActionModel, stream: ProcessStream) -> None:
+    """Mark the children aged 10-17 at the start who entered the youth justice system before it.
+
+    Without a past, a child who was cautioned or convicted before the start would count as a
+    first-time entrant at their next sanction (the 24-month warm-up hides most of it: 1 % of
+    year 1's entrants at 1:2). Each child has entered with
+    chance ``1 - exp(-H)``: ``H`` is their offending hazard summed over the months since their
+    10th birthday (the age and sex profile month by month, their ACEs and their dwelling's
+    deprivation as at the start, no recent-sanction multiplier) times the chance that a
+    child's offence ends in a sanction (:func:`youth_sanctions_per_offence`). Derived from the
+    model's own parameters: no new number. Keyed draws (salt 212): nothing else changes.
+    """
+    p, h, police = model.people, model.households, model.scenario.police
+    n = p.count
+    age = p.age_months[:n].astype(np.int64)
+    children = np.flatnonzero(p.alive[:n] & (age >= YOUTH_MONTHS) & (age < CHILDHOOD_MONTHS))
+    if children.size == 0:
+        return
+    # the offending age-sex factor summed over the months aged 10 up to the start, by sex
+    by_age_sex = offending_age_sex_rr(police).reshape(-1, 2)
+    summed = np.cumsum(by_age_sex, axis=0)
+    age, female = age[children], p.female[children].astype(np.int64)
+    past = summed[age - 1, female] - summed[YOUTH_MONTHS - 1, female]
+    hazard = (police.offending_per_person_month * past
+              * ace_powers(police.offending_ace_rr_per_ace)[ace_count(p.aces[children])]
+              * np.asarray(police.offending_deprivation_rr)[
+                  h.deprivation[p.household[children]]]
+              * youth_sanctions_per_offence(police, model.scenario.justice))
+    entered = stream.uniform(children, 0, salt=212) < -np.expm1(-hazard)
+    p.youth_justice_entered[children[entered]] = True
 
 
 def initialise_prior_convictions(model: EarlyActionModel, stream: ProcessStream) -> None:

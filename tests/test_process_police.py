@@ -12,7 +12,7 @@ from model.parameters import (
     INCIDENT_CATEGORIES,
     OFFENCE_CATEGORIES,
 )
-from model.population import NO_MONTH, People
+from model.population import NO_MONTH, People, ace_count
 from model.processes.police import offending_rr
 
 CAT = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
@@ -371,6 +371,38 @@ def test_a_formal_outcome_comes_to_its_share_of_arrested_children(scenario):
     default = EarlyActionModel(scenario, scale=10, seed=8, years=1).run()
     assert (default.wales("youth_out_of_court").sum()
             < 0.5 * half.justice.youth_out_of_court_share * default.wales("arrests_children").sum())
+
+
+def test_children_at_the_start_entered_youth_justice_at_their_past_hazard(scenario):
+    """A child aged 10-17 at the start has entered with chance 1 - exp(-H): their offending
+    hazard summed over the months since their 10th birthday, times the chance that an offence
+    ends in a caution or conviction; nobody under 10 has."""
+    busy = scenario.with_overrides({"police.offending_per_person_month": 0.012})
+    model = EarlyActionModel(busy, scale=20, seed=3, years=1, warmup_months=0)
+    p, h, police, j = model.people, model.households, busy.police, busy.justice
+    n = p.count
+    age, alive = p.age_months[:n].astype(np.int64), p.alive[:n]
+    assert not p.youth_justice_entered[:n][alive & (age < 120)].any()
+    kids = np.flatnonzero(alive & (age >= 120) & (age < 216))
+    age = age[kids]
+    identified = sum(police.offence_category_shares[c] * j.suspect_identified_share[c]
+                     for c in OFFENCE_CATEGORIES)
+    sanctioned = (j.youth_out_of_court_share
+                  + (1 - j.youth_out_of_court_share) * j.conviction_given_charge_share)
+    per_offence = (identified * j.arrest_given_suspect_share
+                   * j.youth_formal_outcome_given_arrest_share * sanctioned)
+    months_aged = (np.minimum(age - 120, 48) * police.offending_age_rr["10-13"]
+                   + np.maximum(age - 168, 0) * police.offending_age_rr["14-17"])
+    hazard = (police.offending_per_person_month * months_aged
+              * np.where(p.female[kids], police.offending_female_rr, 1.0)
+              * police.offending_ace_rr_per_ace ** ace_count(p.aces[kids])
+              * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[kids]]]
+              * per_offence)
+    expected = 1 - np.exp(-hazard)
+    entered = p.youth_justice_entered[kids]
+    assert expected.sum() > 200
+    assert abs(entered.sum() - expected.sum()) < 4 * np.sqrt((expected * (1 - expected)).sum())
+    assert entered[age >= 168].mean() > 2 * entered[age < 168].mean()  # more months, higher rr
 
 
 def test_children_in_custody_serve_the_youth_mean_and_adults_the_adult_mean(scenario):

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import kernels_agencies
-from model.parameters import CRIME_INCIDENT_CATEGORIES, INCIDENT_CATEGORIES
+from model.parameters import (
+    CRIME_INCIDENT_CATEGORIES,
+    INCIDENT_CATEGORIES,
+    OFFENCE_CATEGORIES,
+    JusticeParams,
+    PoliceParams,
+)
 from model.population import NO_MONTH, update_custody_counts
 from model.processes import Process
 from model.processes.police import CATEGORY_INDEX
@@ -30,6 +36,27 @@ VICTIM_CATEGORIES = ("violence_with_injury", "violence_without_injury", "sexual_
                      "domestic_abuse_crime")
 _VICTIM_CATEGORY = np.zeros(len(INCIDENT_CATEGORIES), bool)
 _VICTIM_CATEGORY[[CATEGORY_INDEX[c] for c in VICTIM_CATEGORIES]] = True
+
+
+def youth_sanctions_per_offence(police: PoliceParams, justice: JusticeParams) -> float:
+    """The chance that an offence by a child ends in a sanction (a caution or a conviction).
+
+    The justice step's chain for a child's offence with no intervention: a suspect is
+    identified (averaged over the offence mix), arrested, given a formal outcome, then
+    cautioned out of court, or charged and convicted. The step's limit of one arrest a person
+    a month is left out.
+
+    Examples:
+        >>> from model.parameters import JusticeParams, PoliceParams
+        >>> round(youth_sanctions_per_offence(PoliceParams(), JusticeParams()), 4)
+        0.0751
+    """
+    identified = sum(police.offence_category_shares[c] * justice.suspect_identified_share[c]
+                     for c in OFFENCE_CATEGORIES)
+    out_of_court = justice.youth_out_of_court_share
+    sanctioned = out_of_court + (1 - out_of_court) * justice.conviction_given_charge_share
+    return (identified * justice.arrest_given_suspect_share
+            * justice.youth_formal_outcome_given_arrest_share * sanctioned)
 
 
 class JusticeResponse(Process):

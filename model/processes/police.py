@@ -143,7 +143,7 @@ def _offending_age_sex_rr_table(age_rr_by_band: tuple[float, ...],
     return table
 
 
-def _offending_age_sex_rr(p: PoliceParams) -> np.ndarray:
+def offending_age_sex_rr(p: PoliceParams) -> np.ndarray:
     """Age and sex factors of :func:`offending_rr` by ``age_months * 2 + female``."""
     return _offending_age_sex_rr_table(tuple(p.offending_age_rr[b] for b in AGE_BANDS),
                                        p.offending_female_rr)
@@ -216,7 +216,7 @@ class PoliceIncidents(Process):
         offenders, adults, youth = over_ids(
             kernels.person_incident_clocks, n, self.offending.accumulated,
             self.offending.threshold, p.age_months[:n],
-            p.female[:n], p.alive[:n], p.in_custody[:n], _offending_age_sex_rr(params),
+            p.female[:n], p.alive[:n], p.in_custody[:n], offending_age_sex_rr(params),
             p.aces[:n], ace_powers(params.offending_ace_rr_per_ace),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
             p.last_sanction_month[:n], model.month - params.repeat_offending_months - 1,
