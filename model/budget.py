@@ -97,7 +97,8 @@ DEFAULT_DISCOUNT_RATE = 0.035
 GREEN_BOOK_STEPS = ((30, 0.030 / 0.035), (75, 0.025 / 0.035))
 """After year 30 and after year 75, the rate falls to these fractions of the base rate."""
 
-STAFF_TIME_UNIT_COSTS = frozenset({"officer_hour", "court_case", "youth_justice_order_month",
+STAFF_TIME_UNIT_COSTS = frozenset({"officer_hour", "court_case", "youth_court_case",
+                                   "youth_justice_order_month",
                                    "protection_plan_month", "assessment",
                                    "notification_screening"})
 """Unit costs that price staff time: officer, court, youth-justice and social-worker time.

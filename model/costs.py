@@ -500,6 +500,7 @@ def cost_lines(book: CostBook | None = None) -> tuple[CostLine, ...]:
         line("officer_time_referrals", "Officer time: early-help referrals", "officer_hour",
              "officer_hours_referrals"),
         line("court_cases", "Court cases", "court_case", "charges"),
+        line("youth_court_cases", "Youth court cases", "youth_court_case", "youth_charges"),
         line("prison_places", "Prison places", "prison_month",
              "people_in_custody - children_in_custody (each month)"),
         line("youth_custody_places", "Youth custody places", "youth_custody_month",

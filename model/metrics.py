@@ -42,6 +42,9 @@ def _metrics() -> tuple[Metric, ...]:
         Metric("arrests", "arrests per month", "flow", "Arrests (all ages)."),
         Metric("arrests_children", "arrests per month", "flow", "Arrests of children aged 10-17."),
         Metric("charges", "charges per month", "flow", "Adults charged or summonsed."),
+        Metric("youth_charges", "charges per month", "flow",
+               "Children (10-17) charged after a formal outcome (not cautioned out of court, "
+               "not diverted); their cases are heard in the youth court."),
         Metric("convictions", "convictions per month", "flow", "Adult convictions."),
         Metric("custody_sentences", "sentences per month", "flow",
                "Immediate custodial sentences (adults and children)."),

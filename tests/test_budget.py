@@ -142,7 +142,7 @@ def test_staff_time_is_officer_court_youth_justice_and_social_worker_time():
     from model.costs import cost_lines
 
     staff = {line.name for line in cost_lines() if is_staff_time(line)}
-    assert {"officer_time_arrests", "officer_time_training", "court_cases",
+    assert {"officer_time_arrests", "officer_time_training", "court_cases", "youth_court_cases",
             "youth_justice_orders", "protection_plans", "assessments",
             "notification_screening"} <= staff
     assert not staff & {"early_help_places", "prison_places", "care_placements",

@@ -129,6 +129,11 @@ def test_stock_and_programme_lines_are_activity_times_unit_cost():
     np.testing.assert_allclose(cube[:, :, names.index("youth_custody_places")],
                                children * values["youth_custody_month"])
     assert values["youth_custody_month"] > 3 * values["prison_month"]
+    # children charged at a magistrates' (youth court) proceeding, adults at the court mix
+    assert run.by_force_area("youth_charges").sum() > 0
+    np.testing.assert_allclose(cube[:, :, names.index("youth_court_cases")],
+                               run.by_force_area("youth_charges") * values["youth_court_case"])
+    assert values["youth_court_case"] < values["court_case"]
     np.testing.assert_allclose(cube[:, :, names.index("programme_youth_diversion")],
                                run.by_force_area("reached_youth_diversion") * 600.0)
     assert cube[:, :, names.index("programme_early_help")].sum() > 0

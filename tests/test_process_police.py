@@ -367,6 +367,10 @@ def test_a_formal_outcome_comes_to_its_share_of_arrested_children(scenario):
     assert arrests > 300
     assert abs(out_of_court / arrests - expected) < 4 * np.sqrt(expected * (1 - expected)
                                                                 / arrests)
+    # the other formal outcomes are charges, heard in the youth court
+    charged = result.wales("youth_charges").sum() / scale
+    expected = formal * (1 - scenario.justice.youth_out_of_court_share)
+    assert abs(charged / arrests - expected) < 4 * np.sqrt(expected * (1 - expected) / arrests)
     # and at the default share, fewer than half of the arrested children are sanctioned
     default = EarlyActionModel(scenario, scale=10, seed=8, years=1).run()
     assert (default.wales("youth_out_of_court").sum()

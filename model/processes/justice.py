@@ -143,6 +143,7 @@ class JusticeResponse(Process):
         youth_charged = youth[~out_of_court]
         youth_convicted = youth_charged[u3_child[~out_of_court] < j.conviction_given_charge_share]
         rec.count("youth_out_of_court", p.household[youth[out_of_court]])
+        rec.count("youth_charges", p.household[youth_charged])
         sanctioned_youth = np.concatenate([youth[out_of_court], youth_convicted])
         first_time = sanctioned_youth[~p.youth_justice_entered[sanctioned_youth]]
         p.youth_justice_entered[first_time] = True
