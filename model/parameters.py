@@ -327,7 +327,8 @@ class NetworkParams(ParamGroup):
 
     local_ties_per_household: int = param(
         6, "ties", "Ties to the nearest households of the same locality (a ring lattice: local "
-        "clustering).", low=2, high=12)
+        "clustering), half on each side, so an odd number counts as the even number below it. "
+        "ASSUMPTION.", low=2, high=12)
     long_range_tie_share: float = param(
         0.1, "share of ties", "Ties rewired to a household elsewhere in the force area with the "
         "same deprivation quintile (homophily).", low=0.02, high=0.3)

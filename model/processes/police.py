@@ -47,9 +47,19 @@ from model.threads import chunk_bounds, map_chunks, over_ids
 if TYPE_CHECKING:  # pragma: no cover
     from model.simulation import EarlyActionModel
 
-AGE_BAND_LOWER_YEARS = np.array([10, 14, 18, 25, 35, 45, 55, 65])
+AGE_BAND_LOWER_YEARS = np.array([int(band.split("-")[0].rstrip("+")) for band in AGE_BANDS])
+"""First year of each band of :data:`model.parameters.AGE_BANDS` (10, 14, 18, ...)."""
 VIOLENT = ("violence_with_injury", "violence_without_injury", "sexual_offences")
 MAX_INCIDENTS_PER_MONTH = 5
+"""Most events one person or dwelling can have of one kind in a month. ASSUMPTION, a guard
+against runaway counts rather than a finding: the highest offending hazard the defaults allow
+(a man of 18-24 with 8 or all 9 ACEs, most deprived, recently sanctioned) is 1.0-1.4 offences
+a month, for which 5 or more in one month has a chance of 0.3-1.6 %; almost everyone's hazard
+is a hundred times lower."""
+VICTIM_REDRAWS = 8
+"""Times an offender drawn as their own victim is drawn again (with the next keyed counters).
+Each redraw repeats with chance 1 / (candidates in the force area), so after 8 only a force
+area with a single candidate is left: that offence has no victim."""
 ADULT_MONTHS = 18 * 12
 
 
@@ -281,7 +291,7 @@ class PoliceIncidents(Process):
 
         victims = draw(offenders, serial.astype(np.uint64), force_area)
         # an offender is not their own victim: redraw with the next keyed counter
-        for attempt in range(1, 9):
+        for attempt in range(1, VICTIM_REDRAWS + 1):
             own = np.flatnonzero(victims == offenders)
             if own.size == 0:
                 break
