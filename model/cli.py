@@ -730,18 +730,19 @@ def load_comparison_scenarios(args: argparse.Namespace, levers: bool = False) ->
         check_comparison_names(scenarios, levers, files=True)
     except ValueError as err:
         raise UsageError(f"SCENARIO: {err}") from None
-    if args.years is None:  # each scenario's interventions start within its own horizon
+    given = args.years is not None
+    if not given:  # the scenarios' own horizon
         try:
             args.years = common_years(scenarios)
         except ValueError as err:
             raise UsageError(f"SCENARIO: {err} with --years") from None
-        return scenarios
     for scenario in scenarios:
         try:
             check_intervention_starts(scenario, args.years)
         except ValueError as err:
-            raise UsageError(f"scenario '{scenario.name}' with --years {args.years}: {err}") \
-                from None
+            how = f"--years {args.years}" if given else \
+                f"its own years: {args.years} (give a longer --years)"
+            raise UsageError(f"scenario '{scenario.name}' with {how}: {err}") from None
     return scenarios
 
 

@@ -52,7 +52,9 @@ def scenarios_markdown() -> str:
         "## Interventions",
         "",
         "Every intervention has `type`, `label`, `start_month` (0 = first recorded month; it must "
-        "lie before the horizon), `ramp_months` (linear roll-out), `coverage` (share reached at "
+        "lie before the run's horizon, the file's `years` unless `--years` or the app sets "
+        "another; a file is refused when it loads only for a start at or after month 300, the "
+        "longest horizon), `ramp_months` (linear roll-out), `coverage` (share reached at "
         "full roll-out), its effects, `unit_cost_gbp`, `unit_cost_price_year` and `evidence`. "
         "Effects outside their range are refused with a clear message. Where no effect has been "
         "published the default is an ASSUMPTION with a range that sensitivity analysis covers. "

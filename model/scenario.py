@@ -121,7 +121,9 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _interventions_start_within_horizon(self) -> Scenario:
-        check_intervention_starts(self, self.years)
+        # the longest horizon any run may have: a run with another horizon than the file's
+        # own ``years`` (``--years``, the app's horizon) checks its starts against that one
+        check_intervention_starts(self, MAX_YEARS, horizon="the longest horizon a run may have")
         return self
 
     def without_intervention(self, index: int) -> Scenario:
@@ -206,8 +208,13 @@ class Scenario(BaseModel):
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def check_intervention_starts(scenario: Scenario, years: int) -> None:
+def check_intervention_starts(scenario: Scenario, years: int, horizon: str = "the horizon"
+                              ) -> None:
     """Every intervention must start before the horizon of ``years`` years.
+
+    A scenario is checked against :data:`MAX_YEARS` when it is made (its file may be run with
+    a longer ``--years`` than its own ``years``) and against a run's own horizon when the run
+    is set up.
 
     Raises:
         ValueError: naming the intervention, its start month and the horizon.
@@ -216,7 +223,7 @@ def check_intervention_starts(scenario: Scenario, years: int) -> None:
         if spec.start_month >= years * 12:
             span = f"{years} year{'s' if years != 1 else ''} = {years * 12} months"
             raise ValueError(f"interventions[{k}] ({spec.type}): start_month {spec.start_month} "
-                             f"is at or after the horizon ({span}); allowed: 0 to "
+                             f"is at or after {horizon} ({span}); allowed: 0 to "
                              f"{years * 12 - 1}")
 
 

@@ -236,6 +236,15 @@ def test_cli_compare_refuses_an_intervention_starting_after_the_horizon(cli, tmp
                   "--out", tmp_path / "x")
     assert outcome.code == 2
     assert "start_month 30" in outcome.err and "horizon" in outcome.err
+    # without --years, the file's own years (10) is the horizon; a longer --years runs it
+    later = tmp_path / "later.yaml"
+    later.write_text("name: later\nextends: symptoms\ninterventions:\n"
+                     "  - type: youth_diversion\n    start_month: 130\n")
+    outcome = cli("compare", "symptoms", later, "--replicates", "2", "--out", tmp_path / "y")
+    assert outcome.code == 2
+    assert "scenario 'later' with its own years: 10 (give a longer --years): interventions[0] " \
+        "(youth_diversion): start_month 130 is at or after the horizon" in outcome.err
+    assert not (tmp_path / "y").exists()
 
 
 def test_two_interventions_of_one_type_need_labels_for_their_levers(cli, tmp_path):

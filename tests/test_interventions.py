@@ -33,7 +33,8 @@ def test_coverage_ramps_linearly_from_the_start_month():
      ["arrest_rr_young_people_with_aces", "0.2", "[0.6, 1.0]"]),
     ("- type: early_help\n    extra_places_per_10k_children: -5",
      ["extra_places_per_10k_children", "-5", "zero or more"]),
-    ("- type: youth_diversion\n    start_month: 120", ["start_month 120", "horizon", "0 to 119"]),
+    ("- type: youth_diversion\n    start_month: 300",
+     ["start_month 300", "the longest horizon a run may have", "0 to 299"]),
     ("- type: youth_diversion\n    coverage_share: 0.4",
      ["coverage_share", "unknown field", "did you mean 'coverage'"]),
     ("- type: early_help\n    ramp_month: 12", ["ramp_month", "did you mean 'ramp_months'"]),
@@ -47,6 +48,21 @@ def test_bad_intervention_entries_are_refused_clearly(entry, words):
     assert "\n" not in message
     for word in words:
         assert word in message
+
+
+def test_a_start_after_the_files_own_years_is_judged_against_the_run_horizon():
+    """A file's own ``years`` is only its default horizon: ``--years`` may be longer, so a
+    start after it is refused by the run that cannot reach it, not when the file loads."""
+    from model import EarlyActionModel
+
+    late = scenario_from_yaml_text("name: late\nyears: 10\ninterventions:\n"
+                                   "  - type: youth_diversion\n    start_month: 200\n")
+    assert late.years == 10
+    with pytest.raises(ScenarioError, match=r"scenario 'late': interventions\[0\] "
+                                            r"\(youth_diversion\): start_month 200 is at or after "
+                                            r"the horizon \(10 years = 120 months\)"):
+        EarlyActionModel(late, scale=2000, years=10, warmup_months=0)
+    assert EarlyActionModel(late, scale=2000, years=17, warmup_months=0).years == 17
 
 
 def test_every_intervention_effect_and_cost_has_a_range_that_holds_its_default():
