@@ -561,9 +561,10 @@ def _apply_extends(data: dict[str, Any], label: str, directory: Path,
 def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
     """The file a scenario's ``extends`` names, or an error naming the file, field and value.
 
-    A name (``extends: systems``) is looked for beside the file first, then among the built-in
-    scenarios; a path (``extends: base.yaml``) beside the file first, then as given (from the
-    current folder, or absolute).
+    A name (``extends: systems``) is looked for as a file name beside the file first, then
+    among the built-in scenarios, then as the ``name:`` of a YAML file beside it; a path
+    (``extends: base.yaml``) beside the file first, then as given (from the current folder, or
+    absolute).
 
     Args:
         parent_name: the value of ``extends``.
@@ -582,6 +583,15 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    if not is_path:  # the ``name:`` a file beside it gives itself (my_systems.yaml: my-systems)
+        named = _files_named(parent_name, directory)
+        if len(named) == 1:
+            return named[0]
+        if named:
+            files = ", ".join(f"'{f.name}'" for f in named)
+            raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not "
+                                f"allowed: {len(named)} files beside it are named so ({files}); "
+                                f"give the file's path instead")
     known = ", ".join(sorted(set(available_scenarios(directory))
                              | set(available_scenarios(SCENARIO_DIR)))) or "none"
     if is_path:
@@ -593,6 +603,22 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
     raise ScenarioError(f"{label}: field 'extends': value {parent_name!r} is not allowed: "
                         f"unknown scenario; available: {known} (or give the path of a .yaml "
                         f"file)")
+
+
+def _files_named(name: str, directory: Path) -> list[Path]:
+    """The YAML files of ``directory`` whose top-level ``name`` is ``name`` (unreadable or
+    malformed files are passed over: the one named is read again, and judged, when used)."""
+    found = []
+    for path in sorted(directory.glob("*.y*ml")):
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("name") == name:
+            found.append(path)
+    return found
 
 
 def _with_parent(parent: dict[str, Any], data: dict[str, Any], parent_name: str

@@ -220,3 +220,21 @@ def test_a_file_without_a_name_is_refused_not_given_its_parent_s(cli, tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"error: scenario file '{variant}': field "
                                                    f"'name'"), outcome.err
     assert not out.exists()
+
+
+def test_extends_finds_a_file_beside_it_by_the_name_it_gives_itself(tmp_path):
+    """A new user's review: ``extends: my-systems`` did not find ``my_systems.yaml`` (whose
+    ``name:`` is my-systems), though the app's Scenarios page extends by name."""
+    (tmp_path / "my_systems.yaml").write_text("name: my-systems\nextends: systems\nyears: 3\n")
+    (tmp_path / "child.yaml").write_text("name: child\nextends: my-systems\n")
+    (tmp_path / "broken.yaml").write_text("name: [unclosed\n")  # passed over, not an error
+    child = load_scenario(tmp_path / "child.yaml")
+    assert (child.name, child.extends, child.years) == ("child", "my-systems", 3)
+    assert len(child.interventions) == len(load_scenario("systems").interventions)
+    # a file name still comes first; two files giving themselves the name are refused
+    (tmp_path / "again.yaml").write_text("name: my-systems\n")
+    with pytest.raises(ScenarioError, match=r"field 'extends': value 'my-systems' is not "
+                                            r"allowed: 2 files beside it are named so "
+                                            r"\('again.yaml', 'my_systems.yaml'\); give the "
+                                            r"file's path instead"):
+        load_scenario(tmp_path / "child.yaml")
