@@ -606,8 +606,11 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
 
 
 def _files_named(name: str, directory: Path) -> list[Path]:
-    """The YAML files of ``directory`` whose top-level ``name`` is ``name`` (unreadable or
-    malformed files are passed over: the one named is read again, and judged, when used)."""
+    """The YAML files of ``directory`` whose top-level ``name`` is ``name``.
+
+    Unreadable or malformed files are passed over: the one named is read again, and judged,
+    when it is used.
+    """
     found = []
     for path in sorted(directory.glob("*.y*ml")):
         if path.suffix.lower() not in (".yaml", ".yml"):
