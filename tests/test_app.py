@@ -451,6 +451,10 @@ def test_explore_shows_the_person_of_each_row_in_both_members_tables():
     for table in (who, contacts):
         assert "person" in table.columns  # a column, not an index a table may hide
         assert table["person"].tolist()[:len(ids[dwelling])] == ids[dwelling]
+    # convictions include those from before the start (a review found 4 convictions beside 2
+    # arrests and no conviction among the events): the line under the table says so
+    from app.views.explore import CONTACTS_NOTE
+    assert CONTACTS_NOTE in [c.value for c in at.caption]
 
 
 def test_explore_events_table_is_a_static_table_that_wraps():

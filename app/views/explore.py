@@ -125,6 +125,13 @@ WHO_COLUMNS = ("lives here", "role", "age (years)", "sex", "trusted adult", "now
 """The members table's columns about who each person is (the rest: ACEs and contacts)."""
 
 
+CONTACTS_NOTE = ("Arrests, custody sentences and victimisations count from the first simulated "
+                 "month; convictions also hold those from before it (adults start with past "
+                 "convictions in proportion to their offending propensity), so a person can "
+                 "show convictions without an arrest in the events.")
+"""The line under the contacts table: why convictions can outnumber arrests."""
+
+
 def _members(household: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame([{
         "person": m["person"], "lives here": m.get("now", "yes"),
@@ -184,6 +191,7 @@ def render() -> None:
     st.table(members[["person", *WHO_COLUMNS]], hide_index=True)
     st.markdown("**Their ACEs and contacts with the police and courts**")
     st.table(members.drop(columns=list(WHO_COLUMNS)), hide_index=True)
+    st.caption(CONTACTS_NOTE)
     st.image(runner.figure_png(("timeline", key, dwelling),
                                lambda: timeline_figure(household, model.n_months)),
              width="stretch")
