@@ -215,7 +215,7 @@ def initialise_youth_justice_history(model: EarlyActionModel, stream: ProcessStr
     hazard = (police.offending_per_person_month * past
               * ace_powers(police.offending_ace_rr_per_ace)[ace_count(p.aces[children])]
               * np.asarray(police.offending_deprivation_rr)[
-                  h.deprivation[p.household[children]]]
+                  h.deprivation[p.household[children]]] * p.offending_frailty[children]
               * youth_sanctions_per_offence(police, model.scenario.justice))
     entered = stream.uniform(children, 0, salt=212) < -np.expm1(-hazard)
     p.youth_justice_entered[children[entered]] = True
@@ -234,6 +234,7 @@ def initialise_prior_convictions(model: EarlyActionModel, stream: ProcessStream)
     police = scenario.police
     propensity = (np.where(p.female[adults], police.offending_female_rr, 1.0)
                   * ace_powers(police.offending_ace_rr_per_ace)[ace_count(p.aces[adults])]
-                  * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[adults]]])
+                  * np.asarray(police.offending_deprivation_rr)[h.deprivation[p.household[adults]]]
+                  * p.offending_frailty[adults])
     mean = scenario.justice.prior_convictions_per_adult_at_start * propensity / propensity.mean()
     p.convictions[adults] = np.minimum(stream.generator.poisson(mean), 50)

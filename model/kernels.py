@@ -97,16 +97,17 @@ def _modifier_at(mod_ids, mod_values, i, j, end):
 
 @nb.njit(**_JIT)
 def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr, aces, ace_rr,
-                           cell, dep_rr, last_sanction, recent_after, repeat_rr, base, mod_ids,
+                           cell, dep_rr, frailty, last_sanction, recent_after, repeat_rr, base,
+                           mod_ids,
                            mod_values, at_risk, mh_acc, mh_thr, mh_by_ace_count, mh_spell_rr,
                            states, spell_state, household, mh_dep_rr, adult_months, lo, hi):
     """The offending and mental-health clocks of people, and who may go missing: one pass.
 
     Offending (:class:`model.processes.police.PoliceIncidents`): people aged 10+, alive, not in
-    custody (``at_risk``, filled in); hazard ``base x age-sex x ACEs x deprivation x a recent
-    sanction x interventions``. Mental-health incidents: those of them aged ``adult_months`` or
-    more; hazard ``by ACE count x a parental mental illness spell x deprivation``. The others
-    at risk (aged 10-17) are those who may be reported missing.
+    custody (``at_risk``, filled in); hazard ``base x age-sex x ACEs x deprivation x frailty x
+    a recent sanction x interventions``. Mental-health incidents: those of them aged
+    ``adult_months`` or more; hazard ``by ACE count x a parental mental illness spell x
+    deprivation``. The others at risk (aged 10-17) are those who may be reported missing.
 
     Returns:
         ``(offenders, adults, youth)``: ascending ids in ``[lo, hi)`` whose offending clock
@@ -135,6 +136,7 @@ def person_incident_clocks(acc, thr, age, female, alive, in_custody, age_sex_rr,
         rr = age_sex_rr[np.uintp(age[i]) * np.uintp(2) + np.uintp(female[i])]
         rr = rr * ace_rr[n_aces]
         rr = rr * dep_rr[c]
+        rr = rr * frailty[i]  # 1.0 (exact) unless police.offending_frailty_variance is set
         if last_sanction[i] > recent_after:
             rr = rr * repeat_rr
         h = base * rr

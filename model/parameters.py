@@ -475,6 +475,15 @@ class PoliceParams(ParamGroup):
     offending_deprivation_rr: list[float] = param(
         [2.0, 1.6, 1.3, 1.1, 1.0], "rr by deprivation quintile",
         "Offending hazard by deprivation quintile.", low=1.0, high=3.0)
+    offending_frailty_variance: float = param(
+        0.0, "variance", "Variance of a lasting individual propensity to offend that multiplies "
+        "each person's offending hazard (gamma-distributed with mean 1, drawn at birth or at the "
+        "start): who offends often beyond sex, age, ACEs and deprivation. 0, the default, "
+        "leaves it out, as the model is calibrated. ASSUMPTION: without it the model has too "
+        "few prolific offenders (docs/ODD.md section 9); a variance of about 5 brings children "
+        "re-sanctioned within a year close to the third the Youth Endowment Fund reports, and "
+        "raises recorded crime by about 12 % until the base rate is refitted.",
+        low=0.0, high=10.0)
     repeat_offending_rr: float = param(
         4.0, "rr", "Offending hazard multiplier in the repeat_offending_months after a caution "
         "or conviction (about a third of cautioned or convicted children reoffend; Youth "

@@ -48,6 +48,24 @@ def ace_powers(rr_per_ace: float) -> np.ndarray:
     return rr_per_ace ** np.arange(len(ACE_TYPES) + 1, dtype=np.int8)
 
 
+def offending_frailty(u: np.ndarray, variance: float) -> np.ndarray:
+    """Gamma-distributed frailty of mean 1 and ``variance`` from uniforms (the inverse CDF).
+
+    A variance of 0 gives exactly 1.0 for everyone (no frailty).
+
+    Examples:
+        >>> offending_frailty(np.array([0.1, 0.5, 0.9]), 0.0).tolist()
+        [1.0, 1.0, 1.0]
+        >>> [round(float(x), 3) for x in offending_frailty(np.array([0.5, 0.9]), 1.0)]
+        [0.693, 2.303]
+    """
+    if variance == 0:
+        return np.ones(u.size, np.float32)
+    from scipy.special import gammaincinv
+
+    return (gammaincinv(1.0 / variance, u) * variance).astype(np.float32)
+
+
 @dataclass
 class People:
     """One row per person slot (alive or not). Ages are in months."""
@@ -78,6 +96,9 @@ class People:
     known mother are the last ids, in order of birth (:func:`move_to_vacant_dwellings` relies
     on it; ``EAT_CHECK_SUMMARIES=1`` checks it).
     """
+    offending_frailty: np.ndarray
+    """A lasting multiplier of the person's offending hazard (mean 1; all 1 unless
+    ``police.offending_frailty_variance`` is set; :func:`offending_frailty`)."""
     count: int = 0
 
     @property
@@ -123,6 +144,7 @@ _PEOPLE_SPEC: dict[str, tuple[type, object]] = {
     "victimisations": (np.int16, 0),
     "last_victim_month": (np.int16, NO_MONTH),
     "mother": (np.int32, -1),
+    "offending_frailty": (np.float32, 1.0),
 }
 
 

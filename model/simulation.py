@@ -46,6 +46,7 @@ from model.population import (
     Population,
     ace_count,
     build_population,
+    offending_frailty,
     refresh_household_summaries,
 )
 from model.processes import Process
@@ -566,6 +567,10 @@ class EarlyActionModel(mesa.Model):
 
         self.refresh_households()
         self.processes[PROCESS_ORDER.index(HouseholdAdversity)].initialise(self)
+        people = np.arange(self.people.count)
+        self.people.offending_frailty[people] = offending_frailty(
+            self.streams["initial_state"].uniform(people, 0, salt=213),
+            self.scenario.police.offending_frailty_variance)
         initialise_children(self, self.streams["initial_state"])
         self.refresh_households()
         self.refresh_agency_statistics()

@@ -12,7 +12,7 @@ from model.parameters import (
     INCIDENT_CATEGORIES,
     OFFENCE_CATEGORIES,
 )
-from model.population import NO_MONTH, People, ace_count
+from model.population import NO_MONTH, People, ace_count, offending_frailty
 from model.processes.police import offending_rr
 
 CAT = {c: i for i, c in enumerate(INCIDENT_CATEGORIES)}
@@ -375,6 +375,39 @@ def test_a_formal_outcome_comes_to_its_share_of_arrested_children(scenario):
     default = EarlyActionModel(scenario, scale=10, seed=8, years=1).run()
     assert (default.wales("youth_out_of_court").sum()
             < 0.5 * half.justice.youth_out_of_court_share * default.wales("arrests_children").sum())
+
+
+def test_offending_frailty_is_gamma_of_mean_one_and_selects_the_offenders(scenario):
+    """A lasting frailty (police.offending_frailty_variance) multiplies each person's offending
+    hazard: offences are drawn in proportion to it, so offenders have a higher frailty than the
+    people at risk (mean 1 + variance, size-biased, before the other factors)."""
+    u = np.random.default_rng(0).random(400_000)
+    frailty = offending_frailty(u, 5.0)
+    assert abs(frailty.mean() - 1) < 0.03 and abs(frailty.var() - 5) < 0.5
+    assert (offending_frailty(u[:10], 0.0) == 1.0).all()
+    people = _people(2)
+    people.offending_frailty[:] = [1.0, 2.5]
+    rr = offending_rr(people, np.arange(2), np.full(2, 4), 0, scenario.police)
+    assert rr[1] == pytest.approx(2.5 * rr[0])
+
+    frail = scenario.with_overrides({"police.offending_frailty_variance": 5.0})
+    model = EarlyActionModel(frail, scale=50, seed=2, years=1)
+    p = model.people
+    assert abs(p.offending_frailty[: p.count][p.alive[: p.count]].mean() - 1) < 0.15
+    offenders = []
+    for _ in range(6):
+        model.step()
+        incidents = model.month_events.incidents
+        offence = incidents.category < len(OFFENCE_CATEGORIES)  # the offending clock's own
+        offenders.append(incidents.offender[offence])
+    chosen = p.offending_frailty[np.concatenate(offenders)].astype(float)
+    assert chosen.size > 500
+    assert 4.0 < chosen.mean() < 8.0
+    babies = np.flatnonzero(p.mother[: p.count] >= 0)
+    assert babies.size > 20 and len(set(p.offending_frailty[babies].tolist())) > 20
+    # without the variance everyone's frailty is exactly 1
+    plain = EarlyActionModel(scenario, scale=400, seed=2, years=1, warmup_months=0)
+    assert (plain.people.offending_frailty[: plain.people.count] == 1.0).all()
 
 
 def test_children_at_the_start_entered_youth_justice_at_their_past_hazard(scenario):

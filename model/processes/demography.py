@@ -12,6 +12,7 @@ from model.population import (
     household_snapshot,
     mark_people,
     move_to_vacant_dwellings,
+    offending_frailty,
     refresh_household_summaries,
 )
 from model.processes import Process
@@ -89,6 +90,9 @@ class Demography(Process):
                                        < model.scenario.population.trusted_adult_share)
             p.lives_with_parents[babies] = True
             p.mother[babies] = mothers
+            p.offending_frailty[babies] = offending_frailty(
+                self.stream.uniform(babies, 0, salt=7),
+                model.scenario.police.offending_frailty_variance)
             model.recorder.count("births", p.household[babies])
 
         # reaching 18: the cohort's ACE distribution; care leavers leave care

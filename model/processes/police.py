@@ -161,13 +161,14 @@ def offending_age_sex_rr(p: PoliceParams) -> np.ndarray:
 
 def offending_rr(people: People, ids: np.ndarray, deprivation: np.ndarray, month: int,
                  p: PoliceParams) -> np.ndarray:
-    """Offending hazard relative to a man aged 18-24 with no ACEs in the least deprived quintile."""
+    """Offending hazard relative to a man of 18-24 with no ACEs, least deprived, frailty 1."""
     age_years = people.age_months[ids] // 12
     band = np.searchsorted(AGE_BAND_LOWER_YEARS, age_years, side="right") - 1
     age_rr = np.array([p.offending_age_rr[b] for b in AGE_BANDS])[band]
     rr = age_rr * np.where(people.female[ids], p.offending_female_rr, 1.0)
     rr = rr * p.offending_ace_rr_per_ace ** ace_count(people.aces[ids])
     rr = rr * np.asarray(p.offending_deprivation_rr)[deprivation]
+    rr = rr * people.offending_frailty[ids]
     # the months after the sanction's (a sanction is given in the justice step, after that
     # month's offending)
     recent = ((month - people.last_sanction_month[ids].astype(np.int32))
@@ -229,7 +230,8 @@ class PoliceIncidents(Process):
             p.female[:n], p.alive[:n], p.in_custody[:n], offending_age_sex_rr(params),
             p.aces[:n], ace_powers(params.offending_ace_rr_per_ace),
             person.cell, np.asarray(params.offending_deprivation_rr)[CELL_DEPRIVATION],
-            p.last_sanction_month[:n], model.month - params.repeat_offending_months - 1,
+            p.offending_frailty[:n], p.last_sanction_month[:n],
+            model.month - params.repeat_offending_months - 1,
             float(params.repeat_offending_rr), float(params.offending_per_person_month),
             mod_ids, mod_values, at_risk, self.mental_health.accumulated,
             self.mental_health.threshold,
