@@ -32,6 +32,7 @@ PARAMETER_LABELS = {
     "police.offending_per_person_month": "Offending: base rate",
     "police.offending_ace_rr_per_ace": "Offending: multiplier per ACE",
     "police.repeat_offending_rr": "Repeat offending: multiplier",
+    "police.offending_frailty_variance": "Prolific offenders: spread of offending",
     "police.domestic_incident_per_household_month": "Domestic incidents: rate in a spell",
     "police.welfare_concern_per_household_month": "Welfare concerns: base rate",
     "police.welfare_concern_adversity_rr": "Welfare concerns: multiplier per adversity",
