@@ -966,6 +966,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.scale > 1:
         console.print("The targets are stated for 1:1; coarser scales are noisier.",
                       highlight=False)
+        # a simulated 0 at a coarse scale is a count too small to judge, not a finding
+        none = [check.name for check in report.checks if check.simulated == 0 and not check.ok]
+        if none:
+            console.print(f"Simulated 0 at 1:{args.scale}, too few events to judge (run at "
+                          f"1:1): {', '.join(none)}.", highlight=False, soft_wrap=True)
     return EXIT_OK if report.all_ok else EXIT_FAILED
 
 

@@ -277,6 +277,14 @@ def test_validate_exit_code_follows_the_report(cli, monkeypatch):
     assert cli("validate").code == 0
     monkeypatch.setattr(validation, "run_validation", fake(False))
     assert cli("validate").code == 1
+    # a simulated 0 at a coarse scale is named as too few to judge (the exit code stands)
+    empty = validation.TargetCheck("custody", "d", 4.5, 2.25, 9.0, 0.0, "src")
+    monkeypatch.setattr(validation, "run_validation", lambda **kw: validation.ValidationReport(
+        [empty], kw["scale"], kw["seed"], kw["years"]))
+    outcome = cli("validate", "--scale", "1:200")
+    assert outcome.code == 1
+    assert "Simulated 0 at 1:200, too few events to judge (run at 1:1): custody." in outcome.out
+    assert "too few events" not in cli("validate").out  # at 1:1 a 0 is a finding
 
 
 def _one_target_file(path, incidents_per_1000, by_force_area=False):
