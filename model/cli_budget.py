@@ -40,6 +40,14 @@ from model.numbers import count_of, quoted
 
 MAX_DISCOUNT_RATE = 0.2
 
+FEW_REPLICATES = 10
+"""Below this many replicates the budget table says how to read its bands."""
+FEW_REPLICATES_NOTE = ("With few replicates the bands are rough: a money band is interpolated "
+                       "between replicates, so with 2 it spans the middle 80 % of the gap between "
+                       "them (a replicate that saves money can lie outside a band of net costs); "
+                       "a cost per outcome or a year is a value some replicate has, so the median "
+                       "can sit at an end of its band. Run 10 or more replicates to read them.")
+
 
 def parse_discount_rate(text: str) -> float:
     """``--discount-rate``: a number from 0 to 0.2 (0.035 is the Green Book's 3.5 %).
@@ -204,7 +212,8 @@ def _summary(analysis: Any, scenario: str) -> list[Any]:
                + ("; unit-cost uncertainty included" if analysis.cost_uncertainty else ""),
                "Each median is taken on its own over replicates, so the medians need not add "
                "up; each replicate's figures do.",
-               *figure_notes(analysis, scenario, "Wales")]
+               *figure_notes(analysis, scenario, "Wales"),
+               *([FEW_REPLICATES_NOTE] if analysis.replicates < FEW_REPLICATES else [])]
     table = Table(title=f"{escape(scenario)} against {escape(analysis.baseline)}, Wales: median "
                         f"[10-90 % band] over {count_of(analysis.replicates, 'replicate')}",
                   title_justify="left", caption=escape("\n".join(caption)),

@@ -18,6 +18,8 @@ def test_budget_end_to_end_writes_every_report(cli, tmp_path):
     text = " ".join(out.out.split())
     assert "All agencies (net)" in text
     assert MEDIANS_NOTE in text
+    from model.cli_budget import FEW_REPLICATES_NOTE  # 2 replicates: how to read the bands
+    assert FEW_REPLICATES_NOTE in text
     assert "In the replicate with the lower net present value of the two" in text
     assert "At scale 1:400 each simulated household stands for 400: one early-help episode" \
         in text
@@ -100,3 +102,24 @@ def test_the_terminal_caption_names_a_sensitivity_rate():
         console.print(item)
     text = " ".join(console.export_text().split())
     assert "discounted at 20.0% (a sensitivity rate; the Green Book's is 3.5%) over 1 year" in text
+
+
+def test_the_terminal_caption_says_how_to_read_bands_of_few_replicates():
+    """Review: with 2 replicates a band of net costs beside '1 of 2 replicates is a net
+    saving', and medians at a band's end, looked wrong; the caption says why."""
+    from _budget_helpers import synthetic_analysis
+    from rich.console import Console
+
+    from model.cli_budget import FEW_REPLICATES_NOTE, _summary
+
+    def caption(replicates: int) -> str:
+        budget = synthetic_analysis(
+            {"systems": {"prison_places": [[-1e6 * (k + 1)] for k in range(replicates)]}})
+        assert budget.replicates == replicates
+        console = Console(width=200, record=True)
+        for item in _summary(budget, "systems"):
+            console.print(item)
+        return " ".join(console.export_text().split())
+
+    assert FEW_REPLICATES_NOTE in caption(2)
+    assert "bands are rough" not in caption(10)
