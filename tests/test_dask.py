@@ -246,8 +246,9 @@ def test_ctrl_c_with_a_local_dask_cluster_is_one_line(tmp_path, delay_s):
     out = tmp_path / "out"
     code, err_text = ctrl_c_after(
         ["compare", "symptoms", "systems", "--scheduler", "local", "--workers", "2",
-         "--replicates", "20", "--scale", "1:200", "--years", "3", "--out", str(out)],
-        "Comparing", delay_s)  # while the cluster starts, or while it runs
+         "--replicates", "50", "--scale", "1:200", "--years", "10", "--out", str(out)],
+        "Comparing", delay_s)  # while the cluster starts, or while it runs (100 runs of ~0.4 s
+    # on two workers: 20 s, long after the later Ctrl-C; 40 runs of 3 years once finished first)
     assert "Traceback" not in err_text and "KeyboardInterrupt" not in err_text, err_text
     assert code == 130 and err_text.count("interrupted") == 1, err_text
     assert not out.exists()
