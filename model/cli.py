@@ -339,9 +339,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / (
         f"{_safe_name(scenario.name)}-s{args.seed}")
     _check_out_dir(out)
+    years = args.years if args.years is not None else scenario.years
+    check_starts(scenario, years, args.years is not None)  # before the population is built
     warn_implausible([scenario])
     console = _console(sys.stdout)
-    years = args.years if args.years is not None else scenario.years
     err_console = _console(sys.stderr)
     err_console.print(f"Scenario [bold]{escape(scenario.name)}[/], {count_of(years, 'year')}, "
                       f"scale 1:{args.scale}, seed {args.seed}", highlight=False)
@@ -723,7 +724,7 @@ def load_comparison_scenarios(args: argparse.Namespace, levers: bool = False) ->
         ScenarioError: a scenario cannot be loaded.
     """
     from model.experiment import check_comparison_names
-    from model.scenario import check_intervention_starts, common_years, load_scenario
+    from model.scenario import common_years, load_scenario
 
     scenarios = [load_scenario(s) for s in args.scenarios]
     try:
@@ -737,13 +738,30 @@ def load_comparison_scenarios(args: argparse.Namespace, levers: bool = False) ->
         except ValueError as err:
             raise UsageError(f"SCENARIO: {err} with --years") from None
     for scenario in scenarios:
-        try:
-            check_intervention_starts(scenario, args.years)
-        except ValueError as err:
-            how = f"--years {args.years}" if given else \
-                f"its own years: {args.years} (give a longer --years)"
-            raise UsageError(f"scenario '{scenario.name}' with {how}: {err}") from None
+        check_starts(scenario, args.years, given)
     return scenarios
+
+
+def check_starts(scenario: Any, years: int, given: bool, option: str | None = None) -> None:
+    """Refuse, before any run, a scenario whose interventions start at or after the horizon.
+
+    Args:
+        scenario: the scenario.
+        years: the run's horizon.
+        given: whether ``years`` came from ``--years`` (else the scenario's own ``years``).
+        option: the option that named the scenario (e.g. ``--baseline``), if any.
+
+    Raises:
+        UsageError: naming the option, the scenario, the horizon and the intervention.
+    """
+    from model.scenario import check_intervention_starts
+
+    try:
+        check_intervention_starts(scenario, years)
+    except ValueError as err:
+        how = f"--years {years}" if given else f"its own years: {years} (give a longer --years)"
+        head = f"argument {option}: " if option else ""
+        raise UsageError(f"{head}scenario '{scenario.name}' with {how}: {err}") from None
 
 
 class _ComparisonOutput:

@@ -48,6 +48,7 @@ from model.cli import (
     _progress_bar,
     _write_result,
     check_can_create,
+    check_starts,
     chosen_targets,
     parse_force_area,
     parse_scale,
@@ -263,6 +264,7 @@ def _fit(args: argparse.Namespace) -> int:
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
     scenario = scenario_option("--scenario", args.scenario)
+    check_starts(scenario, args.years, True, "--scenario")
     _check_out_dir(args.out)
     if args.calibrated is not None:
         _check_output_file("--calibrated", args.calibrated)

@@ -28,6 +28,7 @@ from model.cli import (
     _check_out_dir,
     _console,
     _progress_bar,
+    check_starts,
     parse_scale,
     parse_seed,
     parse_workers,
@@ -161,7 +162,6 @@ def build_evaluator(args: argparse.Namespace) -> Any:
     Raises:
         UsageError: bad horizons or outputs.
     """
-    from model.scenario import check_intervention_starts
     from model.sensitivity_model import ModelOutputs
 
     baseline = scenario_option("--baseline", args.baseline)
@@ -177,12 +177,9 @@ def build_evaluator(args: argparse.Namespace) -> Any:
             raise UsageError(f"argument --package: value {quoted(args.package)} is not "
                              f"allowed: it is the --baseline scenario '{baseline.name}'; give "
                              f"another scenario, or 'none' for the baseline's outputs only")
-        for option, scenario in (("--baseline", baseline), ("--package", package)):
-            try:
-                check_intervention_starts(scenario, args.years)
-            except ValueError as err:
-                raise UsageError(f"argument {option}: scenario '{scenario.name}' with --years "
-                                 f"{args.years}: {err}") from None
+    for option, scenario in (("--baseline", baseline), ("--package", package)):
+        if scenario is not None:
+            check_starts(scenario, args.years, True, option)
     horizons = tuple(sorted(set(args.horizons or [h for h in (5, 10) if h <= args.years]
                                 or [args.years])))
     try:

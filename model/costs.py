@@ -266,7 +266,8 @@ class CostBook(BaseModel):
         return sorted(years)
 
 
-REQUIRED_UNIT_COSTS = ("officer_hour", "court_case", "prison_month", "youth_custody_month",
+REQUIRED_UNIT_COSTS = ("officer_hour", "court_case", "youth_court_case", "prison_month",
+                       "youth_custody_month",
                        "youth_justice_order_month",
                        "looked_after_month", "protection_plan_month", "assessment",
                        "notification_screening", "early_help_family")

@@ -37,7 +37,7 @@ import pandas as pd
 from model.executors import Outcome, local_pool, make_executor, run_jobs
 from model.interrupts import deferred
 from model.metrics import ALL_METRICS
-from model.numbers import checked_whole
+from model.numbers import checked_whole, count_of
 from model.reference import FORCE_AREAS, force_areas
 from model.results import RunResult, atomic_write, timeseries_of
 from model.scenario import Scenario
@@ -499,7 +499,13 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     Returns:
         The comparison of every replicate (the same whatever the cache held).
     """
-    from model.scenario import MAX_REPLICATES, MAX_YEARS, common_years, load_scenario
+    from model.scenario import (
+        MAX_REPLICATES,
+        MAX_YEARS,
+        check_intervention_starts,
+        common_years,
+        load_scenario,
+    )
 
     scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     names = [s.name for s in scenarios]
@@ -507,6 +513,12 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     if years is None:
         years = common_years(scenarios)
     years = checked_whole("years", years, 1, MAX_YEARS)
+    for scenario in scenarios:  # before any run (each run checks too, after its build)
+        try:
+            check_intervention_starts(scenario, years)
+        except ValueError as err:
+            raise ValueError(f"scenario '{scenario.name}' with a horizon of "
+                             f"{count_of(years, 'year')}: {err}") from None
     checked_whole("replicates", replicates, 1, MAX_REPLICATES)
     if workers is not None:
         checked_whole("workers", workers, 1, hint=", or None for one a core")

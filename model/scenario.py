@@ -553,12 +553,13 @@ def _apply_extends(data: dict[str, Any], label: str, directory: Path,
     parent_name = _extends(data, label)
     if parent_name is None:
         return data
-    parent_file = _parent_file(parent_name, label, Path(directory))
+    parent_file = _parent_file(parent_name, label, Path(directory), chain[-1] if chain else None)
     parent, _ = _resolve(parent_file, parent_file.parent, chain)
     return _with_parent(parent, data, parent_name)
 
 
-def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
+def _parent_file(parent_name: str, label: str, directory: Path, itself: str | None = None
+                 ) -> Path:
     """The file a scenario's ``extends`` names, or an error naming the file, field and value.
 
     A name (``extends: systems``) is looked for as a file name beside the file first, then
@@ -570,6 +571,8 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
         parent_name: the value of ``extends``.
         label: how messages name the extending file, e.g. ``"scenario file 'x.yaml'"``.
         directory: the folder of the extending file.
+        itself: the extending file's resolved path (a variant may keep its parent's name),
+            or None for a text with no file.
 
     Raises:
         ScenarioError: no such scenario or file, naming ``label``, the field ``extends``, the
@@ -584,7 +587,7 @@ def _parent_file(parent_name: str, label: str, directory: Path) -> Path:
         if candidate.is_file():
             return candidate
     if not is_path:  # the ``name:`` a file beside it gives itself (my_systems.yaml: my-systems)
-        named = _files_named(parent_name, directory)
+        named = [f for f in _files_named(parent_name, directory) if str(f.resolve()) != itself]
         if len(named) == 1:
             return named[0]
         if named:
@@ -609,7 +612,8 @@ def _files_named(name: str, directory: Path) -> list[Path]:
     """The YAML files of ``directory`` whose top-level ``name`` is ``name``.
 
     Unreadable or malformed files are passed over: the one named is read again, and judged,
-    when it is used.
+    when it is used. So are experiment files, which name themselves too but list
+    ``scenarios``.
     """
     found = []
     for path in sorted(directory.glob("*.y*ml")):
@@ -619,7 +623,7 @@ def _files_named(name: str, directory: Path) -> list[Path]:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
-        if isinstance(data, dict) and data.get("name") == name:
+        if isinstance(data, dict) and data.get("name") == name and "scenarios" not in data:
             found.append(path)
     return found
 

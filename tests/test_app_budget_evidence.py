@@ -419,7 +419,7 @@ def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path)
     # the line under the tables is made from the file's own numbers
     summary = evidence.early_help_summary(shipped)
     assert summary in [c.value for c in at.caption]
-    assert "where the evaluation found 32 %" in summary
+    assert "where the evaluation found a fall of 32 %" in summary
     one = shipped[shipped["scenario"] == "systems"].assign(ratio=[0.5, 0.9, float("nan"), 0.9])
     assert evidence.early_help_summary(one).startswith("Care entries fall by 50 %, where")
     assert "Convictions and custodial sentences fall by 10 %, against" in \
@@ -432,6 +432,11 @@ def test_evidence_shows_early_help_against_its_evaluation(monkeypatch, tmp_path)
     few = one.assign(events_without=[395, 85, 8, 10])
     assert "fall by 10 % (2 rows with fewer than 20 events left out)" in \
         evidence.early_help_summary(few)
+    # a group whose every row rests on too few events says so, care rows included
+    none = one.assign(events_without=[5, 85, 8, 10])
+    assert evidence.early_help_summary(none).startswith(
+        "Care entries rest on too few events to read (fewer than 20), where")
+    assert "fall by 10 % (2 rows with fewer" in evidence.early_help_summary(none)
     missing = evidence.EARLY_HELP_FILE.with_name("missing.csv")  # named from the project
     monkeypatch.setattr(evidence, "EARLY_HELP_FILE", missing)
     at = page("evidence")

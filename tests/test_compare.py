@@ -297,3 +297,29 @@ def test_without_years_a_comparison_runs_the_scenarios_own_horizon(cli, tmp_path
     for bad in (0, 26, 2.5, True):
         with pytest.raises(ValueError, match=f"years: value {bad!r} is not allowed"):
             compare(["symptoms", "systems"], years=bad, replicates=2, scale=2000)
+
+
+def test_every_command_refuses_a_start_after_its_horizon_before_running(cli, tmp_path):
+    """A review: once files were checked against the longest horizon on load, run, calibrate,
+    sensitivity (a baseline alone) and compare() only refused a late start after building
+    populations (calibrate and sensitivity left files behind)."""
+    from model.experiment import compare
+    from model.scenario import load_scenario
+
+    late = tmp_path / "late.yaml"
+    late.write_text("name: late\nextends: symptoms\nyears: 3\ninterventions:\n"
+                    "  - type: youth_diversion\n    start_month: 40\n")
+    words = "scenario 'late' with its own years: 3 (give a longer --years): interventions[0]"
+    outcome = cli("run", late, "--scale", "1:2000", "--out", tmp_path / "run")
+    assert outcome.code == 2 and words in outcome.err and not (tmp_path / "run").exists()
+    for args in (["calibrate", "--scenario", late, "--years", "3", "--trials", "2"],
+                 ["sensitivity", "--baseline", late, "--package", "none", "--years", "3"]):
+        outcome = cli(*args, "--scale", "1:2000", "--out", tmp_path / "fit")
+        assert outcome.code == 2, outcome.err
+        assert "scenario 'late' with --years 3: interventions[0] (youth_diversion): " \
+            "start_month 40" in outcome.err
+        assert not (tmp_path / "fit").exists()
+    with pytest.raises(ValueError, match="scenario 'late' with a horizon of 3 years: "
+                                         r"interventions\[0\]"):
+        compare([load_scenario("symptoms").model_copy(update={"years": 3}),
+                 load_scenario(late)], replicates=2, scale=2000)

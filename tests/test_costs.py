@@ -9,6 +9,7 @@ from _budget_helpers import small_comparison
 
 from model.costs import (
     AGENCIES,
+    REQUIRED_UNIT_COSTS,
     UNIT_COSTS_FILE,
     CostDataError,
     cost_ledger,
@@ -71,6 +72,10 @@ def test_a_missing_unit_cost_or_unknown_figure_is_a_clear_error(tmp_path):
     del data["unit_costs"]["prison_month"]
     with pytest.raises(CostDataError, match=r"\['prison_month'\] are missing"):
         load_cost_book(_write(tmp_path, data))
+    # every unit cost a ledger line uses is required (a review: a file without the youth
+    # court's passed the check and failed later with a bare KeyError)
+    assert {line.unit_cost for line in cost_lines() if not line.programme} == \
+        set(REQUIRED_UNIT_COSTS)
     data = _data()
     data["unit_costs"]["prison_month"]["formula"] = "prison_place_yr / 12"
     with pytest.raises(CostDataError, match=r"prison_month\.formula uses \['prison_place_yr'\]"):

@@ -231,7 +231,16 @@ def test_extends_finds_a_file_beside_it_by_the_name_it_gives_itself(tmp_path):
     child = load_scenario(tmp_path / "child.yaml")
     assert (child.name, child.extends, child.years) == ("child", "my-systems", 3)
     assert len(child.interventions) == len(load_scenario("systems").interventions)
-    # a file name still comes first; two files giving themselves the name are refused
+    # a variant may keep its parent's name (it is not its own parent); an experiment file,
+    # which names itself too, is not a scenario
+    (tmp_path / "tweak.yaml").write_text("name: my-systems\nextends: my-systems\nyears: 4\n")
+    assert load_scenario(tmp_path / "tweak.yaml").years == 4
+    (tmp_path / "sweep.yaml").write_text("name: swept\nscenarios: [symptoms]\n")
+    (tmp_path / "odd.yaml").write_text("name: odd\nextends: swept\n")
+    with pytest.raises(ScenarioError, match="value 'swept' is not allowed: unknown scenario"):
+        load_scenario(tmp_path / "odd.yaml")
+    # two files giving themselves the name are refused
+    (tmp_path / "tweak.yaml").unlink()
     (tmp_path / "again.yaml").write_text("name: my-systems\n")
     with pytest.raises(ScenarioError, match=r"field 'extends': value 'my-systems' is not "
                                             r"allowed: 2 files beside it are named so "

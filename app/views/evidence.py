@@ -305,8 +305,8 @@ def _early_help() -> None:
 
 
 FEWEST_EVENTS = 20
-"""Simulated events (without early help) a ratio needs to enter the summary line: below this
-a ratio moves by a tenth or more with a single event (8 children in custody, 8 replicates)."""
+"""Simulated events (without early help) a ratio needs to enter the summary line: with fewer,
+one event more or less moves it by 5 % or more (8 children in custody moved it by 12 %)."""
 
 
 def early_help_summary(table: pd.DataFrame) -> str:
@@ -319,17 +319,22 @@ def early_help_summary(table: pd.DataFrame) -> str:
     def falls(rows: pd.DataFrame, column: str) -> str:
         cut = sorted(round(100 * (1 - v)) for v in rows[column].dropna())
         return f"{cut[0]}-{cut[-1]} %" if cut and cut[0] != cut[-1] else \
-            (f"{cut[0]} %" if cut else "no measurable")
+            (f"{cut[0]} %" if cut else "too little to measure")
+
+    def simulated(rows: pd.DataFrame) -> str:
+        enough = rows["events_without"] >= FEWEST_EVENTS
+        few = int((~enough).sum())
+        if not enough.any():
+            return f"rest on too few events to read (fewer than {FEWEST_EVENTS})"
+        note = (f" ({count_of(few, 'row')} with fewer than {FEWEST_EVENTS} events left out)"
+                if few else "")
+        return f"fall by {falls(rows[enough], 'ratio')}{note}"
 
     care = table["outcome"] == "children_looked_after"
-    enough = table["events_without"] >= FEWEST_EVENTS
-    few = int((~care & ~enough).sum())
-    note = (f" ({count_of(few, 'row')} with fewer than {FEWEST_EVENTS} events left out)"
-            if few else "")
-    return (f"Care entries fall by {falls(table[care & enough], 'ratio')}, where the "
-            f"evaluation found {falls(table[care], 'evaluation_ratio')}: in the model care is "
-            f"entered only from a capacity-bound assessment. Convictions and custodial sentences "
-            f"fall by {falls(table[~care & enough], 'ratio')}{note}, against the evaluation's "
+    return (f"Care entries {simulated(table[care])}, where the evaluation found a fall of "
+            f"{falls(table[care], 'evaluation_ratio')}: in the model care is entered only from "
+            f"a capacity-bound assessment. Convictions and custodial sentences "
+            f"{simulated(table[~care])}, against the evaluation's "
             f"{falls(table[~care], 'evaluation_ratio')}.")
 
 

@@ -55,11 +55,14 @@ MAX_INCIDENTS_PER_MONTH = 5
 against runaway counts rather than a finding: the highest offending hazard the defaults allow
 (a man of 18-24 with 8 or all 9 ACEs, most deprived, recently sanctioned) is 1.0-1.4 offences
 a month, for which 5 or more in one month has a chance of 0.3-1.6 %; almost everyone's hazard
-is a hundred times lower."""
+is a hundred times lower. With ``police.offending_frailty_variance`` above 0 the frailty has no
+upper bound, and the cap trims the most prolific offenders (at variance 5, one man in a
+thousand has a frailty above 20)."""
 VICTIM_REDRAWS = 8
 """Times an offender drawn as their own victim is drawn again (with the next keyed counters).
-Each redraw repeats with chance 1 / (candidates in the force area), so after 8 only a force
-area with a single candidate is left: that offence has no victim."""
+Each redraw picks the offender again with chance their share of the force area's victim
+weights (thousands of candidates share them at any scale the model runs at), so after 8
+practically only a force area with a single candidate is left: that offence has no victim."""
 ADULT_MONTHS = 18 * 12
 
 
