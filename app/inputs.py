@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from app import catalogue
 from app.levers import LEVERS, Lever, apply_levers
 from model.experiment import check_comparison_names
-from model.numbers import count_of, quoted, scale_number, whole_number
+from model.numbers import quoted, scale_number, whole_number
 from model.scenario import (
     MAX_SCALE,
     MAX_SEED,
@@ -21,7 +21,7 @@ from model.scenario import (
     SEED_RANGE,
     Scenario,
     ScenarioError,
-    check_intervention_starts,
+    check_starts_within,
 )
 
 MAX_APP_REPLICATES = 50
@@ -122,12 +122,7 @@ class RunInputs:
         if adjusted.name == baseline.name:
             raise ScenarioError(f"field 'Compare with': value '{self.alternative}' is the "
                                 f"baseline; choose another scenario or move a lever")
-        for scenario in (baseline, adjusted):
-            try:
-                check_intervention_starts(scenario, self.years)
-            except ValueError as err:
-                raise ScenarioError(f"scenario '{scenario.name}' with a horizon of "
-                                    f"{count_of(self.years, 'year')}: {err}") from None
+        check_starts_within((baseline, adjusted), self.years)
         try:
             check_comparison_names([baseline, adjusted], self.with_levers)
         except ValueError as err:

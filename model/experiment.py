@@ -37,7 +37,7 @@ import pandas as pd
 from model.executors import Outcome, local_pool, make_executor, run_jobs
 from model.interrupts import deferred
 from model.metrics import ALL_METRICS
-from model.numbers import checked_whole, count_of
+from model.numbers import checked_whole
 from model.reference import FORCE_AREAS, force_areas
 from model.results import RunResult, atomic_write, timeseries_of
 from model.scenario import Scenario
@@ -502,7 +502,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     from model.scenario import (
         MAX_REPLICATES,
         MAX_YEARS,
-        check_intervention_starts,
+        check_starts_within,
         common_years,
         load_scenario,
     )
@@ -513,12 +513,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], *, replicates: int = 10,
     if years is None:
         years = common_years(scenarios)
     years = checked_whole("years", years, 1, MAX_YEARS)
-    for scenario in scenarios:  # before any run (each run checks too, after its build)
-        try:
-            check_intervention_starts(scenario, years)
-        except ValueError as err:
-            raise ValueError(f"scenario '{scenario.name}' with a horizon of "
-                             f"{count_of(years, 'year')}: {err}") from None
+    check_starts_within(scenarios, years)  # before any run (each run checks after its build)
     checked_whole("replicates", replicates, 1, MAX_REPLICATES)
     if workers is not None:
         checked_whole("workers", workers, 1, hint=", or None for one a core")

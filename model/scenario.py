@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from model.intervention_specs import InterventionEntry
-from model.numbers import shortened
+from model.numbers import count_of, shortened
 from model.parameters import (
     AdversityParams,
     DemographyParams,
@@ -225,6 +225,21 @@ def check_intervention_starts(scenario: Scenario, years: int, horizon: str = "th
             raise ValueError(f"interventions[{k}] ({spec.type}): start_month {spec.start_month} "
                              f"is at or after {horizon} ({span}); allowed: 0 to "
                              f"{years * 12 - 1}")
+
+
+def check_starts_within(scenarios: Sequence[Scenario], years: int) -> None:
+    """Every scenario's interventions start before a run's horizon of ``years`` years.
+
+    Raises:
+        ScenarioError: ``scenario 'NAME' with a horizon of N years: ...`` and the
+            intervention (:func:`check_intervention_starts`).
+    """
+    for scenario in scenarios:
+        try:
+            check_intervention_starts(scenario, years)
+        except ValueError as err:
+            raise ScenarioError(f"scenario '{scenario.name}' with a horizon of "
+                                f"{count_of(years, 'year')}: {err}") from None
 
 
 def common_years(scenarios: Sequence[Scenario]) -> int:
