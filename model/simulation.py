@@ -567,10 +567,11 @@ class EarlyActionModel(mesa.Model):
 
         self.refresh_households()
         self.processes[PROCESS_ORDER.index(HouseholdAdversity)].initialise(self)
-        people = np.arange(self.people.count)
-        self.people.offending_frailty[people] = offending_frailty(
-            self.streams["initial_state"].uniform(people, 0, salt=213),
-            self.scenario.police.offending_frailty_variance)
+        variance = self.scenario.police.offending_frailty_variance
+        if variance > 0:  # else everyone keeps the field's 1.0: no draws at start-up
+            people = np.arange(self.people.count)
+            self.people.offending_frailty[people] = offending_frailty(
+                self.streams["initial_state"].uniform(people, 0, salt=213), variance)
         initialise_children(self, self.streams["initial_state"])
         self.refresh_households()
         self.refresh_agency_statistics()

@@ -90,9 +90,10 @@ class Demography(Process):
                                        < model.scenario.population.trusted_adult_share)
             p.lives_with_parents[babies] = True
             p.mother[babies] = mothers
-            p.offending_frailty[babies] = offending_frailty(
-                self.stream.uniform(babies, 0, salt=7),
-                model.scenario.police.offending_frailty_variance)
+            variance = model.scenario.police.offending_frailty_variance
+            if variance > 0:  # else the babies keep the field's 1.0
+                p.offending_frailty[babies] = offending_frailty(
+                    self.stream.uniform(babies, 0, salt=7), variance)
             model.recorder.count("births", p.household[babies])
 
         # reaching 18: the cohort's ACE distribution; care leavers leave care
