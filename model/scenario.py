@@ -631,9 +631,7 @@ def _files_named(name: str, directory: Path) -> list[Path]:
     ``scenarios``.
     """
     found = []
-    for path in sorted(directory.glob("*.y*ml")):
-        if path.suffix.lower() not in (".yaml", ".yml"):
-            continue
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
