@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone or an existing checkout:
-#   bash tests/run.sh [pytest arguments...]
+#   bash tests/run.sh [pytest arguments...]      (EAT_TEST_PROCESSES=N: N test processes)
 # Creates .venv if it is missing, installs the project with its test extras (again only when
 # pyproject.toml changed), installs Debian's chromium for the app's browser test when it is
 # missing (as root, with apt), runs ruff, then pytest. Exits non-zero on any failure, including
@@ -22,7 +22,7 @@ fi
 stamp="$VENV/.early-action-installed"
 wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ] || [ ! -x "$VENV/bin/eat-sim" ] \
-    || ! "$VENV/bin/python" -c "import model, pytest, duckdb, playwright, pypdf; from app import MAIN_SCRIPT" \
+    || ! "$VENV/bin/python" -c "import model, pytest, xdist, duckdb, playwright, pypdf; from app import MAIN_SCRIPT" \
         >/dev/null 2>&1; then
   echo "Installing the project and its test tools into $VENV"
   "$VENV/bin/python" -m pip install --quiet -e '.[test]'
@@ -49,4 +49,7 @@ done
 echo "ruff check ${lint_dirs[*]}"
 "$VENV/bin/ruff" check "${lint_dirs[@]}"
 
-"$VENV/bin/python" -m pytest -q "$@"
+# One test process per core (pytest-xdist), each test file kept on one process so that its
+# module fixtures are built once: on a 2-core machine this halves the suite's wall time.
+# EAT_TEST_PROCESSES=0 runs everything in this process (for a debugger).
+"$VENV/bin/python" -m pytest -q -n "${EAT_TEST_PROCESSES:-auto}" --dist loadfile "$@"

@@ -20,7 +20,7 @@ from app import MAIN_SCRIPT, catalogue, runner
 from app.formatting import HEADLINE, compact, percent
 from app.inputs import RunInputs, parse_scale_text
 from app.levers import LEVERS_BY_KEY, apply_levers
-from model.scenario import ScenarioError, load_scenario
+from model.scenario import ScenarioError, load_scenario, shown
 
 PAGES = MAIN_SCRIPT.parent / "page_scripts"
 TIMEOUT = 300
@@ -705,9 +705,9 @@ def test_an_upload_may_not_extend_a_file_of_the_server(tmp_path, monkeypatch, pa
     assert not at.exception
     allowed = ", ".join([*catalogue.builtin_names(), "mine"])
     assert [e.value for e in at.error] == [
-        f"error: scenario file 'sneaky.yaml': field 'extends': value '{parent}' is not allowed: "
-        f"give the name of a built-in scenario or one kept in this session, not a file path; "
-        f"allowed: {allowed}"]
+        f"error: scenario file 'sneaky.yaml': field 'extends': value {shown(parent)} is not "
+        f"allowed: give the name of a built-in scenario or one kept in this session, not a "
+        f"file path; allowed: {allowed}"]
     assert set(at.session_state["custom_scenarios"]) == {"mine"}
 
 
@@ -719,9 +719,9 @@ def test_an_edited_scenario_may_not_extend_a_file_of_the_server(tmp_path):
     at.button(key="keep_edit").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        f"error: edited scenario: field 'extends': value '{secret}' is not allowed: give the "
-        f"name of a built-in scenario or one kept in this session, not a file path; allowed: "
-        f"{', '.join(catalogue.builtin_names())}"]
+        f"error: edited scenario: field 'extends': value {shown(str(secret))} is not allowed: "
+        f"give the name of a built-in scenario or one kept in this session, not a file path; "
+        f"allowed: {', '.join(catalogue.builtin_names())}"]
 
 
 def test_an_upload_may_extend_a_built_in_or_a_kept_scenario_by_name():

@@ -10,6 +10,7 @@ from model.scenario import (
     available_scenarios,
     load_scenario,
     scenario_from_yaml_text,
+    shown,
 )
 
 BUILT_IN = available_scenarios(SCENARIO_DIR)
@@ -164,7 +165,7 @@ def test_app_text_may_not_extend_a_path(tmp_path, monkeypatch, parent):
         scenario_from_yaml_text(f"name: sneaky\nextends: {parent}\n", "scenario file 'up.yaml'",
                                 names_only=True, texts={"mine": "name: mine\n"})
     message = str(caught.value)
-    assert message == (f"scenario file 'up.yaml': field 'extends': value '{parent}' is not "
+    assert message == (f"scenario file 'up.yaml': field 'extends': value {shown(parent)} is not "
                        f"allowed: give the name of a built-in scenario or one kept in this "
                        f"session, not a file path; allowed: {', '.join(BUILT_IN)}, mine")
     assert "hunter2" not in message and "password" not in message
