@@ -114,6 +114,33 @@ def run_compare(scale: int, years: int, seed: int, replicates: int, workers: int
     }
 
 
+def reference_speed() -> dict:
+    """The machine's speed on two fixed workloads that do not depend on this project's code.
+
+    Machines of the same kind here have differed by a factor of 2.5 in the engine's time; these
+    figures (best of several repeats, milliseconds, lower is faster) let results from different
+    machines be read side by side: a NumPy pass over 3 million float64 (``a * 1.0001 + a``,
+    bound by memory bandwidth, like the engine's per-person passes) and a pure-Python loop of a
+    million additions (like the glue around the compiled kernels).
+    """
+    import numpy
+
+    values = numpy.random.default_rng(0).random(3_000_000)
+    numpy_ms = []
+    for _ in range(7):
+        start = time.perf_counter()
+        _ = values * 1.0001 + values
+        numpy_ms.append((time.perf_counter() - start) * 1e3)
+    python_ms = []
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        python_ms.append((time.perf_counter() - start) * 1e3)
+    return {"numpy_3m_pass_ms": min(numpy_ms), "python_1m_loop_ms": min(python_ms)}
+
+
 def machine() -> dict:
     """What the benchmark ran on."""
     import mesa
@@ -142,6 +169,7 @@ def machine() -> dict:
         "platform": platform.platform(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "git_commit": commit,
+        "reference_speed": reference_speed(),
     }
 
 
@@ -163,6 +191,15 @@ def run_in_subprocess(case: str, years: int, code_dir: Path | None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _reference_line(m: dict) -> list[str]:
+    speed = m.get("reference_speed")
+    if not speed:  # a report written before the reference workloads were timed
+        return []
+    return [f"- machine speed (lower is faster; see `reference_speed`): a NumPy pass over 3 "
+            f"million float64 {speed['numpy_3m_pass_ms']:.1f} ms, a Python loop of a million "
+            f"additions {speed['python_1m_loop_ms']:.0f} ms"]
+
+
 def markdown(report: dict) -> str:
     """RESULTS.md from the report."""
     m = report["machine"]
@@ -176,6 +213,7 @@ def markdown(report: dict) -> str:
         "",
         f"- date: {m['date']}; commit {m['git_commit']}",
         f"- machine: {m['nproc']} cores, {m['cpu']}; {m['platform']}",
+        *_reference_line(m),
         f"- python {m['python']}, numpy {m['numpy']}, mesa {m['mesa']}; "
         f"OPENBLAS_CORETYPE={m['openblas_coretype']}",
         f"- mode: {report['mode']}",
