@@ -206,9 +206,18 @@ def test_a_lost_scheduler_ends_the_command_with_one_line(tmp_path, monkeypatch, 
              "--replicates", "4", "--years", "1", "--scale", "1:2000", "--scheduler", address,
              "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, cwd=tmp_path)
-        time.sleep(8)
+        # the scheduler dies once the command has connected and sent its runs: it says
+        # "Comparing ..." after connecting (a fixed sleep was too short on a loaded machine,
+        # where the command could not connect at all and failed with another error)
+        seen = []
+        for line in command.stderr:
+            seen.append(line)
+            if line.startswith("Comparing"):
+                break
+        time.sleep(1)
         os.killpg(scheduler.pid, signal.SIGKILL)
-        out, err = command.communicate(timeout=120)
+        _, rest = command.communicate(timeout=120)
+        err = "".join(seen) + rest
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(scheduler.pid, signal.SIGKILL)

@@ -22,7 +22,7 @@ def test_a_caller_that_stops_early_leaves_no_queued_jobs_on_a_shared_executor():
     def job(k: int) -> int:
         with lock:
             started.append(k)
-        time.sleep(0.05)
+        time.sleep(0.2)  # long enough for a busy machine's main thread to stop the rest
         return k
 
     def stop_after_the_first(k: int, outcome) -> None:
