@@ -235,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from model.scenario import ScenarioError
 
     finished: list[int] = []  # the command's exit code, once it has returned
+    _WRITTEN.clear()
     try:
         parser = build_parser()
         try:
@@ -264,13 +265,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if finished:  # the command had finished, and said what it wrote, when the stop came
             return finished[0]
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(interrupted_message(), file=sys.stderr)
         return EXIT_INTERRUPTED
     except SystemError as err:  # a stop raised inside a compiled kernel's call into Python
         if not _caused_by_interrupt(err):
             raise
-        print("interrupted: nothing was written", file=sys.stderr)
+        print(interrupted_message(), file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+_WRITTEN: list[Path] = []
+"""What this command has put in place, whole (see :func:`note_written`)."""
+
+
+def note_written(path: Path) -> None:
+    """Record that ``path`` is now in place, whole, so a later stop does not deny it."""
+    _WRITTEN.append(path)
+
+
+def interrupted_message() -> str:
+    """The line for a stop before the command returned: what, if anything, it had written.
+
+    A stop can land after the results were moved into place but before the command printed
+    them (its tables, the paths): those results are whole, and saying that nothing was
+    written would send the user to run it again for nothing.
+    """
+    if not _WRITTEN:
+        return "interrupted: nothing was written"
+    paths = ", ".join(f"'{path}'" for path in _WRITTEN)
+    return (f"interrupted: {paths} had been written in full before the stop; the rest of the "
+            f"command's output was not shown")
 
 
 def _leave_at_once_if_stopped(code: int) -> None:
@@ -454,6 +478,7 @@ def _write_result(result: Any, out: Path) -> Path:
         else:
             os.rename(staging, out)
         staging = None
+        note_written(out)
         _remove_stale_staging(out)
     except BaseException:
         if staging is not None:

@@ -32,6 +32,7 @@ from model.cli import (
     check_file,
     load_comparison_parameter_sets,
     load_comparison_scenarios,
+    note_written,
     start_local_workers_early,
     warn_implausible,
     warn_unused_sets,
@@ -124,6 +125,7 @@ def _write_reports(analysis: Any, xlsx: Path | None, pdf: Path | None, csv: Path
             written.append(_write_result(_CsvTables(analysis), csv))
         for tmp, target in staged:
             os.replace(tmp, target)
+            note_written(target)
             written.append(target)
         staged = []
     except BaseException:

@@ -227,3 +227,30 @@ def test_a_stop_after_the_command_said_what_it_wrote_keeps_its_exit_code(tmp_pat
     process.communicate(timeout=60)
     assert process.returncode == 0
     assert (tmp_path / "out" / "run.json").is_file()
+
+
+def _stop(*_args, **_kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("command, shown_by", [
+    (["run", "symptoms", "--years", "1", "--scale", "1:2000"], "_summary_table"),
+    (["compare", "symptoms", "systems", "--replicates", "2", "--years", "1", "--scale",
+      "1:2000", "--workers", "1"], "_comparison_tables")])
+def test_a_stop_after_the_results_are_in_place_does_not_deny_them(tmp_path, monkeypatch,
+                                                                  capsys, command, shown_by):
+    """A stop between moving the results into place and printing them said "nothing was
+    written", and the results lay there whole."""
+    import model.cli
+
+    monkeypatch.setattr(model.cli, shown_by, _stop)  # the stop lands as the tables are made
+    out = tmp_path / "out"
+    assert model.cli.main([*command, "--out", str(out)]) == model.cli.EXIT_INTERRUPTED
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (f"interrupted: '{out}' had been written in full before the stop; the rest "
+                   f"of the command's output was not shown")
+    assert (out / ("run.json" if command[0] == "run" else "comparison.json")).is_file()
+    # the next command starts with a clean slate: a stop before its write says so
+    monkeypatch.setattr(model.cli, "_write_result", _stop)
+    assert model.cli.main([*command, "--out", str(tmp_path / "other")]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted: nothing was written"
