@@ -1006,6 +1006,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     n_ok = sum(check.ok for check in report.checks)
     console.print(f"{n_ok} of {len(report.checks)} targets within their allowed range.",
                   highlight=False)
+    for check in report.checks:  # the table names targets by key; say what a missed one is
+        if not check.ok:
+            console.print(f"- {check.name}: {check.description} Simulated "
+                          f"{check.simulated:.4g}; allowed {check.allowed_low:.3g} to "
+                          f"{check.allowed_high:.3g}.", highlight=False, markup=False,
+                          soft_wrap=True)
     if args.scale > 1:
         console.print("The targets are stated for 1:1; coarser scales are noisier.",
                       highlight=False)

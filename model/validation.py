@@ -111,8 +111,11 @@ def check_result(result: RunResult, targets: dict[str, Any] | None = None,
     labels = {a.key: a.label for a in force_areas()}
     checks = []
     for item in items:
-        description = item.description if item.area is None else \
-            f"{item.description} ({labels[item.area]})"
+        description = item.description
+        if item.area is not None:  # "... first simulated year (Gwent)."
+            stem, stop = (description[:-1], ".") if description.endswith(".") else \
+                (description, "")
+            description = f"{stem} ({labels[item.area]}){stop}"
         checks.append(TargetCheck(name=item.key, description=description, target=item.value,
                                   allowed_low=item.low, allowed_high=item.high,
                                   simulated=float(figures.get(item.figure_key, float("nan"))),

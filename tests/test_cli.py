@@ -274,9 +274,13 @@ def test_validate_exit_code_follows_the_report(cli, monkeypatch):
                                                         kw["years"])
 
     monkeypatch.setattr(validation, "run_validation", fake(True))
-    assert cli("validate").code == 0
+    met = cli("validate")
+    assert met.code == 0 and "- t:" not in met.out
     monkeypatch.setattr(validation, "run_validation", fake(False))
-    assert cli("validate").code == 1
+    missed = cli("validate")
+    assert missed.code == 1
+    # a missed target is said in words below the table, which names it by key
+    assert "\n- t: d Simulated 9; allowed 0.5 to 1.5.\n" in missed.out
     # a simulated 0 at a coarse scale is named as too few to judge (the exit code stands)
     empty = validation.TargetCheck("custody", "d", 4.5, 2.25, 9.0, 0.0, "src")
     monkeypatch.setattr(validation, "run_validation", lambda **kw: validation.ValidationReport(
@@ -317,6 +321,8 @@ def test_validate_checks_a_targets_file_of_ones_own(cli, tmp_path):
     missed = cli(*args, "--targets", _one_target_file(tmp_path / "missed.yaml", simulated * 3))
     assert missed.code == 1
     assert "0 of 1 targets within" in missed.out
+    assert "\n- police_incidents_per_1000: A force's own incidents per 1,000 people. Simulated " \
+        in missed.out
 
 
 def test_validate_checks_one_force_areas_own_figures(cli, tmp_path):
@@ -327,6 +333,13 @@ def test_validate_checks_one_force_areas_own_figures(cli, tmp_path):
     assert "police_incidents_per_1000.gwent" in outcome.out
     assert "dyfed_powys" not in outcome.out
     assert "gwent's own figures" in outcome.err
+    far = cli("validate", "--scale", "1:2000", "--years", "1", "--seed", "2", "--force-area",
+              "gwent", "--targets", _one_target_file(tmp_path / "far.yaml", 29_000,
+                                                     by_force_area=True))
+    assert far.code == 1
+    # the force area goes inside the description's sentence
+    assert ("\n- police_incidents_per_1000.gwent: A force's own incidents per 1,000 people "
+            "(Gwent). Simulated ") in far.out
 
 
 @pytest.mark.parametrize(("extra", "fragments"), [
