@@ -1008,7 +1008,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                   highlight=False)
     for check in report.checks:  # the table names targets by key; say what a missed one is
         if not check.ok:
-            console.print(f"- {check.name}: {check.description} Simulated "
+            console.print(f"- {check.name}: {check.description.rstrip('.')}. Simulated "
                           f"{check.simulated:.4g}; allowed {check.allowed_low:.3g} to "
                           f"{check.allowed_high:.3g}.", highlight=False, markup=False,
                           soft_wrap=True)

@@ -280,7 +280,7 @@ def test_validate_exit_code_follows_the_report(cli, monkeypatch):
     missed = cli("validate")
     assert missed.code == 1
     # a missed target is said in words below the table, which names it by key
-    assert "\n- t: d Simulated 9; allowed 0.5 to 1.5.\n" in missed.out
+    assert "\n- t: d. Simulated 9; allowed 0.5 to 1.5.\n" in missed.out  # a stop added
     # a simulated 0 at a coarse scale is named as too few to judge (the exit code stands)
     empty = validation.TargetCheck("custody", "d", 4.5, 2.25, 9.0, 0.0, "src")
     monkeypatch.setattr(validation, "run_validation", lambda **kw: validation.ValidationReport(
