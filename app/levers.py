@@ -115,8 +115,6 @@ def apply_levers(scenario: Scenario, values: dict[str, float]) -> Scenario:
         ScenarioError: an unknown lever or a value outside its range, naming both.
     """
     overrides: dict[str, Any] = {}
-    interventions = [spec.model_dump() for spec in scenario.interventions]
-    changed = False
     for key, shown in values.items():
         lever = LEVERS_BY_KEY.get(key)
         if lever is None:
@@ -124,18 +122,10 @@ def apply_levers(scenario: Scenario, values: dict[str, float]) -> Scenario:
         lever.check(shown)
         if not lever.available(scenario) or lever.current(scenario) == shown:
             continue
-        changed = True
-        if lever.intervention is None:
-            overrides[lever.field] = lever.model_value(shown)
-            continue
-        for spec in interventions:
-            if spec["type"] == lever.intervention:
-                spec[lever.field] = lever.model_value(shown)
-    if not changed:
-        return scenario
-    if interventions != [spec.model_dump() for spec in scenario.interventions]:
-        overrides["interventions"] = interventions
-    return scenario.with_overrides(overrides)
+        path = (lever.field if lever.intervention is None
+                else f"interventions.{lever.intervention}.{lever.field}")
+        overrides[path] = lever.model_value(shown)
+    return scenario.with_overrides(overrides) if overrides else scenario
 
 
 __all__ = ["LEVERS", "LEVERS_BY_KEY", "Lever", "apply_levers"]

@@ -28,6 +28,9 @@ from model.parameter_space import declared_parameter
 from model.scenario import (
     Scenario,
     ScenarioError,
+    intervention_field,
+    is_intervention_path,
+    overrides_for,
     repeated_columns,
     scenario_from_yaml_text,
     table_points,
@@ -270,8 +273,16 @@ def apply_calibration(calibrated: str | Path = CALIBRATED_FILE,
     return AppliedCalibration(path, kept)
 
 
-def parameter_value(scenario: Scenario, name: str) -> float:
-    """The value a scenario gives a dotted name (``group.field`` or ``group.field.key``)."""
+def parameter_value(scenario: Scenario, name: str) -> float | None:
+    """The value a scenario gives a dotted name (``group.field`` or ``group.field.key``).
+
+    For ``interventions.TYPE.FIELD``: the first intervention of that type's value, or None if
+    the scenario has none of that type.
+    """
+    if is_intervention_path(name):
+        kind, field = intervention_field(name)
+        found = [getattr(spec, field) for spec in scenario.interventions if spec.type == kind]
+        return float(found[0]) if found else None
     parts = name.split(".")
     value: Any = getattr(getattr(scenario, parts[0]), parts[1])
     return float(value[parts[2]] if len(parts) == 3 else value)
@@ -284,14 +295,16 @@ def _own_value(scenario: Scenario, baseline: Scenario, name: str) -> bool:
 
 def values_for(scenario: Scenario, baseline: Scenario,
                values: dict[str, float]) -> dict[str, float]:
-    """The part of an accepted parameter set that replaces a scenario's values.
+    """The part of a parameter set (accepted, or a design point) that replaces a scenario's values.
 
     A set replaces a parameter in every scenario that gives it the baseline's value. A
     scenario that sets its own value (the change under study, e.g. a higher looked-after
-    share) keeps it: otherwise the set would erase the very difference being compared.
+    share) keeps it: otherwise the set would erase the very difference being compared. An
+    intervention's field (``interventions.TYPE.FIELD``) is replaced in every scenario that has
+    an intervention of that type, and in no other (:func:`model.scenario.overrides_for`).
     """
-    return {name: value for name, value in values.items()
-            if not _own_value(scenario, baseline, name)}
+    return {name: value for name, value in overrides_for(scenario, values).items()
+            if is_intervention_path(name) or not _own_value(scenario, baseline, name)}
 
 
 def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str, list[str]]:
@@ -300,7 +313,8 @@ def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str
     See :func:`values_for`; scenarios that keep none are left out.
     """
     baseline = scenarios[0]
-    kept = {s.name: [n for n in names if _own_value(s, baseline, n)] for s in scenarios[1:]}
+    kept = {s.name: [n for n in names if not is_intervention_path(n)
+                     and _own_value(s, baseline, n)] for s in scenarios[1:]}
     return {name: found for name, found in kept.items() if found}
 
 
@@ -335,7 +349,9 @@ def load_parameter_sets(path: str | Path = ACCEPTED_FILE) -> list[dict[str, floa
         except ValueError as err:
             raise CalibrationFileError(f"{where}: column '{name}': {err}") from None
     points = table_points(frame, where, CalibrationFileError, columns)
-    defaults = Scenario(name="defaults")
+    # the documented defaults, with one intervention of each type a column names
+    kinds = sorted({intervention_field(name)[0] for name in columns if is_intervention_path(name)})
+    defaults = Scenario(name="defaults", interventions=[{"type": kind} for kind in kinds])
     for row_number, point in enumerate(points, start=1):
         try:
             defaults.with_overrides(point, label=f"{where}: row {row_number}")

@@ -664,7 +664,7 @@ def warn_implausible(scenarios: Sequence[Any],
     One line per scenario that sets such values, and one for the parameter sets (allowed, but
     the user should know).
     """
-    from model.scenario import implausible_points_warning, plausible_range_warning
+    from model.scenario import implausible_points_warning, overrides_for, plausible_range_warning
 
     lines = [plausible_range_warning(scenario) for scenario in scenarios]
     if parameter_sets and scenarios:
@@ -672,7 +672,7 @@ def warn_implausible(scenarios: Sequence[Any],
 
         base = scenarios[0]  # every scenario of a replicate gets the same set
         lines.append(implausible_points_warning(
-            base, [base.with_overrides(dict(values)) for values in parameter_sets],
+            base, [base.with_overrides(overrides_for(base, values)) for values in parameter_sets],
             f"--parameter-sets '{source}'"))
         lines += [f"scenario '{name}' keeps its own {', '.join(names)} (the change under "
                   f"study); --parameter-sets replaces the baseline's values only"

@@ -95,9 +95,10 @@ def register(commands: Any) -> None:
                              "south_wales (default: Wales and every force's targets)")
     parser.add_argument("--space", type=Path, default=None, metavar="FILE",
                         help="parameter space file (default calibration/parameter_space.yaml)")
-    parser.add_argument("--parameters", nargs="+", default=None, metavar="NAME",
+    chosen = parser.add_mutually_exclusive_group()  # each replaces the space's choice
+    chosen.add_argument("--parameters", nargs="+", default=None, metavar="NAME",
                         help="parameters to fit (default: those marked 'calibrate: true')")
-    parser.add_argument("--from-sensitivity", type=Path, default=None, metavar="DIR",
+    chosen.add_argument("--from-sensitivity", type=Path, default=None, metavar="DIR",
                         help="fit the influential parameters of a sensitivity report")
     parser.add_argument("--scenario", default="symptoms", metavar="SCENARIO",
                         help="scenario whose parameters are fitted (default symptoms)")
@@ -238,7 +239,7 @@ def choose_space(args: argparse.Namespace) -> Any:
 
     space = load_space(args)
     if args.parameters:
-        return space
+        return _without_interventions(space, args)
     try:
         if args.from_sensitivity:
             record = args.from_sensitivity / "sensitivity.json"
@@ -254,7 +255,24 @@ def choose_space(args: argparse.Namespace) -> Any:
     if not chosen.dimension:
         raise UsageError("no parameter to fit: mark some 'calibrate: true' in the parameter "
                          "space or give --parameters")
-    return chosen
+    return _without_interventions(chosen, args)
+
+
+def _without_interventions(space: Any, args: argparse.Namespace) -> Any:
+    """The space, refused if it holds an intervention's field (``interventions.TYPE.FIELD``).
+
+    Observed targets describe the world without the package: they cannot tell how well an
+    intervention works, and a calibrated block holds model parameters only.
+    """
+    from model.scenario import is_intervention_path
+
+    if held := [name for name in space.names if is_intervention_path(name)]:
+        where = "argument --parameters" if args.parameters else "argument --space"
+        raise UsageError(f"{where}: '{held[0]}' is an intervention's assumption; calibrate fits "
+                         f"model parameters to observed targets, which say nothing about an "
+                         f"intervention: leave it out (--parameters), or study it with "
+                         f"'eat-sim sensitivity'")
+    return space
 
 
 def _fit(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ from model.cli import (
     years_help,
 )
 from model.numbers import count_of, quoted, whole_number
-from model.scenario import MAX_REPLICATES
+from model.scenario import MAX_REPLICATES, intervention_field
 
 DEFAULT_OUT = Path("results") / "sensitivity"
 
@@ -197,11 +197,49 @@ def warn_build_noise(space: Any) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _no_intervention(evaluator: Any, names: list[str]) -> str:
+    """Why intervention fields would change nothing: the scenarios lack those interventions."""
+    scenarios = [repr(s.name) for s in (evaluator.baseline, evaluator.package) if s is not None]
+    kinds = list(dict.fromkeys(intervention_field(name)[0] for name in names))
+    types = (f"type '{kinds[0]}'" if len(kinds) == 1
+             else f"types {', '.join(repr(kind) for kind in kinds)}")
+    if len(scenarios) == 1:
+        return f"{scenarios[0]} has no intervention of {types} and there is no --package"
+    return f"neither {scenarios[0]} nor {scenarios[1]} has an intervention of {types}"
+
+
+def _without_idle(args: argparse.Namespace, space: Any, evaluator: Any) -> tuple[Any, list[str]]:
+    """The space without the intervention fields that neither scenario has, and those left out.
+
+    A space file studied with a single-lever package keeps the fields of that lever; a name
+    given with ``--parameters``, or a space with nothing left, is refused.
+
+    Raises:
+        UsageError: a named parameter that would change nothing, or no parameter left.
+    """
+    idle = evaluator.idle_parameters(space.names)
+    if not idle:
+        return space, []
+    if args.parameters or len(idle) == space.dimension:
+        where = ("argument --parameters" if args.parameters
+                 else "argument --space" if args.space else "parameter space")
+        shown = idle if args.parameters else idle[:1]
+        raise UsageError(f"{where}: parameter '{shown[0]}' would change nothing: "
+                         f"{_no_intervention(evaluator, shown)}; give a --package that has one"
+                         + (", or leave the parameter out" if args.parameters else ""))
+    return space.subset([name for name in space.names if name not in idle]), idle
+
+
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     space = load_space(args)
     evaluator = build_evaluator(args)
+    space, left_out = _without_idle(args, space, evaluator)
     _check_out_dir(args.out)
     warn_build_noise(space)  # after the refusals: a bad argument gets its one line alone
+    if left_out:
+        print(f"warning: leaving out {count_of(len(left_out), 'parameter')} that would change "
+              f"nothing: {_no_intervention(evaluator, left_out)}",
+              file=sys.stderr)
     if evaluator.package is not None:
         from model.calibration_sets import kept_values
 

@@ -55,7 +55,11 @@ from model.scenario import (
     ScenarioError,
     check_intervention_starts,
     did_you_mean,
+    has_intervention,
+    intervention_field,
+    is_intervention_path,
     load_scenario,
+    overrides_for,
     problem_text,
     repeated_columns,
     shown,
@@ -295,6 +299,7 @@ class ExperimentDefinition:
             for value in values:
                 for scenario in self.scenarios:
                     self._override(scenario, {path: value}, f"field 'parameters.{path}'")
+            self._check_held(path, f"field 'parameters.{path}'")
         paths = list(grid)
         return [dict(zip(paths, combo, strict=True))
                 for combo in itertools.product(*(grid[p] for p in paths))]
@@ -335,13 +340,26 @@ class ExperimentDefinition:
             for scenario in self.scenarios:
                 self._override(scenario, {str(column): points[0][str(column)]},
                                f"{where}, column '{column}'")
+            self._check_held(str(column), f"{where}, column '{column}'")
         return points, path.read_bytes()
 
     def _override(self, scenario: Scenario, overrides: dict[str, Any], where: str) -> Scenario:
+        """The scenario with the overrides that apply to it (:func:`overrides_for`)."""
         try:
-            return scenario.with_overrides(overrides)
+            return scenario.with_overrides(overrides_for(scenario, overrides))
         except ScenarioError as err:
             raise ExperimentError(f"{self.label}: {where}: {err}") from None
+
+    def _check_held(self, path: str, where: str) -> None:
+        """An intervention's field must belong to an intervention of some scenario here."""
+        if not is_intervention_path(path):
+            return
+        kind = intervention_field(path)[0]  # a bad type or field was refused already
+        if not any(has_intervention(s, kind) for s in self.scenarios):
+            names = ", ".join(f"'{s.name}'" for s in self.scenarios)
+            raise ExperimentError(f"{self.label}: {where}: no scenario of the experiment "
+                                  f"({names}) has an intervention of type '{kind}', so '{path}' "
+                                  f"would change nothing")
 
     def _apply(self, scenario: Scenario, index: int, point: dict[str, Any]) -> Scenario:
         if not point:

@@ -209,7 +209,10 @@ class ParameterSpace:
 
 
 def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]:
-    """Look a dotted name up in the parameter registry.
+    """Look a dotted name up in the parameter registry (or an intervention type's fields).
+
+    ``interventions.TYPE.FIELD`` names an intervention's declared field (its effect sizes,
+    coverage, capacity...), with the type's default and declared range.
 
     Returns:
         (default value, declared low, declared high, kind) where kind is ``float`` or ``int``.
@@ -218,8 +221,10 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
         ValueError: an unknown or unsupported name, with what is allowed.
     """
     from model.parameters import PARAMETER_GROUPS
-    from model.scenario import did_you_mean
+    from model.scenario import did_you_mean, is_intervention_path
 
+    if is_intervention_path(name):
+        return _declared_intervention_field(name)
     parts = name.split(".")
     if len(parts) not in (2, 3):
         raise ValueError("give group.parameter or group.parameter.key (e.g. "
@@ -249,10 +254,30 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
     if isinstance(default, list):
         raise ValueError(f"'{name}' is a list (e.g. one value per deprivation quintile); "
                          f"varying lists is not supported: vary a scalar parameter")
+    return _number(name, default, extra)
+
+
+def _number(name: str, default: Any, extra: dict[str, Any]
+            ) -> tuple[Any, float | None, float | None, str]:
+    """(default, declared low, declared high, ``int`` or ``float``) of a numeric field."""
     if isinstance(default, bool) or not isinstance(default, (int, float)):
         raise ValueError(f"'{name}' is not a number")
     kind = "int" if isinstance(default, int) or extra.get("whole") else "float"
     return default, extra.get("low"), extra.get("high"), kind
+
+
+def _declared_intervention_field(name: str) -> tuple[Any, float | None, float | None, str]:
+    """:func:`declared_parameter` for ``interventions.TYPE.FIELD``: the type's declared effect."""
+    from model.intervention_specs import INTERVENTION_TYPES
+    from model.scenario import ScenarioError, intervention_field
+
+    try:
+        kind, field = intervention_field(name)
+    except ScenarioError as err:
+        raise ValueError(str(err).split(": ", 1)[-1]) from None
+    info = INTERVENTION_TYPES[kind].model_fields[field]
+    return _number(name, info.get_default(call_default_factory=True),
+                   info.json_schema_extra or {})
 
 
 def parse_parameter_space(data: Any, label: str = "parameter space", *,
@@ -320,7 +345,7 @@ def parse_parameter_space(data: Any, label: str = "parameter space", *,
                                                  and entry.high <= declared_high):
                 problems.append(f"{where}: bounds [{entry.low}, {entry.high}] lie outside the "
                                 f"parameter's declared range; allowed: within [{declared_low}, "
-                                f"{declared_high}] (model/parameters.py)")
+                                f"{declared_high}] ({_declared_where(entry.name)})")
                 continue
             bad = _rejected_bound(entry)
             if bad:
@@ -338,11 +363,20 @@ def parse_parameter_space(data: Any, label: str = "parameter space", *,
     return ParameterSpace(tuple(entries), tuple(defaults), label, tuple(notes))
 
 
+def _declared_where(name: str) -> str:
+    """Where a parameter's declared range is written."""
+    from model.scenario import is_intervention_path
+
+    return "model/intervention_specs.py" if is_intervention_path(name) else "model/parameters.py"
+
+
 def _rejected_bound(entry: ParameterEntry) -> str | None:
     """Why the model rejects the low or high bound (e.g. a share above 1), or None."""
-    from model.scenario import Scenario, ScenarioError
+    from model.scenario import Scenario, ScenarioError, intervention_field, is_intervention_path
 
-    base = Scenario(name="parameter-space-check")
+    interventions = ([{"type": intervention_field(entry.name)[0]}]
+                     if is_intervention_path(entry.name) else [])
+    base = Scenario(name="parameter-space-check", interventions=interventions)
     for bound in (entry.low, entry.high):
         try:
             base.with_overrides({entry.name: bound})

@@ -120,6 +120,20 @@ class Scenario(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _one_intervention_of_each_type(self) -> Scenario:
+        # two entries of one type would act twice on the same hazards and be counted as one
+        # lever; interventions.TYPE.FIELD names an entry by its type
+        first: dict[str, int] = {}
+        for k, spec in enumerate(self.interventions):
+            if spec.type in first:
+                raise ValueError(f"interventions[{k}] ({spec.type}): type '{spec.type}' is "
+                                 f"listed twice (first as interventions[{first[spec.type]}]); "
+                                 f"a scenario has at most one intervention of each type: set "
+                                 f"that entry's fields instead")
+            first[spec.type] = k
+        return self
+
+    @model_validator(mode="after")
     def _interventions_start_within_horizon(self) -> Scenario:
         # the longest horizon any run may have: a run with another horizon than the file's
         # own ``years`` (``--years``, the app's horizon) checks its starts against that one
@@ -174,14 +188,20 @@ class Scenario(BaseModel):
         """A copy with dotted-path overrides, e.g. ``{"police.offending_per_person_month": 0.005}``.
 
         Args:
-            overrides: dotted path -> value (``group.parameter`` or ``group.parameter.key``).
+            overrides: dotted path -> value (``group.parameter`` or ``group.parameter.key``,
+                or ``interventions.TYPE.FIELD`` for the intervention of that type, e.g.
+                ``interventions.early_help.extra_places_per_10k_children``).
             label: how an error names the overrides (default: the scenario "with overrides").
 
         Raises:
-            ScenarioError: an unknown path or an invalid value.
+            ScenarioError: an unknown path, an intervention the scenario does not have (see
+                :func:`overrides_for`) or an invalid value.
         """
         data = self.model_dump()
         for path, value in overrides.items():
+            if is_intervention_path(path):
+                _override_interventions(data, path, value, self.name)
+                continue
             node = data
             parts = path.split(".")
             for part in parts[:-1]:
@@ -206,6 +226,75 @@ class Scenario(BaseModel):
         """The full scenario as self-contained YAML (every parameter; no ``extends``)."""
         data = self.model_dump(mode="json", exclude={"extends"})
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+INTERVENTION_PATH = "interventions"
+"""First part of a dotted path into the interventions: ``interventions.TYPE.FIELD``."""
+
+
+def is_intervention_path(path: str) -> bool:
+    """Whether a dotted path names a field of interventions (``interventions.TYPE.FIELD``)."""
+    return path.split(".", 1)[0] == INTERVENTION_PATH
+
+
+def intervention_field(path: str) -> tuple[str, str]:
+    """The intervention type and field an ``interventions.TYPE.FIELD`` path names.
+
+    A scenario has at most one intervention of each type; that one takes the value.
+
+    Raises:
+        ScenarioError: not three parts, an unknown type or a field the type does not have
+            (with the closest names).
+    """
+    from model.intervention_specs import INTERVENTION_TYPES
+
+    parts = path.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ScenarioError(f"override '{path}': give interventions.TYPE.FIELD, e.g. "
+                            f"interventions.early_help.extra_places_per_10k_children")
+    kind, field = parts[1], parts[2]
+    spec = INTERVENTION_TYPES.get(kind)
+    if spec is None:
+        hint = did_you_mean(kind, sorted(INTERVENTION_TYPES), "docs/scenarios.md")
+        raise ScenarioError(f"override '{path}': unknown intervention type '{kind}'; {hint}")
+    fields = [name for name in spec.model_fields if name != "type"]
+    if field not in fields:
+        raise ScenarioError(f"override '{path}': '{kind}' has no field '{field}'; "
+                            f"{did_you_mean(field, fields, 'docs/scenarios.md')}")
+    return kind, field
+
+
+def has_intervention(scenario: Scenario, kind: str) -> bool:
+    """Whether the scenario has an intervention of type ``kind``."""
+    return any(spec.type == kind for spec in scenario.interventions)
+
+
+def overrides_for(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides that apply to a scenario: all but those of interventions it does not have.
+
+    An experiment or sensitivity analysis that varies ``interventions.early_help.FIELD`` over
+    ``symptoms`` and ``systems`` changes ``systems`` and leaves ``symptoms``, which has no
+    early help, as it is. (:meth:`Scenario.with_overrides` itself refuses such a path.)
+
+    Raises:
+        ScenarioError: an intervention path with an unknown type or field.
+    """
+    return {path: value for path, value in overrides.items()
+            if not is_intervention_path(path)
+            or has_intervention(scenario, intervention_field(path)[0])}
+
+
+def _override_interventions(data: dict[str, Any], path: str, value: Any, name: str) -> None:
+    """Set ``interventions.TYPE.FIELD`` in the entry of that type of a dumped scenario."""
+    kind, field = intervention_field(path)
+    entries = [entry for entry in data["interventions"] if entry["type"] == kind]
+    if not entries:
+        present = sorted({entry["type"] for entry in data["interventions"]})
+        has = f"its interventions: {', '.join(present)}" if present else "it has none"
+        raise ScenarioError(f"override '{path}': scenario '{name}' has no intervention of "
+                            f"type '{kind}' ({has})")
+    for entry in entries:
+        entry[field] = value
 
 
 def check_intervention_starts(scenario: Scenario, years: int, horizon: str = "the horizon"

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.calibration_sets import values_for
-from model.scenario import Scenario
+from model.scenario import (
+    Scenario,
+    has_intervention,
+    intervention_field,
+    is_intervention_path,
+    overrides_for,
+)
 from model.sensitivity import PointJob
 
 BASELINE_OUTPUTS = ("police_incidents", "officer_hours", "children_aces_4plus")
@@ -118,6 +124,16 @@ class ModelOutputs:
             if unknown:
                 raise ValueError(f"unknown output '{unknown[0]}'; allowed: {', '.join(known)}")
 
+    def idle_parameters(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """Parameters that would change neither scenario.
+
+        That is an intervention field (``interventions.TYPE.FIELD``) of a type that neither
+        the baseline nor the package has.
+        """
+        scenarios = [s for s in (self.baseline, self.package) if s is not None]
+        return [name for name in names if is_intervention_path(name)
+                and not any(has_intervention(s, intervention_field(name)[0]) for s in scenarios)]
+
     @property
     def outputs(self) -> tuple[str, ...]:
         """Names of the outputs, in order."""
@@ -143,8 +159,8 @@ class ModelOutputs:
 
     def __call__(self, job: PointJob) -> dict[str, float]:
         """Run the point (baseline, then package) and compute the outputs."""
-        base = _run(self.baseline.with_overrides(job.overrides), self.scale, job.seed,
-                    self.years)
+        base = _run(self.baseline.with_overrides(overrides_for(self.baseline, job.overrides)),
+                    self.scale, job.seed, self.years)
         values: dict[str, float] = {}
         for h in self.horizons:
             months = h * 12
@@ -154,7 +170,8 @@ class ModelOutputs:
                 base.wales("children_aces_4plus")[months - 1])
         if self.package is not None:
             # the package keeps a value it sets itself (the change under study), as compare
-            # does with parameter sets; it takes the point's value wherever it has the baseline's
+            # does with parameter sets; it takes the point's value wherever it has the baseline's,
+            # and its interventions' fields (interventions.TYPE.FIELD) always
             own = values_for(self.package, self.baseline, job.overrides)
             package = _run(self.package.with_overrides(own), self.scale, job.seed, self.years)
             values.update(self._comparison(base, package))

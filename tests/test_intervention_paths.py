@@ -1,0 +1,245 @@
+"""``interventions.TYPE.FIELD``: varying an intervention's assumptions in experiments,
+parameter spaces, parameter sets and sensitivity analysis."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+
+from model.calibration_sets import kept_values, load_parameter_sets, values_for
+from model.experiment_files import ExperimentError, load_experiment
+from model.parameter_space import declared_parameter, parse_parameter_space
+from model.scenario import ScenarioError, load_scenario, overrides_for
+
+REFERRAL = "interventions.ace_informed_policing.early_help_referral_share"
+
+
+@pytest.fixture(scope="module")
+def symptoms():
+    return load_scenario("symptoms")
+
+
+@pytest.fixture(scope="module")
+def systems():
+    return load_scenario("systems")
+
+
+def policing(scenario):
+    return [spec for spec in scenario.interventions if spec.type == "ace_informed_policing"]
+
+
+def test_an_override_sets_the_field_of_that_type_only(systems):
+    changed = systems.with_overrides({REFERRAL: 0.45})
+    assert [spec.early_help_referral_share for spec in policing(changed)] == [0.45]
+    assert policing(systems)[0].early_help_referral_share != 0.45
+    others = [(a, b) for a, b in zip(systems.interventions, changed.interventions, strict=True)
+              if a.type != "ace_informed_policing"]
+    assert others and all(a == b for a, b in others)
+    assert changed.police == systems.police
+
+
+def test_a_type_listed_twice_is_refused():
+    from model.scenario import scenario_from_yaml_text
+
+    text = ("name: twice\nextends: systems\ninterventions:\n  - type: early_help\n"
+            "  - type: youth_diversion\n  - type: early_help\n    coverage: 0.5\n")
+    with pytest.raises(ScenarioError, match=r"interventions\[2\] \(early_help\): type "
+                                            r"'early_help' is listed twice \(first as "
+                                            r"interventions\[0\]\)"):
+        scenario_from_yaml_text(text)
+
+
+@pytest.mark.parametrize(("path", "value", "words"), [
+    ("interventions.early_hlp.coverage", 0.5,
+     ["'interventions.early_hlp.coverage'", "unknown intervention type 'early_hlp'",
+      "did you mean 'early_help'"]),
+    ("interventions.early_help.coverag", 0.5,
+     ["'early_help' has no field 'coverag'", "did you mean 'coverage'"]),
+    ("interventions.early_help", 0.5, ["give interventions.TYPE.FIELD"]),
+    ("interventions.early_help.coverage.x", 0.5, ["give interventions.TYPE.FIELD"]),
+    (REFERRAL, 0.9, ["early_help_referral_share", "0.9"]),
+    (REFERRAL, -0.1, ["early_help_referral_share", "-0.1"]),
+])
+def test_bad_intervention_paths_name_the_path_and_what_is_allowed(systems, path, value, words):
+    with pytest.raises(ScenarioError) as caught:
+        systems.with_overrides({path: value})
+    for word in words:
+        assert word in str(caught.value), (word, str(caught.value))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_scenario_without_the_intervention_refuses_it_and_says_what_it_has(symptoms, systems):
+    with pytest.raises(ScenarioError, match="scenario 'symptoms' has no intervention of type "
+                                            r"'ace_informed_policing' \(it has none\)"):
+        symptoms.with_overrides({REFERRAL: 0.4})
+    lever = load_scenario("lever_early_help")
+    with pytest.raises(ScenarioError, match="its interventions: early_help"):
+        lever.with_overrides({REFERRAL: 0.4})
+    # overrides_for keeps what applies: everything for systems, not the path for symptoms
+    values = {REFERRAL: 0.4, "police.offending_per_person_month": 0.005}
+    assert overrides_for(systems, values) == values
+    assert overrides_for(symptoms, values) == {"police.offending_per_person_month": 0.005}
+    with pytest.raises(ScenarioError, match="unknown intervention type"):
+        overrides_for(symptoms, {"interventions.nope.coverage": 0.1})
+
+
+def test_declared_parameter_gives_the_type_s_default_and_range():
+    assert declared_parameter(REFERRAL) == (0.3, 0.05, 0.6, "float")
+    default, low, high, kind = declared_parameter(
+        "interventions.operation_encompass.effect_months")
+    assert (kind, low, high) == ("int", 3, 24) and isinstance(default, int)
+    with pytest.raises(ValueError, match="unknown intervention type 'nope'"):
+        declared_parameter("interventions.nope.coverage")
+    with pytest.raises(ValueError, match="is not a number"):
+        declared_parameter("interventions.early_help.label")  # text, not a number
+
+
+def test_a_parameter_space_can_hold_intervention_assumptions():
+    space = parse_parameter_space({"parameters": [
+        {"name": REFERRAL, "low": 0.1, "high": 0.5},
+        {"name": "police.offending_per_person_month", "low": 0.003, "high": 0.006},
+    ]})
+    assert list(space.names) == [REFERRAL, "police.offending_per_person_month"]
+    with pytest.raises(ValueError) as caught:
+        parse_parameter_space({"parameters": [{"name": REFERRAL, "low": 0.01, "high": 0.5}]})
+    assert "within [0.05, 0.6] (model/intervention_specs.py)" in str(caught.value)
+
+
+def test_parameter_sets_replace_an_intervention_field_wherever_the_type_is(symptoms, systems):
+    values = {REFERRAL: 0.2, "police.offending_per_person_month": 0.005}
+    assert values_for(systems, symptoms, values) == values
+    assert values_for(symptoms, symptoms, values) == {"police.offending_per_person_month": 0.005}
+    # systems sets its own referral share; that is not "kept" against a parameter set
+    assert kept_values([symptoms, systems], [REFERRAL]) == {}
+
+
+def test_a_parameter_set_file_may_hold_an_intervention_column(tmp_path):
+    path = tmp_path / "sets.csv"
+    pd.DataFrame({REFERRAL: [0.2, 0.4], "police.offending_per_person_month": [0.004, 0.005]}
+                 ).to_csv(path, index=False)
+    assert [row[REFERRAL] for row in load_parameter_sets(path)] == [0.2, 0.4]
+    pd.DataFrame({REFERRAL: [0.2, 0.9]}).to_csv(path, index=False)
+    with pytest.raises(Exception, match="row 2") as caught:
+        load_parameter_sets(path)
+    assert "early_help_referral_share" in str(caught.value)
+
+
+def experiment(tmp_path, scenarios, values="[0.15, 0.45]", path=REFERRAL):
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(textwrap.dedent(f"""\
+        name: referrals
+        scenarios: [{scenarios}]
+        parameters:
+          {path}: {values}
+        replicates: 1
+        years: 1
+        scale: "1:2000"
+        seed: 5
+        """))
+    return exp
+
+
+def test_an_experiment_grid_varies_the_package_and_leaves_the_baseline(tmp_path, symptoms):
+    definition = load_experiment(experiment(tmp_path, "symptoms, systems"))
+    runs = definition.runs()
+    assert len(runs) == 4
+    for run in runs:
+        if run.scenario == "symptoms":
+            assert run.spec.scenario.model_dump() == symptoms.model_dump()
+        else:
+            share = definition.points[run.point][REFERRAL]
+            assert policing(run.spec.scenario)[0].early_help_referral_share == share
+
+
+@pytest.mark.parametrize(("scenarios", "path", "values", "words"), [
+    ("symptoms", REFERRAL, "[0.2]",
+     ["field 'parameters." + REFERRAL + "'", "no scenario of the experiment ('symptoms')",
+      "would change nothing"]),
+    ("symptoms, systems", REFERRAL, "[0.2, 0.95]", ["parameters." + REFERRAL, "0.95"]),
+    ("symptoms, systems", "interventions.early_hlp.coverage", "[0.2]",
+     ["unknown intervention type 'early_hlp'"]),
+])
+def test_bad_intervention_grids_give_one_clear_line(tmp_path, scenarios, path, values, words):
+    with pytest.raises(ExperimentError) as caught:
+        load_experiment(experiment(tmp_path, scenarios, values, path))
+    for word in words:
+        assert word in str(caught.value), (word, str(caught.value))
+
+
+SPACE = "calibration/parameter_space_interventions.yaml"
+
+
+def test_the_shipped_space_of_the_package_s_assumptions_is_valid_and_all_in_systems(systems):
+    from model.parameter_space import load_parameter_space
+
+    space = load_parameter_space(project_file(SPACE))
+    assert space.dimension >= 15
+    kinds = {name.split(".")[1] for name in space.names if name.startswith("interventions.")}
+    assert kinds == {spec.type for spec in systems.interventions} - {"early_help"}
+    assert all(declared_parameter(name)[3] == "float" for name in space.names)
+
+
+def project_file(path):
+    from pathlib import Path
+
+    import model
+
+    return Path(model.__file__).resolve().parents[1] / path
+
+
+def test_sensitivity_leaves_out_what_a_single_lever_lacks_and_refuses_a_named_one(cli, tmp_path):
+    space = project_file(SPACE)
+    named = cli("sensitivity", "--space", space, "--parameters", REFERRAL, "--package",
+                "lever_early_help", "--out", tmp_path / "s")
+    assert named.code == 2 and named.err.count("\n") == 1, named.err
+    assert (f"argument --parameters: parameter '{REFERRAL}' would change nothing: neither "
+            f"'symptoms' nor 'lever_early_help' has an intervention of type "
+            f"'ace_informed_policing'") in named.err
+    alone = cli("sensitivity", "--space", space, "--parameters", REFERRAL, "--package", "none",
+                "--out", tmp_path / "s")
+    assert alone.code == 2
+    assert "'symptoms' has no intervention of type 'ace_informed_policing' and there is no " \
+           "--package" in alone.err
+    assert not (tmp_path / "s").exists()
+    out = cli("sensitivity", "--space", space, "--package", "lever_ace_informed_policing",
+              "--scale", "1:5000", "--years", "1", "--replicates", "1", "--no-screening",
+              "--sobol-samples", "2", "--workers", "1", "--out", tmp_path / "s")
+    assert out.code == 0, out.err
+    assert "warning: leaving out 13 parameters that would change nothing: neither 'symptoms' " \
+           "nor 'lever_ace_informed_policing' has an intervention of types " \
+           "'multi_agency_triage', " in out.err
+    record = json.loads((tmp_path / "s" / "sensitivity.json").read_text())
+    assert record["parameters"][:3] == [
+        REFERRAL, "interventions.ace_informed_policing.arrest_rr_young_people_with_aces",
+        "interventions.ace_informed_policing.unit_cost_gbp"]
+    assert len(record["parameters"]) == 8
+
+
+def test_calibrate_refuses_an_intervention_s_assumption(cli, tmp_path):
+    out = cli("calibrate", "--space", project_file(SPACE), "--parameters", REFERRAL,
+              "--out", tmp_path / "c")
+    assert out.code == 2 and out.err.count("\n") == 1, out.err
+    assert f"argument --parameters: '{REFERRAL}' is an intervention's assumption" in out.err
+    both = cli("calibrate", "--parameters", "police.offending_per_person_month",
+               "--from-sensitivity", tmp_path / "nowhere", "--out", tmp_path / "c")
+    assert both.code == 2
+    assert "argument --from-sensitivity: not allowed with argument --parameters" in both.err
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_sensitivity_point_changes_the_package_only(symptoms):
+    from model.sensitivity import PointJob
+    from model.sensitivity_model import ModelOutputs
+
+    package = load_scenario("lever_ace_informed_policing")
+    evaluator = ModelOutputs(symptoms, package, 2000, 1, (1,))
+    assert evaluator.idle_parameters([REFERRAL, "police.offending_per_person_month"]) == []
+    low = evaluator(PointJob("x", 0, 0, 11, {REFERRAL: 0.05}))
+    high = evaluator(PointJob("x", 0, 1, 11, {REFERRAL: 0.6}))
+    assert low["police_incidents_1y"] == high["police_incidents_1y"]  # the baseline is as it was
+    assert low["officer_hours_1y"] == high["officer_hours_1y"]
+    changed = [name for name in low if low[name] != high[name]]
+    assert changed, low  # more referrals: the package's effect changes
