@@ -90,13 +90,15 @@ LEVERS: tuple[Lever, ...] = (
           "Whole-family early-help places added in each force area, as open cases per 10,000 "
           "children (the baseline has 30). Places stay empty unless families are referred.",
           "early_help", "extra_places_per_10k_children", 0, 400, 10),
-    Lever("referral_rate", "Referral rate to early help", "% of incidents",
-          "Chance that a trained officer refers the family to early help at a vulnerability "
-          "incident with children present. An assumption: no effect size has been published.",
+    Lever("referral_rate", "Referral rate to early help", "% of notifications",
+          "Chance that a trained officer who notifies a safeguarding concern (after a "
+          "vulnerability incident with children present) also refers the family to early help. "
+          "An assumption: no effect size has been published.",
           "ace_informed_policing", "early_help_referral_share", 5, 60, 1, percent=True),
     Lever("early_help_effect", "Early help's effect on maltreatment", "% fewer children maltreated",
           "How much less often children of a supported family are maltreated while the effect "
-          "lasts. Evidence: 32 % (Troubled Families national evaluation, MHCLG 2019).",
+          "lasts. A proxy: 32 % fewer children looked after in the Troubled Families national "
+          "evaluation (MHCLG 2019); maltreatment itself was not measured.",
           None, "early_help.maltreatment_rr", 0, 60, 2, inverse=True),
 )
 """The levers of the Compare page, in the order shown."""

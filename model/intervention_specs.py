@@ -106,8 +106,9 @@ class AceInformedPolicing(InterventionSpec):
     coverage: float = param(0.8, "share of officers", "Share of officers trained at full roll-out.",
                             low=0.0, high=1.0)
     early_help_referral_share: float = param(
-        0.3, "share of attended vulnerability incidents with children",
-        "Chance that a trained officer refers the family to early help. ASSUMPTION: no "
+        0.3, "share of safeguarding notifications", "Chance that a trained officer who makes a "
+        "safeguarding notification (a share of vulnerability incidents with children present: "
+        "social_care.notification_share) also refers the family to early help. ASSUMPTION: no "
         "quantitative effect of the training has been published.", low=0.05, high=0.6)
     arrest_rr_young_people_with_aces: float = param(
         0.85, "rr", "Arrest relative risk for suspects aged 10-24 with 1+ ACEs dealt with by a "

@@ -789,7 +789,7 @@ def test_levers_change_the_tested_scenario_only_where_it_has_them():
     assert apply_levers(baseline, {"training_coverage": 10.0}) is baseline
     assert not LEVERS_BY_KEY["training_coverage"].available(baseline)
     with pytest.raises(ScenarioError, match=r"lever 'Referral rate to early help': value 90 is "
-                                            r"not allowed: give 5 to 60 \(% of incidents\)"):
+                                            r"not allowed: give 5 to 60 \(% of notifications\)"):
         apply_levers(systems, {"referral_rate": 90.0})
 
 
