@@ -171,8 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the 'symptoms' baseline and compare it with the validation targets "
                     "of calibration/targets.yaml (those not marked 'validation: false', which "
                     "only calibration uses): police incidents, non-crime share, recorded crime "
-                    "by force area, ACEs at 18 and adult odds ratios. Exit code 0 if all are "
-                    "within their allowed range, 1 otherwise.")
+                    "by force area, ACEs at 18, adult odds ratios, and youth justice (children's "
+                    "share of arrests, first-time entrants and children in custody per child "
+                    "arrest). Exit code 0 if all are within their allowed range, 1 otherwise.")
     validate.add_argument("--scale", type=parse_scale, default=1, metavar="1:K",
                           help=scale_help("1:1, the scale the targets are for"))
     validate.add_argument("--seed", type=parse_seed, default=0, metavar="S",
