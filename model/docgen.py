@@ -56,7 +56,6 @@ def scenarios_markdown() -> str:
         "another; a file is refused when it loads only for a start at or after month 300, the "
         "longest horizon), `ramp_months` (linear roll-out), `coverage` (share reached at "
         "full roll-out), its effects, `unit_cost_gbp`, `unit_cost_price_year` and `evidence`. "
-        "A scenario has at most one intervention of each type. "
         "Effects outside their range are refused with a clear message. Where no effect has been "
         "published the default is an ASSUMPTION with a range, and the path "
         "`interventions.TYPE.FIELD` varies it in experiment files, parameter sets and "

@@ -120,20 +120,6 @@ class Scenario(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _one_intervention_of_each_type(self) -> Scenario:
-        # two entries of one type would act twice on the same hazards and be counted as one
-        # lever; interventions.TYPE.FIELD names an entry by its type
-        first: dict[str, int] = {}
-        for k, spec in enumerate(self.interventions):
-            if spec.type in first:
-                raise ValueError(f"interventions[{k}] ({spec.type}): type '{spec.type}' is "
-                                 f"listed twice (first as interventions[{first[spec.type]}]); "
-                                 f"a scenario has at most one intervention of each type: set "
-                                 f"that entry's fields instead")
-            first[spec.type] = k
-        return self
-
-    @model_validator(mode="after")
     def _interventions_start_within_horizon(self) -> Scenario:
         # the longest horizon any run may have: a run with another horizon than the file's
         # own ``years`` (``--years``, the app's horizon) checks its starts against that one
@@ -189,7 +175,7 @@ class Scenario(BaseModel):
 
         Args:
             overrides: dotted path -> value (``group.parameter`` or ``group.parameter.key``,
-                or ``interventions.TYPE.FIELD`` for the intervention of that type, e.g.
+                or ``interventions.TYPE.FIELD`` for every intervention of that type, e.g.
                 ``interventions.early_help.extra_places_per_10k_children``).
             label: how an error names the overrides (default: the scenario "with overrides").
 
@@ -240,7 +226,7 @@ def is_intervention_path(path: str) -> bool:
 def intervention_field(path: str) -> tuple[str, str]:
     """The intervention type and field an ``interventions.TYPE.FIELD`` path names.
 
-    A scenario has at most one intervention of each type; that one takes the value.
+    Every intervention of that type in a scenario takes the value (most scenarios have one).
 
     Raises:
         ScenarioError: not three parts, an unknown type or a field the type does not have
@@ -285,7 +271,7 @@ def overrides_for(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str,
 
 
 def _override_interventions(data: dict[str, Any], path: str, value: Any, name: str) -> None:
-    """Set ``interventions.TYPE.FIELD`` in the entry of that type of a dumped scenario."""
+    """Set ``interventions.TYPE.FIELD`` in every entry of that type of a dumped scenario."""
     kind, field = intervention_field(path)
     entries = [entry for entry in data["interventions"] if entry["type"] == kind]
     if not entries:

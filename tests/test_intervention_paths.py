@@ -41,15 +41,16 @@ def test_an_override_sets_the_field_of_that_type_only(systems):
     assert changed.police == systems.police
 
 
-def test_a_type_listed_twice_is_refused():
+def test_every_intervention_of_the_type_takes_the_value():
     from model.scenario import scenario_from_yaml_text
 
-    text = ("name: twice\nextends: systems\ninterventions:\n  - type: early_help\n"
-            "  - type: youth_diversion\n  - type: early_help\n    coverage: 0.5\n")
-    with pytest.raises(ScenarioError, match=r"interventions\[2\] \(early_help\): type "
-                                            r"'early_help' is listed twice \(first as "
-                                            r"interventions\[0\]\)"):
-        scenario_from_yaml_text(text)
+    text = ("name: twice\nextends: symptoms\ninterventions:\n  - type: early_help\n"
+            "    label: first wave\n  - type: early_help\n    label: second wave\n"
+            "    start_month: 24\n")
+    changed = scenario_from_yaml_text(text).with_overrides(
+        {"interventions.early_help.extra_places_per_10k_children": 90.0})
+    assert [s.extra_places_per_10k_children for s in changed.interventions] == [90.0, 90.0]
+    assert [s.start_month for s in changed.interventions] == [0, 24]  # the rest as it was
 
 
 @pytest.mark.parametrize(("path", "value", "words"), [
