@@ -863,12 +863,28 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for table in _comparison_tables(comparison):
         console.print(table)
     console.print(_officer_time(comparison), highlight=False)
+    for name in comparison.scenarios:
+        if comparison.makes_no_difference(name):
+            console.print(no_difference_note(comparison, name, scenarios), highlight=False)
     narrowing = comparison.band_narrowing(comparison.scenarios[-1])
     console.print(f"Common random numbers: the paired 10-90 % band of the incident difference "
                   f"is {band_share(narrowing['ratio'])} of the band from independent runs.",
                   highlight=False)
     console.print(f"Results and figures: {written}", highlight=False, soft_wrap=True)
     return EXIT_OK
+
+
+def no_difference_note(comparison: Any, name: str, scenarios: Sequence[Any]) -> str:
+    """Why a compared scenario's table is all zeros: it changed nothing at all."""
+    note = (f"'{name}' made no difference: every output equals '{comparison.baseline}' in "
+            f"every month of every replicate")
+    scenario = next(s for s in scenarios if s.name == name)
+    if {spec.type for spec in scenario.interventions} == {"early_help"}:
+        note += (" (extra early-help places stay empty unless more families are referred: "
+                 "combine them with a lever that refers, e.g. ACE-informed policing or triage)")
+    elif not scenario.interventions:
+        note += f" ('{name}' has no interventions)"
+    return note + "."
 
 
 def band_share(ratio: float) -> str:

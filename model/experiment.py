@@ -286,6 +286,15 @@ class Comparison:
                              f"{', '.join(source)}")
         return np.stack([r.by_force_area(metric) for r in source[scenario]])
 
+    def makes_no_difference(self, scenario: str) -> bool:
+        """Whether every recorded value of ``scenario`` equals the baseline's, everywhere.
+
+        In every month of every replicate: its interventions never acted (e.g. places no one
+        is referred to, at a coarse scale).
+        """
+        return all(np.array_equal(run.values, base.values) for run, base in
+                   zip(self.results[scenario], self.results[self.baseline], strict=True))
+
     def paired(self, scenario: str, metric: str) -> np.ndarray:
         """(replicates, months, force areas) paired differences scenario - baseline."""
         runs = {**self.results, **self.levers}

@@ -53,6 +53,18 @@ def test_a_scenario_that_changes_nothing_has_zero_paired_differences():
         assert not c.paired("symptoms again", metric).any(), metric
 
 
+def test_compare_says_when_a_scenario_made_no_difference_at_all(cli, tmp_path, comparison):
+    """A single early-help lever at a coarse scale gave a table of zeros and no word why."""
+    (tmp_path / "again.yaml").write_text("name: symptoms_again\nextends: symptoms\n")
+    outcome = cli("compare", "symptoms", tmp_path / "again.yaml", "--replicates", "2",
+                  "--years", "1", "--scale", "1:5000", "--workers", "1", "--out", tmp_path / "c")
+    assert outcome.code == 0, outcome.err
+    assert "'symptoms_again' made no difference: every output equals 'symptoms' in every " \
+           "month of every replicate ('symptoms_again' has no interventions)." in \
+           " ".join(outcome.out.split())
+    assert not comparison.makes_no_difference("systems")
+
+
 def test_paired_differences_are_scenario_minus_baseline(comparison):
     diff = comparison.paired("systems", "custody_sentences")
     expected = np.stack([r.by_force_area("custody_sentences") for r in
