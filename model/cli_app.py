@@ -11,6 +11,7 @@ usage statistics; the app works from an installed package, whatever the working 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -46,16 +47,31 @@ visitor can start simulations, which take the machine's cores)."""
 
 
 def check_port_free(port: int, address: str | None = None) -> None:
-    """Refuse a port another program listens on, before the server starts.
+    """Refuse a taken port, or an address not of this machine, before the server starts.
+
+    Streamlit would print its own message and exit 1.
 
     Raises:
-        UsageError: the port is taken (Streamlit would print its own message and exit 1).
+        UsageError: the port is taken (naming --port), or the address is no name or address
+            this machine can listen on (naming --address).
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    def bad_address(why: str) -> UsageError:
+        return UsageError(f"argument --address: value {quoted(address or '')} is not allowed "
+                          f"({why}): give an address of this machine, e.g. {LOCAL_ADDRESS} "
+                          f"(this machine only) or 0.0.0.0 (every network it is on)")
+
+    try:
+        family, kind, _, _, where = socket.getaddrinfo(
+            address or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as err:
+        raise bad_address(getattr(err, "strerror", None) or str(err)) from None
+    with socket.socket(family, kind) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
         try:
-            probe.bind((address or "", port))
+            probe.bind(where)
         except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                raise bad_address(err.strerror or str(err)) from None
             raise UsageError(f"argument --port: port {port} is not available "
                              f"({err.strerror or err}): another program listens there; give "
                              f"another with --port N") from None

@@ -829,6 +829,12 @@ def test_eat_sim_app_starts_streamlit_on_the_installed_app(cli, monkeypatch):
         busy = cli("app", "--port", str(port), "--headless")
     assert busy.code == 2 and busy.err.count("\n") == 1
     assert busy.err.startswith(f"error: argument --port: port {port} is not available")
+    for address in ("999.1.1.1", "nosuchhost.invalid"):  # said of --address, not of --port
+        wrong = cli("app", "--address", address, "--headless")
+        assert wrong.code == 2 and wrong.err.count("\n") == 1, wrong.err
+        assert wrong.err.startswith(f"error: argument --address: value '{address}' is not "
+                                    f"allowed ("), wrong.err
+        assert "give an address of this machine, e.g. 127.0.0.1" in wrong.err
     bad = cli("app", "--port", "80")
     assert bad.code == 2
     assert bad.err.strip() == ("error: argument --port: value '80' is not allowed: give a whole "
