@@ -609,6 +609,11 @@ def _check_name(name: Any, label: str) -> None:
     Raises:
         ScenarioError: one line naming the value and what is allowed.
     """
+    if isinstance(name, int | float) and not isinstance(name, bool) \
+            and SCENARIO_NAME.fullmatch(str(name)):
+        # YAML reads name: 123 as a number: the text is fine, it only needs quotes
+        raise ScenarioError(f"{label}: field 'name': value {shown(name)} is a number, not a "
+                            f"name: put it in quotes (name: \"{name}\")")
     if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name) or name != name.strip():
         raise ScenarioError(f"{label}: field 'name': value {shown(name)} is not allowed: give 1 "
                             f"to 80 letters, digits, spaces, '_', '.', ':', '+' or '-', starting "

@@ -45,16 +45,28 @@ def test_a_time_like_name_is_the_text_written(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "<b>bold</b> **md**", " padded", "",
-                                  "x" * 81, "12"])
+                                  "x" * 81])
 def test_a_name_that_cannot_be_part_of_a_folder_name_is_refused(tmp_path, name):
     # results go to results/NAME-s0 and downloads are named after the scenario
     path = tmp_path / "named.yaml"
-    path.write_text(f"name: {name!r}\n" if name != "12" else "name: 12\n")
+    path.write_text(f"name: {name!r}\n")
     with pytest.raises(ScenarioError, match="field 'name': value .* is not allowed: give 1 to "
                                             "80 letters"):
         load_scenario(path)
     with pytest.raises(ScenarioError, match="field 'name'"):
         scenario_from_yaml_text(path.read_text(), names_only=True, own_name=True)
+
+
+@pytest.mark.parametrize("text", ["12", "1.5"])
+def test_a_name_yaml_reads_as_a_number_is_told_to_take_quotes(tmp_path, text):
+    """'name: 12' was told to give letters and digits, which it had."""
+    path = tmp_path / "named.yaml"
+    path.write_text(f"name: {text}\n")
+    with pytest.raises(ScenarioError, match=f"field 'name': value {text} is a number, not a "
+                                            f"name: put it in quotes \\(name: \"{text}\"\\)"):
+        load_scenario(path)
+    path.write_text(f"name: '{text}'\n")
+    assert load_scenario(path).name == text
 
 
 # --- extends: an unknown parent names the extending file, the field, the value, the names ---
