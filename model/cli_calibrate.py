@@ -111,17 +111,18 @@ def register(commands: Any) -> None:
                         default=2, metavar="R", help="runs per trial, averaged (default 2)")
     parser.add_argument("--trials", type=_whole("--trials", 2, 100_000), default=40,
                         metavar="T", help="complete trials wanted in the study, counting "
-                                          "earlier ones (default 40)")
+                                          "earlier ones, 2 to 100,000 (default 40)")
     parser.add_argument("--batch", type=_whole("--batch", 1, 1000), default=None, metavar="B",
                         help="trials proposed and run together (default: --workers, or 2; "
                              "on a Dask cluster give the number of workers to use them all; "
                              "the study depends on it, not on the cluster's size)")
     parser.add_argument("--accept", type=_whole("--accept", 1, 100_000), default=10,
-                        metavar="K", help="best trials kept as accepted sets (default 10)")
+                        metavar="K", help="best trials kept as accepted sets, 1 to --trials "
+                                          "(default 10)")
     parser.add_argument("--check-replicates", type=_whole("--check-replicates", 2, 1000),
                         default=4, metavar="R",
                         help="fresh seeds on which the scenario's current values and the best "
-                             "set are checked (default 4)")
+                             "set are checked, 2 to 1000 (default 4)")
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",
                         help="seed of the sampler and the replicates (default 0)")
     parser.add_argument("--workers", type=parse_workers, default=None, metavar="N",
@@ -279,6 +280,10 @@ def _fit(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
     from model.scenario import SCENARIO_DIR
 
+    if args.accept > args.trials:
+        raise UsageError(f"argument --accept: value {args.accept} is more than the "
+                         f"{args.trials} trials of the study (--trials): give at most "
+                         f"{args.trials}")
     targets_file, items = chosen_targets(args)
     space = choose_space(args)
     scenario = scenario_option("--scenario", args.scenario)

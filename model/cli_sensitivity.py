@@ -105,7 +105,7 @@ def register(commands: Any) -> None:
                         default=2, metavar="R",
                         help="replicate seeds per point, averaged (default 2)")
     parser.add_argument("--trajectories", type=_whole("--trajectories", 2, 1000), default=10,
-                        metavar="R", help="Morris trajectories (default 10)")
+                        metavar="R", help="Morris trajectories, 2 to 1000 (default 10)")
     parser.add_argument("--sobol-samples", type=_power_of_two, default=64, metavar="N",
                         help="Sobol base samples N, a power of 2; N x (k + 2) points "
                              "(default 64)")
@@ -114,7 +114,8 @@ def register(commands: Any) -> None:
                              "mu* reaches T times the largest mu* of any parameter for that "
                              "output; 0 to 1 (default 0.1)")
     parser.add_argument("--max-sobol", type=_whole("--max-sobol", 1, 1000), default=10,
-                        metavar="K", help="at most K parameters go on to Sobol (default 10)")
+                        metavar="K", help="at most K parameters go on to Sobol, 1 to 1000 (default "
+                                          "10)")
     parser.add_argument("--no-screening", action="store_true",
                         help="skip Morris: Sobol indices of every parameter")
     parser.add_argument("--seed", type=parse_seed, default=0, metavar="S",

@@ -296,9 +296,13 @@ class ExperimentDefinition:
 
     def _grid(self, grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
         for path, values in grid.items():  # check each value alone: the clearest message
-            for value in values:
+            for k, value in enumerate(values):
                 for scenario in self.scenarios:
                     self._override(scenario, {path: value}, f"field 'parameters.{path}'")
+                if value in values[:k]:  # the same runs twice, counted as two points
+                    raise ExperimentError(f"{self.label}: field 'parameters.{path}': value "
+                                          f"{shown(value)} is listed twice; give each value "
+                                          f"once (replicates repeat runs)")
             self._check_held(path, f"field 'parameters.{path}'")
         paths = list(grid)
         return [dict(zip(paths, combo, strict=True))

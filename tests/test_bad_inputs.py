@@ -241,6 +241,8 @@ def test_out_in_a_read_only_folder(cli, tmp_path, workdir):
     ([], ["required", "COMMAND"]),
     (["run"], ["required", "SCENARIO"]),
     (["run", "symptoms", "--speed", "9"], ["unrecognized arguments", "--speed"]),
+    (["calibrate", "--trials", "5", "--accept", "10"],
+     ["argument --accept", "value 10 is more than the 5 trials", "give at most 5"]),
 ])
 def test_bad_command_lines(argv, fragments, cli, tmp_path, workdir):
     run_and_check(cli, tmp_path, argv, fragments)

@@ -59,6 +59,8 @@ BAD = [
     ("invalid parameter value", GOOD.replace("[0.004, 0.005]", "[0.004, -1]"),
      ["parameters.police.offending_per_person_month", "-1"]),
     ("empty value list", GOOD.replace("[0.004, 0.005]", "[]"), ["'parameters'", "empty list"]),
+    ("repeated grid value", GOOD.replace("[0.004, 0.005]", "[0.004, 0.005, 0.004]"),
+     ["parameters.police.offending_per_person_month", "value 0.004 is listed twice"]),
     ("values not a list", GOOD.replace("[0.004, 0.005]", "0.004"),
      ["parameters.police.offending_per_person_month", "expected a list"]),
     ("grid and samples", GOOD + "samples: design.csv\n", ["'parameters' and 'samples'"]),
