@@ -217,7 +217,39 @@ def _apply(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     print(_applied_line(source, done[0]))
+    if done[0].changed:
+        for line in apply_warnings(source):
+            print(f"warning: {line}", file=sys.stderr)
     return EXIT_OK
+
+
+def apply_warnings(source: Path) -> list[str]:
+    """What the user should know about a fit just applied, one line each.
+
+    It scored no better than the values it was checked against on its check seeds, or it was
+    made for another version of the project's targets file (its provenance's ``check_score``
+    and ``targets_hash``).
+    """
+    from model.calibration_sets import load_calibrated
+    from model.calibration_targets import TARGETS_FILE, targets_hash
+
+    provenance = load_calibrated(source).get("provenance") or {}
+    lines = []
+    score = provenance.get("check_score") or {}
+    current, calibrated = score.get("current"), score.get("calibrated")
+    if isinstance(current, int | float) and isinstance(calibrated, int | float) \
+            and calibrated >= current:
+        lines.append(f"on its check seeds this fit scored no better than the values it was "
+                     f"checked against ({calibrated:g} against {current:g}; lower is better)")
+    made_for, now = provenance.get("targets_hash"), targets_hash(TARGETS_FILE)
+    written = Path(str(provenance.get("targets_file") or ""))
+    if not written.is_absolute():  # as shown: relative to the project
+        written = TARGETS_FILE.parents[1] / written
+    if made_for and made_for != now and written.resolve() == TARGETS_FILE.resolve():
+        lines.append(f"this fit was made for another version of calibration/targets.yaml "
+                     f"(hash {made_for}; the file's is now {now}): 'eat-sim validate' shows how "
+                     f"the applied values meet today's targets")
+    return lines
 
 
 def _applied_line(source: Path, applied: AppliedCalibration) -> str:

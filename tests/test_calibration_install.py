@@ -250,6 +250,37 @@ def test_apply_keeps_the_block_parameters_the_fit_does_not_set(cli, tmp_path):
     assert "police.offending_per_person_month" in kept_line
 
 
+def test_apply_warns_of_a_fit_that_scored_worse_or_was_made_for_other_targets(cli, tmp_path):
+    """'calibrate apply' of a fit worse than the values it replaced, or fitted to an earlier
+    targets file, said nothing."""
+    from model.calibration_targets import targets_hash
+
+    scenario_file = _scenario_with_block(tmp_path / "scenarios", {
+        "police": {"offending_per_person_month": 0.005}})
+    calibrated = tmp_path / "fit.yaml"
+    provenance = {"check_score": {"current": 30.0, "calibrated": 31.5},
+                  "targets_file": "calibration/targets.yaml", "targets_hash": "0123456789abcdef"}
+    calibrated.write_text(yaml.safe_dump({"provenance": provenance, "parameters": {
+        "police.offending_per_person_month": 0.0047}}))
+    out = cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+              scenario_file)
+    assert out.code == 0, out.err
+    lines = out.err.splitlines()
+    assert lines == [
+        "warning: on its check seeds this fit scored no better than the values it was checked "
+        "against (31.5 against 30; lower is better)",
+        "warning: this fit was made for another version of calibration/targets.yaml (hash "
+        f"0123456789abcdef; the file's is now {targets_hash()}): 'eat-sim validate' shows how "
+        "the applied values meet today's targets"], out.err
+    provenance.update(check_score={"current": 30.0, "calibrated": 20.0},
+                      targets_hash=targets_hash())
+    calibrated.write_text(yaml.safe_dump({"provenance": provenance, "parameters": {
+        "police.offending_per_person_month": 0.0046}}))
+    out = cli("calibrate", "apply", "--calibrated", calibrated, "--scenario-file",
+              scenario_file)
+    assert out.code == 0 and out.err == "", out.err
+
+
 def test_apply_again_says_the_file_already_holds_the_values_and_leaves_it(cli, tmp_path,
                                                                          monkeypatch):
     """A second 'calibrate apply' said it had written the values it found already there."""
