@@ -24,6 +24,7 @@ import re
 import shutil
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -1102,6 +1103,9 @@ def _cmd_params(args: argparse.Namespace) -> int:
                   f"scenarios/{SHIPPED_BASELINE}.yaml where it differs from the default (the "
                   f"calibrated values, which every shipped scenario runs with).",
                   highlight=False)
+    if console.width < PARAMS_TABLE_MIN_COLUMNS:  # five columns would wrap every word
+        _print_params_as_lines(console, parameter_table())
+        return EXIT_OK
     tables: dict[str, Table] = {}
     for row in parameter_table():
         table = tables.get(row["group"])
@@ -1122,6 +1126,35 @@ def _cmd_params(args: argparse.Namespace) -> int:
     for table in tables.values():
         console.print(table)
     return EXIT_OK
+
+
+PARAMS_TABLE_MIN_COLUMNS = 120
+"""Below this terminal width ``eat-sim params`` prints one parameter per paragraph."""
+
+
+def _print_params_as_lines(console: Any, rows: list[dict[str, Any]]) -> None:
+    """``eat-sim params`` for a narrow terminal: one paragraph per parameter.
+
+    The group, then each parameter's line with its source or assumption indented below it.
+    """
+    from model.parameters import SHIPPED_BASELINE
+
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            group = row["group"]
+            console.print(f"\n{group}", style="bold", highlight=False)
+        shipped = row[SHIPPED_BASELINE]
+        value = _fmt_default(row["default"]) + (
+            f" ({SHIPPED_BASELINE}: {_fmt_default(shipped)})" if shipped != row["default"] else "")
+        evidence = row["source"] + (f" ({row['low']} to {row['high']})"
+                                    if row["low"] is not None else "")
+        width = max(console.width - 1, 40)
+        console.print(textwrap.fill(f"{row['name']} = {value} [{row['unit']}]", width,
+                                    initial_indent="  ", subsequent_indent="      "),
+                      highlight=False, markup=False)
+        console.print(textwrap.fill(evidence, width, initial_indent="      ",
+                                    subsequent_indent="      "), highlight=False, markup=False)
 
 
 def _fmt_default(value: Any) -> str:

@@ -235,7 +235,7 @@ def test_scenarios_lists_names_and_descriptions(cli):
         assert first_words in flat
 
 
-def test_params_table_and_markdown(cli):
+def test_params_table_and_markdown(cli, monkeypatch):
     from model.parameters import parameter_table, parameters_markdown
 
     outcome = cli("params")
@@ -246,6 +246,13 @@ def test_params_table_and_markdown(cli):
     assert "assumption" in outcome.out
     markdown = cli("params", "--markdown")
     assert markdown.code == 0
+    # a narrow terminal gets one parameter per paragraph, not five columns wrapped word by word
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = cli("params")
+    assert narrow.code == 0 and max(len(line) for line in narrow.out.splitlines()) <= 80
+    assert "  one_person_household_share = 0.319 [share of households]" in narrow.out
+    assert "┃" not in narrow.out
+    assert "  parent_ace_rr_per_ace = 2.15 (symptoms: " in narrow.out  # a calibrated value
     assert markdown.out == parameters_markdown()
     # the values the shipped scenarios run with (calibrated) are shown beside the defaults
     calibrated = [r for r in rows if r["symptoms"] != r["default"]]
