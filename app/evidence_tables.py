@@ -55,9 +55,35 @@ PARAMETER_LABELS = {
     "early_help.maltreatment_rr": "Early help: maltreatment multiplier",
     "early_help.adult_offending_rr": "Early help: adults' offending multiplier",
     "early_help.child_offending_rr": "Early help: children's offending multiplier",
+    # the package's assumptions (calibration/parameter_space_interventions.yaml)
+    "interventions.ace_informed_policing.early_help_referral_share":
+        "ACE-informed policing: referral share",
+    "interventions.ace_informed_policing.arrest_rr_young_people_with_aces":
+        "ACE-informed policing: arrest multiplier",
+    "interventions.ace_informed_policing.unit_cost_gbp": "ACE-informed policing: unit cost",
+    "interventions.multi_agency_triage.routed_to_early_help_share":
+        "Triage: share routed to early help",
+    "interventions.operation_encompass.trusted_adult_share":
+        "Operation Encompass: trusted adult gained",
+    "interventions.operation_encompass.support_rr": "Operation Encompass: risk multiplier",
+    "interventions.operation_encompass.unit_cost_gbp": "Operation Encompass: unit cost",
+    "interventions.youth_diversion.reoffending_rr": "Youth diversion: reoffending multiplier",
+    "interventions.youth_diversion.unit_cost_gbp": "Youth diversion: unit cost",
+    "interventions.trauma_informed_custody.custody_rr":
+        "Trauma-informed custody: custody multiplier",
+    "interventions.trauma_informed_custody.reoffending_rr":
+        "Trauma-informed custody: reoffending multiplier",
+    "interventions.trauma_informed_custody.unit_cost_gbp": "Trauma-informed custody: unit cost",
+    "interventions.community_resilience.trusted_adult_per_child_month":
+        "Community resilience: trusted adult rate",
+    "interventions.community_resilience.onset_rr": "Community resilience: onset multiplier",
+    "interventions.community_resilience.neighbour_spillover":
+        "Community resilience: spill-over",
+    "interventions.community_resilience.unit_cost_gbp": "Community resilience: unit cost",
 }
-"""Short plain labels of the uncertain parameters (calibration/parameter_space.yaml); the
-model's code has descriptions (docs/parameters.md) but no labels short enough for a chart."""
+"""Short plain labels of the uncertain parameters (calibration/parameter_space.yaml and
+calibration/parameter_space_interventions.yaml); the model's code has descriptions
+(docs/parameters.md, docs/scenarios.md) but no labels short enough for a chart."""
 
 
 def parameter_label(name: str) -> str:
@@ -70,6 +96,13 @@ def parameter_label(name: str) -> str:
     """
     if name in PARAMETER_LABELS:
         return PARAMETER_LABELS[name]
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "interventions":  # the intervention's title first
+        from model.intervention_specs import INTERVENTION_TYPES
+
+        spec = INTERVENTION_TYPES.get(parts[1])
+        field = parameter_label(f"x.{parts[2]}")
+        return f"{spec.title}: {field[:1].lower()}{field[1:]}" if spec else field
     words = " ".join(name.split(".", 1)[-1].replace(".", " ").split("_"))
     words = " ".join("multiplier" if w == "rr" else w for w in words.split())
     return words[:1].upper() + words[1:]

@@ -369,10 +369,13 @@ def test_every_parameter_of_the_space_has_a_plain_label():
     from app.evidence_tables import PARAMETER_LABELS, parameter_label
     from model.parameter_space import load_parameter_space
 
-    names = load_parameter_space().names
+    package = Path(__file__).parents[1] / "calibration/parameter_space_interventions.yaml"
+    names = [*load_parameter_space().names, *load_parameter_space(package).names]
     assert set(names) <= set(PARAMETER_LABELS)
     assert all(len(parameter_label(n)) <= 50 for n in names)
     assert parameter_label("police.some_new_rr") == "Some new multiplier"
+    assert parameter_label("interventions.youth_diversion.effect_months") == \
+        "Youth diversion: effect months"
 
 
 def test_morris_point_labels_stay_inside_their_panels():
