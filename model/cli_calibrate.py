@@ -69,6 +69,9 @@ if TYPE_CHECKING:
 
 DEFAULT_OUT = Path("results") / "calibration"
 
+DEFAULT_ACCEPT = 10
+"""Accepted sets kept when ``--accept`` is not given (all the trials, if fewer)."""
+
 
 def register(commands: Any) -> None:
     """Add the ``calibrate`` subcommand to the ``eat-sim`` subparsers."""
@@ -116,9 +119,9 @@ def register(commands: Any) -> None:
                         help="trials proposed and run together (default: --workers, or 2; "
                              "on a Dask cluster give the number of workers to use them all; "
                              "the study depends on it, not on the cluster's size)")
-    parser.add_argument("--accept", type=_whole("--accept", 1, 100_000), default=10,
+    parser.add_argument("--accept", type=_whole("--accept", 1, 100_000), default=None,
                         metavar="K", help="best trials kept as accepted sets, 1 to --trials "
-                                          "(default 10)")
+                                          f"(default {DEFAULT_ACCEPT}, or --trials if fewer)")
     parser.add_argument("--check-replicates", type=_whole("--check-replicates", 2, 1000),
                         default=4, metavar="R",
                         help="fresh seeds on which the scenario's current values and the best "
@@ -281,8 +284,12 @@ def choose_space(args: argparse.Namespace) -> Any:
             except (OSError, ValueError, KeyError) as err:
                 raise UsageError(f"argument --from-sensitivity: cannot read the influential "
                                  f"parameters from '{record}' ({err})") from None
-            return space.subset([n for n in influential if n in space.names])
-        chosen = space.calibration_subset()
+            chosen = space.subset([n for n in influential if n in space.names])
+            if not chosen.dimension:
+                raise UsageError(f"argument --from-sensitivity: no parameter to fit: none of "
+                                 f"the report's influential parameters is in {space.source}")
+        else:
+            chosen = space.calibration_subset()
     except ParameterSpaceError as err:
         raise UsageError(str(err)) from None
     if not chosen.dimension:
@@ -300,7 +307,8 @@ def _without_interventions(space: Any, args: argparse.Namespace) -> Any:
     from model.scenario import is_intervention_path
 
     if held := [name for name in space.names if is_intervention_path(name)]:
-        where = "argument --parameters" if args.parameters else "argument --space"
+        where = ("argument --parameters" if args.parameters else "argument --from-sensitivity"
+                 if args.from_sensitivity else "argument --space")
         raise UsageError(f"{where}: '{held[0]}' is an intervention's assumption; calibrate fits "
                          f"model parameters to observed targets, which say nothing about an "
                          f"intervention: leave it out (--parameters), or study it with "
@@ -312,7 +320,9 @@ def _fit(args: argparse.Namespace) -> int:
     start_local_workers_early(args)
     from model.scenario import SCENARIO_DIR
 
-    if args.accept > args.trials:
+    if args.accept is None:
+        args.accept = min(DEFAULT_ACCEPT, args.trials)
+    elif args.accept > args.trials:
         raise UsageError(f"argument --accept: value {args.accept} is more than the "
                          f"{args.trials} trials of the study (--trials): give at most "
                          f"{args.trials}")

@@ -224,6 +224,18 @@ def test_calibrate_refuses_an_intervention_s_assumption(cli, tmp_path):
               "--out", tmp_path / "c")
     assert out.code == 2 and out.err.count("\n") == 1, out.err
     assert f"argument --parameters: '{REFERRAL}' is an intervention's assumption" in out.err
+    report = tmp_path / "report"  # the influential parameters of a sensitivity run on it
+    report.mkdir()
+    (report / "sensitivity.json").write_text(json.dumps(
+        {"influential": ["early_help.maltreatment_rr", REFERRAL]}))
+    chosen = cli("calibrate", "--space", project_file(SPACE), "--from-sensitivity", report,
+                 "--out", tmp_path / "c")
+    assert chosen.code == 2 and chosen.err.count("\n") == 1, chosen.err
+    assert f"argument --from-sensitivity: '{REFERRAL}' is an intervention's" in chosen.err
+    (report / "sensitivity.json").write_text(json.dumps({"influential": []}))
+    none = cli("calibrate", "--from-sensitivity", report, "--out", tmp_path / "c")
+    assert none.code == 2
+    assert "argument --from-sensitivity: no parameter to fit" in none.err
     both = cli("calibrate", "--parameters", "police.offending_per_person_month",
                "--from-sensitivity", tmp_path / "nowhere", "--out", tmp_path / "c")
     assert both.code == 2
