@@ -289,8 +289,17 @@ def parameter_value(scenario: Scenario, name: str) -> float | None:
 
 
 def _own_value(scenario: Scenario, baseline: Scenario, name: str) -> bool:
-    """Whether a scenario gives a parameter another value than the baseline does."""
-    return parameter_value(scenario, name) != parameter_value(baseline, name)
+    """Whether a scenario gives a parameter another value than the baseline does.
+
+    An intervention's field is the scenario's own only where the baseline has an intervention
+    of that type too (with another value): against a baseline without it (``symptoms``), the
+    whole intervention is the change under study and its assumptions are what a set varies.
+    """
+    theirs = parameter_value(baseline, name)
+    if theirs is None:  # an intervention the baseline does not have
+        return False
+    mine = parameter_value(scenario, name)
+    return mine is not None and mine != theirs
 
 
 def values_for(scenario: Scenario, baseline: Scenario,
@@ -300,11 +309,12 @@ def values_for(scenario: Scenario, baseline: Scenario,
     A set replaces a parameter in every scenario that gives it the baseline's value. A
     scenario that sets its own value (the change under study, e.g. a higher looked-after
     share) keeps it: otherwise the set would erase the very difference being compared. An
-    intervention's field (``interventions.TYPE.FIELD``) is replaced in every scenario that has
-    an intervention of that type, and in no other (:func:`model.scenario.overrides_for`).
+    intervention's field (``interventions.TYPE.FIELD``) is replaced only in scenarios that
+    have an intervention of that type (:func:`model.scenario.overrides_for`), and kept where
+    the baseline has one with another value (:func:`_own_value`).
     """
     return {name: value for name, value in overrides_for(scenario, values).items()
-            if is_intervention_path(name) or not _own_value(scenario, baseline, name)}
+            if not _own_value(scenario, baseline, name)}
 
 
 def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str, list[str]]:
@@ -313,8 +323,7 @@ def kept_values(scenarios: Sequence[Scenario], names: Sequence[str]) -> dict[str
     See :func:`values_for`; scenarios that keep none are left out.
     """
     baseline = scenarios[0]
-    kept = {s.name: [n for n in names if not is_intervention_path(n)
-                     and _own_value(s, baseline, n)] for s in scenarios[1:]}
+    kept = {s.name: [n for n in names if _own_value(s, baseline, n)] for s in scenarios[1:]}
     return {name: found for name, found in kept.items() if found}
 
 

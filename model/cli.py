@@ -666,7 +666,14 @@ def warn_implausible(scenarios: Sequence[Any],
     One line per scenario that sets such values, and one for the parameter sets (allowed, but
     the user should know).
     """
-    from model.scenario import implausible_points_warning, overrides_for, plausible_range_warning
+    from model.scenario import (
+        has_intervention,
+        implausible_points_warning,
+        intervention_field,
+        is_intervention_path,
+        overrides_for,
+        plausible_range_warning,
+    )
 
     lines = [plausible_range_warning(scenario) for scenario in scenarios]
     if parameter_sets and scenarios:
@@ -679,6 +686,13 @@ def warn_implausible(scenarios: Sequence[Any],
         lines += [f"scenario '{name}' keeps its own {', '.join(names)} (the change under "
                   f"study); --parameter-sets replaces the baseline's values only"
                   for name, names in kept_values(scenarios, list(parameter_sets[0])).items()]
+        idle = [name for name in parameter_sets[0] if is_intervention_path(name) and not any(
+            has_intervention(s, intervention_field(name)[0]) for s in scenarios)]
+        if idle:
+            one = len(idle) == 1
+            lines.append(f"--parameter-sets '{source}': {', '.join(idle)} "
+                         f"{'changes' if one else 'change'} nothing here: no scenario compared "
+                         f"has an intervention of {'that type' if one else 'those types'}")
     for line in lines:
         if line:
             print(f"warning: {line}", file=sys.stderr)

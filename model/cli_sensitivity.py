@@ -225,9 +225,12 @@ def _without_idle(args: argparse.Namespace, space: Any, evaluator: Any) -> tuple
         where = ("argument --parameters" if args.parameters
                  else "argument --space" if args.space else "parameter space")
         shown = idle if args.parameters else idle[:1]
-        raise UsageError(f"{where}: parameter '{shown[0]}' would change nothing: "
-                         f"{_no_intervention(evaluator, shown)}; give a --package that has one"
-                         + (", or leave the parameter out" if args.parameters else ""))
+        names = ", ".join(f"'{name}'" for name in shown)
+        raise UsageError(f"{where}: parameter{'s' if len(shown) > 1 else ''} {names} would "
+                         f"change nothing: {_no_intervention(evaluator, shown)}; give a "
+                         f"--package that has {'one' if len(shown) == 1 else 'them'}"
+                         + (", or leave " + ("it" if len(shown) == 1 else "them") + " out"
+                            if args.parameters else ""))
     return space.subset([name for name in space.names if name not in idle]), idle
 
 

@@ -221,7 +221,7 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
         ValueError: an unknown or unsupported name, with what is allowed.
     """
     from model.parameters import PARAMETER_GROUPS
-    from model.scenario import did_you_mean, is_intervention_path
+    from model.scenario import did_you_mean, intervention_path_meant, is_intervention_path
 
     if is_intervention_path(name):
         return _declared_intervention_field(name)
@@ -230,13 +230,14 @@ def declared_parameter(name: str) -> tuple[Any, float | None, float | None, str]
         raise ValueError("give group.parameter or group.parameter.key (e.g. "
                          "police.offending_per_person_month)")
     group = parts[0]
+    meant = intervention_path_meant(name)
     if group not in PARAMETER_GROUPS:
         raise ValueError(f"unknown parameter group '{group}'; "
-                         f"{did_you_mean(group, sorted(PARAMETER_GROUPS))}")
+                         f"{meant or did_you_mean(group, sorted(PARAMETER_GROUPS))}")
     fields = PARAMETER_GROUPS[group].model_fields
     if parts[1] not in fields:
         raise ValueError(f"unknown parameter '{parts[1]}' in group '{group}'; "
-                         f"{did_you_mean(parts[1], sorted(fields))}")
+                         f"{meant or did_you_mean(parts[1], sorted(fields))}")
     info = fields[parts[1]]
     extra = info.json_schema_extra or {}
     default = info.get_default(call_default_factory=True)

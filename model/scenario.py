@@ -186,14 +186,16 @@ class Scenario(BaseModel):
         data = self.model_dump()
         for path, value in overrides.items():
             if is_intervention_path(path):
-                _override_interventions(data, path, value, self.name)
+                _override_interventions(data, path, value, self.name,
+                                        label or f"scenario '{self.name}' with overrides")
                 continue
             node = data
             parts = path.split(".")
+            meant = intervention_path_meant(path)
             for part in parts[:-1]:
                 if not isinstance(node, dict) or part not in node:
-                    hint = (f"; {did_you_mean(part, sorted(node))}" if isinstance(node, dict)
-                            else "")
+                    hint = (f"; {meant or did_you_mean(part, sorted(node))}"
+                            if isinstance(node, dict) else "")
                     raise ScenarioError(f"override '{path}': unknown field '{part}'{hint}")
                 node = node[part]
             leaf = parts[-1]
@@ -201,7 +203,7 @@ class Scenario(BaseModel):
                 raise ScenarioError(f"override '{path}': unknown field '{leaf}'")
             if leaf not in node:
                 raise ScenarioError(f"override '{path}': unknown field '{leaf}'; "
-                                    f"{did_you_mean(leaf, sorted(node))}")
+                                    f"{meant or did_you_mean(leaf, sorted(node))}")
             if isinstance(node[leaf], dict) and isinstance(value, dict):
                 node[leaf] = {**node[leaf], **value}
             else:
@@ -250,6 +252,21 @@ def intervention_field(path: str) -> tuple[str, str]:
     return kind, field
 
 
+def intervention_path_meant(path: str) -> str | None:
+    """The hint for ``TYPE.FIELD`` written without ``interventions.``, or None.
+
+    ``ace_informed_policing.coverage`` (as the app's lever table shows it) means
+    ``interventions.ace_informed_policing.coverage``.
+    """
+    from model.intervention_specs import INTERVENTION_TYPES
+
+    parts = path.split(".")
+    spec = INTERVENTION_TYPES.get(parts[0]) if len(parts) == 2 else None
+    if spec is None or parts[1] not in spec.model_fields or parts[1] == "type":
+        return None
+    return f"did you mean '{INTERVENTION_PATH}.{path}' (a field of the '{parts[0]}' intervention)?"
+
+
 def has_intervention(scenario: Scenario, kind: str) -> bool:
     """Whether the scenario has an intervention of type ``kind``."""
     return any(spec.type == kind for spec in scenario.interventions)
@@ -270,7 +287,8 @@ def overrides_for(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str,
             or has_intervention(scenario, intervention_field(path)[0])}
 
 
-def _override_interventions(data: dict[str, Any], path: str, value: Any, name: str) -> None:
+def _override_interventions(data: dict[str, Any], path: str, value: Any, name: str,
+                            label: str) -> None:
     """Set ``interventions.TYPE.FIELD`` in every entry of that type of a dumped scenario."""
     kind, field = intervention_field(path)
     entries = [entry for entry in data["interventions"] if entry["type"] == kind]
@@ -279,6 +297,13 @@ def _override_interventions(data: dict[str, Any], path: str, value: Any, name: s
         has = f"its interventions: {', '.join(present)}" if present else "it has none"
         raise ScenarioError(f"override '{path}': scenario '{name}' has no intervention of "
                             f"type '{kind}' ({has})")
+    try:  # the value checked in one entry alone, so that the message names the path
+        _validate({"name": "check", "interventions": [{**entries[0], field: value}]}, "check")
+    except ScenarioError as err:
+        found = re.search(r"field 'interventions\.0\.[^']+'(?: \([^)]*\))?: (.*)$", str(err))
+        if found is None:
+            raise
+        raise ScenarioError(f"{label}: override '{path}': {found.group(1)}") from None
     for entry in entries:
         entry[field] = value
 

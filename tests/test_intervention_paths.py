@@ -4,6 +4,7 @@ parameter spaces, parameter sets and sensitivity analysis."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 import pandas as pd
@@ -61,8 +62,12 @@ def test_every_intervention_of_the_type_takes_the_value():
      ["'early_help' has no field 'coverag'", "did you mean 'coverage'"]),
     ("interventions.early_help", 0.5, ["give interventions.TYPE.FIELD"]),
     ("interventions.early_help.coverage.x", 0.5, ["give interventions.TYPE.FIELD"]),
-    (REFERRAL, 0.9, ["early_help_referral_share", "0.9"]),
-    (REFERRAL, -0.1, ["early_help_referral_share", "-0.1"]),
+    (REFERRAL, 0.9, [f"override '{REFERRAL}': value 0.9 is not allowed: must lie in "
+                     f"[0.05, 0.6] (share of safeguarding notifications)"]),
+    (REFERRAL, -0.1, [f"override '{REFERRAL}': value -0.1 is not allowed"]),
+    ("interventions.operation_encompass.effect_months", 3.5,
+     ["override 'interventions.operation_encompass.effect_months': value 3.5 is not allowed: "
+      "must be a whole number"]),
 ])
 def test_bad_intervention_paths_name_the_path_and_what_is_allowed(systems, path, value, words):
     with pytest.raises(ScenarioError) as caught:
@@ -70,6 +75,18 @@ def test_bad_intervention_paths_name_the_path_and_what_is_allowed(systems, path,
     for word in words:
         assert word in str(caught.value), (word, str(caught.value))
     assert "\n" not in str(caught.value)
+    assert "interventions.0" not in str(caught.value)  # the user's path, not the entry's place
+
+
+@pytest.mark.parametrize("path", ["ace_informed_policing.coverage",
+                                  "early_help.extra_places_per_10k_children"])
+def test_a_path_without_interventions_gets_the_full_path_as_a_hint(systems, path):
+    hint = f"did you mean 'interventions.{path}' (a field of the '{path.split('.')[0]}' " \
+           f"intervention)?"
+    with pytest.raises(ScenarioError, match=re.escape(hint)):
+        systems.with_overrides({path: 0.5})
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        declared_parameter(path)
 
 
 def test_a_scenario_without_the_intervention_refuses_it_and_says_what_it_has(symptoms, systems):
@@ -115,6 +132,27 @@ def test_parameter_sets_replace_an_intervention_field_wherever_the_type_is(sympt
     assert values_for(symptoms, symptoms, values) == {"police.offending_per_person_month": 0.005}
     # systems sets its own referral share; that is not "kept" against a parameter set
     assert kept_values([symptoms, systems], [REFERRAL]) == {}
+
+
+def test_a_variant_of_the_package_keeps_its_own_intervention_value(systems):
+    """Against a baseline with the same intervention, a scenario's other value is the change
+    under study, as for any parameter: a set does not erase it."""
+    higher = systems.with_overrides({REFERRAL: 0.5}).model_copy(update={"name": "higher"})
+    assert values_for(higher, systems, {REFERRAL: 0.2}) == {}
+    assert values_for(systems, systems, {REFERRAL: 0.2}) == {REFERRAL: 0.2}
+    assert kept_values([systems, higher], [REFERRAL]) == {"higher": [REFERRAL]}
+
+
+def test_compare_warns_of_a_set_column_no_scenario_has(capsys, symptoms):
+    from model.cli import warn_implausible
+
+    sets = [{"interventions.youth_diversion.reoffending_rr": 0.9}]
+    warn_implausible([symptoms, load_scenario("lever_early_help")], sets, "sets.csv")
+    assert capsys.readouterr().err == (
+        "warning: --parameter-sets 'sets.csv': interventions.youth_diversion.reoffending_rr "
+        "changes nothing here: no scenario compared has an intervention of that type\n")
+    warn_implausible([symptoms, load_scenario("lever_youth_diversion")], sets, "sets.csv")
+    assert capsys.readouterr().err == ""
 
 
 def test_a_parameter_set_file_may_hold_an_intervention_column(tmp_path):
