@@ -61,7 +61,7 @@ def find(kind: str) -> list[EvidenceFile]:
     A file counts when its path from the searched folder's own name down names the kind
     (so every file of the project's ``calibration/`` folder is a calibration file; the
     absolute path is not used, as a parent folder named, say, "abc" would make every file
-    count). The installed calibration comes first, then the newest files; of a table written
+    count). The installed files come first (by path), then the newest files; of a table written
     as both CSV and Parquet only the Parquet is listed.
     """
     words = KINDS[kind]
@@ -81,7 +81,10 @@ def find(kind: str) -> list[EvidenceFile]:
     for key in list(found):  # fit.csv beside fit.parquet: the same table
         if key.suffix.lower() == ".csv" and key.with_suffix(".parquet") in found:
             del found[key]
-    files = sorted(found.values(), key=lambda f: (not f.installed, -f.path.stat().st_mtime))
+    # the installed files in a fixed order (calibration/sensitivity/ before
+    # calibration/sensitivity_interventions/), then the newest runs first
+    files = sorted(found.values(), key=lambda f: (
+        not f.installed, str(f.path) if f.installed else "", -f.path.stat().st_mtime))
     return files[:MAX_FILES]
 
 

@@ -351,7 +351,11 @@ def test_sensitivity_and_calibration_speak_plain_words():
     at = page("evidence")
     no_problem(at)
     headings = [m.value for m in at.markdown]
-    assert "**Which parameters move each output (Morris screening)**" in headings
+    morris_heading = "**Which parameters move each output (Morris screening)**: "
+    # the two shipped analyses, told apart by what their spaces hold: the model's first
+    assert [m.split(": ", 1)[1] for m in headings if m.startswith(morris_heading)] == [
+        "uncertain parameters of the Early Action simulator (assumptions with ranges)",
+        "uncertain assumptions of the systems package (interventions' effects and costs)"]
     assert not any(m.startswith("**") and ("." in m.split("**")[1]) for m in headings), headings
     morris = frame_with(at, "influence mu*")
     assert "Adversities together: multiplier per other one" in set(morris["parameter"])

@@ -7,6 +7,7 @@ intervention effects from their declarations (:mod:`model.parameters`,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -31,8 +32,6 @@ from model.numbers import count_of
 from model.scenario import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
     from model.validation import ValidationReport
 
 EARLY_HELP_FILE = evidence_files.PROJECT / "docs" / "evidence" / "early_help_check.csv"
@@ -159,6 +158,31 @@ def _settings_beside(path: Path) -> dict[str, Any]:
     return found
 
 
+def space_description(path: Path) -> str | None:
+    """What a sensitivity output's parameter space holds, in words (its ``description``).
+
+    Read from the space file that ``sensitivity.json`` beside the output names (a project
+    path such as ``calibration/parameter_space_interventions.yaml``), so that two shipped
+    analyses, of the model's parameters and of the package's assumptions, are told apart.
+    """
+    import re
+
+    import yaml
+
+    source = str(_settings_beside(path).get("space_source") or "")
+    named = re.search(r"'([^']+)'", source)
+    if named is None:
+        return None
+    space = Path(named.group(1))
+    space = space if space.is_absolute() else evidence_files.PROJECT / space
+    try:
+        text = yaml.safe_load(space.read_text(encoding="utf-8")).get("description")
+    except (OSError, AttributeError, yaml.YAMLError):
+        return None
+    return f"{text[:1].lower()}{text[1:].rstrip('.')}" if isinstance(text, str) and text \
+        else None
+
+
 def targets_count(path: Path) -> int | None:
     """How many targets the calibration of ``accepted.parquet`` checked (the "of N").
 
@@ -217,7 +241,8 @@ def _outputs(kind: str, command: str) -> None:
         where = ("installed in the project: the calibration the shipped scenarios run with"
                  if item.installed else str(item.path.parent))
         title, note = heading_of(item.path)
-        st.markdown(f"**{title}**")
+        studied = space_description(item.path) if kind == "sensitivity" else None
+        st.markdown(f"**{title}**" + (f": {studied}" if studied else ""))
         st.caption(" ".join(part for part in (note, f"File {item.path.name} ({where}).")
                             if part))
         try:
