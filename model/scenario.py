@@ -638,7 +638,8 @@ def _check_name(name: Any, label: str) -> None:
             and SCENARIO_NAME.fullmatch(str(name)):
         # YAML reads name: 123 as a number: the text is fine, it only needs quotes
         raise ScenarioError(f"{label}: field 'name': value {shown(name)} is a number, not a "
-                            f"name: put it in quotes (name: \"{name}\")")
+                            f"name (YAML reads an unquoted number as one): put the name in "
+                            f"quotes, as you wrote it (e.g. name: \"2030 plan\")")
     if not isinstance(name, str) or not SCENARIO_NAME.fullmatch(name) or name != name.strip():
         raise ScenarioError(f"{label}: field 'name': value {shown(name)} is not allowed: give 1 "
                             f"to 80 letters, digits, spaces, '_', '.', ':', '+' or '-', starting "

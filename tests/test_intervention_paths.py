@@ -218,7 +218,8 @@ def test_the_shipped_space_of_the_package_s_assumptions_is_valid_and_all_in_syst
     assert space.dimension >= 15
     kinds = {name.split(".")[1] for name in space.names if name.startswith("interventions.")}
     assert kinds == {spec.type for spec in systems.interventions} - {"early_help"}
-    assert all(declared_parameter(name)[3] == "float" for name in space.names)
+    for entry in space.entries:  # each assumption over the whole of its declared range
+        assert (entry.low, entry.high) == declared_parameter(entry.name)[1:3], entry.name
 
 
 def project_file(path):

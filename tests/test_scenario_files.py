@@ -63,7 +63,8 @@ def test_a_name_yaml_reads_as_a_number_is_told_to_take_quotes(tmp_path, text):
     path = tmp_path / "named.yaml"
     path.write_text(f"name: {text}\n")
     with pytest.raises(ScenarioError, match=f"field 'name': value {text} is a number, not a "
-                                            f"name: put it in quotes \\(name: \"{text}\"\\)"):
+                                            f"name \\(YAML reads an unquoted number as one\\): "
+                                            f"put the name in quotes, as you wrote it"):
         load_scenario(path)
     path.write_text(f"name: '{text}'\n")
     assert load_scenario(path).name == text
