@@ -222,7 +222,7 @@ INTERVENTION_PATH = "interventions"
 
 def is_intervention_path(path: str) -> bool:
     """Whether a dotted path names a field of interventions (``interventions.TYPE.FIELD``)."""
-    return path.split(".", 1)[0] == INTERVENTION_PATH
+    return path.startswith(f"{INTERVENTION_PATH}.")  # "interventions" alone: the whole list
 
 
 def intervention_field(path: str) -> tuple[str, str]:

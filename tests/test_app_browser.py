@@ -218,7 +218,11 @@ def test_explore_and_evidence_draw_in_the_browser(page):
     assert tables_fit_a_laptop(page) == []
     # the sensitivity and calibration tables, and every sources table, filtered or not
     page.get_by_role("tab", name="Sensitivity and calibration", exact=True).click()
-    page.get_by_text("Which parameters move each output").wait_for()
+    # two shipped analyses: the model's parameters and the package's assumptions
+    headings = page.get_by_text("Which parameters move each output")
+    headings.first.wait_for()
+    headings.nth(1).wait_for()
+    shot(page, "evidence-sensitivity")
     assert tables_fit_a_laptop(page) == []
     page.get_by_role("tab", name="Sources and assumptions", exact=True).click()
     page.get_by_text("Cost figures and their sources").wait_for()
