@@ -42,6 +42,12 @@ def test_an_override_sets_the_field_of_that_type_only(systems):
     assert changed.police == systems.police
 
 
+def test_interventions_alone_still_replaces_the_whole_list(systems):
+    """Only interventions.TYPE.FIELD is a field path; tests and callers replace the list."""
+    alone = systems.with_overrides({"interventions": [{"type": "youth_diversion"}]})
+    assert [spec.type for spec in alone.interventions] == ["youth_diversion"]
+
+
 def test_every_intervention_of_the_type_takes_the_value():
     from model.scenario import scenario_from_yaml_text
 
