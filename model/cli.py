@@ -667,10 +667,8 @@ def warn_implausible(scenarios: Sequence[Any],
     the user should know).
     """
     from model.scenario import (
-        has_intervention,
+        idle_intervention_paths,
         implausible_points_warning,
-        intervention_field,
-        is_intervention_path,
         overrides_for,
         plausible_range_warning,
     )
@@ -686,9 +684,7 @@ def warn_implausible(scenarios: Sequence[Any],
         lines += [f"scenario '{name}' keeps its own {', '.join(names)} (the change under "
                   f"study); --parameter-sets replaces the baseline's values only"
                   for name, names in kept_values(scenarios, list(parameter_sets[0])).items()]
-        idle = [name for name in parameter_sets[0] if is_intervention_path(name) and not any(
-            has_intervention(s, intervention_field(name)[0]) for s in scenarios)]
-        if idle:
+        if idle := idle_intervention_paths(parameter_sets[0], scenarios):
             one = len(idle) == 1
             lines.append(f"--parameter-sets '{source}': {', '.join(idle)} "
                          f"{'changes' if one else 'change'} nothing here: no scenario compared "

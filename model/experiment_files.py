@@ -55,9 +55,8 @@ from model.scenario import (
     ScenarioError,
     check_intervention_starts,
     did_you_mean,
-    has_intervention,
+    idle_intervention_paths,
     intervention_field,
-    is_intervention_path,
     load_scenario,
     overrides_for,
     problem_text,
@@ -356,10 +355,8 @@ class ExperimentDefinition:
 
     def _check_held(self, path: str, where: str) -> None:
         """An intervention's field must belong to an intervention of some scenario here."""
-        if not is_intervention_path(path):
-            return
-        kind = intervention_field(path)[0]  # a bad type or field was refused already
-        if not any(has_intervention(s, kind) for s in self.scenarios):
+        if idle_intervention_paths([path], self.scenarios):  # a bad type was refused already
+            kind = intervention_field(path)[0]
             names = ", ".join(f"'{s.name}'" for s in self.scenarios)
             raise ExperimentError(f"{self.label}: {where}: no scenario of the experiment "
                                   f"({names}) has an intervention of type '{kind}', so '{path}' "

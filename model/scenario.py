@@ -19,7 +19,7 @@ import math
 import os
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -270,6 +270,16 @@ def intervention_path_meant(path: str) -> str | None:
 def has_intervention(scenario: Scenario, kind: str) -> bool:
     """Whether the scenario has an intervention of type ``kind``."""
     return any(spec.type == kind for spec in scenario.interventions)
+
+
+def idle_intervention_paths(names: Iterable[str], scenarios: Sequence[Scenario]) -> list[str]:
+    """The ``interventions.TYPE.FIELD`` names of a type none of the scenarios has.
+
+    Such a name would change nothing: experiments refuse it, sensitivity leaves it out and
+    compare warns of it.
+    """
+    return [name for name in names if is_intervention_path(name) and not any(
+        has_intervention(s, intervention_field(name)[0]) for s in scenarios)]
 
 
 def overrides_for(scenario: Scenario, overrides: Mapping[str, Any]) -> dict[str, Any]:

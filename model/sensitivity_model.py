@@ -24,13 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model.calibration_sets import values_for
-from model.scenario import (
-    Scenario,
-    has_intervention,
-    intervention_field,
-    is_intervention_path,
-    overrides_for,
-)
+from model.scenario import Scenario, idle_intervention_paths, overrides_for
 from model.sensitivity import PointJob
 
 BASELINE_OUTPUTS = ("police_incidents", "officer_hours", "children_aces_4plus")
@@ -130,9 +124,8 @@ class ModelOutputs:
         That is an intervention field (``interventions.TYPE.FIELD``) of a type that neither
         the baseline nor the package has.
         """
-        scenarios = [s for s in (self.baseline, self.package) if s is not None]
-        return [name for name in names if is_intervention_path(name)
-                and not any(has_intervention(s, intervention_field(name)[0]) for s in scenarios)]
+        return idle_intervention_paths(
+            names, [s for s in (self.baseline, self.package) if s is not None])
 
     @property
     def outputs(self) -> tuple[str, ...]:
