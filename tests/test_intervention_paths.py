@@ -288,6 +288,43 @@ def test_calibrate_refuses_an_intervention_s_assumption(cli, tmp_path):
     assert not (tmp_path / "c").exists()
 
 
+def test_a_sensitivity_point_builds_once_and_reuses_an_unchanged_baseline(
+        symptoms, systems, monkeypatch):
+    """Each point built the baseline and the package from the start, and ran the baseline
+    again at every point of a design over interventions' fields alone."""
+    from model import sensitivity_model
+    from model.experiment import RunSpec, execute
+    from model.sensitivity import PointJob
+    from model.sensitivity_model import ModelOutputs
+    from model.simulation import EarlyActionModel
+
+    builds = []
+    build = EarlyActionModel.__init__
+
+    def counted(self, scenario, *args, **kwargs):
+        builds.append(scenario.name)
+        build(self, scenario, *args, **kwargs)
+
+    monkeypatch.setattr(EarlyActionModel, "__init__", counted)
+    monkeypatch.setattr(sensitivity_model, "_baselines", type(sensitivity_model._baselines)())
+    evaluator = ModelOutputs(symptoms, systems, 2000, 1, (1,))
+    points = [{REFERRAL: 0.05}, {REFERRAL: 0.6}, {"police.offending_per_person_month": 0.004}]
+    outputs = [evaluator(PointJob("x", k, 0, 11, point)) for k, point in enumerate(points)]
+    # one build a point: the baseline's, branched into the package; at the second point the
+    # baseline (no ace_informed_policing in symptoms) is the first point's, so only the package
+    # is built; the third changes the baseline, which is built again
+    assert builds == ["symptoms", "systems", "symptoms"]
+    monkeypatch.setattr(EarlyActionModel, "__init__", build)
+    for point, got in zip(points, outputs, strict=True):  # as if each was built on its own
+        base, package = (execute(RunSpec(s.with_overrides(overrides_for(s, point)), 2000, 11, 1))
+                         for s in (symptoms, systems))
+        expected = {"police_incidents_1y": float(base.wales("incidents_total")[:12].sum()),
+                    "officer_hours_1y": float(base.wales("officer_hours")[:12].sum()),
+                    "children_aces_4plus_1y": float(base.wales("children_aces_4plus")[11]),
+                    **evaluator._comparison(base, package)}
+        assert got == expected
+
+
 def test_a_sensitivity_point_changes_the_package_only(symptoms):
     from model.sensitivity import PointJob
     from model.sensitivity_model import ModelOutputs
