@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from model.executors import MAX_ATTEMPTS, Outcome, run_jobs, scheduler_executor
-from model.experiment import RunSpec, execute
+from model.experiment import RunSpec, execute, run_key
 from model.experiment_files import (
     ExperimentDefinition,
     ExperimentError,
@@ -212,36 +212,47 @@ class Experiment:
         if on_start:
             on_start(report.skipped, len(todo))
         kinds = parameter_columns(definition.points)
+        jobs = identical_runs(todo)
+        if len(jobs) < len(todo):
+            report.notes.append(
+                f"{len(todo) - len(jobs)} of the {len(todo)} runs to do repeat another run "
+                f"exactly (the same scenario content, seed and horizon: e.g. a scenario at "
+                f"points that vary only interventions it does not have); each such group ran "
+                f"once and its results were written for every run in it")
         finished = 0
 
-        def collect(k: int, outcome: Outcome) -> None:
+        def collect(j: int, outcome: Outcome) -> None:
             nonlocal finished
-            run = todo[k]
-            entry = manifest.runs[run.run_id]
-            entry["attempts"] = outcome.attempts
-            entry["seconds"] = round(outcome.seconds, 3)
-            if outcome.ok:
-                frame = run_frame(outcome.value, run.run_id, run.point, run.replicate,
-                                  definition.points[run.point], kinds)
-                write_run(run_path(out, run.partition, run.run_id), frame)
-                entry["status"] = "done"
-                # the code that made this run (a cluster's worker may run other code)
-                entry["code_version"] = outcome.value.record.get(
-                    "code_version", manifest.data.get("code_version"))
-                report.done.append(run.run_id)
-            else:
-                entry["status"] = "failed"
-                entry["error"] = outcome.error
-                report.failed[run.run_id] = outcome.error or "failed"
-            finished += 1
+            first = todo[jobs[j][0]].run_id
+            for k in jobs[j]:
+                run = todo[k]
+                entry = manifest.runs[run.run_id]
+                entry["attempts"] = outcome.attempts
+                entry["seconds"] = round(outcome.seconds, 3)
+                if run.run_id != first:
+                    entry["same_run_as"] = first
+                if outcome.ok:
+                    frame = run_frame(outcome.value, run.run_id, run.point, run.replicate,
+                                      definition.points[run.point], kinds)
+                    write_run(run_path(out, run.partition, run.run_id), frame)
+                    entry["status"] = "done"
+                    # the code that made this run (a cluster's worker may run other code)
+                    entry["code_version"] = outcome.value.record.get(
+                        "code_version", manifest.data.get("code_version"))
+                    report.done.append(run.run_id)
+                else:
+                    entry["status"] = "failed"
+                    entry["error"] = outcome.error
+                    report.failed[run.run_id] = outcome.error or "failed"
+                finished += 1
             manifest.save(every_seconds=1.0)
             if progress:
                 progress(finished, len(todo))
 
         try:
             if todo:
-                run_jobs(runner or execute, [r.spec for r in todo], on_outcome=collect,
-                         executor=executor, workers=workers,
+                run_jobs(runner or execute, [todo[group[0]].spec for group in jobs],
+                         on_outcome=collect, executor=executor, workers=workers,
                          max_attempts=max_attempts)
         finally:
             manifest.save()
@@ -316,6 +327,22 @@ LOCK_FILE = ".lock"
 
 _HELD: set[Path] = set()
 """The output folders this process holds (:func:`exclusive_use` inside its own block)."""
+
+
+def identical_runs(runs: list[PlannedRun]) -> list[list[int]]:
+    """Positions of ``runs`` grouped by what decides a result (:func:`model.experiment.run_key`).
+
+    Runs of one group give the same result, bit for bit (same scenario content after the
+    point's overrides, scale, seed, horizon and replicate), so each group is run once. Groups
+    are in the order of their first run.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for k, run in enumerate(runs):
+        spec = run.spec
+        key = run_key(spec.scenario, scale=spec.scale, seed=spec.seed, years=spec.years,
+                      replicate=spec.replicate)
+        groups.setdefault(key, []).append(k)
+    return list(groups.values())
 
 
 @contextmanager

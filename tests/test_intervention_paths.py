@@ -199,6 +199,41 @@ def test_an_experiment_grid_varies_the_package_and_leaves_the_baseline(tmp_path,
             assert policing(run.spec.scenario)[0].early_help_referral_share == share
 
 
+def test_an_experiment_runs_an_unchanged_baseline_once_per_replicate(tmp_path, monkeypatch,
+                                                                   cli):
+    """symptoms ran at every point of a grid over systems' interventions, with identical
+    results each time."""
+    import json
+
+    from model import batch
+    from model.experiment import execute
+
+    ran = []
+
+    def counted(spec):
+        ran.append(spec.scenario.name)
+        return execute(spec)
+
+    monkeypatch.setattr(batch, "execute", counted)
+    exp = experiment(tmp_path, "symptoms, systems", "[0.15, 0.3, 0.45]")
+    exp.write_text(exp.read_text().replace("replicates: 1", "replicates: 2"))
+    out = cli("experiment", "run", exp, "--out", tmp_path / "out", "--workers", "1")
+    assert out.code == 0, out.err
+    assert sorted(ran) == ["symptoms"] * 2 + ["systems"] * 6  # 12 runs planned
+    assert "note: 4 of the 12 runs to do repeat another run exactly" in " ".join(out.err.split())
+    assert "12 of 12 runs done" in out.out
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    runs = manifest["runs"]
+    assert runs["symptoms-p0002-r001"]["same_run_as"] == "symptoms-p0000-r001"
+    assert "same_run_as" not in runs["systems-p0002-r001"]
+    frames = {run_id: pd.read_parquet(tmp_path / "out" / entry["file"])
+              for run_id, entry in runs.items()}
+    first, copy = frames["symptoms-p0000-r001"], frames["symptoms-p0002-r001"]
+    assert (copy["point"] == 2).all() and (copy[REFERRAL] == 0.45).all()
+    values = [c for c in first.columns if c not in ("run_id", "point", REFERRAL)]
+    assert copy[values].equals(first[values])  # the same spec: the run would give this
+
+
 @pytest.mark.parametrize(("scenarios", "path", "values", "words"), [
     ("symptoms", REFERRAL, "[0.2]",
      ["field 'parameters." + REFERRAL + "'", "no scenario of the experiment ('symptoms')",
