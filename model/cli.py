@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from model.numbers import compact, count_of, quoted, scale_number, whole_number
+from model.numbers import compact, count_of, count_steps_note, quoted, scale_number, whole_number
 from model.scenario import MAX_REPLICATES, MAX_SCALE, MAX_SEED, MAX_YEARS, SEED_RANGE
 
 EXIT_OK = 0
@@ -381,6 +381,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except OSError as err:
         return _fail(f"--out: cannot write results to '{out}': {err}", EXIT_FAILED)
     console.print(_summary_table(result))
+    if steps := count_steps_note(args.scale):
+        console.print(steps, highlight=False)
     console.print(f"Results: {written / TIMESERIES_FILE}\nCost ledger: "
                   f"{written / COST_LEDGER_FILE}\nRun record: {written / RUN_RECORD_FILE}",
                   highlight=False, soft_wrap=True)
@@ -874,6 +876,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for table in _comparison_tables(comparison):
         console.print(table)
     console.print(_officer_time(comparison), highlight=False)
+    if steps := count_steps_note(comparison.scale):
+        console.print(steps, highlight=False)
     for name in comparison.scenarios:
         if comparison.makes_no_difference(name):
             console.print(no_difference_note(comparison, name, scenarios), highlight=False)

@@ -97,3 +97,28 @@ def shortened(text: str, most: int = 40) -> str:
 def quoted(text: object, most: int = 40) -> str:
     """``text`` in quotes for a message, :func:`shortened` when it is long."""
     return f"'{shortened(str(text), most)}'"
+
+
+COARSE_SCALE = 50
+"""Scales coarser than 1:K for this K get a note on what one simulated person or household
+stands for (:func:`count_steps_note`, :func:`model.reports.coarse_scale_note`)."""
+
+
+def count_steps_note(scale: int) -> str | None:
+    """At a coarse scale, the size of one simulated person in the counts shown.
+
+    Each simulated person stands for ``scale`` real ones, so every count scaled to Wales moves
+    in steps of ``scale`` (an arrest more is ``scale`` arrests more): a paired difference of a
+    few steps, or a band whose end sits at 0, can be one event. None at 1:50 or finer.
+
+    Example:
+        >>> count_steps_note(20) is None
+        True
+        >>> count_steps_note(400)[:60]
+        'At scale 1:400 each simulated person stands for 400: every c'
+    """
+    if scale <= COARSE_SCALE:
+        return None
+    return (f"At scale 1:{scale:,} each simulated person stands for {scale:,}: every count moves "
+            f"in steps of {scale:,}, so differences of a few steps are sampling noise; use 1:20 "
+            f"or finer for figures to act on.")

@@ -49,7 +49,7 @@ from model.costs import (  # noqa: E402
     figure_table,
     unit_cost_table,
 )
-from model.numbers import ROUNDS_TO_ZERO, count_of, direction  # noqa: E402
+from model.numbers import COARSE_SCALE, ROUNDS_TO_ZERO, count_of, direction  # noqa: E402
 from model.plots import OKABE_ITO  # noqa: E402
 from model.results import atomic_write  # noqa: E402
 
@@ -1087,8 +1087,6 @@ def measure_formatter(measure: str) -> Callable[[float], str]:
     return money
 
 
-COARSE_SCALE = 50
-"""Scales coarser than 1:K for this K get a note on what one simulated household costs."""
 
 
 def coarse_scale_note(analysis: BudgetAnalysis) -> str | None:
@@ -1383,7 +1381,7 @@ def write_pdf(analysis: BudgetAnalysis, path: str | Path, description: str | Non
     return path
 
 
-__all__ = ["APP_SETTING", "COARSE_SCALE", "MEDIANS_NOTE", "REPLICATES_NOTE", "SPEND_NOTE",
+__all__ = ["APP_SETTING", "MEDIANS_NOTE", "REPLICATES_NOTE", "SPEND_NOTE",
            "TABLE_NOTES", "XLSX_SHEETS", "cashable_text", "coarse_scale_note", "count_text",
            "cumulative_figure", "discount_words", "figure_notes", "fit_text", "headline_boxes",
            "headline_sentence", "measure_formatter", "missing_figure_notes", "money",

@@ -86,6 +86,10 @@ def test_compare_shows_the_paired_differences_of_the_model():
     assert deltas[0] == (f"{percent(wales.loc['incidents_total', 'difference_percent'])} of "
                          f"{compact(wales.loc['incidents_total', 'baseline_median'])}")
     assert any("10-90 %" in c.value for c in at.caption)
+    assert any(c.value.endswith("At scale 1:200 each simulated person stands for 200: every "
+                                "count moves in steps of 200, so differences of a few steps are "
+                                "sampling noise; use 1:20 or finer for figures to act on.")
+               for c in at.caption)
     assert len(at.get("image")) == 2  # paired differences and levels over time
     by_area = frame_with(at, "Dyfed-Powys")
     assert list(by_area.columns) == ["metric", "Wales", "Dyfed-Powys", "Gwent", "North Wales",

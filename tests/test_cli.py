@@ -117,6 +117,7 @@ def test_default_out_dir_and_rerun_into_existing_folder(cli, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     first = cli("run", "symptoms", *COARSE, "--seed", "2")
     assert first.code == 0, first.err
+    assert "At scale 1:400 each simulated person stands for 400" in first.out
     out = tmp_path / "results" / "symptoms-s2"
     assert sorted(p.name for p in out.iterdir()) == ["cost_ledger.parquet", "run.json",
                                                       "timeseries.parquet"]

@@ -156,6 +156,9 @@ def test_cli_compare_writes_tables_figures_and_prints_bands(cli, tmp_path):
     assert re.search(r"Common random numbers: the paired 10-90 % band of the incident difference "
                      r"is \d+(\.\d)?% of the band from independent runs\.",
                      " ".join(outcome.out.split()))
+    # at 1:400 a count of one simulated event is 400 real ones: the tables say so
+    assert ("At scale 1:400 each simulated person stands for 400: every count moves in steps "
+            "of 400") in " ".join(outcome.out.split())
 
 
 def test_cli_compare_into_a_used_folder_replaces_the_earlier_outputs(cli, tmp_path):

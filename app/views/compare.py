@@ -18,7 +18,7 @@ from app.formatting import HEADLINE, UNITS, band_text, cell, compact, percent
 from app.inputs import MAX_APP_REPLICATES, RunInputs, parse_scale_text, parse_seed_text
 from app.levers import LEVERS, Lever
 from app.progress import ProgressBar
-from model.numbers import count_of
+from model.numbers import count_of, count_steps_note
 from model.reference import force_areas
 from model.scenario import MAX_YEARS, SEED_RANGE, ScenarioError
 
@@ -233,7 +233,7 @@ def _metrics(inputs: RunInputs, comparison: Any, area: str, table: pd.DataFrame,
                f"with the 10-90 % band. Flows are summed over the horizon; children with 4+ "
                f"ACEs and looked-after children are counted at its end. Scaled to the real "
                f"population (simulated at 1:{inputs.scale}). Negative: fewer than "
-               f"{comparison.baseline}.")
+               f"{comparison.baseline}. {count_steps_note(inputs.scale) or ''}".rstrip())
     columns = [*st.columns(3), *st.columns(3)]
     for column, (metric, label, unit) in zip(columns, HEADLINE, strict=False):
         r = rows.loc[metric]
