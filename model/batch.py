@@ -13,6 +13,7 @@ used. Running the same experiment into the same folder again runs only what is m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -24,7 +25,14 @@ import pandas as pd
 import yaml
 
 from model.executors import MAX_ATTEMPTS, Outcome, run_jobs, scheduler_executor
-from model.experiment import RunSpec, execute, run_key
+from model.experiment import (
+    BRANCH_MIN_SCALE,
+    ReplicateSpec,
+    RunSpec,
+    execute,
+    execute_replicate,
+    run_key,
+)
 from model.experiment_files import (
     ExperimentDefinition,
     ExperimentError,
@@ -212,19 +220,31 @@ class Experiment:
         if on_start:
             on_start(report.skipped, len(todo))
         kinds = parameter_columns(definition.points)
-        jobs = identical_runs(todo)
-        if len(jobs) < len(todo):
+        groups = identical_runs(todo)
+        if len(groups) < len(todo):
             report.notes.append(
-                f"{len(todo) - len(jobs)} of the {len(todo)} runs to do repeat another run "
+                f"{len(todo) - len(groups)} of the {len(todo)} runs to do repeat another run "
                 f"exactly (the same scenario content, seed and horizon: e.g. a scenario at "
                 f"points that vary only interventions it does not have); each such group ran "
                 f"once and its results were written for every run in it")
+        # a custom runner turns one RunSpec into one result: no shared builds for it
+        shared = runner is None and definition.spec.scale >= BRANCH_MIN_SCALE
+        jobs = (shared_build_jobs(todo, groups) if shared
+                else [[g] for g in range(len(groups))])
         finished = 0
 
         def collect(j: int, outcome: Outcome) -> None:
             nonlocal finished
-            first = todo[jobs[j][0]].run_id
-            for k in jobs[j]:
+            results = outcome.value if shared and outcome.ok else [outcome.value] * len(jobs[j])
+            for g, result in zip(jobs[j], results, strict=True):
+                finished += record(groups[g], result, outcome)
+            manifest.save(every_seconds=1.0)
+            if progress:
+                progress(finished, len(todo))
+
+        def record(group: list[int], result: RunResult | None, outcome: Outcome) -> int:
+            first = todo[group[0]].run_id
+            for k in group:
                 run = todo[k]
                 entry = manifest.runs[run.run_id]
                 entry["attempts"] = outcome.attempts
@@ -232,28 +252,33 @@ class Experiment:
                 if run.run_id != first:
                     entry["same_run_as"] = first
                 if outcome.ok:
-                    frame = run_frame(outcome.value, run.run_id, run.point, run.replicate,
+                    frame = run_frame(result, run.run_id, run.point, run.replicate,
                                       definition.points[run.point], kinds)
                     write_run(run_path(out, run.partition, run.run_id), frame)
                     entry["status"] = "done"
                     # the code that made this run (a cluster's worker may run other code)
-                    entry["code_version"] = outcome.value.record.get(
+                    entry["code_version"] = result.record.get(
                         "code_version", manifest.data.get("code_version"))
                     report.done.append(run.run_id)
                 else:
                     entry["status"] = "failed"
                     entry["error"] = outcome.error
                     report.failed[run.run_id] = outcome.error or "failed"
-                finished += 1
-            manifest.save(every_seconds=1.0)
-            if progress:
-                progress(finished, len(todo))
+            return len(group)
+
+        def job_spec(job: list[int]) -> RunSpec | ReplicateSpec:
+            specs = [todo[groups[g][0]].spec for g in job]
+            if not shared:
+                return specs[0]
+            first = specs[0]
+            return ReplicateSpec(tuple(spec.scenario for spec in specs), first.scale,
+                                 first.seed, first.years, first.replicate)
 
         try:
             if todo:
-                run_jobs(runner or execute, [todo[group[0]].spec for group in jobs],
-                         on_outcome=collect, executor=executor, workers=workers,
-                         max_attempts=max_attempts)
+                run_jobs(execute_shared if shared else runner or execute,
+                         [job_spec(job) for job in jobs], on_outcome=collect,
+                         executor=executor, workers=workers, max_attempts=max_attempts)
         finally:
             manifest.save()
         if report.skipped or report.done:
@@ -343,6 +368,39 @@ def identical_runs(runs: list[PlannedRun]) -> list[list[int]]:
                       replicate=spec.replicate)
         groups.setdefault(key, []).append(k)
     return list(groups.values())
+
+
+def shared_build_jobs(runs: list[PlannedRun], groups: list[list[int]]) -> list[list[int]]:
+    """Groups of :func:`identical_runs` that one job runs from one build.
+
+    Runs of one point and replicate whose scenarios differ only in their interventions share
+    the population, network and warm-up (:mod:`model.branching`): one job builds the first
+    and branches the others, bit-identical to building each. Runs of different points stay in
+    different jobs, so that a grid keeps the workers busy.
+
+    Returns:
+        Lists of positions in ``groups``, in the order of their first group.
+    """
+    from model.branching import shared_settings
+
+    jobs: dict[tuple[int, int, str], list[int]] = {}
+    for g, group in enumerate(groups):
+        run = runs[group[0]]
+        settings = json.dumps(shared_settings(run.spec.scenario), sort_keys=True, default=str)
+        jobs.setdefault((run.point, run.replicate, settings), []).append(g)
+    return list(jobs.values())
+
+
+def execute_shared(spec: ReplicateSpec) -> list[RunResult]:
+    """The runs of a :func:`shared_build_jobs` job, in order.
+
+    One run alone goes through :func:`execute`; several share one build
+    (:func:`model.experiment.execute_replicate`).
+    """
+    if len(spec.scenarios) == 1:
+        return [execute(RunSpec(spec.scenarios[0], spec.scale, spec.seed, spec.years,
+                                spec.replicate))]
+    return execute_replicate(spec)
 
 
 @contextmanager

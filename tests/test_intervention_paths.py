@@ -199,27 +199,31 @@ def test_an_experiment_grid_varies_the_package_and_leaves_the_baseline(tmp_path,
             assert policing(run.spec.scenario)[0].early_help_referral_share == share
 
 
-def test_an_experiment_runs_an_unchanged_baseline_once_per_replicate(tmp_path, monkeypatch,
-                                                                   cli):
+def test_an_experiment_runs_an_unchanged_baseline_once_and_shares_builds(tmp_path,
+                                                                        monkeypatch, cli):
     """symptoms ran at every point of a grid over systems' interventions, with identical
-    results each time."""
+    results each time, and every run built its own population and warm-up."""
     import json
 
-    from model import batch
+    from model.batch import Experiment
     from model.experiment import execute
+    from model.simulation import EarlyActionModel
 
-    ran = []
+    builds = []
+    build = EarlyActionModel.__init__
 
-    def counted(spec):
-        ran.append(spec.scenario.name)
-        return execute(spec)
+    def counted(self, scenario, *args, **kwargs):
+        builds.append(scenario.name)
+        build(self, scenario, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "execute", counted)
+    monkeypatch.setattr(EarlyActionModel, "__init__", counted)
     exp = experiment(tmp_path, "symptoms, systems", "[0.15, 0.3, 0.45]")
     exp.write_text(exp.read_text().replace("replicates: 1", "replicates: 2"))
     out = cli("experiment", "run", exp, "--out", tmp_path / "out", "--workers", "1")
     assert out.code == 0, out.err
-    assert sorted(ran) == ["symptoms"] * 2 + ["systems"] * 6  # 12 runs planned
+    # 12 runs planned; symptoms runs once a replicate, at the first point, where systems
+    # branches from its build; systems is built at the other two points
+    assert sorted(builds) == ["symptoms"] * 2 + ["systems"] * 4
     assert "note: 4 of the 12 runs to do repeat another run exactly" in " ".join(out.err.split())
     assert "12 of 12 runs done" in out.out
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -232,6 +236,12 @@ def test_an_experiment_runs_an_unchanged_baseline_once_per_replicate(tmp_path, m
     assert (copy["point"] == 2).all() and (copy[REFERRAL] == 0.45).all()
     values = [c for c in first.columns if c not in ("run_id", "point", REFERRAL)]
     assert copy[values].equals(first[values])  # the same spec: the run would give this
+    # each run as if built on its own (a runner of one spec at a time shares no build)
+    monkeypatch.setattr(EarlyActionModel, "__init__", build)
+    Experiment.from_file(exp).run(tmp_path / "alone", workers=1, runner=execute)
+    for run_id, entry in runs.items():
+        alone = pd.read_parquet(tmp_path / "alone" / entry["file"])
+        assert alone.equals(frames[run_id]), run_id
 
 
 @pytest.mark.parametrize(("scenarios", "path", "values", "words"), [
